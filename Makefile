@@ -1,0 +1,29 @@
+# The two commands of the README:
+#   make demo   installs what is needed, builds, and runs halo's main job on its defaults
+#   make test   installs what the tests need, builds, and runs the test suite
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: demo test build setup-build setup-data bench clean
+
+setup-build:
+	scripts/setup.sh build
+
+setup-data:
+	scripts/setup.sh data
+
+build: setup-build
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+demo: build setup-data
+	$(BUILD)/bin/halo run
+
+bench: build
+	@for b in $(BUILD)/bench/*/bench_*; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf $(BUILD)

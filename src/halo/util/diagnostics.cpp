@@ -1,0 +1,75 @@
+#include "halo/util/diagnostics.hpp"
+
+#include <fmt/format.h>
+
+namespace halo {
+
+std::string Diagnostic::render() const {
+    std::string out;
+    if (!file.empty()) {
+        out += file;
+        if (line > 0) out += fmt::format(":{}", line);
+        out += ": ";
+    }
+    out += fmt::format("error {}: ", code);
+    if (!place.empty()) out += fmt::format("{}: ", place);
+    out += message;
+    if (!expected.empty() || !found.empty()) {
+        out += " (";
+        if (!expected.empty()) out += "expected " + expected;
+        if (!expected.empty() && !found.empty()) out += ", ";
+        if (!found.empty()) out += "found " + found;
+        out += ")";
+    }
+    if (!hint.empty()) out += "; hint: " + hint;
+    return out;
+}
+
+Error::Error(Diagnostic d) : std::runtime_error(d.render()), diag_(std::move(d)) {}
+
+void throw_bad_input(std::string code, std::string file, long line, std::string message, std::string expected,
+                     std::string found, std::string hint) {
+    Diagnostic d;
+    d.kind = ErrorKind::bad_input;
+    d.code = std::move(code);
+    d.file = std::move(file);
+    d.line = line;
+    d.message = std::move(message);
+    d.expected = std::move(expected);
+    d.found = std::move(found);
+    d.hint = std::move(hint);
+    throw Error(std::move(d));
+}
+
+void throw_bad_value(std::string code, std::string place, std::string message, std::string expected,
+                     std::string found, std::string hint) {
+    Diagnostic d;
+    d.kind = ErrorKind::bad_input;
+    d.code = std::move(code);
+    d.place = std::move(place);
+    d.message = std::move(message);
+    d.expected = std::move(expected);
+    d.found = std::move(found);
+    d.hint = std::move(hint);
+    throw Error(std::move(d));
+}
+
+void throw_internal(std::string code, std::string message, std::string hint) {
+    Diagnostic d;
+    d.kind = ErrorKind::internal;
+    d.code = std::move(code);
+    d.message = std::move(message);
+    d.hint = std::move(hint);
+    throw Error(std::move(d));
+}
+
+void throw_usage(std::string code, std::string message, std::string hint) {
+    Diagnostic d;
+    d.kind = ErrorKind::usage;
+    d.code = std::move(code);
+    d.message = std::move(message);
+    d.hint = std::move(hint);
+    throw Error(std::move(d));
+}
+
+}  // namespace halo

@@ -1,0 +1,14 @@
+#include "command.hpp"
+#include "commands.hpp"
+
+namespace halo::cli {
+
+const std::vector<Command>& command_table() {
+    // Explicit, ordered as the data flows: characterize -> quantize -> eval / simulate / gpu-bench -> run.
+    static const std::vector<Command> table = {
+        version_command(),
+    };
+    return table;
+}
+
+}  // namespace halo::cli

@@ -1,0 +1,10 @@
+// One factory per subcommand (defined in cmd_<name>.cpp).
+#pragma once
+
+#include "command.hpp"
+
+namespace halo::cli {
+
+Command version_command();
+
+}  // namespace halo::cli
