@@ -1,0 +1,89 @@
+// The in-memory model halo computes with: a Llama-family decoder (SmolLM2, Llama, Mistral,
+// Qwen2-style; Gemma-style options as flags), every tensor dequantized to FP32. Loaders
+// (GGUF, safetensors) produce ModelWeights; the transformer (forward, backward, perplexity,
+// calibration) and the quantizers consume it. A quantized model is the same struct with the
+// linear weights replaced by their decoded values (fake-quant), plus hooks for activations.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace halo::model {
+
+// A row-major FP32 matrix. Linear weights are [out_features x in_features] (GGUF ne1 x ne0,
+// Hugging Face's layout), so y = W x is a dot product of each row with x.
+struct Matrix {
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    std::vector<float> data;
+
+    Matrix() = default;
+    Matrix(std::int64_t r, std::int64_t c) : rows(r), cols(c), data(static_cast<std::size_t>(r * c), 0.0f) {}
+    float* row(std::int64_t r) { return data.data() + r * cols; }
+    const float* row(std::int64_t r) const { return data.data() + r * cols; }
+    float& at(std::int64_t r, std::int64_t c) { return data[static_cast<std::size_t>(r * cols + c)]; }
+    float at(std::int64_t r, std::int64_t c) const { return data[static_cast<std::size_t>(r * cols + c)]; }
+    std::size_t size() const { return data.size(); }
+};
+
+enum class RopeScaling : std::uint8_t { none, linear, yarn, llama3 };
+
+struct ModelConfig {
+    std::string architecture = "llama";  // GGUF general.architecture / HF model_type
+    std::string name;                    // general.name or the checkpoint's directory name
+    int n_layers = 0;
+    int d_model = 0;
+    int n_heads = 0;
+    int n_kv_heads = 0;
+    int head_dim = 0;  // d_model / n_heads unless the file says otherwise
+    int d_ff = 0;
+    int vocab_size = 0;
+    int context_length = 0;
+    float rms_norm_eps = 1e-5f;
+    float rope_theta = 10000.0f;
+    RopeScaling rope_scaling = RopeScaling::none;
+    float rope_scaling_factor = 1.0f;
+    bool tied_embeddings = false;
+    // Gemma-style options (off for Llama): GeGLU instead of SwiGLU, RMSNorm weight + 1,
+    // embeddings scaled by sqrt(d_model), per-head QK norm, sliding-window layers.
+    bool gelu_gate = false;
+    bool norm_weight_plus_one = false;
+    bool scale_embeddings = false;
+    bool qk_norm = false;
+    int sliding_window = 0;
+};
+
+// The seven linear layers of a block, in a fixed order used everywhere (names follow GGUF).
+enum class LinearKind : std::uint8_t { attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down };
+constexpr std::array<LinearKind, 7> kLinearKinds = {LinearKind::attn_q,      LinearKind::attn_k,   LinearKind::attn_v,
+                                                    LinearKind::attn_output, LinearKind::ffn_gate, LinearKind::ffn_up,
+                                                    LinearKind::ffn_down};
+std::string_view linear_name(LinearKind kind);  // "attn_q", ...
+
+struct LayerWeights {
+    std::vector<float> attn_norm;  // [d_model]
+    std::vector<float> ffn_norm;   // [d_model]
+    std::vector<float> q_norm;     // [head_dim] when qk_norm
+    std::vector<float> k_norm;
+    std::array<Matrix, 7> linear;  // indexed by LinearKind
+
+    Matrix& operator[](LinearKind k) { return linear[static_cast<std::size_t>(k)]; }
+    const Matrix& operator[](LinearKind k) const { return linear[static_cast<std::size_t>(k)]; }
+};
+
+struct ModelWeights {
+    ModelConfig config;
+    Matrix token_embedding;         // [vocab x d_model]
+    std::vector<LayerWeights> layers;
+    std::vector<float> output_norm;  // [d_model]
+    Matrix output;                  // [vocab x d_model]; empty when tied to token_embedding
+    std::string source_path;
+    std::string source_format;      // "gguf:Q4_1", "safetensors:bf16" — what the weights were
+
+    const Matrix& lm_head() const { return output.size() ? output : token_embedding; }
+};
+
+}  // namespace halo::model
