@@ -1,0 +1,63 @@
+// Calibration capture for quantizers: run calibration samples through the model one block at
+// a time, keeping only what a quantizer asks for about each linear layer's input, so memory
+// stays bounded by one block's hidden states (samples x tokens x d_model) plus the statistics.
+//
+// Use, for GPTQ-style sequential quantization:
+//   LayerwiseCalibration cal(weights, samples, threads);
+//   for (int l = 0; l < n_layers; ++l) {
+//       auto stats = cal.capture(l, request);   // inputs of block l's linears
+//       ... quantize weights.layers[l] using stats ...
+//       cal.advance(l);                         // run block l as it is now (quantized)
+//   }
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "halo/model/weights.hpp"
+
+namespace halo::model {
+
+struct StatsRequest {
+    bool gram = true;           // X^T X, [in x in], summed over all tokens (GPTQ Hessian = 2 X^T X)
+    bool channel_stats = true;  // per input channel mean |x| and max |x| (AWQ, SmoothQuant)
+};
+
+struct LinearInputStats {
+    Matrix gram;                     // [in x in], or empty when not asked
+    std::vector<float> abs_mean;     // [in]
+    std::vector<float> abs_max;      // [in]
+    std::int64_t tokens = 0;
+};
+
+class LayerwiseCalibration {
+public:
+    LayerwiseCalibration(const ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples, unsigned threads);
+    ~LayerwiseCalibration();
+    LayerwiseCalibration(const LayerwiseCalibration&) = delete;
+    LayerwiseCalibration& operator=(const LayerwiseCalibration&) = delete;
+
+    // Statistics of the inputs of block `layer`'s seven linears (indexed by LinearKind) for the
+    // current hidden states. Layers must be visited in order 0, 1, ...
+    std::array<LinearInputStats, 7> capture(int layer, const StatsRequest& request);
+    // Runs block `layer` with the weights as they are now (possibly quantized) to move the
+    // hidden states to the next block's input.
+    void advance(int layer);
+    // Bytes held for hidden states now (for the bounded-memory test).
+    std::size_t resident_bytes() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Gradients of the mean next-token cross-entropy over `samples` with respect to every linear
+// weight, reduced to the Fisher diagonal: mean over samples of the squared per-sample
+// gradient. Result indexed [layer][LinearKind], each the shape of the weight.
+std::vector<std::array<Matrix, 7>> fisher_diagonal(const ModelWeights& weights,
+                                                   const std::vector<std::vector<std::int32_t>>& samples,
+                                                   unsigned threads);
+
+}  // namespace halo::model
