@@ -6,5 +6,6 @@
 namespace halo::cli {
 
 Command version_command();
+Command gpu_bench_command();
 
 }  // namespace halo::cli

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <set>
+
+#include "halo/gpu/int_gemm_reference.hpp"
+#include "halo/gpu/value_sets.hpp"
+#include "halo/util/diagnostics.hpp"
+#ifdef HALO_HAVE_CUDA
+#include "halo/gpu/cublaslt_gemm.hpp"
+#include "halo/gpu/nvml_probe.hpp"
+#endif
+
+using namespace halo::gpu;
+
+TEST(ValueSets, SingleAndZerosFillExactly) {
+    auto w = make_weights("single:-77", 16, 32, 1);
+    ASSERT_EQ(w.size(), 512u);
+    EXPECT_TRUE(std::all_of(w.begin(), w.end(), [](std::int8_t v) { return v == -77; }));
+    auto z = make_weights("zeros", 4, 8, 1);
+    EXPECT_TRUE(std::all_of(z.begin(), z.end(), [](std::int8_t v) { return v == 0; }));
+}
+
+TEST(ValueSets, CodebookWeightsUseOnlyCodebookValuesAndSpanIt) {
+    auto w = make_weights("codebook:0,8,16,32,48,64,80,96,112", 64, 256, 7);
+    std::set<int> seen(w.begin(), w.end());
+    std::set<int> allowed = {0, 8, 16, 32, 48, 64, 80, 96, 112};
+    for (int v : seen) EXPECT_TRUE(allowed.count(v)) << v;
+    // Each channel's min and max map onto the codebook's ends.
+    EXPECT_TRUE(seen.count(0));
+    EXPECT_TRUE(seen.count(112));
+}
+
+TEST(ValueSets, PopcountAndSignClasses) {
+    auto w = make_weights("popcount:3", 32, 64, 2);
+    for (auto v : w) EXPECT_EQ(std::popcount(static_cast<unsigned>(static_cast<std::uint8_t>(v))), 3);
+    auto n = make_weights("sign:neg", 32, 64, 2);
+    for (auto v : n) EXPECT_LT(v, 0);
+}
+
+TEST(ValueSets, RtnStaysInRangeAndUsesTheExtremes) {
+    auto w = make_weights("rtn4_studentt", 8, 512, 3);
+    EXPECT_EQ(*std::min_element(w.begin(), w.end()) >= -7, true);
+    EXPECT_EQ(*std::max_element(w.begin(), w.end()) <= 7, true);
+    // Symmetric per-channel RTN puts each channel's largest |w| at +-7.
+    for (int r = 0; r < 8; ++r) {
+        int amax = 0;
+        for (int c = 0; c < 512; ++c) amax = std::max(amax, std::abs(int(w[r * 512 + c])));
+        EXPECT_EQ(amax, 7);
+    }
+}
+
+TEST(ValueSets, BadSpecsAreBadInput) {
+    try {
+        make_weights("nonsense", 2, 2, 1);
+        FAIL();
+    } catch (const halo::Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E8010");
+        EXPECT_EQ(e.exit_code(), 2);
+    }
+    EXPECT_THROW(make_weights("single:300", 2, 2, 1), halo::Error);
+    EXPECT_THROW(make_weights("single", 2, 2, 1), halo::Error);
+    EXPECT_THROW(make_weights("codebook:5", 2, 2, 1), halo::Error);
+}
+
+TEST(ValueSets, NearestCodeTiesGoLow) {
+    std::vector<int> cb = {0, 8, 16};
+    EXPECT_EQ(nearest_code(cb, 4.0), 0);
+    EXPECT_EQ(nearest_code(cb, 4.01), 8);
+    EXPECT_EQ(nearest_code(cb, -5), 0);
+    EXPECT_EQ(nearest_code(cb, 100), 16);
+}
+
+TEST(IntGemmReference, HandComputed) {
+    // A = [[1, 2], [3, 4]], W = [[5, 6], [7, 8], [-1, 0]] -> C = A W^T
+    std::vector<std::int8_t> a = {1, 2, 3, 4}, w = {5, 6, 7, 8, -1, 0};
+    auto c = int8_gemm_reference(a, w, 2, 3, 2);
+    EXPECT_EQ(c, (std::vector<std::int32_t>{17, 23, -1, 39, 53, -3}));
+}
+
+#ifdef HALO_HAVE_CUDA
+TEST(GpuGemm, Int8MatchesCpuReference) {
+    if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device";
+    GemmShape s{64, 96, 128};
+    auto w = make_weights("uniform_random", s.n, s.k, 11);
+    auto a = make_activations(s.m, s.k, 40, 12);
+    LtGemm g(GemmKind::int8, s);
+    g.upload_weights(w);
+    g.upload_activations(a);
+    g.enqueue(1);
+    auto out = g.download_output();
+    auto ref = int8_gemm_reference(a, w, s.m, s.n, s.k);
+    for (size_t i = 0; i < ref.size(); ++i) ASSERT_EQ(out[i], ref[i]) << i;
+}
+
+TEST(GpuGemm, EnergyReadingsGrowWithWork) {
+    if (!cuda_device_available() || !NvmlProbe::available()) GTEST_SKIP() << "no CUDA device with NVML";
+    NvmlProbe probe;
+    GemmShape s{4096, 4096, 4096};
+    LtGemm g(GemmKind::int8, s);
+    g.upload_weights(make_weights("uniform_random", s.n, s.k, 1));
+    g.upload_activations(make_activations(s.m, s.k, 32, 2));
+    g.enqueue(50);
+    g.synchronize();
+    auto energy = [&](int n) {
+        auto before = probe.sample();
+        g.enqueue(n);
+        g.synchronize();
+        return static_cast<double>(probe.sample().energy_mj - before.energy_mj);
+    };
+    double e1 = energy(500), e2 = energy(1000);
+    EXPECT_GT(e1, 0);
+    EXPECT_GT(e2, 1.5 * e1);
+    EXPECT_LT(e2, 2.5 * e1);
+}
+#endif

@@ -1,0 +1,248 @@
+// halo gpu-bench: real GEMMs on a GPU with chosen weight values; TOPS, J per GEMM, SM clock and
+// power from NVML. Modes: a comparison table (default), a per-code GPU profile (--profile) in
+// the MAC-profile format, and a self-test of correctness and energy readings (--self-test).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.hpp"
+#include "halo/gpu/value_sets.hpp"
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "terminal_progress.hpp"
+
+#ifdef HALO_HAVE_CUDA
+#include "halo/gpu/gemm_bench.hpp"
+#include "halo/gpu/int_gemm_reference.hpp"
+#include "halo/gpu/nvml_probe.hpp"
+#endif
+
+namespace halo::cli {
+
+namespace {
+
+struct GpuBenchArgs {
+    std::vector<std::string> shapes = {"8192x8192x8192"};
+    std::vector<std::string> kinds = {"int8"};
+    std::string weights = "rtn8_studentt;uniform_random;rtn4_studentt;codebook:0,8,16,32,48,64,80,96,112;zeros";
+    std::string preset;
+    std::int64_t tokens = 8192;
+    int reps = 5;
+    double seconds = 2.0;
+    double warmup = 0.5;
+    double act_sigma = 32.0;
+    std::uint64_t seed = 1;
+    std::string json_out, md_out, profile_out;
+    bool self_test = false;
+    bool quiet = false;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, sep))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+#ifdef HALO_HAVE_CUDA
+gpu::GemmShape parse_shape(const std::string& s) {
+    gpu::GemmShape g;
+    char x1 = 0, x2 = 0;
+    std::istringstream is(s);
+    if (!(is >> g.m >> x1 >> g.n >> x2 >> g.k) || x1 != 'x' || x2 != 'x' || !is.eof())
+        throw_bad_value("E8030", s, "bad GEMM shape", "MxNxK, e.g. 8192x8192x8192", s);
+    return g;
+}
+
+// Linear-layer GEMM shapes of SmolLM2-135M (d_model 576, d_ff 1536, 3 KV heads of 64, vocab
+// 49152) at `tokens` activation rows.
+std::vector<std::pair<std::string, gpu::GemmShape>> preset_shapes(const std::string& preset, std::int64_t tokens) {
+    if (preset != "smollm2") throw_bad_value("E8031", preset, "unknown shape preset", "smollm2", preset);
+    return {{"attn_q/o", {tokens, 576, 576}},     {"attn_k/v", {tokens, 192, 576}}, {"ffn_gate/up", {tokens, 1536, 576}},
+            {"ffn_down", {tokens, 576, 1536}},    {"lm_head", {tokens, 49152, 576}}, {"square8192", {8192, 8192, 8192}}};
+}
+
+nlohmann::json result_json(const gpu::CaseResult& r) {
+    nlohmann::json reps = nlohmann::json::array();
+    for (const auto& rep : r.reps)
+        reps.push_back({{"seconds", rep.seconds}, {"gemms", rep.gemms}, {"tops", rep.tops}, {"joules_per_gemm", rep.joules_per_gemm},
+                        {"mean_sm_mhz", rep.mean_sm_mhz}, {"mean_power_w", rep.mean_power_w}});
+    auto spread = [](const gpu::Spread& s) { return nlohmann::json{{"median", s.median}, {"min", s.min}, {"max", s.max}}; };
+    const auto& c = r.bench_case;
+    return {{"label", c.label}, {"kind", gpu::gemm_kind_name(c.kind)}, {"M", c.shape.m}, {"N", c.shape.n}, {"K", c.shape.k},
+            {"weights", c.weight_spec}, {"tops", spread(r.tops)}, {"joules_per_gemm", spread(r.joules_per_gemm)},
+            {"sm_mhz", spread(r.sm_mhz)}, {"power_w", spread(r.power_w)}, {"reps", reps}};
+}
+
+std::string markdown_table(const std::vector<gpu::CaseResult>& results, const gpu::DeviceInfo& dev, const gpu::BenchOptions& o) {
+    std::string md = fmt::format("Device: {} (driver {}, enforced power limit {:.0f} W). {} repetitions x {:.1f} s after {:.1f} s warm-up; "
+                                 "medians, [min, max]. Activations ~ round(N(0, {:.0f})) clipped to INT8.\n\n",
+                                 dev.name, dev.driver, dev.power_limit_w, o.repetitions, o.measure_s, o.warmup_s, o.activation_sigma);
+    md += "| shape | M x N x K | kind | weights | TOPS | J per GEMM | SM MHz | W |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for (const auto& r : results) {
+        const auto& c = r.bench_case;
+        md += fmt::format("| {} | {}x{}x{} | {} | {} | {:.1f} [{:.1f}, {:.1f}] | {:.4g} [{:.4g}, {:.4g}] | {:.0f} [{:.0f}, {:.0f}] | {:.0f} |\n", c.label,
+                          c.shape.m, c.shape.n, c.shape.k, gpu::gemm_kind_name(c.kind), c.weight_spec, r.tops.median, r.tops.min,
+                          r.tops.max, r.joules_per_gemm.median, r.joules_per_gemm.min, r.joules_per_gemm.max, r.sm_mhz.median,
+                          r.sm_mhz.min, r.sm_mhz.max, r.power_w.median);
+    }
+    return md;
+}
+
+// Correctness of every GEMM kind against a CPU reference on small shapes, and energy readings
+// that grow with the work done. Prints one line per check and "N passed, N failed".
+int self_test() {
+    int passed = 0, failed = 0;
+    auto check = [&](bool ok, const std::string& what) {
+        fmt::print("[{}] {}\n", ok ? "PASS" : "FAIL", what);
+        (ok ? passed : failed)++;
+    };
+    for (auto kind : {gpu::GemmKind::int8, gpu::GemmKind::fp8_e4m3, gpu::GemmKind::bf16}) {
+        for (gpu::GemmShape shape : {gpu::GemmShape{64, 48, 32}, gpu::GemmShape{128, 256, 96}}) {
+            // FP8 holds integers exactly only up to 16: draw small codes there.
+            std::string spec = kind == gpu::GemmKind::fp8_e4m3 ? "uniform_codebook:-8,-4,-2,-1,0,1,2,3,4,8,16" : "uniform_random";
+            auto w = gpu::make_weights(spec, shape.n, shape.k, 3);
+            auto a = kind == gpu::GemmKind::fp8_e4m3 ? gpu::make_weights(spec, shape.m, shape.k, 4) : gpu::make_activations(shape.m, shape.k, 32, 4);
+            gpu::LtGemm g(kind, shape);
+            g.upload_weights(w);
+            g.upload_activations(a);
+            g.enqueue(1);
+            auto out = g.download_output();
+            auto ref = gpu::int8_gemm_reference(a, w, shape.m, shape.n, shape.k);
+            double max_rel = 0;
+            bool exact = true;
+            for (size_t i = 0; i < ref.size(); ++i) {
+                if (out[i] != ref[i]) exact = false;
+                max_rel = std::max(max_rel, std::abs(out[i] - ref[i]) / std::max(1.0, std::abs(double(ref[i]))));
+            }
+            // INT8 accumulates exactly in INT32; BF16 output keeps 8 significant bits (rel. 2^-8).
+            bool ok = kind == gpu::GemmKind::int8 ? exact : max_rel <= 1.0 / 128;
+            check(ok, fmt::format("{} GEMM {}x{}x{} vs CPU reference (max rel err {:.2e})", gpu::gemm_kind_name(kind), shape.m, shape.n, shape.k, max_rel));
+        }
+    }
+    {
+        gpu::NvmlProbe probe;
+        gpu::GemmShape shape{8192, 8192, 8192};
+        gpu::LtGemm g(gpu::GemmKind::int8, shape);
+        g.upload_weights(gpu::make_weights("uniform_random", shape.n, shape.k, 5));
+        g.upload_activations(gpu::make_activations(shape.m, shape.k, 32, 6));
+        g.enqueue(20);
+        g.synchronize();
+        auto energy_of = [&](int n) {
+            auto before = probe.sample();
+            g.enqueue(n);
+            g.synchronize();
+            return (probe.sample().energy_mj - before.energy_mj) / 1000.0;
+        };
+        double e1 = energy_of(200), e2 = energy_of(400);
+        check(e1 > 0 && e2 > 1.5 * e1 && e2 < 2.5 * e1,
+              fmt::format("NVML energy grows with work: 200 GEMMs {:.1f} J, 400 GEMMs {:.1f} J", e1, e2));
+    }
+    fmt::print("{} passed, {} failed\n", passed, failed);
+    return failed == 0 ? 0 : 3;
+}
+
+int run_profile(const GpuBenchArgs& args, const gpu::GemmShape& shape, gpu::GemmKind kind) {
+    gpu::BenchOptions o{args.warmup, args.seconds, args.reps, args.act_sigma, args.seed, 10};
+    std::vector<gpu::BenchCase> cases;
+    for (int v = -128; v < 128; ++v) cases.push_back({fmt::format("code {}", v), kind, shape, fmt::format("single:{}", v)});
+    auto results = gpu::run_gemm_bench(cases, o, terminal_progress(args.quiet));
+    auto dev = gpu::device_info();
+    double macs = static_cast<double>(shape.m) * static_cast<double>(shape.n) * static_cast<double>(shape.k);
+    nlohmann::json weights = nlohmann::json::array();
+    for (size_t i = 0; i < results.size(); ++i) {
+        int v = -128 + static_cast<int>(i);
+        std::string code;
+        for (int b = 7; b >= 0; --b) code += ((static_cast<unsigned>(v) >> b) & 1) ? '1' : '0';
+        const auto& r = results[i];
+        // A GPU has no per-weight path delay; the clock it sustains under its power cap plays that
+        // role: static_delay_ns = one SM clock period at the measured median clock.
+        weights.push_back({{"value", v}, {"code", code}, {"static_delay_ns", 1000.0 / r.sm_mhz.median}, {"dynamic_delay_ns", nullptr},
+                           {"data_delay_max_ns", nullptr}, {"data_delay_p999_ns", nullptr},
+                           {"energy_fj", r.joules_per_gemm.median / macs * 1e15}, {"tops", r.tops.median},
+                           {"sm_mhz", r.sm_mhz.median}, {"power_w", r.power_w.median}});
+    }
+    nlohmann::json profile = {
+        {"format", "halo-mac-profile"},
+        {"version", 1},
+        {"design", {{"mac", "gpu"}, {"arch", dev.name}, {"weight_format", "int8"}, {"weight_bits", 8}, {"activation_format", "int8"},
+                    {"driver", dev.driver}, {"power_limit_w", dev.power_limit_w}, {"gemm", fmt::format("{}x{}x{}", shape.m, shape.n, shape.k)},
+                    {"kind", gpu::gemm_kind_name(kind)}, {"nominal_delay_ns", nullptr}}},
+        {"analysis", {{"measured", true}, {"repetitions", args.reps}, {"seconds", args.seconds}, {"activation_sigma", args.act_sigma},
+                      {"delay_model", "gpu-sm-clock-period"}}},
+        {"weights", weights}};
+    write_file_atomic(args.profile_out, profile.dump(1) + "\n");
+    fmt::print("wrote {} (256 codes on {})\n", args.profile_out, dev.name);
+    return 0;
+}
+
+int run_gpu_bench(const GpuBenchArgs& args) {
+    if (args.self_test) return self_test();
+    if (!gpu::cuda_device_available())
+        throw_internal("E8040", "no CUDA device is visible", "run gpu-bench on a machine with an NVIDIA GPU");
+    std::vector<gpu::GemmKind> kinds;
+    for (const auto& k : args.kinds) kinds.push_back(gpu::parse_gemm_kind(k));
+    std::vector<std::pair<std::string, gpu::GemmShape>> shapes;
+    if (!args.preset.empty()) shapes = preset_shapes(args.preset, args.tokens);
+    else
+        for (const auto& s : args.shapes) shapes.push_back({s, parse_shape(s)});
+    if (!args.profile_out.empty()) return run_profile(args, shapes.front().second, kinds.front());
+    std::vector<gpu::BenchCase> cases;
+    for (const auto& [label, shape] : shapes)
+        for (auto kind : kinds)
+            for (const auto& spec : split(args.weights, ';')) cases.push_back({label, kind, shape, spec});
+    gpu::BenchOptions o{args.warmup, args.seconds, args.reps, args.act_sigma, args.seed, 10};
+    auto results = gpu::run_gemm_bench(cases, o, terminal_progress(args.quiet));
+    auto dev = gpu::device_info();
+    std::string md = markdown_table(results, dev, o);
+    fmt::print("{}", md);
+    if (!args.md_out.empty()) write_file_atomic(args.md_out, md);
+    if (!args.json_out.empty()) {
+        nlohmann::json j = {{"device", dev.name}, {"driver", dev.driver}, {"power_limit_w", dev.power_limit_w},
+                            {"repetitions", o.repetitions}, {"seconds", o.measure_s}, {"warmup_s", o.warmup_s},
+                            {"activation_sigma", o.activation_sigma}, {"cases", nlohmann::json::array()}};
+        for (const auto& r : results) j["cases"].push_back(result_json(r));
+        write_file_atomic(args.json_out, j.dump(1) + "\n");
+    }
+    return 0;
+}
+#else
+int run_gpu_bench(const GpuBenchArgs&) {
+    throw_internal("E8041", "this halo was built without CUDA", "build on a machine where CMake finds nvcc");
+}
+#endif
+
+}  // namespace
+
+Command gpu_bench_command() {
+    return {"gpu-bench", "measure real GEMM speed and energy on a GPU for chosen weight values (cuBLASLt + NVML)",
+            [](CLI::App& app) -> std::function<int()> {
+                auto args = std::make_shared<GpuBenchArgs>();
+                app.add_option("--shapes", args->shapes, "GEMM shapes MxNxK (M activation rows, N weight rows, K reduction)")->delimiter(',');
+                app.add_option("--preset", args->preset, "real layer shapes instead of --shapes: smollm2");
+                app.add_option("--tokens", args->tokens, "activation rows M for --preset");
+                app.add_option("--kinds", args->kinds, "GEMM kinds: int8, fp8, bf16")->delimiter(',');
+                app.add_option("--weights", args->weights, "';'-separated weight value sets (see value sets below)");
+                app.add_option("--reps", args->reps, "repetitions per case (medians reported)");
+                app.add_option("--seconds", args->seconds, "measured seconds per repetition");
+                app.add_option("--warmup", args->warmup, "warm-up seconds before each measurement");
+                app.add_option("--act-sigma", args->act_sigma, "activation standard deviation (INT8 units)");
+                app.add_option("--seed", args->seed, "random seed for weights and activations");
+                app.add_option("--json", args->json_out, "write results as JSON");
+                app.add_option("--md", args->md_out, "write results as a Markdown table");
+                app.add_option("--profile", args->profile_out, "measure all 256 single INT8 codes; write a GPU profile (MAC-profile format)");
+                app.add_flag("--self-test", args->self_test, "check GEMMs against a CPU reference and energy readings; print N passed, N failed");
+                app.add_flag("--quiet", args->quiet, "no progress output");
+                std::string sets = "\nWeight value sets:\n";
+                for (const auto& r : gpu::value_set_table())
+                    sets += fmt::format("  {}{}  {}\n", r.name, r.argument.empty() ? "" : fmt::format(":<{}>", r.argument), r.description);
+                app.footer(sets);
+                return [args] { return run_gpu_bench(*args); };
+            }};
+}
+
+}  // namespace halo::cli
