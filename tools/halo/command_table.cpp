@@ -8,6 +8,7 @@ const std::vector<Command>& command_table() {
     static const std::vector<Command> table = {
         version_command(),
         gpu_bench_command(),
+        simulate_command(),
     };
     return table;
 }

@@ -7,5 +7,6 @@ namespace halo::cli {
 
 Command version_command();
 Command gpu_bench_command();
+Command simulate_command();
 
 }  // namespace halo::cli

@@ -1,0 +1,23 @@
+// Simulator output: the JSON document (docs/formats.md "Simulator output") and an SVG bar plot
+// of per-layer time and energy.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "halo/accel/simulate.hpp"
+
+namespace halo::accel {
+
+struct RunInfo {
+    std::string arch;      // "systolic" or "gpu"
+    std::string workload;  // model name or topology file
+    std::string baseline;  // what the baseline run is
+};
+
+// {"layers": [...], "total": {...}, "baseline": {...}, "speedup": x, "energy_ratio": y, "run": {...}}
+nlohmann::json report_json(const SimResult& run, const SimResult* baseline, const RunInfo& info);
+std::string report_svg(const SimResult& run, const std::string& title);
+
+}  // namespace halo::accel

@@ -1,0 +1,85 @@
+#include "halo/accel/sim_config.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::accel {
+
+void parse_array_shape(const std::string& text, ArrayConfig& a) {
+    std::size_t x = text.find('x');
+    long long r = 0, c = 0;
+    auto num = [](std::string_view s, long long& v) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return ec == std::errc() && p == s.data() + s.size();
+    };
+    if (x == std::string::npos || !num(std::string_view(text).substr(0, x), r) || !num(std::string_view(text).substr(x + 1), c) ||
+        r <= 0 || c <= 0 || r > 16384 || c > 16384)
+        throw_bad_value("E7002", "--array", "bad array shape", "ROWSxCOLS with 1..16384 each, e.g. 128x128", text);
+    a.rows = static_cast<int>(r);
+    a.cols = static_cast<int>(c);
+}
+
+void apply_simulator_config(SystolicOptions& o, const nlohmann::json& j, const std::string& file) {
+    auto bad = [&](const std::string& key, const std::string& expected, const std::string& found) {
+        throw_bad_input("E7031", file, 0, "bad simulator config key " + key, expected, found,
+                        "see docs/formats.md \"Simulator config\"");
+    };
+    if (!j.is_object()) bad("(top)", "an object", j.type_name());
+    try {
+        for (const auto& [sec, v] : j.items()) {
+            if (sec == "array") {
+                for (const auto& [k, x] : v.items()) {
+                    if (k == "rows") o.array.rows = x.get<int>();
+                    else if (k == "cols") o.array.cols = x.get<int>();
+                    else if (k == "dataflow") o.array.dataflow = parse_dataflow(x.get<std::string>());
+                    else if (k == "ifmap_sram_kb") o.array.ifmap_sram_kb = x.get<std::int64_t>();
+                    else if (k == "filter_sram_kb") o.array.filter_sram_kb = x.get<std::int64_t>();
+                    else if (k == "ofmap_sram_kb") o.array.ofmap_sram_kb = x.get<std::int64_t>();
+                    else if (k == "dram_bandwidth_gbps") o.array.dram_bandwidth_gbps = x.get<double>();
+                    else if (k == "word_bytes") o.array.word_bytes = x.get<int>();
+                    else if (k == "psum_bytes") o.array.psum_bytes = x.get<int>();
+                    else bad("array." + k, "rows, cols, dataflow, *_sram_kb, dram_bandwidth_gbps, word_bytes, psum_bytes", k);
+                }
+            } else if (sec == "dvfs") {
+                for (const auto& [k, x] : v.items()) {
+                    if (k == "levels") {
+                        o.dvfs.levels.clear();
+                        for (const auto& l : x)
+                            o.dvfs.levels.push_back({l.value("name", fmt::format("L{}", o.dvfs.levels.size())),
+                                                     l.at("freq_mhz").get<double>(), l.at("voltage_v").get<double>()});
+                    } else if (k == "nominal") o.dvfs.nominal = x.get<int>();
+                    else if (k == "switch_penalty_ns") o.dvfs.switch_penalty_ns = x.get<double>();
+                    else if (k == "switch_energy_nj") o.dvfs.switch_energy_nj = x.get<double>();
+                    else bad("dvfs." + k, "levels, nominal, switch_penalty_ns, switch_energy_nj", k);
+                }
+            } else if (sec == "energy") {
+                apply_energy_json(o.energy, v, file);
+            } else if (sec == "activation_level") {
+                o.activation_level = v.get<int>();
+            } else {
+                bad(sec, "array, dvfs, energy or activation_level", sec);
+            }
+        }
+    } catch (const nlohmann::json::exception& e) {
+        bad("(value)", "the types of docs/formats.md", e.what());
+    }
+    validate(o.array);
+    validate(o.dvfs);
+}
+
+void read_simulator_config(SystolicOptions& o, const std::filesystem::path& path) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw_bad_input("E7031", path.string(), 0, "simulator config is not valid JSON", "JSON", e.what());
+    }
+    apply_simulator_config(o, j, path.string());
+}
+
+}  // namespace halo::accel

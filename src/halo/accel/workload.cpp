@@ -1,0 +1,215 @@
+#include "halo/accel/workload.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::accel {
+
+namespace {
+
+void check_config(const model::ModelConfig& c) {
+    auto pos = [&](int v, const char* what) {
+        if (v <= 0) throw_bad_value("E7040", what, "model size must be positive", "> 0", std::to_string(v));
+    };
+    pos(c.n_layers, "n_layers");
+    pos(c.d_model, "d_model");
+    pos(c.n_heads, "n_heads");
+    pos(c.n_kv_heads, "n_kv_heads");
+    pos(c.head_dim, "head_dim");
+    pos(c.d_ff, "d_ff");
+    pos(c.vocab_size, "vocab_size");
+    if (c.n_heads % c.n_kv_heads != 0)
+        throw_bad_value("E7040", "n_kv_heads", "query heads must split evenly over KV heads",
+                        fmt::format("a divisor of {}", c.n_heads), std::to_string(c.n_kv_heads));
+}
+
+}  // namespace
+
+std::vector<WorkItem> transformer_workload(const model::ModelConfig& c, const Phase& ph) {
+    check_config(c);
+    const bool prefill = ph.kind == Phase::Kind::prefill;
+    if (prefill && ph.seq_len <= 0) throw_bad_value("E7040", "seq", "sequence length must be positive", ">= 1", std::to_string(ph.seq_len));
+    if (!prefill && (ph.batch <= 0 || ph.context <= 0))
+        throw_bad_value("E7040", "batch/context", "decode batch and context must be positive", ">= 1",
+                        fmt::format("batch {} context {}", ph.batch, ph.context));
+    const std::int64_t tokens = prefill ? ph.seq_len : ph.batch;
+    const std::int64_t d = c.d_model, hd = c.head_dim, q_dim = std::int64_t{c.n_heads} * hd,
+                       kv_dim = std::int64_t{c.n_kv_heads} * hd, group = c.n_heads / c.n_kv_heads;
+    std::vector<WorkItem> w;
+    auto lin = [&](std::string name, std::int64_t K, std::int64_t N) {
+        WorkItem it;
+        it.gemm = {std::move(name), tokens, K, N};
+        w.push_back(std::move(it));
+    };
+    auto act = [&](std::string name, std::int64_t M, std::int64_t K, std::int64_t N, std::int64_t count) {
+        WorkItem it;
+        it.gemm = {std::move(name), M, K, N};
+        it.count = count;
+        it.has_weights = false;
+        w.push_back(std::move(it));
+    };
+    for (int b = 0; b < c.n_layers; ++b) {
+        std::string p = fmt::format("blk.{}.", b);
+        lin(p + "attn_q", d, q_dim);
+        lin(p + "attn_k", d, kv_dim);
+        lin(p + "attn_v", d, kv_dim);
+        if (prefill) {  // per KV head: the group's L query rows against all L keys (causal mask not exploited)
+            act(p + "attn_qk", ph.seq_len * group, hd, ph.seq_len, c.n_kv_heads);
+            act(p + "attn_pv", ph.seq_len * group, ph.seq_len, hd, c.n_kv_heads);
+        } else {  // per sequence and KV head: the group's query rows against C cached keys
+            act(p + "attn_qk", group, hd, ph.context, ph.batch * c.n_kv_heads);
+            act(p + "attn_pv", group, ph.context, hd, ph.batch * c.n_kv_heads);
+        }
+        lin(p + "attn_output", q_dim, d);
+        lin(p + "ffn_gate", d, c.d_ff);
+        lin(p + "ffn_up", d, c.d_ff);
+        lin(p + "ffn_down", c.d_ff, d);
+    }
+    lin("output", d, c.vocab_size);
+    return w;
+}
+
+model::ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& file) {
+    auto get_int = [&](const char* key, std::optional<int> fallback) -> int {
+        if (!j.contains(key) || j[key].is_null()) {
+            if (fallback) return *fallback;
+            throw_bad_input("E7041", file, 0, fmt::format("config.json misses \"{}\"", key), key, "nothing",
+                            "give a Hugging Face config.json of a Llama-family model");
+        }
+        if (!j[key].is_number_integer() || j[key].get<long long>() <= 0 || j[key].get<long long>() > (1LL << 30))
+            throw_bad_input("E7041", file, 0, fmt::format("bad \"{}\"", key), "a positive integer", j[key].dump());
+        return j[key].get<int>();
+    };
+    if (!j.is_object()) throw_bad_input("E7041", file, 0, "config.json is not an object", "{...}", j.type_name());
+    model::ModelConfig c;
+    c.architecture = j.value("model_type", "llama");
+    c.name = j.value("_name_or_path", "");
+    c.d_model = get_int("hidden_size", std::nullopt);
+    c.n_layers = get_int("num_hidden_layers", std::nullopt);
+    c.n_heads = get_int("num_attention_heads", std::nullopt);
+    c.n_kv_heads = get_int("num_key_value_heads", c.n_heads);
+    c.head_dim = get_int("head_dim", c.d_model / c.n_heads);
+    c.d_ff = get_int("intermediate_size", std::nullopt);
+    c.vocab_size = get_int("vocab_size", std::nullopt);
+    c.context_length = get_int("max_position_embeddings", 2048);
+    if (j.contains("rms_norm_eps") && j["rms_norm_eps"].is_number()) c.rms_norm_eps = j["rms_norm_eps"].get<float>();
+    if (j.contains("rope_theta") && j["rope_theta"].is_number()) c.rope_theta = j["rope_theta"].get<float>();
+    if (j.contains("tie_word_embeddings") && j["tie_word_embeddings"].is_boolean())
+        c.tied_embeddings = j["tie_word_embeddings"].get<bool>();
+    return c;
+}
+
+model::ModelConfig read_hf_config(const std::filesystem::path& path) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw_bad_input("E7041", path.string(), 0, "config.json is not valid JSON", "JSON", e.what());
+    }
+    return parse_hf_config(j, path.string());
+}
+
+model::ModelConfig builtin_model(const std::string& name) {
+    struct Row {
+        const char* name;
+        int layers, d, heads, kv, ff, vocab, ctx;
+    };
+    static const Row rows[] = {
+        {"llama-2-7b", 32, 4096, 32, 32, 11008, 32000, 4096},
+        {"llama-2-13b", 40, 5120, 40, 40, 13824, 32000, 4096},
+        {"smollm2-135m", 30, 576, 9, 3, 1536, 49152, 8192},
+        {"tiny", 2, 64, 4, 2, 160, 256, 128},
+    };
+    for (const auto& r : rows)
+        if (name == r.name) {
+            model::ModelConfig c;
+            c.name = r.name;
+            c.n_layers = r.layers;
+            c.d_model = r.d;
+            c.n_heads = r.heads;
+            c.n_kv_heads = r.kv;
+            c.head_dim = r.d / r.heads;
+            c.d_ff = r.ff;
+            c.vocab_size = r.vocab;
+            c.context_length = r.ctx;
+            return c;
+        }
+    throw_bad_value("E7042", "model", "unknown built-in model", "llama-2-7b, llama-2-13b, smollm2-135m or tiny", name,
+                    "or give --config config.json");
+}
+
+ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& file) {
+    auto bad = [&](const std::string& msg, const std::string& expected, const std::string& found) {
+        throw_bad_input("E7043", file, 0, msg, expected, found, "see docs/formats.md \"Tile levels\"");
+    };
+    if (!j.is_object() || j.value("format", "") != "halo-tile-levels")
+        bad("not a tile-level file", "\"format\": \"halo-tile-levels\"", j.is_object() ? j.value("format", "(none)") : "not an object");
+    ModelTileLevels m;
+    try {
+        const auto& mo = j.at("model");
+        m.model_name = mo.value("name", "");
+        m.n_layers = mo.at("n_layers").get<int>();
+        m.d_model = mo.at("d_model").get<int>();
+        m.d_ff = mo.at("d_ff").get<int>();
+        m.vocab_size = mo.at("vocab_size").get<int>();
+        const auto tile = j.at("tile");
+        std::int64_t tr = tile.at(0).get<std::int64_t>(), tc = tile.at(1).get<std::int64_t>();
+        std::string fmt_name = j.value("weight_format", "int8");
+        for (const auto& [name, l] : j.at("layers").items()) {
+            TileLevels t;
+            t.tile_rows = tr;
+            t.tile_cols = tc;
+            t.weight_format = fmt_name;
+            t.k_tiles = l.at("k_tiles").get<std::int64_t>();
+            t.n_tiles = l.at("n_tiles").get<std::int64_t>();
+            t.level = l.at("levels").get<std::vector<int>>();
+            if (l.contains("histograms")) t.code_histogram = l["histograms"].get<std::vector<std::vector<std::uint64_t>>>();
+            if (l.contains("sparse_nnz")) m.sparse_nnz.emplace_back(name, l["sparse_nnz"].get<std::int64_t>());
+            m.layers.emplace_back(name, std::move(t));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        bad("malformed tile-level file", "the fields of docs/formats.md", e.what());
+    }
+    return m;
+}
+
+ModelTileLevels read_tile_levels(const std::filesystem::path& path) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw_bad_input("E7043", path.string(), 0, "tile-level file is not valid JSON", "JSON", e.what());
+    }
+    return parse_tile_levels(j, path.string());
+}
+
+void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& c, const ModelTileLevels& lv,
+                        const std::string& file) {
+    if (lv.n_layers != c.n_layers || lv.d_model != c.d_model || lv.d_ff != c.d_ff || lv.vocab_size != c.vocab_size)
+        throw_bad_input("E7044", file, 0, "tile levels are for a different model",
+                        fmt::format("layers {} d_model {} d_ff {} vocab {}", c.n_layers, c.d_model, c.d_ff, c.vocab_size),
+                        fmt::format("layers {} d_model {} d_ff {} vocab {} ({})", lv.n_layers, lv.d_model, lv.d_ff,
+                                    lv.vocab_size, lv.model_name),
+                        "quantize this model, or simulate the model the levels came from");
+    for (const auto& [name, tiles] : lv.layers) {
+        WorkItem* hit = nullptr;
+        for (auto& it : work)
+            if (it.has_weights && it.gemm.name == name) hit = &it;
+        if (!hit)
+            throw_bad_input("E7044", file, 0, "tile levels name a layer the model does not have", "blk.<i>.attn_q ... output", name);
+        if (tiles.k_tiles * tiles.tile_rows < hit->gemm.K || (tiles.k_tiles - 1) * tiles.tile_rows >= hit->gemm.K ||
+            tiles.n_tiles * tiles.tile_cols < hit->gemm.N || (tiles.n_tiles - 1) * tiles.tile_cols >= hit->gemm.N)
+            throw_bad_input("E7044", file, 0, "tile grid of " + name + " does not fit its weight",
+                            fmt::format("K={} N={}", hit->gemm.K, hit->gemm.N),
+                            fmt::format("{}x{} tiles of {}x{}", tiles.k_tiles, tiles.n_tiles, tiles.tile_rows, tiles.tile_cols));
+        hit->tiles = tiles;
+    }
+    for (const auto& [name, nnz] : lv.sparse_nnz)
+        for (auto& it : work)
+            if (it.gemm.name == name) it.sparse.nnz = nnz;
+}
+
+}  // namespace halo::accel

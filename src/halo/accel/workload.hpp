@@ -1,0 +1,72 @@
+// Workloads: the GEMMs of a Llama-family transformer for prefill or decode, built from
+// model::ModelConfig (which the GGUF/safetensors loaders fill, or read_hf_config below), and
+// the per-layer tile levels a quantized model attaches to them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "halo/accel/dvfs.hpp"
+#include "halo/accel/systolic.hpp"
+#include "halo/model/weights.hpp"
+
+namespace halo::accel {
+
+struct SparsePart {
+    std::int64_t nnz = 0;  // outlier weights of this layer, run on the sparse engine
+    int level = 0;         // DVFS level of the sparse engine for this layer
+};
+
+struct WorkItem {
+    Gemm gemm;                         // C[M,N] = A[M,K] * W[K,N]
+    std::int64_t count = 1;            // identical GEMMs run back to back (attention per KV head)
+    bool has_weights = true;           // false: both operands are activations (QK^T, PV)
+    std::optional<TileLevels> tiles;   // per-tile levels; none = every tile at the default level
+    SparsePart sparse;
+};
+
+struct Phase {
+    enum class Kind : std::uint8_t { prefill, decode } kind = Kind::prefill;
+    std::int64_t seq_len = 2048;  // prefill: tokens L
+    std::int64_t batch = 1;       // decode: sequences B
+    std::int64_t context = 2048;  // decode: tokens already in the KV cache C
+};
+
+// Per block (names follow GGUF, "blk.<i>.attn_q"): attn_q/k/v/output, ffn_gate/up/down, then
+// attn_qk (QK^T) and attn_pv (PV), one GEMM per KV head with the group's query heads stacked in
+// M (count = n_kv_heads, times B for decode); then "output" (the LM head, all L positions in
+// prefill). Throws E7040 on a config with a non-positive size or heads not dividing evenly.
+std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, const Phase& phase);
+
+// Hugging Face config.json -> ModelConfig (hidden_size, num_hidden_layers,
+// num_attention_heads, num_key_value_heads, head_dim, intermediate_size, vocab_size,
+// max_position_embeddings, rms_norm_eps, rope_theta, tie_word_embeddings, model_type).
+// Throws E7041 naming the file and the missing or bad key.
+model::ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& file);
+model::ModelConfig read_hf_config(const std::filesystem::path& path);
+// Built-in shapes: "llama-2-7b", "llama-2-13b", "smollm2-135m", "tiny" (E7042 otherwise).
+model::ModelConfig builtin_model(const std::string& name);
+
+// Tile levels of a quantized model, keyed by layer name ("blk.0.attn_q", "output"). The glue
+// from the quantized model directory's manifest fills this (see docs/formats.md).
+struct ModelTileLevels {
+    std::string model_name;
+    int n_layers = 0, d_model = 0, d_ff = 0, vocab_size = 0;  // for the "different model" check
+    std::vector<std::pair<std::string, TileLevels>> layers;
+    std::vector<std::pair<std::string, std::int64_t>> sparse_nnz;
+};
+// Reads halo's tile-level file (docs/formats.md "Tile levels"), the glue format between the
+// quantized model directory and the simulator. Throws E7043 on a malformed file.
+ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& file);
+ModelTileLevels read_tile_levels(const std::filesystem::path& path);
+// Attaches tiles to the workload's layers by name; throws E7044 (bad input) when the levels
+// describe a different model (shape mismatch, unknown layer name).
+void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& config, const ModelTileLevels& levels,
+                        const std::string& file);
+
+}  // namespace halo::accel

@@ -1,0 +1,263 @@
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "halo/accel/gpu.hpp"
+#include "halo/accel/report.hpp"
+#include "halo/accel/sim_config.hpp"
+#include "halo/accel/simulate.hpp"
+#include "halo/accel/workload.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::accel {
+namespace {
+
+// A 4x4 ws array, two levels (100 MHz at 1 V nominal, 200 MHz at 2 V), 50 ns / 1 nJ per switch,
+// and a 2-bit "MAC" whose codes cost 10, 20, 30, 40 fJ.
+SystolicOptions small_options() {
+    SystolicOptions o;
+    o.array.rows = o.array.cols = 4;
+    o.array.ifmap_sram_kb = o.array.filter_sram_kb = o.array.ofmap_sram_kb = 64;
+    o.dvfs.levels = {{"slow", 100, 1.0}, {"fast", 200, 2.0}};
+    o.dvfs.nominal = 0;
+    o.dvfs.switch_penalty_ns = 50;
+    o.dvfs.switch_energy_nj = 1;
+    o.mac = flat_mac_table(0, "int2", 2);
+    o.mac.energy_fj = {10, 20, 30, 40};
+    o.energy.mac_energy_scale = 1;
+    return o;
+}
+
+// GEMM M=4, K=8, N=8: 2x2 weight tiles; levels (k,n): (0,0)=0 (1,0)=1 (0,1)=1 (1,1)=0.
+WorkItem hand_item() {
+    WorkItem it;
+    it.gemm = {"lin", 4, 8, 8};
+    TileLevels t = uniform_tile_levels(8, 8, 4, 4, 0);
+    t.weight_format = "int2";
+    t.level = {0, 1, 1, 0};  // index k*2 + n
+    t.code_histogram = {{16, 0, 0, 0}, {0, 8, 8, 0}, {0, 0, 0, 16}, {16, 0, 0, 0}};
+    it.tiles = t;
+    return it;
+}
+
+TEST(Dvfs, HandMadeTileLevelsTimeAndEnergy) {
+    SystolicOptions o = small_options();
+    SimResult r = simulate_systolic({hand_item()}, o);
+    const LayerResult& L = r.layers.at(0);
+    // fold_lines = 2R + C + M - 2 = 14; two folds at 100 MHz, two at 200 MHz.
+    const double compute_s = 2 * 14 / 100e6 + 2 * 14 / 200e6;
+    EXPECT_NEAR(L.compute_time_s, compute_s, 1e-18);
+    // Natural order (n outer, k inner) is 0,1,1,0: grouped it is 0,0,1,1 -> one switch from level 0.
+    EXPECT_EQ(L.switches, 1);
+    EXPECT_NEAR(L.time_s, compute_s + 50e-9, 1e-18);  // 128 B of DRAM traffic hide under compute
+    // Each weight meets M=4 activations; 16 weights per tile; fast tiles pay (2 V / 1 V)^2.
+    // Tiles (k,n): (0,0) code 0 -> 10 fJ at 1x; (0,1) codes 1,2 -> 25 fJ at 4x;
+    // (1,0) code 3 -> 40 fJ at 4x; (1,1) code 0 -> 10 fJ at 1x.
+    EXPECT_NEAR(L.energy.mac_j, 64.0 * (10 + 25 * 4 + 40 * 4 + 10) * 1e-15, 1e-24);
+    EXPECT_NEAR(L.energy.dvfs_switch_j, 1e-9, 1e-21);
+    EXPECT_EQ(L.folds_per_level, (std::vector<std::int64_t>{2, 2}));
+
+    o.reorder = Reorder::none;
+    SimResult n = simulate_systolic({hand_item()}, o);
+    EXPECT_EQ(n.layers[0].switches, 2);
+    EXPECT_NEAR(n.layers[0].time_s, compute_s + 100e-9, 1e-18);
+}
+
+TEST(Dvfs, BaselineRunsEverythingAtNominalWithUniformCodes) {
+    SystolicOptions o = small_options();
+    SimResult b = simulate_systolic(baseline_workload({hand_item()}), o);
+    EXPECT_EQ(b.layers[0].switches, 0);
+    EXPECT_NEAR(b.layers[0].compute_time_s, 4 * 14 / 100e6, 1e-18);
+    EXPECT_NEAR(b.layers[0].energy.mac_j, 4.0 * 8 * 8 * 25 * 1e-15, 1e-24);  // mean of 10..40 fJ
+}
+
+TEST(Dvfs, ReorderingInvariants) {
+    std::mt19937 rng(7);
+    for (int trial = 0; trial < 200; ++trial) {
+        ArrayConfig a;
+        a.rows = a.cols = 4;
+        a.dataflow = static_cast<Dataflow>(trial % 3);
+        a.ofmap_sram_kb = trial % 2 ? 64 : 1;  // partial sums fit / do not fit
+        Gemm g{"g", 1 + static_cast<std::int64_t>(rng() % 600), 1 + static_cast<std::int64_t>(rng() % 30),
+               1 + static_cast<std::int64_t>(rng() % 30)};
+        TileLevels t = uniform_tile_levels(g.K, g.N, 4, 4, 0);
+        for (int& l : t.level) l = static_cast<int>(rng() % 3);
+        FoldPlan p = plan_folds(t, g, a);
+        const int start = static_cast<int>(rng() % 3);
+        FoldSchedule nat = schedule_folds(p, Reorder::none, start);
+        FoldSchedule grp = schedule_folds(p, Reorder::by_level, start);
+        EXPECT_EQ(nat.order_level, p.fold_level);
+        EXPECT_LE(grp.switches, nat.switches);
+        std::vector<int> x = p.fold_level, y = grp.order_level;
+        std::sort(x.begin(), x.end());
+        std::sort(y.begin(), y.end());
+        EXPECT_EQ(x, y);  // same folds, only reordered
+        // Within one segment the groups need at most (distinct levels) switches.
+        if (p.segments.size() == 1) {
+            std::set<int> distinct(p.fold_level.begin(), p.fold_level.end());
+            EXPECT_LE(grp.switches, static_cast<int>(distinct.size()));
+        }
+        EXPECT_EQ(grp.switches, count_switches(grp.order_level, start));
+    }
+}
+
+TEST(Dvfs, FoldLevelIsTheSlowestTileTheFoldUses) {
+    ArrayConfig a;
+    a.rows = a.cols = 4;
+    Gemm g{"g", 4, 8, 8};
+    TileLevels t = uniform_tile_levels(8, 8, 4, 4, 0);
+    t.level = {2, 1, 0, 2};  // (k0,n0)=2 (k0,n1)=1 (k1,n0)=0 (k1,n1)=2
+    a.dataflow = Dataflow::ws;
+    EXPECT_EQ(plan_folds(t, g, a).fold_level, (std::vector<int>{2, 0, 1, 2}));
+    a.dataflow = Dataflow::os;  // fold (m, n): min over k of column n: n0 -> 0, n1 -> 1
+    EXPECT_EQ(plan_folds(t, g, a).fold_level, (std::vector<int>{0, 1}));
+    a.dataflow = Dataflow::is;  // fold (k, m): min over n of row k: k0 -> 1, k1 -> 0
+    EXPECT_EQ(plan_folds(t, g, a).fold_level, (std::vector<int>{1, 0}));
+}
+
+TEST(Dvfs, SparseEngineRunsBeside) {
+    SystolicOptions o = small_options();
+    o.energy.sparse_macs_per_cycle = 2;
+    WorkItem it = hand_item();
+    it.sparse.nnz = 1000;  // 1000 * M=4 / 2 per cycle = 2000 cycles at 100 MHz = 20 us
+    SimResult r = simulate_systolic({it}, o);
+    EXPECT_NEAR(r.layers[0].sparse_time_s, 2000 / 100e6, 1e-15);
+    EXPECT_NEAR(r.layers[0].time_s, 2000 / 100e6, 1e-15);  // longer than the dense part
+}
+
+TEST(Dvfs, ProfileForAnotherWeightFormatIsBadInput) {
+    SystolicOptions o = small_options();
+    o.mac.weight_format = "int8";
+    try {
+        simulate_systolic({hand_item()}, o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E7022");
+        EXPECT_EQ(e.exit_code(), 2);
+    }
+}
+
+TEST(Energy, ProfileParsingAndConfigOverrides) {
+    nlohmann::json p = {{"format", "halo-mac-profile"},
+                        {"design", {{"weight_format", "int2"}, {"weight_bits", 2}, {"nominal_voltage_v", 1.8}}},
+                        {"weights", {{{"code", "00"}, {"energy_fj", 1.0}}, {{"code", "11"}, {"energy_fj", 3.0}}}},
+                        {"leakage_nw", 5.0}};
+    MacEnergyTable t = parse_mac_profile(p, "p.json");
+    EXPECT_DOUBLE_EQ(t.mean_energy_fj(), 2.0);  // codes 01, 10 absent
+    EXPECT_DOUBLE_EQ(t.weighted_energy_fj({1, 0, 0, 3}), 2.5);
+    EXPECT_DOUBLE_EQ(t.leakage_nw, 5.0);
+    p["weights"][1]["code"] = "00";
+    EXPECT_THROW(parse_mac_profile(p, "p.json"), Error);  // duplicate code
+
+    SystolicOptions o;
+    apply_simulator_config(o, nlohmann::json::parse(R"({"array": {"rows": 32, "dataflow": "os"},
+        "dvfs": {"switch_penalty_ns": 20}, "energy": {"dram_pj_per_byte": 10}})"), "c.json");
+    EXPECT_EQ(o.array.rows, 32);
+    EXPECT_EQ(o.array.dataflow, Dataflow::os);
+    EXPECT_DOUBLE_EQ(o.dvfs.switch_penalty_ns, 20);
+    EXPECT_DOUBLE_EQ(o.energy.dram_pj_per_byte, 10);
+    try {
+        apply_simulator_config(o, nlohmann::json::parse(R"({"energy": {"dram_pj_per_bite": 10}})"), "c.json");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E7031");
+    }
+}
+
+TEST(Workload, Llama7bPrefillShapes) {
+    model::ModelConfig c = builtin_model("llama-2-7b");
+    const std::int64_t L = 2048, d = 4096, ff = 11008, V = 32000;
+    auto w = transformer_workload(c, Phase{});
+    ASSERT_EQ(w.size(), 32u * 9 + 1);
+    EXPECT_EQ(w[0].gemm.name, "blk.0.attn_q");
+    EXPECT_EQ(w[3].gemm.name, "blk.0.attn_qk");
+    EXPECT_EQ(w[3].count, 32);
+    EXPECT_FALSE(w[3].has_weights);
+    std::int64_t macs = 0;
+    for (const auto& it : w) macs += it.gemm.M * it.gemm.K * it.gemm.N * it.count;
+    EXPECT_EQ(macs, 32 * (L * (4 * d * d + 3 * d * ff) + 2 * L * L * d) + L * d * V);
+}
+
+TEST(Workload, DecodeAndGroupedHeads) {
+    model::ModelConfig c = builtin_model("smollm2-135m");  // 9 query heads on 3 KV heads, hd 64
+    Phase ph;
+    ph.kind = Phase::Kind::decode;
+    ph.batch = 4;
+    ph.context = 100;
+    auto w = transformer_workload(c, ph);
+    EXPECT_EQ(w[0].gemm.M, 4);
+    EXPECT_EQ(w[1].gemm.N, 3 * 64);  // attn_k
+    EXPECT_EQ(w[3].gemm.M, 3);       // attn_qk: 3 query heads per group
+    EXPECT_EQ(w[3].gemm.N, 100);
+    EXPECT_EQ(w[3].count, 4 * 3);
+}
+
+TEST(Workload, HfConfigAndTileLevelGlue) {
+    auto j = nlohmann::json::parse(R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 160, "vocab_size": 256})");
+    model::ModelConfig c = parse_hf_config(j, "config.json");
+    EXPECT_EQ(c.head_dim, 16);
+    EXPECT_EQ(c.n_kv_heads, 2);
+    j.erase("hidden_size");
+    try {
+        parse_hf_config(j, "config.json");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E7041");
+        EXPECT_NE(e.diagnostic().message.find("hidden_size"), std::string::npos);
+    }
+    auto w = transformer_workload(c, Phase{});
+    nlohmann::json lv = nlohmann::json::parse(R"({"format": "halo-tile-levels",
+        "model": {"n_layers": 2, "d_model": 64, "d_ff": 160, "vocab_size": 256}, "tile": [32, 32],
+        "layers": {"blk.1.ffn_down": {"k_tiles": 5, "n_tiles": 2, "levels": [2,2,2,2,2,2,2,2,2,2]}}})");
+    attach_tile_levels(w, c, parse_tile_levels(lv, "t.json"), "t.json");
+    int with = 0;
+    for (const auto& it : w) with += it.tiles.has_value();
+    EXPECT_EQ(with, 1);
+    lv["model"]["d_model"] = 128;
+    try {
+        attach_tile_levels(w, c, parse_tile_levels(lv, "t.json"), "t.json");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E7044");
+        EXPECT_EQ(e.exit_code(), 2);
+    }
+}
+
+TEST(Gpu, RooflinePicksTheSlowerSide) {
+    GpuOptions o = default_gpu_options("h100");
+    o.dvfs.levels = {{"boost", 1980, 1.0}};
+    WorkItem big;  // 4096^3 INT8: compute bound
+    big.gemm = {"big", 4096, 4096, 4096};
+    WorkItem skinny;  // M=1: memory bound
+    skinny.gemm = {"skinny", 1, 4096, 4096};
+    SimResult r = simulate_gpu({big, skinny}, o);
+    const double ops = 2.0 * 4096 * 4096 * 4096;
+    EXPECT_NEAR(r.layers[0].time_s, ops / 1979e12, 1e-12);
+    const double bytes = 4096.0 + 4096.0 * 4096 + 4096 * 2;
+    EXPECT_NEAR(r.layers[1].time_s, bytes / 3350e9, 1e-12);
+    EXPECT_NEAR(simulate_gpu({skinny}, GpuOptions{[] { auto x = default_gpu_options("h200"); x.dvfs.levels = {{"b", 1980, 1.0}}; return x; }()}).layers[0].time_s,
+                bytes / 4800e9, 1e-12);
+}
+
+TEST(Report, JsonShapeAndRatios) {
+    SystolicOptions o = small_options();
+    SimResult run = simulate_systolic({hand_item()}, o);
+    SimResult base = simulate_systolic(baseline_workload({hand_item()}), o);
+    nlohmann::json j = report_json(run, &base, {"systolic", "hand", "nominal"});
+    ASSERT_EQ(j["layers"].size(), 1u);
+    EXPECT_EQ(j["layers"][0]["cycles"].get<std::int64_t>(), 4 * 14 - 1);
+    EXPECT_EQ(j["layers"][0]["K"].get<std::int64_t>(), 8);
+    EXPECT_NEAR(j["speedup"].get<double>(), base.total.time_s / run.total.time_s, 1e-12);
+    EXPECT_NEAR(j["energy_ratio"].get<double>(), run.total.energy.total_j() / base.total.energy.total_j(), 1e-12);
+    EXPECT_NEAR(j["total"]["energy_j"]["total"].get<double>(), run.total.energy.total_j(), 1e-20);
+    std::string svg = report_svg(run, "t");
+    EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+    EXPECT_NE(svg.find(">lin</text>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace halo::accel
