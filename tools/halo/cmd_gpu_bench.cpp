@@ -3,6 +3,7 @@
 // the MAC-profile format, and a self-test of correctness and energy readings (--self-test).
 #include <fmt/format.h>
 
+#include <bit>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -35,6 +36,7 @@ struct GpuBenchArgs {
     double act_sigma = 32.0;
     std::uint64_t seed = 1;
     std::string json_out, md_out, profile_out;
+    std::string profile_mode = "popcount";
     bool self_test = false;
     bool quiet = false;
 };
@@ -146,25 +148,37 @@ int self_test() {
     return failed == 0 ? 0 : 3;
 }
 
+int popcount_of(int v) { return std::popcount(static_cast<unsigned>(v) & 0xffu); }
+
+// The per-code GPU cost table. Measured on this H200 (docs/results/gpu.md): with all weights
+// equal the value barely matters, while random codes drawn within a popcount class differ
+// strongly (energy follows the bit-toggle rate of the weight stream). So the default mode
+// measures the nine popcount classes and gives every code its class's figures; `single`
+// measures each code alone (every weight equal to it).
 int run_profile(const GpuBenchArgs& args, const gpu::GemmShape& shape, gpu::GemmKind kind) {
     gpu::BenchOptions o{args.warmup, args.seconds, args.reps, args.act_sigma, args.seed, 10};
     std::vector<gpu::BenchCase> cases;
-    for (int v = -128; v < 128; ++v) cases.push_back({fmt::format("code {}", v), kind, shape, fmt::format("single:{}", v)});
+    const bool by_class = args.profile_mode == "popcount";
+    if (!by_class && args.profile_mode != "single")
+        throw_bad_value("E8032", args.profile_mode, "unknown profile mode", "popcount or single", args.profile_mode);
+    if (by_class)
+        for (int bits = 0; bits <= 8; ++bits) cases.push_back({fmt::format("popcount {}", bits), kind, shape, fmt::format("popcount:{}", bits)});
+    else
+        for (int v = -128; v < 128; ++v) cases.push_back({fmt::format("code {}", v), kind, shape, fmt::format("single:{}", v)});
     auto results = gpu::run_gemm_bench(cases, o, terminal_progress(args.quiet));
     auto dev = gpu::device_info();
     double macs = static_cast<double>(shape.m) * static_cast<double>(shape.n) * static_cast<double>(shape.k);
     nlohmann::json weights = nlohmann::json::array();
-    for (size_t i = 0; i < results.size(); ++i) {
-        int v = -128 + static_cast<int>(i);
+    for (int v = -128; v < 128; ++v) {
         std::string code;
         for (int b = 7; b >= 0; --b) code += ((static_cast<unsigned>(v) >> b) & 1) ? '1' : '0';
-        const auto& r = results[i];
+        const auto& r = results[by_class ? static_cast<size_t>(popcount_of(v)) : static_cast<size_t>(v + 128)];
         // A GPU has no per-weight path delay; the clock it sustains under its power cap plays that
         // role: static_delay_ns = one SM clock period at the measured median clock.
         weights.push_back({{"value", v}, {"code", code}, {"static_delay_ns", 1000.0 / r.sm_mhz.median}, {"dynamic_delay_ns", nullptr},
                            {"data_delay_max_ns", nullptr}, {"data_delay_p999_ns", nullptr},
                            {"energy_fj", r.joules_per_gemm.median / macs * 1e15}, {"tops", r.tops.median},
-                           {"sm_mhz", r.sm_mhz.median}, {"power_w", r.power_w.median}});
+                           {"sm_mhz", r.sm_mhz.median}, {"power_w", r.power_w.median}, {"measured_as", r.bench_case.weight_spec}});
     }
     nlohmann::json profile = {
         {"format", "halo-mac-profile"},
@@ -172,11 +186,11 @@ int run_profile(const GpuBenchArgs& args, const gpu::GemmShape& shape, gpu::Gemm
         {"design", {{"mac", "gpu"}, {"arch", dev.name}, {"weight_format", "int8"}, {"weight_bits", 8}, {"activation_format", "int8"},
                     {"driver", dev.driver}, {"power_limit_w", dev.power_limit_w}, {"gemm", fmt::format("{}x{}x{}", shape.m, shape.n, shape.k)},
                     {"kind", gpu::gemm_kind_name(kind)}, {"nominal_delay_ns", nullptr}}},
-        {"analysis", {{"measured", true}, {"repetitions", args.reps}, {"seconds", args.seconds}, {"activation_sigma", args.act_sigma},
-                      {"delay_model", "gpu-sm-clock-period"}}},
+        {"analysis", {{"measured", true}, {"profile_mode", args.profile_mode}, {"repetitions", args.reps}, {"seconds", args.seconds},
+                      {"activation_sigma", args.act_sigma}, {"delay_model", "gpu-sm-clock-period"}}},
         {"weights", weights}};
     write_file_atomic(args.profile_out, profile.dump(1) + "\n");
-    fmt::print("wrote {} (256 codes on {})\n", args.profile_out, dev.name);
+    fmt::print("wrote {} ({} mode, {} measured cases on {})\n", args.profile_out, args.profile_mode, cases.size(), dev.name);
     return 0;
 }
 
@@ -234,7 +248,8 @@ Command gpu_bench_command() {
                 app.add_option("--seed", args->seed, "random seed for weights and activations");
                 app.add_option("--json", args->json_out, "write results as JSON");
                 app.add_option("--md", args->md_out, "write results as a Markdown table");
-                app.add_option("--profile", args->profile_out, "measure all 256 single INT8 codes; write a GPU profile (MAC-profile format)");
+                app.add_option("--profile", args->profile_out, "write a per-code GPU cost profile (MAC-profile format) to this file");
+                app.add_option("--profile-mode", args->profile_mode, "popcount: measure the 9 popcount classes (default); single: each code alone");
                 app.add_flag("--self-test", args->self_test, "check GEMMs against a CPU reference and energy readings; print N passed, N failed");
                 app.add_flag("--quiet", args->quiet, "no progress output");
                 std::string sets = "\nWeight value sets:\n";
