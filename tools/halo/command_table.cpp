@@ -9,6 +9,7 @@ const std::vector<Command>& command_table() {
         version_command(),
         gpu_bench_command(),
         simulate_command(),
+        characterize_command(),
     };
     return table;
 }

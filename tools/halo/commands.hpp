@@ -8,5 +8,6 @@ namespace halo::cli {
 Command version_command();
 Command gpu_bench_command();
 Command simulate_command();
+Command characterize_command();
 
 }  // namespace halo::cli
