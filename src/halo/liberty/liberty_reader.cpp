@@ -1,6 +1,7 @@
 #include "halo/liberty/liberty_reader.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -146,7 +147,7 @@ private:
         if (!t.empty() && t.front() == '+') t.remove_prefix(1);
         double v = 0;
         auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (t.empty() || ec != std::errc() || p != t.data() + t.size())
+        if (t.empty() || ec != std::errc() || p != t.data() + t.size() || !std::isfinite(v))
             fail("E1201", line, fmt::format("{} is not a number", what), "a number",
                  fmt::format("\"{}\"", std::string(text.substr(0, 40))));
         return v;

@@ -89,6 +89,8 @@ TEST(BrokenLiberty, NonNumberAttribute) {
     auto d = read_error(lib_with("    area : big;\n"));
     EXPECT_EQ(d.code, "E1201");
     EXPECT_EQ(d.line, 8);
+    EXPECT_EQ(read_error(lib_with("    area : nan;\n")).code, "E1201");
+    EXPECT_EQ(read_error(lib_with("    area : 1e999;\n")).code, "E1201");
 }
 
 TEST(BrokenLiberty, TableSizeMismatch) {
