@@ -139,6 +139,14 @@ TEST(BrokenLiberty, BadUnitsAndFunctions) {
     EXPECT_EQ(d.line, 3);
 }
 
+TEST(BrokenLiberty, RelatedPinMustExist) {
+    auto d = read_error(lib_with("    pin (Y) { direction : output; function : \"!A\";\n"
+                                 "      timing () { related_pin : \"A Q\"; cell_rise (scalar) { values (\"1\"); } } }\n"));
+    EXPECT_EQ(d.code, "E1405");
+    EXPECT_EQ(d.line, 8);
+    EXPECT_EQ(d.found, "Q");
+}
+
 TEST(BrokenLiberty, DeepNestingIsRejectedNotACrash) {
     std::string text = "library (b) {\n";
     for (int i = 0; i < 100000; ++i) text += "g () {";
