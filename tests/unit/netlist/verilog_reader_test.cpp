@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -156,5 +157,61 @@ TEST(Verilog, SynthesizedDesignsAgreeWithTheJsonReader) {
         for (int i = 0; i < 4; ++i) s |= unsigned((tv["s[" + std::to_string(i) + "]"] >> m) & 1) << i;
         EXPECT_EQ(s, a + b) << m;
         EXPECT_EQ(((tv["p[0]"] >> m) & 1) != 0, (__builtin_popcount(a) & 1) == 1);
+    }
+}
+
+// The oracle's design (shared/reference/opensta-int8-mac): y = acc + w * a, signed, mapped to
+// osu018 with the oracle's script; read from Verilog (what OpenSTA reads) and simulated with
+// random operands through the compiled cell functions.
+TEST(Verilog, OracleMacComputesAccPlusWTimesA) {
+    auto dir = std::filesystem::temp_directory_path() / ("halo_mac_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "mac.v") << "module mac(input signed [7:0] w, input signed [7:0] a, input signed [23:0] acc,"
+                                    " output signed [23:0] y);\n  assign y = acc + w * a;\nendmodule\n";
+    std::string lib = kOsu018;
+    std::string script = "read_verilog " + (dir / "mac.v").string() + "; synth -top mac -flatten; dfflibmap -liberty " + lib +
+                         "; abc -liberty " + lib + " -D 5000; opt_clean; tee -q -o " + (dir / "stat.txt").string() +
+                         " stat; write_verilog -noattr " + (dir / "mac_net.v").string();
+    ASSERT_EQ(std::system(("yosys -q -p \"" + script + "\" > /dev/null 2>&1").c_str()), 0);
+    Netlist n = read_structural_verilog(dir / "mac_net.v", "mac", osu018());
+    std::ifstream stat(dir / "stat.txt");
+    std::string line;
+    int cells = -1;
+    while (std::getline(stat, line))
+        if (auto p = line.find("Number of cells:"); p != std::string::npos) cells = std::stoi(line.substr(p + 16));
+    EXPECT_EQ(static_cast<int>(n.instances.size()), cells);
+
+    std::mt19937_64 rng(5);
+    std::vector<std::uint64_t> value(n.net_count(), 0);
+    value[kConst1] = ~std::uint64_t{0};
+    std::vector<std::int64_t> w(64), a(64), acc(64);
+    auto drive = [&](const char* name, std::vector<std::int64_t>& vals, int bits) {
+        const Port& p = *n.find_port(name);
+        ASSERT_EQ(static_cast<int>(p.bits.size()), bits);
+        for (auto& v : vals) {
+            v = static_cast<std::int64_t>(rng() & ((1ull << bits) - 1));
+            if (v >> (bits - 1)) v -= std::int64_t{1} << bits;  // sign-extend
+        }
+        for (int b = 0; b < bits; ++b) {
+            std::uint64_t word = 0;
+            for (int k = 0; k < 64; ++k) word |= std::uint64_t((static_cast<std::uint64_t>(vals[k]) >> b) & 1) << k;
+            value[p.bits[b]] = word;
+        }
+    };
+    drive("w", w, 8);
+    drive("a", a, 8);
+    drive("acc", acc, 24);
+    for (auto i : n.topo_order) {
+        const Instance& inst = n.instances[i];
+        std::vector<std::uint64_t> pins(inst.cell->pins.size(), 0);
+        for (const auto& c : inst.inputs) pins[c.pin] = value[c.net];
+        for (const auto& c : inst.outputs) value[c.net] = inst.cell->logic.function(c.pin)->eval(pins);
+    }
+    const Port& y = *n.find_port("y");
+    for (int k = 0; k < 64; ++k) {
+        std::uint64_t got = 0;
+        for (int b = 0; b < 24; ++b) got |= ((value[y.bits[b]] >> k) & 1) << b;
+        std::uint64_t want = static_cast<std::uint64_t>(acc[k] + w[k] * a[k]) & 0xFFFFFF;
+        ASSERT_EQ(got, want) << "w=" << w[k] << " a=" << a[k] << " acc=" << acc[k];
     }
 }
