@@ -158,6 +158,8 @@ TEST(Verilog, SynthesizedDesignsAgreeWithTheJsonReader) {
         EXPECT_EQ(s, a + b) << m;
         EXPECT_EQ(((tv["p[0]"] >> m) & 1) != 0, (__builtin_popcount(a) & 1) == 1);
     }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
 }
 
 // The oracle's design (shared/reference/opensta-int8-mac): y = acc + w * a, signed, mapped to
@@ -214,4 +216,6 @@ TEST(Verilog, OracleMacComputesAccPlusWTimesA) {
         std::uint64_t want = static_cast<std::uint64_t>(acc[k] + w[k] * a[k]) & 0xFFFFFF;
         ASSERT_EQ(got, want) << "w=" << w[k] << " a=" << a[k] << " acc=" << acc[k];
     }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
 }
