@@ -10,6 +10,7 @@ const std::vector<Command>& command_table() {
         gpu_bench_command(),
         simulate_command(),
         characterize_command(),
+        liberty_info_command(),
     };
     return table;
 }

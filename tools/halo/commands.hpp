@@ -9,5 +9,6 @@ Command version_command();
 Command gpu_bench_command();
 Command simulate_command();
 Command characterize_command();
+Command liberty_info_command();
 
 }  // namespace halo::cli

@@ -221,6 +221,8 @@ TEST(YosysJson, SynthesizedAdderMatchesYosysStatAndAdds) {
                         "t", "");
     ASSERT_FALSE(s.json.empty()) << "yosys failed";
     Netlist n = read_yosys_json(s.json, "t", osu018());
+    std::error_code ec;
+    std::filesystem::remove_all(s.json.parent_path(), ec);
     EXPECT_EQ(static_cast<int>(n.instances.size()), s.stat_cells);
     EXPECT_GT(s.stat_cells, 4);
     expect_topological(n);
@@ -256,6 +258,8 @@ TEST(YosysJson, SynthesizedCounterWithFlipFlops) {
                         "c", std::string("dfflibmap -liberty ") + kOsu018 + "; ");
     ASSERT_FALSE(s.json.empty()) << "yosys failed";
     Netlist n = read_yosys_json(s.json, "c", osu018());
+    std::error_code ec;
+    std::filesystem::remove_all(s.json.parent_path(), ec);
     EXPECT_EQ(static_cast<int>(n.instances.size()), s.stat_cells);
     int flops = 0;
     for (const auto& inst : n.instances) flops += inst.cell->is_sequential;
