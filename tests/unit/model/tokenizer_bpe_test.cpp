@@ -124,7 +124,7 @@ TEST(BpeTiny, FromGgufAndFromTokenizerJson) {
     w.write(dir / "tok.gguf");
     const auto from_gguf = load_tokenizer(dir / "tok.gguf");
     EXPECT_EQ(from_gguf->bos_id(), 261);
-    EXPECT_EQ(from_gguf->encode(" the 42", false), (std::vector<std::int32_t>{258, ' ', '4', '2'})  // byte tokens have id = byte);
+    EXPECT_EQ(from_gguf->encode(" the 42", false), (std::vector<std::int32_t>{258, ' ', '4', '2'}));  // byte tokens: id = byte
 
     nlohmann::json j;
     j["model"]["type"] = "BPE";
