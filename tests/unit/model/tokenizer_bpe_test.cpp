@@ -144,12 +144,16 @@ TEST(BpeTiny, FromGgufAndFromTokenizerJson) {
     EXPECT_EQ(from_json->decode(from_json->encode("hello the", true)), "hello the");
 }
 
-TEST(BpeTiny, SentencePieceGgufIsRejectedWithAReason) {
+TEST(BpeTiny, OtherTokenizerModelsAreRejectedWithAReason) {
     ScratchDir dir;
     GgufWriter w;
     w.add_string("tokenizer.ggml.model", "llama");
     w.write(dir / "spm.gguf");
-    expect_error([&] { (void)load_tokenizer(dir / "spm.gguf"); }, "E5400", {"gpt2", "found llama", "SentencePiece"});
+    expect_error([&] { (void)bpe_from_gguf(GgufFile(dir / "spm.gguf")); }, "E5400", {"gpt2", "found llama", "SentencePiece"});
+    GgufWriter none;
+    none.add_string("tokenizer.ggml.model", "rwkv");
+    none.write(dir / "rwkv.gguf");
+    expect_error([&] { (void)load_tokenizer(dir / "rwkv.gguf"); }, "E5400", {"found rwkv"});
 }
 
 // ---- the real model -----------------------------------------------------------------------
