@@ -28,7 +28,9 @@ function(halo_add_test)
   target_compile_definitions(test_${A_MODULE} PRIVATE
     HALO_TEST_DATA_DIR="${CMAKE_SOURCE_DIR}/tests/data"
     HALO_SHARED_DIR="${HALO_SHARED_DIR}")
-  gtest_discover_tests(test_${A_MODULE} PROPERTIES LABELS "unit;${A_MODULE}" DISCOVERY_TIMEOUT 60)
+  # One label, the module (gtest_discover_tests flattens a list into separate properties).
+  # Test suites whose name ends in "Slow" (TEST(FooSlow, ...)) are left out of `make test`.
+  gtest_discover_tests(test_${A_MODULE} PROPERTIES LABELS ${A_MODULE} DISCOVERY_TIMEOUT 120)
 endfunction()
 
 # halo_add_bench(MODULE <m> [DEPS <targets...>])
