@@ -1,0 +1,49 @@
+// A cell output's Boolean function as a truth table, and what dynamic timing derives from it:
+// the prime implicants of F and of !F (the minimal sets of input values that force the output)
+// and the unateness of every input. Truth tables hold up to 6 inputs (bit m of `truth` is F at
+// the input assignment m, input j = bit j of m), which covers every combinational cell of the
+// OSU libraries. The Liberty function grammar read here: names, 0, 1, ( ), ! and postfix ' (not),
+// ^ (xor), & * or juxtaposition (and), + | (or); precedence not > xor > and > or.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace halo::timing {
+
+constexpr int kMaxGateInputs = 6;
+
+// A cube: inputs in `care` are fixed to the matching bit of `value`; the others are free.
+struct Cube {
+    std::uint8_t care = 0;
+    std::uint8_t value = 0;
+};
+
+enum class Unateness : std::uint8_t { positive, negative, binate, independent };
+
+struct GateLogic {
+    int input_count = 0;
+    std::uint64_t truth = 0;
+    std::vector<Cube> primes_one;   // prime implicants of F
+    std::vector<Cube> primes_zero;  // prime implicants of !F
+    std::vector<Unateness> unateness;
+};
+
+std::uint64_t truth_mask(int input_count);  // the 2^n valid bits
+
+// Compiles a Liberty function over `input_names` (input j = bit j). `place` names the cell and
+// pin for diagnostics (E3510 syntax, E3511 unknown pin, E3512 too many inputs).
+std::uint64_t compile_cell_function(std::string_view expression, std::span<const std::string> input_names,
+                                    std::string_view place);
+
+// Fixes input j to `value`, giving a function of the remaining n-1 inputs (order kept).
+std::uint64_t restrict_truth(std::uint64_t truth, int input_count, int input, bool value);
+
+bool truth_depends_on(std::uint64_t truth, int input_count, int input);
+
+GateLogic analyze_gate(std::uint64_t truth, int input_count);
+
+}  // namespace halo::timing
