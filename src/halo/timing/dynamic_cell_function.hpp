@@ -2,14 +2,11 @@
 // the prime implicants of F and of !F (the minimal sets of input values that force the output)
 // and the unateness of every input. Truth tables hold up to 6 inputs (bit m of `truth` is F at
 // the input assignment m, input j = bit j of m), which covers every combinational cell of the
-// OSU libraries. The Liberty function grammar read here: names, 0, 1, ( ), ! and postfix ' (not),
-// ^ (xor), & * or juxtaposition (and), + | (or); precedence not > xor > and > or.
+// OSU libraries. The functions themselves come compiled from the Liberty reader
+// (liberty/cell_function.hpp); this file only derives what the timing rules need.
 #pragma once
 
 #include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
 #include <vector>
 
 namespace halo::timing {
@@ -33,11 +30,6 @@ struct GateLogic {
 };
 
 std::uint64_t truth_mask(int input_count);  // the 2^n valid bits
-
-// Compiles a Liberty function over `input_names` (input j = bit j). `place` names the cell and
-// pin for diagnostics (E3510 syntax, E3511 unknown pin, E3512 too many inputs).
-std::uint64_t compile_cell_function(std::string_view expression, std::span<const std::string> input_names,
-                                    std::string_view place);
 
 // Fixes input j to `value`, giving a function of the remaining n-1 inputs (order kept).
 std::uint64_t restrict_truth(std::uint64_t truth, int input_count, int input, bool value);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/timing/case_analysis.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::timing {
@@ -68,13 +69,24 @@ DynamicCircuit build_dynamic_circuit(const netlist::Netlist& nl, const DelayAnno
         if (cell.is_sequential)
             throw_bad_value("E3503", place, "sequential cell in the MAC", "a combinational MAC", cell.name,
                             "dynamic timing sweeps a combinational multiply-accumulate; remove registers before synthesis");
-        std::vector<std::string> names;
-        for (const auto& pc : inst.inputs) names.push_back(cell.pins[pc.pin].name);
+        const int inputs = static_cast<int>(inst.inputs.size());
+        if (inputs > kMaxGateInputs)
+            throw_bad_value("E3507", place, "cell has too many inputs for dynamic timing",
+                            fmt::format("at most {}", kMaxGateInputs), std::to_string(inputs),
+                            "map the design to cells with at most 6 inputs");
+        // Input position j of the instance is truth-table variable j.
+        std::vector<std::uint64_t> words(cell.pins.size(), 0);
+        for (int j = 0; j < inputs; ++j) words[inst.inputs[j].pin] = truth::kVarMask[j];
         for (const auto& oc : inst.outputs) {
             const liberty::Pin& opin = cell.pins[oc.pin];
             if (oc.net == netlist::kNoNet) continue;
-            std::uint64_t truth = compile_cell_function(opin.function, names, place + " pin " + opin.name);
-            int n = static_cast<int>(names.size());
+            const liberty::CellFunction* fn = cell.logic.function(oc.pin);
+            if (fn == nullptr)
+                throw_bad_value("E3508", place + " pin " + opin.name, "output pin has no usable function",
+                                "a combinational Liberty function", "\"" + opin.function + "\"",
+                                "dynamic timing needs every cell output's Boolean function");
+            int n = inputs;
+            std::uint64_t truth = fn->eval(words) & truth_mask(n);
             // Restrict to the non-constant inputs, highest index first so indices stay valid.
             std::vector<int> kept;
             for (int j = n - 1; j >= 0; --j) {
@@ -84,7 +96,7 @@ DynamicCircuit build_dynamic_circuit(const netlist::Netlist& nl, const DelayAnno
                     --n;
                 }
             }
-            for (int j = 0; j < static_cast<int>(names.size()); ++j)
+            for (int j = 0; j < inputs; ++j)
                 if (c.net_constant[inst.inputs[j].net] < 0) kept.push_back(j);
             std::uint64_t mask = truth_mask(n);
             truth &= mask;

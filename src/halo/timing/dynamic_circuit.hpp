@@ -50,7 +50,8 @@ struct DynamicCircuit {
 
 // Ties the weight port to `weight_code` and builds the circuit. Errors: E3501 port missing or
 // of the wrong direction, E3502 an input port other than the three, E3503 sequential cell,
-// E3504 annotation does not match the netlist, E351x cell functions.
+// E3504 annotation does not match the netlist, E3505 port too wide, E3506 output undriven,
+// E3507 cell with more than 6 inputs, E3508 output pin without a function.
 DynamicCircuit build_dynamic_circuit(const netlist::Netlist& netlist, const DelayAnnotation& annotation,
                                      const DynamicPorts& ports, std::uint64_t weight_code);
 

@@ -26,6 +26,10 @@ std::vector<TimedTernary> activation_transition_inputs(const DynamicCircuit& c, 
     return in;
 }
 
+std::vector<TimedTernary> static_bound_inputs(const DynamicCircuit& c) {
+    return std::vector<TimedTernary>(static_cast<std::size_t>(c.activation_bits + c.accumulator_bits), free_input());
+}
+
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();

@@ -33,6 +33,11 @@ TimedTernary free_input();
 // The inputs of the sound-bound transition a0 -> a1 with the accumulator free, in slot order.
 std::vector<TimedTernary> activation_transition_inputs(const DynamicCircuit& circuit, std::uint64_t a0, std::uint64_t a1);
 
+// Every input free (activation too): the model's static figure, classical longest-path timing
+// with the senses of the weight-restricted functions on the same arc delays. The model is
+// monotone, so every transition's settle time is at most this.
+std::vector<TimedTernary> static_bound_inputs(const DynamicCircuit& circuit);
+
 // Evaluates every slot; `inputs` gives the activation then the accumulator bits.
 std::vector<TimedTernary> ternary_timing_reference(const DynamicCircuit& circuit, std::span<const TimedTernary> inputs);
 
