@@ -11,7 +11,7 @@
 
 namespace halo::timing {
 
-constexpr int kMaxGateInputs = 6;
+constexpr int kDynamicMaxInputs = 6;
 
 // A cube: inputs in `care` are fixed to the matching bit of `value`; the others are free.
 struct Cube {

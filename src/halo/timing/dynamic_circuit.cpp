@@ -25,7 +25,24 @@ const netlist::Port& require_input_port(const netlist::Netlist& nl, const std::s
 
 }  // namespace
 
-DynamicCircuit build_dynamic_circuit(const netlist::Netlist& nl, const DelayAnnotation& annotation,
+DynamicDelays delays_from_annotation(const DelayAnnotation& annotation) {
+    DynamicDelays d;
+    d.nets = annotation.nets;
+    d.voltage_v = annotation.voltage_v;
+    d.arcs.resize(annotation.arcs.size());
+    for (std::size_t i = 0; i < annotation.arcs.size(); ++i)
+        for (const ArcTiming& a : annotation.arcs[i]) {
+            EdgeArcDelay e;
+            e.from_pin = a.from_pin;
+            e.to_pin = a.to_pin;
+            e.delay_ns[0][0] = e.delay_ns[0][1] = static_cast<float>(a.rise_ns);
+            e.delay_ns[1][0] = e.delay_ns[1][1] = static_cast<float>(a.fall_ns);
+            d.arcs[i].push_back(e);
+        }
+    return d;
+}
+
+DynamicCircuit build_dynamic_circuit(const netlist::Netlist& nl, const DynamicDelays& annotation,
                                      const DynamicPorts& ports, std::uint64_t weight_code) {
     const netlist::Port& w = require_input_port(nl, ports.weight, "weight");
     const netlist::Port& a = require_input_port(nl, ports.activation, "activation");
@@ -70,9 +87,9 @@ DynamicCircuit build_dynamic_circuit(const netlist::Netlist& nl, const DelayAnno
             throw_bad_value("E3503", place, "sequential cell in the MAC", "a combinational MAC", cell.name,
                             "dynamic timing sweeps a combinational multiply-accumulate; remove registers before synthesis");
         const int inputs = static_cast<int>(inst.inputs.size());
-        if (inputs > kMaxGateInputs)
+        if (inputs > kDynamicMaxInputs)
             throw_bad_value("E3507", place, "cell has too many inputs for dynamic timing",
-                            fmt::format("at most {}", kMaxGateInputs), std::to_string(inputs),
+                            fmt::format("at most {}", kDynamicMaxInputs), std::to_string(inputs),
                             "map the design to cells with at most 6 inputs");
         // Input position j of the instance is truth-table variable j.
         std::vector<std::uint64_t> words(cell.pins.size(), 0);
@@ -113,12 +130,15 @@ DynamicCircuit build_dynamic_circuit(const netlist::Netlist& nl, const DelayAnno
                     throw_internal("E3590", fmt::format("{}: input net {} has no slot (netlist not in topological order)", place, net));
                 g.inputs.push_back(net_slot[net]);
                 g.input_pins.push_back(inst.inputs[j].pin);
-                const ArcTiming* arc = nullptr;
+                const EdgeArcDelay* arc = nullptr;
                 for (const auto& t : annotation.arcs[inst_index])
                     if (t.from_pin == inst.inputs[j].pin && t.to_pin == oc.pin) arc = &t;
                 if (arc == nullptr) ++c.missing_arcs;
-                g.rise_ns.push_back(arc ? static_cast<float>(arc->rise_ns) : 0.0f);
-                g.fall_ns.push_back(arc ? static_cast<float>(arc->fall_ns) : 0.0f);
+                std::array<std::array<float, 2>, 2> d{};
+                if (arc != nullptr)
+                    for (int o = 0; o < 2; ++o)
+                        for (int i = 0; i < 2; ++i) d[o][i] = arc->delay_ns[o][i];
+                g.delay_ns.push_back(d);
             }
             g.logic = analyze_gate(truth, n);
             add_slot(oc.net);

@@ -5,17 +5,45 @@
 // annotated, and the gate logic (primes, unateness) of that restricted function.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "halo/netlist/netlist.hpp"
+#include "halo/timing/case_analysis.hpp"
 #include "halo/timing/delay_annotation.hpp"
 #include "halo/timing/dynamic_cell_function.hpp"
 
 namespace halo::timing {
 
 using Slot = std::uint32_t;
+
+class StaticTimer;
+
+// Edge-resolved arc delays: delay_ns[out edge][in edge], edge 0 = rise, 1 = fall.
+struct EdgeArcDelay {
+    int from_pin = -1;
+    int to_pin = -1;
+    float delay_ns[2][2] = {{0, 0}, {0, 0}};
+};
+
+// The gate-delay model dynamic timing runs on: every arc's four edge delays, every net's load
+// and slews (for energy), the supply voltage.
+struct DynamicDelays {
+    std::vector<std::vector<EdgeArcDelay>> arcs;  // index = instance
+    std::vector<NetElectrical> nets;              // index = NetId
+    double voltage_v = 0;
+};
+
+// From a DelayAnnotation (one delay per output edge): both input edges get it.
+DynamicDelays delays_from_annotation(const DelayAnnotation& annotation);
+
+// The static pass under case analysis (`held`, e.g. the weight port at one code): slews as the
+// static timer computes them for that case, and each arc's table delay at the slew of each
+// input edge and the net's load, so the model uses exactly the static timer's numbers.
+DynamicDelays delays_for_case(const StaticTimer& timer, std::span<const NetConstant> held);
 
 struct DynamicPorts {
     std::string weight = "w";
@@ -29,8 +57,8 @@ struct CircuitGate {
     int output_pin = -1;               // cell pin index of the output
     std::vector<Slot> inputs;          // non-constant inputs only
     std::vector<int> input_pins;       // their cell pin indices
-    std::vector<float> rise_ns;        // arc delay input j -> output, output rising
-    std::vector<float> fall_ns;        // output falling
+    // delay_ns[j][out edge][in edge]: arc delay input j -> output (0 = rise, 1 = fall)
+    std::vector<std::array<std::array<float, 2>, 2>> delay_ns;
     GateLogic logic;                   // of the function restricted to `inputs`
     bool drives_output = false;        // in the fan-in cone of an output port bit
 };
@@ -52,7 +80,7 @@ struct DynamicCircuit {
 // of the wrong direction, E3502 an input port other than the three, E3503 sequential cell,
 // E3504 annotation does not match the netlist, E3505 port too wide, E3506 output undriven,
 // E3507 cell with more than 6 inputs, E3508 output pin without a function.
-DynamicCircuit build_dynamic_circuit(const netlist::Netlist& netlist, const DelayAnnotation& annotation,
+DynamicCircuit build_dynamic_circuit(const netlist::Netlist& netlist, const DynamicDelays& delays,
                                      const DynamicPorts& ports, std::uint64_t weight_code);
 
 // Plain evaluation of the circuit with concrete inputs (no timing): the value of every slot.

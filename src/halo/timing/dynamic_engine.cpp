@@ -37,8 +37,7 @@ DynamicEngine::DynamicEngine(const DynamicCircuit& circuit) : circuit_(circuit) 
         g.n = static_cast<std::uint8_t>(cg.inputs.size());
         for (int j = 0; j < g.n; ++j) {
             g.inputs[j] = cg.inputs[j];
-            g.rise_ns[j] = cg.rise_ns[j];
-            g.fall_ns[j] = cg.fall_ns[j];
+            g.delay_ns[j] = cg.delay_ns[j];
             g.unate[j] = cg.logic.unateness[j];
         }
         g.prime_begin = static_cast<std::uint32_t>(primes_.size());
@@ -76,29 +75,44 @@ void DynamicEngine::set_inputs(std::span<const std::uint64_t> a0, std::span<cons
 }
 
 void DynamicEngine::eval_gate(const Gate& g) {
-    alignas(64) float settle[kMaxGateInputs][kLanes];
+    // by_edge[e][j]: the last event of input j, of either edge, plus its delay to output edge e.
+    alignas(64) float by_edge[2][kDynamicMaxInputs][kLanes];
     alignas(64) float ro[kLanes], fo[kLanes], forced[kLanes], tp[kLanes], pen[kLanes];
-    const float* R[kMaxGateInputs];
-    const float* F[kMaxGateInputs];
+    const float* R[kDynamicMaxInputs];
+    const float* F[kDynamicMaxInputs];
     for (int j = 0; j < g.n; ++j) {
         R[j] = &rise_[std::size_t(g.inputs[j]) * kLanes];
         F[j] = &fall_[std::size_t(g.inputs[j]) * kLanes];
-        for (int l = 0; l < kLanes; ++l) settle[j][l] = std::max(R[j][l], F[j][l]);
+        const auto& d = g.delay_ns[j];
+        for (int l = 0; l < kLanes; ++l) {
+            by_edge[0][j][l] = std::max(R[j][l] + d[0][0], F[j][l] + d[0][1]);
+            by_edge[1][j][l] = std::max(F[j][l] + d[1][1], R[j][l] + d[1][0]);
+        }
     }
     for (int l = 0; l < kLanes; ++l) ro[l] = fo[l] = kNever;
     // Unate rule.
     for (int j = 0; j < g.n; ++j) {
-        const float dr = g.rise_ns[j], df = g.fall_ns[j];
-        const float *cr, *cf;
+        const auto& d = g.delay_ns[j];
         switch (g.unate[j]) {
-            case Unateness::positive: cr = R[j]; cf = F[j]; break;
-            case Unateness::negative: cr = F[j]; cf = R[j]; break;
-            case Unateness::binate: cr = cf = settle[j]; break;
-            default: continue;
-        }
-        for (int l = 0; l < kLanes; ++l) {
-            ro[l] = std::max(ro[l], cr[l] + dr);
-            fo[l] = std::max(fo[l], cf[l] + df);
+            case Unateness::positive:
+                for (int l = 0; l < kLanes; ++l) {
+                    ro[l] = std::max(ro[l], R[j][l] + d[0][0]);
+                    fo[l] = std::max(fo[l], F[j][l] + d[1][1]);
+                }
+                break;
+            case Unateness::negative:
+                for (int l = 0; l < kLanes; ++l) {
+                    ro[l] = std::max(ro[l], F[j][l] + d[0][1]);
+                    fo[l] = std::max(fo[l], R[j][l] + d[1][0]);
+                }
+                break;
+            case Unateness::binate:
+                for (int l = 0; l < kLanes; ++l) {
+                    ro[l] = std::max(ro[l], by_edge[0][j][l]);
+                    fo[l] = std::max(fo[l], by_edge[1][j][l]);
+                }
+                break;
+            default: break;
         }
     }
     // Final values and the forcing rule, prime by prime.
@@ -114,10 +128,10 @@ void DynamicEngine::eval_gate(const Gate& g) {
         (pr.one ? one : zero) |= mask;
         any_forced = true;
         for (int l = 0; l < kLanes; ++l) tp[l] = kNever;
+        const int e = pr.one ? 0 : 1;
         for (int j = 0; j < g.n; ++j) {
             if (!((pr.care >> j) & 1u)) continue;
-            const float d = pr.one ? g.rise_ns[j] : g.fall_ns[j];
-            for (int l = 0; l < kLanes; ++l) tp[l] = std::max(tp[l], settle[j][l] + d);
+            for (int l = 0; l < kLanes; ++l) tp[l] = std::max(tp[l], by_edge[e][j][l]);
         }
         expand_mask(mask, pen);
         for (int l = 0; l < kLanes; ++l) forced[l] = std::min(forced[l], std::max(tp[l], pen[l]));

@@ -47,9 +47,9 @@ private:
     struct Gate {
         Slot output;
         std::uint8_t n;
-        std::array<Slot, kMaxGateInputs> inputs;
-        std::array<float, kMaxGateInputs> rise_ns, fall_ns;
-        std::array<Unateness, kMaxGateInputs> unate;
+        std::array<Slot, kDynamicMaxInputs> inputs;
+        std::array<std::array<std::array<float, 2>, 2>, kDynamicMaxInputs> delay_ns;  // [j][out edge][in edge]
+        std::array<Unateness, kDynamicMaxInputs> unate;
         std::uint32_t prime_begin, prime_end;
     };
     void set_inputs(std::span<const std::uint64_t> a0, std::span<const std::uint64_t> a1, int lanes);

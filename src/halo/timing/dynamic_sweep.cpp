@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "halo/timing/dynamic_engine.hpp"
 #include "halo/timing/energy.hpp"
+#include "halo/timing/static_timing.hpp"
 #include "halo/timing/ternary_timing.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
@@ -35,7 +37,7 @@ void check_options(const netlist::Netlist& nl, const DynamicOptions& o) {
 
 }  // namespace
 
-DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DelayAnnotation& ann, const DynamicOptions& o,
+DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDelays& ann, const DynamicOptions& o,
                                    std::uint64_t weight_code) {
     check_options(nl, o);
     const DynamicCircuit circuit = build_dynamic_circuit(nl, ann, o.ports, weight_code);
@@ -115,10 +117,20 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
     result.data_transitions_per_weight = o.data_transitions;
     result.distribution = o.distribution.describe();
     result.delay_mode = o.delay_mode == DelayMode::transport ? "transport" : "inertial";
+    result.delay_source = o.delay_source == DelaySource::annotation ? "annotation" : "per-weight static pass";
+    std::optional<StaticTimer> timer;
+    std::optional<DynamicDelays> fixed;
+    if (o.delay_source == DelaySource::per_weight_static) timer.emplace(nl, o.sta);
+    else fixed = delays_from_annotation(ann);
 
     Progress progress(o.progress ? o.progress : ProgressSink([](const ProgressUpdate&) {}), "dynamic sweep", codes.size());
     parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
-        result.weights[i] = dynamic_weight(nl, ann, o, codes[i]);
+        if (timer) {
+            const DynamicDelays d = delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i]));
+            result.weights[i] = dynamic_weight(nl, d, o, codes[i]);
+        } else {
+            result.weights[i] = dynamic_weight(nl, *fixed, o, codes[i]);
+        }
         progress.advance();
     });
     progress.finish();

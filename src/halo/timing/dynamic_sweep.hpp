@@ -21,8 +21,17 @@
 
 namespace halo::timing {
 
+// Where the arc delays come from.
+enum class DelaySource : std::uint8_t {
+    per_weight_static,  // the static pass under case analysis for each weight (default): the
+                        // same slews, hence delays, as the per-weight static figure
+    annotation,         // the DelayAnnotation given (weight-free slews), same for every weight
+};
+
 struct DynamicOptions {
     DynamicPorts ports;
+    DelaySource delay_source = DelaySource::per_weight_static;
+    StaOptions sta;                           // for per_weight_static
     std::vector<std::uint64_t> weight_codes;  // empty: every code of the weight port
     int exhaustive_max_bits = 8;              // sound bound exhaustive up to this activation width
     std::size_t bound_samples = 65536;        // activation pairs per weight beyond it
@@ -53,13 +62,15 @@ struct DynamicResult {
     std::size_t data_transitions_per_weight = 0;
     std::string distribution;        // DataDistribution::describe()
     std::string delay_mode;          // "transport" or "inertial"
+    std::string delay_source;        // "per-weight static pass" or "annotation"
 };
 
+// `annotation` is used only with DelaySource::annotation (pass {} otherwise).
 DynamicResult dynamic_sweep(const netlist::Netlist& netlist, const DelayAnnotation& annotation,
                             const DynamicOptions& options);
 
-// One weight, same definitions (the sweep calls it per weight).
-DynamicWeightResult dynamic_weight(const netlist::Netlist& netlist, const DelayAnnotation& annotation,
+// One weight on a given delay model (the sweep calls it per weight).
+DynamicWeightResult dynamic_weight(const netlist::Netlist& netlist, const DynamicDelays& delays,
                                    const DynamicOptions& options, std::uint64_t weight_code);
 
 }  // namespace halo::timing

@@ -21,7 +21,7 @@ double leakage_power_nw(const netlist::Netlist& nl) {
     return total;
 }
 
-EnergyModel build_energy_model(const DynamicCircuit& c, const netlist::Netlist& nl, const DelayAnnotation& ann) {
+EnergyModel build_energy_model(const DynamicCircuit& c, const netlist::Netlist& nl, const DynamicDelays& ann) {
     EnergyModel m;
     m.voltage_v = ann.voltage_v > 0 ? ann.voltage_v : (nl.library ? nl.library->nominal_voltage_v : 0.0);
     m.leakage_nw = leakage_power_nw(nl);

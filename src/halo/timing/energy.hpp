@@ -1,9 +1,10 @@
 // Switching-energy model of dynamic timing's circuits. Every toggle of a net costs
-//   - 1/2 C V^2, C = the net's load (fanout pins + port load) from the delay annotation, and
+//   - 1/2 C V^2, C = the net's load (fanout pins + port load) from the static pass, and
 //   - when a gate output toggles: the output pin's internal energy from the library's
 //     internal_power table whose related_pin is the input whose change caused the toggle,
 //     rise_power or fall_power by the output edge, looked up at that input net's annotated slew
-//     (of the input's own edge) and the output net's load.
+//     (of the input's own edge) and the output net's load. Internal energy of input pins (a
+//     toggle that does not reach the output) is not modelled; OSU libraries give none.
 // Primary-input toggles (activation, accumulator) pay 1/2 C V^2 of their load only; constant
 // nets never toggle. Leakage is reported separately: the sum of cell_leakage_power.
 #pragma once
@@ -30,7 +31,7 @@ struct EnergyModel {
 };
 
 EnergyModel build_energy_model(const DynamicCircuit& circuit, const netlist::Netlist& netlist,
-                               const DelayAnnotation& annotation);
+                               const DynamicDelays& delays);
 
 // Sum of cell_leakage_power over all instances, in nW.
 double leakage_power_nw(const netlist::Netlist& netlist);

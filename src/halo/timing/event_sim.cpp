@@ -35,11 +35,14 @@ void EventSimulator::evaluate(std::uint32_t g, std::uint8_t j, bool input_rose, 
     if (input_rose) assign_[g] |= 1u << j;
     else assign_[g] &= ~(1u << j);
     const std::uint8_t v = gate_value(cg.logic, assign_[g]) ? 1 : 0;
-    const float due = t + (v ? cg.rise_ns[j] : cg.fall_ns[j]);
+    const float due = t + cg.delay_ns[j][v ? 0 : 1][input_rose ? 0 : 1];
     Queue& q = pending_[g];
     if (mode == DelayMode::transport) {
         while (!q.empty() && q.items.back().time_ns >= due) q.items.pop_back();
     } else {
+        // Verilog: a pending change to the same value stands; any other pending change is
+        // cancelled (at most one change is ever pending in this mode).
+        if (!q.empty() && q.items.back().value == v) return;
         q.items.clear();
         q.head = 0;
     }

@@ -6,8 +6,9 @@
 //   - transport (default): pending output events at or after T are cancelled (a faster path
 //     overtakes a slower one), then v is scheduled at T unless the output is already due to end
 //     at v; glitches propagate;
-//   - inertial: every pending output event is cancelled and v is scheduled unless the output is
-//     already v, as a Verilog gate with a delay does (pulses shorter than the delay vanish);
+//   - inertial: a pending change to v stands; otherwise the pending change is cancelled and v is
+//     scheduled unless the output already is v, as a Verilog gate with a delay does (pulses
+//     shorter than the delay vanish). The sound bound is proven for transport only;
 //   - events at equal times fire in the order they were scheduled.
 // Every toggle is counted and charged by the energy model (energy.hpp).
 #pragma once

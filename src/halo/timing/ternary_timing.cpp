@@ -56,7 +56,8 @@ TimedTernary evaluate_gate(const CircuitGate& g, std::span<const TimedTernary> i
     out.final_value = static_cast<std::int8_t>(forced_value(g.logic.truth, n, known, values));
 
     // Unate rule: a rise of the output is caused by a rise of a positive-unate input, a fall of
-    // a negative-unate one, either edge of a binate one; an input F does not depend on causes none.
+    // a negative-unate one, either edge of a binate one (each with its edge's delay); an input F
+    // does not depend on causes none.
     for (int j = 0; j < n; ++j) {
         unsigned bit = 1u << j;
         std::uint64_t f0 = 0, f1 = 0;
@@ -68,11 +69,21 @@ TimedTernary evaluate_gate(const CircuitGate& g, std::span<const TimedTernary> i
             if (f1 > f0) up = true;
             if (f1 < f0) down = true;
         }
-        float settle = in[j].settle_ns();
-        float cause_rise = up && down ? settle : up ? in[j].rise_ns : down ? in[j].fall_ns : kNever;
-        float cause_fall = up && down ? settle : up ? in[j].fall_ns : down ? in[j].rise_ns : kNever;
-        out.rise_ns = std::max(out.rise_ns, cause_rise + g.rise_ns[j]);
-        out.fall_ns = std::max(out.fall_ns, cause_fall + g.fall_ns[j]);
+        const auto& d = g.delay_ns[j];  // [out edge][in edge], 0 = rise
+        const float r = in[j].rise_ns, f = in[j].fall_ns;
+        float cause_rise = kNever, cause_fall = kNever;
+        if (up && down) {
+            cause_rise = std::max(r + d[0][0], f + d[0][1]);
+            cause_fall = std::max(f + d[1][1], r + d[1][0]);
+        } else if (up) {
+            cause_rise = r + d[0][0];
+            cause_fall = f + d[1][1];
+        } else if (down) {
+            cause_rise = f + d[0][1];
+            cause_fall = r + d[1][0];
+        }
+        out.rise_ns = std::max(out.rise_ns, cause_rise);
+        out.fall_ns = std::max(out.fall_ns, cause_fall);
     }
     // Forcing rule: once a set S of inputs has settled to values that fix F, the output makes
     // no transition later than the last of them plus its arc delay (for the final edge).
@@ -84,7 +95,11 @@ TimedTernary evaluate_gate(const CircuitGate& g, std::span<const TimedTernary> i
             float t = kNever;
             for (int j = 0; j < n; ++j)
                 if ((s >> j) & 1u)
-                    t = std::max(t, in[j].settle_ns() + (out.final_value == 1 ? g.rise_ns[j] : g.fall_ns[j]));
+                {
+                    // The last event on input j, of either edge, plus the delay for that edge.
+                    const int e = out.final_value == 1 ? 0 : 1;
+                    t = std::max(t, std::max(in[j].rise_ns + g.delay_ns[j][e][0], in[j].fall_ns + g.delay_ns[j][e][1]));
+                }
             forced = std::min(forced, t);
         }
         out.rise_ns = std::min(out.rise_ns, forced);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "dynamic_test_support.hpp"
 #include "halo/timing/dynamic_cell_function.hpp"
 #include "halo/timing/dynamic_circuit.hpp"
@@ -70,7 +72,7 @@ struct AndChain {
 
 TEST(DynamicTernary, ControllingInputThatSettlesEarlyBoundsTheOutput) {
     AndChain d;
-    DynamicCircuit c = build_dynamic_circuit(d.b.netlist(), d.ann, {}, 0);
+    DynamicCircuit c = build_dynamic_circuit(d.b.netlist(), delays_from_annotation(d.ann), {}, 0);
     ASSERT_EQ(c.gates.size(), 4u);  // the w-gated AND is constant 0 for w = 0
     auto run = [&](int a0, int a1) {
         auto in = activation_transition_inputs(c, a0, a1);
@@ -86,12 +88,13 @@ TEST(DynamicTernary, ControllingInputThatSettlesEarlyBoundsTheOutput) {
     EXPECT_FLOAT_EQ(run(1, 1), 3.5f);
 
     // With w = 1 the second AND passes a: rise 0.7.
-    DynamicCircuit c1 = build_dynamic_circuit(d.b.netlist(), d.ann, {}, 1);
+    DynamicCircuit c1 = build_dynamic_circuit(d.b.netlist(), delays_from_annotation(d.ann), {}, 1);
     auto slots = ternary_timing_reference(c1, activation_transition_inputs(c1, 0, 1));
     EXPECT_EQ(c1.gates.size(), 5u);
     EXPECT_FLOAT_EQ(output_settle_ns(c1, slots), 3.5f);
     // The sweep reports the exhaustive maximum (3.5) and a transition reaching it.
     DynamicOptions o;
+    o.delay_source = DelaySource::annotation;
     o.data_transitions = 0;
     o.threads = 1;
     DynamicResult r = dynamic_sweep(d.b.netlist(), d.ann, o);
@@ -114,7 +117,7 @@ TEST(DynamicTernary, FallBoundNeverLaterThanRiseWhenFinalIsOne) {
     auto y = b.gate("OR2", {a[0], c1}, {0.25, 0.5}, {0.3, 0.6});
     b.output("y", {y});
     DelayAnnotation ann = b.finish();
-    DynamicCircuit c = build_dynamic_circuit(b.netlist(), ann, {}, 0);
+    DynamicCircuit c = build_dynamic_circuit(b.netlist(), delays_from_annotation(ann), {}, 0);
     auto slots = ternary_timing_reference(c, activation_transition_inputs(c, 0, 1));
     const auto& out = slots[c.output_slots[0]];
     EXPECT_EQ(out.final_value, 1);
@@ -142,9 +145,16 @@ TEST(DynamicEngine, MatchesReferenceOnEveryTransitionOfAHandCircuit) {
     auto r = b.gate("OR2", {q, a[2]}, {0.2, 0.25}, {0.3, 0.1});
     auto inv = b.gate("INV", {x}, {0.15}, {0.12});
     b.output("y", {q, r, inv, m});
-    DelayAnnotation ann = b.finish();
+    DynamicDelays delays = delays_from_annotation(b.finish());
+    // All four edge delays of every arc distinct, so a wrong edge pairing shows.
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> spread(0.05f, 0.9f);
+    for (auto& arcs : delays.arcs)
+        for (auto& a : arcs)
+            for (auto& row : a.delay_ns)
+                for (auto& d : row) d = spread(rng);
     for (std::uint64_t wc = 0; wc < 4; ++wc) {
-        DynamicCircuit c = build_dynamic_circuit(b.netlist(), ann, {}, wc);
+        DynamicCircuit c = build_dynamic_circuit(b.netlist(), delays, {}, wc);
         DynamicEngine engine(c);
         std::vector<std::uint64_t> a0, a1;
         for (std::uint64_t x0 = 0; x0 < 8; ++x0)
@@ -175,7 +185,7 @@ TEST(DynamicCircuitErrors, PortsAreCheckedWithNumberedMessages) {
     DynamicPorts p;
     p.weight = "weights";
     try {
-        build_dynamic_circuit(d.b.netlist(), d.ann, p, 0);
+        build_dynamic_circuit(d.b.netlist(), delays_from_annotation(d.ann), p, 0);
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.diagnostic().code, "E3501");
@@ -186,13 +196,14 @@ TEST(DynamicCircuitErrors, PortsAreCheckedWithNumberedMessages) {
     d.b.input("clk", 1);
     DelayAnnotation ann = d.b.finish();
     try {
-        build_dynamic_circuit(d.b.netlist(), ann, {}, 0);
+        build_dynamic_circuit(d.b.netlist(), delays_from_annotation(ann), {}, 0);
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.diagnostic().code, "E3502");
         EXPECT_THAT(e.what(), ::testing::HasSubstr("input port \"clk\" is none of the MAC's three inputs"));
     }
     DynamicOptions o;
+    o.delay_source = DelaySource::annotation;
     o.weight_codes = {2};
     try {
         dynamic_sweep(d.b.netlist(), d.ann, o);
