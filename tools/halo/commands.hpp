@@ -6,5 +6,6 @@
 namespace halo::cli {
 
 Command version_command();
+Command characterize_command();
 
 }  // namespace halo::cli

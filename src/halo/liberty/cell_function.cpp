@@ -183,7 +183,7 @@ std::uint64_t CellFunction::eval(std::span<const std::uint64_t> input_words) con
     return st[0];
 }
 
-bool CellFunction::eval_reference(std::span<const bool> values) const {
+bool CellFunction::eval_reference(const std::vector<bool>& values) const {
     std::vector<bool> st;
     for (const auto& in : program_) {
         switch (in.op) {

@@ -68,7 +68,7 @@ public:
     const std::string& text() const { return text_; }
 
     // The slow reference: interprets the program one pattern at a time (for tests).
-    bool eval_reference(std::span<const bool> values) const;
+    bool eval_reference(const std::vector<bool>& values) const;
 
 private:
     enum class Op : std::uint8_t { pin, const0, const1, not_, and_, or_, xor_ };

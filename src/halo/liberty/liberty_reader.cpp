@@ -127,8 +127,7 @@ public:
             if (g.type == "lu_table_template") read_template(g, delay_templates_);
             else if (g.type == "power_lut_template") read_template(g, power_templates_);
         }
-        for (const auto& g : root.groups)
-            if (g.type == "operating_conditions") read_operating_conditions(g);
+        read_operating_conditions(root);
         for (const auto& g : root.groups)
             if (g.type == "cell") read_cell(g);
         lib_.index_cells();
@@ -235,17 +234,30 @@ private:
         }
     }
 
-    void read_operating_conditions(const SyntaxGroup& g) {
-        // The default operating conditions override nom_* when the library names them; with no
-        // default named, the first group's values stand in only where nom_voltage is absent.
-        std::string name = g.args.empty() ? std::string() : g.args[0].text;
-        bool is_default = !lib_.operating_conditions.empty() && name == lib_.operating_conditions;
-        bool fill_missing = lib_.nominal_voltage_v == 0;
-        if (!is_default && !fill_missing) return;
-        for (const auto& a : g.attributes) {
-            if (a.name == "voltage") lib_.nominal_voltage_v = number_attr(a) * lib_.voltage_unit_v;
-            else if (a.name == "temperature") lib_.nominal_temperature_c = number_attr(a);
-            else if (a.name == "process") lib_.nominal_process = number_attr(a);
+    // nom_voltage / nom_temperature / nom_process are what the library was characterized at;
+    // an operating_conditions group (the default one, else the first) stands in only for the
+    // nominal values the file leaves out.
+    void read_operating_conditions(const SyntaxGroup& root) {
+        const SyntaxGroup* chosen = nullptr;
+        for (const auto& g : root.groups) {
+            if (g.type != "operating_conditions") continue;
+            bool is_default = !g.args.empty() && g.args[0].text == lib_.operating_conditions;
+            if (!chosen || is_default) chosen = &g;
+            if (is_default) break;
+        }
+        if (!chosen) return;
+        struct Fill {
+            const char* group_attr;
+            const char* nominal_attr;
+            double Library::*member;
+            double scale;
+        };
+        const Fill fills[] = {{"voltage", "nom_voltage", &Library::nominal_voltage_v, lib_.voltage_unit_v},
+                              {"temperature", "nom_temperature", &Library::nominal_temperature_c, 1.0},
+                              {"process", "nom_process", &Library::nominal_process, 1.0}};
+        for (const auto& f : fills) {
+            if (root.find_attribute(f.nominal_attr)) continue;
+            if (const auto* a = chosen->find_attribute(f.group_attr)) lib_.*(f.member) = number_attr(*a) * f.scale;
         }
     }
 

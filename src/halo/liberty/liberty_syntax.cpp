@@ -154,8 +154,12 @@ private:
     [[noreturn]] void fail(const char* code, const std::string& message, const Token& t) {
         std::string found = token_name(t.kind);
         if (t.kind == TokenKind::word || t.kind == TokenKind::string) found += " \"" + t.text.substr(0, 40) + "\"";
-        std::string hint = t.kind == TokenKind::end ? "the file may be truncated or a '}' is missing" : "";
-        throw_bad_input(code, file_, t.line, message, "", found, hint);
+        if (t.kind == TokenKind::end) {
+            // Whatever was expected, running out of text means truncation: one code for it.
+            throw_bad_input("E1007", file_, t.line, "the file ends early: " + message, "", found,
+                            "the file may be truncated or a '}' is missing");
+        }
+        throw_bad_input(code, file_, t.line, message, "", found, "");
     }
 
     void advance() { tok_ = lexer_.next(); }

@@ -173,8 +173,10 @@ private:
     void read_netnames(const Json& mod) {
         auto it = mod.find("netnames");
         if (it == mod.end() || !it->is_object()) return;
-        // Public names (hide_name 0) win over generated ones; first seen wins among equals.
+        // Port names win, then public names (hide_name 0) over generated ones; first seen wins
+        // among equals.
         std::vector<char> public_name(n_.net_names.size(), 0);
+        for (NetId net = 2; net < n_.net_names.size(); ++net) public_name[net] = !n_.net_names[net].empty();
         for (auto nn = it->begin(); nn != it->end(); ++nn) {
             if (!nn.value().is_object()) continue;
             auto bits = nn.value().find("bits");
