@@ -8,6 +8,7 @@ const std::vector<Command>& command_table() {
     static const std::vector<Command> table = {
         version_command(),
         characterize_command(),
+        liberty_info_command(),
     };
     return table;
 }

@@ -7,5 +7,6 @@ namespace halo::cli {
 
 Command version_command();
 Command characterize_command();
+Command liberty_info_command();
 
 }  // namespace halo::cli

@@ -15,6 +15,9 @@ namespace {
 constexpr std::uint64_t kVar[6] = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull, 0xF0F0F0F0F0F0F0F0ull,
                                    0xFF00FF00FF00FF00ull, 0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull};
 
+// Exact ternary evaluation enumerates 2^(X inputs - 6) words; 16 inputs keeps that at 1024.
+constexpr std::size_t kMaxSupport = 16;
+
 // Expressions nested deeper than this are rejected: the recursive parser must not overflow.
 constexpr int kMaxNesting = 200;
 
@@ -150,6 +153,10 @@ CellFunction CellFunction::compile(std::string_view text, std::span<const std::s
     }
     std::sort(f.support_.begin(), f.support_.end());
     f.support_.erase(std::unique(f.support_.begin(), f.support_.end()), f.support_.end());
+    if (f.support_.size() > kMaxSupport)
+        throw_bad_value("E1303", place, fmt::format("function \"{}\" reads {} pins", text, f.support_.size()),
+                        fmt::format("at most {} inputs", kMaxSupport), std::to_string(f.support_.size()),
+                        "exact X-propagation enumerates the inputs; no standard cell has this many");
     if (f.support_.size() <= 6) {
         std::vector<std::uint64_t> words(pin_names.size(), 0);
         for (std::size_t i = 0; i < f.support_.size(); ++i) words[f.support_[i]] = kVar[i];

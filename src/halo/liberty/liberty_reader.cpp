@@ -1,6 +1,8 @@
 #include "halo/liberty/liberty_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -146,7 +148,7 @@ private:
         if (!t.empty() && t.front() == '+') t.remove_prefix(1);
         double v = 0;
         auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (t.empty() || ec != std::errc() || p != t.data() + t.size())
+        if (t.empty() || ec != std::errc() || p != t.data() + t.size() || !std::isfinite(v))
             fail("E1201", line, fmt::format("{} is not a number", what), "a number",
                  fmt::format("\"{}\"", std::string(text.substr(0, 40))));
         return v;
@@ -463,8 +465,29 @@ private:
         if (lib_.find_cell(cell.name) != nullptr || seen_cells_.count(cell.name))
             fail("E1404", g.line, fmt::format("cell {} is defined twice", cell.name));
         seen_cells_[cell.name] = true;
+        check_related_pins(cell, g);
         compile_functions(cell);
         lib_.cells.push_back(std::move(cell));
+    }
+
+    // Every arc must start at a pin of its cell (or at a bus/bundle name, whose members are pins).
+    void check_related_pins(const Cell& cell, const SyntaxGroup& g) {
+        std::vector<std::string> groups;
+        for (const auto& sub : g.groups)
+            if ((sub.type == "bus" || sub.type == "bundle") && !sub.args.empty()) groups.push_back(sub.args[0].text);
+        auto known = [&](const std::string& name) {
+            return name.empty() || cell.pin_index(name) >= 0 || std::find(groups.begin(), groups.end(), name) != groups.end();
+        };
+        for (const auto& pin : cell.pins) {
+            for (const auto& arc : pin.timing)
+                if (!known(arc.related_pin))
+                    fail("E1405", pin.line, fmt::format("cell {} pin {}: timing related_pin {} is not a pin of the cell", cell.name, pin.name, arc.related_pin),
+                         "a pin of " + cell.name, arc.related_pin);
+            for (const auto& p : pin.internal_power)
+                if (!known(p.related_pin))
+                    fail("E1405", pin.line, fmt::format("cell {} pin {}: internal_power related_pin {} is not a pin of the cell", cell.name, pin.name, p.related_pin),
+                         "a pin of " + cell.name, p.related_pin);
+        }
     }
 
     void compile_functions(Cell& cell) {

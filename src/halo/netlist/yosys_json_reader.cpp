@@ -1,5 +1,6 @@
 #include "halo/netlist/yosys_json_reader.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -166,6 +167,10 @@ private:
                 if (!connected[p] && cell->pins[p].direction == liberty::PinDirection::input)
                     fail("E2015", fmt::format("{} ({}) leaves input pin {} unconnected", where, type, cell->pins[p].name),
                          "every input pin connected", "no connection", "tie it to a constant in the design");
+            // Pin order, not the file's key order, so consumers see the same layout for a cell type.
+            auto by_pin = [](const PinConnection& x, const PinConnection& y) { return x.pin < y.pin; };
+            std::sort(inst.inputs.begin(), inst.inputs.end(), by_pin);
+            std::sort(inst.outputs.begin(), inst.outputs.end(), by_pin);
             n_.instances.push_back(std::move(inst));
         }
     }

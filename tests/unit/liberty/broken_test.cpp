@@ -89,6 +89,8 @@ TEST(BrokenLiberty, NonNumberAttribute) {
     auto d = read_error(lib_with("    area : big;\n"));
     EXPECT_EQ(d.code, "E1201");
     EXPECT_EQ(d.line, 8);
+    EXPECT_EQ(read_error(lib_with("    area : nan;\n")).code, "E1201");
+    EXPECT_EQ(read_error(lib_with("    area : 1e999;\n")).code, "E1201");
 }
 
 TEST(BrokenLiberty, TableSizeMismatch) {
@@ -135,6 +137,14 @@ TEST(BrokenLiberty, BadUnitsAndFunctions) {
     d = read_error("library (b) {\n  area : 1;\n} junk\n");
     EXPECT_EQ(d.code, "E1004");
     EXPECT_EQ(d.line, 3);
+}
+
+TEST(BrokenLiberty, RelatedPinMustExist) {
+    auto d = read_error(lib_with("    pin (Y) { direction : output; function : \"!A\";\n"
+                                 "      timing () { related_pin : \"A Q\"; cell_rise (scalar) { values (\"1\"); } } }\n"));
+    EXPECT_EQ(d.code, "E1405");
+    EXPECT_EQ(d.line, 8);
+    EXPECT_EQ(d.found, "Q");
 }
 
 TEST(BrokenLiberty, DeepNestingIsRejectedNotACrash) {

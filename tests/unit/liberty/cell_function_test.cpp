@@ -181,6 +181,17 @@ TEST(CellFunction, Errors) {
     EXPECT_EQ(d.code, "E1302");
     EXPECT_EQ(d.found, "Z");
     EXPECT_EQ(expect_halo_error([&] { CellFunction::compile(std::string(1000, '('), pins, "c"); }).code, "E1301");
+    std::vector<std::string> many;
+    std::string wide;
+    for (int i = 0; i < 17; ++i) {
+        many.push_back("P" + std::to_string(i));
+        wide += (i ? " + " : "") + many.back();
+    }
+    d = expect_halo_error([&] { CellFunction::compile(wide, many, "WIDE/Y"); });
+    EXPECT_EQ(d.code, "E1303");
+    EXPECT_EQ(d.found, "17");
+    many.pop_back();
+    EXPECT_EQ(CellFunction::compile(wide.substr(0, wide.rfind(" + ")), many, "w").support().size(), 16u);
 }
 
 TEST(CellFunction, TernaryExactOnEveryOsu018Cell) {
