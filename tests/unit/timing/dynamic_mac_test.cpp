@@ -124,6 +124,29 @@ TEST_F(DynamicMac, EventSimulationNeverExceedsTheBoundWhichNeverExceedsStatic) {
     }
 }
 
+TEST_F(DynamicMac, SampledBoundIsAtMostTheExhaustiveOne) {
+    DynamicOptions o;
+    o.data_transitions = 0;
+    o.threads = 1;
+    o.weight_codes = {3, 12};
+    DynamicResult full = dynamic_sweep(*nl_, {}, o);
+    o.exhaustive_max_bits = 2;  // 4-bit activation: sampled
+    o.bound_samples = 100;
+    DynamicResult sampled = dynamic_sweep(*nl_, {}, o);
+    EXPECT_TRUE(full.bound_exhaustive);
+    EXPECT_EQ(full.bound_transitions_per_weight, 256u);
+    EXPECT_FALSE(sampled.bound_exhaustive);
+    EXPECT_EQ(sampled.bound_transitions_per_weight, 100u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_LE(sampled.weights[i].dynamic_delay_ns, full.weights[i].dynamic_delay_ns);
+        // The reported worst transition reproduces the bound in the reference.
+        const DynamicCircuit c = build_dynamic_circuit(*nl_, delays(o.weight_codes[i]), {}, o.weight_codes[i]);
+        auto ref = ternary_timing_reference(
+            c, activation_transition_inputs(c, sampled.weights[i].worst_a0, sampled.weights[i].worst_a1));
+        EXPECT_FLOAT_EQ(output_settle_ns(c, ref), static_cast<float>(sampled.weights[i].dynamic_delay_ns));
+    }
+}
+
 TEST_F(DynamicMac, SweepIsSeededAndThreadInvariant) {
     DynamicOptions o;
     o.data_transitions = 300;

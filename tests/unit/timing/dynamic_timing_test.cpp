@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <random>
 
 #include "dynamic_test_support.hpp"
@@ -103,6 +104,36 @@ TEST(DynamicTernary, ControllingInputThatSettlesEarlyBoundsTheOutput) {
     EXPECT_EQ(r.bound_transitions_per_weight, 4u);
     EXPECT_DOUBLE_EQ(r.weights[0].dynamic_delay_ns, 3.5);
     EXPECT_EQ(r.weights[0].worst_a1, 1u);
+}
+
+TEST(DynamicSweep, DataFiguresComeFromTheEventSimulatorAndProgressCountsWeights) {
+    AndChain d;
+    DynamicOptions o;
+    o.delay_source = DelaySource::annotation;
+    o.data_transitions = 1000;
+    o.threads = 2;
+    std::vector<ProgressUpdate> updates;
+    std::mutex m;
+    o.progress = [&](const ProgressUpdate& u) {
+        std::lock_guard lock(m);
+        updates.push_back(u);
+    };
+    DynamicResult r = dynamic_sweep(d.b.netlist(), d.ann, o);
+    ASSERT_EQ(r.weights.size(), 2u);
+    // a = 1 held while acc rises: the chain's 3 ns plus the AND's B rise 0.5 (transport
+    // simulation of w = 0); with 1,000 draws that transition occurs, nothing can be later.
+    EXPECT_DOUBLE_EQ(r.weights[0].data_delay_max_ns, 3.5);
+    EXPECT_DOUBLE_EQ(r.weights[0].data_delay_p999_ns, 3.5);
+    // A transition toggles at most a, acc, 3 buffers and the AND twice (one glitch): 7; at
+    // least one input changes in most draws.
+    EXPECT_GT(r.weights[0].toggles_per_op, 0.5);
+    EXPECT_LE(r.weights[0].toggles_per_op, 7.0);
+    EXPECT_EQ(r.data_transitions_per_weight, 1000u);
+    EXPECT_EQ(r.delay_source, "annotation");
+    ASSERT_FALSE(updates.empty());
+    EXPECT_EQ(updates.back().done, 2u);
+    EXPECT_EQ(updates.back().total, 2u);
+    EXPECT_DOUBLE_EQ(r.leakage_nw, 5.0);  // five cells of 1 nW
 }
 
 TEST(DynamicTernary, FallBoundNeverLaterThanRiseWhenFinalIsOne) {
