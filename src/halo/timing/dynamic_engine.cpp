@@ -44,6 +44,7 @@ DynamicEngine::DynamicEngine(const DynamicCircuit& circuit) : circuit_(circuit) 
         for (const auto& p : cg.logic.primes_one) primes_.push_back({p.care, p.value, 1});
         for (const auto& p : cg.logic.primes_zero) primes_.push_back({p.care, p.value, 0});
         g.prime_end = static_cast<std::uint32_t>(primes_.size());
+        prime_mask_.resize(std::max<std::size_t>(prime_mask_.size(), g.prime_end - g.prime_begin));
         gates_.push_back(g);
     }
     k1_.assign(circuit.slot_count, 0);
@@ -74,8 +75,12 @@ void DynamicEngine::set_inputs(std::span<const std::uint64_t> a0, std::span<cons
     }
 }
 
-void DynamicEngine::eval_gate(const Gate& g) {
-    // by_edge[e][j]: the last event of input j, of either edge, plus its delay to output edge e.
+// The lane loops are plain C++; with AVX2 (picked at load time when the CPU has it) GCC runs
+// 8 lanes per instruction instead of SSE2's 4. Results are identical: only min, max and
+// single float additions, which vectorize exactly.
+__attribute__((target_clones("avx2", "default"))) void DynamicEngine::eval_gate(const Gate& g) {
+    // by_edge[e][j]: the last event of input j, of either edge, plus its delay to output edge e;
+    // computed only where a binate input or a satisfied prime needs it.
     alignas(64) float by_edge[2][kDynamicMaxInputs][kLanes];
     alignas(64) float ro[kLanes], fo[kLanes], forced[kLanes], tp[kLanes], pen[kLanes];
     const float* R[kDynamicMaxInputs];
@@ -83,11 +88,30 @@ void DynamicEngine::eval_gate(const Gate& g) {
     for (int j = 0; j < g.n; ++j) {
         R[j] = &rise_[std::size_t(g.inputs[j]) * kLanes];
         F[j] = &fall_[std::size_t(g.inputs[j]) * kLanes];
+    }
+    // Final values: a lane is known 1 (0) when a prime of F (!F) is satisfied in it.
+    std::uint64_t one = 0, zero = 0;
+    unsigned need[2] = {0, 0};
+    const std::uint32_t prime_count = g.prime_end - g.prime_begin;
+    std::uint64_t* mask = prime_mask_.data();
+    for (std::uint32_t p = 0; p < prime_count; ++p) {
+        const Prime& pr = primes_[g.prime_begin + p];
+        std::uint64_t m = ~std::uint64_t{0};
+        for (int j = 0; j < g.n; ++j)
+            if ((pr.care >> j) & 1u) m &= ((pr.value >> j) & 1u) ? k1_[g.inputs[j]] : k0_[g.inputs[j]];
+        mask[p] = m;
+        if (m == 0) continue;
+        (pr.one ? one : zero) |= m;
+        need[pr.one ? 0 : 1] |= pr.care;
+    }
+    for (int j = 0; j < g.n; ++j)
+        if (g.unate[j] == Unateness::binate) need[0] |= 1u << j, need[1] |= 1u << j;
+    for (int j = 0; j < g.n; ++j) {
         const auto& d = g.delay_ns[j];
-        for (int l = 0; l < kLanes; ++l) {
-            by_edge[0][j][l] = std::max(R[j][l] + d[0][0], F[j][l] + d[0][1]);
-            by_edge[1][j][l] = std::max(F[j][l] + d[1][1], R[j][l] + d[1][0]);
-        }
+        if ((need[0] >> j) & 1u)
+            for (int l = 0; l < kLanes; ++l) by_edge[0][j][l] = std::max(R[j][l] + d[0][0], F[j][l] + d[0][1]);
+        if ((need[1] >> j) & 1u)
+            for (int l = 0; l < kLanes; ++l) by_edge[1][j][l] = std::max(F[j][l] + d[1][1], R[j][l] + d[1][0]);
     }
     for (int l = 0; l < kLanes; ++l) ro[l] = fo[l] = kNever;
     // Unate rule.
@@ -115,26 +139,22 @@ void DynamicEngine::eval_gate(const Gate& g) {
             default: break;
         }
     }
-    // Final values and the forcing rule, prime by prime.
-    std::uint64_t one = 0, zero = 0;
-    bool any_forced = false;
-    for (int l = 0; l < kLanes; ++l) forced[l] = kInf;
-    for (std::uint32_t p = g.prime_begin; p < g.prime_end; ++p) {
-        const Prime& pr = primes_[p];
-        std::uint64_t mask = ~std::uint64_t{0};
-        for (int j = 0; j < g.n; ++j)
-            if ((pr.care >> j) & 1u) mask &= ((pr.value >> j) & 1u) ? k1_[g.inputs[j]] : k0_[g.inputs[j]];
-        if (mask == 0) continue;
-        (pr.one ? one : zero) |= mask;
-        any_forced = true;
-        for (int l = 0; l < kLanes; ++l) tp[l] = kNever;
-        const int e = pr.one ? 0 : 1;
-        for (int j = 0; j < g.n; ++j) {
-            if (!((pr.care >> j) & 1u)) continue;
-            for (int l = 0; l < kLanes; ++l) tp[l] = std::max(tp[l], by_edge[e][j][l]);
+    // Forcing rule, satisfied prime by satisfied prime.
+    const bool any_forced = (one | zero) != 0;
+    if (any_forced) {
+        for (int l = 0; l < kLanes; ++l) forced[l] = kInf;
+        for (std::uint32_t p = 0; p < prime_count; ++p) {
+            if (mask[p] == 0) continue;
+            const Prime& pr = primes_[g.prime_begin + p];
+            const int e = pr.one ? 0 : 1;
+            for (int l = 0; l < kLanes; ++l) tp[l] = kNever;
+            for (int j = 0; j < g.n; ++j) {
+                if (!((pr.care >> j) & 1u)) continue;
+                for (int l = 0; l < kLanes; ++l) tp[l] = std::max(tp[l], by_edge[e][j][l]);
+            }
+            expand_mask(mask[p], pen);
+            for (int l = 0; l < kLanes; ++l) forced[l] = std::min(forced[l], std::max(tp[l], pen[l]));
         }
-        expand_mask(mask, pen);
-        for (int l = 0; l < kLanes; ++l) forced[l] = std::min(forced[l], std::max(tp[l], pen[l]));
     }
     k1_[g.output] = one;
     k0_[g.output] = zero;

@@ -58,6 +58,7 @@ private:
     const DynamicCircuit& circuit_;
     std::vector<Gate> gates_;
     std::vector<Prime> primes_;
+    std::vector<std::uint64_t> prime_mask_;  // scratch: lanes where each prime of a gate holds
     std::vector<std::uint64_t> k1_, k0_;
     std::vector<float> rise_, fall_;
 };

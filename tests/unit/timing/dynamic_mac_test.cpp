@@ -103,7 +103,9 @@ TEST_F(DynamicMac, EventSimulationNeverExceedsTheBoundWhichNeverExceedsStatic) {
                 ASSERT_EQ(sim.values()[slot], final_values[slot]);
                 ASSERT_LE(sim.last_rise_ns()[slot], ref[slot].rise_ns) << "slot " << slot;
                 ASSERT_LE(sim.last_fall_ns()[slot], ref[slot].fall_ns) << "slot " << slot;
-                if (ref[slot].final_value >= 0) ASSERT_EQ(ref[slot].final_value, final_values[slot]);
+                if (ref[slot].final_value >= 0) {
+                    ASSERT_EQ(ref[slot].final_value, final_values[slot]);
+                }
             }
             // y = acc + w * a (mod 2^10) on the outputs.
             std::int64_t wv = static_cast<std::int64_t>(w) - (w >= 8 ? 16 : 0);
