@@ -22,16 +22,29 @@ bool slow_enabled() { return std::getenv("HALO_SLOW_TESTS") != nullptr; }
 
 class IntRtl : public ::testing::TestWithParam<std::tuple<const char*, MacArch>> {};
 
-TEST_P(IntRtl, ExhaustiveWeightsAndActivationsMatchReference) {
-    const auto& [name, arch] = GetParam();
-    const MacSpec& s = find_mac(name);
+void check_int_exhaustive(const MacSpec& s, MacArch arch, bool all_accs) {
     ScratchDir dir("rtl");
     const std::uint64_t top = 1ull << (s.accumulator_bits - 1);
-    // 0, the most negative and the most positive acc (wrap both ways), and an odd mid value.
-    const auto v = exhaustive_int(s, {0, top, top - 1, 0x5A5A5A5A5A5ull});
+    // The most negative acc (a product wraps it when negative) alone by default; the slow run
+    // adds 0, the most positive (wraps with positive products) and an odd mid value.
+    std::vector<std::uint64_t> accs{top};
+    if (all_accs) accs.insert(accs.end(), {0, top - 1, 0x5A5A5A5A5A5ull});
+    const auto v = exhaustive_int(s, accs);
     const SimOutcome out = simulate_rtl(s, arch, v, dir);
     EXPECT_EQ(out.vectors, static_cast<long>(v.size())) << out.log;
     EXPECT_EQ(out.mismatches, 0) << out.log;
+}
+
+TEST_P(IntRtl, ExhaustiveWeightsAndActivationsMatchReference) {
+    const auto& [name, arch] = GetParam();
+    const MacSpec& s = find_mac(name);
+    check_int_exhaustive(s, arch, s.weight_bits <= 4);
+}
+
+TEST_P(IntRtl, SlowExhaustiveFourAccumulators) {
+    if (!slow_enabled()) GTEST_SKIP() << "set HALO_SLOW_TESTS=1 (ctest -L slow)";
+    const auto& [name, arch] = GetParam();
+    check_int_exhaustive(find_mac(name), arch, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -45,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(
         return n;
     });
 
-TEST(IntRtl, WiderAccumulatorBooth) {
+TEST(IntRtlWide, WiderAccumulatorBooth) {
     const MacSpec s = with_accumulator_bits(find_mac("int4"), 20);
     ScratchDir dir("rtl");
     const auto v = exhaustive_int(s, {0, 1ull << 19, (1ull << 19) - 3});
@@ -71,13 +84,24 @@ class FpRtl : public ::testing::TestWithParam<const char*> {};
 TEST_P(FpRtl, RandomVectorsMatchReference) {
     const MacSpec& s = find_mac(GetParam());
     ScratchDir dir("rtl");
-    const auto v = random_fp(s, slow_enabled() ? 200000 : 20000, 1);
+    const auto v = random_fp(s, 20000, 1);
     const SimOutcome out = simulate_rtl(s, MacArch::yosys, v, dir);
     EXPECT_EQ(out.vectors, static_cast<long>(v.size())) << out.log;
     EXPECT_EQ(out.mismatches, 0) << out.log;
 }
 
-TEST_P(FpRtl, ExhaustiveFp8PairsWithZeroAndNearAccumulators) {
+TEST_P(FpRtl, SlowRandomVectorsMatchReference) {
+    if (!slow_enabled()) GTEST_SKIP() << "set HALO_SLOW_TESTS=1 (ctest -L slow)";
+    const MacSpec& s = find_mac(GetParam());
+    ScratchDir dir("rtl");
+    const auto v = random_fp(s, 200000, 2);
+    const SimOutcome out = simulate_rtl(s, MacArch::yosys, v, dir);
+    EXPECT_EQ(out.vectors, static_cast<long>(v.size())) << out.log;
+    EXPECT_EQ(out.mismatches, 0) << out.log;
+}
+
+TEST_P(FpRtl, SlowExhaustiveFp8PairsWithZeroAndNearAccumulators) {
+    if (!slow_enabled()) GTEST_SKIP() << "set HALO_SLOW_TESTS=1 (ctest -L slow)";
     const MacSpec& s = find_mac(GetParam());
     if (s.weight_bits != 8) GTEST_SKIP() << "exhaustive pairs only for 8-bit inputs";
     ScratchDir dir("rtl");
