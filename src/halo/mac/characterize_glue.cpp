@@ -1,11 +1,12 @@
 // Glue to the MAC generator (mac_table, weight_format, yosys_driver) and the dynamic-timing
-// engine. The dynamic engine is not merged on this branch: its hook reports what is missing.
+// engine (timing/dynamic_sweep.hpp).
 #include <cmath>
 
 #include "halo/mac/characterize.hpp"
 #include "halo/mac/mac_table.hpp"
 #include "halo/mac/weight_format.hpp"
 #include "halo/mac/yosys_driver.hpp"
+#include "halo/timing/dynamic_sweep.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::mac {
@@ -52,8 +53,32 @@ std::optional<double> decode_builtin_weight(const std::string& format, std::uint
 void run_dynamic_analysis(const netlist::Netlist& netlist, const timing::DelayAnnotation& annotation,
                           const CharacterizeOptions& options, std::span<const std::uint64_t> codes,
                           MacProfile& profile) {
-    throw_internal("E4522", "dynamic analysis needs the dynamic-timing engine, not linked in",
-                   "use --analysis static, or merge the dynamic branch");
+    timing::DynamicOptions d;
+    d.ports.weight = options.weight_port;
+    d.weight_codes.assign(codes.begin(), codes.end());
+    d.data_transitions = static_cast<std::size_t>(options.transitions);
+    d.seed = options.seed;
+    d.threads = options.threads;
+    d.progress = options.progress;
+    d.sta.output_load_pf = options.load_pf;
+    d.sta.threads = options.threads;
+    timing::DynamicResult r = timing::dynamic_sweep(netlist, annotation, d);
+    if (r.weights.size() != profile.weights.size())
+        throw_internal("E4523", "dynamic sweep returned a different number of weights than asked");
+    for (std::size_t i = 0; i < r.weights.size(); ++i) {
+        ProfileWeight& w = profile.weights[i];
+        const timing::DynamicWeightResult& dw = r.weights[i];
+        w.dynamic_delay_ns = dw.dynamic_delay_ns;
+        if (r.data_transitions_per_weight > 0) {
+            w.data_delay_max_ns = dw.data_delay_max_ns;
+            w.data_delay_p999_ns = dw.data_delay_p999_ns;
+            w.energy_fj = dw.energy_fj;
+        }
+    }
+    profile.leakage_nw = r.leakage_nw;
+    profile.dynamic_analysis = true;
+    profile.transition_set = r.bound_exhaustive ? "exhaustive-8bit" : "sampled";
+    profile.delay_model = "nldm-per-weight-static-slews";
 }
 
 }  // namespace halo::mac
