@@ -22,6 +22,7 @@ void synth(benchmark::State& state, const halo::mac::MacSpec* spec, halo::mac::M
     options.use_cache = false;
     halo::mac::SynthResult r;
     for (auto _ : state) r = halo::mac::synthesize(*spec, arch, kOsu018, dir, options);
+    state.SetLabel(fmt::format("cells={} area_um2={:.1f}", r.cells, r.area_um2));
     state.counters["cells"] = r.cells;
     state.counters["area_um2"] = r.area_um2;
     std::filesystem::remove_all(dir);
