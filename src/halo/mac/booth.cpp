@@ -22,7 +22,7 @@ void add_booth4_partial_products(VerilogBody& body, BitMatrix& matrix, const Int
         const std::string b2 = fmt::format("w[{}]", 2 * i + 1);
         const std::string b1 = fmt::format("w[{}]", 2 * i);
         const std::string b0 = i == 0 ? "1'b0" : fmt::format("w[{}]", 2 * i - 1);
-        body.line(fmt::format("  // Booth digit {}: w[{}:{}]", i, 2 * i + 1, 2 * i - 1));
+        body.line(fmt::format("  // Booth digit {} from {}, {}, {}", i, b2, b1, b0));
         const std::string one = body.wire(fmt::format("{} ^ {}", b1, b0));
         const std::string two = body.wire(fmt::format("({0} & ~{1} & ~{2}) | (~{0} & {1} & {2})", b2, b1, b0));
         const std::string neg = body.wire(fmt::format("{} & ~({} & {})", b2, b1, b0));

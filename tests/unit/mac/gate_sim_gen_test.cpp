@@ -47,6 +47,22 @@ TEST(GateLevel, SlowAllIntMacsAllArchsOsu018) {
         }
 }
 
+TEST(GateLevel, SlowFpMacsOsu018RandomVectors) {
+    if (!std::getenv("HALO_SLOW_TESTS")) GTEST_SKIP() << "set HALO_SLOW_TESTS=1 (ctest -L slow)";
+    if (!fs::exists(kOsu018) || !fs::exists(kOsu018Cells)) GTEST_SKIP() << "qflow-tech-osu018 not installed";
+    for (const char* name : {"fp8-e4m3-fp32", "fp8-e4m3-fp16", "bf16-fp32"}) {
+        SCOPED_TRACE(name);
+        const MacSpec& s = find_mac(name);
+        ScratchDir dir("gate");
+        const SynthResult r = synthesize(s, MacArch::yosys, kOsu018, dir.path / "synth");
+        const auto v = random_fp(s, 20000, 3);
+        const SimOutcome out = simulate({r.netlist_verilog, kOsu018Cells}, s.weight_bits, s.activation_bits,
+                                        s.accumulator_bits, v, dir.path);
+        EXPECT_EQ(out.vectors, static_cast<long>(v.size())) << out.log;
+        EXPECT_EQ(out.mismatches, 0) << out.log;
+    }
+}
+
 // The reference flow (shared/reference/opensta-int8-mac/syn.ys on its mac.v) and halo's driver
 // on the generated int8/yosys Verilog write the same gate-level netlist.
 TEST(GateLevel, Int8YosysReproducesReferenceDesign) {

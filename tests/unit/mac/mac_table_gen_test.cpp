@@ -61,7 +61,7 @@ TEST(Booth4, OneEncoderPerWeightBitPair) {
     for (const char* name : {"int8", "int4"}) {
         const MacSpec& s = find_mac(name);
         const std::string v = generate_verilog(s, MacArch::booth4);
-        const std::regex digit("// Booth digit \\d+: w\\[");
+        const std::regex digit("// Booth digit \\d+ from w\\[");
         const auto n = std::distance(std::sregex_iterator(v.begin(), v.end(), digit), std::sregex_iterator());
         EXPECT_EQ(n, s.weight_bits / 2) << name;
         EXPECT_EQ(v.find("assign y = acc + w"), std::string::npos) << "no behavioural multiply in " << name;
