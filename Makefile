@@ -17,7 +17,7 @@ build: setup-build
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -E "Slow\."
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow -E "Slow\."
 
 demo: build setup-data
 	$(BUILD)/bin/halo run

@@ -29,7 +29,8 @@ function(halo_add_test)
     HALO_TEST_DATA_DIR="${CMAKE_SOURCE_DIR}/tests/data"
     HALO_SHARED_DIR="${HALO_SHARED_DIR}")
   # One label, the module (gtest_discover_tests flattens a list into separate properties).
-  # Test suites whose name ends in "Slow" (TEST(FooSlow, ...)) are left out of `make test`.
+  # `make test` leaves out tests labelled `slow` (set with set_tests_properties) and suites
+  # whose name ends in "Slow" (TEST(FooSlow, ...)).
   gtest_discover_tests(test_${A_MODULE} PROPERTIES LABELS ${A_MODULE} DISCOVERY_TIMEOUT 120)
 endfunction()
 
