@@ -54,12 +54,15 @@ void check_all_kinds(ModelWeights w) {
     }
 }
 
-TEST(BackwardGradcheck, LlamaGqaTied) { check_all_kinds(tiny_model(tiny_config())); }
+TEST(BackwardGradcheck, LlamaGqaTiedInterleaved) {
+    ModelConfig c = tiny_config();
+    c.rope_interleaved = true;
+    check_all_kinds(tiny_model(c));
+}
 
 TEST(BackwardGradcheck, RotateHalfMhaUntiedSlidingGeglu) {
     ModelConfig c = tiny_config();
-    c.rope_interleaved = false;
-    c.n_kv_heads = c.n_heads;
+    c.n_kv_heads = c.n_heads;  // rotate-half RoPE (the default)
     c.tied_embeddings = false;
     c.sliding_window = 4;
     c.gelu_gate = true;
