@@ -9,6 +9,7 @@
 
 #include "halo/model/bpe_tokenizer_unicode.hpp"
 #include "halo/model/gguf_reader.hpp"
+#include "halo/model/spm_tokenizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -145,7 +146,7 @@ std::unique_ptr<BpeTokenizer> bpe_from_gguf(const GgufFile& f) {
     if (model != "gpt2")
         throw_bad_value("E5400", src + ": tokenizer.ggml.model", "tokenizer model is not supported", "gpt2 (byte-level BPE)",
                         model.empty() ? "none" : model,
-                        model == "llama" ? "SentencePiece vocabularies are not implemented yet" : "");
+                        model == "llama" ? "SentencePiece vocabularies load through load_tokenizer / spm_from_gguf" : "");
     BpeVocab v;
     v.source = src;
     const auto strings = [&](const char* key) -> std::vector<std::string> {
@@ -249,6 +250,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path) {
     if (std::filesystem::is_directory(path)) return bpe_from_tokenizer_json(path / "tokenizer.json");
     if (path.extension() == ".json") return bpe_from_tokenizer_json(path);
     GgufFile file(path);
+    if (file.get_string("tokenizer.ggml.model") == "llama") return spm_from_gguf(file);
     return bpe_from_gguf(file);
 }
 
