@@ -10,5 +10,6 @@ Command gpu_bench_command();
 Command simulate_command();
 Command characterize_command();
 Command liberty_info_command();
+Command eval_command();
 
 }  // namespace halo::cli
