@@ -121,6 +121,9 @@ QuantSpec make_spec(std::string_view format_name, Granularity g, std::optional<S
     }
     spec.granularity = g;
     spec.scale = scale.value_or(spec.format->scale);
+    if (!spec.format->element && spec.format->asymmetric && spec.scale == ScaleFormat::e8m0)
+        throw_bad_value("E6001", "--scale-format", "codebook zero points are stored in the scale format, which e8m0 cannot hold",
+                        "fp16, e4m3 or fp32", "e8m0");
     spec.codebook = std::move(codebook);
     return spec;
 }
