@@ -6,5 +6,6 @@
 namespace halo::cli {
 
 Command version_command();
+Command eval_command();
 
 }  // namespace halo::cli

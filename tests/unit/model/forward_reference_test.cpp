@@ -39,7 +39,18 @@ double max_rel_error(const ModelWeights& w, const std::vector<std::int32_t>& tok
 constexpr double kTol = 1e-4;
 
 TEST(ForwardReference, LlamaGqaTiedInterleavedRope) {
-    EXPECT_LT(max_rel_error(tiny_model(tiny_config()), kTokens), kTol);
+    ModelConfig c = tiny_config();
+    c.rope_interleaved = true;
+    const ModelWeights w = tiny_model(c);
+    EXPECT_LT(max_rel_error(w, kTokens), kTol);
+    // The convention matters: the same weights under rotate-half give other logits.
+    ModelWeights half = w;
+    half.config.rope_interleaved = false;
+    EXPECT_GT(std::fabs(forward_logits(w, kTokens).at(5, 2) - forward_logits(half, kTokens).at(5, 2)), 1e-4);
+}
+
+TEST(ForwardReference, LlamaGqaTiedRotateHalfRope) {
+    EXPECT_LT(max_rel_error(tiny_model(tiny_config(), 11), kTokens), kTol);
 }
 
 TEST(ForwardReference, RotateHalfRopeUntiedHeadMha) {
