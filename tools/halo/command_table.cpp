@@ -7,6 +7,7 @@ const std::vector<Command>& command_table() {
     // Explicit, ordered as the data flows: characterize -> quantize -> eval / simulate / gpu-bench -> run.
     static const std::vector<Command> table = {
         version_command(),
+        quantize_command(),
         eval_command(),
     };
     return table;

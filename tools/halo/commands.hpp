@@ -6,6 +6,7 @@
 namespace halo::cli {
 
 Command version_command();
+Command quantize_command();
 Command eval_command();
 
 }  // namespace halo::cli

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "halo/model/model_loader.hpp"
+#include "halo/model/activation_quant.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -369,15 +369,19 @@ void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
     }
 }
 
-model::ModelWeights load_quantized_model(const std::filesystem::path& dir, std::string* activation_format) {
+model::ForwardHooks activation_hooks_for(const std::string& activation_format) {
+    if (activation_format.empty()) return {};
+    return model::uniform_activation_hooks(model::activation_format(activation_format));
+}
+
+LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights) {
     const QuantizedDir qd = read_quantized_dir(dir);
-    const std::string src = qd.manifest.value("source_model", "");
-    if (src.empty()) bad((dir / "manifest.json").string(), "manifest names no source model", "source_model", "(none)");
-    model::ModelWeights w = model::load_model(src);
-    apply_quantized(w, qd);
-    if (activation_format)
-        *activation_format = qd.manifest["activation_format"].is_string() ? qd.manifest["activation_format"].get<std::string>() : "";
-    return w;
+    apply_quantized(weights, qd);
+    LoadedQuantized out;
+    out.manifest = qd.manifest;
+    out.activation_format = qd.manifest["activation_format"].is_string() ? qd.manifest["activation_format"].get<std::string>() : "";
+    out.activation_hooks = activation_hooks_for(out.activation_format);
+    return out;
 }
 
 }  // namespace halo::quant

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "halo/model/forward.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/quant/model_quantizer.hpp"
 
@@ -61,8 +62,18 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir);
 // by the caller) with the directory's. Shape mismatch: E6010.
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir);
 
-// For `halo eval --quantized DIR`: loads manifest.source_model with model::load_model and
-// applies the directory. activation_format is "" or an activation format name for the hooks.
-model::ModelWeights load_quantized_model(const std::filesystem::path& dir, std::string* activation_format = nullptr);
+// For `halo eval --quantized DIR` (and `halo quantize --eval`): applies the directory to
+// `weights` (the source model, already loaded) and builds the activation hooks its manifest asks
+// for (SmoothQuant: per-token INT8 on every linear input). `hooks()` is null for weight-only
+// methods.
+struct LoadedQuantized {
+    nlohmann::json manifest;
+    std::string activation_format;  // "" or a model::activation_formats() name
+    model::ForwardHooks activation_hooks;
+    const model::ForwardHooks* hooks() const { return activation_format.empty() ? nullptr : &activation_hooks; }
+};
+LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights);
+// The hooks for an activation format name ("" = none).
+model::ForwardHooks activation_hooks_for(const std::string& activation_format);
 
 }  // namespace halo::quant
