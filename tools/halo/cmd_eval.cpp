@@ -30,8 +30,8 @@ struct EvalFlags {
 };
 
 int run_eval(const EvalFlags& f) {
-    const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : f.model;
-    const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : f.text;
+    const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
+    const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
     model::ModelWeights weights = model::load_model(model_path);
     const model::ForwardHooks* hooks = nullptr;

@@ -40,6 +40,9 @@ using LinearInputObserver = std::function<void(LinearKind kind, const float* x, 
 struct ForwardOptions {
     unsigned threads = 0;                // BLAS threads (0 = all cores)
     const ForwardHooks* hooks = nullptr;  // none = plain FP32
+    // Compute logits only for rows >= this (earlier rows are left 0): perplexity scores only
+    // the tail of a window, and the LM head is ~20% of a small model's FLOPs.
+    std::int64_t logits_from_row = 0;
 };
 
 // Checks that the weights match their config (shapes of every tensor); throws E5502 naming the

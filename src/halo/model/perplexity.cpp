@@ -72,7 +72,7 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
         for (std::int64_t c = 0; c < chunks; ++c) {
             window.assign(tokens.begin() + c * o.ctx, tokens.begin() + (c + 1) * o.ctx);
             if (o.bos >= 0) window[0] = o.bos;
-            const Matrix logits = logits_fn(window);
+            const Matrix logits = logits_fn(window, first);
             check_logits(logits, window.size());
             score(logits, window, first + 1, o.ctx, r);
             r.tokens_evaluated += o.ctx;
@@ -92,10 +92,11 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
             const std::int64_t begin = w * stride;
             const std::int64_t end = std::min<std::int64_t>(begin + o.ctx, N);
             window.assign(tokens.begin() + begin, tokens.begin() + end);
-            const Matrix logits = logits_fn(window);
-            check_logits(logits, window.size());
             // Score targets [prev_end, end) (never the window's own first token).
-            score(logits, window, std::max<std::int64_t>(prev_end - begin, 1), end - begin, r);
+            const std::int64_t first_target = std::max<std::int64_t>(prev_end - begin, 1);
+            const Matrix logits = logits_fn(window, first_target - 1);
+            check_logits(logits, window.size());
+            score(logits, window, first_target, end - begin, r);
             r.tokens_evaluated += end - begin;
             ++r.chunks;
             prev_end = end;
@@ -110,7 +111,11 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
 PerplexityResult perplexity(const ModelWeights& weights, std::span<const std::int32_t> tokens,
                             const PerplexityOptions& options, const ForwardOptions& forward) {
     validate_weights(weights);
-    const LogitsFn fn = [&](std::span<const std::int32_t> window) { return forward_logits(weights, window, forward); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> window, std::int64_t first_row) {
+        ForwardOptions f = forward;
+        f.logits_from_row = first_row;
+        return forward_logits(weights, window, f);
+    };
     return perplexity(fn, tokens, options);
 }
 

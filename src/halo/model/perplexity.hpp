@@ -53,8 +53,9 @@ struct PerplexityResult {
     std::int64_t tokens_evaluated = 0;  // tokens run through the model (for throughput)
 };
 
-// Logits [n x vocab] for a window of tokens: the model, or a stand-in in tests.
-using LogitsFn = std::function<Matrix(std::span<const std::int32_t> window)>;
+// Logits [n x vocab] for a window of tokens: the model, or a stand-in in tests. Only rows
+// >= first_row are read.
+using LogitsFn = std::function<Matrix(std::span<const std::int32_t> window, std::int64_t first_row)>;
 
 PerplexityResult perplexity(const LogitsFn& logits, std::span<const std::int32_t> tokens,
                             const PerplexityOptions& options);

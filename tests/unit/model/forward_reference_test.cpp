@@ -94,6 +94,15 @@ TEST(ForwardReference, CausalPrefixInvariance) {
         for (int v = 0; v < w.config.vocab_size; ++v) EXPECT_NEAR(part.at(t, v), full.at(t, v), 1e-5);
 }
 
+TEST(ForwardReference, LogitsFromRowSkipsOnlyEarlierRows) {
+    const ModelWeights w = tiny_model(tiny_config());
+    const Matrix full = forward_logits(w, kTokens);
+    const Matrix tail = forward_logits(w, kTokens, {.logits_from_row = 6});
+    for (std::int64_t t = 0; t < full.rows; ++t)
+        for (int v = 0; v < w.config.vocab_size; ++v)
+            EXPECT_EQ(tail.at(t, v), t < 6 ? 0.0f : full.at(t, v)) << t << " " << v;
+}
+
 TEST(ForwardReference, RejectsBadTokensAndShapes) {
     ModelWeights w = tiny_model(tiny_config());
     const std::vector<std::int32_t> bad = {1, 11};

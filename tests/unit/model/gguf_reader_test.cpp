@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "gguf_test_util.hpp"
 #include "halo/model/float_convert.hpp"
@@ -154,7 +155,7 @@ class GgufBroken : public ::testing::Test {
 protected:
     std::filesystem::path write(const std::string& bytes) {
         const auto p = dir_ / "broken.gguf";
-        write_file_atomic(p, bytes);
+        std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;  // no fsync: hundreds of files per test
         return p;
     }
     void expect(const std::string& bytes, const std::string& code, std::initializer_list<std::string> fragments) {

@@ -52,7 +52,7 @@ struct Oracle {
 TEST(PerplexityMethod, LlamaCppChunkConvention) {
     Oracle oracle{10, {}};
     const auto tokens = iota_tokens(70, 10);  // 70 tokens, ctx 16 -> 4 chunks, 6-token tail dropped
-    const LogitsFn fn = [&](std::span<const std::int32_t> w) { return oracle(w); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t) { return oracle(w); };
     const PerplexityResult r = perplexity(fn, tokens, {.method = PerplexityMethod::llamacpp, .ctx = 16});
     EXPECT_EQ(r.chunks, 4);
     EXPECT_EQ(r.tokens_scored, 4 * (16 - 1 - 8));  // ctx - 1 - ctx/2 per chunk
@@ -71,7 +71,7 @@ TEST(PerplexityMethod, LlamaCppChunkConvention) {
 TEST(PerplexityMethod, LlamaCppBosReplacesEachChunkStart) {
     Oracle oracle{10, {}};
     const auto tokens = iota_tokens(40, 10);
-    const LogitsFn fn = [&](std::span<const std::int32_t> w) { return oracle(w); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t) { return oracle(w); };
     // With BOS = 9 the stream is [9, 0, 1, ...]: 41 tokens -> 2 chunks of 20, each starting with 9.
     const PerplexityResult r = perplexity(fn, tokens, {.ctx = 20, .bos = 9});
     ASSERT_EQ(oracle.windows.size(), 2u);
@@ -85,7 +85,7 @@ TEST(PerplexityMethod, LlamaCppBosReplacesEachChunkStart) {
 TEST(PerplexityMethod, HfSlidingWindowScoresEveryTokenOnce) {
     Oracle oracle{10, {}};
     const auto tokens = iota_tokens(50, 10);
-    const LogitsFn fn = [&](std::span<const std::int32_t> w) { return oracle(w); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t) { return oracle(w); };
     const PerplexityResult r =
         perplexity(fn, tokens, {.method = PerplexityMethod::hf, .ctx = 16, .stride = 8});
     // Windows begin at 0, 8, 16, 24, 32 (the one at 32 ends at 48 < 50), 40 (ends at 50).
@@ -103,7 +103,7 @@ TEST(PerplexityMethod, HfSlidingWindowScoresEveryTokenOnce) {
 }
 
 TEST(PerplexityMethod, ShortOrEmptyTextNamesTheFile) {
-    const LogitsFn fn = [](std::span<const std::int32_t> w) { return Matrix(static_cast<std::int64_t>(w.size()), 4); };
+    const LogitsFn fn = [](std::span<const std::int32_t> w, std::int64_t) { return Matrix(static_cast<std::int64_t>(w.size()), 4); };
     for (const auto& tokens : {std::vector<std::int32_t>{}, iota_tokens(10, 4)}) {
         try {
             perplexity(fn, tokens, {.ctx = 16, .text_name = "data/text/eval.txt"});
