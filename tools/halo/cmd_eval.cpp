@@ -2,12 +2,14 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "terminal_progress.hpp"
 
@@ -34,15 +36,13 @@ int run_eval(const EvalFlags& f) {
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
     model::ModelWeights weights = model::load_model(model_path);
+    // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
+    // weight-activation formats bring their activation quantizers as forward hooks.
+    std::optional<quant::LoadedQuantized> quantized;
     const model::ForwardHooks* hooks = nullptr;
     if (!f.quantized.empty()) {
-        // GLUE (quant module): replace `weights`' linear matrices by the decoded (fake-quant)
-        // weights of the quantized model in f.quantized, and for weight-activation formats point
-        // `hooks` at its activation quantizers, e.g.
-        //   auto q = halo::quant::load_quantized(f.quantized, weights);  // fills weights.layers[l][kind]
-        //   hooks = &q.hooks;
-        throw_usage("E5531", "--quantized is not wired to the quant module in this build",
-                    "evaluate the base model, or build with the quant module's loader");
+        quantized = quant::load_quantized(f.quantized, weights);
+        hooks = quantized->hooks();
     }
     const auto tokenizer = model::load_tokenizer(model_path);
     model::PerplexityOptions opt;

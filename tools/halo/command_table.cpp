@@ -6,13 +6,13 @@ namespace halo::cli {
 const std::vector<Command>& command_table() {
     // Explicit, ordered as the data flows: characterize -> quantize -> eval / simulate / gpu-bench -> run.
     static const std::vector<Command> table = {
-        version_command(),
-        gpu_bench_command(),
-        simulate_command(),
         characterize_command(),
-        liberty_info_command(),
         quantize_command(),
         eval_command(),
+        simulate_command(),
+        gpu_bench_command(),
+        liberty_info_command(),
+        version_command(),
     };
     return table;
 }
