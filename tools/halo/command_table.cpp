@@ -9,6 +9,8 @@ const std::vector<Command>& command_table() {
         version_command(),
         gpu_bench_command(),
         simulate_command(),
+        quantize_command(),
+        eval_command(),
     };
     return table;
 }

@@ -8,5 +8,7 @@ namespace halo::cli {
 Command version_command();
 Command gpu_bench_command();
 Command simulate_command();
+Command quantize_command();
+Command eval_command();
 
 }  // namespace halo::cli

@@ -20,3 +20,13 @@ public:
 };
 
 }  // namespace halo::model
+
+#include <filesystem>
+
+namespace halo::model {
+
+// The tokenizer of a model: a .gguf file (tokenizer.ggml.*), a tokenizer.json, or a checkpoint
+// directory holding tokenizer.json. Implemented in bpe_tokenizer.cpp (byte-level BPE).
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path);
+
+}  // namespace halo::model

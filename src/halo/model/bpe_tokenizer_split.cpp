@@ -1,0 +1,109 @@
+// The GPT-2 pre-tokenizer regex, written out by hand (std::regex has no \p{..} classes and is
+// slow). Each alternative is tried in the regex's order at the current position; the first
+// that matches wins, as in a backtracking regex engine.
+#include <array>
+
+#include "halo/model/bpe_tokenizer.hpp"
+#include "halo/model/bpe_tokenizer_unicode.hpp"
+
+namespace halo::model {
+namespace {
+
+constexpr std::array<PreTokenizer, 7> kPreTokenizers = {{
+    {"gpt2", false},
+    {"default", false},
+    {"smollm", true},
+    {"starcoder", true},
+    {"refact", true},
+    {"codeshell", true},
+    {"command-r", true},
+}};
+
+using unicode::decode_utf8;
+
+// Code points of a piece with their byte offsets (offsets.back() == piece size).
+struct Decoded {
+    std::vector<char32_t> cps;
+    std::vector<std::size_t> offsets;
+};
+
+Decoded decode_all(std::string_view s) {
+    Decoded d;
+    for (std::size_t pos = 0; pos < s.size();) {
+        std::size_t len;
+        d.cps.push_back(decode_utf8(s, pos, len));
+        d.offsets.push_back(pos);
+        pos += len;
+    }
+    d.offsets.push_back(s.size());
+    return d;
+}
+
+bool is_other(char32_t c) { return !unicode::is_space(c) && !unicode::is_letter(c) && !unicode::is_number(c); }
+
+// Length in code points of the regex match at i (always >= 1).
+std::size_t match_at(const std::vector<char32_t>& cp, std::size_t i) {
+    const std::size_t n = cp.size();
+    const auto run = [&](std::size_t from, bool (*cls)(char32_t)) {
+        std::size_t j = from;
+        while (j < n && cls(cp[j])) ++j;
+        return j - from;
+    };
+    // 's|'t|'re|'ve|'m|'ll|'d
+    if (cp[i] == '\'' && i + 1 < n) {
+        const char32_t a = cp[i + 1];
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+        if (i + 2 < n) {
+            const char32_t b = cp[i + 2];
+            if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+        }
+    }
+    // ' ?X+' for X in letters, numbers, others: an optional single U+0020 then a run.
+    const std::size_t lead = (cp[i] == ' ' && i + 1 < n) ? 1 : 0;
+    for (auto cls : {unicode::is_letter, unicode::is_number, is_other}) {
+        // Without the space the class would have to match at cp[i] == ' ', which no class does.
+        if (std::size_t len = run(i + lead, cls)) return lead + len;
+    }
+    // \s+(?!\S) then \s+: a whitespace run, leaving its last character for the next token
+    // when a non-space follows (so " word" keeps its space).
+    const std::size_t ws = run(i, unicode::is_space);
+    if (ws == 0) return 1;  // unreachable: every code point is in one class; kept for safety
+    if (i + ws == n || ws == 1) return ws;
+    return ws - 1;
+}
+
+}  // namespace
+
+const PreTokenizer* find_pre_tokenizer(std::string_view name) {
+    for (const auto& p : kPreTokenizers)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::vector<std::string_view> pre_tokenize(std::string_view text, bool individual_digits) {
+    std::vector<std::string_view> out;
+    const auto split = [&](std::string_view piece) {
+        const Decoded d = decode_all(piece);
+        for (std::size_t i = 0; i < d.cps.size();) {
+            const std::size_t len = match_at(d.cps, i);
+            out.push_back(piece.substr(d.offsets[i], d.offsets[i + len] - d.offsets[i]));
+            i += len;
+        }
+    };
+    if (!individual_digits) {
+        split(text);
+        return out;
+    }
+    const Decoded d = decode_all(text);
+    std::size_t start = 0;  // code-point index where the current non-digit piece began
+    for (std::size_t i = 0; i < d.cps.size(); ++i) {
+        if (!unicode::is_number(d.cps[i])) continue;
+        if (start < i) split(text.substr(d.offsets[start], d.offsets[i] - d.offsets[start]));
+        out.push_back(text.substr(d.offsets[i], d.offsets[i + 1] - d.offsets[i]));
+        start = i + 1;
+    }
+    if (start < d.cps.size()) split(text.substr(d.offsets[start]));
+    return out;
+}
+
+}  // namespace halo::model
