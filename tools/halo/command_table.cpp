@@ -11,6 +11,7 @@ const std::vector<Command>& command_table() {
         simulate_command(),
         quantize_command(),
         eval_command(),
+        characterize_command(),
     };
     return table;
 }

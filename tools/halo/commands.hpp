@@ -10,5 +10,6 @@ Command gpu_bench_command();
 Command simulate_command();
 Command quantize_command();
 Command eval_command();
+Command characterize_command();
 
 }  // namespace halo::cli

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "halo/liberty/cell_function.hpp"
+
 namespace halo::liberty {
 
 // Which physical quantity a table index stands for (Liberty lu_table_template variable_N).
@@ -32,6 +34,9 @@ struct LookupTable {
 
     // Looks up by quantity, whatever order the template put its variables in.
     double lookup(double input_transition_ns, double output_capacitance_pf) const;
+    // Lookup by axis value (axis 1, axis 2), the template's own order.
+    double lookup_axes(double x1, double x2) const;
+    std::size_t dimensions() const { return index_2.empty() ? (index_1.empty() ? 0 : 1) : 2; }
 };
 
 enum class TimingSense : std::uint8_t { positive_unate, negative_unate, non_unate };
@@ -79,6 +84,7 @@ struct Pin {
     double rise_capacitance_pf = 0;  // = capacitance_pf when the file gives none
     double fall_capacitance_pf = 0;
     std::string function;            // Liberty boolean function of an output pin, "" otherwise
+    std::string three_state;         // Liberty three_state condition ("" when none): output is Z when true
     std::vector<TimingArc> timing;
     std::vector<InternalPower> internal_power;
     std::uint32_t line = 0;          // where the pin group starts in the file (for diagnostics)
@@ -91,6 +97,9 @@ struct Cell {
     bool is_sequential = false;       // has ff/latch/statetable: not a combinational gate
     std::vector<Pin> pins;
     std::uint32_t line = 0;
+    // Compiled output functions, index = pin index; built by the reader for every output whose
+    // function names only pins (flip-flop/latch outputs naming internal state stay empty).
+    CellLogic logic;
 
     const Pin* find_pin(std::string_view pin_name) const;
     int pin_index(std::string_view pin_name) const;  // -1 when absent
@@ -104,6 +113,13 @@ struct Library {
     double capacitance_unit_pf = 1;
     double voltage_unit_v = 1;
     double leakage_unit_nw = 1;
+    double current_unit_ua = 1;               // current_unit (1 when the file gives none)
+    double pulling_resistance_unit_kohm = 1;  // pulling_resistance_unit
+    // Scale from the file's internal_power table unit to fJ. Liberty tables hold energy per
+    // transition in capacitive_load_unit x voltage_unit^2 (OSU: 1 pF x (1 V)^2 = 1 pJ = 1000 fJ).
+    double energy_unit_fj = 1000;
+    double nominal_process = 1;
+    std::string operating_conditions;         // default_operating_conditions name ("" if none)
     double nominal_voltage_v = 0;
     double nominal_temperature_c = 0;
     // Slew and delay measurement thresholds, in percent of the swing.

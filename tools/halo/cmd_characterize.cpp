@@ -1,0 +1,67 @@
+// `halo characterize`: per-weight delay (and energy) profile of a MAC. All logic is in
+// halo/mac/characterize.hpp; this parses flags and prints a summary.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "commands.hpp"
+#include "halo/mac/characterize.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "terminal_progress.hpp"
+
+namespace halo::cli {
+
+Command characterize_command() {
+    return {"characterize", "per-weight critical path (and energy) of a MAC on a Liberty library -> profile.json",
+            [](CLI::App& app) -> std::function<int()> {
+                struct Flags {
+                    mac::CharacterizeOptions o;
+                    std::string analysis = "static";
+                    std::string out = "profile.json";
+                    bool quiet = false;
+                };
+                auto f = std::make_shared<Flags>();
+                auto* netlist = app.add_option("--netlist", f->o.netlist_json, "Yosys write_json netlist of the MAC");
+                app.add_option("--top", f->o.top, "top module (default: the netlist's top)");
+                app.add_option("--weight-port", f->o.weight_port, "the MAC's weight input port")->capture_default_str();
+                app.add_option("--weight-format", f->o.weight_format,
+                               "how codes decode to values: intN, uintN, fp8-e4m3, bf16 (default int<width>)");
+                auto* builtin = app.add_option("--mac", f->o.builtin_mac, "built-in MAC: int8, int4, fp8-e4m3, bf16")
+                                    ->excludes(netlist);
+                app.add_option("--arch", f->o.arch, "multiplier architecture of a built-in MAC")->capture_default_str();
+                app.add_option("--work-dir", f->o.work_dir, "synthesis cache for built-in MACs")->capture_default_str();
+                app.add_option("--liberty", f->o.liberty, "Liberty cell library (.lib)")->required();
+                app.add_option("--analysis", f->analysis, "static, dynamic or both")->capture_default_str();
+                app.add_option("--transitions", f->o.transitions, "activation transitions per weight (dynamic)")
+                    ->capture_default_str();
+                app.add_option("--seed", f->o.seed, "seed of sampled transitions")->capture_default_str();
+                app.add_option("--threads", f->o.threads, "worker threads (0 = all cores)")->capture_default_str();
+                app.add_option("--load-pf", f->o.load_pf, "load on every output port, pF")->capture_default_str();
+                app.add_option("--out", f->out, "profile JSON (CSV and SVG written beside it)")->capture_default_str();
+                app.add_flag("--quiet", f->quiet, "no progress");
+                return [f, netlist, builtin] {
+                    if (netlist->count() == 0 && builtin->count() == 0)
+                        throw_usage("E4511", "characterize needs --netlist F.json or --mac NAME",
+                                    "see `halo help characterize`");
+                    f->o.analysis = mac::parse_analysis(f->analysis);
+                    f->o.progress = terminal_progress(f->quiet);
+                    auto t0 = std::chrono::steady_clock::now();
+                    mac::MacProfile p = mac::characterize(f->o);
+                    mac::write_profile(p, f->out);
+                    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    double lo = 1e300, hi = 0;
+                    for (const auto& w : p.weights)
+                        if (w.static_delay_ns) lo = std::min(lo, *w.static_delay_ns), hi = std::max(hi, *w.static_delay_ns);
+                    if (!f->quiet) {
+                        fmt::print("{} ({} cells, {:.1f} um2) on {}: nominal {:.4f} ns", p.top, p.cells, p.area_um2,
+                                   p.library, p.nominal_delay_ns.value_or(0));
+                        if (p.static_analysis) fmt::print(", per weight {:.4f} .. {:.4f} ns", lo, hi);
+                        fmt::print(" ({} weights, {:.2f} s)\nwrote {}\n", p.weights.size(), secs, f->out);
+                    }
+                    return 0;
+                };
+            }};
+}
+
+}  // namespace halo::cli
