@@ -1,0 +1,137 @@
+// Dynamic timing on the osu018 INT8 MAC (y = acc + w * a, signed 8-bit w and a, 24-bit acc,
+// synthesized here by Yosys + ABC): the exhaustive sound-bound sweep (256 weights x 65,536
+// activation transitions), the event simulator's rate, and per-weight figures for a few weights.
+// HALO_DYNAMIC_THREADS sets the sweep's threads (default 2); HALO_DYNAMIC_CSV, when set, names
+// a CSV file that receives the per-weight sweep figures.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "halo/liberty/liberty_reader.hpp"
+#include "halo/netlist/yosys_json_reader.hpp"
+#include "halo/timing/dynamic_engine.hpp"
+#include "halo/timing/dynamic_sweep.hpp"
+#include "halo/timing/event_sim.hpp"
+#include "halo/timing/static_sweep.hpp"
+#include "halo/timing/static_timing.hpp"
+
+namespace halo::timing {
+namespace {
+
+constexpr const char* kLib = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+
+struct Int8Mac {
+    std::unique_ptr<liberty::Library> lib;
+    std::unique_ptr<netlist::Netlist> nl;
+    Int8Mac() {
+        auto dir = std::filesystem::temp_directory_path() / ("halo_dynamic_bench_" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        std::ofstream(dir / "t.v") << "module t(input signed [7:0] w, input signed [7:0] a, input signed [23:0] acc, "
+                                      "output signed [23:0] y);\n  assign y = acc + w * a;\nendmodule\n";
+        std::string cmd = fmt::format(
+            "cd '{}' && yosys -q -p \"read_verilog t.v; synth -top t -flatten; abc -liberty {}; opt_clean; write_json t.json\" "
+            "> yosys.log 2>&1",
+            dir.string(), kLib);
+        if (std::system(cmd.c_str()) != 0) return;
+        lib = std::make_unique<liberty::Library>(liberty::read_liberty(kLib));
+        nl = std::make_unique<netlist::Netlist>(netlist::read_yosys_json(dir / "t.json", "t", *lib));
+        std::filesystem::remove_all(dir);
+    }
+};
+
+const Int8Mac& mac() {
+    static Int8Mac m;
+    return m;
+}
+
+unsigned sweep_threads() {
+    const char* t = std::getenv("HALO_DYNAMIC_THREADS");
+    return t ? static_cast<unsigned>(std::atoi(t)) : 2u;
+}
+
+void BM_DynamicBoundSweepInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    DynamicOptions o;
+    o.data_transitions = static_cast<std::size_t>(state.range(0));
+    o.threads = sweep_threads();
+    DynamicResult r;
+    for (auto _ : state) r = dynamic_sweep(*m.nl, {}, o);
+    std::vector<double> sta = static_delay_sweep(*m.nl, "w", all_codes(8), StaOptions{});
+    double max_bound = 0, max_static = 0, worst_ratio = 0, sum_ratio = 0;
+    int above = 0;
+    for (std::size_t i = 0; i < r.weights.size(); ++i) {
+        const auto& w = r.weights[i];
+        max_bound = std::max(max_bound, w.dynamic_delay_ns);
+        max_static = std::max(max_static, sta[i]);
+        if (w.dynamic_delay_ns > sta[i] + 1e-5) ++above;
+        double ratio = sta[i] > 0 ? w.dynamic_delay_ns / sta[i] : 1.0;
+        worst_ratio = std::max(worst_ratio, ratio);
+        sum_ratio += ratio;
+    }
+    state.counters["weights"] = static_cast<double>(r.weights.size());
+    state.counters["threads"] = o.threads;
+    state.counters["max_bound_ns"] = max_bound;
+    state.counters["max_static_ns"] = max_static;
+    state.counters["mean_bound_over_static"] = sum_ratio / static_cast<double>(r.weights.size());
+    state.counters["weights_above_static"] = above;
+    if (const char* csv = std::getenv("HALO_DYNAMIC_CSV")) {
+        std::ofstream out(csv);
+        out << "weight_code,static_ns,dynamic_delay_ns,worst_a0,worst_a1,data_delay_max_ns,data_delay_p999_ns,energy_fj,"
+               "toggles_per_op,gates\n";
+        for (std::size_t i = 0; i < r.weights.size(); ++i) {
+            const auto& w = r.weights[i];
+            out << fmt::format("{},{:.4f},{:.4f},{},{},{:.4f},{:.4f},{:.2f},{:.1f},{}\n", w.weight_code, sta[i],
+                               w.dynamic_delay_ns, w.worst_a0, w.worst_a1, w.data_delay_max_ns, w.data_delay_p999_ns,
+                               w.energy_fj, w.toggles_per_op, w.gates);
+        }
+        out << fmt::format("# leakage_nw {:.3f}; data: {}; {} transitions per weight; delays: {}\n", r.leakage_nw,
+                           r.distribution, r.data_transitions_per_weight, r.delay_source);
+    }
+}
+BENCHMARK(BM_DynamicBoundSweepInt8)->Arg(0)->Arg(2000)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+void BM_EventSimInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    const std::uint64_t w = static_cast<std::uint64_t>(state.range(0));
+    DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    EnergyModel e = build_energy_model(c, *m.nl, d);
+    EventSimulator sim(c, &e);
+    auto stimuli = sample_data_transitions(4096, 1, 8, 24, DataDistribution{});
+    std::size_t i = 0;
+    std::uint64_t toggles = 0;
+    for (auto _ : state) {
+        toggles += sim.run(stimuli[i++ % stimuli.size()]).toggles;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["toggles_per_op"] = static_cast<double>(toggles) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_EventSimInt8)->Arg(1)->Arg(127);
+
+void BM_BoundOneWeightInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    const std::uint64_t w = static_cast<std::uint64_t>(state.range(0));
+    DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    DynamicEngine engine(c);
+    float bound = 0;
+    for (auto _ : state) bound = engine.exhaustive().settle_ns;
+    state.counters["bound_ns"] = bound;
+    state.counters["gates"] = static_cast<double>(engine.evaluated_gates());
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 65536);
+}
+BENCHMARK(BM_BoundOneWeightInt8)->Arg(1)->Arg(127)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace halo::timing

@@ -1,0 +1,140 @@
+#include "halo/timing/dynamic_sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "halo/timing/dynamic_engine.hpp"
+#include "halo/timing/energy.hpp"
+#include "halo/timing/static_timing.hpp"
+#include "halo/timing/ternary_timing.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "halo/util/parallel.hpp"
+
+namespace halo::timing {
+
+namespace {
+
+double finite_or_zero(float t) { return std::isfinite(t) ? static_cast<double>(t) : 0.0; }
+
+int port_width(const netlist::Netlist& nl, const std::string& name) {
+    const netlist::Port* p = nl.find_port(name);
+    return p ? static_cast<int>(p->bits.size()) : 0;
+}
+
+void check_options(const netlist::Netlist& nl, const DynamicOptions& o) {
+    if (o.exhaustive_max_bits < 0 || o.exhaustive_max_bits > 12)
+        throw_bad_value("E3530", "exhaustive_max_bits", "exhaustive activation width out of range", "0..12",
+                        std::to_string(o.exhaustive_max_bits), "2^(2 bits) transitions per weight are simulated");
+    const int wb = port_width(nl, o.ports.weight);
+    for (auto code : o.weight_codes)
+        if (wb < 64 && (code >> wb) != 0)
+            throw_bad_value("E3531", o.ports.weight, "weight code does not fit the weight port",
+                            fmt::format("< 2^{}", wb), std::to_string(code), "");
+}
+
+}  // namespace
+
+DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDelays& ann, const DynamicOptions& o,
+                                   std::uint64_t weight_code) {
+    check_options(nl, o);
+    const DynamicCircuit circuit = build_dynamic_circuit(nl, ann, o.ports, weight_code);
+    DynamicWeightResult r;
+    r.weight_code = weight_code;
+    r.gates = circuit.gates.size();
+
+    DynamicEngine engine(circuit);
+    float bound = kNever;
+    if (circuit.activation_bits <= o.exhaustive_max_bits) {
+        auto worst = engine.exhaustive();
+        bound = worst.settle_ns;
+        r.worst_a0 = worst.a0;
+        r.worst_a1 = worst.a1;
+    } else {
+        auto pairs = sample_activation_pairs(o.bound_samples, stream_seed(o.seed, weight_code), circuit.activation_bits);
+        std::uint64_t a0[kLanes], a1[kLanes];
+        float settle[kLanes];
+        for (std::size_t base = 0; base < pairs.size(); base += kLanes) {
+            std::size_t lanes = std::min<std::size_t>(kLanes, pairs.size() - base);
+            for (std::size_t l = 0; l < lanes; ++l) {
+                a0[l] = pairs[base + l].a0;
+                a1[l] = pairs[base + l].a1;
+            }
+            engine.run_block(std::span(a0, lanes), std::span(a1, lanes), settle);
+            for (std::size_t l = 0; l < lanes; ++l)
+                if (settle[l] > bound) {
+                    bound = settle[l];
+                    r.worst_a0 = a0[l];
+                    r.worst_a1 = a1[l];
+                }
+        }
+    }
+    r.dynamic_delay_ns = finite_or_zero(bound);
+
+    if (o.data_transitions > 0) {
+        const EnergyModel energy = build_energy_model(circuit, nl, ann);
+        EventSimulator sim(circuit, &energy);
+        auto transitions = sample_data_transitions(o.data_transitions, stream_seed(o.seed, weight_code) + 1,
+                                                   circuit.activation_bits, circuit.accumulator_bits, o.distribution);
+        std::vector<double> settle;
+        settle.reserve(transitions.size());
+        double energy_sum = 0, toggle_sum = 0;
+        for (const auto& t : transitions) {
+            EventSimResult e = sim.run(t, o.delay_mode);
+            settle.push_back(finite_or_zero(e.settle_ns));
+            energy_sum += e.switching_energy_fj;
+            toggle_sum += static_cast<double>(e.toggles);
+        }
+        std::sort(settle.begin(), settle.end());
+        const std::size_t n = settle.size();
+        r.data_delay_max_ns = settle.back();
+        const std::size_t rank = static_cast<std::size_t>(std::ceil(0.999 * static_cast<double>(n)));
+        r.data_delay_p999_ns = settle[std::max<std::size_t>(rank, 1) - 1];
+        r.energy_fj = energy_sum / static_cast<double>(n);
+        r.toggles_per_op = toggle_sum / static_cast<double>(n);
+    }
+    return r;
+}
+
+DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& ann, const DynamicOptions& o) {
+    check_options(nl, o);
+    std::vector<std::uint64_t> codes = o.weight_codes;
+    if (codes.empty()) {
+        const int wb = port_width(nl, o.ports.weight);
+        if (wb > 16)
+            throw_bad_value("E3532", o.ports.weight, "weight port too wide to sweep every code", "<= 16 bits",
+                            std::to_string(wb), "list the weight codes to sweep");
+        for (std::uint64_t c = 0; c < (std::uint64_t{1} << wb); ++c) codes.push_back(c);
+    }
+    DynamicResult result;
+    result.weights.resize(codes.size());
+    result.leakage_nw = leakage_power_nw(nl);
+    const int ab = port_width(nl, o.ports.activation);
+    result.bound_exhaustive = ab <= o.exhaustive_max_bits;
+    result.bound_transitions_per_weight = result.bound_exhaustive ? (std::uint64_t{1} << (2 * ab)) : o.bound_samples;
+    result.data_transitions_per_weight = o.data_transitions;
+    result.distribution = o.distribution.describe();
+    result.delay_mode = o.delay_mode == DelayMode::transport ? "transport" : "inertial";
+    result.delay_source = o.delay_source == DelaySource::annotation ? "annotation" : "per-weight static pass";
+    std::optional<StaticTimer> timer;
+    std::optional<DynamicDelays> fixed;
+    if (o.delay_source == DelaySource::per_weight_static) timer.emplace(nl, o.sta);
+    else fixed = delays_from_annotation(ann);
+
+    Progress progress(o.progress ? o.progress : ProgressSink([](const ProgressUpdate&) {}), "dynamic sweep", codes.size());
+    parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
+        if (timer) {
+            const DynamicDelays d = delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i]));
+            result.weights[i] = dynamic_weight(nl, d, o, codes[i]);
+        } else {
+            result.weights[i] = dynamic_weight(nl, *fixed, o, codes[i]);
+        }
+        progress.advance();
+    });
+    progress.finish();
+    return result;
+}
+
+}  // namespace halo::timing
