@@ -12,6 +12,7 @@ const std::vector<Command>& command_table() {
         quantize_command(),
         eval_command(),
         characterize_command(),
+        run_command(),
     };
     return table;
 }

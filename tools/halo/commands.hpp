@@ -11,5 +11,6 @@ Command simulate_command();
 Command quantize_command();
 Command eval_command();
 Command characterize_command();
+Command run_command();
 
 }  // namespace halo::cli
