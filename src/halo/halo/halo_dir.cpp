@@ -24,7 +24,7 @@ nlohmann::json tile_levels_json(const HaloModelResult& r, const model::ModelConf
                 levels[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
         for (std::int64_t rr = 0; rr < t.rows(); ++rr)
             for (std::int64_t cc = 0; cc < t.cols(); ++cc)
-                ++hist[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)][t.code(rr, cc)];
+                ++hist[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)][static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
         layers[fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))] = {
             {"k_tiles", nct}, {"n_tiles", nrt}, {"levels", levels}, {"histograms", hist},
             {"sparse_nnz", static_cast<std::int64_t>(t.sparse.nnz())}};
@@ -96,8 +96,8 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
                      {"tiles_per_level", r.tiles_per_level},
                      {"switches_grouped", r.switches},
                      {"information_bits_per_weight", information_bits_per_weight(r)},
-                     {"decode", "w = scale * (code - zero) per tile (code: INT8 two's complement); a sparse entry "
-                                "replaces the dense value at its position"}};
+                     {"decode", "int8-asym: w = scale * (u - zu) per tile with u = c + 128, zu = z + 128, where c is the INT8 "
+                                "weight the array multiplies and z the tile's zero point; a sparse entry replaces the dense value"}};
         write_file_atomic(staging / "manifest.json", m.dump(1) + "\n");
         write_file_atomic(staging / "tile_levels.json", tile_levels_json(r, c, model_name, o).dump() + "\n");
         write_file_atomic(staging / "sim_config.json", sim_config_json(L).dump(1) + "\n");

@@ -61,7 +61,7 @@ public:
             fits_[static_cast<std::size_t>(t)] = fit_tile(wt, mt, L_.levels[l].values, e, fo_);
             auto& p = out_.params(t);
             p.scale = fits_[static_cast<std::size_t>(t)].scale;
-            p.zero = static_cast<float>(fits_[static_cast<std::size_t>(t)].zero);
+            p.zero = static_cast<float>(fits_[static_cast<std::size_t>(t)].zero + 128);
         });
     }
     float round(std::int64_t r, std::int64_t c, float v) override {
@@ -71,7 +71,7 @@ public:
         // At a sparse position the dense code decodes to ~0 (the code nearest z) and the sparse
         // value replaces it.
         const float dq = dense ? quantize_with(f, v, &code) : quantize_with(f, 0.0f, &code);
-        out_.code(r, c) = static_cast<std::uint8_t>(static_cast<std::int8_t>(code));
+        out_.code(r, c) = static_cast<std::uint8_t>(code + 128);  // int8-asym stores offset binary: u = c + 128
         if (dense) return dq;
         const float s = sparse_scale_[static_cast<std::size_t>(r)];
         const float q = std::clamp(std::nearbyint(v / s), -127.0f, 127.0f);

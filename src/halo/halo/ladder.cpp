@@ -84,7 +84,7 @@ double Ladder::energy_of(int v) const { return energy_fj[code_of(v)]; }
 Ladder build_ladder(const mac::MacProfile& p, const LadderOptions& o) {
     const std::string place = p.netlist.empty() ? "MAC profile" : p.netlist;
     const std::string fmt_name = p.weight_format.empty() ? fmt::format("int{}", p.weight_bits) : p.weight_format;
-    if (fmt_name != o.expect_format)
+    if (fmt_name != o.expect_format || (fmt_name.rfind("int", 0) == 0 && fmt_name != fmt::format("int{}", p.weight_bits)))
         throw_bad_value("E9004", place, "the MAC profile's weight format differs from the quantizer's storage format",
                         o.expect_format, fmt_name, "characterize the MAC that multiplies the stored codes");
     if (p.weight_bits < 2 || p.weight_bits > 8 || p.weights.size() != (std::size_t{1} << p.weight_bits))

@@ -100,14 +100,14 @@ TEST(HaloQuantizer, CodesInTileCodebooksDecodeExactlyAndSparseReconstructs) {
         for (std::int64_t rr = 0; rr < t.rows(); ++rr)
             for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
                 const auto tile = static_cast<std::size_t>((rr / 32) * 3 + cc / 64);
-                const int code = static_cast<std::int8_t>(t.code(rr, cc));
+                const int code = static_cast<int>(t.code(rr, cc)) - 128;  // offset binary
                 const auto& book = books.books[static_cast<std::size_t>(t.tiles.codebook_id[tile])];
                 ASSERT_TRUE(std::binary_search(book.begin(), book.end(), code));
                 const auto& allowed = fx.L.levels[static_cast<std::size_t>(t.tiles.level[tile])].values;
                 ASSERT_TRUE(std::binary_search(allowed.begin(), allowed.end(), code));
                 const auto& p = t.params(static_cast<std::int64_t>(tile));
                 if (!sparse.count({rr, cc})) {
-                    ASSERT_EQ(dec.at(rr, cc), p.scale * (static_cast<float>(code) - p.zero));
+                    ASSERT_EQ(dec.at(rr, cc), p.scale * (static_cast<float>(code) - (p.zero - 128)));
                 } else if (!gptq) {
                     // Per-row INT8 with 10 % headroom: half a step of max|w_sparse| * 1.1 / 127, plus FP16.
                     float m = 0;
@@ -219,7 +219,7 @@ TEST(HaloDir, ManifestAndTileLevelsRoundTrip) {
         for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
             const auto id = t.tiles.codebook_id[static_cast<std::size_t>(t.group_index(rr, cc))];
             const auto book = books.at(static_cast<std::size_t>(id)).get<std::vector<int>>();
-            EXPECT_TRUE(std::binary_search(book.begin(), book.end(), static_cast<int>(static_cast<std::int8_t>(t.code(rr, cc)))));
+            EXPECT_TRUE(std::binary_search(book.begin(), book.end(), static_cast<int>(t.code(rr, cc)) - 128));
         }
     // Tile levels in accel's K x N indexing: tile (kt, nt) = columns kt, rows nt of [out x in].
     const auto tl = accel::read_tile_levels(dir / "tile_levels.json");
