@@ -157,14 +157,36 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             .result.perplexity;
     };
 
+    // Check every HALO point and the tile against the model before the long work.
+    for (const auto& point : o.halo_objectives) {
+        const auto at = point.find('@');
+        (void)objective(point.substr(0, at));
+        double budget = o.halo.budget;
+        if (at != std::string::npos) {
+            try {
+                budget = std::stod(point.substr(at + 1));
+            } catch (const std::exception&) {
+                throw_bad_value("E9014", point, "budget after @ is not a number", "e.g. perf@0.25", point.substr(at + 1));
+            }
+        }
+        if (!(budget >= 0 && budget <= 1))
+            throw_bad_value("E9014", point, "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
+                            fmt::format("{}", budget));
+    }
     RunReport rep;
     double fp_ppl = 0;
     model::ModelConfig config;
-    if (o.fp_reference) {
-        say("FP32 reference");
+    {
         const auto w = model::load_model(model_path);
         config = w.config;
-        fp_ppl = ppl(w, false);
+        if (!o.halo_objectives.empty())
+            for (auto k : model::kLinearKinds)
+                (void)make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
+                                fmt::format("blk.0.{}", model::linear_name(k)));
+        if (o.fp_reference) {
+            say("FP32 reference");
+            fp_ppl = ppl(w, false);
+        }
     }
     const std::int64_t tile = o.halo.tile_k;
     // 3-5. Baselines.
