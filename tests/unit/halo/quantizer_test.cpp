@@ -237,3 +237,40 @@ TEST(HaloDir, ManifestAndTileLevelsRoundTrip) {
 
 }  // namespace
 }  // namespace halo::halo
+
+namespace halo::halo {
+namespace {
+
+// A given Fisher diagonal replaces the Hessian proxy: its most sensitive weights (not the
+// largest ones) go to the sparse part, and tile scores follow it.
+TEST(HaloQuantizer, FisherSensitivityPicksSalientWeights) {
+    Fixture fx;
+    model::Matrix fisher(fx.w.rows, fx.w.cols);
+    for (auto& x : fisher.data) x = 1e-6f;
+    fisher.at(10, 20) = 1.0f;  // a small weight the Hessian proxy would not single out
+    fx.w.at(10, 20) = 0.001f;
+    HaloOptions o;
+    o.tile_k = 32, o.tile_n = 32;
+    o.sparse.salient_fraction = 1.0 / static_cast<double>(fx.w.rows * fx.w.cols);  // exactly one salient weight
+    o.sparse.outlier_sigma = 1e9;                                                   // no outliers
+    o.gptq = false;
+    CodebookRegistry books;
+    const auto r = quantize_linear_halo(fx.w, fx.g, fx.x.rows, &fisher, fx.L, o, books, "synthetic");
+    ASSERT_EQ(r.sparse_nnz, 1);
+    EXPECT_EQ(r.tensor.sparse.col[0], 20);
+    EXPECT_EQ(r.tensor.sparse.row_ptr[11] - r.tensor.sparse.row_ptr[10], 1u);
+    const auto s = tile_scores(fisher, make_grid(fx.w.rows, fx.w.cols, 32, 32, "t"));
+    EXPECT_EQ(std::max_element(s.begin(), s.end()) - s.begin(), 0);  // tile (0, 0) holds (10, 20)
+}
+
+TEST(Sensitivity, SparseMaskFastMatchesReference) {
+    const auto w = test::random_matrix(64, 96, 11);
+    const auto g = test::random_matrix(96, 96, 12, 1.0);
+    const auto s = hessian_sensitivity(w, g, 7);
+    for (double frac : {0.0, 0.001, 0.05})
+        for (double sigma : {2.0, 3.0}) EXPECT_EQ(sparse_mask(w, s, {frac, sigma}), sparse_mask_ref(w, s, {frac, sigma}));
+    EXPECT_THAT(message_of([] { sensitivity_source("grad"); }), ::testing::HasSubstr("E9011"));
+}
+
+}  // namespace
+}  // namespace halo::halo
