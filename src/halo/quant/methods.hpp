@@ -20,8 +20,8 @@ namespace halo::quant {
 // the layer's output error through the Gram: tr((W-Q) G (W-Q)^T). alpha = 0 and clip 1 is RTN,
 // so AWQ never does worse than RTN on that objective.
 struct AwqOptions {
-    int alpha_grid = 20;
-    int clip_steps = 10;
+    int alpha_grid = 10;
+    int clip_steps = 6;
     float clip_min = 0.55f;
 };
 struct AwqResult {
