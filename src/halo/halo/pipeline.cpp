@@ -71,7 +71,7 @@ SimOutcome simulate(const nlohmann::json& tile_levels, const model::ModelConfig&
 }
 
 std::string fmt_row(const VariantResult& v) {
-    return fmt::format("{:<12} {:<10} {:>7.3f} {:>7.3f} {:>10.4f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8}\n", v.name, v.weights,
+    return fmt::format("{:<16} {:<10} {:>7.3f} {:>7.3f} {:>10.4f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8}\n", v.name, v.weights,
                        v.bits_per_weight, v.info_bits, v.perplexity, v.speedup, v.energy_ratio, v.mac_energy_ratio, v.switches);
 }
 
@@ -276,9 +276,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     }
 
     // 6. Table, JSON, report, plot.
-    rep.table = fmt::format("{:<12} {:<10} {:>7} {:>7} {:>10} {:>8} {:>8} {:>8} {:>8}\n", "variant", "arith", "bits", "info_b",
+    rep.table = fmt::format("{:<16} {:<10} {:>7} {:>7} {:>10} {:>8} {:>8} {:>8} {:>8}\n", "variant", "arith", "bits", "info_b",
                             "ppl", "speedup", "energy", "mac_en", "switches");
-    if (o.fp_reference) rep.table += fmt::format("{:<12} {:<10} {:>7} {:>7} {:>10.4f}\n", "fp32", "FP32", 32, 32, fp_ppl);
+    if (o.fp_reference) rep.table += fmt::format("{:<16} {:<10} {:>7} {:>7} {:>10.4f}\n", "fp32", "FP32", 32, 32, fp_ppl);
     for (const auto& v : rep.variants) rep.table += fmt_row(v);
     nlohmann::json vj = nlohmann::json::array();
     for (const auto& v : rep.variants)
@@ -320,8 +320,8 @@ std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl) {
     double x0 = 0.9, x1 = 1.1, y0 = fp_ppl > 0 ? fp_ppl : 1e300, y1 = 0;
     for (const auto& v : vs) x0 = std::min(x0, v.speedup), x1 = std::max(x1, v.speedup), y0 = std::min(y0, v.perplexity), y1 = std::max(y1, v.perplexity);
     if (!(y1 > y0)) y1 = y0 + 1;
-    const double pad = (y1 - y0) * 0.08;
-    y0 -= pad, y1 += pad;
+    const double pad = (y1 - y0) * 0.08, xpad = (x1 - x0) * 0.15;  // room for the labels right of a point
+    y0 -= pad, y1 += pad, x1 += xpad;
     auto X = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
     auto Y = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
     std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
