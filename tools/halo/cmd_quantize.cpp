@@ -18,6 +18,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/parallel.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo_quantize_glue.hpp"
 #include "terminal_progress.hpp"
 
 namespace halo::cli {
@@ -31,6 +32,7 @@ struct QuantizeFlags {
     double damp = 0.01;
     float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
     unsigned threads = 0;
+    HaloQuantizeFlags halo;  // --method halo (halo module)
 };
 
 quant::Granularity granularity_of(const QuantizeFlags& f) {
@@ -83,6 +85,10 @@ double peak_rss_mb() {
 }
 
 int run_quantize(const QuantizeFlags& f) {
+    if (f.method == "halo")
+        return run_halo_quantize({f.model, f.calib, f.out, f.tile, f.sensitivity, f.eval_text, f.samples, f.seq_len, f.ctx,
+                                  f.max_chunks, f.block_size, f.damp, f.force, f.quiet, f.threads},
+                                 f.halo);
     const auto t0 = std::chrono::steady_clock::now();
     if (f.out.empty()) throw_usage("E6009", "--out DIR is required");
     if (!f.force && std::filesystem::exists(f.out))
@@ -171,7 +177,7 @@ Command quantize_command() {
             [](CLI::App& app) -> std::function<int()> {
                 auto f = std::make_shared<QuantizeFlags>();
                 app.add_option("--model", f->model, "GGUF file or safetensors checkpoint dir (default: installed model)");
-                app.add_option("--method", f->method, "rtn, gptq, awq, kmeans, smoothquant");
+                app.add_option("--method", f->method, "rtn, gptq, awq, kmeans, smoothquant, halo");
                 app.add_option("--format", f->format,
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "
                                "mxfp4, nvfp4, codebook[-asym] (default int<bits>)");
@@ -198,6 +204,7 @@ Command quantize_command() {
                 app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)");
                 app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                add_halo_quantize_flags(app, f->halo);
                 return [f] { return run_quantize(*f); };
             }};
 }

@@ -11,6 +11,7 @@ const std::vector<Command>& command_table() {
         eval_command(),
         simulate_command(),
         gpu_bench_command(),
+        run_command(),
         liberty_info_command(),
         version_command(),
     };

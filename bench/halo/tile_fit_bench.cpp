@@ -1,0 +1,40 @@
+// Cost of HALO's per-tile work: fitting one 128x128 tile to a level (codebook selection +
+// scale/zero) for the three derived levels of a synthetic osu018-like profile.
+#include <random>
+
+#include <benchmark/benchmark.h>
+
+#include "halo/halo/ladder.hpp"
+#include "halo/halo/tile_fit.hpp"
+
+namespace {
+
+halo::mac::MacProfile profile() {
+    halo::mac::MacProfile p;
+    p.weight_format = "int8", p.weight_bits = 8, p.nominal_voltage_v = 1.8;
+    for (std::uint64_t code = 0; code < 256; ++code) {
+        halo::mac::ProfileWeight w;
+        const int v = code >= 128 ? static_cast<int>(code) - 256 : static_cast<int>(code);
+        w.code = code, w.value = v;
+        w.static_delay_ns = v < 0 ? 5.5 : v % 8 == 0 ? 3.9 + 0.0001 * v : 4.5;
+        w.energy_fj = 100.0 + __builtin_popcountll(code);
+        p.weights.push_back(w);
+    }
+    return p;
+}
+
+void BM_FitTile(benchmark::State& state) {
+    const auto L = halo::halo::build_ladder(profile(), {});
+    const auto& lv = L.levels[static_cast<std::size_t>(state.range(0))];
+    std::vector<double> e;
+    for (int v : lv.values) e.push_back(L.energy_of(v));
+    std::vector<float> w(128 * 128);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> n(0, 0.02f);
+    for (auto& x : w) x = n(rng);
+    for (auto _ : state) benchmark::DoNotOptimize(halo::halo::fit_tile(w, {}, lv.values, e, {}));
+    state.SetLabel(std::to_string(lv.values.size()) + " allowed codes");
+}
+BENCHMARK(BM_FitTile)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,55 @@
+// Assigning tiles to DVFS levels (HALO stage 3). Per tile t and level l the quantizer measured
+//   err[t][l] = score_t * mse_t(l)      (sensitivity-weighted quantization error)
+//   time_l    = weights_t / f_l         (a weight-stationary tile's compute time is ~ 1/f)
+//   energy[t][l] = weights_t * mean_energy_fj_t(l) * (V_l / V_0)^2
+// The Lagrangian  min_l err + lambda * cost  (cost = time or energy) over a lambda grid traces
+// the error/cost front of the whole matrix. The objectives (a table) pick a point on it:
+//   acc     lambda = 0: least error (ties go to the faster level)
+//   perf    the fastest front point with err <= E_acc + budget * (E_fast - E_acc), where
+//           E_fast is the error with every tile at the fastest level
+//   bal     the knee: the front point farthest below the chord from the fastest to the most
+//           accurate point (both axes normalized to [0, 1])
+//   energy  like perf but minimizing energy
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace halo::halo {
+
+enum class Objective : std::uint8_t { perf, acc, bal, energy };
+struct ObjectiveTraits {
+    Objective id;
+    std::string_view name;
+    std::string_view summary;
+};
+std::span<const ObjectiveTraits> objectives();
+const ObjectiveTraits& objective(std::string_view name);  // E9013 otherwise
+
+struct TileCosts {
+    std::size_t n_tiles = 0, n_levels = 0;
+    std::vector<double> err;       // [t * n_levels + l]
+    std::vector<double> time;      // [t * n_levels + l]
+    std::vector<double> energy;    // [t * n_levels + l]
+    double at(const std::vector<double>& v, std::size_t t, std::size_t l) const { return v[t * n_levels + l]; }
+};
+
+struct Assignment {
+    std::vector<int> level;  // per tile
+    double err = 0, time = 0, energy = 0;
+};
+Assignment evaluate(const TileCosts& c, std::vector<int> level);
+// One front point per lambda (cost = time, or energy when `by_energy`), deduplicated, sorted by cost.
+std::vector<Assignment> front(const TileCosts& c, bool by_energy);
+// E9014 when budget is outside [0, 1].
+Assignment assign(const TileCosts& c, Objective objective, double budget);
+
+// Execution order of a layer's tiles grouped by level (fastest level first keeps the array at
+// the top clock longest; within a level, natural order), and the level switches it needs
+// starting from `start_level` (-1: the first level is free).
+std::vector<std::size_t> grouped_order(std::span<const int> level);
+int switches(std::span<const int> level, std::span<const std::size_t> order, int start_level);
+
+}  // namespace halo::halo

@@ -1,0 +1,80 @@
+// `halo run` / `make demo`: the whole HALO flow on one machine, end to end.
+//   1. characterize the INT8 MAC on a Liberty library (static delay, and dynamic energy when
+//      asked) -> profile; or read a given profile
+//   2. the ladder (DVFS levels and their fast codes)
+//   3. quantize the model: HALO (each objective asked) and the baselines (RTN W8, RTN W4,
+//      GPTQ W4), activations INT8 per token everywhere (W8A8 / W4A8)
+//   4. perplexity of each on the eval text
+//   5. simulate each on a weight-stationary systolic array (prefill), against uniform INT8 at
+//      the nominal clock
+//   6. one table, results.json, report.md and a Pareto SVG in an output directory (atomic)
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "halo/halo/halo_quantizer.hpp"
+#include "halo/halo/ladder.hpp"
+#include "halo/util/progress.hpp"
+
+namespace halo::halo {
+
+struct RunOptions {
+    std::filesystem::path out_dir = "halo-run";
+    bool force = false;
+    std::filesystem::path model;          // "" = installed default
+    std::filesystem::path eval_text;      // "" = installed eval text
+    std::filesystem::path calib_text;     // "" = installed calibration text
+    std::filesystem::path profile;        // given: skip characterization
+    std::filesystem::path liberty = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+    std::string mac = "int8";
+    std::string arch = "yosys";
+    std::filesystem::path work_dir = "halo-work";
+    bool energy = true;                   // dynamic analysis for energy_fj
+    std::uint64_t transitions = 200;      // per weight, dynamic analysis
+    LadderOptions ladder;
+    HaloOptions halo;
+    std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
+    std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};
+    bool fp_reference = true;
+    int samples = 4, seq_len = 128;       // calibration
+    int ctx = 256, max_chunks = 4;        // perplexity
+    std::int64_t sim_seq_len = 512;       // prefill tokens simulated
+    std::string array = "128x128";
+    unsigned threads = 0;
+    std::string date = "2026-11-21";
+};
+
+struct VariantResult {
+    std::string name;        // "halo-bal", "rtn-w8", ...
+    std::string weights;     // "W8A8", "W4A8", "halo (<=4b codes)"
+    double bits_per_weight = 0;  // storage as written
+    double info_bits = 0;        // information bits (HALO: log2 codebook); = storage for uniform
+    double perplexity = 0;
+    double speedup = 1;          // vs uniform INT8 at the nominal clock
+    double energy_ratio = 1;     // run / baseline energy
+    double mac_energy_ratio = 1;
+    int switches = 0;            // simulator's DVFS switch count
+    std::vector<std::int64_t> tiles_per_level;
+    double seconds = 0;
+};
+
+struct RunReport {
+    nlohmann::json json;
+    std::vector<VariantResult> variants;
+    std::string table;  // plain-text table (the CLI prints it)
+};
+
+// Progress: one ProgressSink for the loops, plus a stage callback ("characterize", ...).
+RunReport run_pipeline(const RunOptions& options, ProgressSink progress,
+                       const std::function<void(const std::string&)>& stage);
+
+// Pareto plot: perplexity (y) against simulated speed-up (x), one labelled point per variant.
+std::string pareto_svg(const std::vector<VariantResult>& variants, double fp_perplexity);
+
+}  // namespace halo::halo

@@ -1,0 +1,52 @@
+// Fitting one weight tile to one DVFS level: choose at most k of the integer codes the level
+// allows (the tile's codebook C), a scale s and an integer zero point z so that
+//   w ~ s * (c - z),  c in C,
+// minimizes the squared error over the tile's (dense) weights. A zero point lets a set of fast
+// codes that is all non-negative (osu018 INT8: every negative weight is slow) represent signed
+// weights; the array computes sum a*c as usual and subtracts z * sum(a) once per output.
+//
+// Selection (accuracy, then energy): Lloyd iterations in the code domain u = w/s0 + z0 (s0, z0
+// map the tile's range onto the allowed range), each centroid snapped to the allowed code that
+// minimizes count * (code - mean)^2 + energy_weight * count * energy(code) / mean energy, so
+// among equally accurate codes the lower-energy one wins. Then s and z are refitted on a grid of
+// clip ratios with a least-squares scale step. All of this runs on a 1024-bin histogram of the
+// tile (exact for the final rounding, which uses every weight).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace halo::halo {
+
+struct TileFitOptions {
+    int max_codes = 16;          // k: codebook size (16 = 4 bits of information)
+    double energy_weight = 0.0;  // energy's weight against squared code distance in the selection
+    int zero_min = -128, zero_max = 127;  // z + 128 is the u8 zero of quant's int8-asym format
+};
+
+struct TileFit {
+    std::vector<int> codes;    // ascending
+    float scale = 1.0f;
+    int zero = 0;
+    double sse = 0;            // sum of squared errors over the fitted weights (histogram estimate)
+    double count = 0;          // weights fitted
+    double energy_fj = 0;      // mean MAC energy per weight under the fit (NaN energies count 0)
+    double mse() const { return count > 0 ? sse / count : 0; }
+};
+
+// `allowed` ascending integer codes; `energy_fj(code value)` by index into allowed (may be empty).
+// `mask` (optional, same size as w) excludes weights (the sparse part) when false.
+TileFit fit_tile(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
+                 std::span<const double> allowed_energy_fj, const TileFitOptions& options);
+
+// Nearest codebook entry to u (ties to the lower entry): reference (linear scan) and fast (binary search).
+int nearest_code_ref(std::span<const int> codes, float u);
+int nearest_code(std::span<const int> codes, float u);
+inline float quantize_with(const TileFit& f, float w, int* code_out = nullptr) {
+    const int c = nearest_code(f.codes, w / f.scale + static_cast<float>(f.zero));
+    if (code_out) *code_out = c;
+    return f.scale * static_cast<float>(c - f.zero);
+}
+
+}  // namespace halo::halo

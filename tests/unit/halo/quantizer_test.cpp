@@ -1,0 +1,276 @@
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "halo/halo/assign.hpp"
+#include "halo/halo/halo_dir.hpp"
+#include "halo/halo/halo_quantizer.hpp"
+#include "halo/halo/tile_fit.hpp"
+#include "halo/accel/workload.hpp"
+#include "halo/quant/quant_dir.hpp"
+#include "halo/quant/quantized_tensor.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "test_support.hpp"
+
+namespace halo::halo {
+namespace {
+
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.diagnostic().code + ": " + e.what();
+    }
+    return "no error";
+}
+
+model::Matrix gram_of(const model::Matrix& x) {  // X^T X, x [tokens x in]
+    model::Matrix g(x.cols, x.cols);
+    for (std::int64_t t = 0; t < x.rows; ++t)
+        for (std::int64_t i = 0; i < x.cols; ++i)
+            for (std::int64_t j = 0; j < x.cols; ++j) g.at(i, j) += x.at(t, i) * x.at(t, j);
+    return g;
+}
+
+TEST(TileFit, NearestCodeFastMatchesReference) {
+    const std::vector<int> codes = {-7, 0, 8, 16, 17, 40, 96, 120};
+    for (int i = -2000; i <= 2000; ++i) {
+        const float u = static_cast<float>(i) * 0.071f;
+        EXPECT_EQ(nearest_code(codes, u), nearest_code_ref(codes, u)) << u;
+    }
+}
+
+TEST(TileFit, FitUsesOnlyAllowedCodesAndDecodesAsScaleTimesCodeMinusZero) {
+    const auto w = test::random_matrix(1, 4096, 3);
+    std::vector<int> allowed;
+    for (int v = 0; v <= 120; v += 8) allowed.push_back(v);  // 16 non-negative codes
+    const auto f = fit_tile(w.data, {}, allowed, {}, {});
+    EXPECT_EQ(f.codes.size(), 16u);
+    for (int c : f.codes) EXPECT_TRUE(std::binary_search(allowed.begin(), allowed.end(), c));
+    EXPECT_GT(f.zero, 0);  // signed weights from non-negative codes need a zero point inside
+    double sse = 0;
+    for (float x : w.data) {
+        int c = 0;
+        const float q = quantize_with(f, x, &c);
+        EXPECT_EQ(q, f.scale * static_cast<float>(c - f.zero));
+        sse += double(x - q) * (x - q);
+    }
+    // 16 levels over a Gaussian: the error is far below the weights' variance (0.02^2).
+    EXPECT_LT(sse / 4096, 0.02 * 0.02 * 0.02);
+    // Zero and constant tiles are exact.
+    const std::vector<float> zeros(100, 0.0f), consts(100, 0.37f);
+    const auto fz = fit_tile(zeros, {}, allowed, {}, {});
+    EXPECT_EQ(quantize_with(fz, 0.0f), 0.0f);
+    const auto fc = fit_tile(consts, {}, allowed, {}, {});
+    EXPECT_NEAR(quantize_with(fc, 0.37f), 0.37f, 0.37f * 1e-3);
+}
+
+struct Fixture {
+    Ladder L = build_ladder(test::synthetic_int8_profile(), {});
+    model::Matrix w = test::random_matrix(96, 160, 7);
+    model::Matrix x = test::random_matrix(256, 160, 8, 1.0);
+    model::Matrix g = gram_of(x);
+    Fixture() {
+        w.at(5, 7) = 0.5f;  // outliers
+        w.at(60, 100) = -0.4f;
+    }
+};
+
+TEST(HaloQuantizer, CodesInTileCodebooksDecodeExactlyAndSparseReconstructs) {
+    Fixture fx;
+    for (bool gptq : {false, true}) {
+        HaloOptions o;
+        o.tile_k = 64, o.tile_n = 32;  // 3 x 3 grid with partial edge tiles (160 = 64+64+32)
+        o.gptq = gptq;
+        o.sparse.salient_fraction = 0.01;
+        CodebookRegistry books;
+        const auto r = quantize_linear_halo(fx.w, fx.g, fx.x.rows, nullptr, fx.L, o, books, "synthetic");
+        const auto& t = r.tensor;
+        ASSERT_EQ(t.tiles.level.size(), 9u);
+        ASSERT_EQ(t.tiles.codebook_id.size(), 9u);
+        const auto dec = t.decode();
+        std::set<std::pair<std::int64_t, std::int64_t>> sparse;
+        for (std::int64_t rr = 0; rr < t.rows(); ++rr)
+            for (auto i = t.sparse.row_ptr[rr]; i < t.sparse.row_ptr[rr + 1]; ++i) sparse.insert({rr, t.sparse.col[i]});
+        EXPECT_TRUE(sparse.count({5, 7}) && sparse.count({60, 100}));
+        EXPECT_GE(sparse.size(), static_cast<std::size_t>(0.01 * 96 * 160));
+        for (std::int64_t rr = 0; rr < t.rows(); ++rr)
+            for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
+                const auto tile = static_cast<std::size_t>((rr / 32) * 3 + cc / 64);
+                const int code = static_cast<int>(t.code(rr, cc)) - 128;  // offset binary
+                const auto& book = books.books[static_cast<std::size_t>(t.tiles.codebook_id[tile])];
+                ASSERT_TRUE(std::binary_search(book.begin(), book.end(), code));
+                const auto& allowed = fx.L.levels[static_cast<std::size_t>(t.tiles.level[tile])].values;
+                ASSERT_TRUE(std::binary_search(allowed.begin(), allowed.end(), code));
+                const auto& p = t.params(static_cast<std::int64_t>(tile));
+                if (!sparse.count({rr, cc})) {
+                    ASSERT_EQ(dec.at(rr, cc), p.scale * (static_cast<float>(code) - (p.zero - 128)));
+                } else if (!gptq) {
+                    // Per-row INT8 with 10 % headroom: half a step of max|w_sparse| * 1.1 / 127, plus FP16.
+                    float m = 0;
+                    for (std::int64_t c2 = 0; c2 < t.cols(); ++c2)
+                        if (sparse.count({rr, c2})) m = std::max(m, std::fabs(fx.w.at(rr, c2)));
+                    EXPECT_LE(std::fabs(dec.at(rr, cc) - fx.w.at(rr, cc)), 0.5f * 1.1f * m / 127 * 1.01f + std::fabs(fx.w.at(rr, cc)) * 1e-3f);
+                }
+            }
+        EXPECT_EQ(r.sparse_nnz, static_cast<std::int64_t>(sparse.size()));
+    }
+}
+
+TEST(HaloQuantizer, ObjectivesOrderOnASyntheticLayer) {
+    Fixture fx;
+    auto run = [&](Objective ob) {
+        HaloOptions o;
+        o.tile_k = 32, o.tile_n = 32;
+        o.objective = ob;
+        o.gptq = false;
+        CodebookRegistry books;
+        return quantize_linear_halo(fx.w, fx.g, fx.x.rows, nullptr, fx.L, o, books, "synthetic");
+    };
+    const auto perf = run(Objective::perf), acc = run(Objective::acc), bal = run(Objective::bal);
+    EXPECT_LT(perf.assignment.time, acc.assignment.time);
+    EXPECT_LT(acc.assignment.err, perf.assignment.err);
+    EXPECT_LE(bal.assignment.time, acc.assignment.time);
+    EXPECT_GE(bal.assignment.time, perf.assignment.time * (1 - 1e-12));
+    // Actual output error through the Gram agrees with the objective's error model.
+    const auto e_perf = quant::output_error(fx.w, perf.tensor.decode(), fx.g);
+    const auto e_acc = quant::output_error(fx.w, acc.tensor.decode(), fx.g);
+    EXPECT_LT(e_acc, e_perf);
+}
+
+TEST(HaloQuantizer, TileLargerThanMatrixIsBadInput) {
+    Fixture fx;
+    HaloOptions o;
+    o.tile_k = 256;
+    CodebookRegistry books;
+    const auto msg = message_of([&] { quantize_linear_halo(fx.w, fx.g, 1, nullptr, fx.L, o, books, "blk.0.attn_q"); });
+    EXPECT_THAT(msg, ::testing::HasSubstr("E9012"));
+    EXPECT_THAT(msg, ::testing::HasSubstr("blk.0.attn_q"));
+}
+
+TEST(Assign, FrontBudgetsAndGrouping) {
+    TileCosts c;
+    c.n_tiles = 6, c.n_levels = 3;
+    for (std::size_t t = 0; t < 6; ++t)
+        for (std::size_t l = 0; l < 3; ++l) {
+            c.err.push_back((t + 1.0) * (l * l + 0.1 * l));  // faster levels cost more error
+            c.time.push_back(1.0 / (1 + l));
+            c.energy.push_back(1.0 + 0.5 * l);
+        }
+    const auto acc = assign(c, Objective::acc, 0.5);
+    const auto fast = assign(c, Objective::perf, 1.0);
+    const auto tight = assign(c, Objective::perf, 0.0);
+    for (int l : acc.level) EXPECT_EQ(l, 0);
+    for (int l : fast.level) EXPECT_EQ(l, 2);
+    EXPECT_DOUBLE_EQ(tight.err, acc.err);
+    const auto mid = assign(c, Objective::perf, 0.5);
+    EXPECT_LE(mid.err, acc.err + 0.5 * (fast.err - acc.err) + 1e-9);
+    EXPECT_LT(mid.time, acc.time);
+    EXPECT_THAT(message_of([&] { assign(c, Objective::perf, 1.5); }), ::testing::HasSubstr("E9014"));
+    EXPECT_THAT(message_of([] { objective("speed"); }), ::testing::HasSubstr("E9013"));
+
+    const std::vector<int> lv = {0, 2, 1, 2, 0, 1, 2};
+    const auto order = grouped_order(lv);
+    std::vector<std::size_t> sorted(order.begin(), order.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);  // a permutation
+    for (std::size_t i = 1; i < order.size(); ++i) EXPECT_GE(lv[order[i - 1]], lv[order[i]]);
+    EXPECT_EQ(switches(lv, order, -1), 2);   // distinct levels - 1
+    EXPECT_EQ(switches(lv, order, 2), 2);    // starting at the first group's level is free
+    EXPECT_EQ(switches(lv, order, 0), 3);
+    std::vector<std::size_t> natural(lv.size());
+    for (std::size_t i = 0; i < natural.size(); ++i) natural[i] = i;
+    EXPECT_GE(switches(lv, natural, -1), switches(lv, order, -1));
+}
+
+TEST(HaloDir, ManifestAndTileLevelsRoundTrip) {
+    Fixture fx;
+    model::ModelWeights mw;
+    mw.config.name = "synthetic";
+    mw.config.n_layers = 1, mw.config.d_model = 160, mw.config.d_ff = 96, mw.config.vocab_size = 10;
+    HaloOptions o;
+    o.tile_k = 64, o.tile_n = 32;
+    o.gptq = false;
+    HaloModelResult r;
+    r.model.method = "halo";
+    r.model.activation_format = "int8_per_token";
+    r.tiles_per_level.assign(fx.L.levels.size(), 0);
+    auto lin = quantize_linear_halo(fx.w, {}, 0, nullptr, fx.L, o, r.books, "blk.0.ffn_gate");
+    quant::LinearRecord rec;
+    rec.layer = 0, rec.kind = model::LinearKind::ffn_gate;
+    rec.tensor = lin.tensor;
+    r.model.linears.push_back(rec);
+    r.model.bits.weights = 96 * 160;
+    const auto dir = std::filesystem::temp_directory_path() / "halo_dir_test";
+    std::filesystem::remove_all(dir);
+    write_halo_dir(dir, r, fx.L, o, {}, mw.config, "synthetic", false);
+    EXPECT_THAT(message_of([&] { write_halo_dir(dir, r, fx.L, o, {}, mw.config, "synthetic", false); }),
+                ::testing::HasSubstr("E9020"));
+    const auto qd = quant::read_quantized_dir(dir);
+    ASSERT_EQ(qd.linears.size(), 1u);
+    const auto a = qd.linears[0].tensor.decode(), b = lin.tensor.decode();
+    EXPECT_EQ(a.data, b.data);  // the directory decodes to exactly what the quantizer claims
+    const auto& books = qd.manifest.at("halo").at("codebooks");
+    const auto& t = qd.linears[0].tensor;
+    for (std::int64_t rr = 0; rr < t.rows(); ++rr)
+        for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
+            const auto id = t.tiles.codebook_id[static_cast<std::size_t>(t.group_index(rr, cc))];
+            const auto book = books.at(static_cast<std::size_t>(id)).get<std::vector<int>>();
+            EXPECT_TRUE(std::binary_search(book.begin(), book.end(), static_cast<int>(t.code(rr, cc)) - 128));
+        }
+    // Tile levels in accel's K x N indexing: tile (kt, nt) = columns kt, rows nt of [out x in].
+    const auto tl = accel::read_tile_levels(dir / "tile_levels.json");
+    ASSERT_EQ(tl.layers.size(), 1u);
+    const auto& lv = tl.layers[0].second;
+    EXPECT_EQ(lv.k_tiles, 3);
+    EXPECT_EQ(lv.n_tiles, 3);
+    for (std::int64_t kt = 0; kt < 3; ++kt)
+        for (std::int64_t nt = 0; nt < 3; ++nt) EXPECT_EQ(lv.at(kt, nt), t.tiles.level[static_cast<std::size_t>(nt * 3 + kt)]);
+    std::uint64_t total = 0;
+    for (const auto& h : lv.code_histogram) for (auto n : h) total += n;
+    EXPECT_EQ(total, 96u * 160u);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace halo::halo
+
+namespace halo::halo {
+namespace {
+
+// A given Fisher diagonal replaces the Hessian proxy: its most sensitive weights (not the
+// largest ones) go to the sparse part, and tile scores follow it.
+TEST(HaloQuantizer, FisherSensitivityPicksSalientWeights) {
+    Fixture fx;
+    model::Matrix fisher(fx.w.rows, fx.w.cols);
+    for (auto& x : fisher.data) x = 1e-6f;
+    fisher.at(10, 20) = 1.0f;  // a small weight the Hessian proxy would not single out
+    fx.w.at(10, 20) = 0.001f;
+    HaloOptions o;
+    o.tile_k = 32, o.tile_n = 32;
+    o.sparse.salient_fraction = 1.0 / static_cast<double>(fx.w.rows * fx.w.cols);  // exactly one salient weight
+    o.sparse.outlier_sigma = 1e9;                                                   // no outliers
+    o.gptq = false;
+    CodebookRegistry books;
+    const auto r = quantize_linear_halo(fx.w, fx.g, fx.x.rows, &fisher, fx.L, o, books, "synthetic");
+    ASSERT_EQ(r.sparse_nnz, 1);
+    EXPECT_EQ(r.tensor.sparse.col[0], 20);
+    EXPECT_EQ(r.tensor.sparse.row_ptr[11] - r.tensor.sparse.row_ptr[10], 1u);
+    const auto s = tile_scores(fisher, make_grid(fx.w.rows, fx.w.cols, 32, 32, "t"));
+    EXPECT_EQ(std::max_element(s.begin(), s.end()) - s.begin(), 0);  // tile (0, 0) holds (10, 20)
+}
+
+TEST(Sensitivity, SparseMaskFastMatchesReference) {
+    const auto w = test::random_matrix(64, 96, 11);
+    const auto g = test::random_matrix(96, 96, 12, 1.0);
+    const auto s = hessian_sensitivity(w, g, 7);
+    for (double frac : {0.0, 0.001, 0.05})
+        for (double sigma : {2.0, 3.0}) EXPECT_EQ(sparse_mask(w, s, {frac, sigma}), sparse_mask_ref(w, s, {frac, sigma}));
+    EXPECT_THAT(message_of([] { sensitivity_source("grad"); }), ::testing::HasSubstr("E9011"));
+}
+
+}  // namespace
+}  // namespace halo::halo
