@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "halo/gpu/quantized_operands.hpp"
 #include "halo/gpu/value_sets.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -39,6 +40,10 @@ struct GpuBenchArgs {
     std::string profile_mode = "popcount";
     bool self_test = false;
     bool quiet = false;
+    // Real-model operands: export one block's INT8 codes from a quantized model directory
+    // (CPU, no GPU needed), or benchmark the layers of an exported folder.
+    std::string export_dir, export_label, codes_out, codes_dir;
+    int layer = 0;
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -48,6 +53,14 @@ std::vector<std::string> split(const std::string& s, char sep) {
     while (std::getline(ss, item, sep))
         if (!item.empty()) out.push_back(item);
     return out;
+}
+
+int run_export(const GpuBenchArgs& args) {
+    if (args.codes_out.empty()) throw_usage("E8053", "--export needs --codes-out DIR");
+    const std::string label = args.export_label.empty() ? std::filesystem::path(args.export_dir).filename().string() : args.export_label;
+    auto layers = gpu::export_layer_operands(args.export_dir, args.layer, label, args.codes_out);
+    for (const auto& e : layers) fmt::print("{}: {} x {} -> {}\n", e.label, e.n, e.k, e.file.string());
+    return 0;
 }
 
 #ifdef HALO_HAVE_CUDA
@@ -195,6 +208,7 @@ int run_profile(const GpuBenchArgs& args, const gpu::GemmShape& shape, gpu::Gemm
 }
 
 int run_gpu_bench(const GpuBenchArgs& args) {
+    if (!args.export_dir.empty()) return run_export(args);
     if (args.self_test) return self_test();
     if (!gpu::cuda_device_available())
         throw_internal("E8040", "no CUDA device is visible", "run gpu-bench on a machine with an NVIDIA GPU");
@@ -206,6 +220,11 @@ int run_gpu_bench(const GpuBenchArgs& args) {
         for (const auto& s : args.shapes) shapes.push_back({s, parse_shape(s)});
     if (!args.profile_out.empty()) return run_profile(args, shapes.front().second, kinds.front());
     std::vector<gpu::BenchCase> cases;
+    if (!args.codes_dir.empty()) {
+        for (const auto& e : gpu::read_exported_index(args.codes_dir))
+            for (auto kind : kinds) cases.push_back({e.label, kind, {args.tokens, e.n, e.k}, "file:" + e.file.string()});
+        shapes.clear();
+    }
     for (const auto& [label, shape] : shapes)
         for (auto kind : kinds)
             for (const auto& spec : split(args.weights, ';')) cases.push_back({label, kind, shape, spec});
@@ -225,7 +244,8 @@ int run_gpu_bench(const GpuBenchArgs& args) {
     return 0;
 }
 #else
-int run_gpu_bench(const GpuBenchArgs&) {
+int run_gpu_bench(const GpuBenchArgs& args) {
+    if (!args.export_dir.empty()) return run_export(args);
     throw_internal("E8041", "this halo was built without CUDA", "build on a machine where CMake finds nvcc");
 }
 #endif
@@ -252,6 +272,11 @@ Command gpu_bench_command() {
                 app.add_option("--profile-mode", args->profile_mode, "popcount: measure the 9 popcount classes (default); single: each code alone");
                 app.add_flag("--self-test", args->self_test, "check GEMMs against a CPU reference and energy readings; print N passed, N failed");
                 app.add_flag("--quiet", args->quiet, "no progress output");
+                app.add_option("--export", args->export_dir, "quantized model directory: export one block's INT8 operands (no GPU needed)");
+                app.add_option("--layer", args->layer, "block index for --export");
+                app.add_option("--label", args->export_label, "label for --export (default: the directory name)");
+                app.add_option("--codes-out", args->codes_out, "folder for --export (raw .i8 files + index.json)");
+                app.add_option("--codes", args->codes_dir, "benchmark the layers of an exported folder (M = --tokens)");
                 std::string sets = "\nWeight value sets:\n";
                 for (const auto& r : gpu::value_set_table())
                     sets += fmt::format("  {}{}  {}\n", r.name, r.argument.empty() ? "" : fmt::format(":<{}>", r.argument), r.description);

@@ -115,3 +115,57 @@ TEST(GpuGemm, EnergyReadingsGrowWithWork) {
     EXPECT_LT(e2, 2.5 * e1);
 }
 #endif
+
+// ---- INT8 operands of quantized layers (what the GPU GEMM multiplies) ----
+#include "halo/gpu/quantized_operands.hpp"
+#include "halo/quant/format.hpp"
+#include "halo/quant/quantized_tensor.hpp"
+
+namespace {
+halo::model::Matrix ramp_matrix(std::int64_t rows, std::int64_t cols) {
+    halo::model::Matrix w(rows, cols);
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < cols; ++c) w.at(r, c) = static_cast<float>(c - cols / 2) * 0.1f * static_cast<float>(r + 1);
+    return w;
+}
+}  // namespace
+
+TEST(QuantizedOperands, SignedIntCodesAreTheirValues) {
+    auto w = ramp_matrix(3, 16);
+    auto spec = halo::quant::make_spec("int8", {1, 0});
+    auto q = halo::quant::quantize_rtn(w, spec);
+    auto ops = int8_operands(q, "t");
+    // Decoded weight = scale * operand, for every element.
+    for (std::int64_t r = 0; r < 3; ++r)
+        for (std::int64_t c = 0; c < 16; ++c) {
+            float scale = q.params(q.group_index(r, c)).scale;
+            EXPECT_NEAR(q.decode(r, c), scale * ops[static_cast<size_t>(r * 16 + c)], 1e-6f * std::abs(scale) * 128);
+        }
+    // Symmetric per-row INT8: the largest |w| of each row (the negative end of the ramp) maps to
+    // -127, and the positive end (7/8 of it) to round(127 * 7 / 8) = 111.
+    EXPECT_EQ(*std::min_element(ops.begin(), ops.end()), -127);
+    EXPECT_EQ(*std::max_element(ops.begin(), ops.end()), 111);
+}
+
+TEST(QuantizedOperands, UnsignedCodesShiftIntoTheSignedRange) {
+    auto w = ramp_matrix(2, 32);
+    auto spec = halo::quant::make_spec("int4-asym", {1, 0});
+    auto q = halo::quant::quantize_rtn(w, spec);
+    auto ops = int8_operands(q, "t");
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        EXPECT_GE(ops[i], -8);
+        EXPECT_LE(ops[i], 7);
+        EXPECT_EQ(ops[i], static_cast<int>(q.codes()[i]) - 8);
+    }
+}
+
+TEST(QuantizedOperands, MinifloatsAreRefused) {
+    auto q = halo::quant::quantize_rtn(ramp_matrix(2, 32), halo::quant::make_spec("fp8-e4m3", {1, 0}));
+    try {
+        int8_operands(q, "blk.0.attn_q");
+        FAIL();
+    } catch (const halo::Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E8050");
+        EXPECT_EQ(e.diagnostic().place, "blk.0.attn_q");
+    }
+}
