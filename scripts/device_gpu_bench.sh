@@ -26,6 +26,16 @@ case "${1:-tables}" in
         --json "$out/classes.json" --md "$out/classes.md"
     .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 1 --seconds 0.5 --warmup 0.2 --profile "$out/gpu_profile_int8.json"
     ;;
+  real)
+    # Real SmolLM2-135M block-15 operands exported by `halo gpu-bench --export` into .device/codes.
+    .device/bin/halo gpu-bench --quiet --codes .device/codes --tokens 8192 --kinds int8 --reps 5 --seconds 0.6 --warmup 0.3 \
+        --json "$out/real_layers.json" --md "$out/real_layers.md"
+    sets=""
+    for m in rtn-w8 gptq-w4 halo-acc halo-bal halo-perf; do sets="$sets;tiled_file:.device/codes/$m-ffn_up.i8@1536x576"; done
+    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --weights "${sets#;}" --reps 5 --seconds 2 \
+        --json "$out/real_square.json" --md "$out/real_square.md"
+    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 3 --seconds 1 --profile "$out/gpu_profile_int8_popcount.json"
+    ;;
   profile)
     .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 1 --seconds 0.5 --warmup 0.2 --profile "$out/gpu_profile_int8.json"
     .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 3 --seconds 1 \

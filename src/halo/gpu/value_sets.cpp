@@ -153,6 +153,28 @@ const std::vector<Row>& rows() {
              for (int v = arg == "pos" ? 0 : -128; v < (arg == "pos" ? 128 : 0); ++v) codes.push_back(v);
              return uniform_from(codes, n * k, rng);
          }},
+        {{"tiled_file", "path@RxC: raw int8 codes of an R x C layer",
+          "a real layer's codes (e.g. from gpu-bench --export) repeated periodically to fill N x K: the same code "
+          "distribution and neighbourhoods at a size that keeps the GPU at its power cap"},
+         [](std::string_view arg, std::int64_t n, std::int64_t k, std::mt19937_64&) {
+             size_t at = arg.rfind('@'), x = arg.rfind('x');
+             if (at == std::string_view::npos || x == std::string_view::npos || x < at)
+                 throw_bad_value("E8010", std::string(arg), "tiled_file needs path@RxC", "path@RxC", std::string(arg));
+             std::string path(arg.substr(0, at));
+             std::int64_t r = parse_int(arg.substr(at + 1, x - at - 1), arg), c = parse_int(arg.substr(x + 1), arg);
+             if (r <= 0 || c <= 0) throw_bad_value("E8010", std::string(arg), "tiled_file shape must be positive", "R, C > 0", std::string(arg));
+             std::ifstream is(path, std::ios::binary);
+             if (!is) throw_bad_input("E8012", path, 0, "cannot open weight codes file");
+             std::vector<std::int8_t> src(static_cast<size_t>(r * c));
+             is.read(reinterpret_cast<char*>(src.data()), static_cast<std::streamsize>(src.size()));
+             if (is.gcount() != static_cast<std::streamsize>(src.size()))
+                 throw_bad_input("E8012", path, 0, "weight codes file too short", fmt::format("{} bytes ({} x {})", src.size(), r, c),
+                                 fmt::format("{} bytes", is.gcount()));
+             std::vector<std::int8_t> q(static_cast<size_t>(n * k));
+             for (std::int64_t i = 0; i < n; ++i)
+                 for (std::int64_t j = 0; j < k; ++j) q[static_cast<size_t>(i * k + j)] = src[static_cast<size_t>((i % r) * c + j % c)];
+             return q;
+         }},
         {{"file", "path to raw int8 codes, N*K bytes", "codes read from a file (e.g. a quantized layer)"},
          [](std::string_view arg, std::int64_t n, std::int64_t k, std::mt19937_64&) {
              std::ifstream is(std::string(arg), std::ios::binary);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <set>
+#include <filesystem>
+
+#include "halo/util/atomic_file.hpp"
 
 #include "halo/gpu/int_gemm_reference.hpp"
 #include "halo/gpu/value_sets.hpp"
@@ -168,4 +171,16 @@ TEST(QuantizedOperands, MinifloatsAreRefused) {
         EXPECT_EQ(e.diagnostic().code, "E8050");
         EXPECT_EQ(e.diagnostic().place, "blk.0.attn_q");
     }
+}
+
+TEST(ValueSets, TiledFileRepeatsTheLayerPeriodically) {
+    auto path = std::filesystem::temp_directory_path() / "halo_tiled_codes.i8";
+    std::vector<std::int8_t> src = {1, 2, 3, -4, -5, -6};  // 2 x 3
+    halo::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(src.data()), src.size()));
+    auto w = make_weights("tiled_file:" + path.string() + "@2x3", 3, 7, 1);
+    ASSERT_EQ(w.size(), 21u);
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 7; ++j) EXPECT_EQ(w[i * 7 + j], src[(i % 2) * 3 + j % 3]);
+    EXPECT_THROW(make_weights("tiled_file:" + path.string() + "@4x3", 3, 7, 1), halo::Error);  // file too short
+    std::filesystem::remove(path);
 }
