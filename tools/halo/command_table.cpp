@@ -11,6 +11,8 @@ const std::vector<Command>& command_table() {
         simulate_command(),
         characterize_command(),
         liberty_info_command(),
+        quantize_command(),
+        eval_command(),
     };
     return table;
 }

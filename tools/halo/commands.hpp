@@ -10,5 +10,7 @@ Command gpu_bench_command();
 Command simulate_command();
 Command characterize_command();
 Command liberty_info_command();
+Command quantize_command();
+Command eval_command();
 
 }  // namespace halo::cli

@@ -16,7 +16,9 @@
 #include <memory>
 #include <vector>
 
+#include "halo/model/forward.hpp"
 #include "halo/model/weights.hpp"
+#include "halo/util/progress.hpp"
 
 namespace halo::model {
 
@@ -34,7 +36,11 @@ struct LinearInputStats {
 
 class LayerwiseCalibration {
 public:
-    LayerwiseCalibration(const ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples, unsigned threads);
+    // `weights` is read at every capture/advance (so a quantizer may overwrite a layer's linears
+    // in place between the two); `hooks` (optional, must outlive this) quantize activations as
+    // in the forward pass, and the statistics describe the inputs after the hooks.
+    LayerwiseCalibration(const ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples, unsigned threads,
+                         const ForwardHooks* hooks = nullptr);
     ~LayerwiseCalibration();
     LayerwiseCalibration(const LayerwiseCalibration&) = delete;
     LayerwiseCalibration& operator=(const LayerwiseCalibration&) = delete;
@@ -58,6 +64,6 @@ private:
 // gradient. Result indexed [layer][LinearKind], each the shape of the weight.
 std::vector<std::array<Matrix, 7>> fisher_diagonal(const ModelWeights& weights,
                                                    const std::vector<std::vector<std::int32_t>>& samples,
-                                                   unsigned threads);
+                                                   unsigned threads, ProgressSink progress = {});
 
 }  // namespace halo::model

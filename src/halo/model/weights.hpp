@@ -46,6 +46,15 @@ struct ModelConfig {
     float rope_theta = 10000.0f;
     RopeScaling rope_scaling = RopeScaling::none;
     float rope_scaling_factor = 1.0f;
+    // Which dimensions RoPE rotates together. false (default): rotate-half pairs (i, i + hd/2),
+    // Hugging Face's order — what load_model produces for safetensors AND for GGUF (it undoes
+    // llama.cpp's Q/K row permutation, see model_loader.hpp). true: adjacent pairs (2i, 2i+1),
+    // llama.cpp's "normal" RoPE, only for Q/K rows kept in the GGUF converter's permuted order.
+    bool rope_interleaved = false;
+    // Llama 3.1 frequency-dependent scaling (used when rope_scaling == llama3).
+    float rope_llama3_low_freq_factor = 1.0f;
+    float rope_llama3_high_freq_factor = 4.0f;
+    int rope_original_context = 8192;
     bool tied_embeddings = false;
     // Gemma-style options (off for Llama): GeGLU instead of SwiGLU, RMSNorm weight + 1,
     // embeddings scaled by sqrt(d_model), per-head QK norm, sliding-window layers.

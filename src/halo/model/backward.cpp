@@ -1,0 +1,136 @@
+#include "halo/model/backward.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "halo/model/blas.hpp"
+#include "halo/model/calibration.hpp"
+#include "halo/model/forward.hpp"
+#include "halo/model/forward_core.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "halo/util/progress.hpp"
+
+namespace halo::model {
+
+namespace {
+std::size_t sz(std::int64_t n) { return static_cast<std::size_t>(n); }
+}  // namespace
+
+template <class T>
+LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
+                                    unsigned threads) {
+    validate_weights(weights);
+    if (tokens.size() < 2) {
+        throw_bad_value("E5504", "tokens", "next-token loss needs two tokens", "at least 2 tokens",
+                        std::to_string(tokens.size()));
+    }
+    set_blas_threads(threads);
+    const ModelConfig& c = weights.config;
+    const auto S = static_cast<std::int64_t>(tokens.size());
+    const std::int64_t D = c.d_model, V = c.vocab_size;
+    const ModelView<T> view = make_view<T>(weights);
+    const RopeTable rope(c, S);
+
+    // Forward, keeping every block's cache (memory: n_layers x one block's activations).
+    std::vector<T> x(sz(S * D));
+    embed_tokens(weights, tokens, x.data());
+    std::vector<BlockCache<T>> caches(sz(c.n_layers));
+    for (int l = 0; l < c.n_layers; ++l)
+        block_forward(view, l, x.data(), S, rope, static_cast<const ForwardHooks*>(nullptr),
+                      static_cast<const LinearInputObserver*>(nullptr), &caches[sz(l)]);
+    const std::vector<T> x_final_in = x;
+    std::vector<T> inv_rms(sz(S));
+    std::vector<T> logits(sz(S * V));
+    final_logits(view, x.data(), S, logits.data(), inv_rms.data());
+
+    // Loss and dLoss/dlogits = (softmax - onehot) / n on positions 0..S-2; the last row is 0.
+    LossGradients<T> out;
+    const auto n = static_cast<double>(S - 1);
+    for (std::int64_t t = 0; t < S; ++t) {
+        T* row = logits.data() + t * V;
+        if (t == S - 1) {
+            std::fill(row, row + V, T(0));
+            break;
+        }
+        const std::int32_t target = tokens[sz(t + 1)];
+        out.loss += token_nll(row, V, target) / n;
+        softmax_row(row, V);
+        row[target] -= T(1);
+        for (std::int64_t i = 0; i < V; ++i) row[i] = static_cast<T>(row[i] / n);
+    }
+    // logits = xn W^T: dxn = dlogits W; then the final RMSNorm.
+    std::vector<T> d_xn(sz(S * D));
+    gemm(false, false, S, D, V, T(1), logits.data(), V, view.lm_head, D, T(0), d_xn.data(), D);
+    std::vector<T> d_x(sz(S * D), T(0));
+    for (std::int64_t r = 0; r < S; ++r) {
+        const T* xr = x_final_in.data() + r * D;
+        const T* dyr = d_xn.data() + r * D;
+        const T inv = inv_rms[sz(r)];
+        T dot = 0;
+        for (std::int64_t i = 0; i < D; ++i) {
+            const T g = static_cast<T>(weights.output_norm[sz(i)]) + (c.norm_weight_plus_one ? T(1) : T(0));
+            dot += g * dyr[i] * xr[i];
+        }
+        for (std::int64_t i = 0; i < D; ++i) {
+            const T g = static_cast<T>(weights.output_norm[sz(i)]) + (c.norm_weight_plus_one ? T(1) : T(0));
+            d_x[sz(r * D + i)] = inv * g * dyr[i] - xr[i] * inv * inv * inv * dot / static_cast<T>(D);
+        }
+    }
+
+    out.grads.resize(sz(c.n_layers));
+    for (int l = c.n_layers - 1; l >= 0; --l) {
+        auto& g = out.grads[sz(l)];
+        for (std::size_t k = 0; k < 7; ++k) g[k].assign(weights.layers[sz(l)].linear[k].size(), T(0));
+        block_backward(view, l, caches[sz(l)], S, rope, d_x.data(), g);
+        caches[sz(l)] = BlockCache<T>{};  // free as we go
+    }
+    return out;
+}
+
+template LossGradients<float> loss_and_gradients<float>(const ModelWeights&, std::span<const std::int32_t>, unsigned);
+template LossGradients<double> loss_and_gradients<double>(const ModelWeights&, std::span<const std::int32_t>, unsigned);
+
+std::vector<std::array<Matrix, 7>> linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
+                                                    unsigned threads, double* loss) {
+    LossGradients<float> lg = loss_and_gradients<float>(weights, tokens, threads);
+    if (loss != nullptr) *loss = lg.loss;
+    std::vector<std::array<Matrix, 7>> out(lg.grads.size());
+    for (std::size_t l = 0; l < lg.grads.size(); ++l) {
+        for (std::size_t k = 0; k < 7; ++k) {
+            const Matrix& w = weights.layers[l].linear[k];
+            out[l][k].rows = w.rows;
+            out[l][k].cols = w.cols;
+            out[l][k].data = std::move(lg.grads[l][k]);
+        }
+    }
+    return out;
+}
+
+std::vector<std::array<Matrix, 7>> fisher_diagonal(const ModelWeights& weights,
+                                                   const std::vector<std::vector<std::int32_t>>& samples,
+                                                   unsigned threads, ProgressSink progress) {
+    if (samples.empty()) {
+        throw_bad_value("E5506", "calibration samples", "the Fisher diagonal needs at least one sample", ">= 1 sample",
+                        "0");
+    }
+    std::vector<std::array<Matrix, 7>> fisher(weights.layers.size());
+    for (std::size_t l = 0; l < weights.layers.size(); ++l)
+        for (std::size_t k = 0; k < 7; ++k)
+            fisher[l][k] = Matrix(weights.layers[l].linear[k].rows, weights.layers[l].linear[k].cols);
+    Progress prog(progress ? progress : ProgressSink([](const ProgressUpdate&) {}), "fisher", samples.size());
+    const float inv_n = 1.0f / static_cast<float>(samples.size());
+    for (const auto& sample : samples) {
+        LossGradients<float> lg = loss_and_gradients<float>(weights, sample, threads);
+        for (std::size_t l = 0; l < fisher.size(); ++l)
+            for (std::size_t k = 0; k < 7; ++k) {
+                float* f = fisher[l][k].data.data();
+                const std::vector<float>& g = lg.grads[l][k];
+                for (std::size_t i = 0; i < g.size(); ++i) f[i] += g[i] * g[i] * inv_n;
+            }
+        prog.advance();
+    }
+    prog.finish();
+    return fisher;
+}
+
+}  // namespace halo::model

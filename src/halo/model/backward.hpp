@@ -1,0 +1,33 @@
+// The backward pass: gradients of the mean next-token cross-entropy of one sequence with
+// respect to every block's seven linear weights, by manual backprop through the final norm,
+// each block's SwiGLU/GeGLU FFN, RMSNorms, attention (softmax, causal/sliding mask, GQA) and
+// RoPE. The embeddings, norms and LM head get no gradient (quantizers do not need them).
+// QK-norm models are refused (E5505).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "halo/model/weights.hpp"
+
+namespace halo::model {
+
+template <class T>
+struct LossGradients {
+    double loss = 0;  // mean next-token cross-entropy, nats
+    // [layer][LinearKind], row-major with the weight's shape [out x in].
+    std::vector<std::array<std::vector<T>, 7>> grads;
+};
+
+// T = float runs on the weights as they are; T = double converts them first (gradient checks).
+template <class T>
+LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
+                                    unsigned threads = 0);
+
+// The same for T = float, as Matrix per linear.
+std::vector<std::array<Matrix, 7>> linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
+                                                    unsigned threads = 0, double* loss = nullptr);
+
+}  // namespace halo::model

@@ -1,0 +1,122 @@
+#include "halo/model/calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "halo/model/blas.hpp"
+#include "halo/model/forward_core.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::model {
+
+struct LayerwiseCalibration::Impl {
+    const ModelWeights* weights = nullptr;
+    std::vector<std::vector<std::int32_t>> samples;
+    std::vector<std::vector<float>> hidden;  // [sample] -> [tokens x d_model], input of block next_layer
+    unsigned threads = 0;
+    const ForwardHooks* hooks = nullptr;
+    int next_layer = 0;
+    std::int64_t max_tokens = 0;
+
+    void expect_layer(int layer, const char* what) const {
+        if (layer != next_layer) {
+            throw_bad_value("E5507", std::string("LayerwiseCalibration::") + what,
+                            "layers must be visited in order, each captured (optionally) then advanced",
+                            "layer " + std::to_string(next_layer), "layer " + std::to_string(layer));
+        }
+    }
+};
+
+LayerwiseCalibration::LayerwiseCalibration(const ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples,
+                                           unsigned threads, const ForwardHooks* hooks)
+    : impl_(std::make_unique<Impl>()) {
+    validate_weights(weights);
+    if (samples.empty()) {
+        throw_bad_value("E5506", "calibration samples", "calibration needs at least one sample", ">= 1 sample", "0");
+    }
+    impl_->weights = &weights;
+    impl_->threads = threads;
+    impl_->hooks = hooks;
+    impl_->samples = std::move(samples);
+    const auto D = static_cast<std::size_t>(weights.config.d_model);
+    for (std::size_t i = 0; i < impl_->samples.size(); ++i) {
+        const auto& s = impl_->samples[i];
+        if (s.empty()) {
+            throw_bad_value("E5506", "calibration sample " + std::to_string(i), "calibration sample is empty",
+                            ">= 1 token", "0 tokens");
+        }
+        impl_->max_tokens = std::max<std::int64_t>(impl_->max_tokens, static_cast<std::int64_t>(s.size()));
+        std::vector<float> h(s.size() * D);
+        embed_tokens(weights, s, h.data());
+        impl_->hidden.push_back(std::move(h));
+    }
+}
+
+LayerwiseCalibration::~LayerwiseCalibration() = default;
+
+std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const StatsRequest& request) {
+    impl_->expect_layer(layer, "capture");
+    set_blas_threads(impl_->threads);
+    const ModelWeights& w = *impl_->weights;
+    const ModelView<float> view = make_view<float>(w);
+    const RopeTable rope(w.config, impl_->max_tokens);
+    std::array<LinearInputStats, 7> stats;
+    std::array<std::vector<double>, 7> abs_sum;
+    const LinearInputObserver observer = [&](LinearKind kind, const float* x, std::int64_t rows, std::int64_t cols) {
+        auto k = static_cast<std::size_t>(kind);
+        LinearInputStats& st = stats[k];
+        if (request.gram) {
+            if (st.gram.size() == 0) st.gram = Matrix(cols, cols);
+            gemm(true, false, cols, cols, rows, 1.0f, x, cols, x, cols, 1.0f, st.gram.data.data(), cols);
+        }
+        if (request.channel_stats) {
+            if (st.abs_max.empty()) {
+                st.abs_max.assign(static_cast<std::size_t>(cols), 0.0f);
+                abs_sum[k].assign(static_cast<std::size_t>(cols), 0.0);
+            }
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t i = 0; i < cols; ++i) {
+                    const float a = std::fabs(x[r * cols + i]);
+                    abs_sum[k][static_cast<std::size_t>(i)] += a;
+                    st.abs_max[static_cast<std::size_t>(i)] = std::max(st.abs_max[static_cast<std::size_t>(i)], a);
+                }
+        }
+        st.tokens += rows;
+    };
+    std::vector<float> x;
+    for (const auto& h : impl_->hidden) {
+        x = h;  // the block runs on a copy: capture must not move the hidden states
+        block_forward(view, layer, x.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
+                      rope, impl_->hooks, &observer, static_cast<BlockCache<float>*>(nullptr));
+    }
+    for (std::size_t k = 0; k < 7; ++k) {
+        if (!request.channel_stats) continue;
+        stats[k].abs_mean.resize(abs_sum[k].size());
+        for (std::size_t i = 0; i < abs_sum[k].size(); ++i)
+            stats[k].abs_mean[i] = static_cast<float>(abs_sum[k][i] / static_cast<double>(stats[k].tokens));
+    }
+    return stats;
+}
+
+void LayerwiseCalibration::advance(int layer) {
+    impl_->expect_layer(layer, "advance");
+    set_blas_threads(impl_->threads);
+    const ModelWeights& w = *impl_->weights;
+    const ModelView<float> view = make_view<float>(w);
+    const RopeTable rope(w.config, impl_->max_tokens);
+    for (auto& h : impl_->hidden) {
+        block_forward(view, layer, h.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
+                      rope, impl_->hooks, static_cast<const LinearInputObserver*>(nullptr),
+                      static_cast<BlockCache<float>*>(nullptr));
+    }
+    ++impl_->next_layer;
+}
+
+std::size_t LayerwiseCalibration::resident_bytes() const {
+    std::size_t bytes = 0;
+    for (const auto& h : impl_->hidden) bytes += h.capacity() * sizeof(float);
+    return bytes;
+}
+
+}  // namespace halo::model

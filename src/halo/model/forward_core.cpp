@@ -1,0 +1,242 @@
+#include "halo/model/forward_core.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include "halo/model/attention.hpp"
+#include "halo/model/blas.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::model {
+
+namespace {
+
+std::size_t sz(std::int64_t n) { return static_cast<std::size_t>(n); }
+
+template <class T>
+const T* as_t(const Matrix& m, std::vector<std::vector<T>>& storage) {
+    if constexpr (std::is_same_v<T, float>) {
+        return m.data.data();
+    } else {
+        storage.emplace_back(m.data.begin(), m.data.end());
+        return storage.back().data();
+    }
+}
+
+// The input a linear actually sees: x itself, or a hooked copy (hooks apply to float only).
+template <class T>
+const T* linear_input(LinearKind kind, const T* x, std::int64_t rows, std::int64_t cols, const ForwardHooks* hooks,
+                      const LinearInputObserver* observer, int layer, std::vector<T>& scratch) {
+    const T* in = x;
+    if constexpr (std::is_same_v<T, float>) {
+        const auto& hook = hooks != nullptr ? hooks->linear_input[static_cast<std::size_t>(kind)] : ActivationHook{};
+        if (hook) {
+            scratch.assign(x, x + rows * cols);
+            hook(scratch.data(), rows, cols, layer);
+            in = scratch.data();
+        }
+        if (observer != nullptr && *observer) (*observer)(kind, in, rows, cols);
+    }
+    return in;
+}
+
+// dx += RMSNorm backward: y = g * x * r, r = (mean x^2 + eps)^-1/2, so
+// dx_j = r g_j dy_j - x_j r^3 / D * sum_i g_i dy_i x_i.
+template <class T>
+void rms_norm_backward(const T* x, const T* inv_rms, const float* weight, bool plus_one, std::int64_t rows,
+                       std::int64_t dim, const T* dy, T* dx) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * dim;
+        const T* dyr = dy + r * dim;
+        T* dxr = dx + r * dim;
+        const T inv = inv_rms[r];
+        T dot = 0;
+        for (std::int64_t i = 0; i < dim; ++i) {
+            const T g = static_cast<T>(weight[i]) + (plus_one ? T(1) : T(0));
+            dot += g * dyr[i] * xr[i];
+        }
+        const T coef = inv * inv * inv * dot / static_cast<T>(dim);
+        for (std::int64_t i = 0; i < dim; ++i) {
+            const T g = static_cast<T>(weight[i]) + (plus_one ? T(1) : T(0));
+            dxr[i] += inv * g * dyr[i] - xr[i] * coef;
+        }
+    }
+}
+
+}  // namespace
+
+template <class T>
+ModelView<T> make_view(const ModelWeights& weights) {
+    ModelView<T> view;
+    view.weights = &weights;
+    view.storage.reserve(weights.layers.size() * 7 + 1);
+    for (const auto& layer : weights.layers) {
+        std::array<const T*, 7> ptrs{};
+        for (std::size_t i = 0; i < 7; ++i) ptrs[i] = as_t<T>(layer.linear[i], view.storage);
+        view.linear.push_back(ptrs);
+    }
+    view.lm_head = as_t<T>(weights.lm_head(), view.storage);
+    return view;
+}
+
+template <class T>
+void embed_tokens(const ModelWeights& weights, std::span<const std::int32_t> tokens, T* x) {
+    const auto& c = weights.config;
+    const T scale = c.scale_embeddings ? static_cast<T>(std::sqrt(static_cast<double>(c.d_model))) : T(1);
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        const std::int32_t id = tokens[t];
+        if (id < 0 || id >= weights.token_embedding.rows) {
+            throw_bad_value("E5503", "token " + std::to_string(t), "token id outside the vocabulary",
+                            "0.." + std::to_string(weights.token_embedding.rows - 1), std::to_string(id),
+                            "the tokenizer and the model disagree on the vocabulary");
+        }
+        const float* e = weights.token_embedding.row(id);
+        for (int i = 0; i < c.d_model; ++i) x[t * sz(c.d_model) + sz(i)] = static_cast<T>(e[i]) * scale;
+    }
+}
+
+template <class T>
+void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, const RopeTable& rope,
+                   const ForwardHooks* hooks, const LinearInputObserver* observer, BlockCache<T>* cache) {
+    const ModelConfig& c = model.config();
+    const LayerWeights& lw = model.weights->layers[sz(layer)];
+    const auto& W = model.linear[sz(layer)];
+    const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads, F = c.d_ff;
+    const std::int64_t dq = Hq * hd, dkv = Hkv * hd;
+    auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
+
+    std::vector<T> h(sz(S * D)), scratch;
+    if (cache != nullptr) cache->x_in.assign(x, x + S * D);
+    std::vector<T> inv1(sz(S));
+    rms_norm(x, h.data(), S, D, lw.attn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv1.data());
+
+    std::vector<T> q(sz(S * dq)), k(sz(S * dkv)), v(sz(S * dkv));
+    linear_forward(linear_input(LinearKind::attn_q, h.data(), S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::attn_q), dq, q.data());
+    linear_forward(linear_input(LinearKind::attn_k, h.data(), S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::attn_k), dkv, k.data());
+    linear_forward(linear_input(LinearKind::attn_v, h.data(), S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::attn_v), dkv, v.data());
+    if (c.qk_norm) {
+        rms_norm(q.data(), q.data(), S * Hq, hd, lw.q_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
+                 static_cast<T*>(nullptr));
+        rms_norm(k.data(), k.data(), S * Hkv, hd, lw.k_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
+                 static_cast<T*>(nullptr));
+    }
+    apply_rope(q.data(), S, Hq, hd, rope);
+    apply_rope(k.data(), S, Hkv, hd, rope);
+
+    std::vector<T> attn(sz(S * dq));
+    const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
+    if (cache != nullptr) cache->probs.resize(sz(Hq * S * S));
+    attention_forward(shape, q.data(), k.data(), v.data(), attn.data(), cache != nullptr ? cache->probs.data() : nullptr,
+                      hooks, layer);
+    linear_forward(linear_input(LinearKind::attn_output, attn.data(), S, dq, hooks, observer, layer, scratch), S, dq,
+                   w(LinearKind::attn_output), D, x, T(1));  // residual: x += attn Wo^T
+
+    std::vector<T> inv2(sz(S));
+    if (cache != nullptr) cache->x_mid.assign(x, x + S * D);
+    rms_norm(x, h.data(), S, D, lw.ffn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv2.data());
+    std::vector<T> gate(sz(S * F)), up(sz(S * F));
+    linear_forward(linear_input(LinearKind::ffn_gate, h.data(), S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::ffn_gate), F, gate.data());
+    linear_forward(linear_input(LinearKind::ffn_up, h.data(), S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::ffn_up), F, up.data());
+    std::vector<T> act(sz(S * F));
+    for (std::size_t i = 0; i < act.size(); ++i) act[i] = gate_act(gate[i], c.gelu_gate) * up[i];
+    linear_forward(linear_input(LinearKind::ffn_down, act.data(), S, F, hooks, observer, layer, scratch), S, F,
+                   w(LinearKind::ffn_down), D, x, T(1));
+
+    if (cache != nullptr) {
+        cache->inv_rms1 = std::move(inv1);
+        cache->inv_rms2 = std::move(inv2);
+        cache->h2 = h;
+        // h1 is the attention norm output; recompute it from x_in (h now holds h2).
+        cache->h1.resize(sz(S * D));
+        rms_norm(cache->x_in.data(), cache->h1.data(), S, D, lw.attn_norm.data(), c.norm_weight_plus_one,
+                 c.rms_norm_eps, static_cast<T*>(nullptr));
+        cache->q = std::move(q);
+        cache->k = std::move(k);
+        cache->v = std::move(v);
+        cache->attn = std::move(attn);
+        cache->gate = std::move(gate);
+        cache->up = std::move(up);
+        cache->act = std::move(act);
+    }
+}
+
+template <class T>
+void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t S,
+                    const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads) {
+    const ModelConfig& c = model.config();
+    if (c.qk_norm) {
+        throw_bad_value("E5505", "layer " + std::to_string(layer), "the backward pass does not support QK-norm",
+                        "a model without qk_norm", "qk_norm");
+    }
+    const LayerWeights& lw = model.weights->layers[sz(layer)];
+    const auto& W = model.linear[sz(layer)];
+    const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads, F = c.d_ff;
+    const std::int64_t dq = Hq * hd, dkv = Hkv * hd;
+    auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
+    auto g = [&](LinearKind k) -> std::vector<T>& { return grads[static_cast<std::size_t>(k)]; };
+
+    // FFN: x_out = x_mid + act Wd^T, act = gate_act(gate) * up.
+    std::vector<T> d_act(sz(S * F));
+    gemm(false, false, S, F, D, T(1), d_x, D, w(LinearKind::ffn_down), F, T(0), d_act.data(), F);
+    gemm(true, false, D, F, S, T(1), d_x, D, cache.act.data(), F, T(1), g(LinearKind::ffn_down).data(), F);
+    std::vector<T> d_gate(sz(S * F)), d_up(sz(S * F));
+    for (std::size_t i = 0; i < d_act.size(); ++i) {
+        d_gate[i] = d_act[i] * cache.up[i] * gate_act_grad(cache.gate[i], c.gelu_gate);
+        d_up[i] = d_act[i] * gate_act(cache.gate[i], c.gelu_gate);
+    }
+    gemm(true, false, F, D, S, T(1), d_gate.data(), F, cache.h2.data(), D, T(1), g(LinearKind::ffn_gate).data(), D);
+    gemm(true, false, F, D, S, T(1), d_up.data(), F, cache.h2.data(), D, T(1), g(LinearKind::ffn_up).data(), D);
+    std::vector<T> d_h(sz(S * D));
+    gemm(false, false, S, D, F, T(1), d_gate.data(), F, w(LinearKind::ffn_gate), D, T(0), d_h.data(), D);
+    gemm(false, false, S, D, F, T(1), d_up.data(), F, w(LinearKind::ffn_up), D, T(1), d_h.data(), D);
+    rms_norm_backward(cache.x_mid.data(), cache.inv_rms2.data(), lw.ffn_norm.data(), c.norm_weight_plus_one, S, D,
+                      d_h.data(), d_x);
+
+    // Attention: x_mid = x_in + attn Wo^T.
+    std::vector<T> d_attn(sz(S * dq));
+    gemm(false, false, S, dq, D, T(1), d_x, D, w(LinearKind::attn_output), dq, T(0), d_attn.data(), dq);
+    gemm(true, false, D, dq, S, T(1), d_x, D, cache.attn.data(), dq, T(1), g(LinearKind::attn_output).data(), dq);
+    std::vector<T> d_q(sz(S * dq)), d_k(sz(S * dkv)), d_v(sz(S * dkv));
+    const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
+    attention_backward(shape, cache.q.data(), cache.k.data(), cache.v.data(), cache.probs.data(), d_attn.data(),
+                       d_q.data(), d_k.data(), d_v.data());
+    apply_rope(d_q.data(), S, Hq, hd, rope, true);
+    apply_rope(d_k.data(), S, Hkv, hd, rope, true);
+    gemm(true, false, dq, D, S, T(1), d_q.data(), dq, cache.h1.data(), D, T(1), g(LinearKind::attn_q).data(), D);
+    gemm(true, false, dkv, D, S, T(1), d_k.data(), dkv, cache.h1.data(), D, T(1), g(LinearKind::attn_k).data(), D);
+    gemm(true, false, dkv, D, S, T(1), d_v.data(), dkv, cache.h1.data(), D, T(1), g(LinearKind::attn_v).data(), D);
+    gemm(false, false, S, D, dq, T(1), d_q.data(), dq, w(LinearKind::attn_q), D, T(0), d_h.data(), D);
+    gemm(false, false, S, D, dkv, T(1), d_k.data(), dkv, w(LinearKind::attn_k), D, T(1), d_h.data(), D);
+    gemm(false, false, S, D, dkv, T(1), d_v.data(), dkv, w(LinearKind::attn_v), D, T(1), d_h.data(), D);
+    rms_norm_backward(cache.x_in.data(), cache.inv_rms1.data(), lw.attn_norm.data(), c.norm_weight_plus_one, S, D,
+                      d_h.data(), d_x);
+}
+
+template <class T>
+void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T* inv_rms) {
+    const ModelConfig& c = model.config();
+    rms_norm(x, x, S, c.d_model, model.weights->output_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv_rms);
+    linear_forward(x, S, static_cast<std::int64_t>(c.d_model), model.lm_head, static_cast<std::int64_t>(c.vocab_size),
+                   logits);
+}
+
+#define HALO_INSTANTIATE(T)                                                                                         \
+    template ModelView<T> make_view<T>(const ModelWeights&);                                                        \
+    template void embed_tokens<T>(const ModelWeights&, std::span<const std::int32_t>, T*);                          \
+    template void block_forward<T>(const ModelView<T>&, int, T*, std::int64_t, const RopeTable&, const ForwardHooks*, \
+                                   const LinearInputObserver*, BlockCache<T>*);                                     \
+    template void block_backward<T>(const ModelView<T>&, int, const BlockCache<T>&, std::int64_t, const RopeTable&,  \
+                                    T*, std::array<std::vector<T>, 7>&);                                            \
+    template void final_logits<T>(const ModelView<T>&, T*, std::int64_t, T*, T*);
+HALO_INSTANTIATE(float)
+HALO_INSTANTIATE(double)
+#undef HALO_INSTANTIATE
+
+}  // namespace halo::model

@@ -1,0 +1,196 @@
+#include "halo/quant/model_quantizer.hpp"
+
+#include <array>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::quant {
+namespace {
+
+constexpr std::array<MethodTraits, 5> kMethods = {{
+    {Method::rtn, "rtn", false, false, "", "round to nearest, per group/channel/tile"},
+    {Method::gptq, "gptq", true, false, "", "GPTQ: error feedback through the inverse Hessian"},
+    {Method::awq, "awq", true, true, "", "AWQ: activation-aware per-channel scales + clip search"},
+    {Method::kmeans, "kmeans", false, false, "", "SqueezeLLM: sensitivity-weighted k-means per row, dense-and-sparse"},
+    {Method::smoothquant, "smoothquant", false, true, "int8_per_token", "SmoothQuant: smoothing folded into norms, W RTN, A8 per token"},
+}};
+
+using model::LinearKind;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Divides an RMSNorm weight by s (SmoothQuant's fold); Gemma-style norms apply (1 + w).
+void divide_norm(std::vector<float>& norm, std::span<const float> s, bool plus_one) {
+    for (std::size_t j = 0; j < norm.size(); ++j)
+        norm[j] = plus_one ? (1.0f + norm[j]) / s[j] - 1.0f : norm[j] / s[j];
+}
+
+void smooth_block(model::LayerWeights& layer, const std::array<model::LinearInputStats, 7>& stats, float alpha,
+                  bool plus_one) {
+    auto idx = [](LinearKind k) { return static_cast<std::size_t>(k); };
+    {  // q, k, v read the attention norm's output
+        const model::Matrix* ws[3] = {&layer[LinearKind::attn_q], &layer[LinearKind::attn_k], &layer[LinearKind::attn_v]};
+        const auto s = smoothing_factors(stats[idx(LinearKind::attn_q)].abs_max, ws, alpha);
+        for (auto k : {LinearKind::attn_q, LinearKind::attn_k, LinearKind::attn_v}) scale_columns(layer[k], s);
+        divide_norm(layer.attn_norm, s, plus_one);
+    }
+    {  // gate, up read the FFN norm's output
+        const model::Matrix* ws[2] = {&layer[LinearKind::ffn_gate], &layer[LinearKind::ffn_up]};
+        const auto s = smoothing_factors(stats[idx(LinearKind::ffn_gate)].abs_max, ws, alpha);
+        for (auto k : {LinearKind::ffn_gate, LinearKind::ffn_up}) scale_columns(layer[k], s);
+        divide_norm(layer.ffn_norm, s, plus_one);
+    }
+    {  // down reads act(gate) * up: dividing up's output rows by s divides the input exactly
+        const model::Matrix* ws[1] = {&layer[LinearKind::ffn_down]};
+        const auto s = smoothing_factors(stats[idx(LinearKind::ffn_down)].abs_max, ws, alpha);
+        scale_columns(layer[LinearKind::ffn_down], s);
+        auto& up = layer[LinearKind::ffn_up];
+        for (std::int64_t r = 0; r < up.rows; ++r)
+            for (std::int64_t c = 0; c < up.cols; ++c) up.at(r, c) /= s[static_cast<std::size_t>(r)];
+    }
+    // attn_output is left unsmoothed: with grouped-query attention its input channels share V
+    // channels, so no per-channel fold into V is exact.
+}
+
+}  // namespace
+
+std::span<const MethodTraits> methods() { return kMethods; }
+const MethodTraits& method(std::string_view name) {
+    for (const auto& m : kMethods)
+        if (m.name == name) return m;
+    std::string names;
+    for (const auto& m : kMethods) names += fmt::format("{}{}", names.empty() ? "" : ", ", m.name);
+    throw_bad_value("E6007", "--method", "unknown quantization method", names, std::string(name));
+}
+
+LayerwiseSource::LayerwiseSource(const model::ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples,
+                                 unsigned threads)
+    : cal_(weights, [&] {
+          for (const auto& s : samples) tokens_ += static_cast<std::int64_t>(s.size());
+          return std::move(samples);
+      }(), threads) {}
+
+std::array<model::LinearInputStats, 7> LayerwiseSource::capture(int layer, const model::StatsRequest& request) {
+    return cal_.capture(layer, request);
+}
+
+std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::int32_t> tokens, int samples, int seq_len,
+                                                           const std::string& text_name) {
+    if (samples < 1 || seq_len < 2)
+        throw_bad_value("E6008", "--samples/--seq-len", "calibration needs at least 1 sample of at least 2 tokens",
+                        "--samples >= 1, --seq-len >= 2", fmt::format("{} x {}", samples, seq_len));
+    const auto need = static_cast<std::int64_t>(samples) * seq_len;
+    if (static_cast<std::int64_t>(tokens.size()) < need)
+        throw_bad_value("E6008", text_name, "calibration text is too short for the samples asked",
+                        fmt::format("{} tokens ({} samples x {})", need, samples, seq_len),
+                        fmt::format("{} tokens", tokens.size()), "use a longer text or fewer --samples / a shorter --seq-len");
+    std::vector<std::vector<std::int32_t>> out;
+    const auto n = static_cast<std::int64_t>(tokens.size());
+    for (int i = 0; i < samples; ++i) {
+        // Evenly spread, non-overlapping windows.
+        const std::int64_t start = samples == 1 ? 0 : (n - seq_len) * i / (samples - 1);
+        out.emplace_back(tokens.begin() + start, tokens.begin() + start + seq_len);
+    }
+    return out;
+}
+
+QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOptions& opt, CalibrationSource* cal,
+                              const std::vector<std::array<model::Matrix, 7>>* fisher) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const MethodTraits& m = kMethods[static_cast<std::size_t>(opt.method)];
+    const QuantSpec spec = make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);
+    const bool want_stats = m.needs_gram || m.needs_channel_stats || (opt.method == Method::kmeans && !opt.kmeans_fisher);
+    if ((m.needs_gram || m.needs_channel_stats) && !cal)
+        throw_bad_value("E6008", "--calib", fmt::format("method {} needs calibration data", m.name), "a calibration text",
+                        "none");
+    if (opt.method == Method::kmeans && opt.kmeans_fisher && !fisher)
+        throw_bad_value("E6008", "--sensitivity", "k-means with Fisher sensitivity needs the Fisher diagonal", "fisher",
+                        "none");
+    if (opt.method == Method::kmeans && !spec.format->element)
+        throw_bad_value("E6007", "--format", "k-means builds its own codebooks", "an integer format giving the bits",
+                        std::string(spec.format->name));
+
+    QuantizedModel out;
+    out.method = std::string(m.name);
+    out.spec = opt.method == Method::kmeans ? fmt::format("kmeans {}-bit per-row codebooks", spec.element_bits()) : spec.describe();
+    out.activation_format = std::string(m.activation_format);
+    const int n_layers = static_cast<int>(weights.layers.size());
+    Progress progress(opt.progress ? opt.progress : ProgressSink([](const ProgressUpdate&) {}), "quantize linears",
+                      static_cast<std::size_t>(n_layers) * 7);
+    for (int l = 0; l < n_layers; ++l) {
+        auto& layer = weights.layers[static_cast<std::size_t>(l)];
+        for (auto k : model::kLinearKinds)
+            check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
+        std::array<model::LinearInputStats, 7> stats{};
+        if (cal && want_stats) {
+            model::StatsRequest req;
+            req.gram = m.needs_gram || opt.method == Method::kmeans;
+            req.channel_stats = m.needs_channel_stats;
+            stats = cal->capture(l, req);
+        }
+        if (opt.method == Method::smoothquant) {
+            smooth_block(layer, stats, opt.smooth_alpha, weights.config.norm_weight_plus_one);
+            out.vectors.push_back({l, "attn_norm", layer.attn_norm});
+            out.vectors.push_back({l, "ffn_norm", layer.ffn_norm});
+        }
+        for (auto k : model::kLinearKinds) {
+            const auto tk = std::chrono::steady_clock::now();
+            model::Matrix& w = layer[k];
+            const auto& st = stats[static_cast<std::size_t>(k)];
+            LinearRecord rec;
+            rec.layer = l;
+            rec.kind = k;
+            switch (opt.method) {  // the method table's dispatch: one case per row
+                case Method::rtn:
+                case Method::smoothquant: rec.tensor = quantize_rtn(w, spec); break;
+                case Method::gptq: {
+                    GptqOptions g = opt.gptq;
+                    g.threads = opt.threads;
+                    rec.tensor = quantize_gptq(w, st.gram, spec, g);
+                    break;
+                }
+                case Method::awq: {
+                    auto r = quantize_awq(w, st.gram, st.abs_mean, spec, opt.awq);
+                    rec.awq_alpha = r.alpha;
+                    rec.tensor = std::move(r.tensor);
+                    break;
+                }
+                case Method::kmeans: {
+                    KmeansOptions ko = opt.kmeans;
+                    ko.bits = spec.element_bits();
+                    std::vector<float> hdiag;
+                    if (st.gram.rows)
+                        for (std::int64_t j = 0; j < st.gram.rows; ++j) hdiag.push_back(st.gram.at(j, j));
+                    const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr;
+                    rec.tensor = quantize_kmeans(w, opt.kmeans_fisher ? f : nullptr, hdiag, ko);
+                    break;
+                }
+            }
+            model::Matrix q = rec.tensor.decode();
+            if (st.gram.rows == w.cols) rec.output_error = output_error(w, q, st.gram);
+            w = std::move(q);
+            rec.seconds = seconds_since(tk);
+            const auto b = rec.tensor.bits();
+            out.bits.weights += b.weights;
+            out.bits.code_bits += b.code_bits;
+            out.bits.scale_bits += b.scale_bits;
+            out.bits.codebook_bits += b.codebook_bits;
+            out.bits.input_scale_bits += b.input_scale_bits;
+            out.bits.sparse_bits += b.sparse_bits;
+            out.linears.push_back(std::move(rec));
+            progress.advance();
+        }
+        if (cal && want_stats) cal->advance(l);
+    }
+    progress.finish();
+    out.seconds = seconds_since(t0);
+    return out;
+}
+
+}  // namespace halo::quant

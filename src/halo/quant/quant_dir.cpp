@@ -1,0 +1,387 @@
+#include "halo/quant/quant_dir.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "halo/model/activation_quant.hpp"
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::quant {
+namespace {
+
+constexpr char kMagic[4] = {'H', 'Q', 'T', '1'};
+constexpr std::uint32_t kVersion = 1;
+enum : std::uint32_t { kZeros = 1, kRowCodebooks = 2, kInputScale = 4, kSparse = 8 };
+
+constexpr std::size_t kHeaderBytes = 4 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 4 + 4;  // 68
+static_assert(kHeaderBytes == 68);
+
+template <class T>
+void put(std::string& out, T v) {
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.append(b, sizeof(T));
+}
+
+class Reader {
+public:
+    Reader(std::string_view bytes, std::string name) : bytes_(bytes), name_(std::move(name)) {}
+    template <class T>
+    T get() {
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, bytes_.data() + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return v;
+    }
+    std::string_view take(std::size_t n) {
+        need(n);
+        auto s = bytes_.substr(pos_, n);
+        pos_ += n;
+        return s;
+    }
+    void need(std::size_t n) const {
+        if (bytes_.size() - pos_ < n)
+            throw_bad_value("E6010", fmt::format("{} at byte {}", name_, pos_), "quantized tensor file is truncated",
+                            fmt::format("{} more bytes", n), fmt::format("{}", bytes_.size() - pos_),
+                            "the directory was copied partially; re-run halo quantize");
+    }
+    std::size_t left() const { return bytes_.size() - pos_; }
+
+private:
+    std::string_view bytes_;
+    std::string name_;
+    std::size_t pos_ = 0;
+};
+
+[[noreturn]] void bad(const std::string& place, const std::string& msg, const std::string& expected, const std::string& found) {
+    throw_bad_value("E6010", place, msg, expected, found);
+}
+
+int code_bits_of(const QuantizedTensor& t) {
+    if (t.row_codebook_size) {
+        int kb = 1;
+        while ((1 << kb) < t.row_codebook_size) ++kb;
+        return kb;
+    }
+    return t.spec().element_bits();
+}
+
+nlohmann::json spec_json(const QuantSpec& s) {
+    nlohmann::json j = {{"format", s.format->name},
+                        {"group_rows", s.granularity.group_rows},
+                        {"group_cols", s.granularity.group_cols},
+                        {"scale_format", scale_format(s.scale).name},
+                        {"granularity", s.granularity.describe()}};
+    if (!s.format->element) j["codebook"] = s.codebook.values();
+    return j;
+}
+
+QuantSpec spec_from_json(const nlohmann::json& j, const std::string& place) {
+    try {
+        const auto* sf = find_scale_format(j.at("scale_format").get<std::string>());
+        if (!sf) bad(place, "unknown scale format", "fp16, e8m0, e4m3, fp32", j.at("scale_format").dump());
+        Codebook cb;
+        if (j.contains("codebook")) cb = Codebook(j.at("codebook").get<std::vector<float>>());
+        return make_spec(j.at("format").get<std::string>(),
+                         Granularity{j.at("group_rows").get<std::int64_t>(), j.at("group_cols").get<std::int64_t>()}, sf->id,
+                         std::move(cb));
+    } catch (const nlohmann::json::exception& e) {
+        bad(place, "manifest spec is malformed", "format, group_rows, group_cols, scale_format", e.what());
+    }
+}
+
+std::string vector_bytes(const std::vector<float>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+}  // namespace
+
+std::string write_hqt(const QuantizedTensor& t) {
+    std::string out;
+    const int cb = code_bits_of(t);
+    const auto& spec = t.spec();
+    const bool zeros = spec.format->asymmetric && t.row_codebooks.empty();
+    const std::uint32_t flags = (zeros ? kZeros : 0) | (t.row_codebooks.empty() ? 0 : kRowCodebooks) |
+                                (t.input_scale.empty() ? 0 : kInputScale) | (t.sparse.row_ptr.empty() ? 0 : kSparse);
+    out.append(kMagic, 4);
+    put<std::uint32_t>(out, kVersion);
+    put<std::int64_t>(out, t.rows());
+    put<std::int64_t>(out, t.cols());
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(cb));
+    put<std::uint32_t>(out, flags);
+    put<std::int64_t>(out, t.group_rows());
+    put<std::int64_t>(out, t.group_cols());
+    const auto& sf = scale_format(spec.scale);
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(sf.bits));
+    put<float>(out, t.tensor_scale);
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(t.row_codebook_size));
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(t.sparse.nnz()));
+    put<std::uint32_t>(out, 0);
+    // codes, LSB-first
+    const std::size_t n = t.codes().size();
+    std::string packed((n * static_cast<std::size_t>(cb) + 7) / 8, '\0');
+    std::size_t bit = 0;
+    for (std::uint8_t c : t.codes())
+        for (int b = 0; b < cb; ++b, ++bit)
+            if ((c >> b) & 1) packed[bit / 8] = static_cast<char>(packed[bit / 8] | (1 << (bit % 8)));
+    out += packed;
+    for (const auto& p : t.all_params()) {
+        const float s = spec.format->tensor_scale ? p.scale / t.tensor_scale : p.scale;
+        const std::uint32_t e = sf.encode(s);
+        if (sf.bits == 8) put<std::uint8_t>(out, static_cast<std::uint8_t>(e));
+        else if (sf.bits == 16) put<std::uint16_t>(out, static_cast<std::uint16_t>(e));
+        else put<std::uint32_t>(out, e);
+    }
+    if (zeros)
+        for (const auto& p : t.all_params()) {
+            if (spec.format->element) {
+                put<std::uint8_t>(out, static_cast<std::uint8_t>(p.zero));
+            } else {  // codebook zero points are stored like the scales
+                const std::uint32_t e = sf.encode(p.zero);
+                if (sf.bits == 8) put<std::uint8_t>(out, static_cast<std::uint8_t>(e));
+                else if (sf.bits == 16) put<std::uint16_t>(out, static_cast<std::uint16_t>(e));
+                else put<std::uint32_t>(out, e);
+            }
+        }
+    for (float v : t.row_codebooks) put<std::uint16_t>(out, fp16_bits(v));
+    for (float v : t.input_scale) put<std::uint16_t>(out, fp16_bits(v));
+    if (flags & kSparse) {
+        for (auto v : t.sparse.row_ptr) put<std::uint32_t>(out, v);
+        for (auto v : t.sparse.col) put<std::uint32_t>(out, static_cast<std::uint32_t>(v));
+        for (float v : t.sparse.value) put<std::uint16_t>(out, fp16_bits(v));
+    }
+    return out;
+}
+
+QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const std::string& name) {
+    Reader rd(bytes, name);
+    const auto magic = rd.take(4);
+    if (magic != std::string_view(kMagic, 4)) bad(name, "not a halo quantized tensor", "magic HQT1", std::string(magic));
+    const auto version = rd.get<std::uint32_t>();
+    if (version != kVersion) bad(name, "unsupported .hqt version", "1", fmt::format("{}", version));
+    const auto rows = rd.get<std::int64_t>(), cols = rd.get<std::int64_t>();
+    const auto cb = rd.get<std::uint32_t>(), flags = rd.get<std::uint32_t>();
+    const auto grows = rd.get<std::int64_t>(), gcols = rd.get<std::int64_t>();
+    const auto sbits = rd.get<std::uint32_t>();
+    const auto tscale = rd.get<float>();
+    const auto k = rd.get<std::uint32_t>(), nnz = rd.get<std::uint32_t>();
+    rd.get<std::uint32_t>();
+    if (rows < 0 || cols < 0 || rows > (1 << 24) || cols > (1 << 24) || cb < 1 || cb > 8)
+        bad(name, "implausible tensor header", "rows, cols <= 2^24 and 1..8 code bits",
+            fmt::format("{}x{}, {} bits", rows, cols, cb));
+    QuantizedTensor t(spec, rows, cols);
+    const auto& sf = scale_format(spec.scale);
+    if (t.group_rows() != grows || t.group_cols() != gcols || static_cast<int>(sbits) != sf.bits)
+        bad(name, "tensor header disagrees with the manifest's spec",
+            fmt::format("groups {}x{}, {}-bit scales", t.group_rows(), t.group_cols(), sf.bits),
+            fmt::format("groups {}x{}, {}-bit scales", grows, gcols, sbits));
+    if (!(flags & kRowCodebooks) && static_cast<int>(cb) != spec.element_bits())
+        bad(name, "code width disagrees with the format", fmt::format("{}", spec.element_bits()), fmt::format("{}", cb));
+    t.tensor_scale = tscale;
+    const std::size_t n = static_cast<std::size_t>(rows * cols);
+    const auto packed = rd.take((n * cb + 7) / 8);
+    std::size_t bit = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint8_t c = 0;
+        for (std::uint32_t b = 0; b < cb; ++b, ++bit)
+            if ((static_cast<std::uint8_t>(packed[bit / 8]) >> (bit % 8)) & 1) c = static_cast<std::uint8_t>(c | (1 << b));
+        t.codes()[i] = c;
+    }
+    for (auto& p : t.all_params()) {
+        std::uint32_t e = sf.bits == 8 ? rd.get<std::uint8_t>() : sf.bits == 16 ? rd.get<std::uint16_t>() : rd.get<std::uint32_t>();
+        p.scale = sf.decode(e) * (spec.format->tensor_scale ? tscale : 1.0f);
+    }
+    if (flags & kZeros)
+        for (auto& p : t.all_params())
+            p.zero = spec.format->element ? static_cast<float>(rd.get<std::uint8_t>())
+                                          : sf.decode(sf.bits == 8 ? rd.get<std::uint8_t>()
+                                                      : sf.bits == 16 ? rd.get<std::uint16_t>() : rd.get<std::uint32_t>());
+    if (flags & kRowCodebooks) {
+        if (k < 2 || k > 256) bad(name, "row codebook size out of range", "2..256", fmt::format("{}", k));
+        t.row_codebook_size = static_cast<int>(k);
+        t.row_codebooks.resize(static_cast<std::size_t>(rows) * k);
+        for (auto& v : t.row_codebooks) v = fp16_value(rd.get<std::uint16_t>());
+    }
+    if (flags & kInputScale) {
+        t.input_scale.resize(static_cast<std::size_t>(cols));
+        for (auto& v : t.input_scale) v = fp16_value(rd.get<std::uint16_t>());
+    }
+    if (flags & kSparse) {
+        rd.need(static_cast<std::size_t>(rows + 1) * 4 + static_cast<std::size_t>(nnz) * 6);
+        t.sparse.row_ptr.resize(static_cast<std::size_t>(rows + 1));
+        for (auto& v : t.sparse.row_ptr) v = rd.get<std::uint32_t>();
+        t.sparse.col.resize(nnz);
+        for (auto& v : t.sparse.col) {
+            v = static_cast<std::int32_t>(rd.get<std::uint32_t>());
+            if (v < 0 || v >= cols) bad(name, "sparse column index out of range", fmt::format("< {}", cols), fmt::format("{}", v));
+        }
+        t.sparse.value.resize(nnz);
+        for (auto& v : t.sparse.value) v = fp16_value(rd.get<std::uint16_t>());
+        for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r)
+            if (t.sparse.row_ptr[r] > t.sparse.row_ptr[r + 1] || t.sparse.row_ptr[rows] != nnz)
+                bad(name, "sparse row pointers are not monotone up to nnz", fmt::format("nnz {}", nnz), "a bad row_ptr");
+    }
+    if (rd.left() != 0) bad(name, "trailing bytes after the last section", "0", fmt::format("{}", rd.left()));
+    return t;
+}
+
+void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel& qm, const QuantizeOptions& opt,
+                         const RunInfo& info, bool overwrite) {
+    if (!overwrite && std::filesystem::exists(dir))
+        throw_bad_value("E6009", dir.string(), "output directory exists", "a new directory", "an existing one",
+                        "pass --force to replace it");
+    AtomicDirectory out(dir, overwrite);
+    nlohmann::json linears = nlohmann::json::array();
+    for (const auto& rec : qm.linears) {
+        const std::string file = fmt::format("blk.{}.{}.hqt", rec.layer, model::linear_name(rec.kind));
+        write_file_atomic(out / file, write_hqt(rec.tensor));
+        const auto b = rec.tensor.bits();
+        nlohmann::json e = {{"layer", rec.layer},
+                            {"name", model::linear_name(rec.kind)},
+                            {"file", file},
+                            {"rows", rec.tensor.rows()},
+                            {"cols", rec.tensor.cols()},
+                            {"spec", spec_json(rec.tensor.spec())},
+                            {"bits_per_weight", b.bits_per_weight()},
+                            {"total_bits", b.total()},
+                            {"seconds", rec.seconds},
+                            {"output_error", rec.output_error >= 0 ? nlohmann::json(rec.output_error) : nlohmann::json(nullptr)},
+                            {"tiles",
+                             {{"rows", rec.tensor.tiles.tile_rows},
+                              {"cols", rec.tensor.tiles.tile_cols},
+                              {"level", rec.tensor.tiles.level},
+                              {"codebook_id", rec.tensor.tiles.codebook_id}}}};
+        if (rec.awq_alpha >= 0) e["awq_alpha"] = rec.awq_alpha;
+        linears.push_back(std::move(e));
+    }
+    nlohmann::json vectors = nlohmann::json::array();
+    for (const auto& v : qm.vectors) {
+        const std::string file = fmt::format("blk.{}.{}.f32", v.layer, v.name);
+        write_file_atomic(out / file, vector_bytes(v.values));
+        vectors.push_back({{"layer", v.layer}, {"name", v.name}, {"file", file}, {"size", v.values.size()}});
+    }
+    nlohmann::json m = {{"format", "halo-quantized-model"},
+                        {"version", 1},
+                        {"source_model", info.source_model},
+                        {"source_format", info.source_format},
+                        {"method", qm.method},
+                        {"weight_format", opt.format},
+                        {"spec", qm.spec},
+                        {"activation_format", qm.activation_format.empty() ? nlohmann::json(nullptr) : nlohmann::json(qm.activation_format)},
+                        {"flags", info.flags},
+                        {"calibration", info.calibration},
+                        {"bits_per_weight", qm.bits.bits_per_weight()},
+                        {"bits",
+                         {{"weights", qm.bits.weights},
+                          {"codes", qm.bits.code_bits},
+                          {"scales", qm.bits.scale_bits},
+                          {"codebooks", qm.bits.codebook_bits},
+                          {"input_scales", qm.bits.input_scale_bits},
+                          {"sparse", qm.bits.sparse_bits}}},
+                        {"time_s", qm.seconds},
+                        {"date", info.date},
+                        {"linears", linears},
+                        {"vectors", vectors}};
+    write_file_atomic(out / "manifest.json", m.dump(1) + "\n");
+    out.commit();
+}
+
+QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
+    QuantizedDir out;
+    const auto mpath = dir / "manifest.json";
+    const std::string text = read_file(mpath);
+    try {
+        out.manifest = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        bad(mpath.string(), "manifest is not valid JSON", "JSON", e.what());
+    }
+    const auto& m = out.manifest;
+    if (!m.is_object() || m.value("format", "") != "halo-quantized-model")
+        bad(mpath.string(), "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
+            m.is_object() ? m.value("format", "(none)") : "not an object");
+    try {
+        for (const auto& e : m.at("linears")) {
+            const std::string file = e.at("file").get<std::string>();
+            const std::string place = (dir / file).string();
+            LinearRecord rec;
+            rec.layer = e.at("layer").get<int>();
+            const std::string name = e.at("name").get<std::string>();
+            bool found = false;
+            for (auto k : model::kLinearKinds)
+                if (model::linear_name(k) == name) rec.kind = k, found = true;
+            if (!found) bad(mpath.string(), "unknown linear name", "attn_q .. ffn_down", name);
+            rec.tensor = read_hqt(read_file(dir / file), spec_from_json(e.at("spec"), place), place);
+            if (rec.tensor.rows() != e.at("rows").get<std::int64_t>() || rec.tensor.cols() != e.at("cols").get<std::int64_t>())
+                bad(place, "tensor shape disagrees with the manifest",
+                    fmt::format("{}x{}", e.at("rows").get<std::int64_t>(), e.at("cols").get<std::int64_t>()),
+                    fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
+            const auto& t = e.at("tiles");
+            rec.tensor.tiles.tile_rows = t.at("rows").get<std::int64_t>();
+            rec.tensor.tiles.tile_cols = t.at("cols").get<std::int64_t>();
+            rec.tensor.tiles.level = t.at("level").get<std::vector<std::int32_t>>();
+            rec.tensor.tiles.codebook_id = t.at("codebook_id").get<std::vector<std::int32_t>>();
+            if (e.contains("awq_alpha")) rec.awq_alpha = e.at("awq_alpha").get<float>();
+            if (!e.at("output_error").is_null()) rec.output_error = e.at("output_error").get<double>();
+            out.linears.push_back(std::move(rec));
+        }
+        for (const auto& e : m.at("vectors")) {
+            ModifiedVector v;
+            v.layer = e.at("layer").get<int>();
+            v.name = e.at("name").get<std::string>();
+            const std::string bytes = read_file(dir / e.at("file").get<std::string>());
+            if (bytes.size() != e.at("size").get<std::size_t>() * sizeof(float))
+                bad((dir / e.at("file").get<std::string>()).string(), "vector file size disagrees with the manifest",
+                    fmt::format("{} bytes", e.at("size").get<std::size_t>() * 4), fmt::format("{}", bytes.size()));
+            v.values.resize(bytes.size() / 4);
+            std::memcpy(v.values.data(), bytes.data(), bytes.size());
+            out.vectors.push_back(std::move(v));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        bad(mpath.string(), "manifest is missing a field or has a wrong type", "the documented fields", e.what());
+    }
+    return out;
+}
+
+void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
+    for (const auto& rec : dir.linears) {
+        const std::string place = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+        if (rec.layer < 0 || rec.layer >= static_cast<int>(weights.layers.size()))
+            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", rec.layer));
+        auto& w = weights.layers[static_cast<std::size_t>(rec.layer)][rec.kind];
+        if (w.rows != rec.tensor.rows() || w.cols != rec.tensor.cols())
+            bad(place, "quantized tensor shape differs from the model's", fmt::format("{}x{}", w.rows, w.cols),
+                fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
+        w = rec.tensor.decode();
+    }
+    for (const auto& v : dir.vectors) {
+        const std::string place = fmt::format("blk.{}.{}", v.layer, v.name);
+        if (v.layer < 0 || v.layer >= static_cast<int>(weights.layers.size()))
+            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", v.layer));
+        auto& layer = weights.layers[static_cast<std::size_t>(v.layer)];
+        std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm : v.name == "ffn_norm" ? &layer.ffn_norm : nullptr;
+        if (!dst) bad(place, "unknown vector name", "attn_norm or ffn_norm", v.name);
+        if (dst->size() != v.values.size())
+            bad(place, "vector size differs from the model's", fmt::format("{}", dst->size()), fmt::format("{}", v.values.size()));
+        *dst = v.values;
+    }
+}
+
+model::ForwardHooks activation_hooks_for(const std::string& activation_format) {
+    if (activation_format.empty()) return {};
+    return model::uniform_activation_hooks(model::activation_format(activation_format));
+}
+
+LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights) {
+    const QuantizedDir qd = read_quantized_dir(dir);
+    apply_quantized(weights, qd);
+    LoadedQuantized out;
+    out.manifest = qd.manifest;
+    out.activation_format = qd.manifest["activation_format"].is_string() ? qd.manifest["activation_format"].get<std::string>() : "";
+    out.activation_hooks = activation_hooks_for(out.activation_format);
+    return out;
+}
+
+}  // namespace halo::quant

@@ -1,0 +1,79 @@
+// The quantized model directory `halo quantize --out DIR` writes (spec: docs/formats.md,
+// "Quantized model directory"):
+//   DIR/manifest.json              method, format, flags, bits per weight, calibration, timing,
+//                                  one entry per linear (file, shape, bits, error, tile slots)
+//   DIR/blk.<l>.<linear>.hqt       codes (bit-packed) + scales + zero points + optional parts
+//   DIR/blk.<l>.<norm>.f32         float vectors quantization changed (SmoothQuant's norms)
+// Written through util::AtomicDirectory (staged as DIR.partial, renamed on success).
+//
+// .hqt layout, little-endian, sections back to back in this order:
+//   header (68 bytes): "HQT1", u32 version = 1, i64 rows, i64 cols, u32 code_bits,
+//     u32 flags (1 zeros, 2 row codebooks, 4 input scale, 8 sparse), i64 group_rows,
+//     i64 group_cols (both clamped to the shape), u32 scale_bits, f32 tensor_scale,
+//     u32 row_codebook_size, u32 nnz, u32 reserved = 0
+//   codes: rows*cols codes of code_bits each, packed LSB-first, ceil(rows*cols*code_bits/8) bytes
+//   scales: one per group (row-major over the group grid), in the spec's scale format's bits:
+//     fp16 u16 / e8m0 u8 / e4m3 u8 / fp32 u32 (NVFP4: the E4M3 block scale; times tensor_scale)
+//   zeros (flag 1): one per group; u8 for integer formats, in the scale format for codebooks
+//   row codebooks (flag 2): rows x row_codebook_size fp16
+//   input scale (flag 4): cols fp16
+//   sparse (flag 8): row_ptr (rows+1) u32, col nnz u32, value nnz fp16
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "halo/model/forward.hpp"
+#include "halo/model/weights.hpp"
+#include "halo/quant/model_quantizer.hpp"
+
+namespace halo::quant {
+
+// What the run was (the manifest's header fields besides the per-linear list).
+struct RunInfo {
+    std::string source_model;
+    std::string source_format;
+    nlohmann::json flags = nlohmann::json::object();        // method options as given
+    nlohmann::json calibration = nullptr;                   // {"file", "samples", "seq_len", "tokens"} or null
+    std::string date;                                       // ISO date of the run
+};
+
+// Serializes one tensor to .hqt bytes / parses them (bad input E6010 naming `name` on a bad
+// magic, version, truncation or inconsistent sizes). The spec comes from the manifest.
+std::string write_hqt(const QuantizedTensor& t);
+QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const std::string& name);
+
+// Writes the directory atomically; an existing `dir` without `overwrite` is bad input E6009.
+void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel& model, const QuantizeOptions& options,
+                         const RunInfo& info, bool overwrite);
+
+struct QuantizedDir {
+    nlohmann::json manifest;
+    std::vector<LinearRecord> linears;  // tensors read back (tiles included)
+    std::vector<ModifiedVector> vectors;
+};
+// Reads and checks a directory (E6010 on anything malformed).
+QuantizedDir read_quantized_dir(const std::filesystem::path& dir);
+
+// Replaces the linears (decoded) and the changed vectors of `weights` (the source model, loaded
+// by the caller) with the directory's. Shape mismatch: E6010.
+void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir);
+
+// For `halo eval --quantized DIR` (and `halo quantize --eval`): applies the directory to
+// `weights` (the source model, already loaded) and builds the activation hooks its manifest asks
+// for (SmoothQuant: per-token INT8 on every linear input). `hooks()` is null for weight-only
+// methods.
+struct LoadedQuantized {
+    nlohmann::json manifest;
+    std::string activation_format;  // "" or a model::activation_formats() name
+    model::ForwardHooks activation_hooks;
+    const model::ForwardHooks* hooks() const { return activation_format.empty() ? nullptr : &activation_hooks; }
+};
+LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights);
+// The hooks for an activation format name ("" = none).
+model::ForwardHooks activation_hooks_for(const std::string& activation_format);
+
+}  // namespace halo::quant

@@ -1,0 +1,176 @@
+// Tiny Llama-family models built in code for the model tests, and a plain scalar reference
+// forward pass written independently of src/halo/model (no BLAS, no shared helpers).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "halo/model/weights.hpp"
+
+namespace halo::model::testing {
+
+inline ModelConfig tiny_config() {
+    ModelConfig c;
+    c.name = "tiny";
+    c.n_layers = 2;
+    c.d_model = 16;
+    c.n_heads = 4;
+    c.n_kv_heads = 2;
+    c.head_dim = 4;
+    c.d_ff = 24;
+    c.vocab_size = 11;
+    c.context_length = 64;
+    c.rms_norm_eps = 1e-5f;
+    c.rope_theta = 10000.0f;
+    c.tied_embeddings = true;
+    return c;
+}
+
+inline Matrix random_matrix(std::int64_t r, std::int64_t c, float scale, std::mt19937& rng) {
+    Matrix m(r, c);
+    std::normal_distribution<float> nd(0.0f, scale);
+    for (auto& v : m.data) v = nd(rng);
+    return m;
+}
+
+inline std::vector<float> random_norm(int n, std::mt19937& rng) {
+    std::uniform_real_distribution<float> ud(0.7f, 1.3f);
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (auto& x : v) x = ud(rng);
+    return v;
+}
+
+inline ModelWeights tiny_model(const ModelConfig& c, unsigned seed = 1) {
+    std::mt19937 rng(seed);
+    ModelWeights w;
+    w.config = c;
+    w.token_embedding = random_matrix(c.vocab_size, c.d_model, 1.0f, rng);
+    const std::int64_t dq = std::int64_t{c.n_heads} * c.head_dim, dkv = std::int64_t{c.n_kv_heads} * c.head_dim;
+    for (int l = 0; l < c.n_layers; ++l) {
+        LayerWeights lw;
+        lw.attn_norm = random_norm(c.d_model, rng);
+        lw.ffn_norm = random_norm(c.d_model, rng);
+        if (c.qk_norm) {
+            lw.q_norm = random_norm(c.head_dim, rng);
+            lw.k_norm = random_norm(c.head_dim, rng);
+        }
+        lw[LinearKind::attn_q] = random_matrix(dq, c.d_model, 0.5f, rng);
+        lw[LinearKind::attn_k] = random_matrix(dkv, c.d_model, 0.5f, rng);
+        lw[LinearKind::attn_v] = random_matrix(dkv, c.d_model, 0.5f, rng);
+        lw[LinearKind::attn_output] = random_matrix(c.d_model, dq, 0.3f, rng);
+        lw[LinearKind::ffn_gate] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
+        lw[LinearKind::ffn_up] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
+        lw[LinearKind::ffn_down] = random_matrix(c.d_model, c.d_ff, 0.3f, rng);
+        w.layers.push_back(std::move(lw));
+    }
+    w.output_norm = random_norm(c.d_model, rng);
+    if (!c.tied_embeddings) w.output = random_matrix(c.vocab_size, c.d_model, 0.5f, rng);
+    return w;
+}
+
+// ---- the reference: one token at a time, double precision, textbook formulas ----
+
+using Vec = std::vector<double>;
+
+inline Vec ref_rmsnorm(const Vec& x, const std::vector<float>& g, double eps, bool plus_one) {
+    double ss = 0;
+    for (double v : x) ss += v * v;
+    const double r = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
+    Vec y(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) y[i] = x[i] * r * (g[i] + (plus_one ? 1.0 : 0.0));
+    return y;
+}
+
+inline Vec ref_matvec(const Matrix& w, const Vec& x) {
+    Vec y(static_cast<std::size_t>(w.rows), 0.0);
+    for (std::int64_t o = 0; o < w.rows; ++o)
+        for (std::int64_t i = 0; i < w.cols; ++i) y[static_cast<std::size_t>(o)] += w.at(o, i) * x[static_cast<std::size_t>(i)];
+    return y;
+}
+
+// Rotates one head vector at position pos (no scaling variants: tests use RopeScaling::none).
+inline void ref_rope(double* v, int hd, int pos, double theta, bool interleaved) {
+    for (int i = 0; i < hd / 2; ++i) {
+        const double angle = pos / std::pow(theta, 2.0 * i / hd);
+        const int a = interleaved ? 2 * i : i;
+        const int b = interleaved ? 2 * i + 1 : i + hd / 2;
+        const double x0 = v[a], x1 = v[b];
+        v[a] = x0 * std::cos(angle) - x1 * std::sin(angle);
+        v[b] = x0 * std::sin(angle) + x1 * std::cos(angle);
+    }
+}
+
+inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vector<std::int32_t>& tokens) {
+    const ModelConfig& c = w.config;
+    const int S = static_cast<int>(tokens.size()), D = c.d_model, hd = c.head_dim;
+    std::vector<Vec> x(tokens.size(), Vec(static_cast<std::size_t>(D)));
+    for (int t = 0; t < S; ++t)
+        for (int i = 0; i < D; ++i)
+            x[t][i] = w.token_embedding.at(tokens[t], i) * (c.scale_embeddings ? std::sqrt(static_cast<double>(D)) : 1.0);
+    for (const auto& lw : w.layers) {
+        std::vector<Vec> q(S), k(S), v(S);
+        for (int t = 0; t < S; ++t) {
+            const Vec h = ref_rmsnorm(x[t], lw.attn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
+            q[t] = ref_matvec(lw[LinearKind::attn_q], h);
+            k[t] = ref_matvec(lw[LinearKind::attn_k], h);
+            v[t] = ref_matvec(lw[LinearKind::attn_v], h);
+            for (int hh = 0; hh < c.n_heads; ++hh) {
+                if (c.qk_norm) {
+                    Vec part(q[t].begin() + hh * hd, q[t].begin() + (hh + 1) * hd);
+                    part = ref_rmsnorm(part, lw.q_norm, c.rms_norm_eps, c.norm_weight_plus_one);
+                    std::copy(part.begin(), part.end(), q[t].begin() + hh * hd);
+                }
+                ref_rope(q[t].data() + hh * hd, hd, t, c.rope_theta, c.rope_interleaved);
+            }
+            for (int hh = 0; hh < c.n_kv_heads; ++hh) {
+                if (c.qk_norm) {
+                    Vec part(k[t].begin() + hh * hd, k[t].begin() + (hh + 1) * hd);
+                    part = ref_rmsnorm(part, lw.k_norm, c.rms_norm_eps, c.norm_weight_plus_one);
+                    std::copy(part.begin(), part.end(), k[t].begin() + hh * hd);
+                }
+                ref_rope(k[t].data() + hh * hd, hd, t, c.rope_theta, c.rope_interleaved);
+            }
+        }
+        for (int t = 0; t < S; ++t) {
+            Vec attn(static_cast<std::size_t>(c.n_heads * hd), 0.0);
+            for (int hh = 0; hh < c.n_heads; ++hh) {
+                const int kv = hh / (c.n_heads / c.n_kv_heads);
+                const int lo = c.sliding_window > 0 ? std::max(0, t - c.sliding_window + 1) : 0;
+                std::vector<double> s;
+                double mx = -1e300;
+                for (int j = lo; j <= t; ++j) {
+                    double dot = 0;
+                    for (int i = 0; i < hd; ++i) dot += q[t][hh * hd + i] * k[j][kv * hd + i];
+                    s.push_back(dot / std::sqrt(static_cast<double>(hd)));
+                    mx = std::max(mx, s.back());
+                }
+                double z = 0;
+                for (double& e : s) z += (e = std::exp(e - mx));
+                for (int j = lo; j <= t; ++j)
+                    for (int i = 0; i < hd; ++i) attn[hh * hd + i] += s[j - lo] / z * v[j][kv * hd + i];
+            }
+            const Vec o = ref_matvec(lw[LinearKind::attn_output], attn);
+            for (int i = 0; i < D; ++i) x[t][i] += o[i];
+            const Vec h = ref_rmsnorm(x[t], lw.ffn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
+            const Vec g = ref_matvec(lw[LinearKind::ffn_gate], h);
+            const Vec u = ref_matvec(lw[LinearKind::ffn_up], h);
+            Vec a(g.size());
+            for (std::size_t i = 0; i < g.size(); ++i) {
+                const double act = c.gelu_gate
+                                       ? 0.5 * g[i] * (1 + std::tanh(std::sqrt(2 / M_PI) * (g[i] + 0.044715 * g[i] * g[i] * g[i])))
+                                       : g[i] / (1 + std::exp(-g[i]));
+                a[i] = act * u[i];
+            }
+            const Vec d = ref_matvec(lw[LinearKind::ffn_down], a);
+            for (int i = 0; i < D; ++i) x[t][i] += d[i];
+        }
+    }
+    std::vector<Vec> logits;
+    for (int t = 0; t < S; ++t)
+        logits.push_back(ref_matvec(w.lm_head(), ref_rmsnorm(x[t], w.output_norm, c.rms_norm_eps, c.norm_weight_plus_one)));
+    return logits;
+}
+
+}  // namespace halo::model::testing

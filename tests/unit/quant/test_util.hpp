@@ -1,0 +1,41 @@
+// Helpers shared by the quant tests: seeded random matrices and correlated activations.
+#pragma once
+
+#include <random>
+
+#include "halo/model/weights.hpp"
+
+namespace halo::quant::testing {
+
+inline model::Matrix random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed, float sd = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> n(0.0f, sd);
+    model::Matrix m(rows, cols);
+    for (auto& v : m.data) v = n(rng);
+    return m;
+}
+
+// X = Z * A + outlier channels: tokens x cols activations whose channels are correlated and
+// unequal in scale (as in real LLM activations), and the Gram X^T X.
+inline model::Matrix correlated_activations(std::int64_t tokens, std::int64_t cols, unsigned seed) {
+    const model::Matrix z = random_matrix(tokens, cols, seed);
+    const model::Matrix a = random_matrix(cols, cols, seed + 1, 0.3f);
+    model::Matrix x(tokens, cols);
+    for (std::int64_t t = 0; t < tokens; ++t)
+        for (std::int64_t j = 0; j < cols; ++j) {
+            float s = z.at(t, j);
+            for (std::int64_t k = 0; k < cols; ++k) s += z.at(t, k) * a.at(k, j);
+            x.at(t, j) = s * (j % 17 == 0 ? 8.0f : 1.0f);
+        }
+    return x;
+}
+
+inline model::Matrix gram_of(const model::Matrix& x) {
+    model::Matrix g(x.cols, x.cols);
+    for (std::int64_t t = 0; t < x.rows; ++t)
+        for (std::int64_t i = 0; i < x.cols; ++i)
+            for (std::int64_t j = 0; j < x.cols; ++j) g.at(i, j) += x.at(t, i) * x.at(t, j);
+    return g;
+}
+
+}  // namespace halo::quant::testing

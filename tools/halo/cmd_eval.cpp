@@ -1,0 +1,113 @@
+// `halo eval`: perplexity of a model (or a quantized model) on a text.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "halo/model/blas.hpp"
+#include "halo/model/model_loader.hpp"
+#include "halo/model/perplexity_text.hpp"
+#include "halo/model/tokenizer.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "terminal_progress.hpp"
+
+namespace halo::cli {
+
+namespace {
+
+struct EvalFlags {
+    std::string model;
+    std::string text;
+    int ctx = 512;
+    int stride = 0;
+    std::string method = "llamacpp";
+    int max_chunks = -1;
+    unsigned threads = 0;
+    std::string quantized;
+    std::string bos = "auto";
+    bool json = false;
+    bool quiet = false;
+};
+
+int run_eval(const EvalFlags& f) {
+    const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
+    const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
+    model::set_blas_threads(f.threads);
+    model::ModelWeights weights = model::load_model(model_path);
+    const model::ForwardHooks* hooks = nullptr;
+    if (!f.quantized.empty()) {
+        // GLUE (quant module): replace `weights`' linear matrices by the decoded (fake-quant)
+        // weights of the quantized model in f.quantized, and for weight-activation formats point
+        // `hooks` at its activation quantizers, e.g.
+        //   auto q = halo::quant::load_quantized(f.quantized, weights);  // fills weights.layers[l][kind]
+        //   hooks = &q.hooks;
+        throw_usage("E5531", "--quantized is not wired to the quant module in this build",
+                    "evaluate the base model, or build with the quant module's loader");
+    }
+    const auto tokenizer = model::load_tokenizer(model_path);
+    model::PerplexityOptions opt;
+    opt.method = model::parse_method(f.method);
+    opt.ctx = f.ctx;
+    opt.stride = f.stride;
+    opt.max_chunks = f.max_chunks;
+    const bool add_bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path));
+    opt.bos = add_bos ? tokenizer->bos_id() : -1;
+    opt.progress = terminal_progress(f.quiet || f.json);
+    const auto r = model::perplexity_of_text(weights, *tokenizer, text_path, opt, {.threads = f.threads, .hooks = hooks});
+    const double tokens_per_s = r.seconds > 0 ? static_cast<double>(r.result.tokens_evaluated) / r.seconds : 0.0;
+    if (f.json) {
+        nlohmann::json j = {{"perplexity", r.result.perplexity},
+                            {"nll_sum", r.result.nll_sum},
+                            {"tokens_scored", r.result.tokens_scored},
+                            {"tokens_evaluated", r.result.tokens_evaluated},
+                            {"text_tokens", r.text_tokens},
+                            {"method", std::string(model::method_name(r.result.method))},
+                            {"ctx", r.result.ctx},
+                            {"stride", r.result.stride},
+                            {"chunks", r.result.chunks},
+                            {"bos", add_bos},
+                            {"model", model_path.string()},
+                            {"weights", weights.source_format},
+                            {"quantized", f.quantized},
+                            {"text", text_path.string()},
+                            {"threads", f.threads},
+                            {"seconds", r.seconds},
+                            {"tokens_per_s", tokens_per_s}};
+        fmt::print("{}\n", j.dump(2));
+    } else {
+        fmt::print("model: {} ({})\ntext: {} ({} tokens)\nmethod: {}, ctx {}{}, {} chunks, {} tokens scored{}\n",
+                   model_path.string(), weights.source_format, text_path.string(), r.text_tokens,
+                   model::method_name(r.result.method), r.result.ctx,
+                   r.result.stride ? fmt::format(", stride {}", r.result.stride) : "", r.result.chunks,
+                   r.result.tokens_scored, add_bos ? ", BOS added" : "");
+        fmt::print("perplexity: {:.4f}\ntime: {:.1f} s ({:.1f} tokens/s)\n", r.result.perplexity, r.seconds,
+                   tokens_per_s);
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command eval_command() {
+    return {"eval", "perplexity of a model or quantized model on a text (llama.cpp or Hugging Face method)",
+            [](CLI::App& app) -> std::function<int()> {
+                auto f = std::make_shared<EvalFlags>();
+                app.add_option("--model", f->model, "GGUF file or safetensors checkpoint dir (default: installed model)");
+                app.add_option("--text", f->text, "UTF-8 text file (default: data/text/eval.txt)");
+                app.add_option("--ctx", f->ctx, "tokens per chunk / window")->check(CLI::Range(4, 1 << 20));
+                app.add_option("--stride", f->stride, "hf method: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
+                app.add_option("--method", f->method,
+                               "llamacpp: non-overlapping chunks, score the second half; hf: sliding window")
+                    ->check(CLI::IsMember({"llamacpp", "hf"}));
+                app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)");
+                app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)");
+                app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")
+                    ->check(CLI::IsMember({"auto", "yes", "no"}));
+                app.add_flag("--json", f->json, "print the result as JSON on stdout");
+                app.add_flag("--quiet", f->quiet, "no progress display");
+                return [f] { return run_eval(*f); };
+            }};
+}
+
+}  // namespace halo::cli
