@@ -37,8 +37,10 @@ TEST(PerplexityMethod, ZeroHeadModelGivesVocabSize) {
 struct Oracle {
     int vocab;
     std::vector<std::vector<std::int32_t>> windows;
-    Matrix operator()(std::span<const std::int32_t> w) {
+    std::vector<std::int64_t> first_rows;  // the first logits row each call asked for
+    Matrix operator()(std::span<const std::int32_t> w, std::int64_t first_row = 0) {
         windows.emplace_back(w.begin(), w.end());
+        first_rows.push_back(first_row);
         Matrix m(static_cast<std::int64_t>(w.size()), vocab);
         for (std::size_t t = 0; t < w.size(); ++t) {
             for (int v = 0; v < vocab; ++v) m.at(static_cast<std::int64_t>(t), v) = -50.0f;
@@ -52,7 +54,7 @@ struct Oracle {
 TEST(PerplexityMethod, LlamaCppChunkConvention) {
     Oracle oracle{10, {}};
     const auto tokens = iota_tokens(70, 10);  // 70 tokens, ctx 16 -> 4 chunks, 6-token tail dropped
-    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t) { return oracle(w); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t first) { return oracle(w, first); };
     const PerplexityResult r = perplexity(fn, tokens, {.method = PerplexityMethod::llamacpp, .ctx = 16});
     EXPECT_EQ(r.chunks, 4);
     EXPECT_EQ(r.tokens_scored, 4 * (16 - 1 - 8));  // ctx - 1 - ctx/2 per chunk
@@ -61,6 +63,7 @@ TEST(PerplexityMethod, LlamaCppChunkConvention) {
     ASSERT_EQ(oracle.windows.size(), 4u);
     EXPECT_EQ(oracle.windows[1].front(), 16 % 10);  // non-overlapping: chunk 1 starts at token 16
     EXPECT_EQ(r.stride, 0);
+    EXPECT_EQ(oracle.first_rows, (std::vector<std::int64_t>{8, 8, 8, 8}));  // logits needed from ctx/2
 
     // max_chunks limits the chunks.
     const PerplexityResult two = perplexity(fn, tokens, {.ctx = 16, .max_chunks = 2});
@@ -71,7 +74,7 @@ TEST(PerplexityMethod, LlamaCppChunkConvention) {
 TEST(PerplexityMethod, LlamaCppBosReplacesEachChunkStart) {
     Oracle oracle{10, {}};
     const auto tokens = iota_tokens(40, 10);
-    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t) { return oracle(w); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t first) { return oracle(w, first); };
     // With BOS = 9 the stream is [9, 0, 1, ...]: 41 tokens -> 2 chunks of 20, each starting with 9.
     const PerplexityResult r = perplexity(fn, tokens, {.ctx = 20, .bos = 9});
     ASSERT_EQ(oracle.windows.size(), 2u);
@@ -85,7 +88,7 @@ TEST(PerplexityMethod, LlamaCppBosReplacesEachChunkStart) {
 TEST(PerplexityMethod, HfSlidingWindowScoresEveryTokenOnce) {
     Oracle oracle{10, {}};
     const auto tokens = iota_tokens(50, 10);
-    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t) { return oracle(w); };
+    const LogitsFn fn = [&](std::span<const std::int32_t> w, std::int64_t first) { return oracle(w, first); };
     const PerplexityResult r =
         perplexity(fn, tokens, {.method = PerplexityMethod::hf, .ctx = 16, .stride = 8});
     // Windows begin at 0, 8, 16, 24, 32 (the one at 32 ends at 48 < 50), 40 (ends at 50).
@@ -93,6 +96,7 @@ TEST(PerplexityMethod, HfSlidingWindowScoresEveryTokenOnce) {
     EXPECT_EQ(r.tokens_scored, 49);  // N - 1: the first window all but its first, then 8, 8, 8, 8, 2
     EXPECT_EQ(r.stride, 8);
     EXPECT_EQ(oracle.windows.back().size(), 10u);
+    EXPECT_EQ(oracle.first_rows, (std::vector<std::int64_t>{0, 7, 7, 7, 7, 7}));  // last: targets 48, 49
     EXPECT_NEAR(r.perplexity, 1.0, 1e-12);
 
     // Default stride is ctx/2; max_chunks caps the windows.
