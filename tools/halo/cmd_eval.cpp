@@ -8,6 +8,7 @@
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "terminal_progress.hpp"
 
@@ -24,6 +25,7 @@ struct EvalFlags {
     int max_chunks = -1;
     unsigned threads = 0;
     std::string quantized;
+    std::string act_format;
     std::string bos = "auto";
     bool json = false;
     bool quiet = false;
@@ -44,6 +46,8 @@ int run_eval(const EvalFlags& f) {
         throw_usage("E5531", "--quantized is not wired to the quant module in this build",
                     "evaluate the base model, or build with the quant module's loader");
     }
+    const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
+    if (!f.act_format.empty()) hooks = &act_hooks;
     const auto tokenizer = model::load_tokenizer(model_path);
     model::PerplexityOptions opt;
     opt.method = model::parse_method(f.method);
@@ -102,6 +106,7 @@ Command eval_command() {
                 app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)");
                 app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)");
                 app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                app.add_option("--act-format", f->act_format, "quantize activations: int8_per_token, amove-conservative, int4@g64+attn, ...");
                 app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")
                     ->check(CLI::IsMember({"auto", "yes", "no"}));
                 app.add_flag("--json", f->json, "print the result as JSON on stdout");
