@@ -13,6 +13,7 @@ const std::vector<Command>& command_table() {
         liberty_info_command(),
         quantize_command(),
         eval_command(),
+        amove_hw_command(),
     };
     return table;
 }

@@ -12,5 +12,6 @@ Command characterize_command();
 Command liberty_info_command();
 Command quantize_command();
 Command eval_command();
+Command amove_hw_command();
 
 }  // namespace halo::cli

@@ -47,7 +47,7 @@ TEST(AmoveFormat, MalformedNamesAreBadInput) {
             FAIL() << n;
         } catch (const Error& e) {
             EXPECT_TRUE(e.diagnostic().code == "E6801" || e.diagnostic().code == "E6802") << n << " " << e.diagnostic().code;
-            EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+            EXPECT_EQ(e.diagnostic().kind, ErrorKind::bad_input);
         }
     }
 }
