@@ -84,7 +84,7 @@ std::optional<ActivationPlan> parse_activation_plan(std::string_view name) {
     }
     const auto plus = name.find('+');
     const std::string_view lin = name.substr(0, plus);
-    if (!lin.starts_with("amove-") && lin.find('@') == std::string_view::npos && !(find_format(lin) && find_format(lin)->block_cols))
+    if (!lin.starts_with("amove-") && lin.find('@') == std::string_view::npos && !find_format(lin))
         return std::nullopt;  // not ours (e.g. the model's own "int8_per_token")
     ActivationPlan plan{operand_spec(name, lin), std::nullopt};
     if (plus != std::string_view::npos) {
