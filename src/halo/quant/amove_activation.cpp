@@ -23,10 +23,11 @@ bool names_rule(std::string_view name) {
 }
 
 // One operand format: amove-* (online mean rule unless a rule is named) or <format>@g<G>|@row.
-QuantSpec operand_spec(std::string_view whole, std::string_view f) {
+ActivationOperand operand_spec(std::string_view whole, std::string_view f) {
+    if (const BaselineType* b = find_baseline_type(f)) return {std::nullopt, b->quantize_row};
     if (f.starts_with("amove-")) {
         const std::string n = names_rule(f) ? std::string(f) : std::string(f) + "-mean";
-        return make_spec(n, Granularity::per_channel());
+        return {make_spec(n, Granularity::per_channel())};
     }
     const auto at = f.find('@');
     const std::string_view base = f.substr(0, at);
@@ -34,28 +35,36 @@ QuantSpec operand_spec(std::string_view whole, std::string_view f) {
     if (!row) bad(whole, fmt::format("unknown format '{}'", base));
     if (at == std::string_view::npos) {
         if (row->block_cols == 0) bad(whole, fmt::format("'{}' needs @g<G> or @row", base));
-        return make_spec(base, Granularity::per_channel());
+        return {make_spec(base, Granularity::per_channel())};
     }
     const auto g = f.substr(at + 1);
-    if (g == "row") return make_spec(base, Granularity::per_channel());
+    if (g == "row") return {make_spec(base, Granularity::per_channel())};
     if (g.size() < 2 || g[0] != 'g' || !std::all_of(g.begin() + 1, g.end(), [](char c) { return c >= '0' && c <= '9'; }) || g.size() > 7)
         bad(whole, fmt::format("'{}' is not g<G> or row", g));
-    return make_spec(base, Granularity::per_group(std::stoi(std::string(g.substr(1)))));
+    return {make_spec(base, Granularity::per_group(std::stoi(std::string(g.substr(1)))))};
 }
 
-model::ActivationHook hook_of(const QuantSpec& spec, bool transpose) {
+model::ActivationHook hook_of(const ActivationOperand& spec, bool transpose) {
     return [spec, transpose](float* data, std::int64_t rows, std::int64_t cols, int) {
-        if (!transpose) return quantize_activation_rows(spec, data, rows, cols);
+        if (!transpose) return spec.apply(data, rows, cols);
         std::vector<float> t(static_cast<std::size_t>(rows * cols));
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c) t[static_cast<std::size_t>(c * rows + r)] = data[r * cols + c];
-        quantize_activation_rows(spec, t.data(), cols, rows);
+        spec.apply(t.data(), cols, rows);
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c) data[r * cols + c] = t[static_cast<std::size_t>(c * rows + r)];
     };
 }
 
 }  // namespace
+
+void ActivationOperand::apply(float* data, std::int64_t rows, std::int64_t cols) const {
+    if (row_fn) {
+        for (std::int64_t r = 0; r < rows; ++r) row_fn(std::span<float>(data + r * cols, static_cast<std::size_t>(cols)));
+        return;
+    }
+    quantize_activation_rows(*spec, data, rows, cols);
+}
 
 void quantize_activation_rows(const QuantSpec& spec, float* data, std::int64_t rows, std::int64_t cols) {
     if (const AmoveConfig* c = amove_config(*spec.format)) return amove_qdq_rows(*c, spec, data, rows, cols);
@@ -84,7 +93,7 @@ std::optional<ActivationPlan> parse_activation_plan(std::string_view name) {
     }
     const auto plus = name.find('+');
     const std::string_view lin = name.substr(0, plus);
-    if (!lin.starts_with("amove-") && lin.find('@') == std::string_view::npos && !find_format(lin))
+    if (!lin.starts_with("amove-") && lin.find('@') == std::string_view::npos && !find_format(lin) && !find_baseline_type(lin))
         return std::nullopt;  // not ours (e.g. the model's own "int8_per_token")
     ActivationPlan plan{operand_spec(name, lin), std::nullopt};
     if (plus != std::string_view::npos) {

@@ -7,7 +7,8 @@
 // Activation format names (the manifest's "activation_format", `--act-format`):
 //   <linear>[+attn[=<attention>]]
 //     <linear>, <attention>: an amove-* name, or "<format>@g<G>" for a table format per token
-//     with groups of G ("int4@g64"; "mxfp4" takes its block; "int8@row" = one scale per token);
+//     with groups of G ("int4@g64"; "mxfp4" takes its block; "int8@row" = one scale per token),
+//     or a baseline type of amove_baselines.hpp ("olive4", "ant4", per token);
 //     "+attn" quantizes the attention matmuls in <linear>, "+attn=<f>" in <f>.
 //   presets: amove-aggressive[-<element>]  = linear g128c16, attention g32c4 (element int4)
 //            amove-conservative[-<element>] = g32c4 for both.
@@ -20,6 +21,7 @@
 #include <string_view>
 
 #include "halo/model/forward.hpp"
+#include "halo/quant/amove_baselines.hpp"
 #include "halo/quant/format.hpp"
 
 namespace halo::quant {
@@ -28,9 +30,16 @@ namespace halo::quant {
 // with any spec (Amove rows: amove_qdq_rows; others: fit_group per group + RTN).
 void quantize_activation_rows(const QuantSpec& spec, float* data, std::int64_t rows, std::int64_t cols);
 
+// One operand's quantizer: a format spec, or a baseline row function (olive4, ant4).
+struct ActivationOperand {
+    std::optional<QuantSpec> spec;
+    RowQuantFn row_fn = nullptr;
+    void apply(float* data, std::int64_t rows, std::int64_t cols) const;
+};
+
 struct ActivationPlan {
-    QuantSpec linear;
-    std::optional<QuantSpec> attention;  // nullopt: attention matmuls in FP32
+    ActivationOperand linear;
+    std::optional<ActivationOperand> attention;  // nullopt: attention matmuls in FP32
 };
 
 // Parses a name as above; nullopt when it is not one of ours (e.g. "int8_per_token", which

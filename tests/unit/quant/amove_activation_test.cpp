@@ -54,16 +54,17 @@ model::ModelWeights tiny(unsigned seed) {
 TEST(AmoveActivation, PlanNames) {
     const auto agg = parse_activation_plan("amove-aggressive");
     ASSERT_TRUE(agg && agg->attention);
-    EXPECT_EQ(agg->linear.format->name, "amove-int4-g128c16-mean");
-    EXPECT_EQ(agg->attention->format->name, "amove-int4-g32c4-mean");
+    EXPECT_EQ(agg->linear.spec->format->name, "amove-int4-g128c16-mean");
+    EXPECT_EQ(agg->attention->spec->format->name, "amove-int4-g32c4-mean");
     const auto cons = parse_activation_plan("amove-conservative-fp4");
-    EXPECT_EQ(cons->linear.format->name, "amove-fp4-g32c4-mean");
+    EXPECT_EQ(cons->linear.spec->format->name, "amove-fp4-g32c4-mean");
     const auto ig = parse_activation_plan("int4@g64+attn");
-    EXPECT_EQ(ig->linear.format->name, "int4");
-    EXPECT_EQ(ig->linear.granularity, Granularity::per_group(64));
-    EXPECT_EQ(ig->attention->granularity, Granularity::per_group(64));
-    EXPECT_EQ(parse_activation_plan("mxfp4+attn=amove-int4-g32c4-scale")->attention->format->name, "amove-int4-g32c4-scale");
+    EXPECT_EQ(ig->linear.spec->format->name, "int4");
+    EXPECT_EQ(ig->linear.spec->granularity, Granularity::per_group(64));
+    EXPECT_EQ(ig->attention->spec->granularity, Granularity::per_group(64));
+    EXPECT_EQ(parse_activation_plan("mxfp4+attn=amove-int4-g32c4-scale")->attention->spec->format->name, "amove-int4-g32c4-scale");
     EXPECT_FALSE(parse_activation_plan("int8_per_token"));
+    EXPECT_EQ(parse_activation_plan("olive4+attn")->attention->row_fn, &olive4_row);
     for (const char* bad : {"int4", "int4@x3", "amove-int4-g32c4+foo", "nope@g4"}) {
         try {
             parse_activation_plan(bad);
@@ -88,8 +89,8 @@ TEST(AmoveActivation, ForwardPassHooksQuantizeExactlyAsTheFormatPredicts) {
     const std::vector<std::int32_t> tokens = {1, 4, 2, 8, 5, 7, 11, 3, 9, 0};
     const auto plan = *parse_activation_plan("amove-int4-g16c4+attn=amove-int4-g8c2");
     const model::ForwardHooks fast = activation_plan_hooks(plan);
-    const AmoveConfig& lc = *amove_config(*plan.linear.format);
-    const AmoveConfig& ac = *amove_config(*plan.attention->format);
+    const AmoveConfig& lc = *amove_config(*plan.linear.spec->format);
+    const AmoveConfig& ac = *amove_config(*plan.attention->spec->format);
 
     std::mutex mu;
     int checked_linear = 0, checked_attn = 0, changed = 0;
@@ -115,11 +116,11 @@ TEST(AmoveActivation, ForwardPassHooksQuantizeExactlyAsTheFormatPredicts) {
         });
     };
     model::ForwardHooks checked;
-    for (std::size_t k = 0; k < 7; ++k) checked.linear_input[k] = wrap(fast.linear_input[k], lc, plan.linear, false, &checked_linear);
-    checked.attn_q = wrap(fast.attn_q, ac, *plan.attention, false, &checked_attn);
-    checked.attn_k = wrap(fast.attn_k, ac, *plan.attention, false, &checked_attn);
-    checked.attn_p = wrap(fast.attn_p, ac, *plan.attention, false, &checked_attn);
-    checked.attn_v = wrap(fast.attn_v, ac, *plan.attention, true, &checked_attn);
+    for (std::size_t k = 0; k < 7; ++k) checked.linear_input[k] = wrap(fast.linear_input[k], lc, *plan.linear.spec, false, &checked_linear);
+    checked.attn_q = wrap(fast.attn_q, ac, *plan.attention->spec, false, &checked_attn);
+    checked.attn_k = wrap(fast.attn_k, ac, *plan.attention->spec, false, &checked_attn);
+    checked.attn_p = wrap(fast.attn_p, ac, *plan.attention->spec, false, &checked_attn);
+    checked.attn_v = wrap(fast.attn_v, ac, *plan.attention->spec, true, &checked_attn);
 
     const model::Matrix fp = model::forward_logits(w, tokens, {.threads = 1});
     const model::Matrix q = model::forward_logits(w, tokens, {.threads = 1, .hooks = &checked});
