@@ -18,16 +18,16 @@ constexpr double kOutBytes = 2.0;          // FP16 outputs
 constexpr double kArrayClockGhz = 1.0;     // ASSUMPTION for the systolic array
 
 constexpr std::array<AmoveDesign, 7> kDesigns = {{
-    {"int8", 8.0, 8.0, 8.0, 8, Rescale::per_tensor, 0, 0, 0.0, 0.0, "W8A8 INT8 tensor core / PEs (baseline datapath)"},
-    {"ant", 4.0, 4.0, 4.0, 4, Rescale::per_tensor, 0, 64, 0.2, 0.2,
+    {"int8", 8.0, 8.0, 8.0, 8, Rescale::per_tensor, 0, 0, 0, 0.0, 0.0, "W8A8 INT8 tensor core / PEs (baseline datapath)"},
+    {"ant", 4.0, 4.0, 4.0, 4, Rescale::per_tensor, 0, 0, 64, 0.2, 0.2,
      "ANT-like: 4-bit int/flint/PoT chosen per tensor; type decoder area ASSUMPTION 0.2 %"},
-    {"olive", 4.0, 4.0, 4.0, 4, Rescale::per_tensor, 0, 64, 0.5, 0.5,
+    {"olive", 4.0, 4.0, 4.0, 4, Rescale::per_tensor, 0, 0, 64, 0.5, 0.5,
      "OliVe-like: 4-bit outlier-victim pairs, abfloat decoder per pair; area ASSUMPTION 0.5 %"},
-    {"mxfp4", 4.25, 4.25, 4.25, 4, Rescale::per_block_pow2, 32, 0, 0.0, 0.0, "OCP MXFP4: E2M1 + E8M0 per 32 (exponent add)"},
-    {"int-sym-g64", 4.25, 4.25, 4.25, 4, Rescale::per_group_fp16, 64, 0, 0.0, 0.0, "INT4 symmetric, FP16 scale per 64"},
-    {"amove-aggressive", 4.25, 4.25, 5.0, 4, Rescale::per_group_fp16, 16, 64, 1.62, 1.13,
+    {"mxfp4", 4.25, 4.25, 4.25, 4, Rescale::per_block_pow2, 32, 0, 0, 0.0, 0.0, "OCP MXFP4: E2M1 + E8M0 per 32 (exponent add)"},
+    {"int-sym-g64", 4.25, 4.25, 4.25, 4, Rescale::per_group_fp16, 64, 0, 0, 0.0, 0.0, "INT4 symmetric, FP16 scale per 64"},
+    {"amove-aggressive", 4.25, 4.25, 5.0, 4, Rescale::amove_factored, 16, 128, 64, 1.62, 1.13,
      "Amove g128/c16 linears, g32/c4 attention; area: paper's 45 nm synthesis"},
-    {"amove-conservative", 5.0, 5.0, 5.0, 4, Rescale::per_group_fp16, 4, 64, 1.62, 1.13,
+    {"amove-conservative", 5.0, 5.0, 5.0, 4, Rescale::amove_factored, 4, 32, 64, 1.62, 1.13,
      "Amove g32/c4 everywhere; area: paper's 45 nm synthesis"},
 }};
 
@@ -40,10 +40,12 @@ double rescale_energy(const AmoveDesign& d) {
         case Rescale::per_group_fp16: return 2 * kFp16Mult + kFp16Add;
         case Rescale::per_block_pow2: return kAdd8 + kFp16Add;
         case Rescale::per_tensor: return kFp16Mult;
+        case Rescale::amove_factored: return 3 * 2 * kAdd8;  // per cluster; the group part is added below
         case Rescale::none: return 0;
     }
     return 0;
 }
+constexpr double kAmoveGroupPj = 4 * (kFp16Mult + kFp16Add);
 
 struct GemmBytes {
     double a = 0, w = 0, out = 0;
@@ -63,8 +65,9 @@ void add_energy(DesignRun& run, const AmoveDesign& d, const WorkItem& item, doub
                                 ? static_cast<double>(g.M * g.N) * static_cast<double>(item.count)
                                 : macs / d.rescale_every;
     run.energy.rescale += rescales * rescale_energy(d);
+    if (d.rescale == Rescale::amove_factored) run.energy.rescale += macs / d.group_every * kAmoveGroupPj;
     // Amove's scale decoder: one S - R*e (FP16 mult + add) per cluster of each operand loaded.
-    if (d.rescale == Rescale::per_group_fp16 && d.decode_values_per_cycle > 0)
+    if (d.rescale == Rescale::amove_factored && d.decode_values_per_cycle > 0)
         run.energy.decode += decoded_values / d.rescale_every * (kFp16Mult + kFp16Add);
     run.energy.sram += sram_bytes * kSramPjPerByte;
     run.energy.dram += dram_bytes * kDramPjPerByte;

@@ -26,7 +26,11 @@
 
 namespace halo::accel {
 
-enum class Rescale : std::uint8_t { none, per_tensor, per_group_fp16, per_block_pow2 };
+// amove_factored: sum_i (S_w - R_w e_wi)(S_a - R_a e_ai) p_i = S_w S_a P0 - S_w R_a P1 - R_w S_a P2
+// + R_w R_a P3 with P0 = sum p_i, P1 = sum e_ai p_i, P2 = sum e_wi p_i, P3 = sum e_wi e_ai p_i:
+// per cluster three 2-bit x integer shift-adds into integer accumulators, per group four FP16
+// multiply-adds (our decoder design; the paper gives no per-op breakdown).
+enum class Rescale : std::uint8_t { none, per_tensor, per_group_fp16, per_block_pow2, amove_factored };
 
 struct AmoveDesign {
     std::string_view name;
@@ -36,6 +40,7 @@ struct AmoveDesign {
     int mult_bits;            // multiplier width: 8 (INT8) or 4 (4-bit designs)
     Rescale rescale;          // how partial sums are scaled back
     int rescale_every;        // MACs per rescale of a partial sum (cluster / group / block size)
+    int group_every;          // amove_factored: MACs per group (G); 0 otherwise
     double decode_values_per_cycle;  // per MAC lane: values the decoder prepares per cycle (0 = none)
     double area_tc_pct;       // tensor-core area overhead vs the design's own datapath
     double area_array_pct;    // systolic-array area overhead

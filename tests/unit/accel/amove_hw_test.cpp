@@ -43,7 +43,7 @@ TEST(AmoveHw, OneGemmOnTheTensorCoreByHand) {
     EXPECT_DOUBLE_EQ(ra.compute_s, macs / 512 / 1e9);
     const double bytes_a = (64 * 128 + 128 * 32) * 5.0 / 8 + 64 * 32 * 2;
     EXPECT_DOUBLE_EQ(ra.memory_s, bytes_a / 1e9);
-    EXPECT_DOUBLE_EQ(ra.energy.rescale, macs / 4 * (2 * 1.1 + 0.4));
+    EXPECT_DOUBLE_EQ(ra.energy.rescale, macs / 4 * (3 * 2 * 0.03) + macs / 32 * 4 * (1.1 + 0.4));
     EXPECT_DOUBLE_EQ(ra.energy.decode, (64.0 * 128 + 128 * 32) / 4 * 1.5);
 }
 
