@@ -8,6 +8,7 @@
 
 #include "halo/quant/amove_format.hpp"
 #include "halo/quant/gptq.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "test_util.hpp"
@@ -225,6 +226,20 @@ TEST(AmoveFormat, GptqUsesTheFormatAsItsRounding) {
             groups_with_residual += distinct > 1;
         }
     EXPECT_GT(groups_with_residual, 0);
+}
+
+}  // namespace
+}  // namespace halo::quant
+
+namespace halo::quant {
+namespace {
+
+TEST(AmoveFormat, HqtRoundTripIsExact) {
+    const QuantSpec spec = make_spec("amove-int3-g32c4", Granularity::per_channel());
+    const QuantizedTensor q = quantize_rtn(testing::random_matrix(6, 80, 11, 0.03f), spec);
+    const QuantizedTensor back = read_hqt(write_hqt(q), spec, "t");
+    EXPECT_EQ(back.decode().data, q.decode().data);
+    EXPECT_EQ(back.bits().total(), q.bits().total());
 }
 
 }  // namespace
