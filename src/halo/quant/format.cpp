@@ -104,7 +104,7 @@ QuantSpec make_spec(std::string_view format_name, Granularity g, std::optional<S
     }
     if (!spec.format->element && codebook.size() == 0)
         throw_bad_value("E6001", "--format", "a codebook format needs a codebook", "a codebook of 1..256 values",
-                        "none", "pass the codebook values");
+                        "none", "pass the values with --codebook v1,v2,...");
     if (g.group_rows < 0 || g.group_cols < 0)
         throw_bad_value("E6001", "--group", "group and tile sizes must be positive", ">= 1",
                         fmt::format("{}x{}", g.group_rows, g.group_cols));

@@ -14,7 +14,7 @@ namespace {
 
 constexpr char kMagic[4] = {'H', 'Q', 'T', '1'};
 constexpr std::uint32_t kVersion = 1;
-enum : std::uint32_t { kZeros = 1, kRowCodebooks = 2, kInputScale = 4, kSparse = 8 };
+constexpr std::uint32_t kZeros = 1, kRowCodebooks = 2, kInputScale = 4, kSparse = 8;
 
 constexpr std::size_t kHeaderBytes = 4 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 4 + 4;  // 68
 static_assert(kHeaderBytes == 68);
@@ -105,8 +105,8 @@ std::string write_hqt(const QuantizedTensor& t) {
     const int cb = code_bits_of(t);
     const auto& spec = t.spec();
     const bool zeros = spec.format->asymmetric && t.row_codebooks.empty();
-    const std::uint32_t flags = (zeros ? kZeros : 0) | (t.row_codebooks.empty() ? 0 : kRowCodebooks) |
-                                (t.input_scale.empty() ? 0 : kInputScale) | (t.sparse.row_ptr.empty() ? 0 : kSparse);
+    const std::uint32_t flags = (zeros ? kZeros : 0u) | (t.row_codebooks.empty() ? 0u : kRowCodebooks) |
+                                (t.input_scale.empty() ? 0u : kInputScale) | (t.sparse.row_ptr.empty() ? 0u : kSparse);
     out.append(kMagic, 4);
     put<std::uint32_t>(out, kVersion);
     put<std::int64_t>(out, t.rows());
