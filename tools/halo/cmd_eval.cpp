@@ -35,6 +35,7 @@ int run_eval(const EvalFlags& f) {
     const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
+    const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
     model::ModelWeights weights = model::load_model(model_path);
     const model::ForwardHooks* hooks = nullptr;
     if (!f.quantized.empty()) {
@@ -46,7 +47,6 @@ int run_eval(const EvalFlags& f) {
         throw_usage("E5531", "--quantized is not wired to the quant module in this build",
                     "evaluate the base model, or build with the quant module's loader");
     }
-    const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
     if (!f.act_format.empty()) hooks = &act_hooks;
     const auto tokenizer = model::load_tokenizer(model_path);
     model::PerplexityOptions opt;
