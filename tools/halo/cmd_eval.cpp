@@ -26,6 +26,7 @@ struct EvalFlags {
     int max_chunks = -1;
     unsigned threads = 0;
     std::string quantized;
+    std::string act_format;
     std::string bos = "auto";
     bool json = false;
     bool quiet = false;
@@ -35,6 +36,7 @@ int run_eval(const EvalFlags& f) {
     const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
+    const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
     model::ModelWeights weights = model::load_model(model_path);
     // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
     // weight-activation formats bring their activation quantizers as forward hooks.
@@ -44,6 +46,7 @@ int run_eval(const EvalFlags& f) {
         quantized = quant::load_quantized(f.quantized, weights);
         hooks = quantized->hooks();
     }
+    if (!f.act_format.empty()) hooks = &act_hooks;
     const auto tokenizer = model::load_tokenizer(model_path);
     model::PerplexityOptions opt;
     opt.method = model::parse_method(f.method);
@@ -102,6 +105,7 @@ Command eval_command() {
                 app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)");
                 app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)");
                 app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                app.add_option("--act-format", f->act_format, "quantize activations: int8_per_token, amove-conservative, int4@g64+attn, ...");
                 app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")
                     ->check(CLI::IsMember({"auto", "yes", "no"}));
                 app.add_flag("--json", f->json, "print the result as JSON on stdout");

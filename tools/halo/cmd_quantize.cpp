@@ -27,7 +27,7 @@ namespace {
 struct QuantizeFlags {
     std::string model, method = "rtn", format, scale_format, codebook, calib, out, sensitivity = "hessian", eval_text;
     int bits = 0, group = 0, samples = 32, seq_len = 256, block_size = 128, max_chunks = 8, ctx = 512;
-    std::string tile;
+    std::string tile, act_format;
     bool asym = false, force = false, act_order = false, quiet = false;
     double damp = 0.01;
     float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
@@ -133,7 +133,8 @@ int run_quantize(const QuantizeFlags& f) {
         if (opt.kmeans_fisher) fisher = model::fisher_diagonal(weights, samples, opt.threads, terminal_progress(f.quiet));
         source = std::make_unique<quant::LayerwiseSource>(weights, std::move(samples), opt.threads);
     }
-    const auto qm = quant::quantize_model(weights, opt, source.get(), fisher.empty() ? nullptr : &fisher);
+    auto qm = quant::quantize_model(weights, opt, source.get(), fisher.empty() ? nullptr : &fisher);
+    if (!f.act_format.empty()) qm.activation_format = f.act_format;  // weight-activation mode (e.g. Amove W4A4)
 
     quant::RunInfo info;
     info.source_model = std::filesystem::absolute(model_path).string();
@@ -200,6 +201,7 @@ Command quantize_command() {
                 app.add_option("--sensitivity", f->sensitivity, "kmeans: hessian (Gram diagonal) or fisher")
                     ->check(CLI::IsMember({"hessian", "fisher"}));
                 app.add_option("--smooth-alpha", f->smooth_alpha, "smoothquant: migration strength");
+                app.add_option("--act-format", f->act_format, "quantize activations in the forward pass: int8_per_token, amove-conservative, int4@g64+attn, ... (docs/design/amove.md)");
                 app.add_option("--eval", f->eval_text, "after quantizing, perplexity of the result on this text");
                 app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)");
                 app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");

@@ -12,6 +12,7 @@ const std::vector<Command>& command_table() {
         simulate_command(),
         gpu_bench_command(),
         run_command(),
+        amove_hw_command(),
         liberty_info_command(),
         version_command(),
     };

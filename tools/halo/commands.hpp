@@ -13,5 +13,6 @@ Command liberty_info_command();
 Command quantize_command();
 Command eval_command();
 Command run_command();
+Command amove_hw_command();
 
 }  // namespace halo::cli

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/amove_format.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -59,7 +60,7 @@ std::span<const FormatTraits> formats() { return kFormats; }
 const FormatTraits* find_format(std::string_view name) {
     for (const auto& f : kFormats)
         if (f.name == name) return &f;
-    return nullptr;
+    return find_amove_format(name);  // amove-* rows, parsed on demand
 }
 std::string int_format_name(int bits, bool asymmetric) { return fmt::format("int{}{}", bits, asymmetric ? "-asym" : ""); }
 

@@ -33,6 +33,7 @@
 namespace halo::quant {
 
 enum class ScaleRule : std::uint8_t { absmax, mx_floor, nvfp4 };
+struct TwoLevelScales;  // amove_format.hpp: formats whose per-cluster scales a coarse group fits
 
 struct FormatTraits {
     std::string_view name;      // "int4", "int4-asym", "fp8-e4m3", "mxfp4", "nvfp4", "codebook"
@@ -43,6 +44,7 @@ struct FormatTraits {
     ScaleRule rule;
     bool tensor_scale;          // a second-level FP32 scale per tensor (NVFP4)
     std::string_view summary;
+    const TwoLevelScales* two_level = nullptr;  // Amove rows (find_amove_format); null for the rows here
 };
 
 std::span<const FormatTraits> formats();

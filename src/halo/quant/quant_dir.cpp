@@ -1,4 +1,5 @@
 #include "halo/quant/quant_dir.hpp"
+#include "halo/quant/amove_activation.hpp"
 
 #include <cstring>
 
@@ -371,6 +372,7 @@ void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
 
 model::ForwardHooks activation_hooks_for(const std::string& activation_format) {
     if (activation_format.empty()) return {};
+    if (auto plan = parse_activation_plan(activation_format)) return activation_plan_hooks(*plan);  // amove_activation.hpp
     return model::uniform_activation_hooks(model::activation_format(activation_format));
 }
 

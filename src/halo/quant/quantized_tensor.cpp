@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/amove_format.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -21,6 +22,7 @@ QuantizedTensor::QuantizedTensor(QuantSpec spec, std::int64_t rows, std::int64_t
 }
 
 void QuantizedTensor::fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1, float clip) {
+    if (spec_.format->two_level) return spec_.format->two_level->fit(*this, w, c0, c1, clip);
     if (spec_.format->tensor_scale && c0 == 0) tensor_scale = fit_tensor_scale(spec_, w.data);
     std::vector<float> buf;
     for (std::int64_t gc = c0 / g_cols_; gc * g_cols_ < c1; ++gc) {
@@ -75,6 +77,7 @@ BitAccount QuantizedTensor::bits() const {
         if (!spec_.format->name.ends_with("-raw"))
             b.scale_bits = params_.size() * static_cast<std::uint64_t>(scale_format(spec_.scale).bits + spec_.zero_bits()) +
                            (spec_.format->tensor_scale ? 32 : 0);
+        if (spec_.format->two_level) b.scale_bits = spec_.format->two_level->scale_bits(*this);
         if (!spec_.format->element) b.codebook_bits = spec_.codebook.size() * 16;  // one shared codebook, FP16
     }
     b.input_scale_bits = input_scale.size() * 16;
