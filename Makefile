@@ -20,7 +20,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow -E "Slow\."
 
 demo: build setup-data
-	$(BUILD)/bin/halo run
+	$(BUILD)/bin/halo run --out halo-run --force
 
 bench: build
 	@for b in $(BUILD)/bench/*/bench_*; do echo "== $$b"; $$b; done
