@@ -102,9 +102,9 @@ int run_simulate(const SimulateArgs& a) {
                    L.stats.cycles * L.count, L.stats.overall_util, L.time_s, L.energy.total_j());
     const auto& T = run.total;
     fmt::print("total: cycles {} time {:.6g} s energy {:.6g} J (mac {:.3g}, sram {:.3g}, dram {:.3g}, leakage {:.3g}, "
-               "switch {:.3g}, sparse {:.3g}), switches {}\n",
+               "switch {:.3g}, sparse {:.3g}, zero point {:.3g}), switches {}\n",
                T.cycles, T.time_s, T.energy.total_j(), T.energy.mac_j, T.energy.sram_j, T.energy.dram_j, T.energy.leakage_j,
-               T.energy.dvfs_switch_j, T.energy.sparse_j, T.switches);
+               T.energy.dvfs_switch_j, T.energy.sparse_j, T.energy.zero_point_j, T.switches);
     if (with_baseline)
         fmt::print("baseline: time {:.6g} s energy {:.6g} J; speed-up {:.4f}x, energy ratio {:.4f}\n", base.total.time_s,
                    base.total.energy.total_j(), j["speedup"].get<double>(), j["energy_ratio"].get<double>());

@@ -41,6 +41,9 @@ struct TileLevels {
     // as in the MAC profile); empty = every code equally often (uniform).
     std::vector<std::vector<std::uint64_t>> code_histogram;
     std::string weight_format = "int8";
+    // Tiles carry a zero point (w = s * (c - z), HALO's asymmetric codebooks): the array multiplies
+    // the codes c, and an output-side unit subtracts z * sum(a) once per output and K-tile.
+    bool zero_point = false;
 
     int at(std::int64_t kt, std::int64_t nt) const { return level[static_cast<std::size_t>(kt * n_tiles + nt)]; }
 };

@@ -112,12 +112,15 @@ void apply_energy_json(EnergyConstants& c, const nlohmann::json& j, const std::s
         {"mac_leakage_nw", &EnergyConstants::mac_leakage_nw},
         {"sparse_mac_energy_pj", &EnergyConstants::sparse_mac_energy_pj},
         {"sparse_bytes_per_mac", &EnergyConstants::sparse_bytes_per_mac},
+        {"zero_point_op_pj", &EnergyConstants::zero_point_op_pj},
+        {"zero_point_add_pj", &EnergyConstants::zero_point_add_pj},
     };
     for (const auto& [key, value] : j.items()) {
-        if (key == "sparse_macs_per_cycle") {
-            if (!value.is_number_integer() || value.get<int>() <= 0)
-                throw_bad_input("E7031", file, 0, "bad energy." + key, "a positive integer", value.dump());
-            c.sparse_macs_per_cycle = value.get<int>();
+        if (key == "sparse_macs_per_cycle" || key == "zero_point_ops_per_cycle") {
+            const bool sparse = key == "sparse_macs_per_cycle";
+            if (!value.is_number_integer() || value.get<int>() < (sparse ? 1 : 0))
+                throw_bad_input("E7031", file, 0, "bad energy." + key, sparse ? "a positive integer" : "an integer >= 0", value.dump());
+            (sparse ? c.sparse_macs_per_cycle : c.zero_point_ops_per_cycle) = value.get<int>();
             continue;
         }
         const Field* f = nullptr;

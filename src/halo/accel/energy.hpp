@@ -52,6 +52,13 @@ struct EnergyConstants {
     double sparse_mac_energy_pj = 1.5;
     double sparse_bytes_per_mac = 4;
     int sparse_macs_per_cycle = 256;  // ASSUMPTION: 256 FP16 MACs
+    // Zero-point correction (tiles with w = s * (c - z)): per output and K-tile one z * sum(a)
+    // multiply-add, Horowitz ISSCC 2014 (45 nm): 8-bit multiply 0.2 pJ + 32-bit add 0.1 pJ;
+    // per activation and K-tile one add into the row sum sum(a), 8-bit add 0.03 pJ. Runs at the
+    // nominal level; ASSUMPTION: one correction per array column per cycle (0 = array width).
+    double zero_point_op_pj = 0.3;
+    double zero_point_add_pj = 0.03;
+    int zero_point_ops_per_cycle = 0;
 };
 
 // Overrides the fields present in `j` (the "energy" object of a simulator config); unknown

@@ -11,7 +11,7 @@ namespace {
 
 nlohmann::json energy_json(const EnergyBreakdown& e) {
     return {{"mac", e.mac_j},       {"sram", e.sram_j},     {"dram", e.dram_j},
-            {"leakage", e.leakage_j}, {"dvfs_switch", e.dvfs_switch_j}, {"sparse", e.sparse_j},
+            {"leakage", e.leakage_j}, {"dvfs_switch", e.dvfs_switch_j}, {"sparse", e.sparse_j}, {"zero_point", e.zero_point_j},
             {"total", e.total_j()}};
 }
 

@@ -16,6 +16,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
     leakage_j += o.leakage_j;
     dvfs_switch_j += o.dvfs_switch_j;
     sparse_j += o.sparse_j;
+    zero_point_j += o.zero_point_j;
     return *this;
 }
 
@@ -139,7 +140,16 @@ SimResult simulate_systolic(const std::vector<WorkItem>& work, const SystolicOpt
             L.energy.sparse_j = sparse_macs * (o.energy.sparse_mac_energy_pj * 1e-12 * v2(dv, it.sparse.level) +
                                                o.energy.sparse_bytes_per_mac * o.energy.sram_pj_per_byte * 1e-12);
         }
-        L.time_s = std::max(L.compute_time_s + L.stall_time_s + L.switch_time_s, L.sparse_time_s);
+        // Zero-point correction beside the array's output drain: z * sum(a) per output and K-tile,
+        // sum(a) per activation row and K-tile (shared by all N columns).
+        if (it.tiles && it.tiles->zero_point) {
+            const double corrections = static_cast<double>(g.M) * static_cast<double>(g.N) * static_cast<double>(tiles.k_tiles);
+            const double row_sum_adds = static_cast<double>(g.M) * static_cast<double>(g.K);
+            const double per_cycle = o.energy.zero_point_ops_per_cycle > 0 ? o.energy.zero_point_ops_per_cycle : static_cast<double>(a.cols);
+            L.zero_point_time_s = std::ceil(corrections / per_cycle) / f_nom_hz * cnt;
+            L.energy.zero_point_j = cnt * (corrections * o.energy.zero_point_op_pj + row_sum_adds * o.energy.zero_point_add_pj) * 1e-12;
+        }
+        L.time_s = std::max({L.compute_time_s + L.stall_time_s + L.switch_time_s, L.sparse_time_s, L.zero_point_time_s});
 
         // MAC energy: each weight meets M activations; per tile, the histogram-weighted energy
         // at the voltage the tile runs at.

@@ -15,8 +15,8 @@
 namespace halo::accel {
 
 struct EnergyBreakdown {
-    double mac_j = 0, sram_j = 0, dram_j = 0, leakage_j = 0, dvfs_switch_j = 0, sparse_j = 0;
-    double total_j() const { return mac_j + sram_j + dram_j + leakage_j + dvfs_switch_j + sparse_j; }
+    double mac_j = 0, sram_j = 0, dram_j = 0, leakage_j = 0, dvfs_switch_j = 0, sparse_j = 0, zero_point_j = 0;
+    double total_j() const { return mac_j + sram_j + dram_j + leakage_j + dvfs_switch_j + sparse_j + zero_point_j; }
     EnergyBreakdown& operator+=(const EnergyBreakdown& o);
 };
 
@@ -26,7 +26,7 @@ struct LayerResult {
     GemmStats stats;                  // one instance, SCALE-Sim conventions + halo's DRAM model
     std::int64_t stall_cycles = 0;    // halo: DRAM time beyond compute time, at the nominal clock (all instances)
     std::int64_t sram_reads = 0, sram_writes = 0, dram_reads = 0, dram_writes = 0;  // elements, all instances
-    double compute_time_s = 0, stall_time_s = 0, switch_time_s = 0, sparse_time_s = 0, time_s = 0;
+    double compute_time_s = 0, stall_time_s = 0, switch_time_s = 0, sparse_time_s = 0, zero_point_time_s = 0, time_s = 0;
     int switches = 0;
     std::vector<std::int64_t> folds_per_level;  // per DVFS level, all instances
     EnergyBreakdown energy;

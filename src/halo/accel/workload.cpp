@@ -158,11 +158,13 @@ ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& fi
         const auto tile = j.at("tile");
         std::int64_t tr = tile.at(0).get<std::int64_t>(), tc = tile.at(1).get<std::int64_t>();
         std::string fmt_name = j.value("weight_format", "int8");
+        const bool zero_point = j.value("zero_point", false);
         for (const auto& [name, l] : j.at("layers").items()) {
             TileLevels t;
             t.tile_rows = tr;
             t.tile_cols = tc;
             t.weight_format = fmt_name;
+            t.zero_point = zero_point;
             t.k_tiles = l.at("k_tiles").get<std::int64_t>();
             t.n_tiles = l.at("n_tiles").get<std::int64_t>();
             t.level = l.at("levels").get<std::vector<int>>();

@@ -35,6 +35,7 @@ nlohmann::json tile_levels_json(const HaloModelResult& r, const model::ModelConf
                        {"vocab_size", c.vocab_size}}},
             {"tile", {o.tile_k, o.tile_n}},
             {"weight_format", "int8"},
+            {"zero_point", true},  // per-tile w = s * (c - z): the simulator charges z * sum(a)
             {"layers", layers}};
 }
 

@@ -261,3 +261,46 @@ TEST(Report, JsonShapeAndRatios) {
 
 }  // namespace
 }  // namespace halo::accel
+
+namespace halo::accel {
+namespace {
+
+// Tiles with a zero point: one z * sum(a) correction per output and K-tile, one row-sum add per
+// activation and K-tile, on a unit that corrects one output per array column per cycle.
+TEST(Dvfs, ZeroPointCorrectionIsChargedPerOutputAndKTile) {
+    SystolicOptions o = small_options();
+    WorkItem plain = hand_item();
+    SimResult without = simulate_systolic({plain}, o);
+    EXPECT_EQ(without.layers.at(0).energy.zero_point_j, 0.0);
+    EXPECT_EQ(without.layers.at(0).zero_point_time_s, 0.0);
+
+    WorkItem zp = hand_item();
+    zp.tiles->zero_point = true;
+    SimResult with = simulate_systolic({zp}, o);
+    const LayerResult& L = with.layers.at(0);
+    // M=4, N=8, K=8 on 4x4 tiles: k_tiles = 2 -> 4*8*2 = 64 corrections, 4*8 = 32 row-sum adds.
+    EXPECT_NEAR(L.energy.zero_point_j, (64 * 0.3 + 32 * 0.03) * 1e-12, 1e-24);
+    // 64 corrections at 4 per cycle = 16 cycles at the nominal 100 MHz, hidden under compute.
+    EXPECT_NEAR(L.zero_point_time_s, 16 / 100e6, 1e-18);
+    EXPECT_NEAR(L.time_s, without.layers.at(0).time_s, 1e-18);
+    EXPECT_NEAR(L.energy.total_j() - without.layers.at(0).energy.total_j(), L.energy.zero_point_j, 1e-24);
+    // A slow correction unit (1 per cycle: 64 cycles = 640 ns) becomes the layer's time.
+    o.energy.zero_point_ops_per_cycle = 1;
+    SimResult slow = simulate_systolic({zp}, o);
+    EXPECT_NEAR(slow.layers.at(0).time_s, 64 / 100e6, 1e-18);
+}
+
+TEST(Workload, TileLevelFileCarriesTheZeroPointFlag) {
+    nlohmann::json j = {{"format", "halo-tile-levels"}, {"version", 1},
+                        {"model", {{"name", "t"}, {"n_layers", 1}, {"d_model", 8}, {"d_ff", 8}, {"vocab_size", 8}}},
+                        {"tile", {4, 4}}, {"weight_format", "int8"}, {"zero_point", true},
+                        {"layers", {{"blk.0.attn_q", {{"k_tiles", 2}, {"n_tiles", 2}, {"levels", {0, 0, 0, 0}}}}}}};
+    ModelTileLevels m = parse_tile_levels(j, "t.json");
+    ASSERT_EQ(m.layers.size(), 1u);
+    EXPECT_TRUE(m.layers[0].second.zero_point);
+    j.erase("zero_point");
+    EXPECT_FALSE(parse_tile_levels(j, "t.json").layers[0].second.zero_point);
+}
+
+}  // namespace
+}  // namespace halo::accel
