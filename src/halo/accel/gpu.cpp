@@ -25,6 +25,13 @@ const std::vector<GpuSpec>& gpu_table() {
     static const std::vector<GpuSpec> t = {
         {"h100", 1980, {1979, 1979, 989.4}, 3350, 700, 70, 31.2},
         {"h200", 1980, {1979, 1979, 989.4}, 4800, 700, 70, 31.2},
+        // Calibrated on the lent H200 (docs/results/gpu.md, 8192^3 GEMMs, RTN INT8 weights of
+        // Student-t(4) layers, 5 x 2 s, 2026-11-21): under its 700 W cap it sustains 1369 MHz and
+        // 1273.1 INT8 TOPS (FP8: 1234.8 TFLOPS at 1362 MHz); the NVML energy counter gives
+        // 0.6239 J per GEMM, i.e. 712.7 W over the 0.8636 ms GEMM after the HBM term (268 MB x
+        // 31.2 pJ/B = 8.4 mJ). tdp_w holds that effective power. FP16 was not measured: the
+        // datasheet's 989.4 scaled to 1369 MHz (ASSUMPTION).
+        {"h200-measured", 1369, {1273.1, 1234.8, 684.1}, 4800, 712.7, 70, 31.2},
     };
     return t;
 }
@@ -32,7 +39,7 @@ const std::vector<GpuSpec>& gpu_table() {
 const GpuSpec& gpu_spec(std::string_view name) {
     for (const auto& s : gpu_table())
         if (s.name == name) return s;
-    throw_bad_value("E7050", "gpu", "unknown GPU", "h100 or h200", std::string(name));
+    throw_bad_value("E7050", "gpu", "unknown GPU", "h100, h200 or h200-measured", std::string(name));
 }
 
 GpuOptions default_gpu_options(std::string_view gpu) {

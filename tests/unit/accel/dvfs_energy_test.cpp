@@ -304,3 +304,23 @@ TEST(Workload, TileLevelFileCarriesTheZeroPointFlag) {
 
 }  // namespace
 }  // namespace halo::accel
+
+namespace halo::accel {
+namespace {
+
+// The measured H200 row reproduces the measurement it was calibrated on (docs/results/gpu.md:
+// 8192^3 INT8, 1273.1 TOPS, 0.6239 J per GEMM) when run at its sustained clock.
+TEST(Gpu, MeasuredH200ReproducesItsCalibrationPoint) {
+    GpuOptions o = default_gpu_options("h200-measured");
+    o.dvfs.levels = {{"sustained", 1369, 1.0}};
+    o.dvfs.nominal = 0;
+    WorkItem it;
+    it.gemm = {"square8192", 8192, 8192, 8192};
+    SimResult r = simulate_gpu({it}, o);
+    const double ops = 2.0 * 8192.0 * 8192.0 * 8192.0;
+    EXPECT_NEAR(ops / r.total.time_s / 1e12, 1273.1, 1273.1 * 1e-3);
+    EXPECT_NEAR(r.total.energy.total_j(), 0.6239, 0.6239 * 0.01);
+}
+
+}  // namespace
+}  // namespace halo::accel
