@@ -44,15 +44,7 @@ MacEnergyTable flat_mac_table(double mac_energy_fj, const std::string& weight_fo
 MacEnergyTable parse_mac_profile(const nlohmann::json& j, const std::string& file) {
     auto bad = [&](const std::string& place, const std::string& msg, const std::string& expected,
                    const std::string& found) -> void {
-        Diagnostic d;
-        d.code = "E7030";
-        d.file = file;
-        d.place = place;
-        d.message = msg;
-        d.expected = expected;
-        d.found = found;
-        d.hint = "give the profile.json written by `halo characterize` with the energy analysis";
-        throw Error(d);
+        throw_bad_input_at("E7030", file, place, msg, expected, found, "give the profile.json written by `halo characterize` with the energy analysis");
     };
     if (!j.is_object() || j.value("format", "") != "halo-mac-profile")
         bad("format", "not a halo MAC profile", "\"format\": \"halo-mac-profile\"",

@@ -108,21 +108,10 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         co.threads = threads;
         co.progress = sink;
         const auto t0 = std::chrono::steady_clock::now();
-        std::string fallback;
-        try {
-            profile = mac::characterize(co);
-        } catch (const Error& e) {
-            // Explicit fallback: without the dynamic-timing glue (E4522) the profile has no
-            // energies; static timing still gives the ladder, the simulator uses a flat MAC energy.
-            if (e.diagnostic().code != "E4522" || co.analysis == mac::Analysis::static_only) throw;
-            fallback = "dynamic analysis unavailable (" + e.diagnostic().code + "): static timing only, flat MAC energy";
-            say(fallback);
-            co.analysis = mac::Analysis::static_only;
-            profile = mac::characterize(co);
-        }
+        profile = mac::characterize(co);
         profile_info = {{"source", "characterized"}, {"mac", o.mac}, {"arch", o.arch}, {"liberty", o.liberty.string()},
                         {"analysis", co.analysis == mac::Analysis::both ? "both" : "static"}, {"transitions", o.transitions},
-                        {"seconds", since(t0)}, {"fallback", fallback.empty() ? nlohmann::json(nullptr) : nlohmann::json(fallback)}};
+                        {"seconds", since(t0)}};
     }
     mac::write_profile(profile, out / "profile.json");
     const Ladder ladder = build_ladder(profile, o.ladder);
@@ -304,11 +293,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     for (const auto& lv : ladder.levels)
         md += fmt::format("| {} | {:.3f} | {:.1f} | {} |\n", lv.name, lv.voltage_v, lv.freq_mhz, lv.values.size());
     md += fmt::format("\nVoltage model: alpha-power, Vt = {} V, alpha = {}; timing {}, guard band {}; MAC energy from the "
-                      "profile: {}.{}\n\n## Results\n\n```\n{}```\n\n![Pareto](pareto.svg)\n",
+                      "profile: {}.\n\n## Results\n\n```\n{}```\n\n![Pareto](pareto.svg)\n",
                       ladder.voltage.vt_v, ladder.voltage.alpha, ladder.timing, ladder.guard_band, have_energy ? "yes" : "no (flat)",
-                      profile_info.contains("fallback") && profile_info["fallback"].is_string()
-                          ? " Fallback: " + profile_info["fallback"].get<std::string>() + "."
-                          : std::string(),
                       rep.table);
     write_file_atomic(out / "report.md", md);
     out.commit();

@@ -16,20 +16,6 @@ constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian 
 constexpr std::size_t kHeaderBytes = 24;
 constexpr std::uint32_t kMaxDims = 4;
 
-[[noreturn]] void fail(const std::filesystem::path& file, std::string code, std::string place, std::string message,
-                       std::string expected = {}, std::string found = {}, std::string hint = {}) {
-    Diagnostic d;
-    d.kind = ErrorKind::bad_input;
-    d.code = std::move(code);
-    d.file = file.string();
-    d.place = std::move(place);
-    d.message = std::move(message);
-    d.expected = std::move(expected);
-    d.found = std::move(found);
-    d.hint = std::move(hint);
-    throw Error(std::move(d));
-}
-
 std::string at_byte(std::size_t pos) { return fmt::format("byte {}", pos); }
 
 // Smallest encoding of one value of each type, used to bound counts before allocating.
@@ -67,7 +53,7 @@ public:
         const std::size_t start = pos_;
         const auto len = read<std::uint64_t>(what);
         if (len > left())
-            fail(file_, "E5009", at_byte(start), fmt::format("{} string length runs past the end of the file", what),
+            throw_bad_input_at("E5009", file_, at_byte(start), fmt::format("{} string length runs past the end of the file", what),
                  fmt::format("at most {} bytes", left()), fmt::format("{} bytes", len),
                  "the file is truncated or this is not a GGUF string");
         std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<std::size_t>(len));
@@ -78,7 +64,7 @@ public:
     // Rejects a count whose smallest encoding would not fit in what is left.
     void check_count(std::uint64_t count, std::size_t min_each, const char* what, std::size_t at) {
         if (min_each != 0 && count > left() / min_each)
-            fail(file_, "E5005", at_byte(at), fmt::format("{} count is larger than the file can hold", what),
+            throw_bad_input_at("E5005", file_, at_byte(at), fmt::format("{} count is larger than the file can hold", what),
                  fmt::format("at most {} (the {} bytes left / {} bytes each)", left() / min_each, left(), min_each),
                  std::to_string(count), "the file is truncated or corrupt");
     }
@@ -86,7 +72,7 @@ public:
 private:
     void need(std::size_t n, const char* what) {
         if (n > left())
-            fail(file_, "E5004", at_byte(pos_), fmt::format("file ends while reading {}", what),
+            throw_bad_input_at("E5004", file_, at_byte(pos_), fmt::format("file ends while reading {}", what),
                  fmt::format("{} more bytes", n), fmt::format("{}", left()), "the file is truncated");
     }
 
@@ -108,13 +94,13 @@ void read_element(Cursor& c, GgufType t, GgufValue& v, const std::filesystem::pa
         case GgufType::u64: {
             const auto x = c.read<std::uint64_t>("a u64 value");
             if (x > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-                fail(file, "E5018", key, "u64 value too large", "at most 2^63-1", std::to_string(x));
+                throw_bad_input_at("E5018", file, key, "u64 value too large", "at most 2^63-1", std::to_string(x));
             v.ints.push_back(static_cast<std::int64_t>(x));
             return;
         }
         case GgufType::boolean: {
             const auto x = c.read<std::uint8_t>("a bool value");
-            if (x > 1) fail(file, "E5018", key + " (" + at_byte(at) + ")", "bool value is not 0 or 1", "0 or 1", std::to_string(x));
+            if (x > 1) throw_bad_input_at("E5018", file, key + " (" + at_byte(at) + ")", "bool value is not 0 or 1", "0 or 1", std::to_string(x));
             v.ints.push_back(x);
             return;
         }
@@ -123,7 +109,7 @@ void read_element(Cursor& c, GgufType t, GgufValue& v, const std::filesystem::pa
         case GgufType::string: v.strings.push_back(c.read_string("a string value")); return;
         case GgufType::array: break;
     }
-    fail(file, "E5019", key, "arrays of arrays are not supported", "a scalar element type", "array");
+    throw_bad_input_at("E5019", file, key, "arrays of arrays are not supported", "a scalar element type", "array");
 }
 
 GgufValue read_value(Cursor& c, const std::filesystem::path& file, const std::string& key) {
@@ -131,7 +117,7 @@ GgufValue read_value(Cursor& c, const std::filesystem::path& file, const std::st
     const std::size_t at = c.pos();
     const auto raw = c.read<std::uint32_t>("a value type");
     if (!known_type(raw))
-        fail(file, "E5006", key + " (" + at_byte(at) + ")", "unknown metadata value type", "0..12", std::to_string(raw),
+        throw_bad_input_at("E5006", file, key + " (" + at_byte(at) + ")", "unknown metadata value type", "0..12", std::to_string(raw),
              "the file is corrupt or uses a newer GGUF revision");
     v.type = static_cast<GgufType>(raw);
     v.element_type = v.type;
@@ -142,10 +128,10 @@ GgufValue read_value(Cursor& c, const std::filesystem::path& file, const std::st
     const std::size_t elem_at = c.pos();
     const auto raw_elem = c.read<std::uint32_t>("an array element type");
     if (!known_type(raw_elem))
-        fail(file, "E5006", key + " (" + at_byte(elem_at) + ")", "unknown array element type", "0..12", std::to_string(raw_elem));
+        throw_bad_input_at("E5006", file, key + " (" + at_byte(elem_at) + ")", "unknown array element type", "0..12", std::to_string(raw_elem));
     v.element_type = static_cast<GgufType>(raw_elem);
     if (v.element_type == GgufType::array)
-        fail(file, "E5019", key, "arrays of arrays are not supported", "a scalar element type", "array");
+        throw_bad_input_at("E5019", file, key, "arrays of arrays are not supported", "a scalar element type", "array");
     const std::size_t count_at = c.pos();
     const auto n = c.read<std::uint64_t>("an array length");
     c.check_count(n, min_value_bytes(v.element_type), "array element", count_at);
@@ -177,7 +163,7 @@ std::vector<std::int64_t> GgufTensorInfo::shape() const { return {ne.rbegin(), n
 GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
     const auto bytes = map_.bytes();
     if (bytes.size() < kHeaderBytes)
-        fail(path, "E5001", "", "file too small for a GGUF header", fmt::format("at least {} bytes", kHeaderBytes),
+        throw_bad_input_at("E5001", path, "", "file too small for a GGUF header", fmt::format("at least {} bytes", kHeaderBytes),
              fmt::format("{} bytes", bytes.size()), "is this a GGUF file?");
     Cursor c(path, bytes);
     const auto magic = c.read<std::uint32_t>("the magic");
@@ -187,12 +173,12 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
             const auto ch = bytes[static_cast<std::size_t>(i)];
             found += (ch >= 32 && ch < 127) ? std::string(1, static_cast<char>(ch)) : fmt::format("\\x{:02x}", ch);
         }
-        fail(path, "E5002", "byte 0", "not a GGUF file: bad magic", "\"GGUF\"", "\"" + found + "\"",
+        throw_bad_input_at("E5002", path, "byte 0", "not a GGUF file: bad magic", "\"GGUF\"", "\"" + found + "\"",
              "safetensors checkpoints are directories with config.json; GGML/GGJT files must be converted");
     }
     version_ = c.read<std::uint32_t>("the version");
     if (version_ != 2 && version_ != 3)
-        fail(path, "E5003", "byte 4", "unsupported GGUF version", "2 or 3", std::to_string(version_),
+        throw_bad_input_at("E5003", path, "byte 4", "unsupported GGUF version", "2 or 3", std::to_string(version_),
              "re-convert the model with a current llama.cpp convert script");
     const auto n_tensors = c.read<std::uint64_t>("the tensor count");
     const auto n_kv = c.read<std::uint64_t>("the metadata count");
@@ -205,7 +191,7 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
         const std::size_t at = c.pos();
         std::string key = c.read_string("a metadata key");
         if (metadata_.count(key))
-            fail(path, "E5007", key + " (" + at_byte(at) + ")", "duplicate metadata key", "each key once",
+            throw_bad_input_at("E5007", path, key + " (" + at_byte(at) + ")", "duplicate metadata key", "each key once",
                  "a second occurrence", "the writer emitted the key twice");
         GgufValue v = read_value(c, path, key);
         metadata_.emplace(std::move(key), std::move(v));
@@ -213,11 +199,11 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
 
     if (const GgufValue* a = find("general.alignment")) {
         if (a->is_array() || a->type != GgufType::u32)
-            fail(path, "E5008", "general.alignment", "alignment has the wrong type", "u32",
+            throw_bad_input_at("E5008", path, "general.alignment", "alignment has the wrong type", "u32",
                  std::string(gguf_type_name(a->type)));
         const auto value = a->ints.front();
         if (value == 0 || (value & (value - 1)) != 0)
-            fail(path, "E5008", "general.alignment", "alignment is not a power of two", "a power of two",
+            throw_bad_input_at("E5008", path, "general.alignment", "alignment is not a power of two", "a power of two",
                  std::to_string(value));
         alignment_ = static_cast<std::uint32_t>(value);
     }
@@ -227,18 +213,18 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
         GgufTensorInfo t;
         const std::size_t at = c.pos();
         t.name = c.read_string("a tensor name");
-        if (t.name.empty()) fail(path, "E5022", at_byte(at), "tensor with an empty name", "a name", "\"\"");
+        if (t.name.empty()) throw_bad_input_at("E5022", path, at_byte(at), "tensor with an empty name", "a name", "\"\"");
         if (tensor_index_.count(t.name))
-            fail(path, "E5017", t.name, "duplicate tensor name", "each tensor name once", "a second tensor info",
+            throw_bad_input_at("E5017", path, t.name, "duplicate tensor name", "each tensor name once", "a second tensor info",
                  "the writer emitted the tensor twice");
         const auto n_dims = c.read<std::uint32_t>("a tensor's dimension count");
         if (n_dims == 0 || n_dims > kMaxDims)
-            fail(path, "E5010", t.name, "tensor dimension count out of range", "1..4", std::to_string(n_dims));
+            throw_bad_input_at("E5010", path, t.name, "tensor dimension count out of range", "1..4", std::to_string(n_dims));
         std::int64_t n_elements = 1;
         for (std::uint32_t d = 0; d < n_dims; ++d) {
             const auto ne = c.read<std::uint64_t>("a tensor dimension");
             if (ne == 0 || ne > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / n_elements))
-                fail(path, "E5011", t.name, fmt::format("tensor dimension {} is zero or overflows", d),
+                throw_bad_input_at("E5011", path, t.name, fmt::format("tensor dimension {} is zero or overflows", d),
                      "a positive size whose product fits in 63 bits", std::to_string(ne));
             n_elements *= static_cast<std::int64_t>(ne);
             t.ne.push_back(static_cast<std::int64_t>(ne));
@@ -248,17 +234,17 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
         if (!t.type) {
             std::string known;
             for (const auto& row : type_table()) known += (known.empty() ? "" : ", ") + std::string(row.name);
-            fail(path, "E5012", t.name, "tensor type is not supported", "one of " + known,
+            throw_bad_input_at("E5012", path, t.name, "tensor type is not supported", "one of " + known,
                  fmt::format("ggml type {}", type_id), "re-quantize the model to one of the supported types");
         }
         if (t.ne[0] % t.type->block_size != 0)
-            fail(path, "E5013", t.name,
+            throw_bad_input_at("E5013", path, t.name,
                  fmt::format("row length is not a whole number of {} blocks", t.type->name),
                  fmt::format("ne[0] a multiple of {}", t.type->block_size), std::to_string(t.ne[0]));
         t.n_bytes = *row_bytes(*t.type, n_elements);  // cannot fail: divisible, and bytes <= elements * 4
         t.offset = c.read<std::uint64_t>("a tensor offset");
         if (t.offset % alignment_ != 0)
-            fail(path, "E5014", t.name, "tensor data offset is not aligned", fmt::format("a multiple of {}", alignment_),
+            throw_bad_input_at("E5014", path, t.name, "tensor data offset is not aligned", fmt::format("a multiple of {}", alignment_),
                  std::to_string(t.offset));
         tensor_index_.emplace(t.name, tensors_.size());
         tensors_.push_back(std::move(t));
@@ -267,13 +253,13 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
     const std::uint64_t info_end = c.pos();
     data_offset_ = (info_end + alignment_ - 1) / alignment_ * alignment_;
     if (data_offset_ > bytes.size())
-        fail(path, "E5015", "data section", "data section starts past the end of the file",
+        throw_bad_input_at("E5015", path, "data section", "data section starts past the end of the file",
              fmt::format("at most {}", bytes.size()), std::to_string(data_offset_), "the file is truncated");
     const std::uint64_t data_size = bytes.size() - data_offset_;
 
     for (const auto& t : tensors_) {
         if (t.offset > data_size || static_cast<std::uint64_t>(t.n_bytes) > data_size - t.offset)
-            fail(path, "E5015", t.name, "tensor data runs past the end of the file",
+            throw_bad_input_at("E5015", path, t.name, "tensor data runs past the end of the file",
                  fmt::format("bytes [{}, {}) within the {}-byte data section", t.offset, t.offset + t.n_bytes, data_size),
                  fmt::format("{} bytes of {} {} elements", t.n_bytes, t.type->name, t.n_elements()),
                  "the file is truncated or the tensor info is corrupt");
@@ -285,7 +271,7 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
         const auto* prev = by_offset[i - 1];
         const auto* cur = by_offset[i];
         if (prev->offset + static_cast<std::uint64_t>(prev->n_bytes) > cur->offset)
-            fail(path, "E5016", cur->name, fmt::format("tensor data overlaps tensor {}", prev->name),
+            throw_bad_input_at("E5016", path, cur->name, fmt::format("tensor data overlaps tensor {}", prev->name),
                  fmt::format("an offset >= {}", prev->offset + prev->n_bytes), std::to_string(cur->offset),
                  "the tensor infos are corrupt");
     }
@@ -301,7 +287,7 @@ namespace {
                              const GgufValue& v) {
     std::string found(gguf_type_name(v.type));
     if (v.is_array()) found += " of " + std::string(gguf_type_name(v.element_type));
-    fail(file, "E5020", key, "metadata value has the wrong type", expected, found);
+    throw_bad_input_at("E5020", file, key, "metadata value has the wrong type", expected, found);
 }
 bool is_int_type(GgufType t) { return t != GgufType::f32 && t != GgufType::f64 && t != GgufType::string && t != GgufType::boolean && t != GgufType::array; }
 }  // namespace
@@ -338,7 +324,7 @@ std::optional<bool> GgufFile::get_bool(const std::string& key) const {
 
 namespace {
 [[noreturn]] void missing(const std::filesystem::path& file, const std::string& key) {
-    fail(file, "E5021", key, "required metadata key is missing", "the key present", "no such key",
+    throw_bad_input_at("E5021", file, key, "required metadata key is missing", "the key present", "no such key",
          "the file may be for another architecture or an old converter");
 }
 }  // namespace

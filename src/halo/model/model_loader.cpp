@@ -65,28 +65,12 @@ public:
         auto t = lookup_(name);
         if (!t) missing(name, shape);
         if (t->shape != shape) {
-            Diagnostic d;
-            d.code = "E5302";
-            d.file = file_;
-            d.place = name;
-            d.message = "tensor shape does not match the model config";
-            d.expected = shape_str(shape);
-            d.found = shape_str(t->shape);
-            d.hint = "the config (metadata or config.json) and the weights disagree";
-            throw Error(std::move(d));
+            throw_bad_input_at("E5302", file_, name, "tensor shape does not match the model config", shape_str(shape), shape_str(t->shape), "the config (metadata or config.json) and the weights disagree");
         }
         auto values = t->read();
         for (std::size_t i = 0; i < values.size(); ++i)
             if (!std::isfinite(values[i])) {
-                Diagnostic d;
-                d.code = "E5303";
-                d.file = file_;
-                d.place = name;
-                d.message = fmt::format("weight element {} is not finite", i);
-                d.expected = "a finite value";
-                d.found = fmt::format("{}", values[i]);
-                d.hint = "the checkpoint is corrupt";
-                throw Error(std::move(d));
+                throw_bad_input_at("E5303", file_, name, fmt::format("weight element {} is not finite", i), "a finite value", fmt::format("{}", values[i]), "the checkpoint is corrupt");
             }
         return values;
     }
@@ -100,15 +84,7 @@ public:
     bool has(const std::string& name) { return lookup_(name).has_value(); }
 
     [[noreturn]] void missing(const std::string& name, const std::vector<std::int64_t>& shape) {
-        Diagnostic d;
-        d.code = "E5301";
-        d.file = file_;
-        d.place = name;
-        d.message = "tensor is missing";
-        d.expected = "a tensor of shape " + shape_str(shape);
-        d.found = "none";
-        d.hint = "the checkpoint is incomplete or not a Llama-family model";
-        throw Error(std::move(d));
+        throw_bad_input_at("E5301", file_, name, "tensor is missing", "a tensor of shape " + shape_str(shape), "none", "the checkpoint is incomplete or not a Llama-family model");
     }
 
 private:

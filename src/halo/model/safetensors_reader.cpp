@@ -17,20 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void fail(const std::filesystem::path& file, std::string code, std::string place, std::string message,
-                       std::string expected = {}, std::string found = {}, std::string hint = {}) {
-    Diagnostic d;
-    d.kind = ErrorKind::bad_input;
-    d.code = std::move(code);
-    d.file = file.string();
-    d.place = std::move(place);
-    d.message = std::move(message);
-    d.expected = std::move(expected);
-    d.found = std::move(found);
-    d.hint = std::move(hint);
-    throw Error(std::move(d));
-}
-
 // The dtypes halo reads, mapped onto rows of the dequant table.
 const TypeTraits* safetensors_type(const std::string& dtype) {
     if (dtype == "F32") return &traits(GgmlType::f32);
@@ -56,10 +42,10 @@ json parse_strict(const std::string& text, const std::filesystem::path& file, co
     try {
         j = json::parse(text, cb);
     } catch (const json::parse_error& e) {
-        fail(file, code, "header", "header is not valid JSON", "a JSON object", e.what());
+        throw_bad_input_at(code, file, "header", "header is not valid JSON", "a JSON object", e.what());
     }
     if (!duplicate.empty())
-        fail(file, code, duplicate, "duplicate key in the JSON header", "each key once", "a second occurrence");
+        throw_bad_input_at(code, file, duplicate, "duplicate key in the JSON header", "each key once", "a second occurrence");
     return j;
 }
 
@@ -74,21 +60,21 @@ std::int64_t SafetensorsTensor::n_elements() const {
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : map_(path) {
     const auto bytes = map_.bytes();
     if (bytes.size() < 8)
-        fail(path, "E5200", "", "file too small for a safetensors header", "at least 8 bytes",
+        throw_bad_input_at("E5200", path, "", "file too small for a safetensors header", "at least 8 bytes",
              fmt::format("{} bytes", bytes.size()));
     std::uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
     if (n > bytes.size() - 8)
-        fail(path, "E5201", "byte 0", "header length runs past the end of the file",
+        throw_bad_input_at("E5201", path, "byte 0", "header length runs past the end of the file",
              fmt::format("at most {}", bytes.size() - 8), std::to_string(n), "the file is truncated or not safetensors");
     data_offset_ = 8 + n;
     const std::uint64_t data_size = bytes.size() - data_offset_;
     const json header = parse_strict(std::string(reinterpret_cast<const char*>(bytes.data() + 8), n), path, "E5202");
-    if (!header.is_object()) fail(path, "E5202", "header", "header is not a JSON object", "an object", header.type_name());
+    if (!header.is_object()) throw_bad_input_at("E5202", path, "header", "header is not a JSON object", "an object", header.type_name());
 
     for (const auto& [name, entry] : header.items()) {
         if (name == "__metadata__") {
-            if (!entry.is_object()) fail(path, "E5203", name, "__metadata__ is not an object", "an object", entry.type_name());
+            if (!entry.is_object()) throw_bad_input_at("E5203", path, name, "__metadata__ is not an object", "an object", entry.type_name());
             for (const auto& [k, v] : entry.items())
                 if (v.is_string()) metadata_[k] = v.get<std::string>();
             continue;
@@ -96,35 +82,35 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : map_(path)
         SafetensorsTensor t;
         t.name = name;
         if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
-            fail(path, "E5203", name, "tensor entry is incomplete", "an object with dtype, shape and data_offsets",
+            throw_bad_input_at("E5203", path, name, "tensor entry is incomplete", "an object with dtype, shape and data_offsets",
                  entry.dump().substr(0, 80));
-        if (!entry["dtype"].is_string()) fail(path, "E5203", name, "dtype is not a string", "a string", entry["dtype"].dump());
+        if (!entry["dtype"].is_string()) throw_bad_input_at("E5203", path, name, "dtype is not a string", "a string", entry["dtype"].dump());
         t.dtype = entry["dtype"].get<std::string>();
         t.type = safetensors_type(t.dtype);
         if (!t.type)
-            fail(path, "E5204", name, "tensor dtype is not supported", "F32, F16 or BF16", t.dtype,
+            throw_bad_input_at("E5204", path, name, "tensor dtype is not supported", "F32, F16 or BF16", t.dtype,
                  "convert the checkpoint to a floating-point dtype");
         const auto& shape = entry["shape"];
-        if (!shape.is_array()) fail(path, "E5203", name, "shape is not an array", "an array", shape.dump());
+        if (!shape.is_array()) throw_bad_input_at("E5203", path, name, "shape is not an array", "an array", shape.dump());
         std::int64_t n_elements = 1;
         for (const auto& d : shape) {
             if (!d.is_number_unsigned() || d.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / std::max<std::int64_t>(n_elements, 1)))
-                fail(path, "E5203", name, "shape entry is not a non-negative integer that fits", "a size", d.dump());
+                throw_bad_input_at("E5203", path, name, "shape entry is not a non-negative integer that fits", "a size", d.dump());
             t.shape.push_back(d.get<std::int64_t>());
             n_elements *= t.shape.back();
         }
         const auto& off = entry["data_offsets"];
         if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-            fail(path, "E5203", name, "data_offsets is not a pair of offsets", "[begin, end]", off.dump());
+            throw_bad_input_at("E5203", path, name, "data_offsets is not a pair of offsets", "[begin, end]", off.dump());
         t.begin = off[0].get<std::uint64_t>();
         t.end = off[1].get<std::uint64_t>();
         if (t.begin > t.end || t.end > data_size)
-            fail(path, "E5205", name, "tensor data is outside the data section",
+            throw_bad_input_at("E5205", path, name, "tensor data is outside the data section",
                  fmt::format("0 <= begin <= end <= {}", data_size), fmt::format("[{}, {}]", t.begin, t.end),
                  "the file is truncated or the header is corrupt");
         const std::int64_t want = n_elements * t.type->type_size;
         if (static_cast<std::uint64_t>(want) != t.end - t.begin)
-            fail(path, "E5206", name, "tensor byte size does not match its shape and dtype",
+            throw_bad_input_at("E5206", path, name, "tensor byte size does not match its shape and dtype",
                  fmt::format("{} bytes ({} {} elements)", want, n_elements, t.dtype),
                  fmt::format("{} bytes", t.end - t.begin));
         index_.emplace(name, tensors_.size());
@@ -135,7 +121,7 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : map_(path)
     std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
     for (std::size_t i = 1; i < sorted.size(); ++i)
         if (sorted[i - 1]->end > sorted[i]->begin)
-            fail(path, "E5207", sorted[i]->name, "tensor data overlaps tensor " + sorted[i - 1]->name,
+            throw_bad_input_at("E5207", path, sorted[i]->name, "tensor data overlaps tensor " + sorted[i - 1]->name,
                  fmt::format("begin >= {}", sorted[i - 1]->end), std::to_string(sorted[i]->begin));
 }
 
@@ -161,33 +147,33 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::filesystem::path& dir) {
     if (std::filesystem::exists(index_path)) {
         const json index = parse_strict(read_file(index_path), index_path, "E5210");
         if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-            fail(index_path, "E5210", "weight_map", "index has no weight_map object", "{\"weight_map\": {...}}", "none");
+            throw_bad_input_at("E5210", index_path, "weight_map", "index has no weight_map object", "{\"weight_map\": {...}}", "none");
         for (const auto& [tensor, shard] : index["weight_map"].items()) {
-            if (!shard.is_string()) fail(index_path, "E5210", tensor, "shard name is not a string", "a file name", shard.dump());
+            if (!shard.is_string()) throw_bad_input_at("E5210", index_path, tensor, "shard name is not a string", "a file name", shard.dump());
             const auto s = shard.get<std::string>();
             if (s.find('/') != std::string::npos || s.find("..") != std::string::npos)
-                fail(index_path, "E5210", tensor, "shard name leaves the checkpoint directory", "a plain file name", s);
+                throw_bad_input_at("E5210", index_path, tensor, "shard name leaves the checkpoint directory", "a plain file name", s);
             weight_map[tensor] = s;
             if (std::find(shard_names.begin(), shard_names.end(), s) == shard_names.end()) shard_names.push_back(s);
         }
     } else if (std::filesystem::exists(dir / "model.safetensors")) {
         shard_names.push_back("model.safetensors");
     } else {
-        fail(dir, "E5211", "", "no safetensors checkpoint in the directory",
+        throw_bad_input_at("E5211", dir, "", "no safetensors checkpoint in the directory",
              "model.safetensors or model.safetensors.index.json", "neither");
     }
     for (const auto& s : shard_names) {
         files_.push_back(std::make_unique<SafetensorsFile>(dir / s));
         for (const auto& t : files_.back()->tensors()) {
             if (by_name_.count(t.name))
-                fail(dir / s, "E5212", t.name, "tensor appears in two shards", "each tensor once", "a second copy");
+                throw_bad_input_at("E5212", dir / s, t.name, "tensor appears in two shards", "each tensor once", "a second copy");
             by_name_[t.name] = {files_.back().get(), &t};
         }
     }
     for (const auto& [tensor, shard] : weight_map) {
         const auto it = by_name_.find(tensor);
         if (it == by_name_.end() || it->second.file->path().filename() != shard)
-            fail(index_path, "E5210", tensor, "index lists a tensor its shard does not hold", "the tensor in " + shard,
+            throw_bad_input_at("E5210", index_path, tensor, "index lists a tensor its shard does not hold", "the tensor in " + shard,
                  it == by_name_.end() ? "no such tensor" : "it in " + it->second.file->path().filename().string());
     }
 }
@@ -217,22 +203,22 @@ std::string SafetensorsCheckpoint::dtype_summary() const {
 
 ModelConfig read_hf_config(const std::filesystem::path& config_json) {
     const json j = parse_strict(read_file(config_json), config_json, "E5220");
-    if (!j.is_object()) fail(config_json, "E5220", "", "config is not a JSON object", "an object", j.type_name());
+    if (!j.is_object()) throw_bad_input_at("E5220", config_json, "", "config is not a JSON object", "an object", j.type_name());
     const auto req_int = [&](const char* key) -> int {
-        if (!j.contains(key)) fail(config_json, "E5220", key, "required config key is missing", "the key", "none");
+        if (!j.contains(key)) throw_bad_input_at("E5220", config_json, key, "required config key is missing", "the key", "none");
         if (!j[key].is_number_integer() || j[key].get<long long>() <= 0 || j[key].get<long long>() > (1LL << 30))
-            fail(config_json, "E5220", key, "config value is not a positive integer", "a positive integer", j[key].dump());
+            throw_bad_input_at("E5220", config_json, key, "config value is not a positive integer", "a positive integer", j[key].dump());
         return j[key].get<int>();
     };
     const auto opt_num = [&](const char* key, double fallback) -> double {
         if (!j.contains(key) || j[key].is_null()) return fallback;
-        if (!j[key].is_number()) fail(config_json, "E5220", key, "config value is not a number", "a number", j[key].dump());
+        if (!j[key].is_number()) throw_bad_input_at("E5220", config_json, key, "config value is not a number", "a number", j[key].dump());
         return j[key].get<double>();
     };
     ModelConfig c;
     c.architecture = j.value("model_type", std::string("llama"));
     if (c.architecture != "llama" && c.architecture != "mistral" && c.architecture != "qwen2")
-        fail(config_json, "E5221", "model_type", "architecture is not a Llama-family decoder", "llama, mistral or qwen2",
+        throw_bad_input_at("E5221", config_json, "model_type", "architecture is not a Llama-family decoder", "llama, mistral or qwen2",
              c.architecture);
     c.name = config_json.parent_path().filename().string();
     c.n_layers = req_int("num_hidden_layers");
@@ -255,10 +241,10 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
         c.rope_scaling_factor = static_cast<float>(rs.value("factor", 1.0));
     }
     if (c.d_model % c.n_heads != 0 && !j.contains("head_dim"))
-        fail(config_json, "E5220", "hidden_size", "hidden_size is not a multiple of num_attention_heads",
+        throw_bad_input_at("E5220", config_json, "hidden_size", "hidden_size is not a multiple of num_attention_heads",
              fmt::format("a multiple of {}", c.n_heads), std::to_string(c.d_model));
     if (c.n_heads % c.n_kv_heads != 0)
-        fail(config_json, "E5220", "num_key_value_heads", "query heads are not a multiple of key/value heads",
+        throw_bad_input_at("E5220", config_json, "num_key_value_heads", "query heads are not a multiple of key/value heads",
              fmt::format("a divisor of {}", c.n_heads), std::to_string(c.n_kv_heads));
     return c;
 }

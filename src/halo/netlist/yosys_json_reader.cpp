@@ -218,14 +218,7 @@ Netlist read_yosys_json_string(std::string_view json_text, std::string_view top,
     try {
         doc = Json::parse(json_text.begin(), json_text.end());
     } catch (const nlohmann::json::parse_error& e) {
-        Diagnostic d;
-        d.code = "E2001";
-        d.file = source_name;
-        d.place = fmt::format("byte {}", e.byte);
-        d.message = "the file is not valid JSON";
-        d.found = e.what();
-        d.hint = "was it written by yosys `write_json`, and completely?";
-        throw Error(std::move(d));
+        throw_bad_input_at("E2001", source_name, fmt::format("byte {}", e.byte), "the file is not valid JSON", {}, e.what(), "was it written by yosys `write_json`, and completely?");
     }
     if (!doc.is_object()) throw_bad_input("E2002", source_name, 0, "the JSON document is not an object", "an object", doc.type_name());
     return JsonReader(library, source_name).read(doc, top);

@@ -41,6 +41,20 @@ void throw_bad_input(std::string code, std::string file, long line, std::string 
     throw Error(std::move(d));
 }
 
+void throw_bad_input_at(std::string code, std::string file, std::string place, std::string message, std::string expected,
+                        std::string found, std::string hint) {
+    Diagnostic d;
+    d.kind = ErrorKind::bad_input;
+    d.code = std::move(code);
+    d.file = std::move(file);
+    d.place = std::move(place);
+    d.message = std::move(message);
+    d.expected = std::move(expected);
+    d.found = std::move(found);
+    d.hint = std::move(hint);
+    throw Error(std::move(d));
+}
+
 void throw_bad_value(std::string code, std::string place, std::string message, std::string expected,
                      std::string found, std::string hint) {
     Diagnostic d;

@@ -45,6 +45,9 @@ private:
 // Shorthands for the common shapes of a diagnostic.
 [[noreturn]] void throw_bad_input(std::string code, std::string file, long line, std::string message,
                                   std::string expected = {}, std::string found = {}, std::string hint = {});
+// Bad input at a named place of a file (a tensor, a key, a byte offset) rather than a line.
+[[noreturn]] void throw_bad_input_at(std::string code, std::string file, std::string place, std::string message,
+                                     std::string expected = {}, std::string found = {}, std::string hint = {});
 [[noreturn]] void throw_bad_value(std::string code, std::string place, std::string message,
                                   std::string expected = {}, std::string found = {}, std::string hint = {});
 [[noreturn]] void throw_internal(std::string code, std::string message, std::string hint = {});
