@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "halo/quant/methods.hpp"
+#include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -37,6 +38,7 @@ QuantizedTensor scaled_rtn(const model::Matrix& w, const std::vector<float>& s, 
 
 AwqResult quantize_awq(const model::Matrix& w, const model::Matrix& gram, std::span<const float> act_abs_mean,
                        const QuantSpec& spec, const AwqOptions& opt) {
+    check_error_feedback(spec, "awq");
     if (static_cast<std::int64_t>(act_abs_mean.size()) != w.cols)
         throw_bad_value("E6005", "awq", "activation statistics do not match the weight's input dimension",
                         fmt::format("{}", w.cols), fmt::format("{}", act_abs_mean.size()));

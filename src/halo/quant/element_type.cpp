@@ -11,12 +11,12 @@ namespace {
 constexpr ElementType make_int(ElementId id, std::string_view name, int bits, bool is_signed, float step = 1.0f) {
     return {id, name, bits, ElementKind::integer, is_signed, 0, 0, 0, SpecialCodes::none, step};
 }
-constexpr ElementType make_fp(ElementId id, std::string_view name, int e, int m, SpecialCodes s) {
-    return {id, name, 1 + e + m, ElementKind::minifloat, true, e, m, (1 << (e - 1)) - 1, s, 0.0f};
+constexpr ElementType make_fp(ElementId id, std::string_view name, int e, int m, SpecialCodes s, int bias = -1) {
+    return {id, name, 1 + e + m, ElementKind::minifloat, true, e, m, bias >= 0 ? bias : (1 << (e - 1)) - 1, s, 0.0f};
 }
 
 // Indexed by ElementId; the static_asserts keep the order honest.
-constexpr std::array<ElementType, 20> kTable = {{
+constexpr std::array<ElementType, 22> kTable = {{
     make_int(ElementId::int2, "int2", 2, true),
     make_int(ElementId::int3, "int3", 3, true),
     make_int(ElementId::int4, "int4", 4, true),
@@ -37,12 +37,16 @@ constexpr std::array<ElementType, 20> kTable = {{
     make_fp(ElementId::e2m3, "e2m3", 2, 3, SpecialCodes::none),
     make_fp(ElementId::e2m1, "e2m1", 2, 1, SpecialCodes::none),
     make_int(ElementId::mxint8, "mxint8", 8, true, 1.0f / 64.0f),
+    make_fp(ElementId::e2m0, "e2m0", 2, 0, SpecialCodes::none),     // bias 1 by the usual 2^(e-1)-1
+    make_fp(ElementId::e1m1, "e1m1", 1, 1, SpecialCodes::none, 1),  // bias 1: the rule would give 0
 }};
 static_assert(kTable[static_cast<int>(ElementId::e4m3)].bits == 8);
 static_assert(kTable[static_cast<int>(ElementId::e2m1)].bits == 4);
 static_assert(kTable[static_cast<int>(ElementId::e3m2)].bits == 6 && kTable[static_cast<int>(ElementId::e2m3)].bits == 6);
 static_assert(kTable[static_cast<int>(ElementId::uint8)].bits == 8 && !kTable[static_cast<int>(ElementId::uint8)].is_signed);
 static_assert(kTable[static_cast<int>(ElementId::mxint8)].id == ElementId::mxint8);
+static_assert(kTable[static_cast<int>(ElementId::e2m0)].bits == 3 && kTable[static_cast<int>(ElementId::e2m0)].bias == 1);
+static_assert(kTable[static_cast<int>(ElementId::e1m1)].bits == 3 && kTable[static_cast<int>(ElementId::e1m1)].bias == 1);
 
 // Decode tables, built once from decode_ref.
 struct DecodeTables {
@@ -191,11 +195,17 @@ std::uint8_t encode(const ElementType& t, float x) {
         const int emin = 1 - t.bias;
         if (a == 0.0f || e < emin) e = emin;  // subnormal range shares the min-normal step
         const float step = std::ldexp(1.0f, e - t.man_bits);
-        const int m = static_cast<int>(std::nearbyint(a / step));  // exact: a/step < 2^(man+1)
         // Codes of non-negative values are monotone and contiguous: a carry out of the
         // mantissa moves to the next exponent by itself.
         // (With e == emin this is m for subnormals and the first binade alike.)
-        code = ((e + t.bias) << t.man_bits) + (m - (1 << t.man_bits));
+        const int base = ((e + t.bias) << t.man_bits) - (1 << t.man_bits);
+        const float y = a / step;  // exact: a/step < 2^(man+1)
+        const int m_lo = static_cast<int>(std::floor(y));
+        const float frac = y - static_cast<float>(m_lo);
+        // Ties go to the even code; with mantissa bits that is the even m (base is even), with
+        // none (E2M0) the parity of the code itself decides.
+        const int m = frac > 0.5f ? m_lo + 1 : frac < 0.5f ? m_lo : ((base + m_lo) % 2 == 0 ? m_lo : m_lo + 1);
+        code = base + m;
         code = std::min(code, max_code);
     }
     if (std::signbit(x) && code != 0) code |= 1 << (t.bits - 1);

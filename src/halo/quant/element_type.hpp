@@ -12,6 +12,9 @@
 // Minifloats follow OCP (OFP8 and MX v1.0): E4M3 has no infinities and one NaN pattern per sign
 // (S.1111.111), max 448; E5M2 is IEEE-like (max 57344, exponent 11111 = Inf/NaN); FP6 E3M2
 // (max 28), FP6 E2M3 (max 7.5) and FP4 E2M1 (max 6) have no Inf/NaN codes.
+// FP3 (MXFP3 elements, no Inf/NaN): E2M0 with bias 1 is {0, +-1, +-2, +-4} (a power of two or
+// zero), E1M1 with bias 1 is {0, +-0.5, +-1, +-1.5}. With no mantissa bits (E2M0) a tie such
+// as 3 (between 2 and 4) goes to the even CODE (2 = code 010), the same rule as everywhere.
 // MXINT8's element is 8-bit two's complement with an implicit scale 2^-6 (values -2 .. 127/64).
 #pragma once
 
@@ -32,6 +35,7 @@ enum class ElementId : std::uint8_t {
     uint2, uint3, uint4, uint5, uint6, uint7, uint8,   // unsigned, for asymmetric (zero point)
     e4m3, e5m2, e3m2, e2m3, e2m1,                      // OCP minifloats
     mxint8,                                            // int8 * 2^-6
+    e2m0, e1m1,                                        // FP3 (MXFP3)
 };
 
 struct ElementType {

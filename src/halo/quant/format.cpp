@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "halo/quant/amove_format.hpp"
+#include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -23,7 +24,12 @@ constexpr FormatTraits row_mx(std::string_view name, E e) {
     return {name, e, false, 32, ScaleFormat::e8m0, ScaleRule::mx_floor, false, "OCP MX v1.0: 32 elements, shared E8M0 scale"};
 }
 
-constexpr std::array<FormatTraits, 31> kFormats = {{
+constexpr FormatTraits row_custom(std::string_view name, const CustomCodes& c, ScaleFormat sf, bool tensor_scale,
+                                 std::string_view summary) {
+    return {name, std::nullopt, false, 0, sf, ScaleRule::absmax, tensor_scale, summary, nullptr, &c};
+}
+
+constexpr std::array<FormatTraits, 37> kFormats = {{
     row_int("int2", E::int2, false), row_int("int3", E::int3, false), row_int("int4", E::int4, false),
     row_int("int5", E::int5, false), row_int("int6", E::int6, false), row_int("int7", E::int7, false),
     row_int("int8", E::int8, false),
@@ -34,6 +40,7 @@ constexpr std::array<FormatTraits, 31> kFormats = {{
     row_fp("fp4-e2m1", E::e2m1),
     row_mx("mxint8", E::mxint8), row_mx("mxfp8", E::e4m3), row_mx("mxfp8-e5m2", E::e5m2), row_mx("mxfp6", E::e3m2),
     row_mx("mxfp6-e2m3", E::e2m3), row_mx("mxfp4", E::e2m1),
+    row_mx("mxfp3", E::e2m0), row_mx("mxfp3-e1m1", E::e1m1),
     {"nvfp4", E::e2m1, false, 16, ScaleFormat::e4m3, ScaleRule::nvfp4, true, "16 E2M1 values, E4M3 block scale, FP32 tensor scale"},
     {"codebook", std::nullopt, false, 0, ScaleFormat::fp16, ScaleRule::absmax, false, "nearest value of a given codebook, scale"},
     {"codebook-asym", std::nullopt, true, 0, ScaleFormat::fp16, ScaleRule::absmax, false, "codebook, w = s*(c - z)"},
@@ -41,9 +48,16 @@ constexpr std::array<FormatTraits, 31> kFormats = {{
     {"e4m3-raw", E::e4m3, false, 0, ScaleFormat::fp16, ScaleRule::absmax, false, "raw E4M3 (no scaling)"},
     {"int8-raw", E::int8, false, 0, ScaleFormat::fp16, ScaleRule::absmax, false, "raw INT8 (no scaling)"},
     {"e2m1-raw", E::e2m1, false, 0, ScaleFormat::fp16, ScaleRule::absmax, false, "raw E2M1 (no scaling)"},
+    row_custom("bitmod-fp4", kBitmodFp4Codes, ScaleFormat::e4m3, true,
+               "BitMoD: per group (g128) FP4 E2M1 + one special value (+-5, +-16), E4M3 group scale, FP32 tensor scale"),
+    row_custom("bitmod-fp3", kBitmodFp3Codes, ScaleFormat::e4m3, true,
+               "BitMoD: per group (g128) FP3 {0,+-1,+-2,+-4} + one special value (+-3, +-6), E4M3 group scale, FP32 tensor scale"),
+    row_custom("ant4", kAnt4Codes, ScaleFormat::fp16, false, "ANT: per channel int4 / flint4 / PoT4, FP16 scale"),
+    row_custom("olive4", kOlive4Codes, ScaleFormat::fp16, false, "OliVe: int4 pairs, outlier in abfloat, victim zeroed, FP16 row scale (RTN only)"),
 }};
-static_assert(kFormats[25].name == "nvfp4" && kFormats[25].block_cols == 16);
+static_assert(kFormats[27].name == "nvfp4" && kFormats[27].block_cols == 16);
 static_assert(kFormats[24].name == "mxfp4" && kFormats[24].block_cols == 32);
+static_assert(kFormats[25].name == "mxfp3" && kFormats[27].name == "nvfp4");
 
 bool is_raw(const FormatTraits& f) { return f.name.ends_with("-raw"); }
 
@@ -71,15 +85,35 @@ std::string Granularity::describe() const {
     return fmt::format("tile {}x{}", group_rows, group_cols);
 }
 
-int QuantSpec::element_bits() const { return format->element ? element_type(*format->element).bits : codebook.bits(); }
+namespace {
+// The value set a custom row's QuantSpec stands for (its first candidate; olive4: int4).
+const Codebook* custom_first(const FormatTraits& f) {
+    if (!f.custom || f.custom->candidates().empty()) return nullptr;
+    return &f.custom->candidates()[0];
+}
+ElementId element_or_int4(const FormatTraits& f) { return f.element.value_or(ElementId::int4); }
+}  // namespace
+
+int QuantSpec::element_bits() const {
+    if (format->custom) return format->custom->code_bits;
+    return format->element ? element_type(*format->element).bits : codebook.bits();
+}
 float QuantSpec::value(std::uint8_t code) const {
-    return format->element ? decode(element_type(*format->element), code) : codebook.value(code);
+    if (const auto* cb = custom_first(*format)) return cb->value(code);
+    return format->uses_codebook() ? codebook.value(code) : decode(element_type(element_or_int4(*format)), code);
 }
 std::uint8_t QuantSpec::encode(float y) const {
-    return format->element ? quant::encode(element_type(*format->element), y) : codebook.encode(y);
+    if (const auto* cb = custom_first(*format)) return cb->encode(y);
+    return format->uses_codebook() ? codebook.encode(y) : quant::encode(element_type(element_or_int4(*format)), y);
 }
-float QuantSpec::vmin() const { return format->element ? min_value(element_type(*format->element)) : codebook.min(); }
-float QuantSpec::vmax() const { return format->element ? max_finite(element_type(*format->element)) : codebook.max(); }
+float QuantSpec::vmin() const {
+    if (const auto* cb = custom_first(*format)) return cb->min();
+    return format->uses_codebook() ? codebook.min() : min_value(element_type(element_or_int4(*format)));
+}
+float QuantSpec::vmax() const {
+    if (const auto* cb = custom_first(*format)) return cb->max();
+    return format->uses_codebook() ? codebook.max() : max_finite(element_type(element_or_int4(*format)));
+}
 float QuantSpec::max_abs() const { return std::max(std::fabs(vmin()), std::fabs(vmax())); }
 float QuantSpec::sym_range() const {
     const float lo = vmin(), hi = vmax();
@@ -102,7 +136,7 @@ QuantSpec make_spec(std::string_view format_name, Granularity g, std::optional<S
         for (const auto& f : kFormats) names += fmt::format("{}{}", names.empty() ? "" : ", ", f.name);
         throw_bad_value("E6001", "--format", "unknown quantization format", names, std::string(format_name));
     }
-    if (!spec.format->element && codebook.size() == 0)
+    if (spec.format->uses_codebook() && codebook.size() == 0)
         throw_bad_value("E6001", "--format", "a codebook format needs a codebook", "a codebook of 1..256 values",
                         "none", "pass the values with --codebook v1,v2,...");
     if (g.group_rows < 0 || g.group_cols < 0)
@@ -120,9 +154,15 @@ QuantSpec make_spec(std::string_view format_name, Granularity g, std::optional<S
             throw_bad_value("E6001", "--scale-format", fmt::format("{} fixes its scale format", spec.format->name),
                             std::string(scale_format(spec.format->scale).name), std::string(scale_format(*scale).name));
     }
+    if (const auto* cc = spec.format->custom) {
+        if (g == Granularity::per_channel() && cc->default_group_cols > 0) g = Granularity::per_group(cc->default_group_cols);
+        if (cc->family == "olive" && !(g == Granularity::per_channel()))
+            throw_bad_value("E6001", "--group", "olive4 pairs values along whole output-channel rows", "no --group / --tile",
+                            g.describe(), "olive4 has one FP16 scale per row");
+    }
     spec.granularity = g;
     spec.scale = scale.value_or(spec.format->scale);
-    if (!spec.format->element && spec.format->asymmetric && spec.scale == ScaleFormat::e8m0)
+    if (spec.format->uses_codebook() && spec.format->asymmetric && spec.scale == ScaleFormat::e8m0)
         throw_bad_value("E6001", "--scale-format", "codebook zero points are stored in the scale format, which e8m0 cannot hold",
                         "fp16, e4m3 or fp32", "e8m0");
     spec.codebook = std::move(codebook);

@@ -17,6 +17,7 @@
 //    codebooks keep z in the scale format;
 //  MX (OCP MX v1.0 sec. 6.3): s = 2^(floor(log2 max|w|) - emax_elem), E8M0, elements saturate;
 //  NVFP4: tensor scale t = max|W| / (448*6) in FP32, block scale e4m3(max|w| / 6 / t), s = e4m3*t.
+//  custom rows (bitmod-fp4/-fp3, ant4, olive4): mixed_types.hpp.
 // A group of zeros gets s = 1 (codes 0).
 #pragma once
 
@@ -34,6 +35,7 @@ namespace halo::quant {
 
 enum class ScaleRule : std::uint8_t { absmax, mx_floor, nvfp4 };
 struct TwoLevelScales;  // amove_format.hpp: formats whose per-cluster scales a coarse group fits
+struct CustomCodes;     // mixed_types.hpp: per-group type mixtures (BitMoD, ANT) and OliVe pairs
 
 struct FormatTraits {
     std::string_view name;      // "int4", "int4-asym", "fp8-e4m3", "mxfp4", "nvfp4", "codebook"
@@ -45,6 +47,9 @@ struct FormatTraits {
     bool tensor_scale;          // a second-level FP32 scale per tensor (NVFP4)
     std::string_view summary;
     const TwoLevelScales* two_level = nullptr;  // Amove rows (find_amove_format); null for the rows here
+    const CustomCodes* custom = nullptr;        // bitmod-*, ant4, olive4 (element nullopt, no codebook)
+    // A run-time codebook gives the values (the "codebook" rows).
+    constexpr bool uses_codebook() const { return !element && !custom; }
 };
 
 std::span<const FormatTraits> formats();
@@ -70,7 +75,9 @@ struct QuantSpec {
     ScaleFormat scale = ScaleFormat::fp16;
 
     int element_bits() const;
-    float value(std::uint8_t code) const;    // element value v(code)
+    // Element value v(code) and nearest code. Custom rows (mixed_types.hpp): those of their first
+    // candidate (type 0; olive4: int4); the tensor's group types pick the others.
+    float value(std::uint8_t code) const;
     std::uint8_t encode(float y) const;      // nearest code to y (already divided by scale)
     float vmin() const;
     float vmax() const;

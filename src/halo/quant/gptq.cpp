@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
 
@@ -136,6 +137,7 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
 
 QuantizedTensor quantize_gptq(const model::Matrix& w, const model::Matrix& gram, const QuantSpec& spec,
                               const GptqOptions& options) {
+    check_error_feedback(spec, "gptq");
     QuantizedTensor q(spec, w.rows, w.cols);
     TensorRounder rounder(q);
     model::Matrix work = w;

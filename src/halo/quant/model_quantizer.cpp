@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -106,6 +107,7 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
     const MethodTraits& m = kMethods[static_cast<std::size_t>(opt.method)];
     const QuantSpec spec = make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);
     const bool want_stats = m.needs_gram || m.needs_channel_stats || (opt.method == Method::kmeans && !opt.kmeans_fisher);
+    if (opt.method == Method::gptq || opt.method == Method::awq) check_error_feedback(spec, m.name);
     if ((m.needs_gram || m.needs_channel_stats) && !cal)
         throw_bad_value("E6008", "--calib", fmt::format("method {} needs calibration data", m.name), "a calibration text",
                         "none");

@@ -1,5 +1,6 @@
 #include "halo/quant/quant_dir.hpp"
 #include "halo/quant/amove_activation.hpp"
+#include "halo/quant/mixed_types.hpp"
 
 #include <cstring>
 
@@ -14,7 +15,7 @@ namespace {
 
 constexpr char kMagic[4] = {'H', 'Q', 'T', '1'};
 constexpr std::uint32_t kVersion = 1;
-constexpr std::uint32_t kZeros = 1, kRowCodebooks = 2, kInputScale = 4, kSparse = 8;
+constexpr std::uint32_t kZeros = 1, kRowCodebooks = 2, kInputScale = 4, kSparse = 8, kGroupTypes = 16;
 
 constexpr std::size_t kHeaderBytes = 4 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 4 + 4;  // 68
 static_assert(kHeaderBytes == 68);
@@ -61,6 +62,24 @@ private:
     throw_bad_value("E6010", place, msg, expected, found);
 }
 
+// Packs values of `bits` bits each LSB-first (codes, group types).
+std::string pack_bits(std::span<const std::uint8_t> values, int bits) {
+    std::string packed((values.size() * static_cast<std::size_t>(bits) + 7) / 8, '\0');
+    std::size_t bit = 0;
+    for (std::uint8_t c : values)
+        for (int b = 0; b < bits; ++b, ++bit)
+            if ((c >> b) & 1) packed[bit / 8] = static_cast<char>(packed[bit / 8] | (1 << (bit % 8)));
+    return packed;
+}
+void unpack_bits(std::string_view packed, int bits, std::span<std::uint8_t> out) {
+    std::size_t bit = 0;
+    for (auto& c : out) {
+        c = 0;
+        for (int b = 0; b < bits; ++b, ++bit)
+            if ((static_cast<std::uint8_t>(packed[bit / 8]) >> (bit % 8)) & 1) c = static_cast<std::uint8_t>(c | (1 << b));
+    }
+}
+
 int code_bits_of(const QuantizedTensor& t) {
     if (t.row_codebook_size) {
         int kb = 1;
@@ -76,7 +95,7 @@ nlohmann::json spec_json(const QuantSpec& s) {
                         {"group_cols", s.granularity.group_cols},
                         {"scale_format", scale_format(s.scale).name},
                         {"granularity", s.granularity.describe()}};
-    if (!s.format->element) j["codebook"] = s.codebook.values();
+    if (s.format->uses_codebook()) j["codebook"] = s.codebook.values();
     return j;
 }
 
@@ -106,7 +125,8 @@ std::string write_hqt(const QuantizedTensor& t) {
     const auto& spec = t.spec();
     const bool zeros = spec.format->asymmetric && t.row_codebooks.empty();
     const std::uint32_t flags = (zeros ? kZeros : 0u) | (t.row_codebooks.empty() ? 0u : kRowCodebooks) |
-                                (t.input_scale.empty() ? 0u : kInputScale) | (t.sparse.row_ptr.empty() ? 0u : kSparse);
+                                (t.input_scale.empty() ? 0u : kInputScale) | (t.sparse.row_ptr.empty() ? 0u : kSparse) |
+                                (t.group_type.empty() ? 0u : kGroupTypes);
     out.append(kMagic, 4);
     put<std::uint32_t>(out, kVersion);
     put<std::int64_t>(out, t.rows());
@@ -121,14 +141,7 @@ std::string write_hqt(const QuantizedTensor& t) {
     put<std::uint32_t>(out, static_cast<std::uint32_t>(t.row_codebook_size));
     put<std::uint32_t>(out, static_cast<std::uint32_t>(t.sparse.nnz()));
     put<std::uint32_t>(out, 0);
-    // codes, LSB-first
-    const std::size_t n = t.codes().size();
-    std::string packed((n * static_cast<std::size_t>(cb) + 7) / 8, '\0');
-    std::size_t bit = 0;
-    for (std::uint8_t c : t.codes())
-        for (int b = 0; b < cb; ++b, ++bit)
-            if ((c >> b) & 1) packed[bit / 8] = static_cast<char>(packed[bit / 8] | (1 << (bit % 8)));
-    out += packed;
+    out += pack_bits(t.codes(), cb);  // codes, LSB-first
     for (const auto& p : t.all_params()) {
         const float s = spec.format->tensor_scale ? p.scale / t.tensor_scale : p.scale;
         const std::uint32_t e = sf.encode(s);
@@ -147,6 +160,7 @@ std::string write_hqt(const QuantizedTensor& t) {
                 else put<std::uint32_t>(out, e);
             }
         }
+    if (flags & kGroupTypes) out += pack_bits(t.group_type, spec.format->custom->type_bits);
     for (float v : t.row_codebooks) put<std::uint16_t>(out, fp16_bits(v));
     for (float v : t.input_scale) put<std::uint16_t>(out, fp16_bits(v));
     if (flags & kSparse) {
@@ -183,14 +197,7 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
         bad(name, "code width disagrees with the format", fmt::format("{}", spec.element_bits()), fmt::format("{}", cb));
     t.tensor_scale = tscale;
     const std::size_t n = static_cast<std::size_t>(rows * cols);
-    const auto packed = rd.take((n * cb + 7) / 8);
-    std::size_t bit = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        std::uint8_t c = 0;
-        for (std::uint32_t b = 0; b < cb; ++b, ++bit)
-            if ((static_cast<std::uint8_t>(packed[bit / 8]) >> (bit % 8)) & 1) c = static_cast<std::uint8_t>(c | (1 << b));
-        t.codes()[i] = c;
-    }
+    unpack_bits(rd.take((n * cb + 7) / 8), static_cast<int>(cb), t.codes());
     for (auto& p : t.all_params()) {
         std::uint32_t e = sf.bits == 8 ? rd.get<std::uint8_t>() : sf.bits == 16 ? rd.get<std::uint16_t>() : rd.get<std::uint32_t>();
         p.scale = sf.decode(e) * (spec.format->tensor_scale ? tscale : 1.0f);
@@ -200,6 +207,18 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
             p.zero = spec.format->element ? static_cast<float>(rd.get<std::uint8_t>())
                                           : sf.decode(sf.bits == 8 ? rd.get<std::uint8_t>()
                                                       : sf.bits == 16 ? rd.get<std::uint16_t>() : rd.get<std::uint32_t>());
+    if (((flags & kGroupTypes) != 0) != !t.group_type.empty())
+        bad(name, "group type section disagrees with the format", t.group_type.empty() ? "none" : "one type id per group",
+            (flags & kGroupTypes) ? "present" : "absent");
+    if (flags & kGroupTypes) {
+        const int tb = spec.format->custom->type_bits;
+        unpack_bits(rd.take((t.group_type.size() * static_cast<std::size_t>(tb) + 7) / 8), tb, t.group_type);
+        const auto n_types = spec.format->custom->candidates().size();
+        for (std::size_t g = 0; g < t.group_type.size(); ++g)
+            if (t.group_type[g] >= n_types)
+                bad(name, fmt::format("group {} has an unknown type id", g), fmt::format("< {}", n_types),
+                    fmt::format("{}", t.group_type[g]));
+    }
     if (flags & kRowCodebooks) {
         if (k < 2 || k > 256) bad(name, "row codebook size out of range", "2..256", fmt::format("{}", k));
         t.row_codebook_size = static_cast<int>(k);

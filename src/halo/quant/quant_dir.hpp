@@ -8,13 +8,15 @@
 //
 // .hqt layout, little-endian, sections back to back in this order:
 //   header (68 bytes): "HQT1", u32 version = 1, i64 rows, i64 cols, u32 code_bits,
-//     u32 flags (1 zeros, 2 row codebooks, 4 input scale, 8 sparse), i64 group_rows,
+//     u32 flags (1 zeros, 2 row codebooks, 4 input scale, 8 sparse, 16 group types), i64 group_rows,
 //     i64 group_cols (both clamped to the shape), u32 scale_bits, f32 tensor_scale,
 //     u32 row_codebook_size, u32 nnz, u32 reserved = 0
 //   codes: rows*cols codes of code_bits each, packed LSB-first, ceil(rows*cols*code_bits/8) bytes
 //   scales: one per group (row-major over the group grid), in the spec's scale format's bits:
 //     fp16 u16 / e8m0 u8 / e4m3 u8 / fp32 u32 (NVFP4: the E4M3 block scale; times tensor_scale)
 //   zeros (flag 1): one per group; u8 for integer formats, in the scale format for codebooks
+//   group types (flag 16; mixture formats bitmod-*, ant4): one type id per group, the format's
+//     type_bits each (2), packed LSB-first, ceil(groups*type_bits/8) bytes
 //   row codebooks (flag 2): rows x row_codebook_size fp16
 //   input scale (flag 4): cols fp16
 //   sparse (flag 8): row_ptr (rows+1) u32, col nnz u32, value nnz fp16

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "halo/quant/amove_format.hpp"
+#include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -19,10 +20,12 @@ QuantizedTensor::QuantizedTensor(QuantSpec spec, std::int64_t rows, std::int64_t
     g_cols_ = g.group_cols == 0 ? std::max<std::int64_t>(cols, 1) : std::min(g.group_cols, std::max<std::int64_t>(cols, 1));
     params_.assign(static_cast<std::size_t>(n_group_rows() * n_group_cols()), GroupParams{});
     codes_.assign(static_cast<std::size_t>(rows * cols), 0);
+    if (spec_.format->custom && spec_.format->custom->type_bits > 0) group_type.assign(params_.size(), 0);
 }
 
 void QuantizedTensor::fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1, float clip) {
     if (spec_.format->two_level) return spec_.format->two_level->fit(*this, w, c0, c1, clip);
+    if (spec_.format->custom) return spec_.format->custom->fit(*this, w, c0, c1, clip);
     if (spec_.format->tensor_scale && c0 == 0) tensor_scale = fit_tensor_scale(spec_, w.data);
     std::vector<float> buf;
     for (std::int64_t gc = c0 / g_cols_; gc * g_cols_ < c1; ++gc) {
@@ -37,6 +40,7 @@ void QuantizedTensor::fit(const model::Matrix& w, std::int64_t c0, std::int64_t 
 }
 
 float QuantizedTensor::quantize(std::int64_t r, std::int64_t c, float w) {
+    if (spec_.format->custom) return spec_.format->custom->round(*this, r, c, w);
     const auto& p = params_[static_cast<std::size_t>(group_index(r, c))];
     const std::uint8_t q = quantize_value(spec_, p, w);
     codes_[static_cast<std::size_t>(r * cols_ + c)] = q;
@@ -45,7 +49,8 @@ float QuantizedTensor::quantize(std::int64_t r, std::int64_t c, float w) {
 
 float QuantizedTensor::decode(std::int64_t r, std::int64_t c) const {
     const std::uint8_t q = code(r, c);
-    float v = row_codebooks.empty()
+    float v = spec_.format->custom ? spec_.format->custom->decode(*this, r, c)
+              : row_codebooks.empty()
                   ? dequantize_value(spec_, params_[static_cast<std::size_t>(group_index(r, c))], q)
                   : row_codebooks[static_cast<std::size_t>(r * row_codebook_size + q)];
     if (!input_scale.empty()) v /= input_scale[static_cast<std::size_t>(c)];
@@ -78,7 +83,9 @@ BitAccount QuantizedTensor::bits() const {
             b.scale_bits = params_.size() * static_cast<std::uint64_t>(scale_format(spec_.scale).bits + spec_.zero_bits()) +
                            (spec_.format->tensor_scale ? 32 : 0);
         if (spec_.format->two_level) b.scale_bits = spec_.format->two_level->scale_bits(*this);
-        if (!spec_.format->element) b.codebook_bits = spec_.codebook.size() * 16;  // one shared codebook, FP16
+        if (spec_.format->custom)  // a type id per group beside its scale
+            b.scale_bits += params_.size() * static_cast<std::uint64_t>(spec_.format->custom->type_bits);
+        if (spec_.format->uses_codebook()) b.codebook_bits = spec_.codebook.size() * 16;  // one shared codebook, FP16
     }
     b.input_scale_bits = input_scale.size() * 16;
     if (!sparse.row_ptr.empty()) b.sparse_bits = sparse.nnz() * (16 + 32) + sparse.row_ptr.size() * 32;

@@ -71,6 +71,9 @@ public:
     std::vector<float> row_codebooks;
     int row_codebook_size = 0;
     std::vector<float> input_scale;  // [cols] divisor per input channel (AWQ), FP16-rounded
+    // Mixture formats (mixed_types.hpp): the type id of each group (its candidate value set);
+    // sized to the group count for those formats, empty otherwise.
+    std::vector<std::uint8_t> group_type;
     SparsePart sparse;
     TileMetadata tiles;
 
