@@ -159,6 +159,9 @@ QuantSpec make_spec(std::string_view format_name, Granularity g, std::optional<S
         if (cc->family == "olive" && !(g == Granularity::per_channel()))
             throw_bad_value("E6001", "--group", "olive4 pairs values along whole output-channel rows", "no --group / --tile",
                             g.describe(), "olive4 has one FP16 scale per row");
+        if (cc->family == "olive" && scale && *scale != ScaleFormat::fp16)  // the pair rule's scale search is in FP16
+            throw_bad_value("E6001", "--scale-format", "olive4 fixes its scale format", "fp16",
+                            std::string(scale_format(*scale).name));
     }
     spec.granularity = g;
     spec.scale = scale.value_or(spec.format->scale);

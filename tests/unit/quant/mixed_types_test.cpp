@@ -209,6 +209,8 @@ TEST(Olive4, WeightCodesReproduceOliveRow) {
                 HasSubstr("error E6020: olive4: olive4 pairs values along the input dimension, which must be even"));
     EXPECT_THAT(error_of([] { make_spec("olive4", Granularity::per_group(32)); }),
                 HasSubstr("error E6001: --group: olive4 pairs values along whole output-channel rows"));
+    EXPECT_THAT(error_of([] { make_spec("olive4", Granularity::per_channel(), ScaleFormat::e4m3); }),
+                HasSubstr("error E6001: --scale-format: olive4 fixes its scale format (expected fp16, found e4m3)"));
 }
 
 TEST(Olive4, ErrorFeedbackMethodsAreRefused) {

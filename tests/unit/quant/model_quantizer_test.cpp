@@ -190,7 +190,7 @@ TEST(QuantDir, EveryFormatRoundTrips) {
     for (const auto& f : formats()) {
         Codebook cb = f.uses_codebook() ? Codebook({-9, -4, -1, 0, 2, 5, 11}) : Codebook();
         std::vector<std::optional<ScaleFormat>> scales = {std::nullopt};
-        if (f.block_cols == 0) scales = {ScaleFormat::fp16, ScaleFormat::fp32, ScaleFormat::e4m3};
+        if (f.block_cols == 0 && f.name != "olive4") scales = {ScaleFormat::fp16, ScaleFormat::fp32, ScaleFormat::e4m3};
         for (auto sf : scales) {
             // olive4 takes whole rows only.
             const bool rows_only = f.block_cols || f.name == "olive4";
