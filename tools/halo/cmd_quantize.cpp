@@ -181,7 +181,8 @@ Command quantize_command() {
                 app.add_option("--method", f->method, "rtn, gptq, awq, kmeans, smoothquant, halo");
                 app.add_option("--format", f->format,
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "
-                               "mxfp4, nvfp4, codebook[-asym] (default int<bits>)");
+                               "mxfp4, mxfp3[-e1m1], nvfp4, codebook[-asym], amove-*, bitmod-fp4, bitmod-fp3 (g128), ant4, olive4 "
+                               "(RTN only) (default int<bits>)");
                 app.add_option("--bits", f->bits, "integer bits when no --format (default 4); k-means codebook bits");
                 app.add_flag("--asym", f->asym, "with --bits: asymmetric (zero point)");
                 app.add_option("--group", f->group, "group size along the input dim (absent: per output channel)");
