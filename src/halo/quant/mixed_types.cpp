@@ -137,10 +137,10 @@ float mixture_decode(const QuantizedTensor& t, std::int64_t r, std::int64_t c) {
 void olive_fit(QuantizedTensor& t, const model::Matrix& w, std::int64_t c0, std::int64_t c1, float clip) {
     (void)clip;  // the pair rule searches its own scale
     if (c0 != 0 || c1 != t.cols())
-        throw_bad_value("E6020", "olive4", "olive4 fits whole rows at once", "columns 0..cols",
+        throw_bad_value("E6030", "olive4", "olive4 fits whole rows at once", "columns 0..cols",
                         fmt::format("columns {}..{}", c0, c1), "use --method rtn");
     if (t.cols() % 2 != 0)
-        throw_bad_value("E6020", "olive4", "olive4 pairs values along the input dimension, which must be even",
+        throw_bad_value("E6030", "olive4", "olive4 pairs values along the input dimension, which must be even",
                         "an even number of input columns", fmt::format("{}", t.cols()));
     for (std::int64_t r = 0; r < t.rows(); ++r) {
         const std::span<const float> row(w.row(r), static_cast<std::size_t>(w.cols));
@@ -173,7 +173,7 @@ const CustomCodes kOlive4Codes{"olive", 4, 0, 0, false, no_candidates, olive_fit
 
 void check_error_feedback(const QuantSpec& spec, std::string_view method) {
     if (!spec.format->custom || spec.format->custom->error_feedback) return;
-    throw_bad_value("E6020", "--method", fmt::format("method {} cannot round format {}", method, spec.format->name),
+    throw_bad_value("E6030", "--method", fmt::format("method {} cannot round format {}", method, spec.format->name),
                     "--method rtn (or smoothquant)", fmt::format("--method {} --format {}", method, spec.format->name),
                     fmt::format("{} fixes its codes from whole rows; error feedback column by column does not apply",
                                 spec.format->name));

@@ -18,7 +18,7 @@
 //  olive4: OliVe's outlier-victim pairs (amove_baselines.hpp) per output-channel row, pairs
 //    along the input dim: codes are the pair codes there (4 bits a value), one FP16 scale per
 //    row; decode reproduces olive4_row exactly. RTN only: the pair rule fixes codes from whole
-//    rows, so GPTQ / AWQ (error feedback column by column) are refused (E6020); the input
+//    rows, so GPTQ / AWQ (error feedback column by column) are refused (E6030); the input
 //    dimension must be even.
 //
 // Rounding within a type: the nearest value of the candidate (Codebook: ties to the even index,
@@ -55,7 +55,7 @@ struct CustomCodes {
 
 extern const CustomCodes kBitmodFp4Codes, kBitmodFp3Codes, kAnt4Codes, kOlive4Codes;
 
-// Bad input E6020 naming the method and format when `spec` cannot round under error feedback
+// Bad input E6030 naming the method and format when `spec` cannot round under error feedback
 // (olive4 with GPTQ or AWQ).
 void check_error_feedback(const QuantSpec& spec, std::string_view method);
 

@@ -206,7 +206,7 @@ TEST(Olive4, WeightCodesReproduceOliveRow) {
         EXPECT_EQ(std::vector<float>(d.row(r), d.row(r) + 64), row) << r;
     }
     EXPECT_THAT(error_of([&] { quantize_rtn(testing::random_matrix(2, 5, 1), spec); }),
-                HasSubstr("error E6020: olive4: olive4 pairs values along the input dimension, which must be even"));
+                HasSubstr("error E6030: olive4: olive4 pairs values along the input dimension, which must be even"));
     EXPECT_THAT(error_of([] { make_spec("olive4", Granularity::per_group(32)); }),
                 HasSubstr("error E6001: --group: olive4 pairs values along whole output-channel rows"));
     EXPECT_THAT(error_of([] { make_spec("olive4", Granularity::per_channel(), ScaleFormat::e4m3); }),
@@ -218,10 +218,10 @@ TEST(Olive4, ErrorFeedbackMethodsAreRefused) {
     const auto g = testing::gram_of(testing::random_matrix(32, 16, 3));
     const auto spec = make_spec("olive4", Granularity::per_channel());
     EXPECT_THAT(error_of([&] { quantize_gptq(w, g, spec, {}); }),
-                HasSubstr("error E6020: --method: method gptq cannot round format olive4"));
+                HasSubstr("error E6030: --method: method gptq cannot round format olive4"));
     std::vector<float> act(16, 1.0f);
     EXPECT_THAT(error_of([&] { quantize_awq(w, g, act, spec); }),
-                HasSubstr("error E6020: --method: method awq cannot round format olive4"));
+                HasSubstr("error E6030: --method: method awq cannot round format olive4"));
 }
 
 TEST(Mixture, HqtRoundTripKeepsTypes) {
