@@ -137,9 +137,10 @@ DesignResult simulate_design(const std::vector<WorkItem>& work, const AmoveDesig
 
 DesignComparison compare_design(DesignResult run, const DesignResult& baseline) {
     DesignComparison c;
-    c.speedup = baseline.total.seconds / run.total.seconds;
-    c.energy_saving = baseline.total.energy.total() / run.total.energy.total();
-    c.energy_ratio = run.total.energy.total() / baseline.total.energy.total();
+    auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };  // 0 for an empty run, as report_json
+    c.speedup = ratio(baseline.total.seconds, run.total.seconds);
+    c.energy_saving = ratio(baseline.total.energy.total(), run.total.energy.total());
+    c.energy_ratio = ratio(run.total.energy.total(), baseline.total.energy.total());
     c.run = std::move(run);
     return c;
 }
