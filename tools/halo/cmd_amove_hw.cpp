@@ -27,7 +27,7 @@ int run_amove_hw(const AmoveHwArgs& a) {
     DesignMachine tc, sa;
     sa.arch = DesignArch::systolic;
     sa.array.rows = sa.array.cols = a.array;
-    const auto& base = amove_design(a.baseline);
+    const auto& base = amove_design(a.baseline, "--baseline");
     const auto t = compare_designs(work, base, tc);
     const auto s = compare_designs(work, base, sa);
     fmt::print("{} {} (seq {}, batch {}, context {}); speedup and energy ratio vs {}\n", a.model, a.phase, a.seq, a.batch,

@@ -46,7 +46,7 @@ int run_design(const SimulateArgs& a, const std::vector<accel::WorkItem>& work, 
     const bool with_baseline = base_name != "none";
     const DesignResult run = simulate_design(work, d, m);
     DesignResult base;
-    if (with_baseline) base = simulate_design(work, amove_design(base_name), m);
+    if (with_baseline) base = simulate_design(work, amove_design(base_name, "--baseline"), m);
     const DesignRunInfo info{workload_name, pick.reason.empty() ? "" : (std::filesystem::path(a.quantized) / "manifest.json").string(),
                              pick.reason};
     const nlohmann::json j = design_report_json(run, d, with_baseline ? &base : nullptr, info);

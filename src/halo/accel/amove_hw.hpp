@@ -46,8 +46,8 @@ struct AmoveDesign {
 };
 
 std::span<const AmoveDesign> amove_designs();
-// By name or alias. Unknown name: bad input E6901 listing the designs.
-const AmoveDesign& amove_design(std::string_view name);
+// By name or alias. Unknown name: bad input E6901 at `place` (the flag that named it) listing the designs.
+const AmoveDesign& amove_design(std::string_view name, std::string_view place = "--design");
 
 struct EnergyPj {
     double mac = 0, rescale = 0, decode = 0, sram = 0, dram = 0;
