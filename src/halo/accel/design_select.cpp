@@ -66,8 +66,9 @@ std::optional<DesignPick> design_from_manifest(const nlohmann::json& m, const st
         if (r.group_cols != 0 && r.group_cols != group) continue;
         group_matched = true;
         if (linear.empty() || (linear != r.act_linear[0] && linear != r.act_linear[1])) continue;
+        // The group is named only where the rule asks for it (an Amove spec's group_cols is its cluster).
         return DesignPick{&amove_design(r.design), fmt::format("weight_format {}{}, activation_format {}", wf,
-                                                                group ? fmt::format(" (group {})", group) : "", af)};
+                                                                r.group_cols ? fmt::format(" group_cols {}", group) : "", af)};
     }
     if (!weight_matched) no_design(file, "weight_format", "\"" + wf + "\"");
     if (!group_matched) no_design(file, "linears[0].spec.group_cols", fmt::format("{} (weight_format {})", group, wf));
