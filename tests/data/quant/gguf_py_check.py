@@ -3,9 +3,12 @@
 gguf-py (gguf.quants) and compare them with the quantized directory's .hqt files decoded here
 from their documented layout (src/halo/quant/quant_dir.hpp), Q/K rows put in llama.cpp's order.
 
-  python gguf_py_check.py EXPORTED.gguf QUANT_DIR [TENSOR ...]   (default: all of layer 0 and the last layer)
+  python gguf_py_check.py EXPORTED.gguf QUANT_DIR SOURCE.gguf [TENSOR ...]
+  (default tensors: all linears of layer 0 and of the last layer)
 
-Prints one line per tensor (type, max |gguf-py - hqt decode|) and the overall maximum.
+Prints one line per tensor: type, max |gguf-py - hqt decode|, whether they are bit-identical, and
+the relative RMS difference to the source model's tensor (small when the rows are in the same
+order: a wrong Q/K permutation would make it ~1.4), then the overall maximum.
 Needs `pip install gguf numpy` (a venv is fine). Not part of the test run.
 """
 import json
@@ -56,7 +59,8 @@ def to_llama_order(m: np.ndarray, heads: int) -> np.ndarray:
 
 
 def main() -> None:
-    gguf_path, qdir = Path(sys.argv[1]), Path(sys.argv[2])
+    gguf_path, qdir, source = Path(sys.argv[1]), Path(sys.argv[2]), GGUFReader(Path(sys.argv[3]))
+    source_tensors = {t.name: t for t in source.tensors}
     manifest = json.loads((qdir / "manifest.json").read_text())
     r = GGUFReader(gguf_path)
     meta = {f.name: f for f in r.fields.values()}
@@ -64,7 +68,7 @@ def main() -> None:
     kv_heads = int(meta["llama.attention.head_count_kv"].parts[-1][0])
     tensors = {t.name: t for t in r.tensors}
     last = max(e["layer"] for e in manifest["linears"])
-    wanted = sys.argv[3:] or [f"blk.{e['layer']}.{e['name']}.weight" for e in manifest["linears"] if e["layer"] in (0, last)]
+    wanted = sys.argv[4:] or [f"blk.{e['layer']}.{e['name']}.weight" for e in manifest["linears"] if e["layer"] in (0, last)]
     overall = 0.0
     for e in manifest["linears"]:
         name = f"blk.{e['layer']}.{e['name']}.weight"
@@ -78,7 +82,11 @@ def main() -> None:
         diff = float(np.max(np.abs(theirs - ours)))
         same = bool(np.array_equal(theirs.view(np.uint32), ours.view(np.uint32)))
         overall = max(overall, diff)
-        print(f"{name:28s} {t.tensor_type.name:5s} {ours.shape[0]}x{ours.shape[1]} max|diff| {diff:.3g} bit-identical {same}")
+        st = source_tensors[name]
+        src = dequantize(st.data, st.tensor_type).reshape(ours.shape).astype(np.float64)
+        rel = float(np.sqrt(np.mean((theirs - src) ** 2) / np.mean(src ** 2)))
+        print(f"{name:28s} {t.tensor_type.name:5s} {ours.shape[0]}x{ours.shape[1]} max|diff| {diff:.3g} "
+              f"bit-identical {same} rel-RMS vs source {st.tensor_type.name} {rel:.3f}")
     print(f"tensors checked: {len(wanted)}, overall max|diff| {overall:.3g}")
 
 
