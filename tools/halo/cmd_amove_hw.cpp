@@ -1,9 +1,10 @@
 // `halo amove-hw`: Amove's decoders and the baselines (INT8, ANT-like, OliVe-like, MXFP4,
-// INT-Sym g64) on the tensor-core and systolic-array models, for a model's GEMMs.
+// INT-Sym g64) on the tensor-core and systolic-array models, for a model's GEMMs: one table of
+// accel::compare_designs() per machine (the same simulation as `halo simulate --design`).
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "halo/accel/amove_hw.hpp"
+#include "halo/accel/design_sim.hpp"
 #include "halo/accel/workload.hpp"
 
 namespace halo::cli {
@@ -23,21 +24,21 @@ int run_amove_hw(const AmoveHwArgs& a) {
     ph.batch = a.batch;
     ph.context = a.context;
     const auto work = transformer_workload(builtin_model(a.model), ph);
-    ArrayConfig arr;
-    arr.rows = arr.cols = a.array;
-    const auto& base = amove_design(a.baseline);
-    const auto tb = run_tensor_core(work, base);
-    const auto sb = run_systolic(work, base, arr);
+    DesignMachine tc, sa;
+    sa.arch = DesignArch::systolic;
+    sa.array.rows = sa.array.cols = a.array;
+    const auto& base = amove_design(a.baseline, "--baseline");
+    const auto t = compare_designs(work, base, tc);
+    const auto s = compare_designs(work, base, sa);
     fmt::print("{} {} (seq {}, batch {}, context {}); speedup and energy ratio vs {}\n", a.model, a.phase, a.seq, a.batch,
                a.context, a.baseline);
     fmt::print("{:<20} {:>6} {:>6} | {:>10} {:>8} {:>8} {:>7} | {:>10} {:>8} {:>8} {:>7}\n", "design", "W bits", "A bits", "TC ms",
                "speedup", "E ratio", "area%", "SA ms", "speedup", "E ratio", "area%");
-    for (const auto& d : amove_designs()) {
-        const auto t = run_tensor_core(work, d);
-        const auto s = run_systolic(work, d, arr);
+    for (std::size_t i = 0; i < amove_designs().size(); ++i) {
+        const auto& d = amove_designs()[i];
         fmt::print("{:<20} {:>6.2f} {:>6.2f} | {:>10.3f} {:>8.2f} {:>8.2f} {:>7.2f} | {:>10.3f} {:>8.2f} {:>8.2f} {:>7.2f}\n", d.name,
-                   d.weight_bits, d.act_bits, t.seconds * 1e3, tb.seconds / t.seconds, tb.energy.total() / t.energy.total(),
-                   d.area_tc_pct, s.seconds * 1e3, sb.seconds / s.seconds, sb.energy.total() / s.energy.total(), d.area_array_pct);
+                   d.weight_bits, d.act_bits, t[i].run.total.seconds * 1e3, t[i].speedup, t[i].energy_saving, d.area_tc_pct,
+                   s[i].run.total.seconds * 1e3, s[i].speedup, s[i].energy_saving, d.area_array_pct);
     }
     return 0;
 }

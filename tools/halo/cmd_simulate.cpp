@@ -1,12 +1,19 @@
 // `halo simulate`: cycles, time and energy of a model's GEMMs (or a SCALE-Sim topology) on a
-// systolic array or a GPU model, against a baseline (uniform INT8 at the nominal clock).
+// systolic array or a GPU model, against a baseline (uniform INT8 at the nominal clock); or, with
+// --design NAME (or --quantized DIR whose manifest names an Amove/baseline format), a hardware
+// design of accel/design_sim.hpp on the systolic array or a tensor core, against --baseline
+// (a design, default int8).
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "halo/accel/design_report.hpp"
+#include "halo/accel/design_select.hpp"
+#include "halo/accel/design_sim.hpp"
 #include "halo/accel/gpu.hpp"
 #include "halo/accel/report.hpp"
 #include "halo/accel/scalesim_io.hpp"
@@ -22,15 +29,75 @@ namespace {
 
 struct SimulateArgs {
     std::string arch = "systolic", array, dataflow, model, hf_config, quantized, tile_levels, profile, config_file,
-                topology, scalesim_cfg, out, reorder = "level", gpu = "h100", gpu_path = "int8", baseline = "nominal";
+                topology, scalesim_cfg, out, reorder = "level", gpu = "h100", gpu_path = "int8", baseline, design;
     long long seq = 2048, batch = 0, context = 2048;
     double switch_penalty_ns = -1;
     bool json = false;
 };
 
+int run_design(const SimulateArgs& a, const std::vector<accel::WorkItem>& work, const std::string& workload_name,
+               const accel::DesignPick& pick, const accel::ArrayConfig& array) {
+    using namespace halo::accel;
+    DesignMachine m;
+    m.arch = a.arch == "tensor-core" ? DesignArch::tensor_core : DesignArch::systolic;
+    m.array = array;
+    const AmoveDesign& d = *pick.design;
+    const std::string base_name = a.baseline.empty() ? "int8" : a.baseline;
+    const bool with_baseline = base_name != "none";
+    const DesignResult run = simulate_design(work, d, m);
+    DesignResult base;
+    if (with_baseline) base = simulate_design(work, amove_design(base_name, "--baseline"), m);
+    const DesignRunInfo info{workload_name, pick.reason.empty() ? "" : (std::filesystem::path(a.quantized) / "manifest.json").string(),
+                             pick.reason};
+    const nlohmann::json j = design_report_json(run, d, with_baseline ? &base : nullptr, info);
+    if (!a.out.empty()) {
+        write_file_atomic(a.out + ".json", j.dump(2) + "\n");
+        write_file_atomic(a.out + ".svg", design_report_svg(run, fmt::format("{} {}: {}", d.name, a.arch, workload_name)));
+    }
+    if (a.json) {
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    if (!pick.reason.empty()) fmt::print("design {} (picked from {}: {})\n", d.name, info.picked_from, pick.reason);
+    fmt::print("{} on {}, {}\n", d.name, a.arch, workload_name);
+    fmt::print("{:<24} {:>8} {:>8} {:>8} {:>6} {:>14} {:>14} {:>8} {:>12} {:>12}\n", "layer", "M", "K", "N", "count", "mac_cycles",
+               "cycles", "bound", "time_s", "energy_j");
+    for (const auto& L : run.layers)
+        fmt::print("{:<24} {:>8} {:>8} {:>8} {:>6} {:>14.0f} {:>14.0f} {:>8} {:>12.4e} {:>12.4e}\n", L.name, L.M, L.K, L.N, L.count,
+                   L.mac_cycles, L.cycles(run.clock_hz), bound_name(L.bound), L.time_s, L.energy.total() * 1e-12);
+    const auto& T = run.total;
+    const auto& E = T.energy;
+    fmt::print("total: cycles {:.0f} (MAC cycles {:.0f}) time {:.6g} s energy {:.6g} J (mac {:.3g}, rescale {:.3g}, decode {:.3g}, "
+               "sram {:.3g}, dram {:.3g}); decoder-bound GEMMs {} of {}\n",
+               T.cycles, T.mac_cycles, T.seconds, E.total() * 1e-12, E.mac * 1e-12, E.rescale * 1e-12, E.decode * 1e-12,
+               E.sram * 1e-12, E.dram * 1e-12, T.decoder_bound, run.layers.size());
+    if (with_baseline)
+        fmt::print("baseline {}: time {:.6g} s energy {:.6g} J; speed-up {:.4f}x, energy ratio {:.4f} ({:.4f}x less)\n", base.design,
+                   base.total.seconds, base.total.energy.total() * 1e-12, j["speedup"].get<double>(), j["energy_ratio"].get<double>(),
+                   j["energy_saving"].get<double>());
+    return 0;
+}
+
 int run_simulate(const SimulateArgs& a) {
     using namespace halo::accel;
-    if (a.arch != "systolic" && a.arch != "gpu") throw_usage("E7060", "--arch must be systolic or gpu, not " + a.arch);
+    if (a.arch != "systolic" && a.arch != "gpu" && a.arch != "tensor-core")
+        throw_usage("E7060", "--arch must be systolic, tensor-core or gpu, not " + a.arch);
+    // A hardware design: named, or picked from the quantized directory's manifest (a HALO
+    // directory or one without a manifest keeps the tile-level path).
+    std::optional<DesignPick> pick;
+    if (!a.design.empty()) {
+        if (!a.quantized.empty()) throw_usage("E7060", "give --design NAME or --quantized DIR (which picks the design), not both");
+        pick = DesignPick{&amove_design(a.design), ""};
+    } else if (!a.quantized.empty()) {
+        pick = design_from_quantized_dir(a.quantized);
+    }
+    if (pick && a.arch == "gpu")
+        throw_usage("E7060", "--arch gpu runs the HALO/DVFS roofline; a hardware design runs on --arch systolic or tensor-core");
+    if (!pick && a.arch == "tensor-core")
+        throw_usage("E7060", "--arch tensor-core simulates a hardware design: give --design NAME or --quantized DIR with an "
+                             "Amove or baseline manifest");
+    if (pick && (!a.tile_levels.empty() || !a.profile.empty()))
+        throw_usage("E7060", "--tile-levels and --profile belong to the HALO/DVFS path, not to --design runs");
     // Workload: a SCALE-Sim topology, or a transformer from a built-in name / config.json.
     std::vector<WorkItem> work;
     std::string workload_name;
@@ -68,11 +135,12 @@ int run_simulate(const SimulateArgs& a) {
         // Glue point: a quantized model directory's per-tile levels arrive as halo's tile-level
         // file (docs/formats.md "Tile levels"), DIR/tile_levels.json until the quant manifest
         // reader lands.
-        std::string levels_file = !a.tile_levels.empty() ? a.tile_levels
-                                  : !a.quantized.empty() ? (std::filesystem::path(a.quantized) / "tile_levels.json").string()
-                                                         : std::string();
+        std::string levels_file = !a.tile_levels.empty()            ? a.tile_levels
+                                  : !a.quantized.empty() && !pick ? (std::filesystem::path(a.quantized) / "tile_levels.json").string()
+                                                                  : std::string();
         if (!levels_file.empty()) attach_tile_levels(work, mc, read_tile_levels(levels_file), levels_file);
     }
+    if (pick) return run_design(a, work, workload_name, *pick, so.array);
     SimResult run, base;
     const bool with_baseline = a.baseline != "none";
     if (a.arch == "systolic") {
@@ -117,12 +185,14 @@ Command simulate_command() {
     return {"simulate", "simulate cycles, time and energy of a model or SCALE-Sim topology on a systolic array or GPU",
             [](CLI::App& app) -> std::function<int()> {
                 auto a = std::make_shared<SimulateArgs>();
-                app.add_option("--arch", a->arch, "systolic (default) or gpu");
+                app.add_option("--arch", a->arch, "systolic (default), tensor-core (with a design) or gpu");
+                app.add_option("--design", a->design,
+                               "hardware design: int8, ant-like, olive-like, mxfp4, int-sym-g64, amove-aggressive, amove-conservative");
                 app.add_option("--array", a->array, "array ROWSxCOLS (default 128x128)");
                 app.add_option("--dataflow", a->dataflow, "ws (default), os or is");
                 app.add_option("--model", a->model, "built-in shape: llama-2-7b, llama-2-13b, smollm2-135m, tiny");
                 app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
-                app.add_option("--quantized", a->quantized, "quantized model directory (reads DIR/tile_levels.json)");
+                app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives DIR/tile_levels.json");
                 app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
                 app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)");
                 app.add_option("--batch", a->batch, "decode batch B (selects decode)");
@@ -135,7 +205,7 @@ Command simulate_command() {
                 app.add_option("--switch-penalty-ns", a->switch_penalty_ns, "DVFS switch penalty in ns (default 1000)");
                 app.add_option("--gpu", a->gpu, "h100 (default) or h200, with --arch gpu");
                 app.add_option("--gpu-path", a->gpu_path, "int8 (default), fp8 or fp16, with --arch gpu");
-                app.add_option("--baseline", a->baseline, "nominal (default: uniform INT8 at the nominal level) or none");
+                app.add_option("--baseline", a->baseline, "HALO path: nominal (default: uniform INT8 at the nominal level) or none; design runs: a design (default int8) or none");
                 app.add_option("--out", a->out, "write OUT.json and OUT.svg");
                 app.add_flag("--json", a->json, "print the JSON report");
                 return [a] { return run_simulate(*a); };

@@ -9,6 +9,7 @@ const std::vector<Command>& command_table() {
         characterize_command(),
         quantize_command(),
         eval_command(),
+        export_command(),
         simulate_command(),
         gpu_bench_command(),
         run_command(),

@@ -14,5 +14,6 @@ Command quantize_command();
 Command eval_command();
 Command run_command();
 Command amove_hw_command();
+Command export_command();
 
 }  // namespace halo::cli

@@ -1,4 +1,5 @@
-// Hardware models of Amove's decoders beside the MACs, and of the baselines, in two machines:
+// The hardware designs of Amove's decoders beside the MACs, and of the baselines, as run by
+// simulate_design() (design_sim.hpp) on two machines:
 //  - a tensor core (Ampere-like GPU: SMs x tensor cores, per-core MACs/cycle by operand width);
 //  - the systolic array of accel/systolic.hpp (SCALE-Sim cycle model), with a shared
 //    group-dequantization unit per tile.
@@ -16,13 +17,9 @@
 // stated in their rows.
 #pragma once
 
+#include <cstdint>
 #include <span>
-#include <string>
 #include <string_view>
-#include <vector>
-
-#include "halo/accel/systolic.hpp"
-#include "halo/accel/workload.hpp"
 
 namespace halo::accel {
 
@@ -34,6 +31,7 @@ enum class Rescale : std::uint8_t { none, per_tensor, per_group_fp16, per_block_
 
 struct AmoveDesign {
     std::string_view name;
+    std::string_view alias;   // also accepted by amove_design() ("ant-like" for "ant"); may be empty
     double weight_bits;       // per value, metadata included (linears)
     double act_bits;          // per value, metadata included (linear inputs)
     double attn_bits;         // per value for the attention operands (QK^T, PV)
@@ -48,37 +46,18 @@ struct AmoveDesign {
 };
 
 std::span<const AmoveDesign> amove_designs();
-// Unknown name: bad input E6901 listing the designs.
-const AmoveDesign& amove_design(std::string_view name);
+// By name or alias. Unknown name: bad input E6901 at `place` (the flag that named it) listing the designs.
+const AmoveDesign& amove_design(std::string_view name, std::string_view place = "--design");
 
 struct EnergyPj {
     double mac = 0, rescale = 0, decode = 0, sram = 0, dram = 0;
     double total() const { return mac + rescale + decode + sram + dram; }
 };
 
-struct DesignRun {
-    std::string design;
-    double seconds = 0;
-    double compute_s = 0, memory_s = 0, decode_s = 0;  // sums of the per-GEMM terms
-    EnergyPj energy;
-    std::int64_t macs = 0;
-};
-
-struct TensorCoreConfig {
-    int sms = 84;                  // RTX A6000 (GA102): 84 SMs x 4 tensor cores
-    int tensor_cores_per_sm = 4;
-    double clock_ghz = 1.8;
-    int int8_macs_per_core_cycle = 256;  // 309.7 dense INT8 TOPS / 2 / (336 x 1.8 GHz)
-    double dram_gbps = 768.0;
-};
-
-// Runs the workload on the tensor core with a design. 4-bit multipliers give twice the INT8
-// MACs per cycle (A6000/A100 datasheets: dense INT4 = 2 x INT8 TOPS).
-DesignRun run_tensor_core(const std::vector<WorkItem>& work, const AmoveDesign& design, const TensorCoreConfig& tc = {});
-
-// Runs the workload on a systolic array (cycles from simulate_gemm; 4-bit designs pack two
-// 4-bit MACs per PE per cycle at the same PE count: ASSUMPTION following BitMoD-style bit-serial
-// PEs). DRAM bytes from the element counts x bits/8.
-DesignRun run_systolic(const std::vector<WorkItem>& work, const AmoveDesign& design, const ArrayConfig& array);
+// Per-op energy model of a design (pJ), shared by both machines (design_sim.cpp).
+double design_mac_pj(const AmoveDesign& design);      // one MAC: multiply + accumulate
+double design_rescale_pj(const AmoveDesign& design);  // one rescale of a partial sum
+double design_group_pj(const AmoveDesign& design);    // amove_factored: per group of G MACs; 0 otherwise
+double design_decode_pj(const AmoveDesign& design);   // Amove's decoder: one S - R*e per cluster; 0 otherwise
 
 }  // namespace halo::accel

@@ -65,15 +65,15 @@ nlohmann::json report_json(const SimResult& run, const SimResult* baseline, cons
     return j;
 }
 
-std::string report_svg(const SimResult& run, const std::string& title) {
+std::string bars_svg(const std::vector<LayerBar>& bars, const std::string& title) {
     // Two bar rows per layer (time, energy), each scaled to its own maximum.
-    const std::size_t n = run.layers.size();
+    const std::size_t n = bars.size();
     const double w = 900, bar_h = 8, row_h = 22, left = 200, top = 40;
     const double h = top + row_h * static_cast<double>(n) + 30;
     double tmax = 0, emax = 0;
-    for (const auto& L : run.layers) {
+    for (const auto& L : bars) {
         tmax = std::max(tmax, L.time_s);
-        emax = std::max(emax, L.energy.total_j());
+        emax = std::max(emax, L.energy_j);
     }
     auto esc = [](std::string s) {
         std::string o;
@@ -87,16 +87,22 @@ std::string report_svg(const SimResult& run, const std::string& title) {
         "<rect x=\"{}\" y=\"24\" width=\"10\" height=\"8\" fill=\"#c8553d\"/><text x=\"{}\" y=\"32\">energy (max {:.3g} J)</text>\n",
         w, h, esc(title), left, left + 14, tmax, left + 250, left + 264, emax);
     for (std::size_t i = 0; i < n; ++i) {
-        const auto& L = run.layers[i];
+        const auto& L = bars[i];
         const double y = top + row_h * static_cast<double>(i);
         const double tw = tmax > 0 ? (w - left - 20) * L.time_s / tmax : 0;
-        const double ew = emax > 0 ? (w - left - 20) * L.energy.total_j() / emax : 0;
+        const double ew = emax > 0 ? (w - left - 20) * L.energy_j / emax : 0;
         svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6, y + 12, esc(L.name));
         svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"#3b6ea5\"/>\n", left, y + 2, tw, bar_h);
         svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"#c8553d\"/>\n", left, y + 2 + bar_h, ew, bar_h);
     }
     svg += "</svg>\n";
     return svg;
+}
+
+std::string report_svg(const SimResult& run, const std::string& title) {
+    std::vector<LayerBar> bars;
+    for (const auto& L : run.layers) bars.push_back({L.name, L.time_s, L.energy.total_j()});
+    return bars_svg(bars, title);
 }
 
 }  // namespace halo::accel

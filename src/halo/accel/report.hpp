@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -19,5 +20,12 @@ struct RunInfo {
 // {"layers": [...], "total": {...}, "baseline": {...}, "speedup": x, "energy_ratio": y, "run": {...}}
 nlohmann::json report_json(const SimResult& run, const SimResult* baseline, const RunInfo& info);
 std::string report_svg(const SimResult& run, const std::string& title);
+
+// The plot itself: two bars per layer (time, energy), each scaled to its own maximum.
+struct LayerBar {
+    std::string name;
+    double time_s = 0, energy_j = 0;
+};
+std::string bars_svg(const std::vector<LayerBar>& bars, const std::string& title);
 
 }  // namespace halo::accel

@@ -2,7 +2,7 @@
 // properties of the workload runs (4-bit designs beat INT8; decode overlapped, never the bound).
 #include <gtest/gtest.h>
 
-#include "halo/accel/amove_hw.hpp"
+#include "halo/accel/design_sim.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::accel {
@@ -23,7 +23,8 @@ TEST(AmoveHw, DesignTable) {
 }
 
 TEST(AmoveHw, OneGemmOnTheTensorCoreByHand) {
-    TensorCoreConfig tc;
+    DesignMachine m;
+    TensorCoreConfig& tc = m.tensor_core;
     tc.sms = 1;
     tc.tensor_cores_per_sm = 1;
     tc.clock_ghz = 1.0;
@@ -31,7 +32,7 @@ TEST(AmoveHw, OneGemmOnTheTensorCoreByHand) {
     tc.dram_gbps = 1.0;  // 1 byte/ns
     WorkItem w;
     w.gemm = {"x", 64, 128, 32};  // M K N
-    const auto r8 = run_tensor_core({w}, amove_design("int8"), tc);
+    const auto r8 = simulate_design({w}, amove_design("int8"), m).total;
     const double macs = 64.0 * 128 * 32;
     EXPECT_DOUBLE_EQ(r8.compute_s, macs / 256 / 1e9);
     const double bytes8 = 64 * 128 + 128 * 32 + 64 * 32 * 2;
@@ -39,7 +40,7 @@ TEST(AmoveHw, OneGemmOnTheTensorCoreByHand) {
     EXPECT_DOUBLE_EQ(r8.seconds, std::max(r8.compute_s, r8.memory_s));
     EXPECT_DOUBLE_EQ(r8.energy.mac, macs * 0.3);
     EXPECT_DOUBLE_EQ(r8.energy.dram, bytes8 * 31.2);
-    const auto ra = run_tensor_core({w}, amove_design("amove-conservative"), tc);
+    const auto ra = simulate_design({w}, amove_design("amove-conservative"), m).total;
     EXPECT_DOUBLE_EQ(ra.compute_s, macs / 512 / 1e9);
     const double bytes_a = (64 * 128 + 128 * 32) * 5.0 / 8 + 64 * 32 * 2;
     EXPECT_DOUBLE_EQ(ra.memory_s, bytes_a / 1e9);
@@ -49,17 +50,19 @@ TEST(AmoveHw, OneGemmOnTheTensorCoreByHand) {
 
 TEST(AmoveHw, WorkloadRunsOrderTheDesigns) {
     const auto work = transformer_workload(builtin_model("smollm2-135m"), Phase{Phase::Kind::prefill, 256, 1, 256});
-    const auto i8 = run_tensor_core(work, amove_design("int8"));
-    const auto ag = run_tensor_core(work, amove_design("amove-aggressive"));
-    const auto co = run_tensor_core(work, amove_design("amove-conservative"));
+    const DesignMachine tc;
+    const auto i8 = simulate_design(work, amove_design("int8"), tc).total;
+    const auto ag = simulate_design(work, amove_design("amove-aggressive"), tc).total;
+    const auto co = simulate_design(work, amove_design("amove-conservative"), tc).total;
     EXPECT_LT(ag.seconds, i8.seconds);
     EXPECT_LE(ag.seconds, co.seconds);
     EXPECT_LT(ag.energy.total(), co.energy.total());
     EXPECT_LT(ag.decode_s, ag.compute_s);  // decoding hides under the MACs
-    ArrayConfig arr;
-    arr.rows = arr.cols = 32;
-    const auto s8 = run_systolic(work, amove_design("int8"), arr);
-    const auto sa = run_systolic(work, amove_design("amove-aggressive"), arr);
+    DesignMachine arr;
+    arr.arch = DesignArch::systolic;
+    arr.array.rows = arr.array.cols = 32;
+    const auto s8 = simulate_design(work, amove_design("int8"), arr).total;
+    const auto sa = simulate_design(work, amove_design("amove-aggressive"), arr).total;
     EXPECT_LT(sa.seconds, s8.seconds);
     EXPECT_EQ(sa.macs, s8.macs);
     EXPECT_LT(sa.decode_s, sa.compute_s);

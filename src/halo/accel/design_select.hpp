@@ -1,0 +1,49 @@
+// Which hardware design (amove_designs()) runs a quantized model directory: the manifest
+// (quant/quant_dir.hpp, docs/formats.md "Quantized model directory") names the weight format
+// ("weight_format"), its group ("linears[0].spec.group_cols") and the activation format
+// ("activation_format"; its linear part, before "+attn"). One rule per design:
+//   int8               weight int8 (any group),       activations int8_per_token | int8@row
+//   mxfp4              weight mxfp4,                  activations mxfp4
+//   int-sym-g64        weight int4, group 64,         activations int4@g64
+//   amove-aggressive   weight amove-int4-g128c16,     activations amove-aggressive | amove-int4-g128c16
+//   amove-conservative weight amove-int4-g32c4,       activations amove-conservative | amove-int4-g32c4
+// ANT-like and OliVe-like exist in the quant module as activation types only (no weight side),
+// so no directory selects them; `--design ant|olive` does.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "halo/accel/amove_hw.hpp"
+
+namespace halo::accel {
+
+struct ManifestDesignRule {
+    std::string_view design;                     // an amove_designs() name
+    std::string_view weight_format;              // manifest "weight_format"
+    std::int64_t group_cols;                     // linears[0].spec.group_cols; 0 = any
+    std::array<std::string_view, 2> act_linear;  // accepted linear parts of "activation_format" ("" = unused slot)
+};
+std::span<const ManifestDesignRule> manifest_design_rules();
+
+struct DesignPick {
+    const AmoveDesign* design = nullptr;
+    std::string reason;  // "weight_format amove-int4-g32c4, activation_format amove-conservative"
+};
+
+// The design for a parsed manifest. nullopt for a HALO directory (the manifest has a "halo"
+// object: its per-tile levels run on the DVFS path). No rule matches: bad input E7071 naming the
+// file, the manifest field that failed, what was found and the known designs.
+std::optional<DesignPick> design_from_manifest(const nlohmann::json& manifest, const std::string& file);
+// Reads DIR/manifest.json: nullopt when it does not exist (the directory is read for
+// tile_levels.json only) or is a HALO directory; E7071 when it is not a JSON object.
+std::optional<DesignPick> design_from_quantized_dir(const std::filesystem::path& dir);
+
+}  // namespace halo::accel
