@@ -177,7 +177,7 @@ TEST(Mixture, FastChoiceMatchesReferenceIncludingTies) {
                 const auto& cb = spec.format->custom->candidates()[static_cast<std::size_t>(k) % spec.format->custom->candidates().size()];
                 for (auto& v : x) {
                     const auto i = static_cast<std::uint8_t>(cb.encode(v));
-                    v = i + 1 < cb.size() ? (cb.value(i) + cb.value(static_cast<std::uint8_t>(i + 1))) / 2 : cb.value(i);
+                    v = static_cast<std::size_t>(i) + 1 < cb.size() ? (cb.value(i) + cb.value(static_cast<std::uint8_t>(i + 1))) / 2 : cb.value(i);
                 }
             }
             const auto a = fit_mixture_group(spec, x, 0.01f), b = fit_mixture_group_ref(spec, x, 0.01f);
