@@ -14,6 +14,7 @@
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
+#include "halo/quant/mixed_types.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/parallel.hpp"
@@ -115,7 +116,8 @@ int run_quantize(const QuantizeFlags& f) {
     opt.smooth_alpha = f.smooth_alpha;
     opt.threads = resolve_threads(f.threads);
     opt.progress = terminal_progress(f.quiet);
-    (void)quant::make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);  // bad flags fail before loading
+    const auto spec = quant::make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);  // bad flags fail before loading
+    if (opt.method == quant::Method::gptq || opt.method == quant::Method::awq) quant::check_error_feedback(spec, meth.name);
 
     model::ModelWeights weights = model::load_model(model_path);
     const bool needs_calib = meth.needs_gram || meth.needs_channel_stats || opt.method == quant::Method::kmeans;
