@@ -19,6 +19,11 @@ namespace {
 std::vector<int> integer_of_code(const quant::QuantSpec& spec, const std::string& name) {
     const auto& f = *spec.format;
     std::vector<int> table(256, 0);
+    // Mixed-type rows (bitmod-*, ant4, olive4): a code means a different value in each group's
+    // type, so no single code -> integer table exists.
+    if (f.custom)
+        throw_bad_value("E8050", name, "per-group mixed value sets have no single INT8 operand", "a uniform or codebook integer format",
+                        std::string(f.name));
     if (f.element) {
         const quant::ElementType& t = quant::element_types()[static_cast<std::size_t>(*f.element)];
         if (t.kind != quant::ElementKind::integer || t.bits > 8 || t.int_step != 1.0f)

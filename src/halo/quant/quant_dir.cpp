@@ -218,6 +218,16 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
             if (t.group_type[g] >= n_types)
                 bad(name, fmt::format("group {} has an unknown type id", g), fmt::format("< {}", n_types),
                     fmt::format("{}", t.group_type[g]));
+        // A value set may have fewer codes than the code width holds (ant4: 15 of 16): a code
+        // beyond its group's set is corrupt, not "the largest value".
+        const auto candidates = spec.format->custom->candidates();
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < cols; ++c) {
+                const std::size_t size = candidates[t.group_type[static_cast<std::size_t>(t.group_index(r, c))]].size();
+                if (t.code(r, c) >= size)
+                    bad(name, fmt::format("code at row {}, column {} is outside its group's value set", r, c),
+                        fmt::format("< {}", size), fmt::format("{}", t.code(r, c)));
+            }
     }
     if (flags & kRowCodebooks) {
         if (k < 2 || k > 256) bad(name, "row codebook size out of range", "2..256", fmt::format("{}", k));

@@ -173,6 +173,19 @@ TEST(QuantizedOperands, MinifloatsAreRefused) {
     }
 }
 
+TEST(QuantizedOperands, MixedTypeRowsAreRefused) {
+    // bitmod-fp4: each group picks its own value set, so a code has no single integer.
+    auto q = halo::quant::quantize_rtn(ramp_matrix(2, 128), halo::quant::make_spec("bitmod-fp4", {1, 0}));
+    try {
+        int8_operands(q, "blk.0.ffn_up");
+        FAIL();
+    } catch (const halo::Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E8050");
+        EXPECT_EQ(e.diagnostic().place, "blk.0.ffn_up");
+        EXPECT_NE(std::string(e.what()).find("bitmod-fp4"), std::string::npos) << e.what();
+    }
+}
+
 TEST(ValueSets, TiledFileRepeatsTheLayerPeriodically) {
     auto path = std::filesystem::temp_directory_path() / "halo_tiled_codes.i8";
     std::vector<std::int8_t> src = {1, 2, 3, -4, -5, -6};  // 2 x 3

@@ -245,6 +245,11 @@ TEST(Mixture, HqtRoundTripKeepsTypes) {
     const std::size_t types_at = 68 + 6 * 96 * 4 / 8 + 6 * 2;  // header, codes, fp16 scales
     bytes[types_at] = static_cast<char>(0x03);                  // group 0 -> type 3
     EXPECT_THAT(error_of([&] { read_hqt(bytes, spec, "t.hqt"); }), HasSubstr("error E6010: t.hqt: group 0 has an unknown type id"));
+    // ant4's value sets hold 15 codes: code 15 (both nibbles of the first code byte) is corrupt.
+    bytes = write_hqt(q);
+    bytes[68] = static_cast<char>(0xFF);
+    EXPECT_THAT(error_of([&] { read_hqt(bytes, spec, "t.hqt"); }),
+                HasSubstr("error E6010: t.hqt: code at row 0, column 0 is outside its group's value set"));
 }
 
 TEST(Mixture, GptqBeatsRtnWithBitmodFp4) {
