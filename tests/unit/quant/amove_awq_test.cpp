@@ -12,13 +12,6 @@
 namespace halo::quant {
 namespace {
 
-std::vector<float> abs_mean_of(const model::Matrix& x) {
-    std::vector<float> m(static_cast<std::size_t>(x.cols), 0.0f);
-    for (std::int64_t t = 0; t < x.rows; ++t)
-        for (std::int64_t j = 0; j < x.cols; ++j) m[static_cast<std::size_t>(j)] += std::fabs(x.at(t, j)) / static_cast<float>(x.rows);
-    return m;
-}
-
 TEST(AmoveAwq, BeatsRtnInTheSameFormatAndKeepsTheFormat) {
     const auto w = testing::random_matrix(16, 96, 51, 0.05f);
     const auto x = testing::correlated_activations(256, 96, 52);
@@ -26,7 +19,7 @@ TEST(AmoveAwq, BeatsRtnInTheSameFormatAndKeepsTheFormat) {
     for (const char* f : {"amove-int3-g32c4", "amove-int4-g32c4"}) {
         const QuantSpec spec = make_spec(f, Granularity::per_channel());
         const double rtn = output_error(w, quantize_rtn(w, spec).decode(), g);
-        const AwqResult r = quantize_awq(w, g, abs_mean_of(x), spec);
+        const AwqResult r = quantize_awq(w, g, testing::abs_mean_of(x), spec);
         EXPECT_DOUBLE_EQ(r.rtn_error, rtn) << f;
         EXPECT_LT(r.error, 0.95 * rtn) << f;
         EXPECT_DOUBLE_EQ(r.error, output_error(w, r.tensor.decode(), g)) << f;

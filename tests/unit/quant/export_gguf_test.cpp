@@ -23,6 +23,7 @@
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "../model/gguf_test_util.hpp"  // ScratchDir, expect_error (shared with the model tests)
 #include "test_util.hpp"
 
 namespace halo::quant {
@@ -31,34 +32,8 @@ namespace {
 namespace fs = std::filesystem;
 using model::GgmlType;
 
-class Scratch {
-public:
-    Scratch() {
-        static int n = 0;
-        path_ = fs::temp_directory_path() / ("halo_export_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-        fs::create_directories(path_);
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    fs::path operator/(const std::string& s) const { return path_ / s; }
-
-private:
-    fs::path path_;
-};
-
-void expect_error(const std::function<void()>& f, const std::string& code, std::initializer_list<std::string> fragments) {
-    try {
-        f();
-        ADD_FAILURE() << "expected error " << code;
-    } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, code) << e.what();
-        EXPECT_EQ(e.diagnostic().kind, ErrorKind::bad_input) << e.what();
-        for (const auto& frag : fragments)
-            EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "missing \"" << frag << "\" in: " << e.what();
-    }
-}
+using Scratch = model::testing::ScratchDir;
+using model::testing::expect_error;
 
 const GgufExportType& type_named(std::string_view name) {
     for (const auto& t : gguf_export_types())

@@ -13,15 +13,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.diagnostic().render();
-    }
-    return "no error";
-}
-
 TEST(Format, MxE8M0ScaleOfABlock) {
     const auto spec = make_spec("mxfp4", Granularity::per_channel());
     EXPECT_EQ(spec.granularity, Granularity::per_group(32));
@@ -125,16 +116,16 @@ TEST(Format, BitAccountingExact) {
 }
 
 TEST(Format, BadSpecsNameTheProblem) {
-    EXPECT_THAT(error_of([] { make_spec("int9", Granularity::per_channel()); }),
+    EXPECT_THAT(testing::error_of([] { make_spec("int9", Granularity::per_channel()); }),
                 HasSubstr("error E6001: --format: unknown quantization format"));
-    EXPECT_THAT(error_of([] { make_spec("mxfp4", Granularity::per_group(64)); }),
+    EXPECT_THAT(testing::error_of([] { make_spec("mxfp4", Granularity::per_group(64)); }),
                 HasSubstr("error E6001: --group: mxfp4 has a fixed block (expected no --group or --group 32, found g64)"));
-    EXPECT_THAT(error_of([] { make_spec("codebook", Granularity::per_channel()); }),
+    EXPECT_THAT(testing::error_of([] { make_spec("codebook", Granularity::per_channel()); }),
                 HasSubstr("a codebook format needs a codebook"));
-    EXPECT_THAT(error_of([] { Codebook({1.0f, 1.0f}); }), HasSubstr("error E6002: codebook[1]: codebook values must be sorted and distinct"));
+    EXPECT_THAT(testing::error_of([] { Codebook({1.0f, 1.0f}); }), HasSubstr("error E6002: codebook[1]: codebook values must be sorted and distinct"));
     model::Matrix w(2, 3);
     w.at(1, 2) = std::nanf("");
-    EXPECT_THAT(error_of([&] { check_finite(w, "blk.3.attn_q.weight"); }),
+    EXPECT_THAT(testing::error_of([&] { check_finite(w, "blk.3.attn_q.weight"); }),
                 HasSubstr("error E6003: blk.3.attn_q.weight: weight [1, 2] is not finite"));
 }
 

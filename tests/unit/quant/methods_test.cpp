@@ -11,13 +11,6 @@
 namespace halo::quant {
 namespace {
 
-std::vector<float> abs_mean_of(const model::Matrix& x) {
-    std::vector<float> m(static_cast<std::size_t>(x.cols), 0.0f);
-    for (std::int64_t t = 0; t < x.rows; ++t)
-        for (std::int64_t j = 0; j < x.cols; ++j) m[static_cast<std::size_t>(j)] += std::fabs(x.at(t, j)) / static_cast<float>(x.rows);
-    return m;
-}
-
 TEST(Awq, BeatsRtnOnTheOutputError) {
     const auto w = testing::random_matrix(32, 96, 21);
     const auto x = testing::correlated_activations(256, 96, 22);
@@ -25,7 +18,7 @@ TEST(Awq, BeatsRtnOnTheOutputError) {
     for (const char* f : {"int4", "int3-asym"}) {
         const auto spec = make_spec(f, Granularity::per_group(32));
         const double rtn = output_error(w, quantize_rtn(w, spec).decode(), g);
-        const auto r = quantize_awq(w, g, abs_mean_of(x), spec);
+        const auto r = quantize_awq(w, g, testing::abs_mean_of(x), spec);
         EXPECT_DOUBLE_EQ(r.rtn_error, rtn);
         EXPECT_LT(r.error, 0.95 * rtn) << f;
         EXPECT_DOUBLE_EQ(r.error, output_error(w, r.tensor.decode(), g));

@@ -23,15 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.diagnostic().render();
-    }
-    return "no error";
-}
-
 model::Matrix matrix(std::int64_t rows, std::int64_t cols, std::vector<float> v) {
     model::Matrix m(rows, cols);
     m.data = std::move(v);
@@ -87,7 +78,7 @@ TEST(Mxfp3, HandComputedBlocks) {
     EXPECT_EQ(q11.decode().data, (std::vector<float>{1, 0, 3}));
     // 64 x 64: 3 bits + 8 per 32 = 3.25 bits per weight.
     EXPECT_DOUBLE_EQ(quantize_rtn(testing::random_matrix(64, 64, 1), spec).bits().bits_per_weight(), 3.25);
-    EXPECT_THAT(error_of([] { make_spec("mxfp3", Granularity::per_group(64)); }),
+    EXPECT_THAT(testing::error_of([] { make_spec("mxfp3", Granularity::per_group(64)); }),
                 HasSubstr("error E6001: --group: mxfp3 has a fixed block (expected no --group or --group 32, found g64)"));
 }
 
@@ -205,11 +196,11 @@ TEST(Olive4, WeightCodesReproduceOliveRow) {
         olive4_row(row);
         EXPECT_EQ(std::vector<float>(d.row(r), d.row(r) + 64), row) << r;
     }
-    EXPECT_THAT(error_of([&] { quantize_rtn(testing::random_matrix(2, 5, 1), spec); }),
+    EXPECT_THAT(testing::error_of([&] { quantize_rtn(testing::random_matrix(2, 5, 1), spec); }),
                 HasSubstr("error E6030: olive4: olive4 pairs values along the input dimension, which must be even"));
-    EXPECT_THAT(error_of([] { make_spec("olive4", Granularity::per_group(32)); }),
+    EXPECT_THAT(testing::error_of([] { make_spec("olive4", Granularity::per_group(32)); }),
                 HasSubstr("error E6001: --group: olive4 pairs values along whole output-channel rows"));
-    EXPECT_THAT(error_of([] { make_spec("olive4", Granularity::per_channel(), ScaleFormat::e4m3); }),
+    EXPECT_THAT(testing::error_of([] { make_spec("olive4", Granularity::per_channel(), ScaleFormat::e4m3); }),
                 HasSubstr("error E6001: --scale-format: olive4 fixes its scale format (expected fp16, found e4m3)"));
 }
 
@@ -217,10 +208,10 @@ TEST(Olive4, ErrorFeedbackMethodsAreRefused) {
     const auto w = testing::random_matrix(4, 16, 2);
     const auto g = testing::gram_of(testing::random_matrix(32, 16, 3));
     const auto spec = make_spec("olive4", Granularity::per_channel());
-    EXPECT_THAT(error_of([&] { quantize_gptq(w, g, spec, {}); }),
+    EXPECT_THAT(testing::error_of([&] { quantize_gptq(w, g, spec, {}); }),
                 HasSubstr("error E6030: --method: method gptq cannot round format olive4"));
     std::vector<float> act(16, 1.0f);
-    EXPECT_THAT(error_of([&] { quantize_awq(w, g, act, spec); }),
+    EXPECT_THAT(testing::error_of([&] { quantize_awq(w, g, act, spec); }),
                 HasSubstr("error E6030: --method: method awq cannot round format olive4"));
 }
 
@@ -244,11 +235,11 @@ TEST(Mixture, HqtRoundTripKeepsTypes) {
     std::string bytes = write_hqt(q);
     const std::size_t types_at = 68 + 6 * 96 * 4 / 8 + 6 * 2;  // header, codes, fp16 scales
     bytes[types_at] = static_cast<char>(0x03);                  // group 0 -> type 3
-    EXPECT_THAT(error_of([&] { read_hqt(bytes, spec, "t.hqt"); }), HasSubstr("error E6010: t.hqt: group 0 has an unknown type id"));
+    EXPECT_THAT(testing::error_of([&] { read_hqt(bytes, spec, "t.hqt"); }), HasSubstr("error E6010: t.hqt: group 0 has an unknown type id"));
     // ant4's value sets hold 15 codes: code 15 (both nibbles of the first code byte) is corrupt.
     bytes = write_hqt(q);
     bytes[68] = static_cast<char>(0xFF);
-    EXPECT_THAT(error_of([&] { read_hqt(bytes, spec, "t.hqt"); }),
+    EXPECT_THAT(testing::error_of([&] { read_hqt(bytes, spec, "t.hqt"); }),
                 HasSubstr("error E6010: t.hqt: code at row 0, column 0 is outside its group's value set"));
 }
 

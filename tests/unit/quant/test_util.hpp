@@ -1,9 +1,15 @@
-// Helpers shared by the quant tests: seeded random matrices and correlated activations.
+// Helpers shared by the quant tests: seeded random matrices, correlated activations, per-channel
+// activation statistics, and the rendered message of an expected error.
 #pragma once
 
+#include <cmath>
+#include <functional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "halo/model/weights.hpp"
+#include "halo/util/diagnostics.hpp"
 
 namespace halo::quant::testing {
 
@@ -36,6 +42,24 @@ inline model::Matrix gram_of(const model::Matrix& x) {
         for (std::int64_t i = 0; i < x.cols; ++i)
             for (std::int64_t j = 0; j < x.cols; ++j) g.at(i, j) += x.at(t, i) * x.at(t, j);
     return g;
+}
+
+// mean |x_j| per input channel (AWQ's statistic).
+inline std::vector<float> abs_mean_of(const model::Matrix& x) {
+    std::vector<float> m(static_cast<std::size_t>(x.cols), 0.0f);
+    for (std::int64_t t = 0; t < x.rows; ++t)
+        for (std::int64_t j = 0; j < x.cols; ++j) m[static_cast<std::size_t>(j)] += std::fabs(x.at(t, j)) / static_cast<float>(x.rows);
+    return m;
+}
+
+// The rendered diagnostic f throws, or "no error".
+inline std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.diagnostic().render();
+    }
+    return "no error";
 }
 
 }  // namespace halo::quant::testing
