@@ -57,11 +57,13 @@ TEST(Lookup, AgreesWithReferenceOnEveryOsu018DelayTable) {
                         ASSERT_NEAR(table.lookup(s, c), want, 1e-9 * std::max(1.0, std::abs(want))) << cell.name;
                     }
                     // Grid points return the stored values exactly.
-                    if (table.variable_1 == TableVariable::output_capacitance_pf && !table.index_2.empty())
+                    if (table.variable_1 == TableVariable::output_capacitance_pf && !table.index_2.empty()) {
                         for (std::size_t a = 0; a < table.index_1.size(); ++a)
-                            for (std::size_t b = 0; b < table.index_2.size(); ++b)
+                            for (std::size_t b = 0; b < table.index_2.size(); ++b) {
                                 ASSERT_DOUBLE_EQ(table.lookup(table.index_2[b], table.index_1[a]),
                                                  table.values[a * table.index_2.size() + b]);
+                            }
+                    }
                 }
     EXPECT_EQ(tables, 282);  // grep -cE "^\s*(cell_rise|cell_fall|rise_transition|fall_transition)\s*\(" osu018_stdcells.lib
 }

@@ -84,8 +84,9 @@ TEST(ModelQuantizer, StreamsLayerByLayerAndRoundTripsTheDirectory) {
         const auto qm = quantize_model(w, opt, &src);
         ASSERT_EQ(qm.linears.size(), 14u);
         const auto& meth = methods()[static_cast<std::size_t>(c.m)];
-        if (meth.needs_gram || meth.needs_channel_stats)
+        if (meth.needs_gram || meth.needs_channel_stats) {
             EXPECT_EQ(src.calls, (std::vector<std::string>{"capture 0", "advance 0", "capture 1", "advance 1"}));
+        }
         const auto dir = temp_dir(std::string(meth.name));
         RunInfo info;
         info.source_model = "tiny";
