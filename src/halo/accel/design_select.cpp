@@ -9,8 +9,10 @@
 namespace halo::accel {
 namespace {
 
-constexpr std::array<ManifestDesignRule, 5> kRules = {{
+constexpr std::array<ManifestDesignRule, 7> kRules = {{
     {"int8", "int8", 0, {"int8_per_token", "int8@row"}},
+    {"ant", "ant4", 0, {"ant4", ""}},
+    {"olive", "olive4", 0, {"olive4", ""}},
     {"mxfp4", "mxfp4", 0, {"mxfp4", ""}},
     {"int-sym-g64", "int4", 64, {"int4@g64", ""}},
     {"amove-aggressive", "amove-int4-g128c16", 0, {"amove-aggressive", "amove-int4-g128c16"}},

@@ -3,12 +3,12 @@
 // ("weight_format"), its group ("linears[0].spec.group_cols") and the activation format
 // ("activation_format"; its linear part, before "+attn"). One rule per design:
 //   int8               weight int8 (any group),       activations int8_per_token | int8@row
+//   ant                weight ant4,                   activations ant4
+//   olive              weight olive4,                 activations olive4
 //   mxfp4              weight mxfp4,                  activations mxfp4
 //   int-sym-g64        weight int4, group 64,         activations int4@g64
 //   amove-aggressive   weight amove-int4-g128c16,     activations amove-aggressive | amove-int4-g128c16
 //   amove-conservative weight amove-int4-g32c4,       activations amove-conservative | amove-int4-g32c4
-// ANT-like and OliVe-like exist in the quant module as activation types only (no weight side),
-// so no directory selects them; `--design ant|olive` does.
 #pragma once
 
 #include <array>

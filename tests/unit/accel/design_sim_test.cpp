@@ -250,7 +250,9 @@ TEST(DesignSelect, EveryRulePicksItsDesign) {
                           Case{"amove-int4-g128c16", 128, "amove-aggressive", "amove-aggressive"},
                           Case{"mxfp4", 32, "mxfp4+attn", "mxfp4"},
                           Case{"int4", 64, "int4@g64+attn", "int-sym-g64"},
-                          Case{"int8", 0, "int8_per_token", "int8"}}) {
+                          Case{"int8", 0, "int8_per_token", "int8"},
+                          Case{"ant4", 0, "ant4+attn", "ant"},
+                          Case{"olive4", 0, "olive4+attn", "olive"}}) {
         const auto pick = design_from_manifest(manifest(c.weight, c.group, c.act), "m.json");
         ASSERT_TRUE(pick.has_value()) << c.weight;
         EXPECT_EQ(pick->design->name, c.design);
