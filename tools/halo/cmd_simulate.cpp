@@ -141,6 +141,11 @@ int run_simulate(const SimulateArgs& a) {
         if (!levels_file.empty()) attach_tile_levels(work, mc, read_tile_levels(levels_file), levels_file);
     }
     if (pick) return run_design(a, work, workload_name, *pick, so.array);
+    // The HALO/DVFS path compares with uniform INT8 at the nominal level or nothing; a design
+    // name here would be silently ignored.
+    if (!a.baseline.empty() && a.baseline != "nominal" && a.baseline != "none")
+        throw_bad_value("E7073", "--baseline", "the HALO/DVFS path takes no design as its baseline", "nominal or none", a.baseline,
+                        "design baselines go with --design NAME or --quantized DIR of an Amove/baseline run");
     SimResult run, base;
     const bool with_baseline = a.baseline != "none";
     if (a.arch == "systolic") {

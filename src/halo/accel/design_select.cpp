@@ -10,13 +10,13 @@ namespace halo::accel {
 namespace {
 
 constexpr std::array<ManifestDesignRule, 7> kRules = {{
-    {"int8", "int8", 0, {"int8_per_token", "int8@row"}},
-    {"ant", "ant4", 0, {"ant4", ""}},
-    {"olive", "olive4", 0, {"olive4", ""}},
-    {"mxfp4", "mxfp4", 0, {"mxfp4", ""}},
+    {"int8", "int8", 0, {"int8_per_token", "int8@row"}},  // per-channel: the design rescales once per output
+    {"ant", "ant4", kAnyGroup, {"ant4", ""}},
+    {"olive", "olive4", kAnyGroup, {"olive4", ""}},
+    {"mxfp4", "mxfp4", kAnyGroup, {"mxfp4", ""}},
     {"int-sym-g64", "int4", 64, {"int4@g64", ""}},
-    {"amove-aggressive", "amove-int4-g128c16", 0, {"amove-aggressive", "amove-int4-g128c16"}},
-    {"amove-conservative", "amove-int4-g32c4", 0, {"amove-conservative", "amove-int4-g32c4"}},
+    {"amove-aggressive", "amove-int4-g128c16", kAnyGroup, {"amove-aggressive", "amove-int4-g128c16"}},
+    {"amove-conservative", "amove-int4-g32c4", kAnyGroup, {"amove-conservative", "amove-int4-g32c4"}},
 }};
 
 std::string describe_rules() {
@@ -25,7 +25,7 @@ std::string describe_rules() {
         std::string acts(r.act_linear[0]);
         if (!r.act_linear[1].empty()) acts += fmt::format("|{}", r.act_linear[1]);
         s += fmt::format("{}{}: weight_format {}{}, activation_format {}[+attn...]", s.empty() ? "" : "; ", r.design,
-                         r.weight_format, r.group_cols ? fmt::format(" group_cols {}", r.group_cols) : "", acts);
+                         r.weight_format, r.group_cols != kAnyGroup ? fmt::format(" group_cols {}", r.group_cols) : "", acts);
     }
     return s;
 }
@@ -65,12 +65,12 @@ std::optional<DesignPick> design_from_manifest(const nlohmann::json& m, const st
     for (const auto& r : kRules) {
         if (r.weight_format != wf) continue;
         weight_matched = true;
-        if (r.group_cols != 0 && r.group_cols != group) continue;
+        if (r.group_cols != kAnyGroup && r.group_cols != group) continue;
         group_matched = true;
         if (linear.empty() || (linear != r.act_linear[0] && linear != r.act_linear[1])) continue;
         // The group is named only where the rule asks for it (an Amove spec's group_cols is its cluster).
         return DesignPick{&amove_design(r.design), fmt::format("weight_format {}{}, activation_format {}", wf,
-                                                                r.group_cols ? fmt::format(" group_cols {}", group) : "", af)};
+                                                                r.group_cols != kAnyGroup ? fmt::format(" group_cols {}", group) : "", af)};
     }
     if (!weight_matched) no_design(file, "weight_format", "\"" + wf + "\"");
     if (!group_matched) no_design(file, "linears[0].spec.group_cols", fmt::format("{} (weight_format {})", group, wf));
@@ -86,7 +86,9 @@ std::optional<DesignPick> design_from_quantized_dir(const std::filesystem::path&
     try {
         m = nlohmann::json::parse(read_file(path));
     } catch (const nlohmann::json::exception& e) {
-        no_design(path.string(), "manifest", fmt::format("not valid JSON ({})", e.what()));
+        throw_bad_input_at("E7072", path.string(), "manifest", "the quantized directory's manifest is not valid JSON",
+                           "a JSON object (docs/formats.md, \"Quantized model directory\")",
+                           fmt::format("not valid JSON ({})", e.what()));
     }
     return design_from_manifest(m, path.string());
 }

@@ -2,7 +2,7 @@
 // (quant/quant_dir.hpp, docs/formats.md "Quantized model directory") names the weight format
 // ("weight_format"), its group ("linears[0].spec.group_cols") and the activation format
 // ("activation_format"; its linear part, before "+attn"). One rule per design:
-//   int8               weight int8 (any group),       activations int8_per_token | int8@row
+//   int8               weight int8 per channel,       activations int8_per_token | int8@row
 //   ant                weight ant4,                   activations ant4
 //   olive              weight olive4,                 activations olive4
 //   mxfp4              weight mxfp4,                  activations mxfp4
@@ -25,10 +25,13 @@
 
 namespace halo::accel {
 
+// A rule that accepts any granularity (Amove's spec group is its cluster; MX blocks are fixed).
+inline constexpr std::int64_t kAnyGroup = -1;
+
 struct ManifestDesignRule {
     std::string_view design;                     // an amove_designs() name
     std::string_view weight_format;              // manifest "weight_format"
-    std::int64_t group_cols;                     // linears[0].spec.group_cols; 0 = any
+    std::int64_t group_cols;                     // linears[0].spec.group_cols (0 = per channel), or kAnyGroup
     std::array<std::string_view, 2> act_linear;  // accepted linear parts of "activation_format" ("" = unused slot)
 };
 std::span<const ManifestDesignRule> manifest_design_rules();

@@ -33,6 +33,12 @@ ActivationOperand operand_spec(std::string_view whole, std::string_view f) {
     const std::string_view base = f.substr(0, at);
     const auto* row = find_format(base);
     if (!row) bad(whole, fmt::format("unknown format '{}'", base));
+    // Mixed-type rows choose a value set per weight group offline (or pair codes along a row);
+    // the per-token activation path rounds with one value set, so it would silently drop that.
+    if (row->custom)
+        bad(whole, fmt::format("'{}' is a weight format (per-group type choice or pairs); activations take the "
+                               "baseline types 'ant4' or 'olive4' (one scale per token)",
+                               base));
     if (at == std::string_view::npos) {
         if (row->block_cols == 0) bad(whole, fmt::format("'{}' needs @g<G> or @row", base));
         return {make_spec(base, Granularity::per_channel())};

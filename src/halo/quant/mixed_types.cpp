@@ -134,6 +134,17 @@ float mixture_decode(const QuantizedTensor& t, std::int64_t r, std::int64_t c) {
     return t.params(g).scale * cb.value(q);
 }
 
+std::optional<CodeFault> mixture_bad_code(const QuantizedTensor& t) {
+    // A value set may have fewer codes than the code width holds (ant4: 15 of 16).
+    for (std::int64_t r = 0; r < t.rows(); ++r)
+        for (std::int64_t c = 0; c < t.cols(); ++c) {
+            const std::size_t size = group_candidate(t, t.group_index(r, c)).size();
+            if (t.code(r, c) >= size)
+                return CodeFault{r, c, fmt::format("code {} is outside its group's value set of {}", t.code(r, c), size)};
+        }
+    return std::nullopt;
+}
+
 void olive_fit(QuantizedTensor& t, const model::Matrix& w, std::int64_t c0, std::int64_t c1, float clip) {
     (void)clip;  // the pair rule searches its own scale
     if (c0 != 0 || c1 != t.cols())
@@ -161,15 +172,26 @@ float olive_decode(const QuantizedTensor& t, std::int64_t r, std::int64_t c) {
     return t.params(r).scale * (c == c0 ? v0 : v1);
 }
 
+std::optional<CodeFault> olive_bad_code(const QuantizedTensor& t) {
+    if (t.cols() % 2 != 0) return CodeFault{0, t.cols() - 1, "an odd number of columns cannot hold OliVe pairs"};
+    for (std::int64_t r = 0; r < t.rows(); ++r)
+        for (std::int64_t c = 0; c < t.cols(); c += 2)
+            if (t.code(r, c) == kOliveVictim && t.code(r, c + 1) == kOliveVictim)
+                return CodeFault{r, c, "a pair of two victim markers (never written)"};
+    return std::nullopt;
+}
+
 // The codes were fixed by olive_fit from whole rows (RTN passes the same weights again).
 float olive_round(QuantizedTensor& t, std::int64_t r, std::int64_t c, float) { return olive_decode(t, r, c); }
 
 }  // namespace
 
-const CustomCodes kBitmodFp4Codes{"mixture", 4, 2, 128, true, bitmod_fp4_candidates, mixture_fit, mixture_round, mixture_decode};
-const CustomCodes kBitmodFp3Codes{"mixture", 3, 2, 128, true, bitmod_fp3_candidates, mixture_fit, mixture_round, mixture_decode};
-const CustomCodes kAnt4Codes{"mixture", 4, 2, 0, true, ant4_candidates, mixture_fit, mixture_round, mixture_decode};
-const CustomCodes kOlive4Codes{"olive", 4, 0, 0, false, no_candidates, olive_fit, olive_round, olive_decode};
+const CustomCodes kBitmodFp4Codes{"mixture", 4, 2, 128, true, bitmod_fp4_candidates, mixture_fit, mixture_round, mixture_decode,
+                                  mixture_bad_code};
+const CustomCodes kBitmodFp3Codes{"mixture", 3, 2, 128, true, bitmod_fp3_candidates, mixture_fit, mixture_round, mixture_decode,
+                                  mixture_bad_code};
+const CustomCodes kAnt4Codes{"mixture", 4, 2, 0, true, ant4_candidates, mixture_fit, mixture_round, mixture_decode, mixture_bad_code};
+const CustomCodes kOlive4Codes{"olive", 4, 0, 0, false, no_candidates, olive_fit, olive_round, olive_decode, olive_bad_code};
 
 void check_error_feedback(const QuantSpec& spec, std::string_view method) {
     if (!spec.format->custom || spec.format->custom->error_feedback) return;

@@ -27,7 +27,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "halo/model/weights.hpp"
@@ -37,6 +39,11 @@ namespace halo::quant {
 
 class QuantizedTensor;
 struct QuantSpec;
+
+struct CodeFault {
+    std::int64_t row = 0, col = 0;
+    std::string what;
+};
 
 struct CustomCodes {
     std::string_view family;       // "mixture" or "olive"
@@ -51,6 +58,9 @@ struct CustomCodes {
     // Rounds one weight within its group's fitted type, stores the code, returns the value.
     float (*round)(QuantizedTensor& t, std::int64_t r, std::int64_t c, float w);
     float (*decode)(const QuantizedTensor& t, std::int64_t r, std::int64_t c);
+    // Codes read from a file that the fit never writes (a code beyond its group's value set, an
+    // OliVe pair of two victims): the first one's row and column and what is wrong, or nullopt.
+    std::optional<CodeFault> (*find_bad_code)(const QuantizedTensor& t);
 };
 
 extern const CustomCodes kBitmodFp4Codes, kBitmodFp3Codes, kAnt4Codes, kOlive4Codes;

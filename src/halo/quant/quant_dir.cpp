@@ -2,6 +2,7 @@
 #include "halo/quant/amove_activation.hpp"
 #include "halo/quant/mixed_types.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -195,6 +196,8 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
             fmt::format("groups {}x{}, {}-bit scales", grows, gcols, sbits));
     if (!(flags & kRowCodebooks) && static_cast<int>(cb) != spec.element_bits())
         bad(name, "code width disagrees with the format", fmt::format("{}", spec.element_bits()), fmt::format("{}", cb));
+    // Scales are multiplied by it: zero, negative or non-finite would decode every weight wrong.
+    if (!std::isfinite(tscale) || tscale <= 0.0f) bad(name, "tensor scale is not a positive finite number", "> 0", fmt::format("{}", tscale));
     t.tensor_scale = tscale;
     const std::size_t n = static_cast<std::size_t>(rows * cols);
     unpack_bits(rd.take((n * cb + 7) / 8), static_cast<int>(cb), t.codes());
@@ -218,17 +221,11 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
             if (t.group_type[g] >= n_types)
                 bad(name, fmt::format("group {} has an unknown type id", g), fmt::format("< {}", n_types),
                     fmt::format("{}", t.group_type[g]));
-        // A value set may have fewer codes than the code width holds (ant4: 15 of 16): a code
-        // beyond its group's set is corrupt, not "the largest value".
-        const auto candidates = spec.format->custom->candidates();
-        for (std::int64_t r = 0; r < rows; ++r)
-            for (std::int64_t c = 0; c < cols; ++c) {
-                const std::size_t size = candidates[t.group_type[static_cast<std::size_t>(t.group_index(r, c))]].size();
-                if (t.code(r, c) >= size)
-                    bad(name, fmt::format("code at row {}, column {} is outside its group's value set", r, c),
-                        fmt::format("< {}", size), fmt::format("{}", t.code(r, c)));
-            }
     }
+    if (spec.format->custom)
+        if (const auto fault = spec.format->custom->find_bad_code(t))
+            bad(name, fmt::format("code at row {}, column {} is not one the {} fit writes", fault->row, fault->col, spec.format->name),
+                "codes as halo quantize writes them", fault->what);
     if (flags & kRowCodebooks) {
         if (k < 2 || k > 256) bad(name, "row codebook size out of range", "2..256", fmt::format("{}", k));
         t.row_codebook_size = static_cast<int>(k);

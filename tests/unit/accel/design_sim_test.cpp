@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -256,8 +257,9 @@ TEST(DesignSelect, EveryRulePicksItsDesign) {
         const auto pick = design_from_manifest(manifest(c.weight, c.group, c.act), "m.json");
         ASSERT_TRUE(pick.has_value()) << c.weight;
         EXPECT_EQ(pick->design->name, c.design);
+        const bool rule_names_group = c.group == 64 || std::string_view(c.weight) == "int8";
         EXPECT_EQ(pick->reason, fmt::format("weight_format {}{}, activation_format {}", c.weight,
-                                            c.group == 64 ? " group_cols 64" : "", c.act));
+                                            rule_names_group ? fmt::format(" group_cols {}", c.group) : "", c.act));
     }
     // Every rule names a design of the table.
     for (const auto& r : manifest_design_rules()) EXPECT_EQ(amove_design(r.design).name, r.design);
@@ -279,6 +281,11 @@ TEST(DesignSelect, UnknownFormatsNameTheField) {
     EXPECT_NE(d.hint.find("known designs: int8, ant, olive, mxfp4, int-sym-g64, amove-aggressive, amove-conservative"),
               std::string::npos);
 
+    // int8 with groups: the int8 design rescales once per output, so a g32 model is not it.
+    d = selection_error(manifest("int8", 32, "int8_per_token"));
+    EXPECT_EQ(d.place, "linears[0].spec.group_cols");
+    EXPECT_EQ(d.found, "32 (weight_format int8)");
+
     d = selection_error(manifest("int4", 128, "int4@g128+attn"));
     EXPECT_EQ(d.place, "linears[0].spec.group_cols");
     EXPECT_EQ(d.found, "128 (weight_format int4)");
@@ -299,7 +306,8 @@ TEST(DesignSelect, UnknownFormatsNameTheField) {
 }
 
 TEST(DesignSelect, QuantizedDirectory) {
-    const auto dir = std::filesystem::temp_directory_path() / "halo_design_select_test";
+    // Per-process name: ctest -j runs test binaries side by side.
+    const auto dir = std::filesystem::temp_directory_path() / ("halo_design_select_test_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     EXPECT_FALSE(design_from_quantized_dir(dir).has_value());  // no manifest: tile_levels.json path
@@ -312,7 +320,8 @@ TEST(DesignSelect, QuantizedDirectory) {
         design_from_quantized_dir(dir);
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E7071");
+        EXPECT_EQ(e.diagnostic().code, "E7072");
+        EXPECT_EQ(e.diagnostic().kind, ErrorKind::bad_input);
         EXPECT_EQ(e.diagnostic().file, (dir / "manifest.json").string());
         EXPECT_EQ(e.diagnostic().found.rfind("not valid JSON", 0), 0u);
     }

@@ -65,7 +65,8 @@ TEST(AmoveActivation, PlanNames) {
     EXPECT_EQ(parse_activation_plan("mxfp4+attn=amove-int4-g32c4-scale")->attention->spec->format->name, "amove-int4-g32c4-scale");
     EXPECT_FALSE(parse_activation_plan("int8_per_token"));
     EXPECT_EQ(parse_activation_plan("olive4+attn")->attention->row_fn, &olive4_row);
-    for (const char* bad : {"int4", "int4@x3", "amove-int4-g32c4+foo", "nope@g4"}) {
+    // Mixed-type weight rows (a value set per group, or OliVe pairs) are refused for activations.
+    for (const char* bad : {"int4", "int4@x3", "amove-int4-g32c4+foo", "nope@g4", "bitmod-fp4@g128", "ant4@g64", "olive4@row"}) {
         try {
             parse_activation_plan(bad);
             FAIL() << bad;

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cmath>
 #include <functional>
 #include <random>
@@ -240,7 +242,22 @@ TEST(Mixture, HqtRoundTripKeepsTypes) {
     bytes = write_hqt(q);
     bytes[68] = static_cast<char>(0xFF);
     EXPECT_THAT(testing::error_of([&] { read_hqt(bytes, spec, "t.hqt"); }),
-                HasSubstr("error E6010: t.hqt: code at row 0, column 0 is outside its group's value set"));
+                HasSubstr("error E6010: t.hqt: code at row 0, column 0 is not one the ant4 fit writes"));
+    EXPECT_THAT(testing::error_of([&] { read_hqt(bytes, spec, "t.hqt"); }), HasSubstr("code 15 is outside its group's value set of 15"));
+    // OliVe: a pair of two victim markers (0x8, 0x8) is never written.
+    const auto ospec = make_spec("olive4", Granularity::per_channel());
+    bytes = write_hqt(quantize_rtn(w, ospec));
+    bytes[68] = static_cast<char>(0x88);
+    EXPECT_THAT(testing::error_of([&] { read_hqt(bytes, ospec, "o.hqt"); }),
+                HasSubstr("error E6010: o.hqt: code at row 0, column 0 is not one the olive4 fit writes (expected codes as halo "
+                          "quantize writes them, found a pair of two victim markers (never written))"));
+    // A tensor scale that is not positive and finite (bitmod scales are multiplied by it).
+    const auto bspec = make_spec("bitmod-fp4", Granularity::per_group(32));
+    bytes = write_hqt(quantize_rtn(w, bspec));
+    const float bad_scale = -1.0f;
+    std::memcpy(&bytes[52], &bad_scale, 4);  // header: magic, version, rows, cols, code bits, flags, groups, scale bits
+    EXPECT_THAT(testing::error_of([&] { read_hqt(bytes, bspec, "b.hqt"); }),
+                HasSubstr("error E6010: b.hqt: tensor scale is not a positive finite number"));
 }
 
 TEST(Mixture, GptqBeatsRtnWithBitmodFp4) {
