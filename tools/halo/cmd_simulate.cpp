@@ -36,11 +36,12 @@ struct SimulateArgs {
 };
 
 int run_design(const SimulateArgs& a, const std::vector<accel::WorkItem>& work, const std::string& workload_name,
-               const accel::DesignPick& pick, const accel::ArrayConfig& array) {
+               const accel::DesignPick& pick, const accel::ArrayConfig& array, const accel::EnergyConstants& energy) {
     using namespace halo::accel;
     DesignMachine m;
     m.arch = a.arch == "tensor-core" ? DesignArch::tensor_core : DesignArch::systolic;
     m.array = array;
+    m.energy = energy;
     const AmoveDesign& d = *pick.design;
     const std::string base_name = a.baseline.empty() ? "int8" : a.baseline;
     const bool with_baseline = base_name != "none";
@@ -140,7 +141,7 @@ int run_simulate(const SimulateArgs& a) {
                                                                   : std::string();
         if (!levels_file.empty()) attach_tile_levels(work, mc, read_tile_levels(levels_file), levels_file);
     }
-    if (pick) return run_design(a, work, workload_name, *pick, so.array);
+    if (pick) return run_design(a, work, workload_name, *pick, so.array, so.energy);
     // The HALO/DVFS path compares with uniform INT8 at the nominal level or nothing; a design
     // name here would be silently ignored.
     if (!a.baseline.empty() && a.baseline != "nominal" && a.baseline != "none")

@@ -9,7 +9,6 @@
 namespace halo::accel {
 namespace {
 
-constexpr double kSramPjPerByte = 2.5, kDramPjPerByte = 31.2;  // the accel module's constants (energy.hpp)
 constexpr double kOutBytes = 2.0;                              // FP16 outputs and spilled partial sums
 
 constexpr std::array<DesignArchRow, 2> kArches = {{{DesignArch::tensor_core, "tensor-core"}, {DesignArch::systolic, "systolic"}}};
@@ -110,8 +109,8 @@ DesignResult simulate_design(const std::vector<WorkItem>& work, const AmoveDesig
         const double group_pj = d.group_every > 0 ? L.macs / d.group_every * design_group_pj(d) : 0.0;
         // Amove's scale decoder: one S - R*e per cluster of each operand loaded.
         const double decode_pj = design_decode_pj(d) > 0 ? L.decoded_values / d.rescale_every * design_decode_pj(d) : 0.0;
-        L.energy = {L.macs * design_mac_pj(d), rescale_pj + group_pj, decode_pj, L.sram_bytes * kSramPjPerByte,
-                    L.dram_bytes * kDramPjPerByte};
+        L.energy = {L.macs * design_mac_pj(d), rescale_pj + group_pj, decode_pj, L.sram_bytes * m.energy.sram_pj_per_byte,
+                    L.dram_bytes * m.energy.dram_pj_per_byte};
 
         // Totals, summed term by term in work order.
         T.seconds += L.time_s;

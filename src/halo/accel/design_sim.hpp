@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "halo/accel/amove_hw.hpp"
+#include "halo/accel/energy.hpp"
 #include "halo/accel/systolic.hpp"
 #include "halo/accel/workload.hpp"
 
@@ -51,6 +52,7 @@ struct DesignMachine {
     TensorCoreConfig tensor_core;
     ArrayConfig array;             // systolic: rows, cols, dataflow, buffers, DRAM bandwidth
     double array_clock_ghz = 1.0;  // ASSUMPTION for the systolic array
+    EnergyConstants energy;        // SRAM/DRAM pJ per byte (energy.hpp; `--config-file` may set them)
     double clock_hz() const;
     double decode_lanes() const;   // tensor cores, or array rows
 };

@@ -100,6 +100,13 @@ TEST(DesignSim, SmallGemmOnTheTensorCoreByHand) {
     expect_rel(La.dram_bytes, 240 + 256.0);
     expect_rel(La.energy.decode, 384 / 4.0 * 1.5);
     EXPECT_EQ(ac.total.decoder_bound, 0);
+    // The machine's energy constants (from --config-file) price the bytes moved.
+    m.energy.sram_pj_per_byte = 5.0;
+    m.energy.dram_pj_per_byte = 10.0;
+    const DesignLayer L8b = simulate_design({small_gemm()}, amove_design("int8"), m).layers[0];
+    expect_rel(L8b.energy.sram, 1280 * 5.0);
+    expect_rel(L8b.energy.dram, 640 * 10.0);
+    EXPECT_EQ(L8b.energy.mac, L8.energy.mac);
 }
 
 TEST(DesignSim, CutDecoderThroughputMakesTheGemmDecoderBound) {
