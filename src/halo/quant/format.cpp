@@ -172,12 +172,20 @@ QuantSpec make_spec(std::string_view format_name, Granularity g, std::optional<S
     return spec;
 }
 
-float fit_tensor_scale(const QuantSpec& spec, std::span<const float> all) {
-    if (!spec.format->tensor_scale) return 1.0f;
+float tensor_scale_for(std::span<const float> all, float vmax) {
     float amax = 0;
     for (float v : all) amax = std::max(amax, std::fabs(v));
-    const float t = amax / (max_finite(element_type(ElementId::e4m3)) * spec.max_abs());
+    const float t = amax / (max_finite(element_type(ElementId::e4m3)) * vmax);
     return t > 0 ? t : 1.0f;
+}
+
+float scale_under_tensor_scale(const ScaleFormatTraits& sf, float amax, float vmax, float tensor_scale) {
+    const float s = sf.round(amax / vmax / tensor_scale);
+    return (s > 0 ? s : sf.decode(1)) * tensor_scale;
+}
+
+float fit_tensor_scale(const QuantSpec& spec, std::span<const float> all) {
+    return spec.format->tensor_scale ? tensor_scale_for(all, spec.max_abs()) : 1.0f;
 }
 
 GroupParams fit_group(const QuantSpec& spec, std::span<const float> values, float tensor_scale, float clip) {
@@ -200,11 +208,9 @@ GroupParams fit_group(const QuantSpec& spec, std::span<const float> values, floa
             p.scale = std::ldexp(1.0f, std::clamp(e, -127, 127));
             return p;
         }
-        case ScaleRule::nvfp4: {
-            const float block = scale_format(ScaleFormat::e4m3).round(amax / spec.max_abs() / tensor_scale);
-            p.scale = (block > 0 ? block : scale_format(ScaleFormat::e4m3).decode(1)) * tensor_scale;
+        case ScaleRule::nvfp4:
+            p.scale = scale_under_tensor_scale(scale_format(ScaleFormat::e4m3), amax, spec.max_abs(), tensor_scale);
             return p;
-        }
         case ScaleRule::absmax: break;
     }
     if (!spec.format->asymmetric) {

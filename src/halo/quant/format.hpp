@@ -104,6 +104,11 @@ struct GroupParams {
 GroupParams fit_group(const QuantSpec& spec, std::span<const float> values, float tensor_scale = 1.0f,
                       float clip = 1.0f);
 float fit_tensor_scale(const QuantSpec& spec, std::span<const float> all_values);
+// The two-level scale rule NVFP4 and the BitMoD rows share: the FP32 tensor scale that maps max|W|
+// to E4M3's largest value times `vmax` (1 for an all-zero tensor), and a group's scale
+// sf(amax / vmax / t) * t, the smallest positive scale where that rounds to zero.
+float tensor_scale_for(std::span<const float> all_values, float vmax);
+float scale_under_tensor_scale(const ScaleFormatTraits& sf, float amax, float vmax, float tensor_scale);
 
 inline std::uint8_t quantize_value(const QuantSpec& spec, const GroupParams& p, float w) {
     return spec.encode(w / p.scale + p.zero);

@@ -202,12 +202,7 @@ void check_error_feedback(const QuantSpec& spec, std::string_view method) {
 }
 
 float mixture_scale(const QuantSpec& spec, float amax, float vmax, float tensor_scale) {
-    const auto& sf = scale_format(spec.scale);
-    const float t = spec.format->tensor_scale ? tensor_scale : 1.0f;
-    float s = sf.round(amax / vmax / t);
-    if (!(s > 0)) s = sf.round(std::numeric_limits<float>::min());
-    if (!(s > 0)) s = sf.decode(1);  // E4M3's smallest subnormal
-    return s * t;
+    return scale_under_tensor_scale(scale_format(spec.scale), amax, vmax, spec.format->tensor_scale ? tensor_scale : 1.0f);
 }
 
 MixtureChoice fit_mixture_group(const QuantSpec& spec, std::span<const float> x, float tensor_scale, float clip) {
@@ -218,12 +213,10 @@ MixtureChoice fit_mixture_group_ref(const QuantSpec& spec, std::span<const float
 }
 
 float mixture_tensor_scale(const QuantSpec& spec, std::span<const float> all) {
-    float amax = 0;
-    for (float v : all) amax = std::max(amax, std::fabs(v));
+    // The smallest candidate range, so no group's E4M3 scale overflows whichever type it picks.
     float vmin = INFINITY;
     for (const auto& cb : spec.format->custom->candidates()) vmin = std::min(vmin, max_magnitude(cb));
-    const float t = amax / (max_finite(element_type(ElementId::e4m3)) * vmin);
-    return t > 0 ? t : 1.0f;
+    return tensor_scale_for(all, vmin);
 }
 
 }  // namespace halo::quant
