@@ -117,7 +117,7 @@ int run_quantize(const QuantizeFlags& f) {
     opt.threads = resolve_threads(f.threads);
     opt.progress = terminal_progress(f.quiet);
     const auto spec = quant::make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);  // bad flags fail before loading
-    if (opt.method == quant::Method::gptq || opt.method == quant::Method::awq) quant::check_error_feedback(spec, meth.name);
+    if (meth.error_feedback) quant::check_error_feedback(spec, meth.name);
 
     model::ModelWeights weights = model::load_model(model_path);
     const bool needs_calib = meth.needs_gram || meth.needs_channel_stats || opt.method == quant::Method::kmeans;

@@ -13,11 +13,11 @@ namespace halo::quant {
 namespace {
 
 constexpr std::array<MethodTraits, 5> kMethods = {{
-    {Method::rtn, "rtn", false, false, "", "round to nearest, per group/channel/tile"},
-    {Method::gptq, "gptq", true, false, "", "GPTQ: error feedback through the inverse Hessian"},
-    {Method::awq, "awq", true, true, "", "AWQ: activation-aware per-channel scales + clip search"},
-    {Method::kmeans, "kmeans", false, false, "", "SqueezeLLM: sensitivity-weighted k-means per row, dense-and-sparse"},
-    {Method::smoothquant, "smoothquant", false, true, "int8_per_token", "SmoothQuant: smoothing folded into norms, W RTN, A8 per token"},
+    {Method::rtn, "rtn", false, false, false, "", "round to nearest, per group/channel/tile"},
+    {Method::gptq, "gptq", true, false, true, "", "GPTQ: error feedback through the inverse Hessian"},
+    {Method::awq, "awq", true, true, true, "", "AWQ: activation-aware per-channel scales + clip search"},
+    {Method::kmeans, "kmeans", false, false, false, "", "SqueezeLLM: sensitivity-weighted k-means per row, dense-and-sparse"},
+    {Method::smoothquant, "smoothquant", false, true, false, "int8_per_token", "SmoothQuant: smoothing folded into norms, W RTN, A8 per token"},
 }};
 
 using model::LinearKind;
@@ -107,7 +107,7 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
     const MethodTraits& m = kMethods[static_cast<std::size_t>(opt.method)];
     const QuantSpec spec = make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);
     const bool want_stats = m.needs_gram || m.needs_channel_stats || (opt.method == Method::kmeans && !opt.kmeans_fisher);
-    if (opt.method == Method::gptq || opt.method == Method::awq) check_error_feedback(spec, m.name);
+    if (m.error_feedback) check_error_feedback(spec, m.name);
     if ((m.needs_gram || m.needs_channel_stats) && !cal)
         throw_bad_value("E6008", "--calib", fmt::format("method {} needs calibration data", m.name), "a calibration text",
                         "none");

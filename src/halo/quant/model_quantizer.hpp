@@ -30,6 +30,7 @@ struct MethodTraits {
     std::string_view name;
     bool needs_gram;           // X^T X of each linear's input
     bool needs_channel_stats;  // per input channel mean|x| / max|x|
+    bool error_feedback;       // rounds column by column against a changing target (formats must allow it)
     std::string_view activation_format;  // "" = FP activations; "int8_per_token" for SmoothQuant
     std::string_view summary;
 };
