@@ -1,5 +1,6 @@
 // `halo export`: a quantized model directory -> one GGUF file llama.cpp can load.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -68,9 +69,13 @@ Command export_command() {
                 app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)")->required();
                 app.add_option("--out", f->out, "output .gguf file")->required();
                 app.add_option("--model", f->model, "source GGUF (default: the manifest's source_model)");
+                // No CLI check: the library's table decides, so an unknown name is E6025 (exit 2).
+                std::vector<std::string> fallbacks;
+                for (const auto& t : quant::gguf_export_types())
+                    if (t.fallback) fallbacks.push_back(fmt::format("{} ({})", quant::gguf_fallback_name(t), t.fits));
                 app.add_option("--fallback", f->fallback,
-                               "write tensors no GGML type holds exactly as dequantized values: f16 (lossy) or f32 (exact)")
-                    ->check(CLI::IsMember({"f16", "f32"}));
+                               fmt::format("write tensors no GGML type holds exactly as dequantized values: {}",
+                                           fmt::join(fallbacks, ", ")));
                 app.add_flag("--allow-lossy", f->allow_lossy,
                              "write a tensor in a type that holds it only approximately (Q4_1 whose m is not FP16)");
                 app.add_flag("--force", f->force, "replace an existing --out");

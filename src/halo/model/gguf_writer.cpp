@@ -88,6 +88,40 @@ void GgufWriter::add_f32_array(const std::string& key, const std::vector<float>&
     for (auto x : v) put_raw(s, x);
     kv_.emplace_back(key, s);
 }
+namespace {
+// Element i of `v` in GGUF type `t` (the reader keeps integers and bools in `ints`, floats in
+// `floats`): the inverse of gguf_reader.cpp's read_element.
+void put_element(std::string& out, GgufType t, const GgufValue& v, std::size_t i) {
+    switch (t) {
+        case GgufType::u8: case GgufType::boolean: put_raw(out, static_cast<std::uint8_t>(v.ints.at(i))); return;
+        case GgufType::i8: put_raw(out, static_cast<std::int8_t>(v.ints.at(i))); return;
+        case GgufType::u16: put_raw(out, static_cast<std::uint16_t>(v.ints.at(i))); return;
+        case GgufType::i16: put_raw(out, static_cast<std::int16_t>(v.ints.at(i))); return;
+        case GgufType::u32: put_raw(out, static_cast<std::uint32_t>(v.ints.at(i))); return;
+        case GgufType::i32: put_raw(out, static_cast<std::int32_t>(v.ints.at(i))); return;
+        case GgufType::u64: put_raw(out, static_cast<std::uint64_t>(v.ints.at(i))); return;
+        case GgufType::i64: put_raw(out, v.ints.at(i)); return;
+        case GgufType::f32: put_raw(out, static_cast<float>(v.floats.at(i))); return;  // read from an f32: exact
+        case GgufType::f64: put_raw(out, v.floats.at(i)); return;
+        case GgufType::string: put_gguf_string(out, v.strings.at(i)); return;
+        case GgufType::array: break;
+    }
+    throw_internal("E5023", "GgufWriter::add_value: arrays of arrays cannot be written (GgufFile never reads one)");
+}
+}  // namespace
+
+void GgufWriter::add_value(const std::string& key, const GgufValue& v) {
+    auto s = typed(v.type);
+    if (!v.is_array()) {
+        put_element(s, v.type, v, 0);
+    } else {
+        put_u32(s, static_cast<std::uint32_t>(v.element_type));
+        put_u64(s, v.size());
+        for (std::size_t i = 0; i < v.size(); ++i) put_element(s, v.element_type, v, i);
+    }
+    kv_.emplace_back(key, s);
+}
+
 void GgufWriter::add_raw(const std::string& key, const std::string& type_and_value) { kv_.emplace_back(key, type_and_value); }
 
 void GgufWriter::add_tensor(const std::string& name, std::vector<std::int64_t> ne, GgmlType type, std::string data) {

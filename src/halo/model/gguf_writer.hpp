@@ -1,6 +1,6 @@
 // A small GGUF v3 writer: builds a file in memory (metadata, tensor infos, aligned data).
-// Used by tests to write round-trip and deliberately broken files, by the fuzz seeds, and by
-// tools that need a tiny model. Not a general converter.
+// Used by tests to write round-trip and deliberately broken files, by the fuzz seeds, by tools
+// that need a tiny model, and by the GGUF export (quant/export_gguf). Not a general converter.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,10 @@ public:
     void add_string_array(const std::string& key, const std::vector<std::string>& v);
     void add_i32_array(const std::string& key, const std::vector<std::int32_t>& v);
     void add_f32_array(const std::string& key, const std::vector<float>& v);
+    // A value as GgufFile read it, re-encoded in its own GGUF type (and element type), so a
+    // file's metadata can be copied key by key. A nested array (the reader refuses them, so
+    // only a hand-built value has one) is an internal error E5023.
+    void add_value(const std::string& key, const GgufValue& v);
     // A key with raw bytes after the key (type + value), for tests of malformed values.
     void add_raw(const std::string& key, const std::string& type_and_value);
 

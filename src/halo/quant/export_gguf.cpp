@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 
 #include <fmt/format.h>
@@ -21,51 +20,13 @@ namespace halo::quant {
 namespace {
 
 namespace fs = std::filesystem;
-using model::GgufType;
-
-template <class V>
-void put_le(std::string& out, V v) {
-    char b[sizeof(V)];
-    std::memcpy(b, &v, sizeof(V));
-    out.append(b, sizeof(V));
-}
-
-// Element i of a value, in its GGUF type (the reader keeps integers and bools in `ints`).
-void put_element(std::string& out, GgufType type, const model::GgufValue& v, std::size_t i) {
-    switch (type) {
-        case GgufType::u8: case GgufType::boolean: put_le(out, static_cast<std::uint8_t>(v.ints[i])); return;
-        case GgufType::i8: put_le(out, static_cast<std::int8_t>(v.ints[i])); return;
-        case GgufType::u16: put_le(out, static_cast<std::uint16_t>(v.ints[i])); return;
-        case GgufType::i16: put_le(out, static_cast<std::int16_t>(v.ints[i])); return;
-        case GgufType::u32: put_le(out, static_cast<std::uint32_t>(v.ints[i])); return;
-        case GgufType::i32: put_le(out, static_cast<std::int32_t>(v.ints[i])); return;
-        case GgufType::u64: put_le(out, static_cast<std::uint64_t>(v.ints[i])); return;
-        case GgufType::i64: put_le(out, v.ints[i]); return;
-        case GgufType::f32: put_le(out, static_cast<float>(v.floats[i])); return;  // read from an f32: exact
-        case GgufType::f64: put_le(out, v.floats[i]); return;
-        case GgufType::string: model::put_gguf_string(out, v.strings[i]); return;
-        case GgufType::array: break;
-    }
-    throw_internal("E6022", "export: nested GGUF arrays cannot be re-encoded");
-}
-
-// The value's type and bytes, as GgufWriter::add_raw takes them.
-std::string encode_value(const model::GgufValue& v) {
-    std::string out;
-    model::put_u32(out, static_cast<std::uint32_t>(v.type));
-    if (!v.is_array()) {
-        put_element(out, v.type, v, 0);
-        return out;
-    }
-    model::put_u32(out, static_cast<std::uint32_t>(v.element_type));
-    model::put_u64(out, v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) put_element(out, v.element_type, v, i);
-    return out;
-}
-
-// Refuse before any work when the output cannot be written: an existing file without
-// overwrite, or a path under a non-directory / unwritable directory.
+// Refuse before any work when the output cannot be written: a directory (even with overwrite:
+// the atomic rename cannot replace one), an existing file without overwrite, or a path under a
+// non-directory / unwritable directory.
 void check_output(const fs::path& out, bool overwrite) {
+    if (fs::is_directory(out))
+        throw_bad_value("E6026", out.string(), "output path is a directory", "a .gguf file path", "a directory",
+                        fmt::format("name the file, e.g. --out {}", (out / "model.gguf").string()));
     if (fs::exists(out) && !overwrite)
         throw_bad_value("E6024", out.string(), "output file exists", "a new file", "an existing one", "pass --force to replace it");
     fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
@@ -155,7 +116,7 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     model::GgufWriter w;
     if (src.find("general.alignment")) w.set_alignment(src.alignment());
     for (const auto& [key, value] : src.metadata())
-        if (key != "general.alignment" && key != "general.file_type") w.add_raw(key, encode_value(value));
+        if (key != "general.alignment" && key != "general.file_type") w.add_value(key, value);
     const auto most = std::max_element(type_count.begin(), type_count.end(),
                                        [](const auto& a, const auto& b) { return a.second < b.second; });
     if (most != type_count.end()) {

@@ -16,17 +16,21 @@
 //   Q4_1  int4-asym, groups 1x32:                              x = d*q + m, q = code, m = -d*z
 //   F16   fallback: the decoded (fake-quant) values rounded to FP16 (lossy in general)
 //   F32   fallback: the decoded values as they are (exact, 32 bits per weight)
-// A quantized row "takes" a tensor when the format and the group grid match and the tensor has
-// none of the parts GGML blocks cannot hold (per-row codebooks, AWQ input scales, a sparse part,
-// HALO tile metadata, a second-level tensor scale). The encoded bytes are then decoded with
+// A quantized row "takes" a tensor when the format and the group grid match, every scale is an
+// FP16 number (any --scale-format is accepted when its values are; otherwise refused, E6020,
+// naming the scale format), and the tensor has none of the parts GGML blocks cannot hold
+// (per-row codebooks, AWQ input scales, a sparse part, HALO tile metadata, a second-level
+// tensor scale). The encoded bytes are then decoded with
 // halo's GGUF dequantizer and compared with QuantizedTensor::decode(): bit-identical = exact.
-// A mismatch (Q4_1 whose m = -d*z is not an FP16 number, scales outside FP16) is "lossy": it is
+// A mismatch (Q4_1 whose m = -d*z is not an FP16 number) is "lossy": it is
 // written only with allow_lossy (the report gives the max abs error), else with the fallback,
 // else refused. A tensor no quantized row takes is refused (E6020) unless a fallback is given.
 //
 // Errors (bad input): E6020 no exact type, E6021 lossy without allow_lossy, E6022 directory not
 // exportable (activation quantization, source not a GGUF), E6023 source model and directory
-// disagree, E6024 output exists, E6025 unknown fallback name, E6026 output path unwritable.
+// disagree, E6024 output file exists, E6025 unknown fallback name, E6026 output path is a
+// directory or cannot be written. Internal: E6029 encode_gguf_tensor given a type that does not
+// take the tensor (a caller bug).
 #pragma once
 
 #include <cstdint>
@@ -53,14 +57,18 @@ struct GgufExportType {
     model::GgmlType type;
     std::string_view name;         // "Q8_0", as ggml prints it
     std::string_view halo_format;  // the halo format it holds exactly; "" for the fallbacks
-    std::string_view fits;         // "int8 g32", for messages and docs
+    std::string_view fits;         // "int8 g32" (E6020 message); for a fallback, what it gives (--help)
     bool fallback;
     std::uint32_t llama_file_type;  // general.file_type when most linears get this type
     GgufEncodeFn encode;
 };
 
 std::span<const GgufExportType> gguf_export_types();
-// The fallback row by name ("f16", "f32"); unknown: bad input E6025 listing the names.
+// A fallback row's name as --fallback takes it: the GGML name in lower case ("f16").
+std::string gguf_fallback_name(const GgufExportType& type);
+// The fallback rows' names ("f16", "f32"), in table order.
+std::vector<std::string> gguf_fallback_names();
+// The fallback row by name; unknown: bad input E6025 listing gguf_fallback_names().
 const GgufExportType& gguf_fallback_type(std::string_view name);
 
 // Why a quantized row cannot hold `t` ("" when it can): the first mismatch, in words.

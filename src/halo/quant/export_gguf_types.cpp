@@ -6,11 +6,13 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "halo/model/dequant_blocks.hpp"
 #include "halo/model/float_convert.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/quant/export_gguf.hpp"
+#include "halo/quant/scale_format.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -93,8 +95,8 @@ constexpr std::array<GgufExportType, 5> kTypes = {{
     {T::q8_0, "Q8_0", "int8",      "int8 g32",      false, kFtypeQ8_0, encode_q8_0},
     {T::q4_0, "Q4_0", "int4",      "int4 g32",      false, kFtypeQ4_0, encode_q4_0},
     {T::q4_1, "Q4_1", "int4-asym", "int4-asym g32", false, kFtypeQ4_1, encode_q4_1},
-    {T::f16,  "F16",  "",          "any (dequantized, rounded to FP16)", true, kFtypeF16, encode_f16},
-    {T::f32,  "F32",  "",          "any (dequantized, exact)",           true, kFtypeF32, encode_f32},
+    {T::f16,  "F16",  "",          "rounded to FP16, lossy in general", true, kFtypeF16, encode_f16},
+    {T::f32,  "F32",  "",          "exact",                             true, kFtypeF32, encode_f32},
 }};
 // clang-format on
 static_assert(sizeof(blk::Q8_0) == 34 && sizeof(blk::Q4_0) == 18 && sizeof(blk::Q4_1) == 20);
@@ -108,6 +110,21 @@ std::string extra_parts(const QuantizedTensor& t) {
     if (!t.sparse.row_ptr.empty()) add(fmt::format("a sparse FP16 part ({} entries)", t.sparse.nnz()));
     if (t.tiles.tile_rows != 0) add(fmt::format("HALO tiles {}x{}", t.tiles.tile_rows, t.tiles.tile_cols));
     return s;
+}
+
+// The first scale FP16 cannot hold, in words ("" when all can). Q8_0/Q4_0/Q4_1 store d in FP16;
+// any scale format is accepted when its values happen to be FP16 numbers (an e8m0 power of two
+// in 2^-24..2^15, say), since the encoding is then exact; otherwise the tensor is refused rather
+// than rounded (re-quantizing with FP16 scales is the fix, not a lossy export).
+std::string non_fp16_scale(const QuantizedTensor& t) {
+    const auto& params = t.all_params();
+    for (std::size_t g = 0; g < params.size(); ++g) {
+        const float s = params[g].scale;
+        if (!(model::fp16_to_fp32(model::fp32_to_fp16(s)) == s))
+            return fmt::format("the {} scale {:.9g} of group {} is not an FP16 number",
+                               scale_format(t.spec().scale).name, s, g);
+    }
+    return "";
 }
 
 std::string describe_tensor(const QuantizedTensor& t) {
@@ -130,13 +147,24 @@ std::vector<std::int64_t> file_row_order(std::int64_t rows, int qk_heads) {
 
 std::span<const GgufExportType> gguf_export_types() { return kTypes; }
 
+std::string gguf_fallback_name(const GgufExportType& type) {
+    std::string lower(type.name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return lower;
+}
+
+std::vector<std::string> gguf_fallback_names() {
+    std::vector<std::string> names;
+    for (const auto& t : kTypes)
+        if (t.fallback) names.push_back(gguf_fallback_name(t));
+    return names;
+}
+
 const GgufExportType& gguf_fallback_type(std::string_view name) {
-    for (const auto& t : kTypes) {
-        std::string lower(t.name);
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (t.fallback && lower == name) return t;
-    }
-    throw_bad_value("E6025", "--fallback", "unknown fallback type", "f16 or f32", std::string(name));
+    for (const auto& t : kTypes)
+        if (t.fallback && gguf_fallback_name(t) == name) return t;
+    throw_bad_value("E6025", "--fallback", "unknown fallback type", fmt::format("{}", fmt::join(gguf_fallback_names(), " or ")),
+                    std::string(name));
 }
 
 std::string gguf_type_mismatch(const GgufExportType& type, const QuantizedTensor& t) {
@@ -148,11 +176,12 @@ std::string gguf_type_mismatch(const GgufExportType& type, const QuantizedTensor
     if (t.group_rows() != 1 || t.group_cols() != kBlock)
         return fmt::format("{} needs groups of 32 along the input dim, found {}", type.name, spec.granularity.describe());
     if (t.cols() % kBlock != 0) return fmt::format("{} needs a multiple of 32 columns, found {}", type.name, t.cols());
+    if (const std::string why = non_fp16_scale(t); !why.empty()) return fmt::format("{} needs FP16 scales: {}", type.name, why);
     return "";
 }
 
 EncodedTensor encode_gguf_tensor(const QuantizedTensor& t, const GgufExportType& type, int qk_heads) {
-    if (const std::string why = gguf_type_mismatch(type, t); !why.empty()) throw_internal("E6020", "encode_gguf_tensor: " + why);
+    if (const std::string why = gguf_type_mismatch(type, t); !why.empty()) throw_internal("E6029", "encode_gguf_tensor: " + why);
     model::Matrix decoded = t.decode();
     if (qk_heads > 0) model::permute_qk_rows(decoded, qk_heads);
     const auto order = file_row_order(t.rows(), qk_heads);
@@ -187,13 +216,22 @@ EncodedTensor choose_gguf_encoding(const QuantizedTensor& t, const std::string& 
                         fmt::format("pass --allow-lossy to write it as {} anyway, or --fallback f32 for the exact "
                                     "dequantized values",
                                     lossy->type->name));
+    // What `halo quantize` would have to change for the format's row to take the tensor.
     std::string would_fit;
     for (const auto& type : kTypes)
-        if (!type.fallback && type.halo_format == t.spec().format->name && extra_parts(t).empty())
-            would_fit = fmt::format("re-quantize with --group 32 to get {}; ", type.name);
+        if (!type.fallback && type.halo_format == t.spec().format->name && extra_parts(t).empty()) {
+            std::string flags;
+            if (t.group_rows() != 1 || t.group_cols() != kBlock) flags += " --group 32";
+            if (!non_fp16_scale(t).empty()) flags += " --scale-format fp16";
+            if (!flags.empty()) would_fit = fmt::format("re-quantize with{} to get {}; ", flags, type.name);
+        }
+    std::vector<std::string> exact_rows;
+    for (const auto& type : kTypes)
+        if (!type.fallback) exact_rows.push_back(fmt::format("{} ({})", type.fits, type.name));
     const double f16_error = encode_gguf_tensor(t, gguf_fallback_type("f16"), qk_heads).max_abs_error;
     throw_bad_value("E6020", name, "no GGML type holds this tensor exactly",
-                    "int8 g32 (Q8_0), int4 g32 (Q4_0) or int4-asym g32 (Q4_1)", found,
+                    fmt::format("{} or {}, FP16 scales", fmt::join(exact_rows.begin(), exact_rows.end() - 1, ", "), exact_rows.back()),
+                    found,
                     fmt::format("{}or pass --fallback f16 (dequantized values, max abs error {:.6g}) or --fallback f32 "
                                 "(dequantized, exact)",
                                 would_fit, f16_error));

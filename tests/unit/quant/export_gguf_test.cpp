@@ -180,6 +180,73 @@ TEST(ExportGguf, RefusesWhatNoGgmlTypeHoldsNamingTensorFormatAndFits) {
     expect_error([] { gguf_fallback_type("bf16"); }, "E6025", {"unknown fallback type", "f16 or f32", "bf16"});
 }
 
+TEST(ExportGguf, ScalesMustBeFp16NumbersWhateverTheirFormat) {
+    // fp32 scales of random weights are not FP16 numbers: refused (E6020) naming the scale
+    // format and the fix, not offered as "lossy".
+    const auto w = testing::random_matrix(8, 64, 51, 0.3f);
+    for (const char* format : {"int8", "int4", "int4-asym"}) {
+        const QuantizedTensor t = quantize_rtn(w, make_spec(format, Granularity::per_group(32), ScaleFormat::fp32));
+        const std::string why = gguf_type_mismatch(gguf_export_types()[std::string(format) == "int8" ? 0 : std::string(format) == "int4" ? 1 : 2], t);
+        EXPECT_NE(why.find("needs FP16 scales: the fp32 scale"), std::string::npos) << why;
+        EXPECT_NE(why.find("is not an FP16 number"), std::string::npos) << why;
+        expect_error([&] { choose_gguf_encoding(t, "blk.0.ffn_up.weight", {.allow_lossy = true}); }, "E6020",
+                     {"blk.0.ffn_up.weight", "no GGML type holds this tensor exactly", "g32 (fp32 scales)", "FP16 scales",
+                      "re-quantize with --scale-format fp16 to get"});
+        // The fallback still takes it.
+        EXPECT_EQ(choose_gguf_encoding(t, "x", {.fallback = &gguf_fallback_type("f32")}).type->name, "F32");
+    }
+    // Both the group and the scales wrong: the hint names both flags.
+    const QuantizedTensor g64 = quantize_rtn(w, make_spec("int8", Granularity::per_group(64), ScaleFormat::fp32));
+    expect_error([&] { choose_gguf_encoding(g64, "a", {}); }, "E6020", {"re-quantize with --group 32 --scale-format fp16 to get Q8_0"});
+
+    // fp32 scales that happen to be FP16 numbers: taken, and exact.
+    QuantizedTensor rounded = quantize_rtn(w, make_spec("int8", Granularity::per_group(32), ScaleFormat::fp32));
+    for (auto& p : rounded.all_params()) p.scale = model::fp16_to_fp32(model::fp32_to_fp16(p.scale));
+    const EncodedTensor e = choose_gguf_encoding(rounded, "x", {});
+    EXPECT_EQ(e.type->name, "Q8_0");
+    EXPECT_TRUE(e.exact);
+
+    // e8m0 (powers of two) scales within FP16's range are FP16 numbers: exact Q8_0 / Q4_0.
+    for (const auto& [format, type] : {std::pair{"int8", "Q8_0"}, std::pair{"int4", "Q4_0"}}) {
+        const QuantizedTensor t = quantize_rtn(w, make_spec(format, Granularity::per_group(32), ScaleFormat::e8m0));
+        const EncodedTensor x = choose_gguf_encoding(t, "x", {});
+        EXPECT_EQ(x.type->name, type);
+        EXPECT_TRUE(x.exact);
+    }
+    // ... and below it (2^-30: FP16's smallest subnormal is 2^-24) they are not.
+    model::Matrix tiny = w;
+    for (auto& v : tiny.data) v *= std::ldexp(1.0f, -30);
+    const QuantizedTensor small = quantize_rtn(tiny, make_spec("int8", Granularity::per_group(32), ScaleFormat::e8m0));
+    expect_error([&] { choose_gguf_encoding(small, "b", {.allow_lossy = true}); }, "E6020",
+                 {"int8 g32 (e8m0 scales)", "--scale-format fp16"});
+    EXPECT_NE(gguf_type_mismatch(gguf_export_types()[0], small).find("the e8m0 scale"), std::string::npos);
+}
+
+TEST(ExportGguf, EncodingWithATypeThatDoesNotTakeTheTensorIsAnInternalError) {
+    const auto w = testing::random_matrix(8, 256, 61, 0.3f);
+    const QuantizedTensor g128 = quantize_rtn(w, make_spec("int4", Granularity::per_group(128)));
+    try {
+        encode_gguf_tensor(g128, type_named("Q4_0"));
+        ADD_FAILURE() << "a mismatched type must be refused";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E6029") << e.what();  // not a bad-input code
+        EXPECT_EQ(e.diagnostic().kind, ErrorKind::internal) << e.what();
+        EXPECT_NE(std::string(e.what()).find("Q4_0 needs groups of 32"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ExportGguf, FallbackNamesComeFromTheTable) {
+    std::vector<std::string> expected;
+    for (const auto& t : gguf_export_types())
+        if (t.fallback) {
+            expected.push_back(gguf_fallback_name(t));
+            EXPECT_EQ(&gguf_fallback_type(gguf_fallback_name(t)), &t);
+        }
+    EXPECT_EQ(gguf_fallback_names(), expected);
+    EXPECT_EQ(expected, (std::vector<std::string>{"f16", "f32"}));
+    expect_error([] { gguf_fallback_type("q4_0"); }, "E6025", {"unknown fallback type", "f16 or f32", "found q4_0"});
+}
+
 TEST(ExportGguf, FallbackF16IsTheRoundedDecodeAndF32IsExact) {
     const auto w = testing::random_matrix(8, 256, 41, 0.3f);
     const QuantizedTensor t = quantize_rtn(w, make_spec("int4", Granularity::per_group(128)));
@@ -361,6 +428,17 @@ TEST(ExportGgufModel, InputAndOutputErrors) {
     // A path under a regular file cannot be written.
     expect_error([&] { export_gguf({.quantized_dir = qdir, .out = src / "sub" / "x.gguf"}); }, "E6026",
                  {"output path cannot be written", "not a directory"});
+    // An existing directory as --out: refused before any work, with or without overwrite.
+    fs::create_directories(s / "outdir");
+    for (const bool overwrite : {false, true}) {
+        int updates = 0;
+        GgufExportOptions o{.quantized_dir = qdir, .out = s / "outdir", .overwrite = overwrite};
+        o.progress = [&](const ProgressUpdate&) { ++updates; };
+        expect_error([&] { export_gguf(o); }, "E6026",
+                     {"outdir", "output path is a directory", "expected a .gguf file path", "outdir/model.gguf"});
+        EXPECT_EQ(updates, 0) << "refused after encoding";
+        EXPECT_TRUE(fs::is_directory(s / "outdir"));
+    }
     // Another model (d_model 32) given as the source: shapes disagree.
     const fs::path other = write_tiny_gguf(s / "other.gguf", 4, 32);
     expect_error([&] { export_gguf({.quantized_dir = qdir, .model = other, .out = s / "y.gguf"}); }, "E6023",
