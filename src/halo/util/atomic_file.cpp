@@ -42,8 +42,9 @@ void rename_into_place(const fs::path& tmp, const fs::path& path) {
     std::error_code ec;
     fs::rename(tmp, path, ec);
     if (ec) {
+        const std::string why = ec.message();  // before remove() reuses ec
         fs::remove(tmp, ec);
-        throw_internal("E0002", fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
+        throw_internal("E0002", fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), why));
     }
 }
 

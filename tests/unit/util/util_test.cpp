@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -63,6 +64,24 @@ TEST(AtomicFile, FailedFillKeepsOldContent) {
                                          }),
                  std::runtime_error);
     EXPECT_EQ(halo::read_file(dir / "a.txt"), "old");
+    fs::remove_all(dir);
+}
+
+TEST(AtomicFile, RenameOntoADirectoryNamesTheReasonAndLeavesNoTemporary) {
+    fs::path dir = fs::temp_directory_path() / ("halo_atomic_test3_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "target" / "occupied");
+    try {
+        halo::write_file_atomic(dir / "target", "x");
+        FAIL();
+    } catch (const halo::Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E0002");
+        // The OS's reason, not the "Success" a later call left in the error code.
+        EXPECT_EQ(std::string(e.what()).find("Success"), std::string::npos) << e.what();
+    }
+    int files = 0;
+    for (auto& e : fs::directory_iterator(dir)) (void)e, ++files;
+    EXPECT_EQ(files, 1);  // only the directory: the temporary was removed
     fs::remove_all(dir);
 }
 
