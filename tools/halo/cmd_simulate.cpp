@@ -29,7 +29,7 @@ namespace {
 
 struct SimulateArgs {
     std::string arch = "systolic", array, dataflow, model, hf_config, quantized, tile_levels, profile, config_file,
-                topology, scalesim_cfg, out, reorder = "level", gpu = "h100", gpu_path = "int8", baseline, design;
+                topology, scalesim_cfg, out, reorder, gpu, gpu_path, baseline, design;  // "" = the default below
     long long seq = 2048, batch = 0, context = 2048;
     double switch_penalty_ns = -1;
     bool json = false;
@@ -97,8 +97,10 @@ int run_simulate(const SimulateArgs& a) {
     if (!pick && a.arch == "tensor-core")
         throw_usage("E7060", "--arch tensor-core simulates a hardware design: give --design NAME or --quantized DIR with an "
                              "Amove or baseline manifest");
-    if (pick && (!a.tile_levels.empty() || !a.profile.empty()))
-        throw_usage("E7060", "--tile-levels and --profile belong to the HALO/DVFS path, not to --design runs");
+    if (pick && (!a.tile_levels.empty() || !a.profile.empty() || !a.reorder.empty() || a.switch_penalty_ns >= 0 ||
+                 !a.gpu.empty() || !a.gpu_path.empty()))
+        throw_usage("E7060", "--tile-levels, --profile, --reorder, --switch-penalty-ns, --gpu and --gpu-path belong to the "
+                             "HALO/DVFS path, not to --design runs");
     // Workload: a SCALE-Sim topology, or a transformer from a built-in name / config.json.
     std::vector<WorkItem> work;
     std::string workload_name;
@@ -112,8 +114,9 @@ int run_simulate(const SimulateArgs& a) {
     if (!a.array.empty()) parse_array_shape(a.array, so.array);
     if (!a.dataflow.empty()) so.array.dataflow = parse_dataflow(a.dataflow);
     if (a.switch_penalty_ns >= 0) so.dvfs.switch_penalty_ns = a.switch_penalty_ns;
-    if (a.reorder != "level" && a.reorder != "none") throw_usage("E7060", "--reorder must be level or none");
-    so.reorder = a.reorder == "level" ? Reorder::by_level : Reorder::none;
+    const std::string reorder = a.reorder.empty() ? "level" : a.reorder;
+    if (reorder != "level" && reorder != "none") throw_usage("E7060", "--reorder must be level or none");
+    so.reorder = reorder == "level" ? Reorder::by_level : Reorder::none;
     validate(so.array);
     if (!a.topology.empty()) {
         for (auto& g : read_scalesim_topology(a.topology)) work.push_back({g});
@@ -154,8 +157,8 @@ int run_simulate(const SimulateArgs& a) {
         run = simulate_systolic(work, so);
         if (with_baseline) base = simulate_systolic(baseline_workload(work), so);
     } else {
-        GpuOptions go = default_gpu_options(a.gpu);
-        go.path = parse_gpu_path(a.gpu_path);
+        GpuOptions go = default_gpu_options(a.gpu.empty() ? "h100" : a.gpu);
+        go.path = parse_gpu_path(a.gpu_path.empty() ? "int8" : a.gpu_path);
         if (a.switch_penalty_ns >= 0) go.dvfs.switch_penalty_ns = a.switch_penalty_ns;
         run = simulate_gpu(work, go);
         if (with_baseline) base = simulate_gpu(baseline_workload(work), go);
