@@ -1,0 +1,25 @@
+// The small cell library both netlist fuzz targets (Yosys JSON, structural Verilog) read
+// their inputs against: an inverter, a NAND and a flip-flop, enough to reach every reader path.
+#pragma once
+
+#include "halo/liberty/liberty_reader.hpp"
+
+namespace halo::fuzz {
+
+inline const halo::liberty::Library& netlist_fuzz_library() {
+    static const halo::liberty::Library lib = halo::liberty::read_liberty_string(R"LIB(
+library (fuzz) {
+  cell (INVX1) { area : 1; pin (A) { direction : input; capacitance : 1; }
+                 pin (Y) { direction : output; function : "!A"; } }
+  cell (NAND2X1) { area : 2; pin (A, B) { direction : input; capacitance : 1; }
+                   pin (Y) { direction : output; function : "!(A B)"; } }
+  cell (DFFPOSX1) { area : 4; ff (IQ, IQN) { next_state : "D"; clocked_on : "CLK"; }
+                    pin (CLK, D) { direction : input; capacitance : 1; }
+                    pin (Q) { direction : output; function : "IQ"; } }
+}
+)LIB",
+                                                                                 "fuzz.lib");
+    return lib;
+}
+
+}  // namespace halo::fuzz
