@@ -1,5 +1,5 @@
 // The small cell library both netlist fuzz targets (Yosys JSON, structural Verilog) read
-// their inputs against: an inverter, a NAND and a flip-flop, enough to reach every reader path.
+// their inputs against: an inverter, a NAND and a flip-flop (combinational and sequential cells).
 #pragma once
 
 #include "halo/liberty/liberty_reader.hpp"
