@@ -2,24 +2,16 @@
 // tensor must dequantize within bounds, and the tokenizer build or fail cleanly) or be
 // rejected with halo::Error; crashes, hangs and sanitizer reports are bugs.
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
-#include <string>
-#include <unistd.h>
 
 #include "halo/model/bpe_tokenizer.hpp"
 #include "halo/model/gguf_reader.hpp"
+#include "fuzz_input_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    // The reader maps files; keep the input in a per-process file in memory-backed /dev/shm.
-    static const std::filesystem::path path = "/dev/shm/halo_gguf_fuzz_" + std::to_string(::getpid()) + ".gguf";
-    if (FILE* f = std::fopen(path.c_str(), "wb")) {
-        if (size) std::fwrite(data, 1, size, f);
-        std::fclose(f);
-    } else {
-        return 0;
-    }
+    const std::filesystem::path path = halo::fuzz::write_fuzz_input("gguf_fuzz", ".gguf", data, size);
+    if (path.empty()) return 0;
     try {
         halo::model::GgufFile file(path);
         for (const auto& t : file.tensors())
