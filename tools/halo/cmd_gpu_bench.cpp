@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "halo/mac/profile.hpp"
 #include "halo/gpu/quantized_operands.hpp"
 #include "halo/gpu/value_sets.hpp"
 #include "halo/util/atomic_file.hpp"
@@ -181,28 +182,34 @@ int run_profile(const GpuBenchArgs& args, const gpu::GemmShape& shape, gpu::Gemm
     auto results = gpu::run_gemm_bench(cases, o, terminal_progress(args.quiet));
     auto dev = gpu::device_info();
     double macs = static_cast<double>(shape.m) * static_cast<double>(shape.n) * static_cast<double>(shape.k);
-    nlohmann::json weights = nlohmann::json::array();
+    // Written by the profile's owner (mac/profile.hpp), so characterize and gpu-bench profiles
+    // share one writer and one reader.
+    mac::MacProfile profile;
+    profile.mac = "gpu";
+    profile.arch = dev.name;
+    profile.weight_format = "int8";
+    profile.weight_bits = 8;
+    profile.activation_format = "int8";
+    profile.delay_model = "gpu-sm-clock-period";
+    profile.gpu = mac::GpuMeasurement{dev.driver, dev.power_limit_w, fmt::format("{}x{}x{}", shape.m, shape.n, shape.k),
+                                      std::string(gpu::gemm_kind_name(kind)), args.profile_mode, args.reps, args.seconds,
+                                      args.act_sigma};
     for (int v = -128; v < 128; ++v) {
-        std::string code;
-        for (int b = 7; b >= 0; --b) code += ((static_cast<unsigned>(v) >> b) & 1) ? '1' : '0';
         const auto& r = results[by_class ? static_cast<size_t>(popcount_of(v)) : static_cast<size_t>(v + 128)];
         // A GPU has no per-weight path delay; the clock it sustains under its power cap plays that
         // role: static_delay_ns = one SM clock period at the measured median clock.
-        weights.push_back({{"value", v}, {"code", code}, {"static_delay_ns", 1000.0 / r.sm_mhz.median}, {"dynamic_delay_ns", nullptr},
-                           {"data_delay_max_ns", nullptr}, {"data_delay_p999_ns", nullptr},
-                           {"energy_fj", r.joules_per_gemm.median / macs * 1e15}, {"tops", r.tops.median},
-                           {"sm_mhz", r.sm_mhz.median}, {"power_w", r.power_w.median}, {"measured_as", r.bench_case.weight_spec}});
+        mac::ProfileWeight w;
+        w.code = static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
+        w.value = v;
+        w.static_delay_ns = 1000.0 / r.sm_mhz.median;
+        w.energy_fj = r.joules_per_gemm.median / macs * 1e15;
+        w.tops = r.tops.median;
+        w.sm_mhz = r.sm_mhz.median;
+        w.power_w = r.power_w.median;
+        w.measured_as = r.bench_case.weight_spec;
+        profile.weights.push_back(w);
     }
-    nlohmann::json profile = {
-        {"format", "halo-mac-profile"},
-        {"version", 1},
-        {"design", {{"mac", "gpu"}, {"arch", dev.name}, {"weight_format", "int8"}, {"weight_bits", 8}, {"activation_format", "int8"},
-                    {"driver", dev.driver}, {"power_limit_w", dev.power_limit_w}, {"gemm", fmt::format("{}x{}x{}", shape.m, shape.n, shape.k)},
-                    {"kind", gpu::gemm_kind_name(kind)}, {"nominal_delay_ns", nullptr}}},
-        {"analysis", {{"measured", true}, {"profile_mode", args.profile_mode}, {"repetitions", args.reps}, {"seconds", args.seconds},
-                      {"activation_sigma", args.act_sigma}, {"delay_model", "gpu-sm-clock-period"}}},
-        {"weights", weights}};
-    write_file_atomic(args.profile_out, profile.dump(1) + "\n");
+    write_file_atomic(args.profile_out, mac::profile_json(profile));
     fmt::print("wrote {} ({} mode, {} measured cases on {})\n", args.profile_out, args.profile_mode, cases.size(), dev.name);
     return 0;
 }

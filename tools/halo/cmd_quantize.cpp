@@ -142,7 +142,6 @@ int run_quantize(const QuantizeFlags& f) {
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = weights.source_format;
     info.calibration = calib_info;
-    info.date = "2026-11-21";
     info.flags = {{"method", f.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
                   {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
                   {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},

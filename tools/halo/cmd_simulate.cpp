@@ -20,6 +20,7 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
+#include "halo/model/safetensors_reader.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -110,6 +111,13 @@ int run_simulate(const SimulateArgs& a) {
         ScaleSimConfig sc = read_scalesim_config(a.scalesim_cfg);
         so.array = sc.array;
     }
+    // A HALO directory carries the machine it was quantized for (its array, its ladder's DVFS
+    // table, and the MAC profile's energies): read first, so --config-file, --array, --profile
+    // still override it.
+    const std::filesystem::path quantized_dir = a.quantized;
+    const bool halo_dir = !a.quantized.empty() && !pick;
+    if (halo_dir && std::filesystem::exists(quantized_dir / "sim_config.json"))
+        read_simulator_config(so, quantized_dir / "sim_config.json");
     if (!a.config_file.empty()) read_simulator_config(so, a.config_file);
     if (!a.array.empty()) parse_array_shape(a.array, so.array);
     if (!a.dataflow.empty()) so.array.dataflow = parse_dataflow(a.dataflow);
@@ -124,7 +132,7 @@ int run_simulate(const SimulateArgs& a) {
     } else {
         if (a.model.empty() == a.hf_config.empty())
             throw_usage("E7060", "give exactly one of --model NAME, --config config.json or --topology FILE.csv");
-        mc = a.model.empty() ? read_hf_config(a.hf_config) : builtin_model(a.model);
+        mc = a.model.empty() ? model::read_hf_config(a.hf_config) : builtin_model(a.model);
         Phase ph;
         if (a.batch > 0) {
             ph.kind = Phase::Kind::decode;
@@ -153,7 +161,10 @@ int run_simulate(const SimulateArgs& a) {
     SimResult run, base;
     const bool with_baseline = a.baseline != "none";
     if (a.arch == "systolic") {
-        so.mac = a.profile.empty() ? flat_mac_table(so.energy.mac_energy_fj) : read_mac_profile(a.profile);
+        const std::filesystem::path dir_profile = halo_dir ? quantized_dir / "mac_profile.json" : std::filesystem::path();
+        so.mac = !a.profile.empty()                                          ? read_mac_profile(a.profile)
+                 : !dir_profile.empty() && std::filesystem::exists(dir_profile) ? read_mac_profile(dir_profile)
+                                                                                : flat_mac_table(so.energy.mac_energy_fj);
         run = simulate_systolic(work, so);
         if (with_baseline) base = simulate_systolic(baseline_workload(work), so);
     } else {
@@ -201,7 +212,7 @@ Command simulate_command() {
                 app.add_option("--dataflow", a->dataflow, "ws (default), os or is");
                 app.add_option("--model", a->model, "built-in shape: llama-2-7b, llama-2-13b, smollm2-135m, tiny");
                 app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
-                app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives DIR/tile_levels.json");
+                app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives its tiles (DIR/tile_levels.json) and machine (DIR/sim_config.json, DIR/mac_profile.json; --config-file, --array, --profile override)");
                 app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
                 app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)");
                 app.add_option("--batch", a->batch, "decode batch B (selects decode)");

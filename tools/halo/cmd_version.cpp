@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "halo/util/paths.hpp"
+#include "halo/util/provenance.hpp"
 
 namespace halo::cli {
 
@@ -9,7 +10,8 @@ Command version_command() {
     return {"version", "print halo's version and where it looks for installed data",
             [](CLI::App& app) -> std::function<int()> {
                 return [] {
-                    fmt::print("halo 0.1.0\ndata dir: {}\nshared dir: {}\n", data_dir().string(), shared_dir().string());
+                    fmt::print("halo {} (commit {})\ndata dir: {}\nshared dir: {}\n", halo_version(), git_commit(), data_dir().string(),
+                               shared_dir().string());
                     return 0;
                 };
             }};

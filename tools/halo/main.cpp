@@ -2,13 +2,17 @@
 // place an error becomes an exit code: 0 ok, 1 usage, 2 bad input, 3 internal.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "command.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/provenance.hpp"
 
 int main(int argc, char** argv) {
+    halo::record_command_line(std::vector<std::string>(argv, argv + argc));  // the "command" of every manifest and report
     CLI::App app{"halo: hardware-aware quantization of LLMs (characterize, quantize, eval, simulate, gpu-bench, run)"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "help for every subcommand");

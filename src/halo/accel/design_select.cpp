@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
-#include "halo/util/atomic_file.hpp"
 
 namespace halo::accel {
 namespace {
@@ -45,20 +45,12 @@ std::string known_designs() {
 
 std::span<const ManifestDesignRule> manifest_design_rules() { return kRules; }
 
-std::optional<DesignPick> design_from_manifest(const nlohmann::json& m, const std::string& file) {
-    if (!m.is_object()) no_design(file, "manifest", "not a JSON object");
-    if (m.contains("halo")) return std::nullopt;
-    const auto wf_it = m.find("weight_format");
-    if (wf_it == m.end() || !wf_it->is_string()) no_design(file, "weight_format", wf_it == m.end() ? "(missing)" : wf_it->dump());
-    const std::string wf = wf_it->get<std::string>();
-    std::int64_t group = 0;
-    if (m.contains("linears") && m["linears"].is_array() && !m["linears"].empty()) {
-        const auto& spec = m["linears"][0].value("spec", nlohmann::json::object());
-        if (spec.is_object() && spec.contains("group_cols") && spec["group_cols"].is_number_integer())
-            group = spec["group_cols"].get<std::int64_t>();
-    }
-    const auto af_it = m.find("activation_format");
-    const std::string af = af_it != m.end() && af_it->is_string() ? af_it->get<std::string>() : std::string();
+std::optional<DesignPick> design_from_manifest(const quant::ManifestSummary& m, const std::string& file) {
+    if (m.halo) return std::nullopt;
+    if (!m.weight_format) no_design(file, "weight_format", "(missing)");
+    const std::string wf = *m.weight_format;
+    const std::int64_t group = m.first_group_cols;
+    const std::string& af = m.activation_format;
     const std::string linear = af.substr(0, af.find('+'));
 
     bool weight_matched = false, group_matched = false;
@@ -79,18 +71,14 @@ std::optional<DesignPick> design_from_manifest(const nlohmann::json& m, const st
                          : fmt::format("\"{}\" (weight_format {})", af, wf));
 }
 
+std::optional<DesignPick> design_from_manifest(const nlohmann::json& m, const std::string& file) {
+    return design_from_manifest(quant::manifest_summary(m, file), file);
+}
+
 std::optional<DesignPick> design_from_quantized_dir(const std::filesystem::path& dir) {
     const auto path = dir / "manifest.json";
     if (!std::filesystem::exists(path)) return std::nullopt;
-    nlohmann::json m;
-    try {
-        m = nlohmann::json::parse(read_file(path));
-    } catch (const nlohmann::json::exception& e) {
-        throw_bad_input_at("E7072", path.string(), "manifest", "the quantized directory's manifest is not valid JSON",
-                           "a JSON object (docs/formats.md, \"Quantized model directory\")",
-                           fmt::format("not valid JSON ({})", e.what()));
-    }
-    return design_from_manifest(m, path.string());
+    return design_from_manifest(quant::read_manifest_summary(dir), path.string());
 }
 
 }  // namespace halo::accel

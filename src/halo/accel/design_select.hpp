@@ -22,6 +22,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "halo/accel/amove_hw.hpp"
+#include "halo/quant/quant_dir.hpp"
 
 namespace halo::accel {
 
@@ -41,12 +42,16 @@ struct DesignPick {
     std::string reason;  // "weight_format amove-int4-g32c4, activation_format amove-conservative"
 };
 
-// The design for a parsed manifest. nullopt for a HALO directory (the manifest has a "halo"
-// object: its per-tile levels run on the DVFS path). No rule matches: bad input E7071 naming the
-// file, the manifest field that failed, what was found and the known designs.
+// The design for a manifest, as its owner (quant/quant_dir.hpp) summarizes it. nullopt for a
+// HALO directory (the manifest has a "halo" object: its per-tile levels run on the DVFS path).
+// No rule matches: bad input E7071 naming the file, the manifest field that failed, what was
+// found and the known designs.
+std::optional<DesignPick> design_from_manifest(const quant::ManifestSummary& manifest, const std::string& file);
+// quant::manifest_summary (E6010 when not a quantized-model manifest), then the above.
 std::optional<DesignPick> design_from_manifest(const nlohmann::json& manifest, const std::string& file);
-// Reads DIR/manifest.json: nullopt when it does not exist (the directory is read for
-// tile_levels.json only) or is a HALO directory; E7071 when it is not a JSON object.
+// Reads DIR/manifest.json through quant::read_manifest_summary: nullopt when it does not exist
+// (the directory is read for tile_levels.json only) or is a HALO directory; E6010 when it is not
+// valid JSON or not a quantized-model manifest.
 std::optional<DesignPick> design_from_quantized_dir(const std::filesystem::path& dir);
 
 }  // namespace halo::accel

@@ -41,53 +41,32 @@ MacEnergyTable flat_mac_table(double mac_energy_fj, const std::string& weight_fo
     return t;
 }
 
-MacEnergyTable parse_mac_profile(const nlohmann::json& j, const std::string& file) {
-    auto bad = [&](const std::string& place, const std::string& msg, const std::string& expected,
-                   const std::string& found) -> void {
-        throw_bad_input_at("E7030", file, place, msg, expected, found, "give the profile.json written by `halo characterize` with the energy analysis");
+MacEnergyTable mac_energy_table(const mac::MacProfile& p, const std::string& file) {
+    auto bad = [&](const std::string& place, const std::string& msg, const std::string& expected, const std::string& found) {
+        throw_bad_input_at("E7030", file, place, msg, expected, found,
+                           "give the profile.json written by `halo characterize` with the energy analysis");
     };
-    if (!j.is_object() || j.value("format", "") != "halo-mac-profile")
-        bad("format", "not a halo MAC profile", "\"format\": \"halo-mac-profile\"",
-            j.is_object() ? j.value("format", "(none)") : "not an object");
     MacEnergyTable t;
-    const auto& d = j.at("design");
-    t.weight_format = d.value("weight_format", "int8");
-    t.weight_bits = d.value("weight_bits", 8);
-    if (t.weight_bits < 1 || t.weight_bits > 16) bad("design.weight_bits", "weight width out of range", "1..16", std::to_string(t.weight_bits));
-    t.nominal_voltage_v = d.value("nominal_voltage_v", 1.8);
-    if (j.contains("leakage_nw") && j["leakage_nw"].is_number()) t.leakage_nw = j["leakage_nw"].get<double>();
+    t.weight_format = p.weight_format.empty() ? "int8" : p.weight_format;
+    t.weight_bits = p.weight_bits;
+    t.nominal_voltage_v = p.nominal_voltage_v > 0 ? p.nominal_voltage_v : 1.8;
+    t.leakage_nw = p.leakage_nw.value_or(0);
     t.energy_fj.assign(std::size_t{1} << t.weight_bits, std::numeric_limits<double>::quiet_NaN());
-    std::vector<bool> seen(t.energy_fj.size(), false);
-    const auto& ws = j.at("weights");
-    for (std::size_t i = 0; i < ws.size(); ++i) {
-        const auto& w = ws[i];
-        std::string place = fmt::format("weights[{}]", i);
-        std::string code = w.value("code", "");
-        if (static_cast<int>(code.size()) != t.weight_bits || code.find_first_not_of("01") != std::string::npos)
-            bad(place + ".code", "bad code", fmt::format("{} binary digits", t.weight_bits), code);
-        std::size_t c = std::stoul(code, nullptr, 2);
-        if (seen[c]) bad(place + ".code", "duplicate code", "each code once", code);
-        seen[c] = true;
-        if (!w.contains("energy_fj") || !w["energy_fj"].is_number())
-            bad(place + ".energy_fj", "no switching energy", "a number (run the energy analysis)", w.contains("energy_fj") ? w["energy_fj"].dump() : "missing");
-        t.energy_fj[c] = w["energy_fj"].get<double>();
+    for (std::size_t i = 0; i < p.weights.size(); ++i) {
+        const auto& w = p.weights[i];
+        if (!w.energy_fj)
+            bad(fmt::format("weights[{}].energy_fj", i), "no switching energy", "a number (run the energy analysis)", "null");
+        t.energy_fj[w.code] = *w.energy_fj;
     }
-    if (ws.empty()) bad("weights", "no weights", "one entry per code", "0");
     return t;
 }
 
+MacEnergyTable parse_mac_profile(const nlohmann::json& j, const std::string& file) {
+    return mac_energy_table(mac::parse_profile(j, file), file);
+}
+
 MacEnergyTable read_mac_profile(const std::filesystem::path& path) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(read_file(path));
-    } catch (const nlohmann::json::exception& e) {
-        throw_bad_input("E7030", path.string(), 0, "profile is not valid JSON", "JSON", e.what());
-    }
-    try {
-        return parse_mac_profile(j, path.string());
-    } catch (const nlohmann::json::exception& e) {
-        throw_bad_input("E7030", path.string(), 0, "profile misses a field", "the fields of docs/formats.md", e.what());
-    }
+    return mac_energy_table(mac::read_profile(path), path.string());
 }
 
 void apply_energy_json(EnergyConstants& c, const nlohmann::json& j, const std::string& file) {

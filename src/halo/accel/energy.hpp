@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "halo/mac/profile.hpp"
+
 namespace halo::accel {
 
 // Per-code MAC energy, from a profile's `weights[].energy_fj` (indexed by `code` read as an
@@ -25,8 +27,10 @@ struct MacEnergyTable {
     // Histogram-weighted mean energy per operation; an empty histogram means uniform.
     double weighted_energy_fj(const std::vector<std::uint64_t>& histogram) const;
 };
-// Throws E7030 (bad input, naming the file) on a wrong format tag, missing energy analysis
-// (energy_fj null), a code of the wrong width or a duplicate code.
+// From a profile read by its owner (mac::read_profile, E4050 on a malformed file): E7030 (bad
+// input, naming the file) when a code has no energy (the energy analysis did not run).
+MacEnergyTable mac_energy_table(const mac::MacProfile& profile, const std::string& file);
+// mac::parse_profile / mac::read_profile, then mac_energy_table.
 MacEnergyTable parse_mac_profile(const nlohmann::json& j, const std::string& file);
 MacEnergyTable read_mac_profile(const std::filesystem::path& path);
 // When no profile is given: every INT8 code costs `mac_energy_fj` (ASSUMPTION below).

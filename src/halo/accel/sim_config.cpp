@@ -82,4 +82,29 @@ void read_simulator_config(SystolicOptions& o, const std::filesystem::path& path
     apply_simulator_config(o, j, path.string());
 }
 
+nlohmann::json simulator_config_json(const SystolicOptions& o) {
+    const auto& a = o.array;
+    nlohmann::json levels = nlohmann::json::array();
+    for (const auto& l : o.dvfs.levels) levels.push_back({{"name", l.name}, {"freq_mhz", l.freq_mhz}, {"voltage_v", l.voltage_v}});
+    const auto& e = o.energy;
+    nlohmann::json j = {
+        {"array", {{"rows", a.rows}, {"cols", a.cols}, {"dataflow", std::string(traits(a.dataflow).name)},
+                   {"ifmap_sram_kb", a.ifmap_sram_kb}, {"filter_sram_kb", a.filter_sram_kb}, {"ofmap_sram_kb", a.ofmap_sram_kb},
+                   {"dram_bandwidth_gbps", a.dram_bandwidth_gbps}, {"word_bytes", a.word_bytes}, {"psum_bytes", a.psum_bytes}}},
+        {"dvfs", {{"levels", levels}, {"nominal", o.dvfs.nominal}, {"switch_penalty_ns", o.dvfs.switch_penalty_ns},
+                  {"switch_energy_nj", o.dvfs.switch_energy_nj}}},
+        {"energy", {{"mac_energy_fj", e.mac_energy_fj}, {"mac_energy_scale", e.mac_energy_scale},
+                    {"sram_pj_per_byte", e.sram_pj_per_byte}, {"dram_pj_per_byte", e.dram_pj_per_byte},
+                    {"sram_leakage_mw_per_mb", e.sram_leakage_mw_per_mb}, {"mac_leakage_nw", e.mac_leakage_nw},
+                    {"sparse_mac_energy_pj", e.sparse_mac_energy_pj}, {"sparse_bytes_per_mac", e.sparse_bytes_per_mac},
+                    {"sparse_macs_per_cycle", e.sparse_macs_per_cycle}, {"zero_point_op_pj", e.zero_point_op_pj},
+                    {"zero_point_add_pj", e.zero_point_add_pj}, {"zero_point_ops_per_cycle", e.zero_point_ops_per_cycle}}}};
+    if (o.activation_level >= 0) j["activation_level"] = o.activation_level;
+    return j;
+}
+
+void write_simulator_config(const std::filesystem::path& path, const SystolicOptions& options) {
+    write_file_atomic(path, simulator_config_json(options).dump(1) + "\n");
+}
+
 }  // namespace halo::accel

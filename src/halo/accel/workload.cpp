@@ -72,46 +72,6 @@ std::vector<WorkItem> transformer_workload(const model::ModelConfig& c, const Ph
     return w;
 }
 
-model::ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& file) {
-    auto get_int = [&](const char* key, std::optional<int> fallback) -> int {
-        if (!j.contains(key) || j[key].is_null()) {
-            if (fallback) return *fallback;
-            throw_bad_input("E7041", file, 0, fmt::format("config.json misses \"{}\"", key), key, "nothing",
-                            "give a Hugging Face config.json of a Llama-family model");
-        }
-        if (!j[key].is_number_integer() || j[key].get<long long>() <= 0 || j[key].get<long long>() > (1LL << 30))
-            throw_bad_input("E7041", file, 0, fmt::format("bad \"{}\"", key), "a positive integer", j[key].dump());
-        return j[key].get<int>();
-    };
-    if (!j.is_object()) throw_bad_input("E7041", file, 0, "config.json is not an object", "{...}", j.type_name());
-    model::ModelConfig c;
-    c.architecture = j.value("model_type", "llama");
-    c.name = j.value("_name_or_path", "");
-    c.d_model = get_int("hidden_size", std::nullopt);
-    c.n_layers = get_int("num_hidden_layers", std::nullopt);
-    c.n_heads = get_int("num_attention_heads", std::nullopt);
-    c.n_kv_heads = get_int("num_key_value_heads", c.n_heads);
-    c.head_dim = get_int("head_dim", c.d_model / c.n_heads);
-    c.d_ff = get_int("intermediate_size", std::nullopt);
-    c.vocab_size = get_int("vocab_size", std::nullopt);
-    c.context_length = get_int("max_position_embeddings", 2048);
-    if (j.contains("rms_norm_eps") && j["rms_norm_eps"].is_number()) c.rms_norm_eps = j["rms_norm_eps"].get<float>();
-    if (j.contains("rope_theta") && j["rope_theta"].is_number()) c.rope_theta = j["rope_theta"].get<float>();
-    if (j.contains("tie_word_embeddings") && j["tie_word_embeddings"].is_boolean())
-        c.tied_embeddings = j["tie_word_embeddings"].get<bool>();
-    return c;
-}
-
-model::ModelConfig read_hf_config(const std::filesystem::path& path) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(read_file(path));
-    } catch (const nlohmann::json::exception& e) {
-        throw_bad_input("E7041", path.string(), 0, "config.json is not valid JSON", "JSON", e.what());
-    }
-    return parse_hf_config(j, path.string());
-}
-
 model::ModelConfig builtin_model(const std::string& name) {
     struct Row {
         const char* name;
@@ -186,6 +146,35 @@ ModelTileLevels read_tile_levels(const std::filesystem::path& path) {
         throw_bad_input("E7043", path.string(), 0, "tile-level file is not valid JSON", "JSON", e.what());
     }
     return parse_tile_levels(j, path.string());
+}
+
+nlohmann::json tile_levels_json(const ModelTileLevels& m) {
+    const TileLevels* first = m.layers.empty() ? nullptr : &m.layers.front().second;
+    nlohmann::json layers = nlohmann::json::object();
+    for (const auto& [name, t] : m.layers) {
+        if (t.tile_rows != first->tile_rows || t.tile_cols != first->tile_cols || t.weight_format != first->weight_format ||
+            t.zero_point != first->zero_point)
+            throw_internal("E7045", fmt::format("tile levels of {} differ in tile shape, weight format or zero point from {}", name,
+                                                m.layers.front().first));
+        nlohmann::json l = {{"k_tiles", t.k_tiles}, {"n_tiles", t.n_tiles}, {"levels", t.level}};
+        if (!t.code_histogram.empty()) l["histograms"] = t.code_histogram;
+        layers[name] = std::move(l);
+    }
+    for (const auto& [name, nnz] : m.sparse_nnz)
+        if (layers.contains(name)) layers[name]["sparse_nnz"] = nnz;
+    nlohmann::json j = {{"format", "halo-tile-levels"},
+                        {"version", 1},
+                        {"model", {{"name", m.model_name}, {"n_layers", m.n_layers}, {"d_model", m.d_model}, {"d_ff", m.d_ff},
+                                   {"vocab_size", m.vocab_size}}},
+                        {"tile", {first ? first->tile_rows : 0, first ? first->tile_cols : 0}},
+                        {"weight_format", first ? first->weight_format : std::string("int8")},
+                        {"layers", layers}};
+    if (first && first->zero_point) j["zero_point"] = true;  // per-tile w = s * (c - z): the simulator charges z * sum(a)
+    return j;
+}
+
+void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels) {
+    write_file_atomic(path, tile_levels_json(levels).dump() + "\n");
 }
 
 void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& c, const ModelTileLevels& lv,

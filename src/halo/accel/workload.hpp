@@ -1,5 +1,5 @@
 // Workloads: the GEMMs of a Llama-family transformer for prefill or decode, built from
-// model::ModelConfig (which the GGUF/safetensors loaders fill, or read_hf_config below), and
+// model::ModelConfig (which the GGUF/safetensors loaders or model::read_hf_config fill), and
 // the per-layer tile levels a quantized model attaches to them.
 #pragma once
 
@@ -43,12 +43,8 @@ struct Phase {
 // prefill). Throws E7040 on a config with a non-positive size or heads not dividing evenly.
 std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, const Phase& phase);
 
-// Hugging Face config.json -> ModelConfig (hidden_size, num_hidden_layers,
-// num_attention_heads, num_key_value_heads, head_dim, intermediate_size, vocab_size,
-// max_position_embeddings, rms_norm_eps, rope_theta, tie_word_embeddings, model_type).
-// Throws E7041 naming the file and the missing or bad key.
-model::ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& file);
-model::ModelConfig read_hf_config(const std::filesystem::path& path);
+// A Hugging Face config.json is read by its owner, model::read_hf_config
+// (model/safetensors_reader.hpp; E5220/E5221), never here.
 // Built-in shapes: "llama-2-7b", "llama-2-13b", "smollm2-135m", "tiny" (E7042 otherwise).
 model::ModelConfig builtin_model(const std::string& name);
 
@@ -60,10 +56,15 @@ struct ModelTileLevels {
     std::vector<std::pair<std::string, TileLevels>> layers;
     std::vector<std::pair<std::string, std::int64_t>> sparse_nnz;
 };
-// Reads halo's tile-level file (docs/formats.md "Tile levels"), the glue format between the
-// quantized model directory and the simulator. Throws E7043 on a malformed file.
+// halo's tile-level file (docs/formats.md "Tile levels"), the glue format between the quantized
+// model directory and the simulator; accel owns it: this reader (E7043 on a malformed file) and
+// the writer below are its only ones. Inside one process pass the struct, not the file.
 ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& file);
 ModelTileLevels read_tile_levels(const std::filesystem::path& path);
+// Every layer must share one tile shape and weight format (the file has one "tile" and one
+// "weight_format"); E7045 (internal) otherwise. "zero_point" is written when the layers carry one.
+nlohmann::json tile_levels_json(const ModelTileLevels& levels);
+void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels);
 // Attaches tiles to the workload's layers by name; throws E7044 (bad input) when the levels
 // describe a different model (shape mismatch, unknown layer name).
 void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& config, const ModelTileLevels& levels,

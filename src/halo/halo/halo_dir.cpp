@@ -4,45 +4,51 @@
 
 #include <fmt/format.h>
 
+#include "halo/accel/sim_config.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::halo {
 
-nlohmann::json tile_levels_json(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name,
-                                const HaloOptions& o) {
-    nlohmann::json layers = nlohmann::json::object();
-    for (std::size_t i = 0; i < r.model.linears.size(); ++i) {
-        const auto& rec = r.model.linears[i];
+accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
+    accel::ModelTileLevels m;
+    m.model_name = model_name;
+    m.n_layers = c.n_layers;
+    m.d_model = c.d_model;
+    m.d_ff = c.d_ff;
+    m.vocab_size = c.vocab_size;
+    for (const auto& rec : r.model.linears) {
         const auto& t = rec.tensor;
-        const std::int64_t nrt = (t.rows() + t.tiles.tile_rows - 1) / t.tiles.tile_rows;  // N tiles (outputs)
-        const std::int64_t nct = (t.cols() + t.tiles.tile_cols - 1) / t.tiles.tile_cols;  // K tiles (inputs)
-        std::vector<int> levels(static_cast<std::size_t>(nrt * nct));
-        std::vector<std::vector<std::uint64_t>> hist(levels.size(), std::vector<std::uint64_t>(256, 0));
+        accel::TileLevels tl;
+        tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
+        tl.tile_cols = t.tiles.tile_rows;  // N extent: its output rows
+        tl.n_tiles = (t.rows() + t.tiles.tile_rows - 1) / t.tiles.tile_rows;  // N tiles (outputs)
+        tl.k_tiles = (t.cols() + t.tiles.tile_cols - 1) / t.tiles.tile_cols;  // K tiles (inputs)
+        tl.weight_format = "int8";
+        tl.zero_point = true;  // per-tile w = s * (c - z): the simulator charges z * sum(a)
+        const std::int64_t nrt = tl.n_tiles, nct = tl.k_tiles;
+        tl.level.assign(static_cast<std::size_t>(nrt * nct), 0);
+        tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
         for (std::int64_t rt = 0; rt < nrt; ++rt)
             for (std::int64_t ct = 0; ct < nct; ++ct)
-                levels[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
+                tl.level[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
         for (std::int64_t rr = 0; rr < t.rows(); ++rr)
             for (std::int64_t cc = 0; cc < t.cols(); ++cc)
-                ++hist[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)][static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
-        layers[fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))] = {
-            {"k_tiles", nct}, {"n_tiles", nrt}, {"levels", levels}, {"histograms", hist},
-            {"sparse_nnz", static_cast<std::int64_t>(t.sparse.nnz())}};
+                ++tl.code_histogram[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)]
+                                   [static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
+        const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+        m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
+        m.layers.emplace_back(name, std::move(tl));
     }
-    return {{"format", "halo-tile-levels"},
-            {"version", 1},
-            {"model", {{"name", model_name}, {"n_layers", c.n_layers}, {"d_model", c.d_model}, {"d_ff", c.d_ff},
-                       {"vocab_size", c.vocab_size}}},
-            {"tile", {o.tile_k, o.tile_n}},
-            {"weight_format", "int8"},
-            {"zero_point", true},  // per-tile w = s * (c - z): the simulator charges z * sum(a)
-            {"layers", layers}};
+    return m;
 }
 
-nlohmann::json sim_config_json(const Ladder& L) {
-    nlohmann::json levels = nlohmann::json::array();
-    for (const auto& lv : L.levels) levels.push_back({{"name", lv.name}, {"freq_mhz", lv.freq_mhz}, {"voltage_v", lv.voltage_v}});
-    return {{"dvfs", {{"levels", levels}, {"nominal", 0}}}};
+accel::DvfsTable dvfs_table(const Ladder& L) {
+    accel::DvfsTable t;
+    t.levels.clear();
+    for (const auto& lv : L.levels) t.levels.push_back({lv.name, lv.freq_mhz, lv.voltage_v});
+    t.nominal = 0;
+    return t;
 }
 
 double information_bits_per_weight(const HaloModelResult& r) {
@@ -67,47 +73,42 @@ double information_bits_per_weight(const HaloModelResult& r) {
 }
 
 void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, const Ladder& L, const HaloOptions& o,
-                    const quant::RunInfo& info, const model::ModelConfig& c, const std::string& model_name,
-                    bool overwrite) {
+                    const quant::RunInfo& run_info, const model::ModelConfig& c, const std::string& model_name,
+                    bool overwrite, const accel::SystolicOptions& machine, const mac::MacProfile* energy_profile) {
     if (!overwrite && std::filesystem::exists(dir))
         throw_bad_value("E9020", dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
-    std::filesystem::path staging = dir;
-    staging += ".halo-staging";
-    std::filesystem::remove_all(staging);
     quant::QuantizeOptions qo;
     qo.format = "int8-asym";
     qo.granularity = quant::Granularity::per_tile(o.tile_n, o.tile_k);
-    quant::write_quantized_dir(staging, r.model, qo, info, true);
-    try {
-        auto m = nlohmann::json::parse(read_file(staging / "manifest.json"));
-        nlohmann::json books = nlohmann::json::array();
-        for (const auto& b : r.books.books) books.push_back(b);
-        m["halo"] = {{"ladder", ladder_json(L)},
-                     {"codebooks", books},
-                     {"objective", objectives()[static_cast<std::size_t>(o.objective)].name},
-                     {"budget", o.budget},
-                     {"tile_k", o.tile_k},
-                     {"tile_n", o.tile_n},
-                     {"max_codes", o.fit.max_codes},
-                     {"sensitivity", sensitivity_sources()[static_cast<std::size_t>(o.sensitivity)].name},
-                     {"salient_fraction", o.sparse.salient_fraction},
-                     {"outlier_sigma", o.sparse.outlier_sigma},
-                     {"gptq", o.gptq},
-                     {"tiles_per_level", r.tiles_per_level},
-                     {"switches_grouped", r.switches},
-                     {"information_bits_per_weight", information_bits_per_weight(r)},
-                     {"decode", "int8-asym: w = scale * (u - zu) per tile with u = c + 128, zu = z + 128, where c is the INT8 "
-                                "weight the array multiplies and z the tile's zero point; a sparse entry replaces the dense value"}};
-        write_file_atomic(staging / "manifest.json", m.dump(1) + "\n");
-        write_file_atomic(staging / "tile_levels.json", tile_levels_json(r, c, model_name, o).dump() + "\n");
-        write_file_atomic(staging / "sim_config.json", sim_config_json(L).dump(1) + "\n");
-        if (std::filesystem::exists(dir)) std::filesystem::remove_all(dir);
-        std::filesystem::rename(staging, dir);
-    } catch (...) {
-        std::filesystem::remove_all(staging);
-        throw;
-    }
+    quant::RunInfo info = run_info;
+    nlohmann::json books = nlohmann::json::array();
+    for (const auto& b : r.books.books) books.push_back(b);
+    info.sections["halo"] = {
+        {"ladder", ladder_json(L)},
+        {"codebooks", books},
+        {"objective", objectives()[static_cast<std::size_t>(o.objective)].name},
+        {"budget", o.budget},
+        {"tile_k", o.tile_k},
+        {"tile_n", o.tile_n},
+        {"max_codes", o.fit.max_codes},
+        {"sensitivity", sensitivity_sources()[static_cast<std::size_t>(o.sensitivity)].name},
+        {"salient_fraction", o.sparse.salient_fraction},
+        {"outlier_sigma", o.sparse.outlier_sigma},
+        {"gptq", o.gptq},
+        {"tiles_per_level", r.tiles_per_level},
+        {"switches_grouped", r.switches},
+        {"information_bits_per_weight", information_bits_per_weight(r)},
+        {"decode", "int8-asym: w = scale * (u - zu) per tile with u = c + 128, zu = z + 128, where c is the INT8 "
+                   "weight the array multiplies and z the tile's zero point; a sparse entry replaces the dense value"}};
+    // The quant directory writer stages and renames the whole directory; the simulator's files go
+    // in through its `extra_files` so the directory appears complete or not at all.
+    const auto tile_levels_text = accel::tile_levels_json(tile_levels_of(r, c, model_name)).dump() + "\n";
+    const auto sim_config_text = accel::simulator_config_json(machine).dump(1) + "\n";
+    std::vector<std::pair<std::string, std::string>> extra = {{"tile_levels.json", tile_levels_text},
+                                                               {"sim_config.json", sim_config_text}};
+    if (energy_profile) extra.emplace_back("mac_profile.json", mac::profile_json(*energy_profile));
+    quant::write_quantized_dir(dir, r.model, qo, info, overwrite, extra);
 }
 
 }  // namespace halo::halo

@@ -4,11 +4,13 @@
 //                         "halo" section: ladder (levels, voltage model, timing, guard band),
 //                         codebooks (id -> INT8 values), objective, tile, switch and level counts
 //   DIR/tile_levels.json  accel's "halo-tile-levels" (levels per K x N tile, code histograms,
-//                         sparse_nnz)
-//   DIR/sim_config.json   accel's simulator config with the ladder's DVFS table, so
-//                         `halo simulate --quantized DIR --config-file DIR/sim_config.json`
-//                         simulates the levels the quantizer meant
-// The whole directory is staged and renamed into place (atomic).
+//                         sparse_nnz), written by accel's writer (accel/workload.hpp)
+//   DIR/sim_config.json   accel's simulator config (accel/sim_config.hpp): the array the tiles
+//                         were sized for, the ladder's DVFS table, the energy constants
+//   DIR/mac_profile.json  the MAC profile the ladder came from (mac/profile.hpp), when it has
+//                         energies: the simulator's per-code MAC energy table
+// `halo simulate --quantized DIR` reads all three, so it prices the tiles on the machine the
+// quantizer meant. The whole directory is staged and renamed into place (atomic).
 #pragma once
 
 #include <filesystem>
@@ -16,22 +18,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include "halo/accel/simulate.hpp"
+#include "halo/accel/workload.hpp"
 #include "halo/halo/halo_quantizer.hpp"
+#include "halo/mac/profile.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/quant/quant_dir.hpp"
 
 namespace halo::halo {
 
-nlohmann::json tile_levels_json(const HaloModelResult& r, const model::ModelConfig& config, const std::string& model_name,
-                                const HaloOptions& options);
-nlohmann::json sim_config_json(const Ladder& ladder);
+accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& config, const std::string& model_name);
+// The ladder's levels as the simulator's DVFS table (nominal = L0; switch costs at their defaults).
+accel::DvfsTable dvfs_table(const Ladder& ladder);
 // Bits of information per weight: per tile ceil(log2 |codebook|) per weight, plus scale (16) and
 // zero (8) per tile, the sparse part (INT8 value + 32-bit index + FP16 row scale per row with
 // sparse entries), and the codebooks (8 bits per entry, once per model).
 double information_bits_per_weight(const HaloModelResult& r);
 
+// `machine`: the simulator options the tiles are meant for (its dvfs is the ladder's table);
+// `energy_profile`: the MAC profile when it has energies, else null (flat MAC energy).
 void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, const Ladder& ladder,
                     const HaloOptions& options, const quant::RunInfo& info, const model::ModelConfig& config,
-                    const std::string& model_name, bool overwrite);
+                    const std::string& model_name, bool overwrite, const accel::SystolicOptions& machine,
+                    const mac::MacProfile* energy_profile);
 
 }  // namespace halo::halo

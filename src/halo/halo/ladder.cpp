@@ -163,53 +163,6 @@ Ladder build_ladder(const mac::MacProfile& p, const LadderOptions& o) {
     return L;
 }
 
-mac::MacProfile parse_profile(const nlohmann::json& j, const std::string& file) {
-    auto need = [&](const nlohmann::json& o, const char* key) -> const nlohmann::json& {
-        if (!o.is_object() || !o.contains(key)) throw_bad_input("E9005", file, 0, fmt::format("MAC profile lacks \"{}\"", key));
-        return o.at(key);
-    };
-    auto opt = [](const nlohmann::json& o, const char* key) -> std::optional<double> {
-        if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
-        return o.at(key).get<double>();
-    };
-    mac::MacProfile p;
-    try {
-        if (j.value("format", "") != "halo-mac-profile")
-            throw_bad_input("E9005", file, 0, "not a halo MAC profile", "\"format\": \"halo-mac-profile\"",
-                            j.is_object() ? j.value("format", "(none)") : "not an object");
-        const auto& d = need(j, "design");
-        p.weight_format = d.value("weight_format", "");
-        p.weight_bits = need(d, "weight_bits").get<int>();
-        p.nominal_voltage_v = d.value("nominal_voltage_v", 1.8);
-        p.netlist = d.value("netlist", file);
-        if (p.netlist.empty()) p.netlist = file;
-        for (const auto& w : need(j, "weights")) {
-            mac::ProfileWeight pw;
-            pw.code = need(w, "code").is_string() ? std::stoull(w.at("code").get<std::string>(), nullptr, 2)
-                                                  : w.at("code").get<std::uint64_t>();
-            pw.value = opt(w, "value");
-            pw.static_delay_ns = opt(w, "static_delay_ns");
-            pw.dynamic_delay_ns = opt(w, "dynamic_delay_ns");
-            pw.energy_fj = opt(w, "energy_fj");
-            p.weights.push_back(pw);
-        }
-    } catch (const nlohmann::json::exception& e) {
-        throw_bad_input("E9005", file, 0, "MAC profile field has the wrong type", "docs/formats.md \"MAC profile\"", e.what());
-    } catch (const std::logic_error& e) {
-        throw_bad_input("E9005", file, 0, "MAC profile code is not a bit string", "e.g. \"10000000\"", e.what());
-    }
-    return p;
-}
-
-mac::MacProfile read_profile(const std::string& path) {
-    const std::string text = read_file(path);
-    try {
-        return parse_profile(nlohmann::json::parse(text), path);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw_bad_input("E9005", path, 0, "MAC profile is not valid JSON", "JSON", e.what());
-    }
-}
-
 nlohmann::json ladder_json(const Ladder& L) {
     nlohmann::json levels = nlohmann::json::array();
     for (const auto& lv : L.levels)

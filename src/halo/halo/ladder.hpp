@@ -91,10 +91,8 @@ struct Ladder {
 
 Ladder build_ladder(const mac::MacProfile& profile, const LadderOptions& options);
 
-// The profile fields the ladder reads, from the JSON `halo characterize` writes (E9005 on a
-// missing field, naming the file).
-mac::MacProfile parse_profile(const nlohmann::json& j, const std::string& file);
-mac::MacProfile read_profile(const std::string& path);
+// The profile is read by its owner, mac::read_profile (mac/profile.hpp); build_ladder checks the
+// fields the ladder needs (E9004 width/format, E9005 a missing delay).
 nlohmann::json ladder_json(const Ladder& ladder);
 
 }  // namespace halo::halo

@@ -21,6 +21,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
+#include "halo/util/provenance.hpp"
 
 namespace halo::halo {
 namespace {
@@ -31,24 +32,31 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 // Tile levels of a uniformly quantized model: every tile at the nominal level, code histograms
 // from the INT8 values its codes decode to (an INT4 code -8..7 is the INT8 weight -8..7).
-nlohmann::json uniform_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c, std::int64_t tile) {
-    nlohmann::json layers = nlohmann::json::object();
+accel::ModelTileLevels uniform_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c, std::int64_t tile) {
+    accel::ModelTileLevels m;
+    m.model_name = c.name;
+    m.n_layers = c.n_layers;
+    m.d_model = c.d_model;
+    m.d_ff = c.d_ff;
+    m.vocab_size = c.vocab_size;
     for (const auto& rec : qm.linears) {
         const auto& t = rec.tensor;
-        const std::int64_t nrt = (t.rows() + tile - 1) / tile, nct = (t.cols() + tile - 1) / tile;
-        std::vector<std::vector<std::uint64_t>> hist(static_cast<std::size_t>(nrt * nct), std::vector<std::uint64_t>(256, 0));
+        accel::TileLevels tl;
+        tl.tile_rows = tile;
+        tl.tile_cols = tile;
+        tl.n_tiles = (t.rows() + tile - 1) / tile;
+        tl.k_tiles = (t.cols() + tile - 1) / tile;
+        tl.weight_format = "int8";
+        tl.level.assign(static_cast<std::size_t>(tl.n_tiles * tl.k_tiles), 0);
+        tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
         for (std::int64_t r = 0; r < t.rows(); ++r)
             for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
                 const int v = static_cast<int>(t.spec().value(t.code(r, cc)));
-                ++hist[static_cast<std::size_t>((cc / tile) * nrt + r / tile)][static_cast<std::uint8_t>(static_cast<std::int8_t>(v))];
+                ++tl.code_histogram[static_cast<std::size_t>((cc / tile) * tl.n_tiles + r / tile)][static_cast<std::uint8_t>(static_cast<std::int8_t>(v))];
             }
-        layers[fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))] = {
-            {"k_tiles", nct}, {"n_tiles", nrt}, {"levels", std::vector<int>(static_cast<std::size_t>(nrt * nct), 0)},
-            {"histograms", hist}};
+        m.layers.emplace_back(fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind)), std::move(tl));
     }
-    return {{"format", "halo-tile-levels"}, {"version", 1},
-            {"model", {{"name", c.name}, {"n_layers", c.n_layers}, {"d_model", c.d_model}, {"d_ff", c.d_ff}, {"vocab_size", c.vocab_size}}},
-            {"tile", {tile, tile}}, {"weight_format", "int8"}, {"layers", layers}};
+    return m;
 }
 
 struct SimOutcome {
@@ -56,11 +64,11 @@ struct SimOutcome {
     int switches = 0;
 };
 
-SimOutcome simulate(const nlohmann::json& tile_levels, const model::ModelConfig& c, const accel::SystolicOptions& so,
+SimOutcome simulate(const accel::ModelTileLevels& tile_levels, const model::ModelConfig& c, const accel::SystolicOptions& so,
                     std::int64_t seq_len) {
     auto work = accel::transformer_workload(c, {accel::Phase::Kind::prefill, seq_len, 1, seq_len});
     const auto base = accel::simulate_systolic(accel::baseline_workload(work), so);
-    accel::attach_tile_levels(work, c, accel::parse_tile_levels(tile_levels, "tile_levels.json"), "tile_levels.json");
+    accel::attach_tile_levels(work, c, tile_levels, "tile_levels.json");
     const auto run = accel::simulate_systolic(work, so);
     SimOutcome o;
     o.speedup = base.total.time_s / run.total.time_s;
@@ -79,6 +87,7 @@ std::string fmt_row(const VariantResult& v) {
 
 RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::function<void(const std::string&)>& stage) {
     const auto t_all = std::chrono::steady_clock::now();
+    const Provenance provenance = current_provenance();
     auto say = [&](const std::string& s) {
         if (stage) stage(s);
     };
@@ -94,7 +103,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     nlohmann::json profile_info;
     if (!o.profile.empty()) {
         say(fmt::format("reading MAC profile {}", o.profile.string()));
-        profile = read_profile(o.profile.string());
+        profile = mac::read_profile(o.profile);
         profile_info = {{"source", o.profile.string()}};
     } else {
         say(fmt::format("characterizing the {} MAC ({}) on {}", o.mac, o.arch, o.liberty.filename().string()));
@@ -120,9 +129,10 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     // Simulator setup: the ladder's DVFS table, the profile's energies (flat without them).
     accel::SystolicOptions so;
     accel::parse_array_shape(o.array, so.array);
-    accel::apply_simulator_config(so, sim_config_json(ladder), "ladder");
+    so.dvfs = dvfs_table(ladder);
+    accel::validate(so.dvfs);
     bool have_energy = std::all_of(profile.weights.begin(), profile.weights.end(), [](const auto& w) { return w.energy_fj.has_value(); });
-    if (have_energy) so.mac = accel::parse_mac_profile(nlohmann::json::parse(mac::profile_json(profile)), "profile.json");
+    if (have_energy) so.mac = accel::mac_energy_table(profile, "profile.json");
     if (so.array.rows != o.halo.tile_k || so.array.cols != o.halo.tile_n)
         throw_bad_value("E9021", "--tile", "the simulated array runs one tile per fold: tile must equal the array",
                         o.array, fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n), "pass --array KxN matching --tile");
@@ -248,18 +258,17 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         v.info_bits = information_bits_per_weight(r);
         v.perplexity = ppl(w, true);
         say("simulate");
-        const auto tl = tile_levels_json(r, w.config, w.config.name, ho);
-        const auto s = simulate(tl, w.config, so, o.sim_seq_len);
+        const auto s = simulate(tile_levels_of(r, w.config, w.config.name), w.config, so, o.sim_seq_len);
         v.speedup = s.speedup, v.energy_ratio = s.energy_ratio, v.mac_energy_ratio = s.mac_energy_ratio, v.switches = s.switches;
         v.tiles_per_level = r.tiles_per_level;
         quant::RunInfo info;
         info.source_model = std::filesystem::absolute(model_path).string();
         info.source_format = w.source_format;
         info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}};
-        info.date = o.date;
+        info.provenance = provenance;
         info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity}};
         say(fmt::format("writing {}", v.name));
-        write_halo_dir(out / v.name, r, ladder, ho, info, w.config, w.config.name, true);
+        write_halo_dir(out / v.name, r, ladder, ho, info, w.config, w.config.name, true, so, have_energy ? &profile : nullptr);
         v.seconds = since(t0);
         rep.variants.push_back(v);
     }
@@ -275,7 +284,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                       {"perplexity", v.perplexity}, {"speedup", v.speedup}, {"energy_ratio", v.energy_ratio},
                       {"mac_energy_ratio", v.mac_energy_ratio}, {"switches", v.switches},
                       {"tiles_per_level", v.tiles_per_level}, {"seconds", v.seconds}});
-    rep.json = {{"format", "halo-run"}, {"version", 1}, {"date", o.date}, {"model", model_path.string()},
+    rep.json = {{"format", "halo-run"}, {"version", 1}, {"date", provenance.date_utc},
+                {"halo_version", provenance.halo_version}, {"git_commit", provenance.git_commit},
+                {"command", provenance.command_line}, {"model", model_path.string()},
                 {"model_name", config.name}, {"eval_text", eval_path.string()}, {"ctx", o.ctx}, {"max_chunks", o.max_chunks},
                 {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}}},
                 {"profile", profile_info}, {"ladder", ladder_json(ladder)}, {"mac_energy_from_profile", have_energy},
@@ -285,9 +296,11 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                 {"variants", vj}, {"seconds", since(t_all)}};
     write_file_atomic(out / "results.json", rep.json.dump(1) + "\n");
     write_file_atomic(out / "pareto.svg", pareto_svg(rep.variants, fp_ppl));
-    std::string md = fmt::format("# halo run ({})\n\nModel: {}  \nEval: {} (ctx {}, {} chunks); calibration {} x {} tokens "
+    std::string md = fmt::format("# halo run ({})\n\nhalo {} (commit {}): `{}`  \n"
+                                 "Model: {}  \nEval: {} (ctx {}, {} chunks); calibration {} x {} tokens "
                                  "of {}  \nArray: {} weight-stationary, prefill of {} tokens; baseline: uniform INT8 at L0.\n\n",
-                                 o.date, model_path.filename().string(), eval_path.filename().string(), o.ctx, o.max_chunks,
+                                 provenance.date_utc, provenance.halo_version, provenance.git_commit, provenance.command_line,
+                                 model_path.filename().string(), eval_path.filename().string(), o.ctx, o.max_chunks,
                                  o.samples, o.seq_len, calib_path.filename().string(), o.array, o.sim_seq_len);
     md += "## DVFS levels (ladder)\n\n| level | V | MHz | codes meeting it |\n| --- | --- | --- | --- |\n";
     for (const auto& lv : ladder.levels)

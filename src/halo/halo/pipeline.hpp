@@ -47,7 +47,8 @@ struct RunOptions {
     std::int64_t sim_seq_len = 512;       // prefill tokens simulated
     std::string array = "128x128";
     unsigned threads = 0;
-    std::string date = "2026-11-21";
+    // The date, version, commit and command line in results.json, report.md and each manifest
+    // come from util/provenance.hpp (the clock, the build, main's argv).
 };
 
 struct VariantResult {

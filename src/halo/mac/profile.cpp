@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
 
 namespace halo::mac {
 
@@ -51,6 +52,12 @@ std::string profile_json(const MacProfile& p) {
     d["cells"] = p.cells;
     d["area_um2"] = p.area_um2;
     d["nominal_delay_ns"] = opt(p.nominal_delay_ns);
+    if (p.gpu) {
+        d["driver"] = p.gpu->driver;
+        d["power_limit_w"] = p.gpu->power_limit_w;
+        d["gemm"] = p.gpu->gemm;
+        d["kind"] = p.gpu->kind;
+    }
     j["design"] = d;
     ordered_json a;
     a["static"] = p.static_analysis;
@@ -59,6 +66,13 @@ std::string profile_json(const MacProfile& p) {
     a["transition_set"] = p.transition_set.empty() ? ordered_json(nullptr) : ordered_json(p.transition_set);
     a["seed"] = p.seed;
     a["delay_model"] = p.delay_model;
+    if (p.gpu) {
+        a["measured"] = true;
+        a["profile_mode"] = p.gpu->profile_mode;
+        a["repetitions"] = p.gpu->repetitions;
+        a["seconds"] = p.gpu->seconds;
+        a["activation_sigma"] = p.gpu->activation_sigma;
+    }
     j["analysis"] = a;
     ordered_json ws = ordered_json::array();
     for (const auto& w : p.weights) {
@@ -70,6 +84,12 @@ std::string profile_json(const MacProfile& p) {
         r["data_delay_max_ns"] = opt(w.data_delay_max_ns);
         r["data_delay_p999_ns"] = opt(w.data_delay_p999_ns);
         r["energy_fj"] = opt(w.energy_fj);
+        if (p.gpu) {
+            r["tops"] = opt(w.tops);
+            r["sm_mhz"] = opt(w.sm_mhz);
+            r["power_w"] = opt(w.power_w);
+            r["measured_as"] = w.measured_as;
+        }
         ws.push_back(std::move(r));
     }
     j["weights"] = std::move(ws);
@@ -152,6 +172,125 @@ std::string profile_svg(const MacProfile& p) {
     }
     s += "</svg>\n";
     return s;
+}
+
+namespace {
+
+[[noreturn]] void bad_profile(const std::string& file, const std::string& field, const std::string& message,
+                              const std::string& expected, const std::string& found) {
+    throw_bad_input_at("E4050", file, field, message, expected, found,
+                       "give the profile.json written by `halo characterize` (docs/formats.md \"MAC profile\")");
+}
+
+std::optional<double> opt_number(const nlohmann::json& o, const char* key, const std::string& file, const std::string& place) {
+    if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
+    if (!o.at(key).is_number()) bad_profile(file, (place.empty() ? "" : place + ".") + key, "profile field is not a number", "a number or null", o.at(key).dump());
+    return o.at(key).get<double>();
+}
+
+std::string opt_string(const nlohmann::json& o, const char* key, const std::string& file, const std::string& place) {
+    if (!o.contains(key) || o.at(key).is_null()) return {};
+    if (!o.at(key).is_string()) bad_profile(file, (place.empty() ? "" : place + ".") + key, "profile field is not a string", "a string or null", o.at(key).dump());
+    return o.at(key).get<std::string>();
+}
+
+std::uint64_t parse_code(const nlohmann::json& c, int bits, const std::string& file, const std::string& place) {
+    const std::uint64_t n = std::uint64_t{1} << bits;
+    if (c.is_number_unsigned() && c.get<std::uint64_t>() < n) return c.get<std::uint64_t>();
+    const std::string s = c.is_string() ? c.get<std::string>() : c.dump();
+    if (!c.is_string() || static_cast<int>(s.size()) != bits || s.find_first_not_of("01") != std::string::npos)
+        bad_profile(file, place, "bad weight code", fmt::format("{} binary digits, e.g. \"{}\"", bits, code_string(n >> 1, bits)), s);
+    return std::stoull(s, nullptr, 2);
+}
+
+}  // namespace
+
+MacProfile parse_profile(const nlohmann::json& j, const std::string& file) {
+    if (!j.is_object() || !j.contains("format") || j.at("format") != "halo-mac-profile")
+        bad_profile(file, "format", "not a halo MAC profile", "\"format\": \"halo-mac-profile\"",
+                    j.is_object() ? (j.contains("format") ? j.at("format").dump() : "(none)") : j.type_name());
+    if (!j.contains("design") || !j.at("design").is_object())
+        bad_profile(file, "design", "MAC profile lacks the design object", "an object", j.contains("design") ? j.at("design").dump() : "missing");
+    const auto& d = j.at("design");
+    MacProfile p;
+    if (!d.contains("weight_bits") || !d.at("weight_bits").is_number_integer() || d.at("weight_bits").get<int>() < 1 ||
+        d.at("weight_bits").get<int>() > 16)
+        bad_profile(file, "design.weight_bits", "weight width missing or out of range", "an integer 1..16",
+                    d.contains("weight_bits") ? d.at("weight_bits").dump() : "missing");
+    p.weight_bits = d.at("weight_bits").get<int>();
+    if (auto s = opt_string(d, "mac", file, "design"); !s.empty()) p.mac = s;
+    p.arch = opt_string(d, "arch", file, "design");
+    p.weight_format = opt_string(d, "weight_format", file, "design");
+    p.activation_format = opt_string(d, "activation_format", file, "design");
+    p.accumulator_bits = static_cast<int>(opt_number(d, "accumulator_bits", file, "design").value_or(0));
+    p.top = opt_string(d, "top", file, "design");
+    p.netlist = opt_string(d, "netlist", file, "design");
+    p.liberty = opt_string(d, "liberty", file, "design");
+    p.library = opt_string(d, "library", file, "design");
+    p.nominal_voltage_v = opt_number(d, "nominal_voltage_v", file, "design").value_or(0);
+    p.load_pf = opt_number(d, "load_pf", file, "design").value_or(p.load_pf);
+    p.cells = static_cast<std::size_t>(opt_number(d, "cells", file, "design").value_or(0));
+    p.area_um2 = opt_number(d, "area_um2", file, "design").value_or(0);
+    p.nominal_delay_ns = opt_number(d, "nominal_delay_ns", file, "design");
+    const nlohmann::json a = j.contains("analysis") && j.at("analysis").is_object() ? j.at("analysis") : nlohmann::json::object();
+    p.static_analysis = a.contains("static") && a.at("static").is_boolean() && a.at("static").get<bool>();
+    p.dynamic_analysis = a.contains("dynamic") && a.at("dynamic").is_boolean() && a.at("dynamic").get<bool>();
+    if (auto t = opt_number(a, "transitions", file, "analysis")) p.transitions = static_cast<std::uint64_t>(*t);
+    p.transition_set = opt_string(a, "transition_set", file, "analysis");
+    p.seed = static_cast<std::uint64_t>(opt_number(a, "seed", file, "analysis").value_or(1));
+    if (auto s = opt_string(a, "delay_model", file, "analysis"); !s.empty()) p.delay_model = s;
+    if (a.contains("measured") && a.at("measured") == true) {
+        GpuMeasurement g;
+        g.driver = opt_string(d, "driver", file, "design");
+        g.power_limit_w = opt_number(d, "power_limit_w", file, "design").value_or(0);
+        g.gemm = opt_string(d, "gemm", file, "design");
+        g.kind = opt_string(d, "kind", file, "design");
+        g.profile_mode = opt_string(a, "profile_mode", file, "analysis");
+        g.repetitions = static_cast<int>(opt_number(a, "repetitions", file, "analysis").value_or(0));
+        g.seconds = opt_number(a, "seconds", file, "analysis").value_or(0);
+        g.activation_sigma = opt_number(a, "activation_sigma", file, "analysis").value_or(0);
+        p.gpu = g;
+    }
+    if (!j.contains("weights") || !j.at("weights").is_array() || j.at("weights").empty())
+        bad_profile(file, "weights", "MAC profile has no weights", "one entry per code", j.contains("weights") ? j.at("weights").dump().substr(0, 40) : "missing");
+    const auto& ws = j.at("weights");
+    if (ws.size() > (std::size_t{1} << p.weight_bits))
+        bad_profile(file, "weights", "more weight rows than codes", fmt::format("at most {}", std::size_t{1} << p.weight_bits),
+                    std::to_string(ws.size()));
+    std::vector<bool> seen(std::size_t{1} << p.weight_bits, false);
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+        const auto& w = ws[i];
+        const std::string place = fmt::format("weights[{}]", i);
+        if (!w.is_object() || !w.contains("code")) bad_profile(file, place + ".code", "weight row lacks its code", "\"code\"", w.dump().substr(0, 60));
+        ProfileWeight pw;
+        pw.code = parse_code(w.at("code"), p.weight_bits, file, place + ".code");
+        if (seen[pw.code]) bad_profile(file, place + ".code", "repeated weight code", "each code once", code_string(pw.code, p.weight_bits));
+        seen[pw.code] = true;
+        pw.value = opt_number(w, "value", file, place);
+        pw.static_delay_ns = opt_number(w, "static_delay_ns", file, place);
+        pw.dynamic_delay_ns = opt_number(w, "dynamic_delay_ns", file, place);
+        pw.data_delay_max_ns = opt_number(w, "data_delay_max_ns", file, place);
+        pw.data_delay_p999_ns = opt_number(w, "data_delay_p999_ns", file, place);
+        pw.energy_fj = opt_number(w, "energy_fj", file, place);
+        pw.tops = opt_number(w, "tops", file, place);
+        pw.sm_mhz = opt_number(w, "sm_mhz", file, place);
+        pw.power_w = opt_number(w, "power_w", file, place);
+        pw.measured_as = opt_string(w, "measured_as", file, place);
+        p.weights.push_back(pw);
+    }
+    p.leakage_nw = opt_number(j, "leakage_nw", file, "");
+    return p;
+}
+
+MacProfile read_profile(const std::filesystem::path& path) {
+    const std::string text = read_file(path);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        bad_profile(path.string(), "", "MAC profile is not valid JSON", "JSON", e.what());
+    }
+    return parse_profile(j, path.string());
 }
 
 void write_profile(const MacProfile& profile, const std::filesystem::path& json_path) {

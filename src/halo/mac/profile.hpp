@@ -1,6 +1,8 @@
-// The per-weight MAC profile (docs/formats.md, "MAC profile"): what `halo characterize` writes
-// and the quantizer reads. JSON, a CSV twin (one row per weight) and an SVG plot of delay and
-// energy against weight value, all written atomically.
+// The per-weight MAC profile (docs/formats.md, "MAC profile"): what `halo characterize` and
+// `halo gpu-bench --profile` write and the ladder (HALO) and the simulator's energy table read.
+// This module owns the format: its one reader (parse_profile / read_profile) and its one writer
+// (profile_json / write_profile). JSON, a CSV twin (one row per weight) and an SVG plot of delay
+// and energy against weight value, all written atomically.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace halo::mac {
 
@@ -19,6 +23,21 @@ struct ProfileWeight {
     std::optional<double> data_delay_max_ns;
     std::optional<double> data_delay_p999_ns;
     std::optional<double> energy_fj;
+    // GPU profiles only (`halo gpu-bench --profile`): the measured medians behind the row.
+    std::optional<double> tops, sm_mhz, power_w;
+    std::string measured_as;                 // the weight set measured ("popcount:3"), "" otherwise
+};
+
+// A profile measured on a GPU (`halo gpu-bench --profile`) instead of characterized on a netlist.
+struct GpuMeasurement {
+    std::string driver;
+    double power_limit_w = 0;
+    std::string gemm;                        // "MxNxK"
+    std::string kind;                        // gpu::gemm_kind_name
+    std::string profile_mode;                // "popcount" | "single"
+    int repetitions = 0;
+    double seconds = 0;
+    double activation_sigma = 0;
 };
 
 struct MacProfile {
@@ -47,6 +66,7 @@ struct MacProfile {
     std::string delay_model = "nldm-static-slews";
     std::vector<ProfileWeight> weights;
     std::optional<double> leakage_nw;
+    std::optional<GpuMeasurement> gpu;       // set for GPU-measured profiles
 };
 
 // The bit pattern, MSB first ("10000000").
@@ -56,6 +76,13 @@ std::string profile_json(const MacProfile& profile);
 std::string profile_csv(const MacProfile& profile);
 // Delay (left axis) and energy (right axis, when present) against weight value.
 std::string profile_svg(const MacProfile& profile);
+
+// The one reader. Bad input E4050 names the file and the field: not JSON, wrong "format" tag,
+// missing design.weight_bits or weights, a code that is not weight_bits binary digits (or an
+// integer below 2^weight_bits), a repeated code, a field of the wrong type. Fields a writer
+// leaves out keep the struct's defaults; what a consumer needs (delays, energies) it checks.
+MacProfile parse_profile(const nlohmann::json& j, const std::string& file);
+MacProfile read_profile(const std::filesystem::path& path);
 
 // Writes <json_path>, and beside it <stem>.csv and <stem>.svg, each atomically.
 void write_profile(const MacProfile& profile, const std::filesystem::path& json_path);

@@ -12,12 +12,65 @@
 namespace halo::quant {
 namespace {
 
+// The per-layer entry points, one per row.
+LinearRecord rtn_layer(const LayerInput& in, const MethodSettings& s) {
+    LinearRecord rec;
+    rec.tensor = quantize_rtn(in.weight, *s.spec);
+    return rec;
+}
+
+LinearRecord gptq_layer(const LayerInput& in, const MethodSettings& s) {
+    GptqOptions g = s.options->gptq;
+    g.threads = s.options->threads;
+    LinearRecord rec;
+    rec.tensor = quantize_gptq(in.weight, in.stats.gram, *s.spec, g);
+    return rec;
+}
+
+LinearRecord awq_layer(const LayerInput& in, const MethodSettings& s) {
+    auto r = quantize_awq(in.weight, in.stats.gram, in.stats.abs_mean, *s.spec, s.options->awq);
+    LinearRecord rec;
+    rec.awq_alpha = r.alpha;
+    rec.tensor = std::move(r.tensor);
+    return rec;
+}
+
+LinearRecord kmeans_layer(const LayerInput& in, const MethodSettings& s) {
+    KmeansOptions ko = s.options->kmeans;
+    ko.bits = s.spec->element_bits();
+    std::vector<float> hdiag;
+    for (std::int64_t j = 0; j < in.stats.gram.rows; ++j) hdiag.push_back(in.stats.gram.at(j, j));
+    LinearRecord rec;
+    rec.tensor = quantize_kmeans(in.weight, s.options->kmeans_fisher ? in.fisher : nullptr, hdiag, ko);
+    return rec;
+}
+
+// Flags of `halo quantize` that only some methods take (the grid flags: every uniform-grid row).
+constexpr std::string_view kGridFlags[] = {"--format", "--bits", "--asym", "--group", "--tile", "--scale-format",
+                                           "--codebook", "--act-format"};
+constexpr std::string_view kGptqFlags[] = {"--format", "--bits", "--asym", "--group", "--tile", "--scale-format",
+                                           "--codebook", "--act-format", "--act-order", "--damp", "--block-size"};
+constexpr std::string_view kKmeansFlags[] = {"--bits", "--format", "--sparse-fraction", "--sensitivity", "--act-format"};
+constexpr std::string_view kSmoothFlags[] = {"--format", "--bits", "--asym", "--group", "--tile", "--scale-format",
+                                             "--codebook", "--smooth-alpha"};
+// Every method-specific flag of any row, quant's and HALO's (halo/method_row.cpp lists HALO's).
+constexpr std::string_view kAllMethodFlags[] = {
+    "--format", "--bits", "--asym", "--group", "--tile", "--scale-format", "--codebook", "--act-format", "--act-order",
+    "--damp", "--block-size", "--sparse-fraction", "--sensitivity", "--smooth-alpha", "--profile", "--objective", "--levels",
+    "--counts", "--voltage-step", "--vt", "--alpha", "--guard-band", "--timing", "--budget", "--max-codes", "--salient",
+    "--outlier-sigma", "--no-gptq", "--liberty", "--no-energy", "--transitions"};
+
 constexpr std::array<MethodTraits, 5> kMethods = {{
-    {Method::rtn, "rtn", false, false, false, "", "round to nearest, per group/channel/tile"},
-    {Method::gptq, "gptq", true, false, true, "", "GPTQ: error feedback through the inverse Hessian"},
-    {Method::awq, "awq", true, true, true, "", "AWQ: activation-aware per-channel scales + clip search"},
-    {Method::kmeans, "kmeans", false, false, false, "", "SqueezeLLM: sensitivity-weighted k-means per row, dense-and-sparse"},
-    {Method::smoothquant, "smoothquant", false, true, false, "int8_per_token", "SmoothQuant: smoothing folded into norms, W RTN, A8 per token"},
+    {Method::rtn, "rtn", false, false, false, "", "round to nearest, per group/channel/tile", false, false, false, kGridFlags,
+     rtn_layer},
+    {Method::gptq, "gptq", true, false, true, "", "GPTQ: error feedback through the inverse Hessian", true, false, false,
+     kGptqFlags, gptq_layer},
+    {Method::awq, "awq", true, true, true, "", "AWQ: activation-aware per-channel scales + clip search", true, false, false,
+     kGridFlags, awq_layer},
+    {Method::kmeans, "kmeans", false, false, false, "", "SqueezeLLM: sensitivity-weighted k-means per row, dense-and-sparse",
+     true, true, false, kKmeansFlags, kmeans_layer},
+    {Method::smoothquant, "smoothquant", false, true, false, "int8_per_token",
+     "SmoothQuant: smoothing folded into norms, W RTN, A8 per token", true, false, false, kSmoothFlags, rtn_layer},
 }};
 
 using model::LinearKind;
@@ -69,6 +122,29 @@ const MethodTraits& method(std::string_view name) {
     for (const auto& m : kMethods) names += fmt::format("{}{}", names.empty() ? "" : ", ", m.name);
     throw_bad_value("E6007", "--method", "unknown quantization method", names, std::string(name));
 }
+std::span<const std::string_view> method_specific_flags() { return kAllMethodFlags; }
+
+void MethodRegistry::add(const MethodTraits& row) {
+    for (const auto& r : rows_)
+        if (r.name == row.name) throw_internal("E6033", fmt::format("quantization method \"{}\" registered twice", row.name));
+    rows_.push_back(row);
+}
+
+std::string MethodRegistry::names() const {
+    std::string s;
+    for (const auto& r : rows_) s += fmt::format("{}{}", s.empty() ? "" : ", ", r.name);
+    return s;
+}
+
+const MethodTraits& MethodRegistry::find(std::string_view name) const {
+    for (const auto& r : rows_)
+        if (r.name == name) return r;
+    throw_bad_value("E6007", "--method", "unknown quantization method", names(), std::string(name));
+}
+
+void register_quant_methods(MethodRegistry& registry) {
+    for (const auto& m : kMethods) registry.add(m);
+}
 
 LayerwiseSource::LayerwiseSource(const model::ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples,
                                  unsigned threads)
@@ -104,8 +180,11 @@ std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::
 QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOptions& opt, CalibrationSource* cal,
                               const std::vector<std::array<model::Matrix, 7>>* fisher) {
     const auto t0 = std::chrono::steady_clock::now();
+    if (static_cast<std::size_t>(opt.method) >= kMethods.size())
+        throw_internal("E6034", "quantize_model runs quant's own rows; HALO runs through its own block driver");
     const MethodTraits& m = kMethods[static_cast<std::size_t>(opt.method)];
     const QuantSpec spec = make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);
+    const MethodSettings settings{&opt, &spec, nullptr};
     const bool want_stats = m.needs_gram || m.needs_channel_stats || (opt.method == Method::kmeans && !opt.kmeans_fisher);
     if (m.error_feedback) check_error_feedback(spec, m.name);
     if ((m.needs_gram || m.needs_channel_stats) && !cal)
@@ -145,35 +224,11 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             const auto tk = std::chrono::steady_clock::now();
             model::Matrix& w = layer[k];
             const auto& st = stats[static_cast<std::size_t>(k)];
-            LinearRecord rec;
+            const LayerInput input{w, st, fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr,
+                                   cal ? cal->tokens() : 0, l, k};
+            LinearRecord rec = m.quantize_layer(input, settings);  // the row's per-layer entry point
             rec.layer = l;
             rec.kind = k;
-            switch (opt.method) {  // the method table's dispatch: one case per row
-                case Method::rtn:
-                case Method::smoothquant: rec.tensor = quantize_rtn(w, spec); break;
-                case Method::gptq: {
-                    GptqOptions g = opt.gptq;
-                    g.threads = opt.threads;
-                    rec.tensor = quantize_gptq(w, st.gram, spec, g);
-                    break;
-                }
-                case Method::awq: {
-                    auto r = quantize_awq(w, st.gram, st.abs_mean, spec, opt.awq);
-                    rec.awq_alpha = r.alpha;
-                    rec.tensor = std::move(r.tensor);
-                    break;
-                }
-                case Method::kmeans: {
-                    KmeansOptions ko = opt.kmeans;
-                    ko.bits = spec.element_bits();
-                    std::vector<float> hdiag;
-                    if (st.gram.rows)
-                        for (std::int64_t j = 0; j < st.gram.rows; ++j) hdiag.push_back(st.gram.at(j, j));
-                    const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr;
-                    rec.tensor = quantize_kmeans(w, opt.kmeans_fisher ? f : nullptr, hdiag, ko);
-                    break;
-                }
-            }
             model::Matrix q = rec.tensor.decode();
             if (st.gram.rows == w.cols) rec.output_error = output_error(w, q, st.gram);
             w = std::move(q);

@@ -6,6 +6,7 @@
 // stays one block's hidden states plus one block's Gram matrices.
 #pragma once
 
+#include <any>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -23,20 +24,70 @@
 
 namespace halo::quant {
 
-enum class Method : std::uint8_t { rtn, gptq, awq, kmeans, smoothquant };
+enum class Method : std::uint8_t { rtn, gptq, awq, kmeans, smoothquant, halo };
 
+struct QuantizeOptions;
+struct LinearRecord;
+
+// One linear's weight and its calibration statistics: what a method's per-layer entry point
+// quantizes. Block-streaming drivers (quantize_model here, HALO's, a streaming one) build it.
+struct LayerInput {
+    const model::Matrix& weight;
+    const model::LinearInputStats& stats;  // gram / channel stats as the row's needs ask (empty otherwise)
+    const model::Matrix* fisher = nullptr; // this weight's Fisher diagonal, when the run computed one
+    std::int64_t tokens = 0;               // calibration tokens behind the stats
+    int layer = 0;
+    model::LinearKind kind = model::LinearKind::attn_q;
+};
+// The run's settings a per-layer entry point reads: the quant options and spec (uniform-grid
+// methods) or the method's own state across layers (HALO: its ladder, options and codebook
+// registry; std::any so quant need not know HALO's types).
+struct MethodSettings {
+    const QuantizeOptions* options = nullptr;
+    const QuantSpec* spec = nullptr;
+    std::any* state = nullptr;
+};
+// Quantizes one layer: the tensor plus per-method extras (AWQ's alpha); does not decode or
+// replace the weight (the driver does).
+using LayerQuantizer = LinearRecord (*)(const LayerInput& layer, const MethodSettings& settings);
+
+// A row of the method table. Rows are registered explicitly at program start
+// (register_quant_methods here, the HALO row from its module; jobs::register_methods calls both),
+// never by static initialisers.
 struct MethodTraits {
     Method id;
     std::string_view name;
     bool needs_gram;           // X^T X of each linear's input
     bool needs_channel_stats;  // per input channel mean|x| / max|x|
     bool error_feedback;       // rounds column by column against a changing target (formats must allow it)
-    std::string_view activation_format;  // "" = FP activations; "int8_per_token" for SmoothQuant
+    std::string_view activation_format;  // "" = FP activations; "int8_per_token" for SmoothQuant and HALO
     std::string_view summary;
+    bool needs_samples;        // reads a calibration text (a method may also take it optionally)
+    bool may_use_gradients;    // can ask for the Fisher diagonal (--sensitivity fisher): backward passes
+    bool needs_profile;        // a MAC profile (HALO's ladder); characterized when none is given
+    std::span<const std::string_view> flags;  // the method-specific `halo quantize` flags it accepts
+    LayerQuantizer quantize_layer;            // the per-layer entry point
 };
+// quant's own rows (RTN, GPTQ, AWQ, k-means, SmoothQuant), in Method order.
 std::span<const MethodTraits> methods();
-// Unknown name: bad input E6007 listing the methods.
+// Unknown name among quant's own rows: bad input E6007 listing them.
 const MethodTraits& method(std::string_view name);
+// Every method-specific flag any row may name (a flag not in this list applies to all methods).
+std::span<const std::string_view> method_specific_flags();
+
+// The table the program uses: quant's rows plus the rows other modules add (HALO).
+class MethodRegistry {
+public:
+    void add(const MethodTraits& row);  // a second row of the same name is an internal error E6033
+    std::span<const MethodTraits> rows() const { return rows_; }
+    // Unknown name: bad input E6007 listing every registered method.
+    const MethodTraits& find(std::string_view name) const;
+    std::string names() const;  // "rtn, gptq, ..., halo"
+
+private:
+    std::vector<MethodTraits> rows_;
+};
+void register_quant_methods(MethodRegistry& registry);
 
 struct QuantizeOptions {
     Method method = Method::rtn;

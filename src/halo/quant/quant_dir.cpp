@@ -256,7 +256,8 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
 }
 
 void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel& qm, const QuantizeOptions& opt,
-                         const RunInfo& info, bool overwrite) {
+                         const RunInfo& info, bool overwrite,
+                         const std::vector<std::pair<std::string, std::string>>& extra_files) {
     if (!overwrite && std::filesystem::exists(dir))
         throw_bad_value("E6009", dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
@@ -309,10 +310,22 @@ void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel&
                           {"input_scales", qm.bits.input_scale_bits},
                           {"sparse", qm.bits.sparse_bits}}},
                         {"time_s", qm.seconds},
-                        {"date", info.date},
+                        {"date", info.provenance.date_utc},
+                        {"halo_version", info.provenance.halo_version},
+                        {"git_commit", info.provenance.git_commit},
+                        {"command", info.provenance.command_line},
                         {"linears", linears},
                         {"vectors", vectors}};
+    for (const auto& [key, value] : info.sections.items()) {
+        if (m.contains(key)) throw_internal("E6031", fmt::format("manifest section \"{}\" would replace a standard field", key));
+        m[key] = value;
+    }
     write_file_atomic(out / "manifest.json", m.dump(1) + "\n");
+    for (const auto& [name, bytes] : extra_files) {
+        if (name == "manifest.json" || name.find('/') != std::string::npos)
+            throw_internal("E6032", fmt::format("extra file \"{}\" would replace the manifest or leave the directory", name));
+        write_file_atomic(out / name, bytes);
+    }
     out.commit();
 }
 
@@ -370,6 +383,38 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
         bad(mpath.string(), "manifest is missing a field or has a wrong type", "the documented fields", e.what());
     }
     return out;
+}
+
+ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& file) {
+    if (!m.is_object() || !m.contains("format") || m.at("format") != "halo-quantized-model")
+        throw_bad_input_at("E6010", file, "format", "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
+                           m.is_object() ? (m.contains("format") ? m.at("format").dump() : "(none)") : m.type_name());
+    auto str = [&](const char* key) { return m.contains(key) && m.at(key).is_string() ? m.at(key).get<std::string>() : std::string(); };
+    ManifestSummary s;
+    s.method = str("method");
+    if (m.contains("weight_format") && m.at("weight_format").is_string()) s.weight_format = m.at("weight_format").get<std::string>();
+    s.activation_format = str("activation_format");
+    if (m.contains("linears") && m.at("linears").is_array() && !m.at("linears").empty()) {
+        const auto& l0 = m.at("linears").at(0);
+        if (l0.is_object() && l0.contains("spec") && l0.at("spec").is_object() && l0.at("spec").contains("group_cols") &&
+            l0.at("spec").at("group_cols").is_number_integer())
+            s.first_group_cols = l0.at("spec").at("group_cols").get<std::int64_t>();
+    }
+    s.halo = m.contains("halo");
+    s.provenance = {str("date"), str("halo_version"), str("git_commit"), str("command")};
+    return s;
+}
+
+ManifestSummary read_manifest_summary(const std::filesystem::path& dir) {
+    const auto path = dir / "manifest.json";
+    nlohmann::json m;
+    try {
+        m = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw_bad_input_at("E6010", path.string(), "manifest", "manifest is not valid JSON",
+                           "a JSON object (docs/formats.md, \"Quantized model directory\")", fmt::format("not valid JSON ({})", e.what()));
+    }
+    return manifest_summary(m, path.string());
 }
 
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {

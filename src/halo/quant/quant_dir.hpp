@@ -23,6 +23,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "halo/model/forward.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/quant/model_quantizer.hpp"
+#include "halo/util/provenance.hpp"
 
 namespace halo::quant {
 
@@ -40,7 +42,10 @@ struct RunInfo {
     std::string source_format;
     nlohmann::json flags = nlohmann::json::object();        // method options as given
     nlohmann::json calibration = nullptr;                   // {"file", "samples", "seq_len", "tokens"} or null
-    std::string date;                                       // ISO date of the run
+    Provenance provenance = current_provenance();            // date (UTC, clock), version, commit, command
+    // Further top-level manifest sections a method adds (HALO: "halo", its ladder and codebooks);
+    // written as given, so no caller re-reads the manifest to extend it.
+    nlohmann::json sections = nlohmann::json::object();
 };
 
 // Serializes one tensor to .hqt bytes / parses them (bad input E6010 naming `name` on a bad
@@ -49,8 +54,11 @@ std::string write_hqt(const QuantizedTensor& t);
 QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const std::string& name);
 
 // Writes the directory atomically; an existing `dir` without `overwrite` is bad input E6009.
+// `extra_files` (name, bytes) go into the same staged directory: files other modules own that
+// travel with the model (HALO: tile_levels.json, sim_config.json, mac_profile.json).
 void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel& model, const QuantizeOptions& options,
-                         const RunInfo& info, bool overwrite);
+                         const RunInfo& info, bool overwrite,
+                         const std::vector<std::pair<std::string, std::string>>& extra_files = {});
 
 struct QuantizedDir {
     nlohmann::json manifest;
@@ -59,6 +67,21 @@ struct QuantizedDir {
 };
 // Reads and checks a directory (E6010 on anything malformed).
 QuantizedDir read_quantized_dir(const std::filesystem::path& dir);
+
+// The manifest's header fields other modules decide by (accel's design selection, the jobs),
+// without reading the tensors. Optional fields absent in old manifests stay empty.
+struct ManifestSummary {
+    std::string method;
+    std::optional<std::string> weight_format;  // none when the manifest lacks it
+    std::string activation_format;             // "" when null or absent
+    std::int64_t first_group_cols = 0;         // linears[0].spec.group_cols (0 = per channel or absent)
+    bool halo = false;                         // a HALO directory (the manifest has a "halo" section)
+    Provenance provenance;                     // date, halo_version, git_commit, command ("" when absent)
+};
+// E6010 (bad input, naming the file) when `manifest` is not a halo quantized-model manifest.
+ManifestSummary manifest_summary(const nlohmann::json& manifest, const std::string& file);
+// Reads DIR/manifest.json only; E6010 when it is not valid JSON or not such a manifest.
+ManifestSummary read_manifest_summary(const std::filesystem::path& dir);
 
 // Replaces the linears (decoded) and the changed vectors of `weights` (the source model, loaded
 // by the caller) with the directory's. Shape mismatch: E6010.

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <random>
 #include <set>
 
@@ -10,6 +13,7 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
+#include "halo/model/safetensors_reader.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::accel {
@@ -196,19 +200,28 @@ TEST(Workload, DecodeAndGroupedHeads) {
 }
 
 TEST(Workload, HfConfigAndTileLevelGlue) {
+    // The simulator reads config.json through the model module's one reader (rope_scaling kept).
+    const auto dir = std::filesystem::temp_directory_path() / ("halo_workload_hf_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
     auto j = nlohmann::json::parse(R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
-        "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 160, "vocab_size": 256})");
-    model::ModelConfig c = parse_hf_config(j, "config.json");
+        "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 160, "vocab_size": 256,
+        "rope_scaling": {"rope_type": "linear", "factor": 4.0}})");
+    std::ofstream(dir / "config.json") << j.dump();
+    model::ModelConfig c = model::read_hf_config(dir / "config.json");
     EXPECT_EQ(c.head_dim, 16);
     EXPECT_EQ(c.n_kv_heads, 2);
+    EXPECT_EQ(c.rope_scaling, model::RopeScaling::linear);
+    EXPECT_FLOAT_EQ(c.rope_scaling_factor, 4.0f);
     j.erase("hidden_size");
+    std::ofstream(dir / "config.json") << j.dump();
     try {
-        parse_hf_config(j, "config.json");
+        (void)model::read_hf_config(dir / "config.json");
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E7041");
-        EXPECT_NE(e.diagnostic().message.find("hidden_size"), std::string::npos);
+        EXPECT_EQ(e.diagnostic().code, "E5220");
+        EXPECT_EQ(e.diagnostic().place, "hidden_size");
     }
+    std::filesystem::remove_all(dir);
     auto w = transformer_workload(c, Phase{});
     nlohmann::json lv = nlohmann::json::parse(R"({"format": "halo-tile-levels",
         "model": {"n_layers": 2, "d_model": 64, "d_ff": 160, "vocab_size": 256}, "tile": [32, 32],
@@ -320,6 +333,74 @@ TEST(Gpu, MeasuredH200ReproducesItsCalibrationPoint) {
     const double ops = 2.0 * 8192.0 * 8192.0 * 8192.0;
     EXPECT_NEAR(ops / r.total.time_s / 1e12, 1273.1, 1273.1 * 1e-3);
     EXPECT_NEAR(r.total.energy.total_j(), 0.6239, 0.6239 * 0.01);
+}
+
+}  // namespace
+}  // namespace halo::accel
+
+namespace halo::accel {
+namespace {
+
+// The tile-level file and the simulator config each have one writer and one reader in accel;
+// what the writer writes the reader gives back.
+TEST(FileFormats, TileLevelsRoundTrip) {
+    ModelTileLevels m;
+    m.model_name = "tiny";
+    m.n_layers = 2, m.d_model = 64, m.d_ff = 160, m.vocab_size = 256;
+    TileLevels t;
+    t.tile_rows = 32, t.tile_cols = 32, t.k_tiles = 5, t.n_tiles = 2;
+    t.level = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0};
+    t.code_histogram.assign(10, std::vector<std::uint64_t>(256, 3));
+    t.zero_point = true;
+    m.layers.emplace_back("blk.1.ffn_down", t);
+    m.sparse_nnz.emplace_back("blk.1.ffn_down", 17);
+    const auto back = parse_tile_levels(tile_levels_json(m), "t.json");
+    EXPECT_EQ(back.model_name, "tiny");
+    EXPECT_EQ(back.d_ff, 160);
+    ASSERT_EQ(back.layers.size(), 1u);
+    const auto& b = back.layers[0].second;
+    EXPECT_EQ(b.level, t.level);
+    EXPECT_EQ(b.code_histogram, t.code_histogram);
+    EXPECT_EQ(b.k_tiles, 5);
+    EXPECT_EQ(b.tile_rows, 32);
+    EXPECT_TRUE(b.zero_point);
+    ASSERT_EQ(back.sparse_nnz.size(), 1u);
+    EXPECT_EQ(back.sparse_nnz[0].second, 17);
+    EXPECT_EQ(tile_levels_json(back), tile_levels_json(m));
+    // Layers of different tile shapes cannot share one file: an internal error, not a silent mix.
+    t.tile_rows = 16;
+    m.layers.emplace_back("blk.0.ffn_down", t);
+    try {
+        (void)tile_levels_json(m);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E7045");
+        EXPECT_EQ(e.exit_code(), 3);
+    }
+}
+
+TEST(FileFormats, SimulatorConfigRoundTrip) {
+    SystolicOptions o;
+    o.array.rows = 64, o.array.cols = 32, o.array.dataflow = Dataflow::os, o.array.dram_bandwidth_gbps = 123.5;
+    o.dvfs.levels = {{"L0", 500, 1.8}, {"L1", 650, 1.98}};
+    o.dvfs.switch_penalty_ns = 40;
+    o.energy.dram_pj_per_byte = 9.5;
+    o.energy.sparse_macs_per_cycle = 64;
+    o.activation_level = 1;
+    SystolicOptions back;
+    apply_simulator_config(back, simulator_config_json(o), "c.json");
+    EXPECT_EQ(back.array.rows, 64);
+    EXPECT_EQ(back.array.cols, 32);
+    EXPECT_EQ(back.array.dataflow, Dataflow::os);
+    EXPECT_EQ(back.array.dram_bandwidth_gbps, 123.5);
+    ASSERT_EQ(back.dvfs.levels.size(), 2u);
+    EXPECT_EQ(back.dvfs.levels[1].name, "L1");
+    EXPECT_EQ(back.dvfs.levels[1].freq_mhz, 650);
+    EXPECT_EQ(back.dvfs.switch_penalty_ns, 40);
+    EXPECT_EQ(back.energy.dram_pj_per_byte, 9.5);
+    EXPECT_EQ(back.energy.sparse_macs_per_cycle, 64);
+    EXPECT_EQ(back.activation_level, 1);
+    EXPECT_EQ(simulator_config_json(back), simulator_config_json(o));
 }
 
 }  // namespace

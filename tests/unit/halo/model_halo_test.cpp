@@ -75,11 +75,12 @@ TEST(HaloModel, StreamsBlocksAndAttachesToTheSimulator) {
     // The simulator accepts the levels for this model and (switch penalty aside) runs faster than
     // uniform INT8 at L0 whenever some tile left L0.
     auto work = accel::transformer_workload(w.config, {accel::Phase::Kind::prefill, 32, 1, 32});
-    const auto tl = accel::parse_tile_levels(tile_levels_json(r, w.config, "tiny-halo", o), "t");
+    // Through the file's one writer and reader, as `halo simulate --quantized` reads it.
+    const auto tl = accel::parse_tile_levels(accel::tile_levels_json(tile_levels_of(r, w.config, "tiny-halo")), "t");
     accel::attach_tile_levels(work, w.config, tl, "t");
     accel::SystolicOptions so;
     so.array.rows = 16, so.array.cols = 8;
-    accel::apply_simulator_config(so, sim_config_json(L), "ladder");
+    so.dvfs = dvfs_table(L);
     // GEMMs this small take less than one 1-us DVFS switch: compare compute without the penalty.
     so.dvfs.switch_penalty_ns = 0;
     const auto base = accel::simulate_systolic(accel::baseline_workload(work), so);

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "halo/accel/sim_config.hpp"
+#include "halo/util/provenance.hpp"
+
 #include "halo/halo/assign.hpp"
 #include "halo/halo/halo_dir.hpp"
 #include "halo/halo/halo_quantizer.hpp"
@@ -206,9 +209,33 @@ TEST(HaloDir, ManifestAndTileLevelsRoundTrip) {
     r.model.bits.weights = 96 * 160;
     const auto dir = std::filesystem::temp_directory_path() / "halo_dir_test";
     std::filesystem::remove_all(dir);
-    write_halo_dir(dir, r, fx.L, o, {}, mw.config, "synthetic", false);
-    EXPECT_THAT(message_of([&] { write_halo_dir(dir, r, fx.L, o, {}, mw.config, "synthetic", false); }),
+    accel::SystolicOptions machine;
+    machine.array.rows = 64, machine.array.cols = 32;
+    machine.dvfs = dvfs_table(fx.L);
+    machine.dvfs.switch_penalty_ns = 250;
+    write_halo_dir(dir, r, fx.L, o, {}, mw.config, "synthetic", false, machine, nullptr);
+    EXPECT_THAT(message_of([&] { write_halo_dir(dir, r, fx.L, o, {}, mw.config, "synthetic", false, machine, nullptr); }),
                 ::testing::HasSubstr("E9020"));
+    // The directory carries the machine it was quantized for: its sim config read back onto
+    // default options gives the ladder's DVFS table and the array (issue #12: simulate used the
+    // default ladder); no MAC profile without energies.
+    accel::SystolicOptions back;
+    accel::read_simulator_config(back, dir / "sim_config.json");
+    EXPECT_EQ(back.array.rows, 64);
+    EXPECT_EQ(back.array.cols, 32);
+    ASSERT_EQ(back.dvfs.levels.size(), fx.L.levels.size());
+    for (std::size_t i = 0; i < fx.L.levels.size(); ++i) {
+        EXPECT_EQ(back.dvfs.levels[i].name, fx.L.levels[i].name);
+        EXPECT_EQ(back.dvfs.levels[i].freq_mhz, fx.L.levels[i].freq_mhz);
+        EXPECT_EQ(back.dvfs.levels[i].voltage_v, fx.L.levels[i].voltage_v);
+    }
+    EXPECT_EQ(back.dvfs.switch_penalty_ns, 250);
+    EXPECT_FALSE(std::filesystem::exists(dir / "mac_profile.json"));
+    const auto summary = quant::read_manifest_summary(dir);
+    EXPECT_TRUE(summary.halo);
+    EXPECT_EQ(summary.method, "halo");
+    EXPECT_EQ(summary.provenance.halo_version, halo_version());
+    EXPECT_EQ(summary.provenance.date_utc.size(), std::string("2026-12-03T13:04:05Z").size());
     const auto qd = quant::read_quantized_dir(dir);
     ASSERT_EQ(qd.linears.size(), 1u);
     const auto a = qd.linears[0].tensor.decode(), b = lin.tensor.decode();
