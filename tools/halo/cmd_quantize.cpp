@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "halo/jobs/methods.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
@@ -85,8 +86,37 @@ double peak_rss_mb() {
     return 0;
 }
 
-int run_quantize(const QuantizeFlags& f) {
-    if (f.method == "halo")
+// The method table, filled once, explicitly, from the program's start (jobs::register_methods).
+const quant::MethodRegistry& method_registry() {
+    static const quant::MethodRegistry registry = [] {
+        quant::MethodRegistry r;
+        jobs::register_methods(r);
+        return r;
+    }();
+    return registry;
+}
+
+// A method-specific flag the chosen method does not take is a usage error (exit 1), never ignored.
+void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
+    for (const auto flag : quant::method_specific_flags()) {
+        std::size_t given = 0;
+        try {
+            given = app.count(std::string(flag));
+        } catch (const CLI::OptionNotFound&) {
+            continue;  // a flag of another command
+        }
+        if (given == 0) continue;
+        if (std::find(row.flags.begin(), row.flags.end(), flag) != row.flags.end()) continue;
+        std::string takes;
+        for (const auto g : row.flags) takes += fmt::format("{}{}", takes.empty() ? "" : " ", g);
+        throw_usage("E6035", fmt::format("{} does not apply to --method {} (it takes: {})", flag, row.name, takes));
+    }
+}
+
+int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
+    const auto& row = method_registry().find(f.method);  // E6007 lists every registered method
+    check_flags_apply(app, row);
+    if (row.id == quant::Method::halo)
         return run_halo_quantize({f.model, f.calib, f.out, f.tile, f.sensitivity, f.eval_text, f.samples, f.seq_len, f.ctx,
                                   f.max_chunks, f.block_size, f.damp, f.force, f.quiet, f.threads},
                                  f.halo);
@@ -98,7 +128,7 @@ int run_quantize(const QuantizeFlags& f) {
     model::set_blas_threads(f.threads);
 
     quant::QuantizeOptions opt;
-    const auto& meth = quant::method(f.method);
+    const auto& meth = row;
     opt.method = meth.id;
     opt.format = format_of(f);
     opt.granularity = granularity_of(f);
@@ -138,7 +168,7 @@ int run_quantize(const QuantizeFlags& f) {
     auto qm = quant::quantize_model(weights, opt, source.get(), fisher.empty() ? nullptr : &fisher);
     if (!f.act_format.empty()) qm.activation_format = f.act_format;  // weight-activation mode (e.g. Amove W4A4)
 
-    quant::RunInfo info;
+    quant::RunInfo info;  // date, version, commit and command line from util/provenance
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = weights.source_format;
     info.calibration = calib_info;
@@ -175,11 +205,11 @@ int run_quantize(const QuantizeFlags& f) {
 }  // namespace
 
 Command quantize_command() {
-    return {"quantize", "quantize a model's linear layers (RTN, GPTQ, AWQ, k-means, SmoothQuant) into a directory",
+    return {"quantize", "quantize a model's linear layers (RTN, GPTQ, AWQ, k-means, SmoothQuant, HALO) into a directory",
             [](CLI::App& app) -> std::function<int()> {
                 auto f = std::make_shared<QuantizeFlags>();
                 app.add_option("--model", f->model, "GGUF file or safetensors checkpoint dir (default: installed model)");
-                app.add_option("--method", f->method, "rtn, gptq, awq, kmeans, smoothquant, halo");
+                app.add_option("--method", f->method, method_registry().names());
                 app.add_option("--format", f->format,
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "
                                "mxfp4, mxfp3[-e1m1], nvfp4, codebook[-asym], amove-*, bitmod-fp4, bitmod-fp3 (g128), ant4, olive4 "
@@ -209,7 +239,7 @@ Command quantize_command() {
                 app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 add_halo_quantize_flags(app, f->halo);
-                return [f] { return run_quantize(*f); };
+                return [f, &app] { return run_quantize(*f, app); };
             }};
 }
 

@@ -1,11 +1,11 @@
 // `halo run`: the end-to-end HALO job (what `make demo` runs). All logic is in
-// halo/halo/pipeline.hpp; this parses flags and prints progress and the table.
+// halo/jobs/run_job.hpp; this parses flags and prints progress and the table.
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "halo/halo/pipeline.hpp"
+#include "halo/jobs/run_job.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "terminal_progress.hpp"
 
@@ -27,7 +27,7 @@ Command run_command() {
     return {"run", "end to end: characterize the INT8 MAC, quantize with HALO and baselines, perplexity, simulate, report",
             [](CLI::App& app) -> std::function<int()> {
                 struct Flags {
-                    halo::RunOptions o;
+                    jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
@@ -66,8 +66,8 @@ Command run_command() {
                     o.model = f->model, o.eval_text = f->eval, o.calib_text = f->calib, o.profile = f->profile;
                     if (!f->liberty.empty()) o.liberty = f->liberty;
                     o.energy = !f->no_energy;
-                    if (!f->levels.empty()) o.ladder.levels = halo::parse_levels(f->levels);
-                    o.ladder.timing = halo::timing_field(f->timing).id;
+                    if (!f->levels.empty()) o.ladder.levels = hwq::parse_levels(f->levels);
+                    o.ladder.timing = hwq::timing_field(f->timing).id;
                     o.halo_objectives = split(f->objectives);
                     o.baselines = split(f->baselines);
                     o.halo.gptq = !f->no_gptq;
@@ -78,7 +78,7 @@ Command run_command() {
                     }
                     o.array = fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n);
                     if (f->full) o.samples = 32, o.seq_len = 256, o.ctx = 512, o.max_chunks = -1;
-                    const auto rep = halo::run_pipeline(o, terminal_progress(f->quiet), [&](const std::string& s) {
+                    const auto rep = jobs::run_pipeline(o, terminal_progress(f->quiet), [&](const std::string& s) {
                         if (!f->quiet) fmt::print(stderr, "halo run: {}\n", s);
                     });
                     fmt::print("{}", rep.table);

@@ -4,8 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "halo/halo/halo_dir.hpp"
-#include "halo/halo/pipeline.hpp"
+#include "halo/hwq/halo_quantizer.hpp"
+#include "halo/hwq/ladder.hpp"
+#include "halo/jobs/halo_quantize_job.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/calibration.hpp"
 #include "halo/model/model_loader.hpp"
@@ -61,51 +62,45 @@ void add_halo_quantize_flags(CLI::App& app, HaloQuantizeFlags& f) {
     app.add_option("--salient", f.salient, "halo: fraction of most sensitive weights to the sparse part")->capture_default_str();
     app.add_option("--outlier-sigma", f.sigma, "halo: |w - mean| > k sigma goes to the sparse part")->capture_default_str();
     app.add_flag("--no-gptq", f.no_gptq, "halo: round to nearest instead of GPTQ error compensation");
-    app.add_option("--sweep", f.sweep, "halo: comma list of objective[@budget] points; writes the front into --out");
 }
 
 int run_halo_quantize(const HaloCommonFlags& c, const HaloQuantizeFlags& f) {
-    if (c.out.empty()) throw_usage("E9020", "--out DIR is required");
-    halo::RunOptions ro;
-    ro.out_dir = c.out;
-    ro.force = c.force;
-    ro.model = c.model;
-    ro.calib_text = c.calib;
-    ro.eval_text = c.eval_text;
-    ro.profile = f.profile;
-    ro.samples = c.samples, ro.seq_len = c.seq_len, ro.ctx = c.ctx, ro.max_chunks = c.max_chunks;
-    ro.threads = c.threads;
-    ro.ladder.timing = halo::timing_field(f.timing).id;
-    ro.ladder.guard_band = f.guard_band;
-    if (!f.levels.empty()) ro.ladder.levels = halo::parse_levels(f.levels);
-    ro.ladder.counts = parse_counts(f.counts);
-    ro.ladder.voltage_step = f.voltage_step;
-    ro.ladder.voltage = {f.vt, f.alpha};
-    ro.halo.budget = f.budget;
-    ro.halo.fit.max_codes = f.max_codes;
-    ro.halo.sparse = {f.salient, f.sigma};
-    ro.halo.gptq = !f.no_gptq;
-    ro.halo.gptq_options.block_size = c.block_size;
-    ro.halo.gptq_options.damp = c.damp;
-    if (!c.sensitivity.empty()) ro.halo.sensitivity = halo::sensitivity_source(c.sensitivity).id;
-    parse_tile(c.tile, ro.halo.tile_k, ro.halo.tile_n);
-    ro.array = fmt::format("{}x{}", ro.halo.tile_k, ro.halo.tile_n);
-    (void)halo::objective(f.objective);
-    ro.baselines.clear();
-    ro.fp_reference = false;
-    if (!f.sweep.empty()) {
-        ro.halo_objectives.clear();
-        std::stringstream in(f.sweep);
-        std::string item;
-        while (std::getline(in, item, ',')) ro.halo_objectives.push_back(item);
-    } else {
-        ro.halo_objectives = {fmt::format("{}@{}", f.objective, f.budget)};
-    }
-    const auto rep = halo::run_pipeline(ro, terminal_progress(c.quiet), [&](const std::string& s) {
+    jobs::HaloQuantizeOptions o;
+    o.out_dir = c.out;
+    o.force = c.force;
+    o.model = c.model;
+    o.calib_text = c.calib;
+    o.eval_text = c.eval_text;
+    o.profile = f.profile;
+    o.samples = c.samples, o.seq_len = c.seq_len, o.ctx = c.ctx, o.max_chunks = c.max_chunks;
+    o.threads = c.threads;
+    o.ladder.timing = hwq::timing_field(f.timing).id;
+    o.ladder.guard_band = f.guard_band;
+    if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);
+    o.ladder.counts = parse_counts(f.counts);
+    o.ladder.voltage_step = f.voltage_step;
+    o.ladder.voltage = {f.vt, f.alpha};
+    o.halo.objective = hwq::objective(f.objective).id;
+    if (!(f.budget >= 0 && f.budget <= 1))
+        throw_bad_value("E9014", "--budget", "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
+                        fmt::format("{}", f.budget));
+    o.halo.budget = f.budget;
+    o.halo.fit.max_codes = f.max_codes;
+    o.halo.sparse = {f.salient, f.sigma};
+    o.halo.gptq = !f.no_gptq;
+    o.halo.gptq_options.block_size = c.block_size;
+    o.halo.gptq_options.damp = c.damp;
+    if (!c.sensitivity.empty()) o.halo.sensitivity = hwq::sensitivity_source(c.sensitivity).id;
+    parse_tile(c.tile, o.halo.tile_k, o.halo.tile_n);
+    const auto r = jobs::run_halo_quantize(o, terminal_progress(c.quiet), [&](const std::string& s) {
         if (!c.quiet) fmt::print(stderr, "halo: {}\n", s);
     });
-    fmt::print("{}", rep.table);
-    fmt::print("wrote {} (one quantized model directory per point, results.json, pareto.svg)\n", c.out);
+    std::string levels;
+    for (auto n : r.tiles_per_level) levels += fmt::format("{}{}", levels.empty() ? "" : " ", n);
+    fmt::print("{}: halo {}@{} tile {}x{} -> {}\nbits per weight (stored): {:.4f}, information bits: {:.4f}; tiles per level: {}\n",
+               r.model_name, f.objective, f.budget, o.halo.tile_k, o.halo.tile_n, c.out, r.bits_per_weight, r.info_bits, levels);
+    if (r.perplexity) fmt::print("perplexity: {:.4f} (INT8 activations per token; {} chunks of {} tokens of {})\n", *r.perplexity,
+                                 c.max_chunks, c.ctx, c.eval_text);
     return 0;
 }
 

@@ -1,5 +1,6 @@
-// `halo quantize --method halo`: the HALO row of the quantizer table lives in the halo module
-// (quant cannot depend on it), so cmd_quantize.cpp registers these flags and dispatches here.
+// `halo quantize --method halo`: the HALO row of the quantizer table lives in hwq (quant cannot
+// depend on it); cmd_quantize.cpp registers these flags and dispatches here, to the job
+// jobs::run_halo_quantize, which writes one quantized model directory.
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 namespace halo::cli {
 
 struct HaloQuantizeFlags {
-    std::string profile, objective = "bal", levels, timing = "static", counts = "0,16,9", sweep;
+    std::string profile, objective = "bal", levels, timing = "static", counts = "0,16,9";
     double guard_band = 0.05, budget = 0.5, voltage_step = 0.1, vt = 0.5, alpha = 1.3, salient = 0.0005, sigma = 3;
     int max_codes = 16;
     bool no_gptq = false;

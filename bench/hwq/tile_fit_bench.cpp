@@ -4,8 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "halo/halo/ladder.hpp"
-#include "halo/halo/tile_fit.hpp"
+#include "halo/hwq/ladder.hpp"
+#include "halo/hwq/tile_fit.hpp"
 
 namespace {
 
@@ -24,7 +24,7 @@ halo::mac::MacProfile profile() {
 }
 
 void BM_FitTile(benchmark::State& state) {
-    const auto L = halo::halo::build_ladder(profile(), {});
+    const auto L = halo::hwq::build_ladder(profile(), {});
     const auto& lv = L.levels[static_cast<std::size_t>(state.range(0))];
     std::vector<double> e;
     for (int v : lv.values) e.push_back(L.energy_of(v));
@@ -32,7 +32,7 @@ void BM_FitTile(benchmark::State& state) {
     std::mt19937 rng(1);
     std::normal_distribution<float> n(0, 0.02f);
     for (auto& x : w) x = n(rng);
-    for (auto _ : state) benchmark::DoNotOptimize(halo::halo::fit_tile(w, {}, lv.values, e, {}));
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::fit_tile(w, {}, lv.values, e, {}));
     state.SetLabel(std::to_string(lv.values.size()) + " allowed codes");
 }
 BENCHMARK(BM_FitTile)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);

@@ -25,7 +25,7 @@
 
 #include "halo/mac/profile.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 
 enum class TimingField : std::uint8_t { static_delay, dynamic_delay };
 struct TimingFieldTraits {
@@ -95,4 +95,4 @@ Ladder build_ladder(const mac::MacProfile& profile, const LadderOptions& options
 // fields the ladder needs (E9004 width/format, E9005 a missing delay).
 nlohmann::json ladder_json(const Ladder& ladder);
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

@@ -14,15 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "halo/halo/assign.hpp"
-#include "halo/halo/ladder.hpp"
-#include "halo/halo/sensitivity.hpp"
-#include "halo/halo/tile_fit.hpp"
+#include "halo/hwq/assign.hpp"
+#include "halo/hwq/ladder.hpp"
+#include "halo/hwq/sensitivity.hpp"
+#include "halo/hwq/tile_fit.hpp"
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 
 struct HaloOptions {
     std::int64_t tile_k = 128;  // tile extent along the input dimension (array rows)
@@ -73,4 +73,4 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
                                     quant::CalibrationSource* calibration,
                                     const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress);
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

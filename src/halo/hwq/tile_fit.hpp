@@ -17,7 +17,7 @@
 #include <span>
 #include <vector>
 
-namespace halo::halo {
+namespace halo::hwq {
 
 struct TileFitOptions {
     int max_codes = 16;          // k: codebook size (16 = 4 bits of information)
@@ -49,4 +49,4 @@ inline float quantize_with(const TileFit& f, float w, int* code_out = nullptr) {
     return f.scale * static_cast<float>(c - f.zero);
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

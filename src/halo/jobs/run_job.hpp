@@ -18,11 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "halo/halo/halo_quantizer.hpp"
-#include "halo/halo/ladder.hpp"
+#include "halo/hwq/halo_quantizer.hpp"
+#include "halo/hwq/ladder.hpp"
+#include "halo/mac/profile.hpp"
 #include "halo/util/progress.hpp"
 
-namespace halo::halo {
+namespace halo::jobs {
 
 struct RunOptions {
     std::filesystem::path out_dir = "halo-run";
@@ -37,8 +38,8 @@ struct RunOptions {
     std::filesystem::path work_dir = "halo-work";
     bool energy = true;                   // dynamic analysis for energy_fj
     std::uint64_t transitions = 200;      // per weight, dynamic analysis
-    LadderOptions ladder;
-    HaloOptions halo;
+    hwq::LadderOptions ladder;
+    hwq::HaloOptions halo;
     std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
     std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};
     bool fp_reference = true;
@@ -71,6 +72,23 @@ struct RunReport {
     std::string table;  // plain-text table (the CLI prints it)
 };
 
+// Step 1 of both HALO jobs: read the given MAC profile, or characterize the built-in MAC.
+struct ProfileStep {
+    std::filesystem::path profile;  // given: read it (mac::read_profile)
+    std::filesystem::path liberty = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+    std::string mac = "int8";
+    std::string arch = "yosys";
+    std::filesystem::path work_dir = "halo-work";
+    bool energy = true;
+    std::uint64_t transitions = 200;
+    unsigned threads = 1;
+};
+struct ProfileOutcome {
+    mac::MacProfile profile;
+    nlohmann::json info;  // where it came from, for results.json and the manifest
+};
+ProfileOutcome obtain_profile(const ProfileStep& step, ProgressSink progress, const std::function<void(const std::string&)>& say);
+
 // Progress: one ProgressSink for the loops, plus a stage callback ("characterize", ...).
 RunReport run_pipeline(const RunOptions& options, ProgressSink progress,
                        const std::function<void(const std::string&)>& stage);
@@ -78,4 +96,4 @@ RunReport run_pipeline(const RunOptions& options, ProgressSink progress,
 // Pareto plot: perplexity (y) against simulated speed-up (x), one labelled point per variant.
 std::string pareto_svg(const std::vector<VariantResult>& variants, double fp_perplexity);
 
-}  // namespace halo::halo
+}  // namespace halo::jobs

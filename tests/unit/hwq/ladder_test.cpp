@@ -5,11 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "halo/halo/ladder.hpp"
+#include "halo/hwq/ladder.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "test_support.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 std::string message_of(const std::function<void()>& f) {
@@ -106,4 +106,4 @@ TEST(Ladder, Osu018OracleFastCodesAreNonNegativeMultiplesOf8) {
 }
 
 }  // namespace
-}  // namespace halo::halo
+}  // namespace halo::hwq

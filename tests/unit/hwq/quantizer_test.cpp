@@ -8,17 +8,17 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/util/provenance.hpp"
 
-#include "halo/halo/assign.hpp"
-#include "halo/halo/halo_dir.hpp"
-#include "halo/halo/halo_quantizer.hpp"
-#include "halo/halo/tile_fit.hpp"
+#include "halo/hwq/assign.hpp"
+#include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/halo_quantizer.hpp"
+#include "halo/hwq/tile_fit.hpp"
 #include "halo/accel/workload.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "test_support.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 std::string message_of(const std::function<void()>& f) {
@@ -263,9 +263,9 @@ TEST(HaloDir, ManifestAndTileLevelsRoundTrip) {
 }
 
 }  // namespace
-}  // namespace halo::halo
+}  // namespace halo::hwq
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 // A given Fisher diagonal replaces the Hessian proxy: its most sensitive weights (not the
@@ -300,4 +300,4 @@ TEST(Sensitivity, SparseMaskFastMatchesReference) {
 }
 
 }  // namespace
-}  // namespace halo::halo
+}  // namespace halo::hwq

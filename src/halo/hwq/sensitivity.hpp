@@ -19,7 +19,7 @@
 
 #include "halo/model/weights.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 
 enum class SensitivitySource : std::uint8_t { fisher, hessian };
 struct SensitivityTraits {
@@ -58,4 +58,4 @@ std::vector<std::uint8_t> sparse_mask(const model::Matrix& w, const model::Matri
 std::vector<std::uint8_t> sparse_mask_ref(const model::Matrix& w, const model::Matrix& sensitivity,
                                           const SparseSplitOptions& options);
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

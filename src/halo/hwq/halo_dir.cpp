@@ -1,4 +1,4 @@
-#include "halo/halo/halo_dir.hpp"
+#include "halo/hwq/halo_dir.hpp"
 
 #include <cmath>
 
@@ -8,7 +8,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
     accel::ModelTileLevels m;
@@ -111,4 +111,4 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
     quant::write_quantized_dir(dir, r.model, qo, info, overwrite, extra);
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

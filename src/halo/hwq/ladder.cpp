@@ -1,4 +1,4 @@
-#include "halo/halo/ladder.hpp"
+#include "halo/hwq/ladder.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 constexpr TimingFieldTraits kTimingFields[] = {
@@ -173,4 +173,4 @@ nlohmann::json ladder_json(const Ladder& L) {
             {"levels", levels}};
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace halo::halo {
+namespace halo::hwq {
 
 enum class Objective : std::uint8_t { perf, acc, bal, energy };
 struct ObjectiveTraits {
@@ -52,4 +52,4 @@ Assignment assign(const TileCosts& c, Objective objective, double budget);
 std::vector<std::size_t> grouped_order(std::span<const int> level);
 int switches(std::span<const int> level, std::span<const std::size_t> order, int start_level);
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

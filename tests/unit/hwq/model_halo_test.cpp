@@ -6,11 +6,11 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
-#include "halo/halo/halo_dir.hpp"
-#include "halo/halo/halo_quantizer.hpp"
+#include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/halo_quantizer.hpp"
 #include "test_support.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 model::ModelWeights tiny_model() {
@@ -90,4 +90,4 @@ TEST(HaloModel, StreamsBlocksAndAttachesToTheSimulator) {
 }
 
 }  // namespace
-}  // namespace halo::halo
+}  // namespace halo::hwq

@@ -1,4 +1,4 @@
-#include "halo/halo/tile_fit.hpp"
+#include "halo/hwq/tile_fit.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "halo/quant/scale_format.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 constexpr int kBins = 1024;
@@ -174,4 +174,4 @@ TileFit fit_tile(std::span<const float> w, std::span<const std::uint8_t> mask, s
     return best;
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

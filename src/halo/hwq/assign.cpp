@@ -1,4 +1,4 @@
-#include "halo/halo/assign.hpp"
+#include "halo/hwq/assign.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "halo/util/diagnostics.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 constexpr ObjectiveTraits kObjectives[] = {
@@ -126,4 +126,4 @@ int switches(std::span<const int> level, std::span<const std::size_t> order, int
     return n;
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

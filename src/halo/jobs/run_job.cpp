@@ -1,4 +1,4 @@
-#include "halo/halo/pipeline.hpp"
+#include "halo/jobs/run_job.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,7 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
-#include "halo/halo/halo_dir.hpp"
+#include "halo/hwq/halo_dir.hpp"
 #include "halo/mac/characterize.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
@@ -23,7 +23,8 @@
 #include "halo/util/parallel.hpp"
 #include "halo/util/provenance.hpp"
 
-namespace halo::halo {
+namespace halo::jobs {
+using namespace hwq;  // the HALO algorithm this job runs
 namespace {
 
 double since(std::chrono::steady_clock::time_point t0) {
@@ -85,6 +86,32 @@ std::string fmt_row(const VariantResult& v) {
 
 }  // namespace
 
+ProfileOutcome obtain_profile(const ProfileStep& o, ProgressSink sink, const std::function<void(const std::string&)>& say) {
+    ProfileOutcome r;
+    if (!o.profile.empty()) {
+        say(fmt::format("reading MAC profile {}", o.profile.string()));
+        r.profile = mac::read_profile(o.profile);
+        r.info = {{"source", o.profile.string()}};
+        return r;
+    }
+    say(fmt::format("characterizing the {} MAC ({}) on {}", o.mac, o.arch, o.liberty.filename().string()));
+    mac::CharacterizeOptions co;
+    co.builtin_mac = o.mac;
+    co.arch = o.arch;
+    co.liberty = o.liberty;
+    co.work_dir = o.work_dir;
+    co.analysis = o.energy ? mac::Analysis::both : mac::Analysis::static_only;
+    co.transitions = o.transitions;
+    co.threads = o.threads;
+    co.progress = sink;
+    const auto t0 = std::chrono::steady_clock::now();
+    r.profile = mac::characterize(co);
+    r.info = {{"source", "characterized"}, {"mac", o.mac}, {"arch", o.arch}, {"liberty", o.liberty.string()},
+              {"analysis", co.analysis == mac::Analysis::both ? "both" : "static"}, {"transitions", o.transitions},
+              {"seconds", since(t0)}};
+    return r;
+}
+
 RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::function<void(const std::string&)>& stage) {
     const auto t_all = std::chrono::steady_clock::now();
     const Provenance provenance = current_provenance();
@@ -99,29 +126,18 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     AtomicDirectory out(o.out_dir, o.force);
 
     // 1. Profile.
-    mac::MacProfile profile;
-    nlohmann::json profile_info;
-    if (!o.profile.empty()) {
-        say(fmt::format("reading MAC profile {}", o.profile.string()));
-        profile = mac::read_profile(o.profile);
-        profile_info = {{"source", o.profile.string()}};
-    } else {
-        say(fmt::format("characterizing the {} MAC ({}) on {}", o.mac, o.arch, o.liberty.filename().string()));
-        mac::CharacterizeOptions co;
-        co.builtin_mac = o.mac;
-        co.arch = o.arch;
-        co.liberty = o.liberty;
-        co.work_dir = o.work_dir;
-        co.analysis = o.energy ? mac::Analysis::both : mac::Analysis::static_only;
-        co.transitions = o.transitions;
-        co.threads = threads;
-        co.progress = sink;
-        const auto t0 = std::chrono::steady_clock::now();
-        profile = mac::characterize(co);
-        profile_info = {{"source", "characterized"}, {"mac", o.mac}, {"arch", o.arch}, {"liberty", o.liberty.string()},
-                        {"analysis", co.analysis == mac::Analysis::both ? "both" : "static"}, {"transitions", o.transitions},
-                        {"seconds", since(t0)}};
-    }
+    ProfileStep ps;
+    ps.profile = o.profile;
+    ps.liberty = o.liberty;
+    ps.mac = o.mac;
+    ps.arch = o.arch;
+    ps.work_dir = o.work_dir;
+    ps.energy = o.energy;
+    ps.transitions = o.transitions;
+    ps.threads = threads;
+    auto step = obtain_profile(ps, sink, say);
+    const mac::MacProfile& profile = step.profile;
+    const nlohmann::json& profile_info = step.info;
     mac::write_profile(profile, out / "profile.json");
     const Ladder ladder = build_ladder(profile, o.ladder);
     say(fmt::format("ladder: {} levels ({} timing, guard band {})", ladder.levels.size(), ladder.timing, ladder.guard_band));
@@ -348,4 +364,4 @@ std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl) {
     return s + "</svg>\n";
 }
 
-}  // namespace halo::halo
+}  // namespace halo::jobs

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <random>
 
-#include "halo/halo/ladder.hpp"
+#include "halo/hwq/ladder.hpp"
 #include "halo/model/weights.hpp"
 
-namespace halo::halo::test {
+namespace halo::hwq::test {
 
 // An INT8 profile shaped like osu018's: negative weights slow, non-negative multiples of 8
 // fastest, multiples of 16 faster still; energy grows with the popcount of the code.
@@ -42,4 +42,4 @@ inline model::Matrix random_matrix(std::int64_t rows, std::int64_t cols, unsigne
     return m;
 }
 
-}  // namespace halo::halo::test
+}  // namespace halo::hwq::test

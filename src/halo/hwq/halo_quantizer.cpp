@@ -1,4 +1,4 @@
-#include "halo/halo/halo_quantizer.hpp"
+#include "halo/hwq/halo_quantizer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,7 +12,7 @@
 #include "halo/util/parallel.hpp"
 #include "halo/util/progress.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 float fp16(float x) { return quant::scale_format(quant::ScaleFormat::fp16).round(x); }
@@ -245,4 +245,4 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
     return out;
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

@@ -1,4 +1,4 @@
-#include "halo/halo/sensitivity.hpp"
+#include "halo/hwq/sensitivity.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "halo/util/diagnostics.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 namespace {
 
 constexpr SensitivityTraits kSources[] = {
@@ -100,4 +100,4 @@ std::vector<std::uint8_t> sparse_mask(const model::Matrix& w, const model::Matri
     return mask;
 }
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

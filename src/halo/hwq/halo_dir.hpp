@@ -20,12 +20,12 @@
 
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
-#include "halo/halo/halo_quantizer.hpp"
+#include "halo/hwq/halo_quantizer.hpp"
 #include "halo/mac/profile.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/quant/quant_dir.hpp"
 
-namespace halo::halo {
+namespace halo::hwq {
 
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& config, const std::string& model_name);
 // The ladder's levels as the simulator's DVFS table (nominal = L0; switch costs at their defaults).
@@ -42,4 +42,4 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
                     const std::string& model_name, bool overwrite, const accel::SystolicOptions& machine,
                     const mac::MacProfile* energy_profile);
 
-}  // namespace halo::halo
+}  // namespace halo::hwq

@@ -1,0 +1,108 @@
+#include "halo/jobs/halo_quantize_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "halo/accel/simulate.hpp"
+#include "halo/hwq/halo_dir.hpp"
+#include "halo/jobs/run_job.hpp"
+#include "halo/model/blas.hpp"
+#include "halo/model/model_loader.hpp"
+#include "halo/model/perplexity_text.hpp"
+#include "halo/model/tokenizer.hpp"
+#include "halo/quant/quant_dir.hpp"
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::jobs {
+
+HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink sink,
+                                     const std::function<void(const std::string&)>& stage) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto say = [&](const std::string& s) {
+        if (stage) stage(s);
+    };
+    if (o.out_dir.empty()) throw_usage("E9020", "--out DIR is required");
+    if (!o.force && std::filesystem::exists(o.out_dir))
+        throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
+                        "pass --force to replace it");
+    const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    model::set_blas_threads(threads);
+
+    ProfileStep ps;
+    ps.profile = o.profile;
+    ps.work_dir = o.work_dir;
+    ps.threads = threads;
+    const auto prof = obtain_profile(ps, sink, say);
+    const hwq::Ladder ladder = hwq::build_ladder(prof.profile, o.ladder);
+    // The machine the tiles are meant for: an array one tile wide (one tile per fold), the
+    // ladder's DVFS table; the profile's energies travel as DIR/mac_profile.json.
+    accel::SystolicOptions machine;
+    machine.array.rows = static_cast<int>(o.halo.tile_k);
+    machine.array.cols = static_cast<int>(o.halo.tile_n);
+    accel::validate(machine.array);
+    machine.dvfs = hwq::dvfs_table(ladder);
+    accel::validate(machine.dvfs);
+
+    const auto model_path = o.model.empty() ? model::default_model_path() : o.model;
+    const auto calib_path = o.calib_text.empty() ? model::default_calib_text_path() : o.calib_text;
+    auto tokenizer = model::load_tokenizer(model_path);
+    const auto samples = quant::calibration_samples(tokenizer->encode(read_file(calib_path), false), o.samples, o.seq_len,
+                                                    calib_path.string());
+    auto w = model::load_model(model_path);
+    for (auto k : model::kLinearKinds)  // a tile that does not fit fails before the long work
+        (void)hwq::make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
+                             fmt::format("blk.0.{}", model::linear_name(k)));
+    hwq::HaloOptions ho = o.halo;
+    ho.threads = threads;
+    std::vector<std::array<model::Matrix, 7>> fisher;
+    if (ho.sensitivity == hwq::SensitivitySource::fisher) {
+        say("Fisher diagonal");
+        fisher = model::fisher_diagonal(w, samples, threads, sink);
+    }
+    say(fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
+    quant::LayerwiseSource src(w, samples, threads);
+    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink);
+
+    HaloQuantizeResult res;
+    res.model_name = w.config.name;
+    res.bits_per_weight = r.model.bits.bits_per_weight();
+    res.info_bits = hwq::information_bits_per_weight(r);
+    res.tiles_per_level = r.tiles_per_level;
+    quant::RunInfo info;
+    info.source_model = std::filesystem::absolute(model_path).string();
+    info.source_format = w.source_format;
+    info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
+                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
+    info.flags = {{"method", "halo"},
+                  {"objective", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name},
+                  {"budget", ho.budget},
+                  {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
+                  {"profile", prof.info},
+                  {"threads", threads}};
+    if (!o.eval_text.empty()) {
+        say("perplexity");
+        const auto hooks = quant::activation_hooks_for("int8_per_token");
+        model::PerplexityOptions po;
+        po.ctx = o.ctx;
+        po.max_chunks = o.max_chunks;
+        po.bos = model::model_adds_bos(model_path) ? tokenizer->bos_id() : -1;
+        po.progress = sink;
+        const auto pr = model::perplexity_of_text(w, *tokenizer, o.eval_text, po, {.threads = threads, .hooks = &hooks});
+        res.perplexity = pr.result.perplexity;
+        info.flags["eval"] = {{"text", o.eval_text.string()}, {"perplexity", pr.result.perplexity}, {"ctx", o.ctx},
+                              {"chunks", pr.result.chunks}, {"tokens_scored", pr.result.tokens_scored}};
+    }
+    const bool have_energy = std::all_of(prof.profile.weights.begin(), prof.profile.weights.end(),
+                                         [](const auto& pw) { return pw.energy_fj.has_value(); });
+    say(fmt::format("writing {}", o.out_dir.string()));
+    hwq::write_halo_dir(o.out_dir, r, ladder, ho, info, w.config, w.config.name, o.force, machine,
+                        have_energy ? &prof.profile : nullptr);
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+}
+
+}  // namespace halo::jobs
