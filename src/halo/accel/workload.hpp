@@ -51,6 +51,7 @@ model::ModelConfig parse_hf_config(const nlohmann::json& j, const std::string& f
 model::ModelConfig read_hf_config(const std::filesystem::path& path);
 // Built-in shapes: "llama-2-7b", "llama-2-13b", "smollm2-135m", "tiny" (E7042 otherwise).
 model::ModelConfig builtin_model(const std::string& name);
+std::vector<std::string> builtin_model_names();  // the rows above, in order (CLI menus)
 
 // Tile levels of a quantized model, keyed by layer name ("blk.0.attn_q", "output"). The glue
 // from the quantized model directory's manifest fills this (see docs/formats.md).

@@ -1,0 +1,108 @@
+#include "flags.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::cli {
+
+namespace {
+
+// A usage error (exit 1) at a flag, with what was expected and what was found.
+[[noreturn]] void flag_error(std::string code, std::string_view flag, std::string message, std::string expected,
+                             std::string found) {
+    Diagnostic d;
+    d.kind = ErrorKind::usage;
+    d.code = std::move(code);
+    d.place = std::string(flag);
+    d.message = std::move(message);
+    d.expected = std::move(expected);
+    d.found = std::move(found);
+    throw Error(std::move(d));
+}
+
+bool parse_int(std::string_view s, std::int64_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side) {
+    const std::size_t x = text.find('x');
+    ShapeRc s;
+    if (x == std::string_view::npos || !parse_int(text.substr(0, x), s.rows) || !parse_int(text.substr(x + 1), s.cols) ||
+        s.rows < 1 || s.cols < 1 || s.rows > max_side || s.cols > max_side)
+        flag_error("E0010", flag, "bad shape", fmt::format("RxC with 1..{} each, e.g. 128x128", max_side),
+                   fmt::format("\"{}\"", text));
+    return s;
+}
+
+std::vector<std::string> parse_list(std::string_view flag, std::string_view text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = text.find(',', start);
+        const std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+        if (item.empty())
+            flag_error("E0011", flag, "empty item in a list", "a comma-separated list such as a,b,c", fmt::format("\"{}\"", text));
+        items.emplace_back(item);
+        if (comma == std::string_view::npos) return items;
+        start = comma + 1;
+    }
+}
+
+std::string menu_text(std::span<const std::string> names) { return fmt::format("{}", fmt::join(names, ", ")); }
+
+void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what) {
+    for (const auto& n : names)
+        if (n == value) return;
+    flag_error("E0012", flag, fmt::format("unknown {}", what), "one of " + menu_text(names), fmt::format("\"{}\"", value));
+}
+
+void require_range(std::string_view flag, double value, double lo, double hi) {
+    if (!(value >= lo && value <= hi))
+        flag_error("E0013", flag, "value out of range", fmt::format("{} .. {}", lo, hi), fmt::format("{}", value));
+}
+
+void require_extension(std::string_view flag, std::string_view path, std::string_view extension) {
+    if (!path.ends_with(extension) || path.size() == extension.size())
+        flag_error("E0014", flag, fmt::format("names the output file, which must end in {}", extension),
+                   fmt::format("a file name ending in {}", extension), fmt::format("\"{}\"", path));
+}
+
+void refuse_flags(std::span<const CLI::Option* const> given_options, std::string_view why) {
+    std::vector<std::string> given;
+    for (const auto* o : given_options)
+        if (o->count() > 0) given.push_back(o->get_name());
+    if (given.empty()) return;
+    Diagnostic d;
+    d.kind = ErrorKind::usage;
+    d.code = "E0015";
+    d.message = fmt::format("{} {} not apply {}", fmt::join(given, ", "), given.size() == 1 ? "does" : "do", why);
+    d.hint = "leave the flag out, or pick the mode it belongs to (see `halo help <command>`)";
+    throw Error(std::move(d));
+}
+
+CLI::Option* add_json_option(CLI::App& app, std::string& path, std::string_view what) {
+    auto* o = app.add_option("--json", path, fmt::format("{}: to PATH, or on stdout without a value (or -)", what));
+    o->expected(0, 1);
+    o->default_str("-");
+    o->type_name("[PATH]");
+    return o;
+}
+
+void write_json_output(const std::string& path, const std::string& text) {
+    if (path == "-") {
+        fmt::print("{}\n", text);
+        return;
+    }
+    write_file_atomic(path, text + "\n");
+}
+
+}  // namespace halo::cli
