@@ -43,31 +43,12 @@ ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_
     return s;
 }
 
-std::vector<std::string> parse_list(std::string_view flag, std::string_view text) {
-    std::vector<std::string> items;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = text.find(',', start);
-        const std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
-        if (item.empty())
-            flag_error("E0011", flag, "empty item in a list", "a comma-separated list such as a,b,c", fmt::format("\"{}\"", text));
-        items.emplace_back(item);
-        if (comma == std::string_view::npos) return items;
-        start = comma + 1;
-    }
-}
-
 std::string menu_text(std::span<const std::string> names) { return fmt::format("{}", fmt::join(names, ", ")); }
 
 void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what) {
     for (const auto& n : names)
         if (n == value) return;
     flag_error("E0012", flag, fmt::format("unknown {}", what), "one of " + menu_text(names), fmt::format("\"{}\"", value));
-}
-
-void require_range(std::string_view flag, double value, double lo, double hi) {
-    if (!(value >= lo && value <= hi))
-        flag_error("E0013", flag, "value out of range", fmt::format("{} .. {}", lo, hi), fmt::format("{}", value));
 }
 
 void require_extension(std::string_view flag, std::string_view path, std::string_view extension) {

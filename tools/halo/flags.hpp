@@ -1,6 +1,6 @@
 // Shared flag parsers of the halo CLI: one syntax per concept across every command.
 //   shapes     RxC (rows x cols, e.g. 128x128): --array, --tile
-//   lists      a,b,c (no empty items): --kinds, --shapes, ...
+//   lists      a,b,c: CLI11's delimiter(',') (--kinds, --shapes)
 //   menus      one of the names of a library table (help text and error list built from the table)
 //   --out      the main output file (or directory) itself, never a prefix; companion files
 //              (an SVG, a CSV) are written beside it with their own extension
@@ -27,17 +27,11 @@ struct ShapeRc {
 // "RxC" with 1 <= R, C <= max_side. E0010 otherwise.
 ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side);
 
-// "a,b,c" -> {"a", "b", "c"}. E0011 for an empty list or an empty item.
-std::vector<std::string> parse_list(std::string_view flag, std::string_view text);
-
 // "a, b, c" from names, for help text and error lists.
 std::string menu_text(std::span<const std::string> names);
 
 // `value` must be one of `names` (a table's names). E0012 "unknown <what>" listing them otherwise.
 void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what);
-
-// A number flag's range: lo <= value <= hi. E0013 otherwise.
-void require_range(std::string_view flag, double value, double lo, double hi);
 
 // --out FILE whose name must end in `extension` (".json"). E0014 otherwise.
 void require_extension(std::string_view flag, std::string_view path, std::string_view extension);
