@@ -240,9 +240,9 @@ Command simulate_command() {
                 m.hf_config = app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
                 app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives DIR/tile_levels.json");
                 m.tile_levels = app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
-                m.seq = app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)");
-                m.batch = app.add_option("--batch", a->batch, "decode batch B (selects decode)");
-                m.context = app.add_option("--context", a->context, "decode context C (default 2048)");
+                m.seq = app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
+                m.batch = app.add_option("--batch", a->batch, "decode batch B (selects decode)")->check(CLI::Range(1LL, 1LL << 20));
+                m.context = app.add_option("--context", a->context, "decode context C (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
                 m.profile = app.add_option("--profile", a->profile, "MAC profile.json from `halo characterize`");
                 m.config_file = app.add_option("--config-file", a->config_file, "simulator config JSON (array, dvfs, energy constants)");
                 app.add_option("--topology", a->topology, "SCALE-Sim GEMM topology CSV (name, M, N, K,)");
@@ -253,7 +253,7 @@ Command simulate_command() {
                 m.gpu = app.add_option("--gpu", a->gpu, "GPU of --arch gpu: " + menu_text(gpu_model_names()) + " (default h100)");
                 m.gpu_path = app.add_option("--gpu-path", a->gpu_path, "number path of --arch gpu: " + menu_text(gpu_path_names()) + " (default int8)");
                 app.add_option("--baseline", a->baseline, "HALO path: nominal (default: uniform INT8 at the nominal level) or none; design runs: a design (default int8) or none");
-                app.add_option("--out", a->out, "write the JSON report to OUT.json and its chart beside it (OUT.svg)");
+                app.add_option("--out", a->out, "FILE.json: write the JSON report there and its chart beside it (FILE.svg)");
                 add_json_option(app, a->json, "the JSON report");
                 return [a, m] { return run_simulate(*a, m); };
             }};
