@@ -101,6 +101,14 @@ INSTANTIATE_TEST_SUITE_P(
                 1,
                 "halo: error E0014: --out: names the output file, which must end in .json (expected a file name ending in "
                 ".json, found \"report\")\n"},
+        BadFlag{{"simulate", "--model", "tiny", "--config-file", "sim.json", "--out", "./sim.json"},
+                1,
+                "halo: error E0016: --out: names the same file as --config-file; an output never replaces an input (expected "
+                "a path of its own, found \"./sim.json\")\n"},
+        BadFlag{{"eval", "--text", "t.txt", "--json", "t.txt"},
+                1,
+                "halo: error E0016: --json: names the same file as --text; an output never replaces an input (expected a path "
+                "of its own, found \"t.txt\")\n"},
         BadFlag{{"simulate", "--model", "tiny", "--arch", "gpu", "--array", "8x8"},
                 1,
                 "halo: error E0015: --array does not apply to --arch gpu (the GPU roofline has no array, dataflow or MAC "

@@ -61,6 +61,8 @@ Command characterize_command() {
                         refuse_flags(dynamic_only, "to --analysis static (they sample activation transitions)");
                     }
                     require_extension("--out", f->out, ".json");
+                    const NamedPath inputs[] = {{"--netlist", f->o.netlist_json.string()}, {"--liberty", std::filesystem::path(f->o.liberty).string()}};
+                    require_not_input("--out", f->out, inputs);
                     f->o.progress = terminal_progress(f->quiet);
                     auto t0 = std::chrono::steady_clock::now();
                     mac::MacProfile p = mac::characterize(f->o);

@@ -40,6 +40,8 @@ int run_eval(const EvalFlags& f) {
         const CLI::Option* const hf_only[] = {f.stride_flag};
         refuse_flags(hf_only, "to --method llamacpp (its chunks do not overlap)");
     }
+    const NamedPath inputs[] = {{"--model", f.model}, {"--text", f.text}};
+    require_not_input("--json", f.json, inputs);
     const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);

@@ -27,6 +27,8 @@ struct ExportFlags {
 
 int run_export(const ExportFlags& f) {
     require_extension("--out", f.out, ".gguf");
+    const NamedPath inputs[] = {{"--model", f.model}, {"--out", f.out}};
+    require_not_input("--json", f.json, inputs);
     quant::GgufExportOptions o;
     o.quantized_dir = f.quantized;
     o.out = f.out;

@@ -119,6 +119,11 @@ int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
     if (!a.reorder.empty()) require_member("--reorder", a.reorder, reorders, "tile order");
     if (!a.out.empty()) require_extension("--out", a.out, ".json");
     check_mode_flags(a, mode_flags);
+    const NamedPath inputs[] = {{"--config", a.hf_config},       {"--tile-levels", a.tile_levels}, {"--profile", a.profile},
+                                {"--config-file", a.config_file}, {"--topology", a.topology},       {"--scalesim-cfg", a.scalesim_cfg}};
+    require_not_input("--out", a.out, inputs);
+    if (!a.out.empty()) require_not_input("--out", std::filesystem::path(a.out).replace_extension(".svg").string(), inputs);
+    require_not_input("--json", a.json, inputs);
     // A hardware design: named, or picked from the quantized directory's manifest (a HALO
     // directory or one without a manifest keeps the tile-level path).
     std::optional<DesignPick> pick;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -55,6 +56,20 @@ void require_extension(std::string_view flag, std::string_view path, std::string
     if (!path.ends_with(extension) || path.size() == extension.size())
         flag_error("E0014", flag, fmt::format("names the output file, which must end in {}", extension),
                    fmt::format("a file name ending in {}", extension), fmt::format("\"{}\"", path));
+}
+
+void require_not_input(std::string_view out_flag, const std::string& out_path, std::span<const NamedPath> inputs) {
+    if (out_path.empty() || out_path == "-") return;
+    // Same file: equivalent() when both exist, else the same normalized absolute path (a file
+    // that does not exist yet is caught before the input reader reports it missing).
+    std::error_code ec;
+    const auto normal = [&ec](const std::string& p) { return std::filesystem::absolute(p, ec).lexically_normal(); };
+    for (const auto& in : inputs) {
+        if (in.path.empty()) continue;
+        if (std::filesystem::equivalent(out_path, in.path, ec) || normal(out_path) == normal(in.path))
+            flag_error("E0016", out_flag, fmt::format("names the same file as {}; an output never replaces an input", in.flag),
+                       "a path of its own", fmt::format("\"{}\"", out_path));
+    }
 }
 
 void refuse_flags(std::span<const CLI::Option* const> given_options, std::string_view why) {

@@ -36,6 +36,14 @@ void require_member(std::string_view flag, std::string_view value, std::span<con
 // --out FILE whose name must end in `extension` (".json"). E0014 otherwise.
 void require_extension(std::string_view flag, std::string_view path, std::string_view extension);
 
+// An output path must not name one of the command's input files (an output never replaces an
+// input). E0016 naming both flags otherwise. `inputs`: {flag, path}; empty paths are skipped.
+struct NamedPath {
+    std::string_view flag;
+    std::string path;
+};
+void require_not_input(std::string_view out_flag, const std::string& out_path, std::span<const NamedPath> inputs);
+
 // Flags given (count() > 0) that do not apply to the mode `why` describes: E0015 naming them.
 void refuse_flags(std::span<const CLI::Option* const> given_options, std::string_view why);
 
