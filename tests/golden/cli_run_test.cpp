@@ -75,7 +75,10 @@ TEST(CliCharacterize, BuiltinInt4Static) {
 
 // quantize (RTN int4 g32) -> eval of the result -> export to GGUF, on the default model.
 TEST(CliRealModel, QuantizeEvalExport) {
-    HALO_SKIP_UNLESS_INSTALLED(fs::path(HALO_DATA_DIR_FOR_TESTS) / "models" / "smollm2-135m-instruct-q4_1.gguf");
+    // Where the halo binary looks (util/paths: HALO_DATA, else the configured data dir).
+    const char* data_env = std::getenv("HALO_DATA");
+    const fs::path data = data_env && *data_env ? fs::path(data_env) : fs::path(HALO_DATA_DIR_FOR_TESTS);
+    HALO_SKIP_UNLESS_INSTALLED(data / "models" / "smollm2-135m-instruct-q4_1.gguf");
     const auto dir = fresh_dir();
     auto r = run_halo({"quantize", "--method", "rtn", "--bits", "4", "--group", "32", "--out", "q", "--threads", "2", "--quiet"}, dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -113,6 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
                 1,
                 "halo: error E0015: --array does not apply to --arch gpu (the GPU roofline has no array, dataflow or MAC "
                 "profile)" + kModeHint},
+        BadFlag{{"simulate", "--model", "tiny", "--design", "int8", "--arch", "tensor-core", "--array", "8x8"},
+                1, "halo: error E0015: --array does not apply to --arch tensor-core (they shape the systolic array)" + kModeHint},
         BadFlag{{"simulate", "--model", "tiny", "--gpu", "h200"},
                 1, "halo: error E0015: --gpu does not apply to --arch systolic (they choose the GPU of --arch gpu)" + kModeHint},
         BadFlag{{"simulate", "--model", "tiny", "--context", "512"},

@@ -39,7 +39,7 @@ struct SimulateArgs {
 // The options whose use depends on the mode (checked by check_mode_flags before any work).
 struct SimulateModeFlags {
     CLI::Option *array, *dataflow, *profile, *config_file, *scalesim_cfg, *reorder, *switch_penalty, *gpu, *gpu_path,
-        *tile_levels, *seq, *batch, *context, *model, *hf_config;
+        *tile_levels, *seq, *batch, *context, *model, *hf_config, *quantized;
 };
 
 // A flag that does not apply to the chosen machine, phase or workload is an error, not ignored.
@@ -50,6 +50,10 @@ void check_mode_flags(const SimulateArgs& a, const SimulateModeFlags& o) {
     } else {
         const CLI::Option* const gpu_only[] = {o.gpu, o.gpu_path};
         refuse_flags(gpu_only, "to --arch " + a.arch + " (they choose the GPU of --arch gpu)");
+    }
+    if (a.arch == "tensor-core") {
+        const CLI::Option* const array_only[] = {o.array, o.dataflow, o.scalesim_cfg};
+        refuse_flags(array_only, "to --arch tensor-core (they shape the systolic array)");
     }
     if (!a.topology.empty()) {
         const CLI::Option* const model_only[] = {o.model, o.hf_config, o.tile_levels, o.seq, o.batch, o.context};
@@ -132,6 +136,10 @@ int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
         pick = DesignPick{&amove_design(a.design), ""};
     } else if (!a.quantized.empty()) {
         pick = design_from_quantized_dir(a.quantized);
+    }
+    if (!pick && !a.topology.empty()) {
+        const CLI::Option* const model_only[] = {mode_flags.quantized};
+        refuse_flags(model_only, "to a --topology workload on the HALO/DVFS path (its tile levels are per model layer)");
     }
     if (pick && a.arch == "gpu")
         throw_usage("E7062", "--arch gpu runs the HALO/DVFS roofline; a hardware design runs on --arch systolic or tensor-core");
@@ -243,7 +251,7 @@ Command simulate_command() {
                 m.dataflow = app.add_option("--dataflow", a->dataflow, "systolic dataflow: " + menu_text(dataflow_names()) + " (default ws)");
                 m.model = app.add_option("--model", a->model, "built-in shape: " + menu_text(builtin_model_names()));
                 m.hf_config = app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
-                app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives DIR/tile_levels.json");
+                m.quantized = app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives DIR/tile_levels.json");
                 m.tile_levels = app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
                 m.seq = app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
                 m.batch = app.add_option("--batch", a->batch, "decode batch B (selects decode)")->check(CLI::Range(1LL, 1LL << 20));
