@@ -1,10 +1,13 @@
 # The two commands of the README:
-#   make demo   installs what is needed, builds, and runs halo's main job on its defaults
-#   make test   installs what the tests need, builds, and runs the test suite
+#   make demo       installs what is needed, builds, and runs halo's main job on its defaults
+#   make test       installs what the tests need (the default model and texts included), builds,
+#                   and runs the test suite; HALO_REQUIRE_DATA=1 turns a real-model test that
+#                   would skip for want of data/ into a failure
+#   make test-slow  the slow tests: label `slow` and test names with `Slow.` (suites *Slow)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test build setup-build setup-data bench clean
+.PHONY: demo test test-slow build setup-build setup-data bench clean
 
 setup-build:
 	scripts/setup.sh build
@@ -16,8 +19,12 @@ build: setup-build
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow -E "Slow\."
+test: build setup-data
+	cd $(BUILD) && HALO_REQUIRE_DATA=1 ctest --output-on-failure -j $(JOBS) -LE slow -E "Slow\."
+
+test-slow: build setup-data
+	cd $(BUILD) && HALO_REQUIRE_DATA=1 ctest --output-on-failure -j $(JOBS) -L slow
+	cd $(BUILD) && HALO_REQUIRE_DATA=1 HALO_SLOW_TESTS=1 ctest --output-on-failure -j $(JOBS) -LE slow -R "Slow\."
 
 demo: build setup-data
 	$(BUILD)/bin/halo run --out halo-run --force

@@ -24,7 +24,7 @@ case "${1:-tables}" in
     .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 3 --seconds 1 \
         --weights 'popcount:0;popcount:1;popcount:2;popcount:3;popcount:4;popcount:5;popcount:6;popcount:7;popcount:8;sign:pos;sign:neg;rtn8_studentt' \
         --json "$out/classes.json" --md "$out/classes.md"
-    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 1 --seconds 0.5 --warmup 0.2 --profile "$out/gpu_profile_int8.json"
+    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 1 --seconds 0.5 --warmup 0.2 --profile-out "$out/gpu_profile_int8.json"
     ;;
   real)
     # Real SmolLM2-135M block-15 operands exported by `halo gpu-bench --export` into .device/codes.
@@ -34,10 +34,10 @@ case "${1:-tables}" in
     for m in rtn-w8 gptq-w4 halo-acc halo-bal halo-perf; do sets="$sets;tiled_file:.device/codes/$m-ffn_up.i8@1536x576"; done
     .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --weights "${sets#;}" --reps 5 --seconds 2 \
         --json "$out/real_square.json" --md "$out/real_square.md"
-    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 3 --seconds 1 --profile "$out/gpu_profile_int8_popcount.json"
+    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 3 --seconds 1 --profile-out "$out/gpu_profile_int8_popcount.json"
     ;;
   profile)
-    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 1 --seconds 0.5 --warmup 0.2 --profile "$out/gpu_profile_int8.json"
+    .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 1 --seconds 0.5 --warmup 0.2 --profile-out "$out/gpu_profile_int8.json"
     .device/bin/halo gpu-bench --quiet --shapes 8192x8192x8192 --kinds int8 --reps 3 --seconds 1 \
         --weights 'popcount:0;popcount:1;popcount:2;popcount:3;popcount:4;popcount:5;popcount:6;popcount:7;popcount:8;sign:pos;sign:neg;rtn8_studentt' \
         --json "$out/classes.json" --md "$out/classes.md"

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "flags.hpp"
+#include "menus.hpp"
 #include "halo/accel/design_sim.hpp"
 #include "halo/accel/workload.hpp"
 
@@ -11,13 +13,23 @@ namespace halo::cli {
 namespace {
 
 struct AmoveHwArgs {
-    std::string model = "llama-2-7b", phase = "prefill", baseline = "int8";
+    std::string model = "llama-2-7b", phase = "prefill", baseline = "int8", array = "64x64";
     long long seq = 2048, batch = 1, context = 2048;
-    int array = 64;
+    CLI::Option *seq_flag = nullptr, *batch_flag = nullptr, *context_flag = nullptr;
 };
 
 int run_amove_hw(const AmoveHwArgs& a) {
     using namespace halo::accel;
+    require_member("--model", a.model, builtin_model_names(), "built-in model");
+    require_member("--baseline", a.baseline, design_names(), "hardware design");
+    const ShapeRc array = parse_shape_rc("--array", a.array, 16384);
+    if (a.phase == "decode") {
+        const CLI::Option* const prefill_only[] = {a.seq_flag};
+        refuse_flags(prefill_only, "to --phase decode (its length is --context)");
+    } else {
+        const CLI::Option* const decode_only[] = {a.batch_flag, a.context_flag};
+        refuse_flags(decode_only, "to --phase prefill (its length is --seq)");
+    }
     Phase ph;
     ph.kind = a.phase == "decode" ? Phase::Kind::decode : Phase::Kind::prefill;
     ph.seq_len = a.seq;
@@ -26,7 +38,8 @@ int run_amove_hw(const AmoveHwArgs& a) {
     const auto work = transformer_workload(builtin_model(a.model), ph);
     DesignMachine tc, sa;
     sa.arch = DesignArch::systolic;
-    sa.array.rows = sa.array.cols = a.array;
+    sa.array.rows = static_cast<int>(array.rows);
+    sa.array.cols = static_cast<int>(array.cols);
     const auto& base = amove_design(a.baseline, "--baseline");
     const auto t = compare_designs(work, base, tc);
     const auto s = compare_designs(work, base, sa);
@@ -49,13 +62,13 @@ Command amove_hw_command() {
     return {"amove-hw", "Amove decoders vs INT8/ANT/OliVe/MXFP4/INT-Sym on tensor-core and systolic models",
             [](CLI::App& app) -> std::function<int()> {
                 auto a = std::make_shared<AmoveHwArgs>();
-                app.add_option("--model", a->model, "built-in model: llama-2-7b, llama-2-13b, smollm2-135m");
-                app.add_option("--phase", a->phase, "prefill or decode")->check(CLI::IsMember({"prefill", "decode"}));
-                app.add_option("--seq", a->seq, "prefill tokens");
-                app.add_option("--batch", a->batch, "decode batch");
-                app.add_option("--context", a->context, "decode context");
-                app.add_option("--array", a->array, "systolic array side (PEs)");
-                app.add_option("--baseline", a->baseline, "design the ratios are against");
+                app.add_option("--model", a->model, "built-in model: " + menu_text(builtin_model_names()))->capture_default_str();
+                app.add_option("--phase", a->phase, "prefill or decode")->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
+                a->seq_flag = app.add_option("--seq", a->seq, "prefill tokens")->check(CLI::Range(1LL, 1LL << 24))->capture_default_str();
+                a->batch_flag = app.add_option("--batch", a->batch, "decode batch")->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();
+                a->context_flag = app.add_option("--context", a->context, "decode context")->check(CLI::Range(1LL, 1LL << 24))->capture_default_str();
+                app.add_option("--array", a->array, "systolic array shape RxC")->capture_default_str();
+                app.add_option("--baseline", a->baseline, "design the ratios are against: " + menu_text(design_names()))->capture_default_str();
                 return [a] { return run_amove_hw(*a); };
             }};
 }

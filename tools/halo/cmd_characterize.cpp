@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "commands.hpp"
+#include "flags.hpp"
+#include "menus.hpp"
 #include "halo/mac/characterize.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "terminal_progress.hpp"
@@ -23,28 +25,44 @@ Command characterize_command() {
                 };
                 auto f = std::make_shared<Flags>();
                 auto* netlist = app.add_option("--netlist", f->o.netlist_json, "Yosys write_json netlist of the MAC");
-                app.add_option("--top", f->o.top, "top module (default: the netlist's top)");
-                app.add_option("--weight-port", f->o.weight_port, "the MAC's weight input port")->capture_default_str();
-                app.add_option("--weight-format", f->o.weight_format,
-                               "how codes decode to values: intN, uintN, fp8-e4m3, bf16 (default int<width>)");
-                auto* builtin = app.add_option("--mac", f->o.builtin_mac, "built-in MAC: int8, int4, fp8-e4m3, bf16")
+                auto* top = app.add_option("--top", f->o.top, "top module (default: the netlist's top)");
+                auto* weight_port = app.add_option("--weight-port", f->o.weight_port, "the MAC's weight input port")->capture_default_str();
+                auto* weight_format = app.add_option("--weight-format", f->o.weight_format,
+                                                     "how codes decode to values: intN, uintN (any width N) or " +
+                                                         menu_text(weight_format_names()) + " (default int<width>)");
+                auto* builtin = app.add_option("--mac", f->o.builtin_mac, "built-in MAC: " + menu_text(mac_names()))
                                     ->excludes(netlist);
-                app.add_option("--arch", f->o.arch, "multiplier architecture of a built-in MAC")->capture_default_str();
-                app.add_option("--work-dir", f->o.work_dir, "synthesis cache for built-in MACs")->capture_default_str();
+                auto* arch = app.add_option("--arch", f->o.arch, "multiplier architecture of a built-in MAC: " + menu_text(mac_arch_names()))
+                                 ->capture_default_str();
+                auto* work_dir = app.add_option("--work-dir", f->o.work_dir, "synthesis cache for built-in MACs")->capture_default_str();
                 app.add_option("--liberty", f->o.liberty, "Liberty cell library (.lib)")->required();
                 app.add_option("--analysis", f->analysis, "static, dynamic or both")->capture_default_str();
-                app.add_option("--transitions", f->o.transitions, "activation transitions per weight (dynamic)")
+                auto* transitions = app.add_option("--transitions", f->o.transitions, "activation transitions per weight (dynamic)")
                     ->capture_default_str();
-                app.add_option("--seed", f->o.seed, "seed of sampled transitions")->capture_default_str();
+                auto* seed = app.add_option("--seed", f->o.seed, "seed of sampled transitions")->capture_default_str();
                 app.add_option("--threads", f->o.threads, "worker threads (0 = all cores)")->capture_default_str();
                 app.add_option("--load-pf", f->o.load_pf, "load on every output port, pF")->capture_default_str();
                 app.add_option("--out", f->out, "profile JSON (CSV and SVG written beside it)")->capture_default_str();
                 app.add_flag("--quiet", f->quiet, "no progress");
-                return [f, netlist, builtin] {
+                return [f, netlist, builtin, top, weight_port, weight_format, arch, work_dir, transitions, seed] {
                     if (netlist->count() == 0 && builtin->count() == 0)
                         throw_usage("E4511", "characterize needs --netlist F.json or --mac NAME",
                                     "see `halo help characterize`");
+                    if (builtin->count() > 0) {
+                        const CLI::Option* const netlist_only[] = {top, weight_port, weight_format};
+                        refuse_flags(netlist_only, "to a built-in --mac (its table row fixes the top, port and format)");
+                    } else {
+                        const CLI::Option* const builtin_only[] = {arch, work_dir};
+                        refuse_flags(builtin_only, "to a given --netlist (they choose how a built-in MAC is synthesized)");
+                    }
                     f->o.analysis = mac::parse_analysis(f->analysis);
+                    if (f->o.analysis == mac::Analysis::static_only) {
+                        const CLI::Option* const dynamic_only[] = {transitions, seed};
+                        refuse_flags(dynamic_only, "to --analysis static (they sample activation transitions)");
+                    }
+                    require_extension("--out", f->out, ".json");
+                    const NamedPath inputs[] = {{"--netlist", f->o.netlist_json.string()}, {"--liberty", std::filesystem::path(f->o.liberty).string()}};
+                    require_not_input("--out", f->out, inputs);
                     f->o.progress = terminal_progress(f->quiet);
                     auto t0 = std::chrono::steady_clock::now();
                     mac::MacProfile p = mac::characterize(f->o);

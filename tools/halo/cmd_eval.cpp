@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "flags.hpp"
+#include "menus.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
@@ -28,11 +30,18 @@ struct EvalFlags {
     std::string quantized;
     std::string act_format;
     std::string bos = "auto";
-    bool json = false;
+    std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
+    CLI::Option* stride_flag = nullptr;
 };
 
 int run_eval(const EvalFlags& f) {
+    if (f.method != "hf") {
+        const CLI::Option* const hf_only[] = {f.stride_flag};
+        refuse_flags(hf_only, "to --method llamacpp (its chunks do not overlap)");
+    }
+    const NamedPath inputs[] = {{"--model", f.model}, {"--text", f.text}};
+    require_not_input("--json", f.json, inputs);
     const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
@@ -55,11 +64,11 @@ int run_eval(const EvalFlags& f) {
     opt.max_chunks = f.max_chunks;
     const bool add_bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path));
     opt.bos = add_bos ? tokenizer->bos_id() : -1;
-    opt.progress = terminal_progress(f.quiet || f.json);
+    opt.progress = terminal_progress(f.quiet || f.json == "-");
     const auto r = model::perplexity_of_text(weights, *tokenizer, text_path, opt, {.threads = f.threads, .hooks = hooks});
     const double tokens_per_s = r.seconds > 0 ? static_cast<double>(r.result.tokens_evaluated) / r.seconds : 0.0;
-    if (f.json) {
-        nlohmann::json j = {{"perplexity", r.result.perplexity},
+    if (!f.json.empty()) {
+        const nlohmann::json j = {{"perplexity", r.result.perplexity},
                             {"nll_sum", r.result.nll_sum},
                             {"tokens_scored", r.result.tokens_scored},
                             {"tokens_evaluated", r.result.tokens_evaluated},
@@ -76,8 +85,9 @@ int run_eval(const EvalFlags& f) {
                             {"threads", f.threads},
                             {"seconds", r.seconds},
                             {"tokens_per_s", tokens_per_s}};
-        fmt::print("{}\n", j.dump(2));
-    } else {
+        write_json_output(f.json, j.dump(2));
+    }
+    if (f.json != "-") {
         fmt::print("model: {} ({})\ntext: {} ({} tokens)\nmethod: {}, ctx {}{}, {} chunks, {} tokens scored{}\n",
                    model_path.string(), weights.source_format, text_path.string(), r.text_tokens,
                    model::method_name(r.result.method), r.result.ctx,
@@ -98,17 +108,18 @@ Command eval_command() {
                 app.add_option("--model", f->model, "GGUF file or safetensors checkpoint dir (default: installed model)");
                 app.add_option("--text", f->text, "UTF-8 text file (default: data/text/eval.txt)");
                 app.add_option("--ctx", f->ctx, "tokens per chunk / window")->check(CLI::Range(4, 1 << 20));
-                app.add_option("--stride", f->stride, "hf method: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
+                f->stride_flag = app.add_option("--stride", f->stride, "hf method: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
                 app.add_option("--method", f->method,
                                "llamacpp: non-overlapping chunks, score the second half; hf: sliding window")
-                    ->check(CLI::IsMember({"llamacpp", "hf"}));
+                    ->check(CLI::IsMember(perplexity_method_names()))
+                    ->capture_default_str();
                 app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)");
                 app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)");
                 app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
                 app.add_option("--act-format", f->act_format, "quantize activations: int8_per_token, amove-conservative, int4@g64+attn, ...");
                 app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")
                     ->check(CLI::IsMember({"auto", "yes", "no"}));
-                app.add_flag("--json", f->json, "print the result as JSON on stdout");
+                add_json_option(app, f->json, "the result as JSON");
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 return [f] { return run_eval(*f); };
             }};

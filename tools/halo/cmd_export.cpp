@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/quant/export_gguf.hpp"
 #include "terminal_progress.hpp"
 
@@ -20,11 +21,14 @@ struct ExportFlags {
     std::string fallback;
     bool allow_lossy = false;
     bool force = false;
-    bool json = false;
+    std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
 };
 
 int run_export(const ExportFlags& f) {
+    require_extension("--out", f.out, ".gguf");
+    const NamedPath inputs[] = {{"--model", f.model}, {"--out", f.out}};
+    require_not_input("--json", f.json, inputs);
     quant::GgufExportOptions o;
     o.quantized_dir = f.quantized;
     o.out = f.out;
@@ -32,20 +36,20 @@ int run_export(const ExportFlags& f) {
     o.policy.allow_lossy = f.allow_lossy;
     if (!f.fallback.empty()) o.policy.fallback = &quant::gguf_fallback_type(f.fallback);
     o.overwrite = f.force;
-    o.progress = terminal_progress(f.quiet || f.json);
+    o.progress = terminal_progress(f.quiet || f.json == "-");
     const quant::GgufExportReport r = quant::export_gguf(o);
 
     std::map<std::string, int> by_type;
     for (const auto& l : r.linears) ++by_type[l.type];
-    if (f.json) {
+    if (!f.json.empty()) {
         nlohmann::json linears = nlohmann::json::array();
         for (const auto& l : r.linears)
             linears.push_back({{"name", l.name}, {"spec", l.spec}, {"type", l.type}, {"exact", l.exact},
                                {"fallback", l.fallback}, {"max_abs_error", l.max_abs_error}});
-        fmt::print("{}\n", nlohmann::json{{"out", r.out.string()}, {"model", r.model.string()}, {"bytes", r.bytes},
-                                          {"tensors_copied", r.tensors_copied}, {"types", by_type}, {"linears", linears}}
-                               .dump(2));
-        return 0;
+        write_json_output(f.json, nlohmann::json{{"out", r.out.string()}, {"model", r.model.string()}, {"bytes", r.bytes},
+                                                 {"tensors_copied", r.tensors_copied}, {"types", by_type}, {"linears", linears}}
+                                      .dump(2));
+        if (f.json == "-") return 0;
     }
     fmt::print("source model: {}\nwrote {} ({:.1f} MiB): {} linears", r.model.string(), r.out.string(),
                static_cast<double>(r.bytes) / (1 << 20), r.linears.size());
@@ -79,7 +83,7 @@ Command export_command() {
                 app.add_flag("--allow-lossy", f->allow_lossy,
                              "write a tensor in a type that holds it only approximately (Q4_1 whose m is not FP16)");
                 app.add_flag("--force", f->force, "replace an existing --out");
-                app.add_flag("--json", f->json, "print the per-tensor report as JSON");
+                add_json_option(app, f->json, "the per-tensor report as JSON");
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 return [f] { return run_export(*f); };
             }};

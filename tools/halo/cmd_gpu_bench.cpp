@@ -1,5 +1,5 @@
 // halo gpu-bench: real GEMMs on a GPU with chosen weight values; TOPS, J per GEMM, SM clock and
-// power from NVML. Modes: a comparison table (default), a per-code GPU profile (--profile) in
+// power from NVML. Modes: a comparison table (default), a per-code GPU profile (--profile-out) in
 // the MAC-profile format, and a self-test of correctness and energy readings (--self-test).
 #include <fmt/format.h>
 
@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "halo/mac/profile.hpp"
+#include "flags.hpp"
 #include "halo/gpu/quantized_operands.hpp"
 #include "halo/gpu/value_sets.hpp"
 #include "halo/util/atomic_file.hpp"
@@ -263,32 +264,65 @@ Command gpu_bench_command() {
     return {"gpu-bench", "measure real GEMM speed and energy on a GPU for chosen weight values (cuBLASLt + NVML)",
             [](CLI::App& app) -> std::function<int()> {
                 auto args = std::make_shared<GpuBenchArgs>();
-                app.add_option("--shapes", args->shapes, "GEMM shapes MxNxK (M activation rows, N weight rows, K reduction)")->delimiter(',');
-                app.add_option("--preset", args->preset, "real layer shapes instead of --shapes: smollm2");
-                app.add_option("--tokens", args->tokens, "activation rows M for --preset");
-                app.add_option("--kinds", args->kinds, "GEMM kinds: int8, fp8, bf16")->delimiter(',');
-                app.add_option("--weights", args->weights, "';'-separated weight value sets (see value sets below)");
-                app.add_option("--reps", args->reps, "repetitions per case (medians reported)");
-                app.add_option("--seconds", args->seconds, "measured seconds per repetition");
-                app.add_option("--warmup", args->warmup, "warm-up seconds before each measurement");
-                app.add_option("--act-sigma", args->act_sigma, "activation standard deviation (INT8 units)");
-                app.add_option("--seed", args->seed, "random seed for weights and activations");
-                app.add_option("--json", args->json_out, "write results as JSON");
-                app.add_option("--md", args->md_out, "write results as a Markdown table");
-                app.add_option("--profile", args->profile_out, "write a per-code GPU cost profile (MAC-profile format) to this file");
-                app.add_option("--profile-mode", args->profile_mode, "popcount: measure the 9 popcount classes (default); single: each code alone");
-                app.add_flag("--self-test", args->self_test, "check GEMMs against a CPU reference and energy readings; print N passed, N failed");
+                auto* shapes = app.add_option("--shapes", args->shapes, "GEMM shapes MxNxK (M activation rows, N weight rows, K reduction)")->delimiter(',');
+                auto* preset = app.add_option("--preset", args->preset, "real layer shapes instead of --shapes: smollm2")->excludes(shapes);
+                auto* tokens = app.add_option("--tokens", args->tokens, "activation rows M for --preset and --codes")->check(CLI::Range(1LL, 1LL << 20));
+                auto* kinds = app.add_option("--kinds", args->kinds, "GEMM kinds: int8, fp8, bf16")->delimiter(',');
+                auto* weights = app.add_option("--weights", args->weights, "';'-separated weight value sets (see value sets below)");
+                auto* reps = app.add_option("--reps", args->reps, "repetitions per case (medians reported)")->check(CLI::Range(1, 1000));
+                auto* seconds = app.add_option("--seconds", args->seconds, "measured seconds per repetition")->check(CLI::Range(0.001, 3600.0));
+                auto* warmup = app.add_option("--warmup", args->warmup, "warm-up seconds before each measurement")->check(CLI::Range(0.0, 3600.0));
+                auto* act_sigma = app.add_option("--act-sigma", args->act_sigma, "activation standard deviation (INT8 units)")->check(CLI::PositiveNumber);
+                auto* seed = app.add_option("--seed", args->seed, "random seed for weights and activations");
+                auto* json = app.add_option("--json", args->json_out, "write results as JSON to this path");
+                auto* md = app.add_option("--md", args->md_out, "write results as a Markdown table to this path");
+                auto* profile_out = app.add_option("--profile-out", args->profile_out, "write a per-code GPU cost profile (MAC-profile format) to this file");
+                auto* profile_mode = app.add_option("--profile-mode", args->profile_mode, "popcount: measure the 9 popcount classes (default); single: each code alone");
+                auto* self_test = app.add_flag("--self-test", args->self_test, "check GEMMs against a CPU reference and energy readings; print N passed, N failed");
                 app.add_flag("--quiet", args->quiet, "no progress output");
-                app.add_option("--export", args->export_dir, "quantized model directory: export one block's INT8 operands (no GPU needed)");
-                app.add_option("--layer", args->layer, "block index for --export");
-                app.add_option("--label", args->export_label, "label for --export (default: the directory name)");
-                app.add_option("--codes-out", args->codes_out, "folder for --export (raw .i8 files + index.json)");
-                app.add_option("--codes", args->codes_dir, "benchmark the layers of an exported folder (M = --tokens)");
+                auto* export_dir = app.add_option("--export", args->export_dir, "quantized model directory: export one block's INT8 operands (no GPU needed)");
+                auto* layer = app.add_option("--layer", args->layer, "block index for --export")->check(CLI::NonNegativeNumber);
+                auto* label = app.add_option("--label", args->export_label, "label for --export (default: the directory name)");
+                auto* codes_out = app.add_option("--codes-out", args->codes_out, "folder for --export (raw .i8 files + index.json)");
+                auto* codes = app.add_option("--codes", args->codes_dir, "benchmark the layers of an exported folder (M = --tokens)");
                 std::string sets = "\nWeight value sets:\n";
                 for (const auto& r : gpu::value_set_table())
                     sets += fmt::format("  {}{}  {}\n", r.name, r.argument.empty() ? "" : fmt::format(":<{}>", r.argument), r.description);
                 app.footer(sets);
-                return [args] { return run_gpu_bench(*args); };
+                // Each mode takes its own flags; one given to another mode is an error, not ignored.
+                return [args, shapes, preset, tokens, kinds, weights, reps, seconds, warmup, act_sigma, seed, json, md, profile_out,
+                        profile_mode, self_test, export_dir, layer, label, codes_out, codes] {
+                    const CLI::Option* const export_only[] = {layer, label, codes_out};
+                    const CLI::Option* const measuring[] = {shapes, preset, tokens, kinds, weights, reps, seconds, warmup, act_sigma,
+                                                            seed, json, md, profile_out, profile_mode, self_test, codes};
+                    if (export_dir->count() > 0) {
+                        refuse_flags(measuring, "to --export (it writes operands and measures nothing)");
+                    } else {
+                        refuse_flags(export_only, "without --export");
+                        if (self_test->count() > 0) {
+                            const CLI::Option* const not_self_test[] = {shapes, preset, tokens, kinds, weights, reps, seconds, warmup,
+                                                                        act_sigma, seed, json, md, profile_out, profile_mode, codes};
+                            refuse_flags(not_self_test, "to --self-test (its cases and shapes are fixed)");
+                        }
+                        if (profile_out->count() > 0) {
+                            const CLI::Option* const not_profile[] = {weights, json, md, codes};
+                            refuse_flags(not_profile, "to --profile-out (it measures its own weight sets and writes one profile)");
+                            if (args->shapes.size() != 1 || args->kinds.size() != 1)
+                                throw_usage("E8033", "--profile-out measures one GEMM: give one --shapes MxNxK and one --kinds value");
+                        } else {
+                            const CLI::Option* const profile_only[] = {profile_mode};
+                            refuse_flags(profile_only, "without --profile-out");
+                        }
+                        if (codes->count() > 0) {
+                            const CLI::Option* const not_codes[] = {shapes, preset};
+                            refuse_flags(not_codes, "to --codes (the exported layers give the shapes)");
+                        } else if (preset->count() == 0) {
+                            const CLI::Option* const rows_flag[] = {tokens};
+                            refuse_flags(rows_flag, "to --shapes (M is the first number of each shape)");
+                        }
+                    }
+                    return run_gpu_bench(*args);
+                };
             }};
 }
 

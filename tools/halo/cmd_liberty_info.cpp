@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/liberty/liberty_reader.hpp"
 #include "halo/netlist/verilog_reader.hpp"
 #include "halo/netlist/yosys_json_reader.hpp"
@@ -47,8 +48,12 @@ Command liberty_info_command() {
                 app.add_option("liberty", o->liberty, "Liberty .lib file")->required();
                 app.add_option("--cell", o->cell, "print one cell's pins, functions and arcs");
                 app.add_option("--netlist", o->netlist, "a Yosys JSON (.json) or structural Verilog (.v) netlist mapped to the library");
-                app.add_option("--top", o->top, "top module of the netlist (default: the one marked top)");
-                return [o] {
+                auto* top = app.add_option("--top", o->top, "top module of the netlist (default: the one marked top)");
+                return [o, top] {
+                    if (o->netlist.empty()) {
+                        const CLI::Option* const netlist_only[] = {top};
+                        refuse_flags(netlist_only, "without --netlist");
+                    }
                     liberty::Library lib = liberty::read_liberty(o->liberty);
                     fmt::print("library {}: {} cells, nominal {} V {} C, units: time x{} ns, cap x{} pF, energy x{} fJ\n",
                                lib.name, lib.cells.size(), lib.nominal_voltage_v, lib.nominal_temperature_c, lib.time_unit_ns,

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "flags.hpp"
+#include "menus.hpp"
 #include "halo/accel/design_report.hpp"
 #include "halo/accel/design_select.hpp"
 #include "halo/accel/design_sim.hpp"
@@ -30,11 +32,46 @@ namespace {
 
 struct SimulateArgs {
     std::string arch = "systolic", array, dataflow, model, hf_config, quantized, tile_levels, profile, config_file,
-                topology, scalesim_cfg, out, reorder, gpu, gpu_path, baseline, design;  // "" = the default below
+                topology, scalesim_cfg, out, reorder, gpu, gpu_path, baseline, design, json;  // "" = the default below
     long long seq = 2048, batch = 0, context = 2048;
     double switch_penalty_ns = -1;
-    bool json = false;
 };
+
+// The options whose use depends on the mode (checked by check_mode_flags before any work).
+struct SimulateModeFlags {
+    CLI::Option *array, *dataflow, *profile, *config_file, *scalesim_cfg, *reorder, *switch_penalty, *gpu, *gpu_path,
+        *tile_levels, *seq, *batch, *context, *model, *hf_config, *quantized;
+};
+
+// A flag that does not apply to the chosen machine, phase or workload is an error, not ignored.
+void check_mode_flags(const SimulateArgs& a, const SimulateModeFlags& o) {
+    if (a.arch == "gpu") {
+        const CLI::Option* const systolic_only[] = {o.array, o.dataflow, o.profile, o.config_file, o.scalesim_cfg, o.reorder};
+        refuse_flags(systolic_only, "to --arch gpu (the GPU roofline has no array, dataflow or MAC profile)");
+    } else {
+        const CLI::Option* const gpu_only[] = {o.gpu, o.gpu_path};
+        refuse_flags(gpu_only, "to --arch " + a.arch + " (they choose the GPU of --arch gpu)");
+    }
+    if (a.arch == "tensor-core") {
+        const CLI::Option* const array_only[] = {o.array, o.dataflow, o.scalesim_cfg};
+        refuse_flags(array_only, "to --arch tensor-core (they shape the systolic array)");
+    }
+    if (!a.topology.empty()) {
+        const CLI::Option* const model_only[] = {o.model, o.hf_config, o.tile_levels, o.seq, o.batch, o.context};
+        refuse_flags(model_only, "to a --topology workload (its GEMMs are given)");
+    } else if (a.batch > 0) {
+        const CLI::Option* const prefill_only[] = {o.seq};
+        refuse_flags(prefill_only, "to decode (--batch B); the decode length is --context");
+    } else {
+        const CLI::Option* const decode_only[] = {o.context};
+        refuse_flags(decode_only, "to prefill (no --batch); the prefill length is --seq");
+    }
+}
+
+void write_reports(const std::string& out, const nlohmann::json& j, const std::string& svg) {
+    write_file_atomic(out, j.dump(2) + "\n");
+    write_file_atomic(std::filesystem::path(out).replace_extension(".svg"), svg);
+}
 
 int run_design(const SimulateArgs& a, const std::vector<accel::WorkItem>& work, const std::string& workload_name,
                const accel::DesignPick& pick, const accel::ArrayConfig& array, const accel::EnergyConstants& energy) {
@@ -52,14 +89,9 @@ int run_design(const SimulateArgs& a, const std::vector<accel::WorkItem>& work, 
     const DesignRunInfo info{workload_name, pick.reason.empty() ? "" : (std::filesystem::path(a.quantized) / "manifest.json").string(),
                              pick.reason};
     const nlohmann::json j = design_report_json(run, d, with_baseline ? &base : nullptr, info);
-    if (!a.out.empty()) {
-        write_file_atomic(a.out + ".json", j.dump(2) + "\n");
-        write_file_atomic(a.out + ".svg", design_report_svg(run, fmt::format("{} {}: {}", d.name, a.arch, workload_name)));
-    }
-    if (a.json) {
-        fmt::print("{}\n", j.dump(2));
-        return 0;
-    }
+    if (!a.out.empty()) write_reports(a.out, j, design_report_svg(run, fmt::format("{} {}: {}", d.name, a.arch, workload_name)));
+    if (!a.json.empty()) write_json_output(a.json, j.dump(2));
+    if (a.json == "-") return 0;
     if (!pick.reason.empty()) fmt::print("design {} (picked from {}: {})\n", d.name, info.picked_from, pick.reason);
     fmt::print("{} on {}, {}\n", d.name, a.arch, workload_name);
     fmt::print("{:<24} {:>8} {:>8} {:>8} {:>6} {:>14} {:>14} {:>8} {:>12} {:>12}\n", "layer", "M", "K", "N", "count", "mac_cycles",
@@ -80,28 +112,47 @@ int run_design(const SimulateArgs& a, const std::vector<accel::WorkItem>& work, 
     return 0;
 }
 
-int run_simulate(const SimulateArgs& a) {
+int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
     using namespace halo::accel;
-    if (a.arch != "systolic" && a.arch != "gpu" && a.arch != "tensor-core")
-        throw_usage("E7060", "--arch must be systolic, tensor-core or gpu, not " + a.arch);
+    require_member("--arch", a.arch, simulate_arch_names(), "machine");
+    if (!a.design.empty()) require_member("--design", a.design, design_names(), "hardware design");
+    if (!a.model.empty()) require_member("--model", a.model, builtin_model_names(), "built-in model");
+    if (!a.dataflow.empty()) require_member("--dataflow", a.dataflow, dataflow_names(), "dataflow");
+    if (!a.gpu.empty()) require_member("--gpu", a.gpu, gpu_model_names(), "GPU");
+    if (!a.gpu_path.empty()) require_member("--gpu-path", a.gpu_path, gpu_path_names(), "GPU number path");
+    static const std::string reorders[] = {"level", "none"};
+    if (!a.reorder.empty()) require_member("--reorder", a.reorder, reorders, "tile order");
+    if (!a.out.empty()) require_extension("--out", a.out, ".json");
+    check_mode_flags(a, mode_flags);
+    const NamedPath inputs[] = {{"--config", a.hf_config},       {"--tile-levels", a.tile_levels}, {"--profile", a.profile},
+                                {"--config-file", a.config_file}, {"--topology", a.topology},       {"--scalesim-cfg", a.scalesim_cfg}};
+    require_not_input("--out", a.out, inputs);
+    if (!a.out.empty()) require_not_input("--out", std::filesystem::path(a.out).replace_extension(".svg").string(), inputs);
+    require_not_input("--json", a.json, inputs);
     // A hardware design: named, or picked from the quantized directory's manifest (a HALO
     // directory or one without a manifest keeps the tile-level path).
     std::optional<DesignPick> pick;
     if (!a.design.empty()) {
-        if (!a.quantized.empty()) throw_usage("E7060", "give --design NAME or --quantized DIR (which picks the design), not both");
+        if (!a.quantized.empty()) throw_usage("E7061", "give --design NAME or --quantized DIR (which picks the design), not both");
         pick = DesignPick{&amove_design(a.design), ""};
     } else if (!a.quantized.empty()) {
         pick = design_from_quantized_dir(a.quantized);
     }
+    if (!pick && !a.topology.empty()) {
+        const CLI::Option* const model_only[] = {mode_flags.quantized};
+        refuse_flags(model_only, "to a --topology workload on the HALO/DVFS path (its tile levels are per model layer)");
+    }
     if (pick && a.arch == "gpu")
-        throw_usage("E7060", "--arch gpu runs the HALO/DVFS roofline; a hardware design runs on --arch systolic or tensor-core");
+        throw_usage("E7062", "--arch gpu runs the HALO/DVFS roofline; a hardware design runs on --arch systolic or tensor-core");
     if (!pick && a.arch == "tensor-core")
-        throw_usage("E7060", "--arch tensor-core simulates a hardware design: give --design NAME or --quantized DIR with an "
+        throw_usage("E7063", "--arch tensor-core simulates a hardware design: give --design NAME or --quantized DIR with an "
                              "Amove or baseline manifest");
-    if (pick && (!a.tile_levels.empty() || !a.profile.empty() || !a.reorder.empty() || a.switch_penalty_ns >= 0 ||
-                 !a.gpu.empty() || !a.gpu_path.empty()))
-        throw_usage("E7060", "--tile-levels, --profile, --reorder, --switch-penalty-ns, --gpu and --gpu-path belong to the "
-                             "HALO/DVFS path, not to --design runs");
+    if (pick) {
+        const CLI::Option* const halo_only[] = {mode_flags.tile_levels, mode_flags.profile, mode_flags.reorder,
+                                                mode_flags.switch_penalty, mode_flags.gpu, mode_flags.gpu_path};
+        refuse_flags(halo_only, "to --design runs (they belong to the HALO/DVFS path)");
+        if (!a.baseline.empty() && a.baseline != "none") require_member("--baseline", a.baseline, design_names(), "hardware design");
+    }
     // Workload: a SCALE-Sim topology, or a transformer from a built-in name / config.json.
     std::vector<WorkItem> work;
     std::string workload_name;
@@ -119,11 +170,14 @@ int run_simulate(const SimulateArgs& a) {
     if (halo_dir && std::filesystem::exists(quantized_dir / "sim_config.json"))
         read_simulator_config(so, quantized_dir / "sim_config.json");
     if (!a.config_file.empty()) read_simulator_config(so, a.config_file);
-    if (!a.array.empty()) parse_array_shape(a.array, so.array);
+    if (!a.array.empty()) {
+        const ShapeRc shape = parse_shape_rc("--array", a.array, 16384);
+        so.array.rows = static_cast<int>(shape.rows);
+        so.array.cols = static_cast<int>(shape.cols);
+    }
     if (!a.dataflow.empty()) so.array.dataflow = parse_dataflow(a.dataflow);
     if (a.switch_penalty_ns >= 0) so.dvfs.switch_penalty_ns = a.switch_penalty_ns;
     const std::string reorder = a.reorder.empty() ? "level" : a.reorder;
-    if (reorder != "level" && reorder != "none") throw_usage("E7060", "--reorder must be level or none");
     so.reorder = reorder == "level" ? Reorder::by_level : Reorder::none;
     validate(so.array);
     if (!a.topology.empty()) {
@@ -131,7 +185,7 @@ int run_simulate(const SimulateArgs& a) {
         workload_name = a.topology;
     } else {
         if (a.model.empty() == a.hf_config.empty())
-            throw_usage("E7060", "give exactly one of --model NAME, --config config.json or --topology FILE.csv");
+            throw_usage("E7064", "give exactly one of --model NAME, --config config.json or --topology FILE.csv");
         mc = a.model.empty() ? model::read_hf_config(a.hf_config) : builtin_model(a.model);
         Phase ph;
         if (a.batch > 0) {
@@ -176,14 +230,9 @@ int run_simulate(const SimulateArgs& a) {
     }
     RunInfo info{a.arch, workload_name, with_baseline ? "uniform INT8 at the nominal level" : "none"};
     nlohmann::json j = report_json(run, with_baseline ? &base : nullptr, info);
-    if (!a.out.empty()) {
-        write_file_atomic(a.out + ".json", j.dump(2) + "\n");
-        write_file_atomic(a.out + ".svg", report_svg(run, a.arch + ": " + workload_name));
-    }
-    if (a.json) {
-        fmt::print("{}\n", j.dump(2));
-        return 0;
-    }
+    if (!a.out.empty()) write_reports(a.out, j, report_svg(run, a.arch + ": " + workload_name));
+    if (!a.json.empty()) write_json_output(a.json, j.dump(2));
+    if (a.json == "-") return 0;
     fmt::print("{:<24} {:>8} {:>8} {:>8} {:>14} {:>6} {:>12} {:>12}\n", "layer", "M", "K", "N", "cycles", "util", "time_s", "energy_j");
     for (const auto& L : run.layers)
         fmt::print("{:<24} {:>8} {:>8} {:>8} {:>14} {:>6.3f} {:>12.4e} {:>12.4e}\n", L.name, L.M, L.K, L.N,
@@ -205,30 +254,32 @@ Command simulate_command() {
     return {"simulate", "simulate cycles, time and energy of a model or SCALE-Sim topology on a systolic array or GPU",
             [](CLI::App& app) -> std::function<int()> {
                 auto a = std::make_shared<SimulateArgs>();
-                app.add_option("--arch", a->arch, "systolic (default), tensor-core (with a design) or gpu");
-                app.add_option("--design", a->design,
-                               "hardware design: int8, ant-like, olive-like, mxfp4, int-sym-g64, amove-aggressive, amove-conservative");
-                app.add_option("--array", a->array, "array ROWSxCOLS (default 128x128)");
-                app.add_option("--dataflow", a->dataflow, "ws (default), os or is");
-                app.add_option("--model", a->model, "built-in shape: llama-2-7b, llama-2-13b, smollm2-135m, tiny");
-                app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
-                app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives its tiles (DIR/tile_levels.json) and machine (DIR/sim_config.json, DIR/mac_profile.json; --config-file, --array, --profile override)");
-                app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
-                app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)");
-                app.add_option("--batch", a->batch, "decode batch B (selects decode)");
-                app.add_option("--context", a->context, "decode context C (default 2048)");
-                app.add_option("--profile", a->profile, "MAC profile.json from `halo characterize`");
-                app.add_option("--config-file", a->config_file, "simulator config JSON (array, dvfs, energy constants)");
+                SimulateModeFlags m{};
+                app.add_option("--arch", a->arch, "machine: " + menu_text(simulate_arch_names()) +
+                                                      " (default systolic; tensor-core with a design, gpu without)");
+                app.add_option("--design", a->design, "hardware design: " + menu_text(design_names()));
+                m.array = app.add_option("--array", a->array, "systolic array shape RxC (default 128x128)");
+                m.dataflow = app.add_option("--dataflow", a->dataflow, "systolic dataflow: " + menu_text(dataflow_names()) + " (default ws)");
+                m.model = app.add_option("--model", a->model, "built-in shape: " + menu_text(builtin_model_names()));
+                m.hf_config = app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
+                m.quantized = app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives its tiles (DIR/tile_levels.json) and machine (DIR/sim_config.json, DIR/mac_profile.json; --config-file, --array, --profile override)");
+                m.tile_levels = app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
+                m.seq = app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
+                m.batch = app.add_option("--batch", a->batch, "decode batch B (selects decode)")->check(CLI::Range(1LL, 1LL << 20));
+                m.context = app.add_option("--context", a->context, "decode context C (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
+                m.profile = app.add_option("--profile", a->profile, "MAC profile.json from `halo characterize`");
+                m.config_file = app.add_option("--config-file", a->config_file, "simulator config JSON (array, dvfs, energy constants)");
                 app.add_option("--topology", a->topology, "SCALE-Sim GEMM topology CSV (name, M, N, K,)");
-                app.add_option("--scalesim-cfg", a->scalesim_cfg, "SCALE-Sim .cfg for the array");
-                app.add_option("--reorder", a->reorder, "group tiles by level: level (default) or none");
-                app.add_option("--switch-penalty-ns", a->switch_penalty_ns, "DVFS switch penalty in ns (default 1000)");
-                app.add_option("--gpu", a->gpu, "h100 (default) or h200, with --arch gpu");
-                app.add_option("--gpu-path", a->gpu_path, "int8 (default), fp8 or fp16, with --arch gpu");
+                m.scalesim_cfg = app.add_option("--scalesim-cfg", a->scalesim_cfg, "SCALE-Sim .cfg for the array");
+                m.reorder = app.add_option("--reorder", a->reorder, "group tiles by level: level (default) or none");
+                m.switch_penalty = app.add_option("--switch-penalty-ns", a->switch_penalty_ns, "DVFS switch penalty in ns (default 1000)")
+                                       ->check(CLI::NonNegativeNumber);
+                m.gpu = app.add_option("--gpu", a->gpu, "GPU of --arch gpu: " + menu_text(gpu_model_names()) + " (default h100)");
+                m.gpu_path = app.add_option("--gpu-path", a->gpu_path, "number path of --arch gpu: " + menu_text(gpu_path_names()) + " (default int8)");
                 app.add_option("--baseline", a->baseline, "HALO path: nominal (default: uniform INT8 at the nominal level) or none; design runs: a design (default int8) or none");
-                app.add_option("--out", a->out, "write OUT.json and OUT.svg");
-                app.add_flag("--json", a->json, "print the JSON report");
-                return [a] { return run_simulate(*a); };
+                app.add_option("--out", a->out, "FILE.json: write the JSON report there and its chart beside it (FILE.svg)");
+                add_json_option(app, a->json, "the JSON report");
+                return [a, m] { return run_simulate(*a, m); };
             }};
 }
 

@@ -13,7 +13,8 @@
 
 int main(int argc, char** argv) {
     halo::record_command_line(std::vector<std::string>(argv, argv + argc));  // the "command" of every manifest and report
-    CLI::App app{"halo: hardware-aware quantization of LLMs (characterize, quantize, eval, simulate, gpu-bench, run)"};
+    // Named "halo" whatever the path it was started by, so help and usage read the same everywhere.
+    CLI::App app{"halo: hardware-aware quantization of LLMs (characterize, quantize, eval, simulate, gpu-bench, run)", "halo"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "help for every subcommand");
     std::function<int()> action;
@@ -29,11 +30,12 @@ int main(int argc, char** argv) {
     help->callback([&] {
         action = [&]() -> int {
             if (help_topic.empty()) {
-                fmt::print("{}", app.help());
+                // Not app.help(): with the `help` subcommand selected it would describe `help` itself.
+                fmt::print("{}", app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal));
                 return 0;
             }
             try {
-                fmt::print("{}", app.get_subcommand(help_topic)->help());
+                fmt::print("{}", app.get_subcommand(help_topic)->help(app.get_name()));
             } catch (const CLI::OptionNotFound&) {
                 fmt::print(stderr, "halo: unknown command '{}'\n", help_topic);
                 return 1;

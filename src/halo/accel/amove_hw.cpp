@@ -62,7 +62,7 @@ const AmoveDesign& amove_design(std::string_view name, std::string_view place) {
         if (d.name == name || (!d.alias.empty() && d.alias == name)) return d;
         names += fmt::format("{}{}{}", names.empty() ? "" : ", ", d.name, d.alias.empty() ? "" : fmt::format(" ({})", d.alias));
     }
-    throw_bad_value("E6901", std::string(place), "unknown hardware design", names, std::string(name));
+    throw_bad_value("E7080", std::string(place), "unknown hardware design", names, std::string(name));
 }
 
 double design_mac_pj(const AmoveDesign& d) { return d.mult_bits == 8 ? kMult8 + kAdd32 : kMult4 + kAdd8; }

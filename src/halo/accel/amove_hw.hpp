@@ -46,7 +46,7 @@ struct AmoveDesign {
 };
 
 std::span<const AmoveDesign> amove_designs();
-// By name or alias. Unknown name: bad input E6901 at `place` (the flag that named it) listing the designs.
+// By name or alias. Unknown name: bad input E7080 at `place` (the flag that named it) listing the designs.
 const AmoveDesign& amove_design(std::string_view name, std::string_view place = "--design");
 
 struct EnergyPj {

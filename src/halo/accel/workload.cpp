@@ -72,18 +72,29 @@ std::vector<WorkItem> transformer_workload(const model::ModelConfig& c, const Ph
     return w;
 }
 
+namespace {
+
+struct BuiltinModelRow {
+    const char* name;
+    int layers, d, heads, kv, ff, vocab, ctx;
+};
+constexpr BuiltinModelRow kBuiltinModels[] = {
+    {"llama-2-7b", 32, 4096, 32, 32, 11008, 32000, 4096},
+    {"llama-2-13b", 40, 5120, 40, 40, 13824, 32000, 4096},
+    {"smollm2-135m", 30, 576, 9, 3, 1536, 49152, 8192},
+    {"tiny", 2, 64, 4, 2, 160, 256, 128},
+};
+
+}  // namespace
+
+std::vector<std::string> builtin_model_names() {
+    std::vector<std::string> names;
+    for (const auto& r : kBuiltinModels) names.emplace_back(r.name);
+    return names;
+}
+
 model::ModelConfig builtin_model(const std::string& name) {
-    struct Row {
-        const char* name;
-        int layers, d, heads, kv, ff, vocab, ctx;
-    };
-    static const Row rows[] = {
-        {"llama-2-7b", 32, 4096, 32, 32, 11008, 32000, 4096},
-        {"llama-2-13b", 40, 5120, 40, 40, 13824, 32000, 4096},
-        {"smollm2-135m", 30, 576, 9, 3, 1536, 49152, 8192},
-        {"tiny", 2, 64, 4, 2, 160, 256, 128},
-    };
-    for (const auto& r : rows)
+    for (const auto& r : kBuiltinModels)
         if (name == r.name) {
             model::ModelConfig c;
             c.name = r.name;
@@ -97,8 +108,9 @@ model::ModelConfig builtin_model(const std::string& name) {
             c.context_length = r.ctx;
             return c;
         }
-    throw_bad_value("E7042", "model", "unknown built-in model", "llama-2-7b, llama-2-13b, smollm2-135m or tiny", name,
-                    "or give --config config.json");
+    std::string names;
+    for (const auto& n : builtin_model_names()) names += (names.empty() ? "" : ", ") + n;
+    throw_bad_value("E7042", "model", "unknown built-in model", names, name, "or give --config config.json");
 }
 
 ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& file) {

@@ -47,6 +47,7 @@ std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, con
 // (model/safetensors_reader.hpp; E5220/E5221), never here.
 // Built-in shapes: "llama-2-7b", "llama-2-13b", "smollm2-135m", "tiny" (E7042 otherwise).
 model::ModelConfig builtin_model(const std::string& name);
+std::vector<std::string> builtin_model_names();  // the rows above, in order (CLI menus)
 
 // Tile levels of a quantized model, keyed by layer name ("blk.0.attn_q", "output"). The glue
 // from the quantized model directory's manifest fills this (see docs/formats.md).

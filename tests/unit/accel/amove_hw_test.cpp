@@ -17,7 +17,7 @@ TEST(AmoveHw, DesignTable) {
         amove_design("tender");
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E6901");
+        EXPECT_EQ(e.diagnostic().code, "E7080");
         EXPECT_NE(e.diagnostic().expected.find("olive"), std::string::npos);
     }
 }

@@ -235,7 +235,7 @@ TEST(DesignSelect, NamesAndAliases) {
         amove_design("tender");
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E6901");
+        EXPECT_EQ(e.diagnostic().code, "E7080");
         EXPECT_EQ(e.diagnostic().found, "tender");
         EXPECT_EQ(e.diagnostic().expected,
                   "int8, ant (ant-like), olive (olive-like), mxfp4, int-sym-g64, amove-aggressive, amove-conservative");

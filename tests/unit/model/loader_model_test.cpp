@@ -11,6 +11,7 @@
 #include "halo/model/gguf_writer.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/safetensors_reader.hpp"
+#include "../require_data.hpp"
 
 namespace halo::model {
 namespace {
@@ -233,7 +234,7 @@ TEST(LoadModel, WrongArchitectureAndMissingPath) {
 
 TEST(SmolLM2, GgufMetadataAndTensors) {
     const auto path = default_model_path();
-    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not installed (scripts/setup.sh data)";
+    HALO_SKIP_UNLESS_INSTALLED(path);
     GgufFile f(path);
     EXPECT_EQ(f.version(), 3u);
     EXPECT_EQ(f.alignment(), 32u);
@@ -274,7 +275,7 @@ TEST(SmolLM2, GgufMetadataAndTensors) {
 
 TEST(SmolLM2, LoadsToFiniteFp32Weights) {
     const auto path = default_model_path();
-    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not installed (scripts/setup.sh data)";
+    HALO_SKIP_UNLESS_INSTALLED(path);
     const ModelWeights w = load_model(path);
     EXPECT_EQ(w.source_format, "gguf:Q4_1");
     EXPECT_EQ(w.layers.size(), 30u);

@@ -12,6 +12,7 @@
 #include "halo/model/gguf_reader.hpp"
 #include "halo/model/gguf_writer.hpp"
 #include "halo/model/model_loader.hpp"
+#include "../require_data.hpp"
 
 namespace halo::model {
 namespace {
@@ -160,7 +161,7 @@ TEST(BpeTiny, OtherTokenizerModelsAreRejectedWithAReason) {
 
 TEST(BpeSmolLM2, MatchesRecordedReferenceIds) {
     const auto model = default_model_path();
-    if (!std::filesystem::exists(model)) GTEST_SKIP() << model << " not installed (scripts/setup.sh data)";
+    HALO_SKIP_UNLESS_INSTALLED(model);
     const auto tok = load_tokenizer(model);
     EXPECT_EQ(tok->vocab_size(), 49152);
     EXPECT_EQ(tok->bos_id(), 1);

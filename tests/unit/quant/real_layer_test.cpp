@@ -8,13 +8,14 @@
 #include "halo/model/model_loader.hpp"
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
+#include "../require_data.hpp"
 
 namespace halo::quant {
 namespace {
 
 TEST(RealLayer, GptqBeatsRtnOnBlock0) {
     const auto path = model::default_model_path();
-    if (!std::filesystem::exists(path)) GTEST_SKIP() << "model not installed at " << path;
+    HALO_SKIP_UNLESS_INSTALLED(path);
     const auto weights = model::load_model(path);
     std::mt19937 rng(5);
     std::uniform_int_distribution<std::int32_t> tok(0, weights.config.vocab_size - 1);

@@ -1,0 +1,107 @@
+// Tiny real runs of the CLI: exit 0 and the key fields of what they write.
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../unit/require_data.hpp"
+#include "cli_runner.hpp"
+
+namespace halo::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* kOsu018 = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+
+TEST(CliSimulate, SystolicJsonOnStdoutAndOutFiles) {
+    const auto dir = fresh_dir();
+    const auto r = run_halo({"simulate", "--model", "tiny", "--seq", "16", "--array", "8x8", "--out", "sim.json", "--json"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["run"]["arch"], "systolic");
+    EXPECT_EQ(j["run"]["workload"], "tiny prefill L=16");
+    ASSERT_TRUE(j.contains("speedup"));
+    // Uniform INT8 against itself at the nominal level: the same run, speed-up exactly 1.
+    EXPECT_DOUBLE_EQ(j["speedup"].get<double>(), 1.0);
+    EXPECT_GT(j["total"]["cycles"].get<double>(), 0);
+    // --out names the JSON file; the chart is beside it.
+    ASSERT_TRUE(fs::exists(dir / "sim.json"));
+    EXPECT_EQ(json::parse(read_text(dir / "sim.json")), j);
+    EXPECT_EQ(read_text(dir / "sim.svg").rfind("<svg", 0), 0u);
+}
+
+TEST(CliSimulate, DesignRunToJsonFile) {
+    const auto dir = fresh_dir();
+    const auto r = run_halo({"simulate", "--model", "tiny", "--design", "mxfp4", "--arch", "tensor-core", "--json", "d.json"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("mxfp4 on tensor-core, tiny prefill L=2048"), std::string::npos) << r.out;
+    const json j = json::parse(read_text(dir / "d.json"));
+    EXPECT_EQ(j["run"]["design"], "mxfp4");
+    EXPECT_EQ(j["baseline"]["design"], "int8");
+    EXPECT_GT(j["speedup"].get<double>(), 0);
+}
+
+TEST(CliAmoveHw, TableOnTinyModel) {
+    const auto r = run_halo({"amove-hw", "--model", "tiny", "--array", "16x16"}, fresh_dir());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("tiny prefill (seq 2048, batch 1, context 2048); speedup and energy ratio vs int8\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("\nint8 "), std::string::npos);
+}
+
+TEST(CliCharacterize, BuiltinInt4Static) {
+    if (!fs::exists(kOsu018)) GTEST_SKIP() << kOsu018 << " not installed (scripts/setup.sh build)";
+    const auto dir = fresh_dir();
+    const auto r = run_halo({"characterize", "--mac", "int4", "--liberty", kOsu018, "--analysis", "static", "--threads", "1",
+                             "--work-dir", "work", "--out", "p.json", "--quiet"},
+                            dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json p = json::parse(read_text(dir / "p.json"));
+    EXPECT_EQ(p["format"], "halo-mac-profile");
+    EXPECT_EQ(p["design"]["mac"], "int4");
+    EXPECT_EQ(p["design"]["weight_bits"], 4);
+    ASSERT_EQ(p["weights"].size(), 16u);  // every 4-bit code once
+    for (const auto& w : p["weights"]) {
+        const double d = w["static_delay_ns"].get<double>();
+        EXPECT_GT(d, 0);
+        EXPECT_LE(d, p["design"]["nominal_delay_ns"].get<double>() + 1e-9);
+    }
+    EXPECT_TRUE(fs::exists(dir / "p.csv"));
+    EXPECT_TRUE(fs::exists(dir / "p.svg"));
+}
+
+// quantize (RTN int4 g32) -> eval of the result -> export to GGUF, on the default model.
+TEST(CliRealModel, QuantizeEvalExport) {
+    // Where the halo binary looks (util/paths: HALO_DATA, else the configured data dir).
+    const char* data_env = std::getenv("HALO_DATA");
+    const fs::path data = data_env && *data_env ? fs::path(data_env) : fs::path(HALO_DATA_DIR_FOR_TESTS);
+    HALO_SKIP_UNLESS_INSTALLED(data / "models" / "smollm2-135m-instruct-q4_1.gguf");
+    const auto dir = fresh_dir();
+    auto r = run_halo({"quantize", "--method", "rtn", "--bits", "4", "--group", "32", "--out", "q", "--threads", "2", "--quiet"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json manifest = json::parse(read_text(dir / "q" / "manifest.json"));
+    EXPECT_EQ(manifest["method"], "rtn");
+
+    r = run_halo({"eval", "--quantized", "q", "--ctx", "128", "--max-chunks", "1", "--threads", "2", "--quiet", "--json", "e.json"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json e = json::parse(read_text(dir / "e.json"));
+    EXPECT_EQ(e["quantized"], "q");
+    EXPECT_EQ(e["chunks"], 1);
+    EXPECT_EQ(e["tokens_scored"], 63);  // llama.cpp method: the second half of one 128-token chunk, less one
+    const double ppl = e["perplexity"].get<double>();
+    EXPECT_TRUE(std::isfinite(ppl));
+    EXPECT_GT(ppl, 1.0);
+    EXPECT_NE(r.out.find("perplexity: "), std::string::npos);  // --json PATH keeps the text report
+
+    r = run_halo({"export", "--quantized", "q", "--out", "q.gguf", "--quiet", "--json"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json x = json::parse(r.out);
+    EXPECT_EQ(x["types"]["Q4_0"], 210);  // every linear of SmolLM2-135M: 30 blocks x 7
+    EXPECT_GT(fs::file_size(dir / "q.gguf"), 1u << 20);
+}
+
+}  // namespace
+}  // namespace halo::test

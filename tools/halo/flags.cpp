@@ -1,0 +1,104 @@
+#include "flags.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::cli {
+
+namespace {
+
+// A usage error (exit 1) at a flag, with what was expected and what was found.
+[[noreturn]] void flag_error(std::string code, std::string_view flag, std::string message, std::string expected,
+                             std::string found) {
+    Diagnostic d;
+    d.kind = ErrorKind::usage;
+    d.code = std::move(code);
+    d.place = std::string(flag);
+    d.message = std::move(message);
+    d.expected = std::move(expected);
+    d.found = std::move(found);
+    throw Error(std::move(d));
+}
+
+bool parse_int(std::string_view s, std::int64_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side) {
+    const std::size_t x = text.find('x');
+    ShapeRc s;
+    if (x == std::string_view::npos || !parse_int(text.substr(0, x), s.rows) || !parse_int(text.substr(x + 1), s.cols) ||
+        s.rows < 1 || s.cols < 1 || s.rows > max_side || s.cols > max_side)
+        flag_error("E0010", flag, "bad shape", fmt::format("RxC with 1..{} each, e.g. 128x128", max_side),
+                   fmt::format("\"{}\"", text));
+    return s;
+}
+
+std::string menu_text(std::span<const std::string> names) { return fmt::format("{}", fmt::join(names, ", ")); }
+
+void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what) {
+    for (const auto& n : names)
+        if (n == value) return;
+    flag_error("E0012", flag, fmt::format("unknown {}", what), "one of " + menu_text(names), fmt::format("\"{}\"", value));
+}
+
+void require_extension(std::string_view flag, std::string_view path, std::string_view extension) {
+    if (!path.ends_with(extension) || path.size() == extension.size())
+        flag_error("E0014", flag, fmt::format("names the output file, which must end in {}", extension),
+                   fmt::format("a file name ending in {}", extension), fmt::format("\"{}\"", path));
+}
+
+void require_not_input(std::string_view out_flag, const std::string& out_path, std::span<const NamedPath> inputs) {
+    if (out_path.empty() || out_path == "-") return;
+    // Same file: equivalent() when both exist, else the same normalized absolute path (a file
+    // that does not exist yet is caught before the input reader reports it missing).
+    std::error_code ec;
+    const auto normal = [&ec](const std::string& p) { return std::filesystem::absolute(p, ec).lexically_normal(); };
+    for (const auto& in : inputs) {
+        if (in.path.empty()) continue;
+        if (std::filesystem::equivalent(out_path, in.path, ec) || normal(out_path) == normal(in.path))
+            flag_error("E0016", out_flag, fmt::format("names the same file as {}; an output never replaces an input", in.flag),
+                       "a path of its own", fmt::format("\"{}\"", out_path));
+    }
+}
+
+void refuse_flags(std::span<const CLI::Option* const> given_options, std::string_view why) {
+    std::vector<std::string> given;
+    for (const auto* o : given_options)
+        if (o->count() > 0) given.push_back(o->get_name());
+    if (given.empty()) return;
+    Diagnostic d;
+    d.kind = ErrorKind::usage;
+    d.code = "E0015";
+    d.message = fmt::format("{} {} not apply {}", fmt::join(given, ", "), given.size() == 1 ? "does" : "do", why);
+    d.hint = "leave the flag out, or pick the mode it belongs to (see `halo help <command>`)";
+    throw Error(std::move(d));
+}
+
+CLI::Option* add_json_option(CLI::App& app, std::string& path, std::string_view what) {
+    auto* o = app.add_option("--json", path, fmt::format("{}: to PATH, or on stdout without a value (or -)", what));
+    o->expected(0, 1);
+    o->default_str("-");
+    o->type_name("[PATH]");
+    return o;
+}
+
+void write_json_output(const std::string& path, const std::string& text) {
+    if (path == "-") {
+        fmt::print("{}\n", text);
+        return;
+    }
+    write_file_atomic(path, text + "\n");
+}
+
+}  // namespace halo::cli

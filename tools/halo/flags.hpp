@@ -1,0 +1,55 @@
+// Shared flag parsers of the halo CLI: one syntax per concept across every command.
+//   shapes     RxC (rows x cols, e.g. 128x128): --array, --tile
+//   lists      a,b,c: CLI11's delimiter(',') (--kinds, --shapes)
+//   menus      one of the names of a library table (help text and error list built from the table)
+//   --out      the main output file (or directory) itself, never a prefix; companion files
+//              (an SVG, a CSV) are written beside it with their own extension
+//   --json     [PATH]: the JSON report; alone or "-" prints it on stdout, otherwise PATH
+// Every error is a usage error (exit 1) naming the flag, what was expected and what was found.
+// A flag that does not apply to the chosen mode is refused (refuse_flags), never ignored.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace halo::cli {
+
+struct ShapeRc {
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+};
+
+// "RxC" with 1 <= R, C <= max_side. E0010 otherwise.
+ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side);
+
+// "a, b, c" from names, for help text and error lists.
+std::string menu_text(std::span<const std::string> names);
+
+// `value` must be one of `names` (a table's names). E0012 "unknown <what>" listing them otherwise.
+void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what);
+
+// --out FILE whose name must end in `extension` (".json"). E0014 otherwise.
+void require_extension(std::string_view flag, std::string_view path, std::string_view extension);
+
+// An output path must not name one of the command's input files (an output never replaces an
+// input). E0016 naming both flags otherwise. `inputs`: {flag, path}; empty paths are skipped.
+struct NamedPath {
+    std::string_view flag;
+    std::string path;
+};
+void require_not_input(std::string_view out_flag, const std::string& out_path, std::span<const NamedPath> inputs);
+
+// Flags given (count() > 0) that do not apply to the mode `why` describes: E0015 naming them.
+void refuse_flags(std::span<const CLI::Option* const> given_options, std::string_view why);
+
+// --json [PATH] on `app`: `path` becomes "-" (stdout) when the flag has no value.
+CLI::Option* add_json_option(CLI::App& app, std::string& path, std::string_view what);
+// Writes `text` (a JSON document) to stdout when path is "-", else atomically to path.
+void write_json_output(const std::string& path, const std::string& text);
+
+}  // namespace halo::cli
