@@ -1,0 +1,85 @@
+// The fast exact engine of the data-dependent analysis (event_sim.hpp is its reference): the
+// same transport-delay, every-glitch semantics, computed levelised instead of through a global
+// event queue. Gates are visited once in topological order; each gate merges the (time-sorted)
+// event lists of its inputs, replays them through the reference's per-gate rule (re-evaluate,
+// cancel pending output events at or after the new due time, schedule unless already due) and
+// so writes its output's whole waveform. Results equal the reference's exactly because a gate's
+// output depends only on the order in which its input events are processed, and that order is
+// reproduced: by time, and at equal times by the reference's scheduling order (seq), which is
+// the processing order of the event that scheduled it, then the fan-out position (gate, pin);
+// primary inputs come first, in slot order (docs/design/dynamic_timing.md, "fast exact engine").
+// Initial values of 64 transitions are evaluated bit-parallel; the waveforms lane by lane.
+// One engine per circuit (per weight); not shared between threads.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "halo/timing/dynamic_circuit.hpp"
+#include "halo/timing/energy.hpp"
+#include "halo/timing/event_sim.hpp"
+
+namespace halo::timing {
+
+// The circuit as flat arrays (also what the CUDA engine copies to the device).
+struct WaveGate {
+    std::uint32_t output = 0;
+    std::uint32_t input_count = 0;
+    std::uint32_t inputs[kDynamicMaxInputs] = {};
+    float delay_ns[kDynamicMaxInputs][2][2] = {};  // [j][out edge][in edge], 0 = rise
+    std::uint64_t truth = 0;
+};
+
+struct WaveCircuit {
+    std::uint32_t slot_count = 0;
+    int activation_bits = 0;
+    int accumulator_bits = 0;
+    std::vector<WaveGate> gates;             // topological order
+    std::vector<double> internal_fj;         // index = (gate * 6 + j) * 4 + out edge * 2 + in edge
+    std::vector<double> toggle_fj;           // index = slot (0 when no energy model)
+    std::vector<std::uint8_t> is_output;     // index = slot
+    bool delays_supported = true;            // false: a negative or non-finite arc delay
+};
+
+WaveCircuit flatten_circuit(const DynamicCircuit& circuit, const EnergyModel* energy);
+
+// One event of a net's waveform. `cause` is the event whose processing scheduled it
+// (kPrimaryCause for a primary-input toggle at t = 0); `source` is the gate that scheduled it
+// (its slot for a primary input) and `pin` the gate input the cause arrived on.
+struct WaveEvent {
+    float time_ns;
+    std::uint32_t cause;
+    std::uint32_t source;
+    std::uint16_t pin;
+    std::uint8_t value;
+    std::uint8_t pad = 0;
+};
+constexpr std::uint32_t kPrimaryCause = 0xffffffffu;
+
+class WaveformEngine {
+public:
+    // `energy` may be null (energies 0). The circuit must outlive the engine.
+    WaveformEngine(const DynamicCircuit& circuit, const EnergyModel* energy);
+
+    // False when the circuit has a negative or non-finite arc delay (the reference's queue then
+    // processes events out of causal order, which this engine does not reproduce): use
+    // EventSimulator.
+    bool supported() const { return flat_.delays_supported; }
+    const WaveCircuit& flat() const { return flat_; }
+
+    // Transport mode, one result per stimulus, the reference's figures.
+    void run(std::span<const Stimulus> stimuli, std::span<EventSimResult> results);
+
+private:
+    void initial_values(std::span<const Stimulus> block);
+    EventSimResult run_lane(const Stimulus& stimulus, int lane);
+    bool before(std::uint32_t a, std::uint32_t b) const;  // same time: processed first
+
+    WaveCircuit flat_;
+    std::vector<std::uint64_t> init_;   // index = slot: initial value of each lane of the block
+    std::vector<std::uint32_t> begin_, end_;  // index = slot: event range of the lane
+    std::vector<WaveEvent> events_;
+};
+
+}  // namespace halo::timing

@@ -1,0 +1,176 @@
+// The fast exact engine (waveform_engine.hpp) against the reference event simulator: random
+// circuits whose arc delays come from a small grid (so equal arrival times, zero delays and
+// glitches are everywhere), and a signed INT4 MAC synthesized onto osu018 exhaustively (every
+// weight, every activation pair, several accumulator pairs). Settle time, toggle count and
+// energy must agree on every transition: delay to 1e-6 ns, energy to 1e-9 relative.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <unistd.h>
+
+#include "dynamic_test_support.hpp"
+#include "halo/timing/energy.hpp"
+#include "halo/timing/event_sim.hpp"
+#include "halo/timing/static_timing.hpp"
+#include "halo/timing/ternary_timing.hpp"
+#include "halo/timing/waveform_engine.hpp"
+
+namespace halo::timing {
+namespace {
+
+struct Mismatches {
+    std::size_t compared = 0, settle = 0, toggles = 0, energy = 0;
+    std::string first;
+};
+
+void compare(const Stimulus& s, const EventSimResult& ref, const EventSimResult& fast, Mismatches& m) {
+    ++m.compared;
+    const bool settle_ok = (ref.settle_ns == kNever && fast.settle_ns == kNever) ||
+                           std::fabs(static_cast<double>(ref.settle_ns) - fast.settle_ns) <= 1e-6;
+    const double scale = std::max(1e-30, std::fabs(ref.switching_energy_fj));
+    const bool energy_ok = std::fabs(ref.switching_energy_fj - fast.switching_energy_fj) <= 1e-9 * scale;
+    if (!settle_ok) ++m.settle;
+    if (ref.toggles != fast.toggles) ++m.toggles;
+    if (!energy_ok) ++m.energy;
+    if ((!settle_ok || !energy_ok || ref.toggles != fast.toggles) && m.first.empty())
+        m.first = "a " + std::to_string(s.a0) + "->" + std::to_string(s.a1) + " acc " + std::to_string(s.acc0) + "->" +
+                  std::to_string(s.acc1) + ": settle " + std::to_string(ref.settle_ns) + " vs " +
+                  std::to_string(fast.settle_ns) + ", toggles " + std::to_string(ref.toggles) + " vs " +
+                  std::to_string(fast.toggles);
+}
+
+void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::vector<Stimulus>& stimuli, Mismatches& m) {
+    EventSimulator ref(c, energy);
+    WaveformEngine fast(c, energy);
+    ASSERT_TRUE(fast.supported());
+    std::vector<EventSimResult> got(stimuli.size());
+    fast.run(stimuli, got);
+    for (std::size_t i = 0; i < stimuli.size(); ++i) compare(stimuli[i], ref.run(stimuli[i]), got[i], m);
+}
+
+// A random DAG of the test library's cells over w (1 bit, tied), a (4 bits), acc (2 bits).
+DynamicCircuit random_circuit(const liberty::Library& lib, std::mt19937& rng, DelayAnnotation& ann, netlist::Netlist& out) {
+    test::DesignBuilder b(lib);
+    auto w = b.input("w", 1);
+    auto a = b.input("a", 4);
+    auto acc = b.input("acc", 2);
+    std::vector<netlist::NetId> nets = a;
+    nets.insert(nets.end(), acc.begin(), acc.end());
+    nets.push_back(w[0]);
+    const char* cells[] = {"BUF", "INV", "AND2", "OR2", "XOR2", "AOI22", "MUX2"};
+    const int arity[] = {1, 1, 2, 2, 2, 4, 3};
+    for (int k = 0; k < 24; ++k) {
+        const int c = std::uniform_int_distribution<int>(0, 6)(rng);
+        std::vector<netlist::NetId> ins;
+        for (int j = 0; j < arity[c]; ++j) {
+            // Mostly recent nets (deep reconvergence), sometimes the same net on two pins.
+            const int lo = std::max(0, static_cast<int>(nets.size()) - 8);
+            ins.push_back(nets[std::uniform_int_distribution<int>(lo, static_cast<int>(nets.size()) - 1)(rng)]);
+        }
+        nets.push_back(b.gate(cells[c], ins, {1.0}, {1.0}));
+    }
+    b.output("y", {nets.end() - 4, nets.end()});
+    ann = b.finish();
+    out = b.netlist();
+    DynamicCircuit circuit = build_dynamic_circuit(out, delays_from_annotation(ann), {}, 1);
+    // Delays on a coarse grid, zero included: equal arrival times from different paths.
+    std::uniform_int_distribution<int> grid(0, 3);
+    for (auto& g : circuit.gates)
+        for (auto& arc : g.delay_ns)
+            for (auto& o : arc)
+                for (auto& i : o) i = 0.25f * static_cast<float>(grid(rng));
+    return circuit;
+}
+
+TEST(WaveformEngine, EqualsReferenceOnRandomCircuitsWithTiesAndZeroDelays) {
+    auto lib = test::function_library();
+    std::mt19937 rng(7);
+    Mismatches m;
+    std::size_t glitchy = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+        DelayAnnotation ann;
+        netlist::Netlist nl;
+        DynamicCircuit c = random_circuit(*lib, rng, ann, nl);
+        const EnergyModel energy = build_energy_model(c, nl, delays_from_annotation(ann));
+        std::vector<Stimulus> all;
+        for (std::uint64_t x0 = 0; x0 < 64; ++x0)
+            for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
+        check_all(c, &energy, all, m);
+        // Glitches: more toggles than nets that differ between the two settled states.
+        EventSimulator ref(c, &energy);
+        for (const auto& s : all) {
+            const auto v0 = evaluate_circuit(c, s.a0, s.acc0), v1 = evaluate_circuit(c, s.a1, s.acc1);
+            std::uint64_t differ = 0;
+            for (std::size_t k = 0; k < v0.size(); ++k) differ += v0[k] != v1[k];
+            if (ref.run(s).toggles > differ) ++glitchy;
+        }
+    }
+    EXPECT_EQ(m.compared, 200u * 4096u);
+    EXPECT_EQ(m.settle, 0u) << m.first;
+    EXPECT_EQ(m.toggles, 0u) << m.first;
+    EXPECT_EQ(m.energy, 0u) << m.first;
+    EXPECT_GT(glitchy, m.compared / 20) << "the random circuits should glitch often";
+}
+
+TEST(WaveformEngine, RefusesNegativeDelays) {
+    auto lib = test::function_library();
+    std::mt19937 rng(3);
+    DelayAnnotation ann;
+    netlist::Netlist nl;
+    DynamicCircuit c = random_circuit(*lib, rng, ann, nl);
+    EXPECT_TRUE(WaveformEngine(c, nullptr).supported());
+    c.gates.front().delay_ns[0][0][0] = -0.1f;
+    EXPECT_FALSE(WaveformEngine(c, nullptr).supported());
+}
+
+class WaveformMac : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!std::filesystem::exists(test::kOsu018)) return;
+        auto dir = std::filesystem::temp_directory_path() / ("halo_waveform_mac_" + std::to_string(::getpid()));
+        auto json = test::synthesize(test::mac_verilog(4, 10), dir);
+        if (json.empty()) return;
+        lib_ = new liberty::Library(liberty::read_liberty(test::kOsu018));
+        nl_ = new netlist::Netlist(netlist::read_yosys_json(json, "t", *lib_));
+        timer_ = new StaticTimer(*nl_, {});
+        std::filesystem::remove_all(dir);
+    }
+    static void TearDownTestSuite() {
+        delete timer_;
+        delete nl_;
+        delete lib_;
+    }
+    void SetUp() override {
+        if (nl_ == nullptr) GTEST_SKIP() << "yosys or osu018 missing";
+    }
+    static inline liberty::Library* lib_ = nullptr;
+    static inline netlist::Netlist* nl_ = nullptr;
+    static inline StaticTimer* timer_ = nullptr;
+};
+
+TEST_F(WaveformMac, Int4MacEqualsReferenceExhaustively) {
+    Mismatches m;
+    std::uint64_t glitch_toggles = 0;
+    const std::uint64_t accs[][2] = {{0, 0}, {0, 1023}, {511, 512}, {300, 77}};
+    for (std::uint64_t w = 0; w < 16; ++w) {
+        const DynamicDelays d = delays_for_case(*timer_, hold_port(*nl_, "w", w));
+        const DynamicCircuit c = build_dynamic_circuit(*nl_, d, {}, w);
+        const EnergyModel energy = build_energy_model(c, *nl_, d);
+        std::vector<Stimulus> all;
+        for (const auto& acc : accs)
+            for (std::uint64_t a0 = 0; a0 < 16; ++a0)
+                for (std::uint64_t a1 = 0; a1 < 16; ++a1) all.push_back({a0, a1, acc[0], acc[1]});
+        check_all(c, &energy, all, m);
+        EventSimulator ref(c, &energy);
+        for (const auto& s : all) glitch_toggles += ref.run(s).toggles;
+    }
+    EXPECT_EQ(m.compared, 16u * 4u * 256u);
+    EXPECT_EQ(m.settle, 0u) << m.first;
+    EXPECT_EQ(m.toggles, 0u) << m.first;
+    EXPECT_EQ(m.energy, 0u) << m.first;
+    EXPECT_GT(glitch_toggles, 0u);
+}
+
+}  // namespace
+}  // namespace halo::timing
