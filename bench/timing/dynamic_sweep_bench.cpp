@@ -20,6 +20,7 @@
 #include "halo/timing/event_sim.hpp"
 #include "halo/timing/static_sweep.hpp"
 #include "halo/timing/static_timing.hpp"
+#include "halo/timing/waveform_engine.hpp"
 
 namespace halo::timing {
 namespace {
@@ -116,6 +117,27 @@ void BM_EventSimInt8(benchmark::State& state) {
     state.counters["toggles_per_op"] = static_cast<double>(toggles) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_EventSimInt8)->Arg(1)->Arg(127);
+
+// The fast exact engine on one weight's exhaustive data-dependent set (65,536 transitions:
+// every activation pair, Gaussian partial sums), one core.
+void BM_WaveformOneWeightInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    const std::uint64_t w = static_cast<std::uint64_t>(state.range(0));
+    DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    EnergyModel e = build_energy_model(c, *m.nl, d);
+    WaveformEngine engine(c, &e);
+    auto stimuli = exhaustive_data_transitions(1, 8, 24, DataDistribution{});
+    std::vector<EventSimResult> results(stimuli.size());
+    for (auto _ : state) engine.run(stimuli, results);
+    double toggles = 0;
+    for (const auto& r : results) toggles += static_cast<double>(r.toggles);
+    state.counters["toggles_per_op"] = toggles / static_cast<double>(results.size());
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stimuli.size()));
+}
+BENCHMARK(BM_WaveformOneWeightInt8)->Arg(1)->Arg(127)->Arg(255)->Unit(benchmark::kMillisecond);
 
 void BM_BoundOneWeightInt8(benchmark::State& state) {
     const auto& m = mac();

@@ -19,18 +19,11 @@
 #include "halo/timing/dynamic_circuit.hpp"
 #include "halo/timing/energy.hpp"
 #include "halo/timing/event_sim.hpp"
+#include "halo/timing/waveform_lane.hpp"
 
 namespace halo::timing {
 
-// The circuit as flat arrays (also what the CUDA engine copies to the device).
-struct WaveGate {
-    std::uint32_t output = 0;
-    std::uint32_t input_count = 0;
-    std::uint32_t inputs[kDynamicMaxInputs] = {};
-    float delay_ns[kDynamicMaxInputs][2][2] = {};  // [j][out edge][in edge], 0 = rise
-    std::uint64_t truth = 0;
-};
-
+// The circuit as flat arrays (WaveView points into them; the CUDA engine copies them).
 struct WaveCircuit {
     std::uint32_t slot_count = 0;
     int activation_bits = 0;
@@ -39,23 +32,14 @@ struct WaveCircuit {
     std::vector<double> internal_fj;         // index = (gate * 6 + j) * 4 + out edge * 2 + in edge
     std::vector<double> toggle_fj;           // index = slot (0 when no energy model)
     std::vector<std::uint8_t> is_output;     // index = slot
+    std::vector<std::uint32_t> fanout_begin; // slot_count + 1
+    std::vector<std::uint32_t> fanout_gates;
     bool delays_supported = true;            // false: a negative or non-finite arc delay
+
+    WaveView view() const;
 };
 
 WaveCircuit flatten_circuit(const DynamicCircuit& circuit, const EnergyModel* energy);
-
-// One event of a net's waveform. `cause` is the event whose processing scheduled it
-// (kPrimaryCause for a primary-input toggle at t = 0); `source` is the gate that scheduled it
-// (its slot for a primary input) and `pin` the gate input the cause arrived on.
-struct WaveEvent {
-    float time_ns;
-    std::uint32_t cause;
-    std::uint32_t source;
-    std::uint16_t pin;
-    std::uint8_t value;
-    std::uint8_t pad = 0;
-};
-constexpr std::uint32_t kPrimaryCause = 0xffffffffu;
 
 class WaveformEngine {
 public:
@@ -73,13 +57,14 @@ public:
 
 private:
     void initial_values(std::span<const Stimulus> block);
-    EventSimResult run_lane(const Stimulus& stimulus, int lane);
-    bool before(std::uint32_t a, std::uint32_t b) const;  // same time: processed first
 
     WaveCircuit flat_;
-    std::vector<std::uint64_t> init_;   // index = slot: initial value of each lane of the block
-    std::vector<std::uint32_t> begin_, end_;  // index = slot: event range of the lane
-    std::vector<WaveEvent> events_;
+    WaveView view_;
+    std::vector<std::uint64_t> init_;  // index = slot: initial value of each lane of the block
+    std::vector<WaveEvent> events_;    // grows when a lane overflows it
+    std::vector<std::uint32_t> begin_, end_, stamp_;
+    std::vector<std::uint64_t> dirty_;
+    std::uint32_t stamp_value_ = 0;
 };
 
 }  // namespace halo::timing
