@@ -33,8 +33,11 @@ Command characterize_command() {
                 app.add_option("--work-dir", f->o.work_dir, "synthesis cache for built-in MACs")->capture_default_str();
                 app.add_option("--liberty", f->o.liberty, "Liberty cell library (.lib)")->required();
                 app.add_option("--analysis", f->analysis, "static, dynamic or both")->capture_default_str();
-                app.add_option("--transitions", f->o.transitions, "activation transitions per weight (dynamic)")
+                app.add_option("--transitions", f->o.transitions,
+                               "data-dependent transitions per weight (dynamic); 0 = every activation pair (<= 8-bit "
+                               "activations, else 65536 sampled)")
                     ->capture_default_str();
+                app.add_option("--device", f->o.device, "where data transitions run: cpu or cuda")->capture_default_str();
                 app.add_option("--seed", f->o.seed, "seed of sampled transitions")->capture_default_str();
                 app.add_option("--threads", f->o.threads, "worker threads (0 = all cores)")->capture_default_str();
                 app.add_option("--load-pf", f->o.load_pf, "load on every output port, pF")->capture_default_str();
@@ -57,7 +60,11 @@ Command characterize_command() {
                         fmt::print("{} ({} cells, {:.1f} um2) on {}: nominal {:.4f} ns", p.top, p.cells, p.area_um2,
                                    p.library, p.nominal_delay_ns.value_or(0));
                         if (p.static_analysis) fmt::print(", per weight {:.4f} .. {:.4f} ns", lo, hi);
-                        fmt::print(" ({} weights, {:.2f} s)\nwrote {}\n", p.weights.size(), secs, f->out);
+                        fmt::print(" ({} weights, {:.2f} s)\n", p.weights.size(), secs);
+                        if (p.dynamic_analysis)
+                            fmt::print("data-dependent delay and energy: {} transitions per weight ({})\n",
+                                       p.transitions.value_or(0), f->o.device);
+                        fmt::print("wrote {}\n", f->out);
                     }
                     return 0;
                 };

@@ -71,6 +71,11 @@ std::optional<double> decode_weight_value(const std::string& format, int bits, s
 }
 
 MacProfile characterize(const CharacterizeOptions& o) {
+    if (o.device != "cpu" && o.device != "cuda")
+        throw_bad_value("E4524", "--device", "unknown device", "cpu or cuda", o.device, "");
+    if (o.device == "cuda" && o.analysis == Analysis::static_only)
+        throw_bad_value("E4525", "--device cuda", "only the dynamic analysis runs on a GPU", "--analysis dynamic or both",
+                        "--analysis static", "drop --device or ask for the dynamic analysis");
     MacProfile prof;
     CharacterizeOptions opt = o;
     if (!opt.builtin_mac.empty()) {
@@ -126,7 +131,6 @@ MacProfile characterize(const CharacterizeOptions& o) {
     }
     if (opt.analysis != Analysis::static_only) {
         prof.dynamic_analysis = true;
-        prof.transitions = opt.transitions;
         run_dynamic_analysis(nl, timing::annotate_delays(nl, sta), opt, codes, prof);
     }
     return prof;
