@@ -110,6 +110,7 @@ DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDela
         WaveformEngine fast(circuit, &energy);
         if (o.data_engine == DataEngine::fast && o.delay_mode == DelayMode::transport && fast.supported()) {
             fast.run(stimuli, results);
+            r.acausal_transitions = fast.acausal_transitions();
         } else {
             EventSimulator sim(circuit, &energy);
             for (std::size_t i = 0; i < stimuli.size(); ++i) results[i] = sim.run(stimuli[i], o.delay_mode);
@@ -202,6 +203,7 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
             result.device_seconds += run.total_s;
             result.data_engine = "fast exact engine, CUDA (" + run.device + ")";
             result.data_overflowed += run.overflowed;
+            result.data_acausal_transitions += run.acausal;
             for (std::size_t k = 0; k < prep.size(); ++k) {
                 summarize_data(prep[k].results, result.weights[g0 + k]);
                 progress.advance();
@@ -209,6 +211,7 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
         }
     }
     progress.finish();
+    for (const auto& w : result.weights) result.data_acausal_transitions += w.acausal_transitions;
     return result;
 }
 

@@ -65,6 +65,8 @@ struct DynamicWeightResult {
     double energy_fj = 0;            // mean switching energy per operation
     double toggles_per_op = 0;
     std::size_t gates = 0;           // gates left after constant propagation
+    std::size_t acausal_transitions = 0;  // data transitions with an event scheduled before its
+                                          // cause's time (negative arc delays; informational)
 };
 
 struct DynamicResult {
@@ -75,6 +77,7 @@ struct DynamicResult {
     std::size_t data_transitions_per_weight = 0;
     bool data_exhaustive = false;    // every activation pair (partial sums drawn per transition)
     std::string data_engine;         // "fast-cpu", "reference" or "cuda (<device>)"
+    std::size_t data_acausal_transitions = 0;  // summed over weights (waveform_engine.hpp)
     std::size_t data_overflowed = 0; // cuda: transitions re-run on the CPU (device scratch too small)
     double device_seconds = 0;       // cuda: device time (copies, allocation, kernels)
     std::string distribution;        // DataDistribution::describe()

@@ -52,7 +52,7 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
         o.flat = flatten_circuit(*jobs[j].circuit, jobs[j].energy);
         if (!o.flat.delays_supported)
             throw_bad_value("E3542", "weight " + std::to_string(jobs[j].circuit->weight_code),
-                            "arc delays the fast engine does not support", "finite delays >= 0", "a negative or non-finite delay",
+                            "arc delays the fast engine does not support", "finite delays", "a non-finite delay",
                             "use the reference engine");
         const std::size_t n = jobs[j].stimuli.size();
         o.a0.resize(n);
@@ -75,12 +75,17 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     } catch (const std::exception& e) {
         throw_internal("E3541", std::string("the CUDA engine failed: ") + e.what(), "");
     }
-    WaveCudaRun run{stats.kernel_s, stats.total_s, stats.threads, 0, stats.device};
+    WaveCudaRun run;
+    run.kernel_s = stats.kernel_s;
+    run.total_s = stats.total_s;
+    run.threads = stats.threads;
+    run.device = stats.device;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         std::vector<Stimulus> redo;
         std::vector<std::size_t> where;
         for (std::size_t i = 0; i < owned[j].out.size(); ++i) {
             const WaveLaneResult& r = owned[j].out[i];
+            run.acausal += r.acausal ? 1 : 0;
             if (r.overflow) {
                 redo.push_back(jobs[j].stimuli[i]);
                 where.push_back(i);
@@ -89,10 +94,10 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
             }
         }
         if (redo.empty()) continue;
-        run.overflowed += redo.size();
         WaveformEngine cpu(*jobs[j].circuit, jobs[j].energy);
         std::vector<EventSimResult> got(redo.size());
         cpu.run(redo, got);
+        run.overflowed += redo.size();
         for (std::size_t k = 0; k < redo.size(); ++k) jobs[j].results[where[k]] = got[k];
     }
     return run;

@@ -24,7 +24,8 @@ struct WaveCudaRun {
     double kernel_s = 0;
     double total_s = 0;                   // device part: copies, allocation, kernel
     std::size_t threads = 0;
-    std::size_t overflowed = 0;           // transitions re-run on the CPU engine
+    std::size_t overflowed = 0;           // transitions re-run on the CPU engine (scratch too small)
+    std::size_t acausal = 0;              // transitions with an event scheduled before its cause's time
     std::string device;
 };
 
@@ -32,7 +33,7 @@ struct WaveCudaRun {
 std::string cuda_unavailable_reason();
 
 // Errors: E3540 the CUDA module or device is unusable, E3541 a CUDA call failed, E3542 a
-// circuit has delays the fast engine does not support (negative or non-finite).
+// circuit the fast engine does not support (a non-finite arc delay, or too deep).
 WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity = 8192);
 
 }  // namespace halo::timing

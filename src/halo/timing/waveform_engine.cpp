@@ -47,12 +47,22 @@ WaveCircuit flatten_circuit(const DynamicCircuit& c, const EnergyModel* energy) 
                 for (int i = 0; i < 2; ++i) {
                     const float d = cg.delay_ns[j][o][i];
                     w.delay_ns[j][o][i] = d;
-                    if (!(d >= 0.0f) || !std::isfinite(d)) f.delays_supported = false;
+                    if (!std::isfinite(d)) f.delays_supported = false;
                     if (energy != nullptr)
                         f.internal_fj[(g * kDynamicMaxInputs + j) * 4 + o * 2 + i] = energy->gates[g].internal_fj[j][o][i];
                 }
         }
     }
+    // The order comparison follows cause chains, at most logic depth + 1 long.
+    std::vector<int> level(c.slot_count, 0);
+    int depth = 0;
+    for (const CircuitGate& g : c.gates) {
+        int l = 0;
+        for (Slot in : g.inputs) l = std::max(l, level[in]);
+        level[g.output] = l + 1;
+        depth = std::max(depth, l + 1);
+    }
+    if (depth + 1 >= kWaveMaxChain) f.delays_supported = false;
     // Fan-out gates per slot, each gate once, in gate order.
     std::vector<std::vector<std::uint32_t>> readers(c.slot_count);
     for (std::uint32_t g = 0; g < c.gates.size(); ++g)
@@ -126,6 +136,7 @@ void WaveformEngine::run(std::span<const Stimulus> stimuli, std::span<EventSimRe
                 const WaveLaneResult r = simulate_wave_lane(view_, st.a1, st.acc1, init, s);
                 if (!r.overflow) {
                     results[base + l] = {r.settle_ns, r.toggles, r.energy_fj};
+                    acausal_transitions_ += r.acausal ? 1 : 0;
                     break;
                 }
                 events_.resize(events_.size() * 2);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -34,7 +35,7 @@ struct WaveCircuit {
     std::vector<std::uint8_t> is_output;     // index = slot
     std::vector<std::uint32_t> fanout_begin; // slot_count + 1
     std::vector<std::uint32_t> fanout_gates;
-    bool delays_supported = true;            // false: a negative or non-finite arc delay
+    bool delays_supported = true;            // false: a non-finite arc delay, or too deep
 
     WaveView view() const;
 };
@@ -46,10 +47,13 @@ public:
     // `energy` may be null (energies 0). The circuit must outlive the engine.
     WaveformEngine(const DynamicCircuit& circuit, const EnergyModel* energy);
 
-    // False when the circuit has a negative or non-finite arc delay (the reference's queue then
-    // processes events out of causal order, which this engine does not reproduce): use
-    // EventSimulator.
+    // False when the circuit has a non-finite arc delay or a logic depth beyond kWaveMaxChain:
+    // use EventSimulator.
     bool supported() const { return flat_.delays_supported; }
+    // Transitions of the runs so far in which an event was scheduled before its cause's time (a
+    // negative arc delay, e.g. NLDM tables at slow input slews): the reference then processes
+    // events out of time order, and this engine follows it (waveform_lane.hpp).
+    std::size_t acausal_transitions() const { return acausal_transitions_; }
     const WaveCircuit& flat() const { return flat_; }
 
     // Transport mode, one result per stimulus, the reference's figures.
@@ -60,6 +64,7 @@ private:
 
     WaveCircuit flat_;
     WaveView view_;
+    std::size_t acausal_transitions_ = 0;
     std::vector<std::uint64_t> init_;  // index = slot: initial value of each lane of the block
     std::vector<WaveEvent> events_;    // grows when a lane overflows it
     std::vector<std::uint32_t> begin_, end_, stamp_;

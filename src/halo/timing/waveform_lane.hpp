@@ -35,9 +35,15 @@ struct WaveEvent {
     std::uint32_t source;
     std::uint16_t pin;
     std::uint8_t value;
-    std::uint8_t pad;
+    std::uint8_t flags;  // kCausal
 };
 constexpr std::uint32_t kPrimaryCause = 0xffffffffu;
+// The event and all its ancestors were scheduled no earlier than their causes' times (no
+// negative arc delay on the way): the reference processes such events in key order.
+constexpr std::uint8_t kCausal = 1;
+// Longest cause chain the order comparison follows (a chain moves to a later gate at each
+// step, so the circuit's logic depth + 1 bounds it; flatten_circuit checks).
+constexpr int kWaveMaxChain = 192;
 
 // The circuit as flat arrays, in host or device memory.
 struct WaveView {
@@ -69,21 +75,59 @@ struct WaveLaneResult {
     std::uint32_t toggles;
     double energy_fj;
     bool overflow;  // more events than scratch capacity: figures invalid
+    bool acausal;   // an event was scheduled before its cause's time (a negative arc delay);
+                    // informational: the figures are still the reference's
 };
 
-// Whether event a is processed before event b, both at the same time (a != b): the reference's
-// (time, seq) order, seq being the order of scheduling.
-HALO_WAVE_HD inline bool wave_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
+// The order in which the reference processes events. Its queue pops by key (time, seq), seq =
+// scheduling order = the processing order of the scheduling event, then its fan-out position
+// (gate, pin); primary inputs come first of all, in slot order (key -inf). An event enters the
+// queue only when its cause is processed, so with a negative arc delay an event can be
+// processed after events of later keys. Then the processing order is the lexicographic order
+// of the events' "leader" sequences: along the cause chain from the primary input to the event,
+// the events whose key exceeds every key after them on the chain (the event itself is last).
+// For causal events (kCausal) that sequence is the event alone: order = key order.
+HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b);
+
+// Key (time, seq) of a below key of b (a != b).
+HALO_WAVE_HD inline bool wave_key_less(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
     for (;;) {
         const WaveEvent& ea = ev[a];
         const WaveEvent& eb = ev[b];
-        if (ea.time_ns != eb.time_ns) return ea.time_ns < eb.time_ns;
         const bool pa = ea.cause == kPrimaryCause, pb = eb.cause == kPrimaryCause;
         if (pa || pb) return pa && pb ? ea.source < eb.source : pa;
+        if (ea.time_ns != eb.time_ns) return ea.time_ns < eb.time_ns;
         if (ea.cause == eb.cause) return ea.source != eb.source ? ea.source < eb.source : ea.pin < eb.pin;
-        a = ea.cause;
+        if (!(ev[ea.cause].flags & ev[eb.cause].flags & kCausal)) return wave_processed_before(ev, ea.cause, eb.cause);
+        a = ea.cause;  // causal causes: processing order = key order
         b = eb.cause;
     }
+}
+
+// The leaders of x's cause chain, x first (upward). Returns their count.
+HALO_WAVE_HD inline int wave_leaders(const WaveEvent* ev, std::uint32_t x, std::uint32_t* out) {
+    int n = 0;
+    out[n++] = x;
+    std::uint32_t top = x;
+    for (std::uint32_t y = ev[x].cause; y != kPrimaryCause && n < kWaveMaxChain; y = ev[y].cause) {
+        if (wave_key_less(ev, top, y)) {
+            out[n++] = y;
+            top = y;
+        }
+    }
+    return n;
+}
+
+// Whether the reference processes event a before event b (a != b).
+HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
+    if (ev[a].flags & ev[b].flags & kCausal) return wave_key_less(ev, a, b);
+    std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
+    const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
+    for (int i = 1; i <= na && i <= nb; ++i) {
+        const std::uint32_t x = la[na - i], y = lb[nb - i];
+        if (x != y) return wave_key_less(ev, x, y);
+    }
+    return na < nb;  // a leads b's chain: a is b's ancestor
 }
 
 // One transition: the circuit starts settled with slot values init(slot) (a0, acc0 and what the
@@ -91,7 +135,7 @@ HALO_WAVE_HD inline bool wave_before(const WaveEvent* ev, std::uint32_t a, std::
 template <class Init>
 HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,
                                                       const Init& init, WaveScratch& s) {
-    WaveLaneResult r{-INFINITY, 0, 0.0, false};
+    WaveLaneResult r{-INFINITY, 0, 0.0, false, false};
     WaveEvent* ev = s.events;
     std::uint32_t count = 0;
     const std::uint32_t stamp = s.stamp_value;
@@ -102,9 +146,9 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
         }
     };
     const std::uint32_t words = (c.gate_count + 63) / 64;
-    auto overflow = [&]() {
+    auto give_up = [&]() {
         for (std::uint32_t w = 0; w < words; ++w) s.dirty[w] = 0;
-        return WaveLaneResult{r.settle_ns, count, r.energy_fj, true};
+        return WaveLaneResult{r.settle_ns, count, r.energy_fj, true, r.acausal};
     };
     const int na = c.activation_bits;
     const int primaries = na + c.accumulator_bits;
@@ -114,8 +158,8 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
         s.begin[slot] = count;
         s.stamp[slot] = stamp;
         if (init(slot) != after) {
-            if (count == s.capacity) return overflow();
-            ev[count++] = {0.0f, kPrimaryCause, slot, 0, after, 0};
+            if (count == s.capacity) return give_up();
+            ev[count++] = {0.0f, kPrimaryCause, slot, 0, after, kCausal};
             r.energy_fj += c.toggle_fj[slot];
             if (c.is_output[slot]) r.settle_ns = r.settle_ns > 0.0f ? r.settle_ns : 0.0f;
             mark_fanout(slot);
@@ -155,8 +199,13 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
                         continue;
                     }
                     const std::uint32_t ea = next[j], eb = next[best];
-                    const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
-                    if (ta < tb || (ta == tb && ea != eb && wave_before(ev, ea, eb))) best = static_cast<int>(j);
+                    if (ea == eb) continue;  // one event on two pins: the lower pin first
+                    if (ev[ea].flags & ev[eb].flags & kCausal) {
+                        const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
+                        if (ta < tb || (ta == tb && wave_key_less(ev, ea, eb))) best = static_cast<int>(j);
+                    } else if (wave_processed_before(ev, ea, eb)) {
+                        best = static_cast<int>(j);
+                    }
                 }
                 if (best < 0) break;
                 const std::uint32_t e = next[best]++;
@@ -166,18 +215,20 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
                 else assign &= ~(1u << best);
                 const auto v = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
                 const float due = t + g.delay_ns[best][v ? 0 : 1][rose ? 0 : 1];
-                // Cancel the output events not yet processed that are due at or after `due`.
+                // Cancel the output events not yet processed that are due at or after `due`
+                // (the processed ones are a prefix of the list).
                 while (count > out_begin) {
                     const std::uint32_t k = count - 1;
-                    const float tk = ev[k].time_ns;
-                    if (tk < due) break;
-                    if (tk < t || (tk == t && wave_before(ev, k, e))) break;  // already processed
+                    if (ev[k].time_ns < due) break;
+                    if (wave_processed_before(ev, k, e)) break;
                     --count;
                 }
                 const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;
                 if (projected != v) {
-                    if (count == s.capacity) return overflow();
-                    ev[count++] = {due, e, gi, static_cast<std::uint16_t>(best), v, 0};
+                    if (count == s.capacity) return give_up();
+                    const bool causal = (ev[e].flags & kCausal) && due >= t;
+                    r.acausal |= !causal;
+                    ev[count++] = {due, e, gi, static_cast<std::uint16_t>(best), v, causal ? kCausal : std::uint8_t{0}};
                 }
             }
             s.begin[g.output] = out_begin;
@@ -187,12 +238,14 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
             const double toggle = c.toggle_fj[g.output];
             const double* internal = c.internal_fj + static_cast<std::size_t>(gi) * kWaveMaxInputs * 4;
             double energy = 0;
+            float last = -INFINITY;  // not the final event's time: with negative delays times can fall
             for (std::uint32_t k = out_begin; k < count; ++k) {
                 const WaveEvent& x = ev[k];
                 energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (ev[x.cause].value ? 0 : 1)];
+                last = last > x.time_ns ? last : x.time_ns;
             }
             r.energy_fj += energy;
-            if (c.is_output[g.output]) r.settle_ns = r.settle_ns > ev[count - 1].time_ns ? r.settle_ns : ev[count - 1].time_ns;
+            if (c.is_output[g.output]) r.settle_ns = r.settle_ns > last ? r.settle_ns : last;
             mark_fanout(g.output);
         }
     }
