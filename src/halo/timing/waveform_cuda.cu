@@ -196,6 +196,9 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         g_scratch.bytes = need;
     }
     check(cudaMemset(g_scratch.ptr, 0, need), "memset (scratch)");
+    // The order comparison recurses through cause chains (waveform_lane.hpp), with two
+    // kWaveMaxChain arrays per level.
+    check(cudaDeviceSetLimit(cudaLimitStackSize, 24 * 1024), "stack size");
     check(cudaEventRecord(k0), "event record");
     if (total > 0)
         wave_kernel<<<static_cast<unsigned>(threads / block), block>>>(reinterpret_cast<const DevJob*>(dev + jobs_off),
