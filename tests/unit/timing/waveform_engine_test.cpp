@@ -13,7 +13,9 @@
 
 #include "dynamic_test_support.hpp"
 #include "halo/timing/energy.hpp"
+#include "halo/timing/dynamic_sweep.hpp"
 #include "halo/timing/event_sim.hpp"
+#include "halo/util/diagnostics.hpp"
 #include "halo/timing/static_timing.hpp"
 #include "halo/timing/ternary_timing.hpp"
 #include "halo/timing/transition_set.hpp"
@@ -175,6 +177,44 @@ protected:
     static inline netlist::Netlist* nl_ = nullptr;
     static inline StaticTimer* timer_ = nullptr;
 };
+
+TEST(ExhaustiveDataTransitions, EveryActivationPairOnceA0Major) {
+    const auto all = exhaustive_data_transitions(3, 4, 10, DataDistribution{});
+    ASSERT_EQ(all.size(), 256u);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        EXPECT_EQ(all[i].a0, i / 16);
+        EXPECT_EQ(all[i].a1, i % 16);
+        EXPECT_LT(all[i].acc0, 1024u);
+    }
+    try {
+        exhaustive_data_transitions(3, 13, 10, DataDistribution{});
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E3522");
+    }
+}
+
+TEST_F(WaveformMac, SweepFiguresEqualOnFastAndReferenceEngines) {
+    DynamicOptions o;
+    o.exhaustive_data = true;
+    o.threads = 2;
+    o.weight_codes = {0, 3, 8, 15};
+    const DynamicResult fast = dynamic_sweep(*nl_, {}, o);
+    o.data_engine = DataEngine::reference;
+    const DynamicResult ref = dynamic_sweep(*nl_, {}, o);
+    EXPECT_EQ(fast.data_transitions_per_weight, 256u);
+    EXPECT_TRUE(fast.data_exhaustive);
+    EXPECT_EQ(fast.data_engine, "fast exact engine, CPU");
+    EXPECT_EQ(ref.data_engine, "reference event simulator");
+    ASSERT_EQ(fast.weights.size(), ref.weights.size());
+    for (std::size_t i = 0; i < fast.weights.size(); ++i) {
+        EXPECT_NEAR(fast.weights[i].data_delay_max_ns, ref.weights[i].data_delay_max_ns, 1e-6);
+        EXPECT_NEAR(fast.weights[i].data_delay_p999_ns, ref.weights[i].data_delay_p999_ns, 1e-6);
+        EXPECT_NEAR(fast.weights[i].energy_fj, ref.weights[i].energy_fj, 1e-9 * ref.weights[i].energy_fj);
+        EXPECT_EQ(fast.weights[i].toggles_per_op, ref.weights[i].toggles_per_op);
+        EXPECT_GT(fast.weights[i].energy_fj, 0.0);
+    }
+}
 
 TEST_F(WaveformMac, Int4MacEqualsReferenceExhaustively) {
     Mismatches m;
