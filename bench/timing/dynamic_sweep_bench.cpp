@@ -20,6 +20,8 @@
 #include "halo/timing/event_sim.hpp"
 #include "halo/timing/static_sweep.hpp"
 #include "halo/timing/static_timing.hpp"
+#include "halo/timing/waveform_cuda_host.hpp"
+#include "halo/timing/waveform_engine.hpp"
 
 namespace halo::timing {
 namespace {
@@ -30,6 +32,14 @@ struct Int8Mac {
     std::unique_ptr<liberty::Library> lib;
     std::unique_ptr<netlist::Netlist> nl;
     Int8Mac() {
+        // A given MAC instead: $HALO_WAVE_NETLIST (Yosys JSON, top $HALO_WAVE_TOP or "mac") on
+        // $HALO_WAVE_LIBERTY, e.g. the built-in INT8 MAC synthesized by `halo characterize --mac int8`.
+        if (const char* json = std::getenv("HALO_WAVE_NETLIST")) {
+            const char* top = std::getenv("HALO_WAVE_TOP");
+            lib = std::make_unique<liberty::Library>(liberty::read_liberty(std::getenv("HALO_WAVE_LIBERTY")));
+            nl = std::make_unique<netlist::Netlist>(netlist::read_yosys_json(json, top ? top : "mac", *lib));
+            return;
+        }
         auto dir = std::filesystem::temp_directory_path() / ("halo_dynamic_bench_" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         std::ofstream(dir / "t.v") << "module t(input signed [7:0] w, input signed [7:0] a, input signed [23:0] acc, "
@@ -116,6 +126,67 @@ void BM_EventSimInt8(benchmark::State& state) {
     state.counters["toggles_per_op"] = static_cast<double>(toggles) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_EventSimInt8)->Arg(1)->Arg(127);
+
+// The fast exact engine on one weight's exhaustive data-dependent set (65,536 transitions:
+// every activation pair, Gaussian partial sums), one core.
+void BM_WaveformOneWeightInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    const std::uint64_t w = static_cast<std::uint64_t>(state.range(0));
+    DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    EnergyModel e = build_energy_model(c, *m.nl, d);
+    WaveformEngine engine(c, &e);
+    auto stimuli = exhaustive_data_transitions(1, 8, 24, DataDistribution{});
+    std::vector<EventSimResult> results(stimuli.size());
+    for (auto _ : state) engine.run(stimuli, results);
+    double toggles = 0;
+    for (const auto& r : results) toggles += static_cast<double>(r.toggles);
+    state.counters["toggles_per_op"] = toggles / static_cast<double>(results.size());
+    state.counters["acausal"] = static_cast<double>(engine.acausal_transitions()) / static_cast<double>(state.iterations());
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stimuli.size()));
+}
+BENCHMARK(BM_WaveformOneWeightInt8)->Arg(1)->Arg(127)->Arg(255)->Unit(benchmark::kMillisecond);
+
+// The exhaustive data-dependent sweep: 256 weights x 65,536 transitions (every activation pair,
+// Gaussian partial sums), settle time and energy, on the CPU engine (HALO_DYNAMIC_THREADS
+// threads) or the CUDA engine (arg 1). The sound bound is computed too (it is part of the sweep).
+void BM_DataSweepInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    const bool cuda = state.range(0) == 1;
+    if (cuda && !cuda_unavailable_reason().empty()) return state.SkipWithError(cuda_unavailable_reason().c_str());
+    DynamicOptions o;
+    o.exhaustive_data = true;
+    o.data_engine = cuda ? DataEngine::cuda : DataEngine::fast;
+    o.threads = sweep_threads();
+    DynamicResult r;
+    for (auto _ : state) r = dynamic_sweep(*m.nl, {}, o);
+    double energy = 0, settle = 0, toggles = 0;
+    for (const auto& w : r.weights) {
+        energy += w.energy_fj;
+        settle = std::max(settle, w.data_delay_max_ns);
+        toggles += w.toggles_per_op;
+    }
+    state.counters["weights"] = static_cast<double>(r.weights.size());
+    state.counters["transitions_per_weight"] = static_cast<double>(r.data_transitions_per_weight);
+    state.counters["mean_energy_fj"] = energy / static_cast<double>(r.weights.size());
+    state.counters["mean_toggles"] = toggles / static_cast<double>(r.weights.size());
+    state.counters["max_settle_ns"] = settle;
+    state.counters["device_s"] = r.device_seconds;
+    state.counters["overflowed"] = static_cast<double>(r.data_overflowed);
+    state.counters["acausal"] = static_cast<double>(r.data_acausal_transitions);
+    if (const char* csv = std::getenv("HALO_DYNAMIC_CSV")) {
+        std::ofstream out(csv);
+        out << "weight_code,data_delay_max_ns,data_delay_p999_ns,energy_fj,toggles_per_op\n";
+        for (const auto& w : r.weights)
+            out << fmt::format("{},{:.6f},{:.6f},{:.9g},{:.6f}\n", w.weight_code, w.data_delay_max_ns, w.data_delay_p999_ns,
+                               w.energy_fj, w.toggles_per_op);
+        out << "# " << r.data_engine << "\n";
+    }
+}
+BENCHMARK(BM_DataSweepInt8)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 void BM_BoundOneWeightInt8(benchmark::State& state) {
     const auto& m = mac();

@@ -37,14 +37,17 @@ Command characterize_command() {
                 auto* work_dir = app.add_option("--work-dir", f->o.work_dir, "synthesis cache for built-in MACs")->capture_default_str();
                 app.add_option("--liberty", f->o.liberty, "Liberty cell library (.lib)")->required();
                 app.add_option("--analysis", f->analysis, "static, dynamic or both")->capture_default_str();
-                auto* transitions = app.add_option("--transitions", f->o.transitions, "activation transitions per weight (dynamic)")
+                auto* transitions = app.add_option("--transitions", f->o.transitions,
+                                                   "data-dependent transitions per weight (dynamic); 0 = every activation pair (<= 8-bit "
+                                                   "activations, else 65536 sampled)")
                     ->capture_default_str();
+                auto* device = app.add_option("--device", f->o.device, "where data transitions run: cpu or cuda")->capture_default_str();
                 auto* seed = app.add_option("--seed", f->o.seed, "seed of sampled transitions")->capture_default_str();
                 app.add_option("--threads", f->o.threads, "worker threads (0 = all cores)")->capture_default_str();
                 app.add_option("--load-pf", f->o.load_pf, "load on every output port, pF")->capture_default_str();
                 app.add_option("--out", f->out, "profile JSON (CSV and SVG written beside it)")->capture_default_str();
                 app.add_flag("--quiet", f->quiet, "no progress");
-                return [f, netlist, builtin, top, weight_port, weight_format, arch, work_dir, transitions, seed] {
+                return [f, netlist, builtin, top, weight_port, weight_format, arch, work_dir, transitions, device, seed] {
                     if (netlist->count() == 0 && builtin->count() == 0)
                         throw_usage("E4511", "characterize needs --netlist F.json or --mac NAME",
                                     "see `halo help characterize`");
@@ -57,7 +60,7 @@ Command characterize_command() {
                     }
                     f->o.analysis = mac::parse_analysis(f->analysis);
                     if (f->o.analysis == mac::Analysis::static_only) {
-                        const CLI::Option* const dynamic_only[] = {transitions, seed};
+                        const CLI::Option* const dynamic_only[] = {transitions, device, seed};
                         refuse_flags(dynamic_only, "to --analysis static (they sample activation transitions)");
                     }
                     require_extension("--out", f->out, ".json");
@@ -75,7 +78,11 @@ Command characterize_command() {
                         fmt::print("{} ({} cells, {:.1f} um2) on {}: nominal {:.4f} ns", p.top, p.cells, p.area_um2,
                                    p.library, p.nominal_delay_ns.value_or(0));
                         if (p.static_analysis) fmt::print(", per weight {:.4f} .. {:.4f} ns", lo, hi);
-                        fmt::print(" ({} weights, {:.2f} s)\nwrote {}\n", p.weights.size(), secs, f->out);
+                        fmt::print(" ({} weights, {:.2f} s)\n", p.weights.size(), secs);
+                        if (p.dynamic_analysis)
+                            fmt::print("data-dependent delay and energy: {} transitions per weight ({})\n",
+                                       p.transitions.value_or(0), f->o.device);
+                        fmt::print("wrote {}\n", f->out);
                     }
                     return 0;
                 };

@@ -1,4 +1,6 @@
-#include "halo/gpu/cublaslt_gemm.hpp"
+// The cuBLASLt backend of LtGemm, built into the loadable module libhalo_cuda.so
+// (gemm_cuda_api.hpp); halo reaches it only through halo_gemm_cuda_api().
+#include "halo/gpu/gemm_cuda_api.hpp"
 
 #include <cublasLt.h>
 #include <cstring>
@@ -26,23 +28,16 @@ constexpr size_t kWorkspaceBytes = 32u << 20;
 
 }  // namespace
 
-std::string_view gemm_kind_name(GemmKind kind) {
-    switch (kind) {
-        case GemmKind::int8: return "int8";
-        case GemmKind::fp8_e4m3: return "fp8";
-        case GemmKind::bf16: return "bf16";
-    }
-    return "?";
-}
+class CublasLtGemm final : public LtGemmBackend {
+public:
+    CublasLtGemm(GemmKind kind, GemmShape shape);
+    void upload_weights(const std::vector<std::int8_t>& codes) override;
+    void upload_activations(const std::vector<std::int8_t>& values) override;
+    void enqueue(int iterations) override;
+    void synchronize() override;
+    std::vector<double> download_output() override;
 
-GemmKind parse_gemm_kind(std::string_view name) {
-    if (name == "int8") return GemmKind::int8;
-    if (name == "fp8") return GemmKind::fp8_e4m3;
-    if (name == "bf16") return GemmKind::bf16;
-    throw_bad_value("E8020", std::string(name), "unknown GEMM kind", "int8, fp8 or bf16", std::string(name));
-}
 
-struct LtGemm::Impl {
     GemmKind kind;
     GemmShape shape;
     cudaStream_t stream = nullptr;
@@ -57,7 +52,7 @@ struct LtGemm::Impl {
     size_t element_bytes_in = 1, element_bytes_out = 4;
     cudaDataType_t in_type = CUDA_R_8I, out_type = CUDA_R_32I;
 
-    ~Impl() {
+    ~CublasLtGemm() override {
         if (layout_w) cublasLtMatrixLayoutDestroy(layout_w);
         if (layout_a) cublasLtMatrixLayoutDestroy(layout_a);
         if (layout_c) cublasLtMatrixLayoutDestroy(layout_c);
@@ -88,8 +83,8 @@ struct LtGemm::Impl {
     }
 };
 
-LtGemm::LtGemm(GemmKind kind, GemmShape shape) : impl_(std::make_unique<Impl>()) {
-    auto& s = *impl_;
+CublasLtGemm::CublasLtGemm(GemmKind kind, GemmShape shape) {
+    auto& s = *this;
     s.kind = kind;
     s.shape = shape;
     if (shape.m <= 0 || shape.n <= 0 || shape.k <= 0 || shape.k % 16 || shape.n % 16 || shape.m % 16)
@@ -134,26 +129,24 @@ LtGemm::LtGemm(GemmKind kind, GemmShape shape) : impl_(std::make_unique<Impl>())
     check_cuda(cudaMemsetAsync(s.d_c, 0, static_cast<size_t>(shape.m * shape.n) * s.element_bytes_out, s.stream), "memset C");
 }
 
-LtGemm::~LtGemm() = default;
-
-void LtGemm::upload_weights(const std::vector<std::int8_t>& codes) {
-    auto& s = *impl_;
+void CublasLtGemm::upload_weights(const std::vector<std::int8_t>& codes) {
+    auto& s = *this;
     if (codes.size() != static_cast<size_t>(s.shape.n * s.shape.k))
         throw_bad_value("E8025", "weights", "weight count does not match the GEMM", std::to_string(s.shape.n * s.shape.k), std::to_string(codes.size()));
     auto bytes = s.convert(codes);
     check_cuda(cudaMemcpy(s.d_w, bytes.data(), bytes.size(), cudaMemcpyHostToDevice), "copy W");
 }
 
-void LtGemm::upload_activations(const std::vector<std::int8_t>& values) {
-    auto& s = *impl_;
+void CublasLtGemm::upload_activations(const std::vector<std::int8_t>& values) {
+    auto& s = *this;
     if (values.size() != static_cast<size_t>(s.shape.m * s.shape.k))
         throw_bad_value("E8025", "activations", "activation count does not match the GEMM", std::to_string(s.shape.m * s.shape.k), std::to_string(values.size()));
     auto bytes = s.convert(values);
     check_cuda(cudaMemcpy(s.d_a, bytes.data(), bytes.size(), cudaMemcpyHostToDevice), "copy A");
 }
 
-void LtGemm::enqueue(int iterations) {
-    auto& s = *impl_;
+void CublasLtGemm::enqueue(int iterations) {
+    auto& s = *this;
     std::int32_t alpha_i = 1, beta_i = 0;
     float alpha_f = 1.0f, beta_f = 0.0f;
     const void* alpha = s.kind == GemmKind::int8 ? static_cast<const void*>(&alpha_i) : static_cast<const void*>(&alpha_f);
@@ -165,10 +158,10 @@ void LtGemm::enqueue(int iterations) {
     check_cuda(cudaGetLastError(), "matmul launch");
 }
 
-void LtGemm::synchronize() { check_cuda(cudaStreamSynchronize(impl_->stream), "synchronize"); }
+void CublasLtGemm::synchronize() { check_cuda(cudaStreamSynchronize(stream), "synchronize"); }
 
-std::vector<double> LtGemm::download_output() {
-    auto& s = *impl_;
+std::vector<double> CublasLtGemm::download_output() {
+    auto& s = *this;
     synchronize();
     size_t count = static_cast<size_t>(s.shape.m * s.shape.n);
     std::vector<unsigned char> raw(count * s.element_bytes_out);
@@ -188,12 +181,19 @@ std::vector<double> LtGemm::download_output() {
     return out;
 }
 
-GemmShape LtGemm::shape() const { return impl_->shape; }
-GemmKind LtGemm::kind() const { return impl_->kind; }
+namespace {
 
-bool cuda_device_available() {
+bool device_available() {
     int count = 0;
     return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
 }
 
+LtGemmBackend* make(GemmKind kind, GemmShape shape) { return new CublasLtGemm(kind, shape); }
+
+const GemmCudaApi kApi{kGemmCudaAbi, &device_available, &make};
+
+}  // namespace
+
 }  // namespace halo::gpu
+
+extern "C" __attribute__((visibility("default"))) const halo::gpu::GemmCudaApi* halo_gemm_cuda_api() { return &halo::gpu::kApi; }

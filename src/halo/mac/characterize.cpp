@@ -5,6 +5,7 @@
 #include "halo/liberty/liberty_reader.hpp"
 #include "halo/netlist/yosys_json_reader.hpp"
 #include "halo/timing/static_sweep.hpp"
+#include "halo/timing/waveform_cuda_host.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::mac {
@@ -71,6 +72,17 @@ std::optional<double> decode_weight_value(const std::string& format, int bits, s
 }
 
 MacProfile characterize(const CharacterizeOptions& o) {
+    if (o.device != "cpu" && o.device != "cuda")
+        throw_bad_value("E4524", "--device", "unknown device", "cpu or cuda", o.device, "");
+    if (o.device == "cuda" && o.analysis == Analysis::static_only)
+        throw_bad_value("E4525", "--device cuda", "only the dynamic analysis runs on a GPU", "--analysis dynamic or both",
+                        "--analysis static", "drop --device or ask for the dynamic analysis");
+    if (o.device == "cuda") {  // before synthesis and the static sweep, not after
+        const std::string why = timing::cuda_unavailable_reason();
+        if (!why.empty())
+            throw_bad_value("E3540", "--device cuda", "the CUDA path cannot run here", "a CUDA device and libhalo_cuda.so",
+                            why, "use --device cpu");
+    }
     MacProfile prof;
     CharacterizeOptions opt = o;
     if (!opt.builtin_mac.empty()) {
@@ -126,7 +138,6 @@ MacProfile characterize(const CharacterizeOptions& o) {
     }
     if (opt.analysis != Analysis::static_only) {
         prof.dynamic_analysis = true;
-        prof.transitions = opt.transitions;
         run_dynamic_analysis(nl, timing::annotate_delays(nl, sta), opt, codes, prof);
     }
     return prof;

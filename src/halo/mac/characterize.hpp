@@ -33,12 +33,17 @@ struct CharacterizeOptions {
 
     std::filesystem::path liberty;
     Analysis analysis = Analysis::static_only;
-    std::uint64_t transitions = 2000;      // per weight, dynamic analysis
+    // Data-dependent transitions per weight, dynamic analysis: 0 = every activation pair when the
+    // activation is at most 8 bits wide (65,536 for INT8), else kWideDefaultTransitions sampled.
+    std::uint64_t transitions = 2000;
+    std::string device = "cpu";            // "cpu" or "cuda": where the data transitions run
     std::uint64_t seed = 1;
     unsigned threads = 0;
     double load_pf = 0.01;
     ProgressSink progress;
 };
+
+constexpr std::uint64_t kWideDefaultTransitions = 65536;
 
 MacProfile characterize(const CharacterizeOptions& options);
 

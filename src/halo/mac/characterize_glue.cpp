@@ -56,7 +56,15 @@ void run_dynamic_analysis(const netlist::Netlist& netlist, const timing::DelayAn
     timing::DynamicOptions d;
     d.ports.weight = options.weight_port;
     d.weight_codes.assign(codes.begin(), codes.end());
-    d.data_transitions = static_cast<std::size_t>(options.transitions);
+    const netlist::Port* activation = netlist.find_port(d.ports.activation);
+    const std::size_t activation_bits = activation ? activation->bits.size() : 0;
+    d.exhaustive_data = options.transitions == 0 && activation_bits <= 8;
+    d.data_transitions = options.transitions != 0 ? static_cast<std::size_t>(options.transitions)
+                         : d.exhaustive_data      ? 0
+                                                  : static_cast<std::size_t>(kWideDefaultTransitions);
+    if (options.device == "cuda") d.data_engine = timing::DataEngine::cuda;
+    else if (options.device != "cpu")
+        throw_bad_value("E4524", "--device", "unknown device", "cpu or cuda", options.device, "");
     d.seed = options.seed;
     d.threads = options.threads;
     d.progress = options.progress;
@@ -78,6 +86,7 @@ void run_dynamic_analysis(const netlist::Netlist& netlist, const timing::DelayAn
     profile.leakage_nw = r.leakage_nw;
     profile.dynamic_analysis = true;
     profile.transition_set = r.bound_exhaustive ? "exhaustive-8bit" : "sampled";
+    profile.transitions = r.data_transitions_per_weight;  // behind every data figure of every weight
     profile.delay_model = "nldm-per-weight-static-slews";
 }
 

@@ -10,6 +10,8 @@
 #include "halo/timing/energy.hpp"
 #include "halo/timing/static_timing.hpp"
 #include "halo/timing/ternary_timing.hpp"
+#include "halo/timing/waveform_cuda_host.hpp"
+#include "halo/timing/waveform_engine.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
 
@@ -35,7 +37,35 @@ void check_options(const netlist::Netlist& nl, const DynamicOptions& o) {
                             fmt::format("< 2^{}", wb), std::to_string(code), "");
 }
 
+bool data_wanted(const DynamicOptions& o) { return o.exhaustive_data || o.data_transitions > 0; }
+
 }  // namespace
+
+std::vector<Stimulus> data_stimuli(const DynamicOptions& o, const DynamicCircuit& circuit) {
+    const std::uint64_t seed = stream_seed(o.seed, circuit.weight_code) + 1;
+    if (o.exhaustive_data)
+        return exhaustive_data_transitions(seed, circuit.activation_bits, circuit.accumulator_bits, o.distribution);
+    return sample_data_transitions(o.data_transitions, seed, circuit.activation_bits, circuit.accumulator_bits, o.distribution);
+}
+
+void summarize_data(std::span<const EventSimResult> results, DynamicWeightResult& r) {
+    if (results.empty()) return;
+    std::vector<double> settle;
+    settle.reserve(results.size());
+    double energy_sum = 0, toggle_sum = 0;
+    for (const auto& e : results) {
+        settle.push_back(finite_or_zero(e.settle_ns));
+        energy_sum += e.switching_energy_fj;
+        toggle_sum += static_cast<double>(e.toggles);
+    }
+    std::sort(settle.begin(), settle.end());
+    const std::size_t n = settle.size();
+    r.data_delay_max_ns = settle.back();
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(0.999 * static_cast<double>(n)));
+    r.data_delay_p999_ns = settle[std::max<std::size_t>(rank, 1) - 1];
+    r.energy_fj = energy_sum / static_cast<double>(n);
+    r.toggles_per_op = toggle_sum / static_cast<double>(n);
+}
 
 DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDelays& ann, const DynamicOptions& o,
                                    std::uint64_t weight_code) {
@@ -73,27 +103,19 @@ DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDela
     }
     r.dynamic_delay_ns = finite_or_zero(bound);
 
-    if (o.data_transitions > 0) {
+    if (data_wanted(o) && o.data_engine != DataEngine::cuda) {
         const EnergyModel energy = build_energy_model(circuit, nl, ann);
-        EventSimulator sim(circuit, &energy);
-        auto transitions = sample_data_transitions(o.data_transitions, stream_seed(o.seed, weight_code) + 1,
-                                                   circuit.activation_bits, circuit.accumulator_bits, o.distribution);
-        std::vector<double> settle;
-        settle.reserve(transitions.size());
-        double energy_sum = 0, toggle_sum = 0;
-        for (const auto& t : transitions) {
-            EventSimResult e = sim.run(t, o.delay_mode);
-            settle.push_back(finite_or_zero(e.settle_ns));
-            energy_sum += e.switching_energy_fj;
-            toggle_sum += static_cast<double>(e.toggles);
+        const std::vector<Stimulus> stimuli = data_stimuli(o, circuit);
+        std::vector<EventSimResult> results(stimuli.size());
+        WaveformEngine fast(circuit, &energy);
+        if (o.data_engine == DataEngine::fast && o.delay_mode == DelayMode::transport && fast.supported()) {
+            fast.run(stimuli, results);
+            r.acausal_transitions = fast.acausal_transitions();
+        } else {
+            EventSimulator sim(circuit, &energy);
+            for (std::size_t i = 0; i < stimuli.size(); ++i) results[i] = sim.run(stimuli[i], o.delay_mode);
         }
-        std::sort(settle.begin(), settle.end());
-        const std::size_t n = settle.size();
-        r.data_delay_max_ns = settle.back();
-        const std::size_t rank = static_cast<std::size_t>(std::ceil(0.999 * static_cast<double>(n)));
-        r.data_delay_p999_ns = settle[std::max<std::size_t>(rank, 1) - 1];
-        r.energy_fj = energy_sum / static_cast<double>(n);
-        r.toggles_per_op = toggle_sum / static_cast<double>(n);
+        summarize_data(results, r);
     }
     return r;
 }
@@ -114,7 +136,25 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
     const int ab = port_width(nl, o.ports.activation);
     result.bound_exhaustive = ab <= o.exhaustive_max_bits;
     result.bound_transitions_per_weight = result.bound_exhaustive ? (std::uint64_t{1} << (2 * ab)) : o.bound_samples;
-    result.data_transitions_per_weight = o.data_transitions;
+    const bool data = data_wanted(o);
+    result.data_exhaustive = data && o.exhaustive_data;
+    result.data_transitions_per_weight = !data ? 0 : o.exhaustive_data ? (std::size_t{1} << (2 * ab)) : o.data_transitions;
+    if (o.exhaustive_data && ab > 12)
+        throw_bad_value("E3522", o.ports.activation, "activation too wide for every transition", "at most 12 bits",
+                        std::to_string(ab), "sample transitions instead (a transition count)");
+    if (data && o.data_engine == DataEngine::cuda && o.delay_mode != DelayMode::transport)
+        throw_bad_value("E3543", "--device cuda", "the CUDA engine simulates transport delays only", "transport",
+                        "inertial", "use the CPU for inertial delays");
+    if (data && o.data_engine == DataEngine::cuda) {
+        const std::string why = cuda_unavailable_reason();
+        if (!why.empty())
+            throw_bad_value("E3540", "--device cuda", "the CUDA path cannot run here", "a CUDA device and libhalo_cuda.so",
+                            why, "use --device cpu");
+    }
+    result.data_engine = !data ? "" : o.data_engine == DataEngine::reference ? "reference event simulator"
+                         : o.data_engine == DataEngine::cuda                ? "fast exact engine, CUDA"
+                         : o.delay_mode == DelayMode::transport             ? "fast exact engine, CPU"
+                                                                            : "reference event simulator (inertial)";
     result.distribution = o.distribution.describe();
     result.delay_mode = o.delay_mode == DelayMode::transport ? "transport" : "inertial";
     result.delay_source = o.delay_source == DelaySource::annotation ? "annotation" : "per-weight static pass";
@@ -124,16 +164,54 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
     else fixed = delays_from_annotation(ann);
 
     Progress progress(o.progress ? o.progress : ProgressSink([](const ProgressUpdate&) {}), "dynamic sweep", codes.size());
-    parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
-        if (timer) {
-            const DynamicDelays d = delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i]));
-            result.weights[i] = dynamic_weight(nl, d, o, codes[i]);
-        } else {
-            result.weights[i] = dynamic_weight(nl, *fixed, o, codes[i]);
+    if (o.data_engine != DataEngine::cuda || !data) {
+        parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
+            if (timer) {
+                const DynamicDelays d = delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i]));
+                result.weights[i] = dynamic_weight(nl, d, o, codes[i]);
+            } else {
+                result.weights[i] = dynamic_weight(nl, *fixed, o, codes[i]);
+            }
+            progress.advance();
+        });
+    } else {
+        // The bound per weight on the CPU; the data transitions of a group of weights in one
+        // device run (circuits and transitions of a group are held in host memory at once).
+        constexpr std::size_t kGroup = 64;
+        for (std::size_t g0 = 0; g0 < codes.size(); g0 += kGroup) {
+            const std::size_t g1 = std::min(codes.size(), g0 + kGroup);
+            struct Prepared {
+                DynamicCircuit circuit;
+                EnergyModel energy;
+                std::vector<Stimulus> stimuli;
+                std::vector<EventSimResult> results;
+            };
+            std::vector<Prepared> prep(g1 - g0);
+            parallel_for(g1 - g0, o.threads, [&](std::size_t k, unsigned) {
+                const std::size_t i = g0 + k;
+                const DynamicDelays d = timer ? delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i])) : *fixed;
+                result.weights[i] = dynamic_weight(nl, d, o, codes[i]);
+                Prepared& p = prep[k];
+                p.circuit = build_dynamic_circuit(nl, d, o.ports, codes[i]);
+                p.energy = build_energy_model(p.circuit, nl, d);
+                p.stimuli = data_stimuli(o, p.circuit);
+                p.results.resize(p.stimuli.size());
+            });
+            std::vector<WaveDeviceJob> jobs;
+            for (auto& p : prep) jobs.push_back({&p.circuit, &p.energy, p.stimuli, p.results});
+            const WaveCudaRun run = run_waveform_cuda(jobs);
+            result.device_seconds += run.total_s;
+            result.data_engine = "fast exact engine, CUDA (" + run.device + ")";
+            result.data_overflowed += run.overflowed;
+            result.data_acausal_transitions += run.acausal;
+            for (std::size_t k = 0; k < prep.size(); ++k) {
+                summarize_data(prep[k].results, result.weights[g0 + k]);
+                progress.advance();
+            }
         }
-        progress.advance();
-    });
+    }
     progress.finish();
+    for (const auto& w : result.weights) result.data_acausal_transitions += w.acausal_transitions;
     return result;
 }
 

@@ -67,6 +67,21 @@ std::vector<Stimulus> sample_data_transitions(std::size_t count, std::uint64_t s
     return out;
 }
 
+std::vector<Stimulus> exhaustive_data_transitions(std::uint64_t seed, int activation_bits, int accumulator_bits,
+                                                  const DataDistribution& d) {
+    if (activation_bits < 0 || activation_bits > 12)
+        throw_bad_value("E3522", "activation", "activation too wide for every transition", "at most 12 bits",
+                        std::to_string(activation_bits), "sample transitions instead (a transition count)");
+    std::vector<Stimulus> out = sample_data_transitions(std::size_t{1} << (2 * activation_bits), seed, activation_bits,
+                                                        accumulator_bits, d);
+    const std::uint64_t n = std::uint64_t{1} << activation_bits;
+    for (std::uint64_t i = 0; i < out.size(); ++i) {
+        out[i].a0 = i / n;
+        out[i].a1 = i % n;
+    }
+    return out;
+}
+
 std::vector<Stimulus> sample_activation_pairs(std::size_t count, std::uint64_t seed, int activation_bits) {
     std::mt19937_64 rng(seed ^ 0x5bd1e995ull);
     const std::uint64_t mask = activation_bits >= 64 ? ~0ull : (std::uint64_t{1} << activation_bits) - 1;

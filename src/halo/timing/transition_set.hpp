@@ -33,6 +33,12 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t weight_code);
 std::vector<Stimulus> sample_data_transitions(std::size_t count, std::uint64_t seed, int activation_bits,
                                               int accumulator_bits, const DataDistribution& distribution);
 
+// Every activation pair (a0, a1), a0-major (index = a0 * 2^bits + a1), 2^(2 bits) transitions;
+// the partial sums acc0, acc1 of each drawn from `distribution` as sample_data_transitions does
+// (captured activations are not used: the activations are enumerated). E3522 when wider than 12.
+std::vector<Stimulus> exhaustive_data_transitions(std::uint64_t seed, int activation_bits, int accumulator_bits,
+                                                  const DataDistribution& distribution);
+
 // Uniform activation pairs for the sound bound of wide activations (acc fields left 0).
 std::vector<Stimulus> sample_activation_pairs(std::size_t count, std::uint64_t seed, int activation_bits);
 

@@ -55,6 +55,28 @@ TEST(CheckWeightPort, OutputAndWrongWidthAreBadInput) {
     EXPECT_NO_THROW(check_weight_port(nl, "w", 2));
 }
 
+TEST(CharacterizeDevice, UnknownDeviceAndGpuForStaticAloneAreRefusedBeforeAnyWork) {
+    CharacterizeOptions o;
+    o.netlist_json = "/nonexistent/never_read.json";  // the device is checked first
+    o.device = "gpu";
+    o.analysis = Analysis::both;
+    try {
+        characterize(o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E4524");
+        EXPECT_EQ(e.diagnostic().found, "gpu");
+    }
+    o.device = "cuda";
+    o.analysis = Analysis::static_only;
+    try {
+        characterize(o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E4525");
+    }
+}
+
 TEST(DecodeWeight, TwosComplementAndUnsigned) {
     EXPECT_EQ(*decode_weight_value("int8", 8, 0x80), -128.0);
     EXPECT_EQ(*decode_weight_value("int8", 8, 0x7f), 127.0);

@@ -1,0 +1,256 @@
+// One transition through the fast exact engine (waveform_engine.hpp explains the method): the
+// code the CPU engine and the CUDA kernel (waveform_cuda.cu) both run, so the two cannot drift
+// apart. Plain structs and raw pointers only; compiled as host and device code under nvcc.
+// Only gates with an input event are visited: a per-lane bit set of "dirty" gates, scanned in
+// gate (topological) order, is marked from the fan-out of every net that gets events.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define HALO_WAVE_HD __host__ __device__
+#else
+#define HALO_WAVE_HD
+#endif
+
+namespace halo::timing {
+
+constexpr int kWaveMaxInputs = 6;
+
+struct WaveGate {
+    std::uint32_t output = 0;
+    std::uint32_t input_count = 0;
+    std::uint32_t inputs[kWaveMaxInputs] = {};
+    float delay_ns[kWaveMaxInputs][2][2] = {};  // [j][out edge][in edge], 0 = rise
+    std::uint64_t truth = 0;
+};
+
+// One event of a net's waveform. `cause` is the event whose processing scheduled it
+// (kPrimaryCause for a primary-input toggle at t = 0); `source` is the gate that scheduled it
+// (its slot for a primary input) and `pin` the gate input the cause arrived on.
+struct WaveEvent {
+    float time_ns;
+    std::uint32_t cause;
+    std::uint32_t source;
+    std::uint16_t pin;
+    std::uint8_t value;
+    std::uint8_t flags;  // kCausal
+};
+constexpr std::uint32_t kPrimaryCause = 0xffffffffu;
+// The event and all its ancestors were scheduled no earlier than their causes' times (no
+// negative arc delay on the way): the reference processes such events in key order.
+constexpr std::uint8_t kCausal = 1;
+// Longest cause chain the order comparison follows (a chain moves to a later gate at each
+// step, so the circuit's logic depth + 1 bounds it; flatten_circuit checks).
+constexpr int kWaveMaxChain = 192;
+
+// The circuit as flat arrays, in host or device memory.
+struct WaveView {
+    const WaveGate* gates = nullptr;
+    std::uint32_t gate_count = 0;
+    std::uint32_t slot_count = 0;
+    int activation_bits = 0;
+    int accumulator_bits = 0;
+    const double* internal_fj = nullptr;      // (gate * 6 + j) * 4 + out edge * 2 + in edge
+    const double* toggle_fj = nullptr;        // index = slot
+    const std::uint8_t* is_output = nullptr;  // index = slot
+    const std::uint32_t* fanout_begin = nullptr;  // slot_count + 1 offsets into fanout_gates
+    const std::uint32_t* fanout_gates = nullptr;  // gates reading each slot (once per gate)
+};
+
+// Per-lane working memory: events (capacity), per slot range and stamp, per gate dirty bits.
+struct WaveScratch {
+    WaveEvent* events = nullptr;
+    std::uint32_t capacity = 0;
+    std::uint32_t* begin = nullptr;   // index = slot
+    std::uint32_t* end = nullptr;
+    std::uint32_t* stamp = nullptr;   // range valid when == stamp_value; zero-initialised
+    std::uint64_t* dirty = nullptr;   // (gate_count + 63) / 64 words, all zero between lanes
+    std::uint32_t stamp_value = 0;    // incremented per lane by the caller, never 0
+};
+
+struct WaveLaneResult {
+    float settle_ns;
+    std::uint32_t toggles;
+    double energy_fj;
+    bool overflow;  // more events than scratch capacity: figures invalid
+    bool acausal;   // an event was scheduled before its cause's time (a negative arc delay);
+                    // informational: the figures are still the reference's
+};
+
+// The order in which the reference processes events. Its queue pops by key (time, seq), seq =
+// scheduling order = the processing order of the scheduling event, then its fan-out position
+// (gate, pin); primary inputs come first of all, in slot order (key -inf). An event enters the
+// queue only when its cause is processed, so with a negative arc delay an event can be
+// processed after events of later keys. Then the processing order is the lexicographic order
+// of the events' "leader" sequences: along the cause chain from the primary input to the event,
+// the events whose key exceeds every key after them on the chain (the event itself is last).
+// For causal events (kCausal) that sequence is the event alone: order = key order.
+HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b);
+
+// Key (time, seq) of a below key of b (a != b).
+HALO_WAVE_HD inline bool wave_key_less(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
+    for (;;) {
+        const WaveEvent& ea = ev[a];
+        const WaveEvent& eb = ev[b];
+        const bool pa = ea.cause == kPrimaryCause, pb = eb.cause == kPrimaryCause;
+        if (pa || pb) return pa && pb ? ea.source < eb.source : pa;
+        if (ea.time_ns != eb.time_ns) return ea.time_ns < eb.time_ns;
+        if (ea.cause == eb.cause) return ea.source != eb.source ? ea.source < eb.source : ea.pin < eb.pin;
+        if (!(ev[ea.cause].flags & ev[eb.cause].flags & kCausal)) return wave_processed_before(ev, ea.cause, eb.cause);
+        a = ea.cause;  // causal causes: processing order = key order
+        b = eb.cause;
+    }
+}
+
+// The leaders of x's cause chain, x first (upward). Returns their count.
+HALO_WAVE_HD inline int wave_leaders(const WaveEvent* ev, std::uint32_t x, std::uint32_t* out) {
+    int n = 0;
+    out[n++] = x;
+    std::uint32_t top = x;
+    for (std::uint32_t y = ev[x].cause; y != kPrimaryCause && n < kWaveMaxChain; y = ev[y].cause) {
+        if (wave_key_less(ev, top, y)) {
+            out[n++] = y;
+            top = y;
+        }
+    }
+    return n;
+}
+
+// Whether the reference processes event a before event b (a != b).
+HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
+    if (ev[a].flags & ev[b].flags & kCausal) return wave_key_less(ev, a, b);
+    std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
+    const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
+    for (int i = 1; i <= na && i <= nb; ++i) {
+        const std::uint32_t x = la[na - i], y = lb[nb - i];
+        if (x != y) return wave_key_less(ev, x, y);
+    }
+    return na < nb;  // a leads b's chain: a is b's ancestor
+}
+
+// One transition: the circuit starts settled with slot values init(slot) (a0, acc0 and what the
+// gates compute from them) and the primary inputs jump to (a1, acc1) at t = 0.
+template <class Init>
+HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,
+                                                      const Init& init, WaveScratch& s) {
+    WaveLaneResult r{-INFINITY, 0, 0.0, false, false};
+    WaveEvent* ev = s.events;
+    std::uint32_t count = 0;
+    const std::uint32_t stamp = s.stamp_value;
+    auto mark_fanout = [&](std::uint32_t slot) {
+        for (std::uint32_t k = c.fanout_begin[slot]; k < c.fanout_begin[slot + 1]; ++k) {
+            const std::uint32_t g = c.fanout_gates[k];
+            s.dirty[g >> 6] |= std::uint64_t{1} << (g & 63);
+        }
+    };
+    const std::uint32_t words = (c.gate_count + 63) / 64;
+    auto give_up = [&]() {
+        for (std::uint32_t w = 0; w < words; ++w) s.dirty[w] = 0;
+        return WaveLaneResult{r.settle_ns, count, r.energy_fj, true, r.acausal};
+    };
+    const int na = c.activation_bits;
+    const int primaries = na + c.accumulator_bits;
+    for (int p = 0; p < primaries; ++p) {
+        const auto slot = static_cast<std::uint32_t>(p);
+        const std::uint8_t after = p < na ? (a1 >> p) & 1u : (acc1 >> (p - na)) & 1u;
+        s.begin[slot] = count;
+        s.stamp[slot] = stamp;
+        if (init(slot) != after) {
+            if (count == s.capacity) return give_up();
+            ev[count++] = {0.0f, kPrimaryCause, slot, 0, after, kCausal};
+            r.energy_fj += c.toggle_fj[slot];
+            if (c.is_output[slot]) r.settle_ns = r.settle_ns > 0.0f ? r.settle_ns : 0.0f;
+            mark_fanout(slot);
+        }
+        s.end[slot] = count;
+    }
+    std::uint32_t next[kWaveMaxInputs], last[kWaveMaxInputs];
+    for (std::uint32_t wi = 0; wi < words; ++wi) {
+        while (s.dirty[wi] != 0) {
+            const std::uint64_t word = s.dirty[wi];
+            s.dirty[wi] = word & (word - 1);
+#if defined(__CUDA_ARCH__)
+            const std::uint32_t gi = wi * 64 + static_cast<std::uint32_t>(__ffsll(static_cast<long long>(word)) - 1);
+#else
+            const std::uint32_t gi = wi * 64 + static_cast<std::uint32_t>(__builtin_ctzll(word));
+#endif
+            const WaveGate& g = c.gates[gi];
+            const std::uint32_t n = g.input_count;
+            unsigned assign = 0;
+            for (std::uint32_t j = 0; j < n; ++j) {
+                const std::uint32_t in = g.inputs[j];
+                const bool valid = s.stamp[in] == stamp;
+                next[j] = valid ? s.begin[in] : 0;
+                last[j] = valid ? s.end[in] : 0;
+                assign |= static_cast<unsigned>(init(in)) << j;
+            }
+            const std::uint32_t out_begin = count;
+            const auto init_out = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+            for (;;) {
+                // The input event processed next: earliest time, then the reference's seq order
+                // (the same event on two pins: fan-out order, i.e. the lower pin first).
+                int best = -1;
+                for (std::uint32_t j = 0; j < n; ++j) {
+                    if (next[j] == last[j]) continue;
+                    if (best < 0) {
+                        best = static_cast<int>(j);
+                        continue;
+                    }
+                    const std::uint32_t ea = next[j], eb = next[best];
+                    if (ea == eb) continue;  // one event on two pins: the lower pin first
+                    if (ev[ea].flags & ev[eb].flags & kCausal) {
+                        const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
+                        if (ta < tb || (ta == tb && wave_key_less(ev, ea, eb))) best = static_cast<int>(j);
+                    } else if (wave_processed_before(ev, ea, eb)) {
+                        best = static_cast<int>(j);
+                    }
+                }
+                if (best < 0) break;
+                const std::uint32_t e = next[best]++;
+                const float t = ev[e].time_ns;
+                const std::uint8_t rose = ev[e].value;
+                if (rose) assign |= 1u << best;
+                else assign &= ~(1u << best);
+                const auto v = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+                const float due = t + g.delay_ns[best][v ? 0 : 1][rose ? 0 : 1];
+                // Cancel the output events not yet processed that are due at or after `due`
+                // (the processed ones are a prefix of the list).
+                while (count > out_begin) {
+                    const std::uint32_t k = count - 1;
+                    if (ev[k].time_ns < due) break;
+                    if (wave_processed_before(ev, k, e)) break;
+                    --count;
+                }
+                const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;
+                if (projected != v) {
+                    if (count == s.capacity) return give_up();
+                    const bool causal = (ev[e].flags & kCausal) && due >= t;
+                    r.acausal |= !causal;
+                    ev[count++] = {due, e, gi, static_cast<std::uint16_t>(best), v, causal ? kCausal : std::uint8_t{0}};
+                }
+            }
+            s.begin[g.output] = out_begin;
+            s.end[g.output] = count;
+            s.stamp[g.output] = stamp;
+            if (count == out_begin) continue;
+            const double toggle = c.toggle_fj[g.output];
+            const double* internal = c.internal_fj + static_cast<std::size_t>(gi) * kWaveMaxInputs * 4;
+            double energy = 0;
+            float last = -INFINITY;  // not the final event's time: with negative delays times can fall
+            for (std::uint32_t k = out_begin; k < count; ++k) {
+                const WaveEvent& x = ev[k];
+                energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (ev[x.cause].value ? 0 : 1)];
+                last = last > x.time_ns ? last : x.time_ns;
+            }
+            r.energy_fj += energy;
+            if (c.is_output[g.output]) r.settle_ns = r.settle_ns > last ? r.settle_ns : last;
+            mark_fanout(g.output);
+        }
+    }
+    r.toggles = count;
+    return r;
+}
+
+}  // namespace halo::timing

@@ -1,0 +1,101 @@
+// The CUDA path of the fast exact engine against the CPU engine (and, on a sample, the reference
+// event simulator), on every activation pair of an INT8 MAC. Skips where no CUDA device or no
+// libhalo_cuda.so is usable. The MAC: $HALO_WAVE_NETLIST (Yosys JSON, top from
+// $HALO_WAVE_TOP, default "mac") on $HALO_WAVE_LIBERTY, else y = acc + w * a synthesized onto
+// osu018 here. $HALO_WAVE_WEIGHTS=all checks every weight (default: 8 of them).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <unistd.h>
+
+#include "dynamic_test_support.hpp"
+#include "halo/timing/energy.hpp"
+#include "halo/timing/event_sim.hpp"
+#include "halo/timing/static_timing.hpp"
+#include "halo/timing/ternary_timing.hpp"
+#include "halo/timing/transition_set.hpp"
+#include "halo/timing/waveform_cuda_host.hpp"
+#include "halo/timing/waveform_engine.hpp"
+#include "halo/util/parallel.hpp"
+
+namespace halo::timing {
+namespace {
+
+bool same(const EventSimResult& a, const EventSimResult& b) {
+    const bool settle = (a.settle_ns == kNever && b.settle_ns == kNever) ||
+                        std::fabs(static_cast<double>(a.settle_ns) - b.settle_ns) <= 1e-6;
+    const double scale = std::max(1e-30, std::fabs(a.switching_energy_fj));
+    return settle && a.toggles == b.toggles && std::fabs(a.switching_energy_fj - b.switching_energy_fj) <= 1e-9 * scale;
+}
+
+TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
+    const std::string why = cuda_unavailable_reason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    std::unique_ptr<liberty::Library> lib;
+    std::unique_ptr<netlist::Netlist> nl;
+    const char* json = std::getenv("HALO_WAVE_NETLIST");
+    if (json != nullptr) {
+        const char* top = std::getenv("HALO_WAVE_TOP");
+        lib = std::make_unique<liberty::Library>(liberty::read_liberty(std::getenv("HALO_WAVE_LIBERTY")));
+        nl = std::make_unique<netlist::Netlist>(netlist::read_yosys_json(json, top ? top : "mac", *lib));
+    } else {
+        auto dir = std::filesystem::temp_directory_path() / ("halo_wave_cuda_" + std::to_string(::getpid()));
+        auto synthesized = test::synthesize(test::mac_verilog(8, 24), dir);
+        if (synthesized.empty()) GTEST_SKIP() << "yosys or osu018 missing and HALO_WAVE_NETLIST not set";
+        lib = std::make_unique<liberty::Library>(liberty::read_liberty(test::kOsu018));
+        nl = std::make_unique<netlist::Netlist>(netlist::read_yosys_json(synthesized, "t", *lib));
+    }
+    StaticTimer timer(*nl, {});
+    std::vector<std::uint64_t> weights = {0, 1, 2, 85, 127, 128, 192, 255};
+    const char* all = std::getenv("HALO_WAVE_WEIGHTS");
+    if (all != nullptr && std::string(all) == "all") {
+        weights.clear();
+        for (std::uint64_t w = 0; w < 256; ++w) weights.push_back(w);
+    }
+    struct Job {
+        DynamicCircuit circuit;
+        EnergyModel energy;
+        std::vector<Stimulus> stimuli;
+        std::vector<EventSimResult> gpu;
+    };
+    std::vector<Job> jobs(weights.size());
+    std::vector<WaveDeviceJob> device_jobs;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+        const DynamicDelays d = delays_for_case(timer, hold_port(*nl, "w", weights[i]));
+        jobs[i].circuit = build_dynamic_circuit(*nl, d, {}, weights[i]);
+        jobs[i].energy = build_energy_model(jobs[i].circuit, *nl, d);
+        jobs[i].stimuli = exhaustive_data_transitions(stream_seed(1, weights[i]), 8, jobs[i].circuit.accumulator_bits, {});
+        jobs[i].gpu.resize(jobs[i].stimuli.size());
+    }
+    for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
+    // A small scratch so that some transitions overflow and take the CPU re-run path too.
+    const WaveCudaRun run = run_waveform_cuda(device_jobs, 3072);
+    std::vector<std::size_t> differ_cpu(jobs.size(), 0), differ_ref(jobs.size(), 0), checked(jobs.size(), 0);
+    parallel_for(jobs.size(), 0, [&](std::size_t i, unsigned) {
+        Job& j = jobs[i];
+        WaveformEngine cpu(j.circuit, &j.energy);
+        std::vector<EventSimResult> want(j.stimuli.size());
+        cpu.run(j.stimuli, want);
+        for (std::size_t k = 0; k < want.size(); ++k) differ_cpu[i] += !same(want[k], j.gpu[k]);
+        EventSimulator ref(j.circuit, &j.energy);
+        for (std::size_t k = 0; k < j.stimuli.size(); k += 997, ++checked[i]) differ_ref[i] += !same(ref.run(j.stimuli[k]), j.gpu[k]);
+    });
+    std::size_t compared = 0, differ = 0, checked_reference = 0, differ_reference = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        compared += jobs[i].stimuli.size();
+        differ += differ_cpu[i];
+        checked_reference += checked[i];
+        differ_reference += differ_ref[i];
+    }
+    EXPECT_EQ(differ_reference, 0u);
+    EXPECT_EQ(compared, weights.size() * 65536u);
+    EXPECT_EQ(differ, 0u);
+    EXPECT_GT(checked_reference, 0u);
+    std::printf("[cuda] %s: %zu transitions compared with the CPU engine (%zu differ), %zu with the reference (%zu differ); "
+                "%zu acausal, %zu re-run on the CPU after overflow; kernel %.3f s\n",
+                run.device.c_str(), compared, differ, checked_reference, differ_reference, run.acausal, run.overflowed, run.kernel_s);
+}
+
+}  // namespace
+}  // namespace halo::timing
