@@ -10,8 +10,8 @@ namespace halo::model::kernels {
 namespace {
 
 inline float exp_poly(float x) {
-    // Outside [-87.3, 88.7] e^x is not a normal float; clamp so 2^n stays representable.
-    x = std::fmin(std::fmax(x, -87.3f), 88.7f);
+    // Outside [-87.3, 88.3] e^x is not a normal float (or 2^n would overflow); clamp.
+    x = std::fmin(std::fmax(x, -87.3f), 88.3f);
     const float n = std::floor(x * 1.44269504088896341f + 0.5f);
     // r = x - n ln2 in two parts (Cody-Waite) so r keeps its low bits.
     const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723212e-6f;
