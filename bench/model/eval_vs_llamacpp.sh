@@ -9,7 +9,8 @@
 # Every process is timed whole (/usr/bin/time -v: wall, user, system, peak RSS), model loading
 # included on both sides. Prints one row per run and the median wall time per configuration.
 #
-# Usage: bench/model/eval_vs_llamacpp.sh [ROUNDS]      (default 3)
+# Usage: bench/model/eval_vs_llamacpp.sh [ROUNDS [FIRST]]   (default 3 rounds numbered from 1;
+#        FIRST > 1 continues a series: even rounds run llama.cpp first)
 # Environment: HALO (build/bin/halo), LLAMA_BIN (llama.cpp's build/bin), MODEL (the installed
 # default GGUF), TEXT (data/text/eval.txt), CTX (512), CHUNKS (20), THREADS (2),
 # WORK (/tmp/halo-eval-bench: the F32 GGUF, the RTN directory and the Q8_0 GGUF are made there
@@ -17,6 +18,7 @@
 set -euo pipefail
 
 ROUNDS=${1:-3}
+FIRST=${2:-1}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HALO=${HALO:-$ROOT/build/bin/halo}
 LLAMA_BIN=${LLAMA_BIN:-/work/peers/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin}
@@ -63,10 +65,10 @@ llama_fp32() { run llama-f32  "$LLAMA_BIN/llama-perplexity" -m "$F32" -f "$TEXT"
 llama_q80()  { run llama-q8_0 "$LLAMA_BIN/llama-perplexity" -m "$Q80" -f "$TEXT" -c "$CTX" -b "$CTX" --chunks "$CHUNKS" -t "$THREADS"; }
 
 echo "# $(date -u +%FT%TZ) $(uname -n), $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# ctx $CTX, $CHUNKS chunks, $THREADS threads, $ROUNDS rounds; halo $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "# ctx $CTX, $CHUNKS chunks, $THREADS threads, rounds $FIRST..$((FIRST + ROUNDS - 1)); halo $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 printf '%-10s %8s %8s %7s %7s %10s\n' config wall_s user_s sys_s rss_MiB perplexity
 : > "$WORK/rows"
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = FIRST; r < FIRST + ROUNDS; r++)); do
     if ((r % 2)); then halo_fp32; llama_fp32; halo_w8; llama_q80
     else llama_fp32; halo_fp32; llama_q80; halo_w8; fi
 done
