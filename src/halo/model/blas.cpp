@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
+#include <vector>
 
 #include "halo/model/gemm_kernels.hpp"
 #include "halo/util/parallel.hpp"
@@ -107,6 +109,25 @@ void gemm_reference(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, 
 void set_blas_threads(unsigned threads) {
     g_threads = threads;
     if (openblas_set_num_threads != nullptr) openblas_set_num_threads(static_cast<int>(resolve_threads(threads)));
+}
+
+void gram_accumulate_lower(const float* x, std::int64_t rows, std::int64_t cols, float* gram) {
+    constexpr std::int64_t kBlock = 128;
+    const std::int64_t nb = (cols + kBlock - 1) / kBlock;
+    // Work items: block pairs (bi >= bj), each an independent single-threaded product.
+    std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
+    for (std::int64_t bi = 0; bi < nb; ++bi)
+        for (std::int64_t bj = 0; bj <= bi; ++bj) pairs.emplace_back(bi, bj);
+    model_parallel_for(pairs.size(), [&](std::size_t p, unsigned) {
+        const std::int64_t i0 = pairs[p].first * kBlock, j0 = pairs[p].second * kBlock;
+        const std::int64_t ni = std::min(kBlock, cols - i0), nj = std::min(kBlock, cols - j0);
+        gemm(true, false, ni, nj, rows, 1.0f, x + i0, cols, x + j0, cols, 1.0f, gram + i0 * cols + j0, cols);
+    });
+}
+
+void symmetrize_lower(float* gram, std::int64_t cols) {
+    for (std::int64_t i = 0; i < cols; ++i)
+        for (std::int64_t j = 0; j < i; ++j) gram[j * cols + i] = gram[i * cols + j];
 }
 
 unsigned blas_threads() { return resolve_threads(g_threads.load()); }

@@ -116,5 +116,19 @@ TEST(GemmKernels, ParallelForGivesEachWorkerItsIndexAndNestsSerially) {
     EXPECT_EQ(model_parallel_workers(), 2u);  // restored outside
 }
 
+TEST(GemmKernels, GramLowerBlocksThenMirrorEqualsFullXtX) {
+    set_blas_threads(2);
+    const std::int64_t rows = 70, cols = 300;  // 300: two full 128-blocks and a partial one
+    const auto x1 = random_values<float>(static_cast<std::size_t>(rows * cols), 4);
+    const auto x2 = random_values<float>(static_cast<std::size_t>(rows * cols), 5);
+    std::vector<float> gram(static_cast<std::size_t>(cols * cols), 0.0f), ref = gram;
+    gram_accumulate_lower(x1.data(), rows, cols, gram.data());  // two samples accumulate
+    gram_accumulate_lower(x2.data(), rows, cols, gram.data());
+    symmetrize_lower(gram.data(), cols);
+    gemm_reference(true, false, cols, cols, rows, 1.0f, x1.data(), cols, x1.data(), cols, 0.0f, ref.data(), cols);
+    gemm_reference(true, false, cols, cols, rows, 1.0f, x2.data(), cols, x2.data(), cols, 1.0f, ref.data(), cols);
+    for (std::size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(gram[i], ref[i], 1e-4f * (1.0f + std::fabs(ref[i]))) << i;
+}
+
 }  // namespace
 }  // namespace halo::model
