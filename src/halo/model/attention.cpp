@@ -1,5 +1,6 @@
 #include "halo/model/attention.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -23,7 +24,29 @@ void gather_head(const T* src, std::int64_t tokens, std::int64_t ld, std::int64_
         for (std::int64_t i = 0; i < hd; ++i) dst[r * hd + i] = src[r * ld + col + i];
 }
 
+// Per-worker buffers of attention_forward, kept by the calling thread across layers (fresh
+// ones per layer were ~15k page faults per 512-token window); freed by release_attention_scratch.
+template <class T>
+struct AttentionScratch {
+    std::vector<T> scores, qh, kh, vh;
+};
+
+template <class T>
+std::vector<AttentionScratch<T>>& attention_scratch() {
+    thread_local std::vector<AttentionScratch<T>> scratch;
+    return scratch;
+}
+
 }  // namespace
+
+void release_attention_scratch() {
+    attention_scratch<float>() = {};
+    attention_scratch<double>() = {};
+}
+
+// Query rows are processed in blocks of this many: each block multiplies only against the
+// keys it can see (causal), which skips about half of QK^T and PV at S = 512.
+constexpr std::int64_t kQueryBlock = 64;
 
 template <class T>
 void attention_forward(const AttentionShape& s, const T* q, const T* k, const T* v, T* out, T* probs,
@@ -32,10 +55,18 @@ void attention_forward(const AttentionShape& s, const T* q, const T* k, const T*
     const std::int64_t ldq = s.q_heads * hd, ldkv = s.kv_heads * hd;
     const std::int64_t group = s.q_heads / s.kv_heads;
     const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(hd)));
-    std::vector<T> scores(static_cast<std::size_t>(S * S));
-    std::vector<T> qh, kh, vh;
     const bool hooked = hooks != nullptr && hooks->any_attention();
-    for (std::int64_t h = 0; h < s.q_heads; ++h) {
+    // attn_p and the backward pass's probs see the full [S x S] matrix, zeros where masked.
+    bool full_matrix = probs != nullptr;
+    if constexpr (std::is_same_v<T, float>) full_matrix = full_matrix || (hooked && hooks->attn_p);
+    std::vector<AttentionScratch<T>>& scratch = attention_scratch<T>();
+    if (scratch.size() < model_parallel_workers()) scratch.resize(model_parallel_workers());
+    // Heads are independent: one per work item; gemm() inside runs on the worker's thread.
+    model_parallel_for(static_cast<std::size_t>(s.q_heads), [&](std::size_t head, unsigned worker) {
+        const auto h = static_cast<std::int64_t>(head);
+        AttentionScratch<T>& sc = scratch[worker];
+        sc.scores.resize(static_cast<std::size_t>(S * S));
+        T* scores = sc.scores.data();
         const std::int64_t kvh = h / group;
         const T* qp = q + h * hd;
         const T* kp = k + kvh * hd;
@@ -53,25 +84,38 @@ void attention_forward(const AttentionShape& s, const T* q, const T* k, const T*
                     ptr = buf.data();
                     lptr = hd;
                 };
-                hook_copy(hooks->attn_q, q, ldq, h * hd, qh, qp, lq);
-                hook_copy(hooks->attn_k, k, ldkv, kvh * hd, kh, kp, lk);
-                hook_copy(hooks->attn_v, v, ldkv, kvh * hd, vh, vp, lv);
+                hook_copy(hooks->attn_q, q, ldq, h * hd, sc.qh, qp, lq);
+                hook_copy(hooks->attn_k, k, ldkv, kvh * hd, sc.kh, kp, lk);
+                hook_copy(hooks->attn_v, v, ldkv, kvh * hd, sc.vh, vp, lv);
             }
         }
-        gemm(false, true, S, S, hd, scale, qp, lq, kp, lk, T(0), scores.data(), S);
-        for (std::int64_t i = 0; i < S; ++i) {
-            T* row = scores.data() + i * S;
-            const std::int64_t lo = first_visible(i, s.window);
-            softmax_row(row + lo, i - lo + 1);
-            for (std::int64_t j = 0; j < lo; ++j) row[j] = T(0);
-            for (std::int64_t j = i + 1; j < S; ++j) row[j] = T(0);
+        if (full_matrix) std::fill(sc.scores.begin(), sc.scores.end(), T(0));
+        // Scores and softmax, block of query rows by block: keys [key_lo, row_hi) only.
+        for (std::int64_t r0 = 0; r0 < S; r0 += kQueryBlock) {
+            const std::int64_t r1 = std::min(S, r0 + kQueryBlock);
+            const std::int64_t key_lo = first_visible(r0, s.window);
+            T* block = scores + r0 * S + key_lo;
+            gemm(false, true, r1 - r0, r1 - key_lo, hd, scale, qp + r0 * lq, lq, kp + key_lo * lk, lk, T(0), block, S);
+            for (std::int64_t i = r0; i < r1; ++i) {
+                T* row = scores + i * S;
+                const std::int64_t lo = first_visible(i, s.window);
+                softmax_row(row + lo, i - lo + 1);
+                for (std::int64_t j = key_lo; j < lo; ++j) row[j] = T(0);
+                for (std::int64_t j = i + 1; j < r1; ++j) row[j] = T(0);
+            }
         }
         if constexpr (std::is_same_v<T, float>) {
-            if (hooked && hooks->attn_p) hooks->attn_p(scores.data(), S, S, layer);
+            if (hooked && hooks->attn_p) hooks->attn_p(scores, S, S, layer);
         }
-        if (probs != nullptr) std::copy(scores.begin(), scores.end(), probs + h * S * S);
-        gemm(false, false, S, hd, S, T(1), scores.data(), S, vp, lv, T(0), out + h * hd, ldq);
-    }
+        if (probs != nullptr) std::copy(sc.scores.begin(), sc.scores.end(), probs + h * S * S);
+        // out = P V over the same visible blocks (entries outside them are zero).
+        for (std::int64_t r0 = 0; r0 < S; r0 += kQueryBlock) {
+            const std::int64_t r1 = std::min(S, r0 + kQueryBlock);
+            const std::int64_t key_lo = first_visible(r0, s.window);
+            gemm(false, false, r1 - r0, hd, r1 - key_lo, T(1), scores + r0 * S + key_lo, S, vp + key_lo * lv, lv, T(0),
+                 out + r0 * ldq + h * hd, ldq);
+        }
+    });
 }
 
 template <class T>

@@ -23,6 +23,11 @@ template <class T>
 void attention_forward(const AttentionShape& shape, const T* q, const T* k, const T* v, T* out, T* probs,
                        const ForwardHooks* hooks, int layer);
 
+// attention_forward keeps its per-head buffers (scores [S x S] per worker) on the calling
+// thread between calls; this frees them (the forward pass calls it before the LM head, whose
+// logits are the peak of memory).
+void release_attention_scratch();
+
 // Given probs from the forward pass and d_out [S x Hq*hd], writes d_q [S x Hq*hd] and
 // d_k, d_v [S x Hkv*hd] (overwritten).
 template <class T>

@@ -68,7 +68,7 @@ std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const S
         LinearInputStats& st = stats[k];
         if (request.gram) {
             if (st.gram.size() == 0) st.gram = Matrix(cols, cols);
-            gemm(true, false, cols, cols, rows, 1.0f, x, cols, x, cols, 1.0f, st.gram.data.data(), cols);
+            gram_accumulate_lower(x, rows, cols, st.gram.data.data());  // mirrored after the last sample
         }
         if (request.channel_stats) {
             if (st.abs_max.empty()) {
@@ -90,6 +90,8 @@ std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const S
         block_forward(view, layer, x.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
                       rope, impl_->hooks, &observer, static_cast<BlockCache<float>*>(nullptr));
     }
+    for (auto& st : stats)
+        if (st.gram.size() != 0) symmetrize_lower(st.gram.data.data(), st.gram.cols);
     for (std::size_t k = 0; k < 7; ++k) {
         if (!request.channel_stats) continue;
         stats[k].abs_mean.resize(abs_sum[k].size());

@@ -80,6 +80,7 @@ Matrix forward_logits(const ModelWeights& weights, std::span<const std::int32_t>
     embed_tokens(weights, tokens, x.data());
     for (int l = 0; l < c.n_layers; ++l) block_forward(view, l, x.data(), S, rope, options.hooks, static_cast<const LinearInputObserver*>(nullptr),
                       static_cast<BlockCache<float>*>(nullptr));
+    release_block_buffers();  // before the logits, the largest allocation
     Matrix logits(S, c.vocab_size);
     const std::int64_t from = std::min<std::int64_t>(std::max<std::int64_t>(options.logits_from_row, 0), S);
     final_logits(view, x.data() + from * c.d_model, S - from, logits.row(from), static_cast<float*>(nullptr));

@@ -65,7 +65,34 @@ void rms_norm_backward(const T* x, const T* inv_rms, const float* weight, bool p
     }
 }
 
+// The block's activation buffers, kept per thread and reused across blocks and calls: fresh
+// vectors per block were ~390 MB of new pages per 512-token window (30 layers), i.e. ~100k
+// page faults and their zeroing. Grows to the largest block seen; never shrinks.
+template <class T>
+struct BlockBuffers {
+    std::vector<T> h, q, k, v, attn, gate, up, act, inv1, inv2, scratch;
+};
+
+template <class T>
+BlockBuffers<T>& block_buffers() {
+    thread_local BlockBuffers<T> buffers;
+    return buffers;
+}
+
+// Sizes buf to n values without zeroing what is already there (every use overwrites it).
+template <class T>
+T* sized(std::vector<T>& buf, std::int64_t n) {
+    if (buf.size() < sz(n)) buf.resize(sz(n));
+    return buf.data();
+}
+
 }  // namespace
+
+void release_block_buffers() {
+    block_buffers<float>() = {};
+    block_buffers<double>() = {};
+    release_attention_scratch();
+}
 
 template <class T>
 ModelView<T> make_view(const ModelWeights& weights) {
@@ -107,63 +134,65 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
     const std::int64_t dq = Hq * hd, dkv = Hkv * hd;
     auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
 
-    std::vector<T> h(sz(S * D)), scratch;
+    BlockBuffers<T>& buf = block_buffers<T>();
+    std::vector<T>& scratch = buf.scratch;
+    T* h = sized(buf.h, S * D);
     if (cache != nullptr) cache->x_in.assign(x, x + S * D);
-    std::vector<T> inv1(sz(S));
-    rms_norm(x, h.data(), S, D, lw.attn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv1.data());
+    T* inv1 = sized(buf.inv1, S);
+    rms_norm(x, h, S, D, lw.attn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv1);
 
-    std::vector<T> q(sz(S * dq)), k(sz(S * dkv)), v(sz(S * dkv));
-    linear_forward(linear_input(LinearKind::attn_q, h.data(), S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::attn_q), dq, q.data());
-    linear_forward(linear_input(LinearKind::attn_k, h.data(), S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::attn_k), dkv, k.data());
-    linear_forward(linear_input(LinearKind::attn_v, h.data(), S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::attn_v), dkv, v.data());
+    T* q = sized(buf.q, S * dq);
+    T* k = sized(buf.k, S * dkv);
+    T* v = sized(buf.v, S * dkv);
+    linear_forward(linear_input(LinearKind::attn_q, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::attn_q), dq, q);
+    linear_forward(linear_input(LinearKind::attn_k, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::attn_k), dkv, k);
+    linear_forward(linear_input(LinearKind::attn_v, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::attn_v), dkv, v);
     if (c.qk_norm) {
-        rms_norm(q.data(), q.data(), S * Hq, hd, lw.q_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
-                 static_cast<T*>(nullptr));
-        rms_norm(k.data(), k.data(), S * Hkv, hd, lw.k_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
-                 static_cast<T*>(nullptr));
+        rms_norm(q, q, S * Hq, hd, lw.q_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, static_cast<T*>(nullptr));
+        rms_norm(k, k, S * Hkv, hd, lw.k_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, static_cast<T*>(nullptr));
     }
-    apply_rope(q.data(), S, Hq, hd, rope);
-    apply_rope(k.data(), S, Hkv, hd, rope);
+    apply_rope(q, S, Hq, hd, rope);
+    apply_rope(k, S, Hkv, hd, rope);
 
-    std::vector<T> attn(sz(S * dq));
+    T* attn = sized(buf.attn, S * dq);
     const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
     if (cache != nullptr) cache->probs.resize(sz(Hq * S * S));
-    attention_forward(shape, q.data(), k.data(), v.data(), attn.data(), cache != nullptr ? cache->probs.data() : nullptr,
-                      hooks, layer);
-    linear_forward(linear_input(LinearKind::attn_output, attn.data(), S, dq, hooks, observer, layer, scratch), S, dq,
+    attention_forward(shape, q, k, v, attn, cache != nullptr ? cache->probs.data() : nullptr, hooks, layer);
+    linear_forward(linear_input(LinearKind::attn_output, attn, S, dq, hooks, observer, layer, scratch), S, dq,
                    w(LinearKind::attn_output), D, x, T(1));  // residual: x += attn Wo^T
 
-    std::vector<T> inv2(sz(S));
+    T* inv2 = sized(buf.inv2, S);
     if (cache != nullptr) cache->x_mid.assign(x, x + S * D);
-    rms_norm(x, h.data(), S, D, lw.ffn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv2.data());
-    std::vector<T> gate(sz(S * F)), up(sz(S * F));
-    linear_forward(linear_input(LinearKind::ffn_gate, h.data(), S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::ffn_gate), F, gate.data());
-    linear_forward(linear_input(LinearKind::ffn_up, h.data(), S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::ffn_up), F, up.data());
-    std::vector<T> act(sz(S * F));
-    for (std::size_t i = 0; i < act.size(); ++i) act[i] = gate_act(gate[i], c.gelu_gate) * up[i];
-    linear_forward(linear_input(LinearKind::ffn_down, act.data(), S, F, hooks, observer, layer, scratch), S, F,
+    rms_norm(x, h, S, D, lw.ffn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv2);
+    T* gate = sized(buf.gate, S * F);
+    T* up = sized(buf.up, S * F);
+    linear_forward(linear_input(LinearKind::ffn_gate, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::ffn_gate), F, gate);
+    linear_forward(linear_input(LinearKind::ffn_up, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::ffn_up), F, up);
+    T* act = sized(buf.act, S * F);
+    gated_activation(gate, up, act, S * F, c.gelu_gate);
+    linear_forward(linear_input(LinearKind::ffn_down, act, S, F, hooks, observer, layer, scratch), S, F,
                    w(LinearKind::ffn_down), D, x, T(1));
 
     if (cache != nullptr) {
-        cache->inv_rms1 = std::move(inv1);
-        cache->inv_rms2 = std::move(inv2);
-        cache->h2 = h;
+        cache->inv_rms1.assign(inv1, inv1 + S);
+        cache->inv_rms2.assign(inv2, inv2 + S);
+        cache->h2.assign(h, h + S * D);
         // h1 is the attention norm output; recompute it from x_in (h now holds h2).
         cache->h1.resize(sz(S * D));
         rms_norm(cache->x_in.data(), cache->h1.data(), S, D, lw.attn_norm.data(), c.norm_weight_plus_one,
                  c.rms_norm_eps, static_cast<T*>(nullptr));
-        cache->q = std::move(q);
-        cache->k = std::move(k);
-        cache->v = std::move(v);
-        cache->attn = std::move(attn);
-        cache->gate = std::move(gate);
-        cache->up = std::move(up);
-        cache->act = std::move(act);
+        cache->q.assign(q, q + S * dq);
+        cache->k.assign(k, k + S * dkv);
+        cache->v.assign(v, v + S * dkv);
+        cache->attn.assign(attn, attn + S * dq);
+        cache->gate.assign(gate, gate + S * F);
+        cache->up.assign(up, up + S * F);
+        cache->act.assign(act, act + S * F);
     }
 }
 

@@ -55,6 +55,10 @@ template <class T>
 void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t tokens, const RopeTable& rope,
                    const ForwardHooks* hooks, const LinearInputObserver* observer, BlockCache<T>* cache);
 
+// block_forward keeps its activation buffers per thread between blocks (reused, not
+// reallocated); this frees the calling thread's. Call it when a sequence's blocks are done.
+void release_block_buffers();
+
 // Gradient of the block: given d_x = dLoss/d(block output), accumulates dLoss/dW into
 // grads[kind] (each [out x in]) and replaces d_x by dLoss/d(block input).
 template <class T>

@@ -98,9 +98,16 @@ TEST(ForwardReference, LogitsFromRowSkipsOnlyEarlierRows) {
     const ModelWeights w = tiny_model(tiny_config());
     const Matrix full = forward_logits(w, kTokens);
     const Matrix tail = forward_logits(w, kTokens, {.logits_from_row = 6});
+    // Rows >= 6 agree to rounding: the fast GEMM blocks a 4-row product differently from a
+    // 10-row one, which may change the order of the last additions.
     for (std::int64_t t = 0; t < full.rows; ++t)
-        for (int v = 0; v < w.config.vocab_size; ++v)
-            EXPECT_EQ(tail.at(t, v), t < 6 ? 0.0f : full.at(t, v)) << t << " " << v;
+        for (int v = 0; v < w.config.vocab_size; ++v) {
+            if (t < 6) {
+                EXPECT_EQ(tail.at(t, v), 0.0f) << t << " " << v;
+            } else {
+                EXPECT_NEAR(tail.at(t, v), full.at(t, v), 1e-5f * (1.0f + std::fabs(full.at(t, v)))) << t << " " << v;
+            }
+        }
 }
 
 TEST(ForwardReference, RejectsBadTokensAndShapes) {
