@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test build setup-build setup-data bench clean
+.PHONY: demo test build setup-build setup-data bench clean fuzz-smoke
 
 setup-build:
 	scripts/setup.sh build
@@ -21,6 +21,10 @@ test: build
 
 demo: build setup-data
 	$(BUILD)/bin/halo run --out halo-run --force
+
+# Builds the libFuzzer targets with clang and runs each for 5 s (skipped without clang).
+fuzz-smoke:
+	scripts/fuzz_smoke.sh 5
 
 bench: build
 	@for b in $(BUILD)/bench/*/bench_*; do echo "== $$b"; $$b; done
