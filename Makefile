@@ -7,7 +7,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test test-slow build setup-build setup-data bench clean
+.PHONY: demo test test-slow build setup-build setup-data bench clean fuzz-smoke
 
 setup-build:
 	scripts/setup.sh build
@@ -28,6 +28,10 @@ test-slow: build setup-data
 
 demo: build setup-data
 	$(BUILD)/bin/halo run --out halo-run --force
+
+# Builds the libFuzzer targets with clang and runs each for 5 s (skipped without clang).
+fuzz-smoke:
+	scripts/fuzz_smoke.sh 5
 
 bench: build
 	@for b in $(BUILD)/bench/*/bench_*; do echo "== $$b"; $$b; done

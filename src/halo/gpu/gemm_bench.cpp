@@ -88,6 +88,29 @@ BenchRep measure(LtGemm& gemm, const NvmlProbe& probe, const BenchOptions& optio
 
 }  // namespace
 
+EnergyGrowth measure_energy_growth(LtGemm& gemm, const NvmlProbe& probe, double warmup_s, double window_s) {
+    auto t0 = Clock::now();
+    gemm.enqueue(1);
+    gemm.synchronize();
+    const int batch = static_cast<int>(std::clamp(0.02 / std::max(seconds_since(t0), 1e-6), 1.0, 10000.0));
+    run_for(gemm, warmup_s, batch);
+    // Time per GEMM on the warm card.
+    t0 = Clock::now();
+    const std::int64_t paced = run_for(gemm, std::max(0.25 * warmup_s, 0.1), batch);
+    const double per_gemm_s = seconds_since(t0) / static_cast<double>(std::max<std::int64_t>(paced, 1));
+    EnergyGrowth out;
+    out.gemms = std::max<std::int64_t>(1, static_cast<std::int64_t>(window_s / per_gemm_s));
+    const auto joules = [&](std::int64_t n) {
+        const NvmlSample before = probe.sample();
+        for (std::int64_t done = 0; done < n; done += batch) gemm.enqueue(static_cast<int>(std::min<std::int64_t>(batch, n - done)));
+        gemm.synchronize();
+        return static_cast<double>(probe.sample().energy_mj - before.energy_mj) / 1000.0;
+    };
+    out.joules_n = joules(out.gemms);
+    out.joules_2n = joules(2 * out.gemms);
+    return out;
+}
+
 Spread spread_of(std::vector<double> v) {
     Spread s;
     if (v.empty()) return s;

@@ -56,6 +56,20 @@ struct DeviceInfo {
 
 DeviceInfo device_info();
 
+class NvmlProbe;
+
+// The energy-grows-with-work check of test_gpu and `halo gpu-bench --self-test`. A cold card
+// ramps its clocks during the first measurement (200 GEMMs read 79 J, 400 read 295 J on the
+// H200), and NVML's energy counter advances in steps of tens of ms: so the check first runs
+// GEMMs for `warmup_s`, then sizes n so one run of n GEMMs lasts ~`window_s`, and measures n
+// and then 2n GEMMs. Energy should double: the caller checks 1.5 < joules_2n / joules_n < 2.5.
+struct EnergyGrowth {
+    std::int64_t gemms = 0;  // n
+    double joules_n = 0, joules_2n = 0;
+    bool grows_linearly() const { return joules_n > 0 && joules_2n > 1.5 * joules_n && joules_2n < 2.5 * joules_n; }
+};
+EnergyGrowth measure_energy_growth(LtGemm& gemm, const NvmlProbe& probe, double warmup_s = 2.0, double window_s = 1.0);
+
 std::vector<CaseResult> run_gemm_bench(const std::vector<BenchCase>& cases, const BenchOptions& options,
                                        const ProgressSink& progress);
 

@@ -1,6 +1,7 @@
 #include "halo/liberty/liberty_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "halo/liberty/liberty_syntax.hpp"
 #include "halo/liberty/liberty_units.hpp"
+#include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::liberty {
@@ -161,6 +163,13 @@ private:
         return number(a.values[0].text, a.line, a.name);
     }
 
+    // A capacitance, area or leakage: physically never negative (E1208).
+    double non_negative_attr(const SyntaxAttribute& a, const std::string& owner) {
+        const double v = number_attr(a);
+        if (v < 0) fail("E1208", a.line, fmt::format("{} {} is negative", owner, a.name), "a value >= 0", a.values[0].text);
+        return v;
+    }
+
     // "0.1, 0.2 0.3" -> numbers (commas and/or blanks separate them).
     std::vector<double> number_list(std::string_view text, std::uint32_t line, std::string_view what) {
         std::vector<double> out;
@@ -183,6 +192,9 @@ private:
                 fail("E1204", a.line, fmt::format("{} is not strictly increasing", a.name), "increasing values",
                      fmt::format("{} after {}", out[i], out[i - 1]));
         if (out.empty()) fail("E1204", a.line, fmt::format("{} is empty", a.name), "at least one value", "none");
+        // Indices are transitions and loads: a negative one is physically impossible.
+        if (out.front() < 0)
+            fail("E1204", a.line, fmt::format("{} has a negative value", a.name), "values >= 0", fmt::format("{}", out.front()));
         return out;
     }
 
@@ -372,13 +384,40 @@ private:
             arc.type = row ? row->type : TimingType::other;
         }
         for (const auto& t : g.groups)
-            if (const auto* row = find_row(kTimingTables, t.type))
+            if (const auto* row = find_row(kTimingTables, t.type)) {
                 arc.*(row->member) = read_table(t, delay_templates_, power_templates_, lib_.time_unit_ns);
+                check_delay_table(*(arc.*(row->member)), t);
+            }
         for (auto& name : related_pins(g)) {
             TimingArc copy = arc;
             copy.related_pin = name;
             pin.timing.push_back(std::move(copy));
         }
+    }
+
+    // Output transitions are never negative. A 50%-to-50% cell delay can be (osu018 has -0.19 ns
+    // at a slow input slew), but never by more than the input transition itself: beyond that the
+    // output would settle before the input began to move.
+    void check_delay_table(const LookupTable& t, const SyntaxGroup& g) {
+        const bool is_transition = g.type.find("transition") != std::string::npos;
+        double slowest_input_ns = 0;
+        if (t.variable_1 == TableVariable::input_transition_ns && !t.index_1.empty()) slowest_input_ns = t.index_1.back();
+        if (t.variable_2 == TableVariable::input_transition_ns && !t.index_2.empty()) slowest_input_ns = t.index_2.back();
+        const double floor_ns = is_transition ? 0.0 : -slowest_input_ns;
+        for (std::size_t i = 0; i < t.values.size(); ++i)
+            if (t.values[i] < floor_ns) {
+                const auto* values = g.find_attribute("values");
+                fail("E1208", values ? values->line : g.line, fmt::format("{} value {} is physically impossible", g.type, i + 1),
+                     is_transition ? std::string("a transition >= 0 ns")
+                                   : fmt::format("a delay >= -{} ns (minus the slowest input transition)", slowest_input_ns),
+                     fmt::format("{} ns", t.values[i]), "check the table's sign and the library's time_unit");
+            }
+    }
+
+    static std::string pin_names(const SyntaxGroup& g) {
+        std::string out;
+        for (const auto& a : g.args) out += (out.empty() ? "" : ",") + a.text;
+        return out;
     }
 
     void read_internal_power(const SyntaxGroup& g, Pin& pin) {
@@ -411,12 +450,12 @@ private:
                          a.values.empty() ? std::string() : a.values[0].text);
                 pin.direction = row->direction;
             } else if (a.name == "capacitance") {
-                pin.capacitance_pf = number_attr(a) * lib_.capacitance_unit_pf;
+                pin.capacitance_pf = non_negative_attr(a, "pin " + pin_names(g)) * lib_.capacitance_unit_pf;
             } else if (a.name == "rise_capacitance") {
-                pin.rise_capacitance_pf = number_attr(a) * lib_.capacitance_unit_pf;
+                pin.rise_capacitance_pf = non_negative_attr(a, "pin " + pin_names(g)) * lib_.capacitance_unit_pf;
                 has_rise = true;
             } else if (a.name == "fall_capacitance") {
-                pin.fall_capacitance_pf = number_attr(a) * lib_.capacitance_unit_pf;
+                pin.fall_capacitance_pf = non_negative_attr(a, "pin " + pin_names(g)) * lib_.capacitance_unit_pf;
                 has_fall = true;
             } else if (a.name == "function" && !a.values.empty()) {
                 pin.function = a.values[0].text;
@@ -447,8 +486,8 @@ private:
         cell.name = g.args[0].text;
         cell.line = g.line;
         for (const auto& a : g.attributes) {
-            if (a.name == "area") cell.area = number_attr(a);
-            else if (a.name == "cell_leakage_power") cell.leakage_power_nw = number_attr(a) * lib_.leakage_unit_nw;
+            if (a.name == "area") cell.area = non_negative_attr(a, "cell " + cell.name);
+            else if (a.name == "cell_leakage_power") cell.leakage_power_nw = non_negative_attr(a, "cell " + cell.name) * lib_.leakage_unit_nw;
         }
         for (const auto& sub : g.groups) {
             if (sub.type == "pin") {
@@ -490,6 +529,36 @@ private:
         }
     }
 
+    // A combinational output whose function reads its own pin is a loop, not a gate; one whose
+    // function reads inputs but has no timing arc would give every path through it 0 ns.
+    void check_function_physics(const Cell& cell, const Pin& p) {
+        if (cell.is_sequential) return;
+        const auto words = function_identifiers(p.function);
+        if (std::find(words.begin(), words.end(), p.name) != words.end())
+            fail("E1409", p.line, fmt::format("cell {} pin {}: function reads its own output", cell.name, p.name),
+                 "a function of the input pins", p.function, "a combinational cell cannot feed back into itself");
+        if (!words.empty() && p.timing.empty())
+            fail("E1410", p.line, fmt::format("cell {} pin {} has a function but no timing arcs", cell.name, p.name),
+                 "a timing () group per input it depends on", fmt::format("function \"{}\" and no timing", p.function),
+                 "every delay through this cell would be 0 ns");
+    }
+
+    // The pin names a Liberty function mentions ("!(A B + C)" -> A, B, C); constants 0/1 are not names.
+    static std::vector<std::string> function_identifiers(std::string_view f) {
+        std::vector<std::string> out;
+        std::string cur;
+        const auto flush = [&] {
+            if (!cur.empty() && cur != "0" && cur != "1") out.push_back(cur);
+            cur.clear();
+        };
+        for (char c : f) {
+            if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '[' || c == ']' || c == '.') cur.push_back(c);
+            else flush();
+        }
+        flush();
+        return out;
+    }
+
     void compile_functions(Cell& cell) {
         std::vector<std::string> names;
         for (const auto& p : cell.pins) names.push_back(p.name);
@@ -499,6 +568,7 @@ private:
             if (p.function.empty() || p.direction == PinDirection::input) continue;
             try {
                 cell.logic.functions[i] = CellFunction::compile(p.function, names, cell.name + "/" + p.name);
+                check_function_physics(cell, p);  // after compile: a name that is no pin is E1302 first
             } catch (const Error& e) {
                 // Sequential outputs name internal state (IQ, DS0000): not a pin function.
                 if (cell.is_sequential && e.diagnostic().code == "E1302") continue;
@@ -524,13 +594,13 @@ Library read_liberty_string(std::string_view text, const std::string& source_nam
 }
 
 Library read_liberty(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    std::error_code exists_error;  // not an open: opening a FIFO would block
+    if (!std::filesystem::exists(path, exists_error))
         throw_bad_input("E1101", path.string(), 0, "cannot open the Liberty file", "a readable .lib file", "",
                         "check the path");
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return read_liberty_string(buf.str(), path.string());
+    // read_file: only a regular file (not a directory, FIFO or /dev/zero), and recorded as an input
+    // so that no output of this run can replace it (atomic_file.hpp).
+    return read_liberty_string(read_file(path), path.string());
 }
 
 }  // namespace halo::liberty

@@ -2,7 +2,10 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "halo/liberty/liberty_reader.hpp"
+#include "halo/mac/weight_format.hpp"
 #include "halo/netlist/yosys_json_reader.hpp"
 #include "halo/timing/static_sweep.hpp"
 #include "halo/timing/waveform_cuda_host.hpp"
@@ -12,7 +15,9 @@ namespace halo::mac {
 
 namespace {
 
-constexpr int kMaxWeightBits = 24;  // 16M codes: beyond that a sweep is not a profile
+// 64K codes (int16, bf16): a 24-bit port's 16M profile rows need more than 3 GB and ended in
+// bad_alloc; no format halo quantizes to is wider than 16 bits.
+constexpr int kMaxWeightBits = 16;
 
 // Integer weight formats by name prefix: the row says whether the top bit is a sign.
 struct IntFormat {
@@ -25,7 +30,7 @@ std::optional<IntFormat> int_format(const std::string& name, int& bits) {
     for (const auto& f : kIntFormats) {
         if (name.rfind(f.prefix, 0) != 0) continue;
         std::string digits = name.substr(f.prefix.size());
-        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
         bits = std::stoi(digits);
         return f;
     }
@@ -85,6 +90,10 @@ MacProfile characterize(const CharacterizeOptions& o) {
     }
     MacProfile prof;
     CharacterizeOptions opt = o;
+    // A NaN or negative load would flow into every delay lookup and print as the profile's delays.
+    if (!(std::isfinite(opt.load_pf) && opt.load_pf >= 0))
+        throw_bad_flag("E4530", "--load-pf", "output load is not a physical capacitance", "a finite load >= 0 pF",
+                       fmt::format("{}", opt.load_pf));
     if (!opt.builtin_mac.empty()) {
         BuiltMac built = build_mac(opt.builtin_mac, opt.arch, opt.liberty, opt.work_dir);
         opt.netlist_json = built.netlist_json;
@@ -101,6 +110,8 @@ MacProfile characterize(const CharacterizeOptions& o) {
 
     int format_bits = 0;
     if (!opt.weight_format.empty() && int_format(opt.weight_format, format_bits)) check_weight_port(nl, opt.weight_port, format_bits);
+    else if (!opt.weight_format.empty())  // a float format must fill the port exactly, no wider, no narrower
+        check_weight_port(nl, opt.weight_port, find_weight_format(opt.weight_format).bits);
     else check_weight_port(nl, opt.weight_port, 0);
     const int bits = static_cast<int>(nl.find_port(opt.weight_port)->bits.size());
     if (opt.weight_format.empty()) opt.weight_format = "int" + std::to_string(bits);

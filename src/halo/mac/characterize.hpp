@@ -47,7 +47,7 @@ constexpr std::uint64_t kWideDefaultTransitions = 65536;
 
 MacProfile characterize(const CharacterizeOptions& options);
 
-// Checks that `port` is an input of `netlist` `bits` wide (bits = 0: any width up to 24).
+// Checks that `port` is an input of `netlist` `bits` wide (bits = 0: any width up to 16).
 // E4501 missing, E4502 not an input, E4503 wrong width; all name the port and the netlist file.
 void check_weight_port(const netlist::Netlist& netlist, const std::string& port, int bits);
 

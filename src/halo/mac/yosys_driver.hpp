@@ -7,7 +7,7 @@
 // runs `yosys -q syn.ys` there (stdout and stderr to yosys.log) and parses stat.txt. <hash> is
 // FNV-1a over the Verilog, the script and the Liberty file's path, size and mtime, so a
 // repeated characterization finds the finished directory (it holds `done`) and skips Yosys.
-// The directory is built under <dir>.partial and renamed when complete.
+// The directory is built under <dir>.partial.<pid>.<n> and renamed when complete.
 #pragma once
 
 #include <filesystem>

@@ -173,7 +173,7 @@ std::unique_ptr<BpeTokenizer> bpe_from_tokenizer_json(const std::filesystem::pat
     json j;
     try {
         j = json::parse(read_file(path));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for an overflowing number
         throw_bad_value("E5405", src, "tokenizer.json is not valid JSON", "JSON", e.what());
     }
     const auto bad = [&](const std::string& what, const std::string& found) {

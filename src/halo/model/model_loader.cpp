@@ -1,4 +1,5 @@
 #include "halo/model/model_loader.hpp"
+#include "halo/model/input_checks.hpp"
 
 #include <cmath>
 #include <functional>
@@ -143,6 +144,7 @@ void check_config(const ModelConfig& c, const std::string& file) {
                                                   c.d_model, c.n_heads, c.n_kv_heads, c.d_ff, c.vocab_size, c.head_dim));
     if (c.n_heads % c.n_kv_heads != 0) bad("heads not a multiple of kv heads", fmt::format("{}/{}", c.n_heads, c.n_kv_heads));
     if (c.head_dim % 2 != 0) bad("head_dim must be even for RoPE", std::to_string(c.head_dim));
+    check_config_numbers(c, file);  // input_checks.hpp: eps, RoPE base, ... finite and in range
 }
 
 ModelWeights load_gguf(const std::filesystem::path& path) {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "halo/model/gguf_reader.hpp"
+#include "halo/model/input_checks.hpp"
 #include "halo/util/atomic_file.hpp"
 
 namespace halo::model {
@@ -15,9 +16,12 @@ TextPerplexity perplexity_of_text(const ModelWeights& weights, const Tokenizer& 
     const std::vector<std::int32_t> tokens = text.empty() ? std::vector<std::int32_t>{} : tokenizer.encode(text, false);
     TextPerplexity out;
     out.text_tokens = static_cast<std::int64_t>(tokens.size());
+    check_ctx_fits(weights.config, options.ctx);
     const auto t0 = std::chrono::steady_clock::now();
     out.result = perplexity(weights, tokens, options, forward);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    check_finite_result(out.result.perplexity, "perplexity",
+                        weights.source_path.empty() ? weights.config.name : weights.source_path, options.text_name);
     return out;
 }
 

@@ -41,7 +41,7 @@ json parse_strict(const std::string& text, const std::filesystem::path& file, co
     json j;
     try {
         j = json::parse(text, cb);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 2e2222222222
         throw_bad_input_at(code, file, "header", "header is not valid JSON", "a JSON object", e.what());
     }
     if (!duplicate.empty())

@@ -1,10 +1,13 @@
 #include "halo/model/spm_tokenizer.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "halo/model/bpe_tokenizer.hpp"
 #include "halo/model/bpe_tokenizer_unicode.hpp"
 #include "halo/model/gguf_reader.hpp"
+#include "halo/model/spm_merge.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -24,6 +27,11 @@ SpmTokenizer::SpmTokenizer(SpmVocab vocab) : vocab_(std::move(vocab)) {
         if (id < -1 || id >= n)
             throw_bad_value("E5401", vocab_.source, "special token id out of range", fmt::format("-1..{}", n - 1),
                             std::to_string(id));
+    // The merge order compares scores: a NaN would make the order meaningless.
+    for (std::size_t i = 0; i < vocab_.scores.size(); ++i)
+        if (!std::isfinite(vocab_.scores[i]))
+            throw_bad_value("E5401", vocab_.source, fmt::format("score of token {} is not finite", i), "a finite score",
+                            fmt::format("{}", vocab_.scores[i]));
     for (std::int32_t i = 0; i < n; ++i) ids_.emplace(vocab_.tokens[static_cast<std::size_t>(i)], i);
     for (int b = 0; b < 256; ++b) {
         const auto it = ids_.find(fmt::format("<0x{:02X}>", b));
@@ -40,32 +48,12 @@ std::vector<std::int32_t> SpmTokenizer::encode(std::string_view text, bool add_b
         if (c == ' ') norm += kSpace;
         else norm.push_back(c);
     }
-    std::vector<std::string> symbols;
-    for (std::size_t pos = 0; pos < norm.size();) {
-        std::size_t len;
-        unicode::decode_utf8(norm, pos, len);
-        symbols.emplace_back(norm.substr(pos, len));
-        pos += len;
-    }
-    // Best-scoring mergeable pair first, leftmost on ties, until none is a token.
-    while (symbols.size() > 1) {
-        std::size_t best_at = symbols.size();
-        float best_score = 0;
-        for (std::size_t i = 0; i + 1 < symbols.size(); ++i) {
-            const auto it = ids_.find(symbols[i] + symbols[i + 1]);
-            if (it == ids_.end()) continue;
-            const float score = vocab_.scores[static_cast<std::size_t>(it->second)];
-            if (best_at == symbols.size() || score > best_score) {
-                best_at = i;
-                best_score = score;
-            }
-        }
-        if (best_at == symbols.size()) break;
-        symbols[best_at] += symbols[best_at + 1];
-        symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
-    }
+    // Best-scoring mergeable pair first, leftmost on ties, until none is a token (spm_merge.hpp).
+    std::vector<std::string_view> symbols;
+    for (const SpmPiece& p : spm_merge(norm, SpmPieceTable{ids_, vocab_.scores}))
+        symbols.push_back(std::string_view(norm).substr(p.begin, p.size));
     for (const auto& s : symbols) {
-        if (const auto it = ids_.find(s); it != ids_.end()) {
+        if (const auto it = ids_.find(std::string(s)); it != ids_.end()) {
             out.push_back(it->second);
             continue;
         }
@@ -74,7 +62,7 @@ std::vector<std::int32_t> SpmTokenizer::encode(std::string_view text, bool add_b
             else if (vocab_.unk_id >= 0) out.push_back(vocab_.unk_id);
             else
                 throw_bad_value("E5404", vocab_.source, "character has no token, no byte token and no unknown token",
-                                "a vocabulary with byte fallback", "\"" + s + "\"");
+                                "a vocabulary with byte fallback", "\"" + std::string(s) + "\"");
         }
     }
     return out;

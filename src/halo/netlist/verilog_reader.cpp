@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "halo/netlist/netlist_link.hpp"
+#include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::netlist {
@@ -153,6 +154,19 @@ private:
         if (t.kind != Tok::end) ++pos_;
         return t;
     }
+    // Every bit a declaration, a reference or a constant produces is counted against one budget,
+    // so a small file cannot ask for gigabytes (4,000 declarations of [1048575:0], or one wide
+    // bus named in thousands of assigns). 2^22 bits is ~100x a synthesized BF16 MAC's pins.
+    static constexpr std::size_t kMaxBitsPerFile = std::size_t{1} << 22;
+    void spend_bits(std::size_t n) {
+        bits_spent_ += n;
+        if (bits_spent_ > kMaxBitsPerFile)
+            throw_bad_input("E2034", file_, peek().line, "the netlist's buses add up to too many bits",
+                            fmt::format("at most {} signal bits declared and referenced in one file", kMaxBitsPerFile),
+                            fmt::format("more than that by line {}", peek().line),
+                            "halo reads gate-level MAC netlists; check the bus ranges");
+    }
+
     [[noreturn]] void fail(const char* code, const std::string& message) {
         const Token& t = peek();
         throw_bad_input(code, file_, t.line, message, "", t.kind == Tok::end ? "end of file" : "\"" + t.text.substr(0, 40) + "\"",
@@ -185,6 +199,7 @@ private:
         s.lsb = lsb;
         int w = std::abs(msb - lsb) + 1;
         if (w > (1 << 20)) fail("E2031", fmt::format("{} is {} bits wide", name, w));
+        spend_bits(static_cast<std::size_t>(w));
         for (int i = 0; i < w; ++i) s.bits.push_back(m.next_bit++);
         m.signals.emplace(name, std::move(s));
         m.signal_order.push_back(name);
@@ -311,6 +326,7 @@ private:
         }
         const Signal& s = it->second;
         if (!is("[")) {
+            spend_bits(s.bits.size());
             std::vector<BitId> out(s.bits.rbegin(), s.bits.rend());
             return out;
         }
@@ -323,6 +339,7 @@ private:
         expect("]");
         if (!s.contains(hi) || !s.contains(lo))
             fail("E2032", fmt::format("{}[{}{}] is outside {}[{}:{}]", name, hi, hi == lo ? "" : ":" + std::to_string(lo), name, s.msb, s.lsb));
+        spend_bits(static_cast<std::size_t>(std::abs(hi - lo)) + 1);
         std::vector<BitId> out;
         int step = hi >= lo ? -1 : 1;
         for (int i = hi;; i += step) {
@@ -342,6 +359,7 @@ private:
         }
         int width = q == 0 ? 32 : std::stoi(text.substr(0, std::min<std::size_t>(q, 6)));
         if (width <= 0 || width > 4096) fail("E2031", fmt::format("constant width {}", width));
+        spend_bits(static_cast<std::size_t>(width));
         std::size_t b = q + 1;
         if (b < text.size() && (text[b] == 's' || text[b] == 'S')) ++b;
         if (b >= text.size()) fail("E2030", "constant without a base");
@@ -377,6 +395,7 @@ private:
     std::vector<Token> t_;
     std::size_t pos_ = 0;
     std::string file_;
+    std::size_t bits_spent_ = 0;
 };
 
 // Union-find over bits; the constants 0 and 1 are always their set's root.
@@ -532,11 +551,11 @@ Netlist read_structural_verilog_string(std::string_view text, std::string_view t
 }
 
 Netlist read_structural_verilog(const std::filesystem::path& path, std::string_view top, const liberty::Library& library) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw_bad_input("E2000", path.string(), 0, "cannot open the netlist file", "a readable Verilog file", "", "check the path");
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return read_structural_verilog_string(buf.str(), top, library, path.string());
+    std::error_code exists_error;  // not an open: opening a FIFO would block
+    if (!std::filesystem::exists(path, exists_error)) throw_bad_input("E2000", path.string(), 0, "cannot open the netlist file", "a readable Verilog file", "", "check the path");
+    // read_file: only a regular file (not a directory, FIFO or /dev/zero), and recorded as an input
+    // so that no output of this run can replace it (atomic_file.hpp).
+    return read_structural_verilog_string(read_file(path), top, library, path.string());
 }
 
 }  // namespace halo::netlist

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "halo/netlist/netlist_link.hpp"
+#include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::netlist {
@@ -219,17 +220,19 @@ Netlist read_yosys_json_string(std::string_view json_text, std::string_view top,
         doc = Json::parse(json_text.begin(), json_text.end());
     } catch (const nlohmann::json::parse_error& e) {
         throw_bad_input_at("E2001", source_name, fmt::format("byte {}", e.byte), "the file is not valid JSON", {}, e.what(), "was it written by yosys `write_json`, and completely?");
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number such as 2e2222222222 overflows
+        throw_bad_input_at("E2001", source_name, "", "the file is not valid JSON", {}, e.what(), "was it written by yosys `write_json`, and completely?");
     }
     if (!doc.is_object()) throw_bad_input("E2002", source_name, 0, "the JSON document is not an object", "an object", doc.type_name());
     return JsonReader(library, source_name).read(doc, top);
 }
 
 Netlist read_yosys_json(const std::filesystem::path& path, std::string_view top, const liberty::Library& library) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw_bad_input("E2000", path.string(), 0, "cannot open the netlist file", "a readable Yosys JSON file", "", "check the path");
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return read_yosys_json_string(buf.str(), top, library, path.string());
+    std::error_code exists_error;  // not an open: opening a FIFO would block
+    if (!std::filesystem::exists(path, exists_error)) throw_bad_input("E2000", path.string(), 0, "cannot open the netlist file", "a readable Yosys JSON file", "", "check the path");
+    // read_file: only a regular file (not a directory, FIFO or /dev/zero), and recorded as an input
+    // so that no output of this run can replace it (atomic_file.hpp).
+    return read_yosys_json_string(read_file(path), top, library, path.string());
 }
 
 }  // namespace halo::netlist

@@ -63,6 +63,13 @@ private:
     throw_bad_value("E6010", place, msg, expected, found);
 }
 
+// An FP16 value that reaches arithmetic: NaN/Inf would poison every output it touches.
+float finite_fp16(std::uint16_t bits, const std::string& place, const char* what) {
+    const float v = fp16_value(bits);
+    if (!std::isfinite(v)) bad(place, fmt::format("{} is not finite", what), "a finite FP16 value", fmt::format("{} (0x{:04x})", v, bits));
+    return v;
+}
+
 // Packs values of `bits` bits each LSB-first (codes, group types).
 std::string pack_bits(std::span<const std::uint8_t> values, int bits) {
     std::string packed((values.size() * static_cast<std::size_t>(bits) + 7) / 8, '\0');
@@ -188,6 +195,9 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
     if (rows < 0 || cols < 0 || rows > (1 << 24) || cols > (1 << 24) || cb < 1 || cb > 8)
         bad(name, "implausible tensor header", "rows, cols <= 2^24 and 1..8 code bits",
             fmt::format("{}x{}, {} bits", rows, cols, cb));
+    // The codes alone take rows*cols*cb bits: check the file holds them before allocating the
+    // tensor, so a 68-byte header claiming 2^24 x 2^24 is refused rather than exhausting memory.
+    rd.need((static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) * cb + 7) / 8);
     QuantizedTensor t(spec, rows, cols);
     const auto& sf = scale_format(spec.scale);
     if (t.group_rows() != grows || t.group_cols() != gcols || static_cast<int>(sbits) != sf.bits)
@@ -204,6 +214,8 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
     for (auto& p : t.all_params()) {
         std::uint32_t e = sf.bits == 8 ? rd.get<std::uint8_t>() : sf.bits == 16 ? rd.get<std::uint16_t>() : rd.get<std::uint32_t>();
         p.scale = sf.decode(e) * (spec.format->tensor_scale ? tscale : 1.0f);
+        // A NaN or Inf scale would turn every weight of its group, and so the perplexity, into NaN.
+        if (!std::isfinite(p.scale)) bad(name, "a group scale is not finite", "a finite scale", fmt::format("{} (code 0x{:x})", p.scale, e));
     }
     if (flags & kZeros)
         for (auto& p : t.all_params())
@@ -230,11 +242,11 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
         if (k < 2 || k > 256) bad(name, "row codebook size out of range", "2..256", fmt::format("{}", k));
         t.row_codebook_size = static_cast<int>(k);
         t.row_codebooks.resize(static_cast<std::size_t>(rows) * k);
-        for (auto& v : t.row_codebooks) v = fp16_value(rd.get<std::uint16_t>());
+        for (auto& v : t.row_codebooks) v = finite_fp16(rd.get<std::uint16_t>(), name, "a row codebook entry");
     }
     if (flags & kInputScale) {
         t.input_scale.resize(static_cast<std::size_t>(cols));
-        for (auto& v : t.input_scale) v = fp16_value(rd.get<std::uint16_t>());
+        for (auto& v : t.input_scale) v = finite_fp16(rd.get<std::uint16_t>(), name, "an input scale");
     }
     if (flags & kSparse) {
         rd.need(static_cast<std::size_t>(rows + 1) * 4 + static_cast<std::size_t>(nnz) * 6);
@@ -246,7 +258,7 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
             if (v < 0 || v >= cols) bad(name, "sparse column index out of range", fmt::format("< {}", cols), fmt::format("{}", v));
         }
         t.sparse.value.resize(nnz);
-        for (auto& v : t.sparse.value) v = fp16_value(rd.get<std::uint16_t>());
+        for (auto& v : t.sparse.value) v = finite_fp16(rd.get<std::uint16_t>(), name, "a sparse outlier value");
         for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r)
             if (t.sparse.row_ptr[r] > t.sparse.row_ptr[r + 1] || t.sparse.row_ptr[rows] != nnz)
                 bad(name, "sparse row pointers are not monotone up to nnz", fmt::format("nnz {}", nnz), "a bad row_ptr");

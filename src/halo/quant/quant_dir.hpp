@@ -4,7 +4,7 @@
 //                                  one entry per linear (file, shape, bits, error, tile slots)
 //   DIR/blk.<l>.<linear>.hqt       codes (bit-packed) + scales + zero points + optional parts
 //   DIR/blk.<l>.<norm>.f32         float vectors quantization changed (SmoothQuant's norms)
-// Written through util::AtomicDirectory (staged as DIR.partial, renamed on success).
+// Written through util::AtomicDirectory (staged as DIR.partial.<pid>.<n>, renamed on success).
 //
 // .hqt layout, little-endian, sections back to back in this order:
 //   header (68 bytes): "HQT1", u32 version = 1, i64 rows, i64 cols, u32 code_bits,

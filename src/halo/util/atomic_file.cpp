@@ -1,28 +1,36 @@
 #include "halo/util/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/file_identity.hpp"
+#include "halo/util/staged_cleanup.hpp"
 
 namespace halo {
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_name(const fs::path& path) {
-    return fs::path(path.string() + fmt::format(".tmp.{}", static_cast<long>(::getpid())));
+// "<path>.<what>.<pid>.<n>": unique per process and per call, so two runs (or two threads) never
+// share a temporary.
+fs::path unique_sibling(const fs::path& path, const char* what) {
+    static std::atomic<unsigned> counter{0};
+    return fs::path(path.string() + fmt::format(".{}.{}.{}", what, static_cast<long>(::getpid()), counter++));
 }
 
 void fsync_path(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ::fsync(fd);
         ::close(fd);
@@ -48,6 +56,27 @@ void rename_into_place(const fs::path& tmp, const fs::path& path) {
     }
 }
 
+// Removes a temporary on every exit path, including SIGINT/SIGTERM (staged_cleanup.hpp).
+class StagedPath {
+public:
+    explicit StagedPath(fs::path p) : path_(std::move(p)), slot_(register_staged_path(path_)) {}
+    ~StagedPath() {
+        if (!kept_) {
+            std::error_code ec;
+            fs::remove_all(path_, ec);
+        }
+        unregister_staged_path(slot_);
+    }
+    StagedPath(const StagedPath&) = delete;
+    StagedPath& operator=(const StagedPath&) = delete;
+    void keep() { kept_ = true; }
+
+private:
+    fs::path path_;
+    int slot_;
+    bool kept_ = false;
+};
+
 }  // namespace
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
@@ -56,69 +85,133 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
 
 void write_file_atomic(const fs::path& path, const std::function<void(std::ostream&)>& fill) {
     ensure_parent(path);
-    const fs::path tmp = temp_name(path);
+    refuse_replacing_input(path);
+    const fs::path tmp = unique_sibling(path, "tmp");
+    StagedPath staged(tmp);
     {
         std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
         if (!os) throw_internal("E0002", fmt::format("cannot open {} for writing: {}", tmp.string(), std::strerror(errno)));
-        try {
-            fill(os);
-        } catch (...) {
-            os.close();
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw;
-        }
+        fill(os);  // an exception leaves `staged` to remove the temporary
         os.flush();
-        if (!os) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw_internal("E0002", fmt::format("write to {} failed (disk full?)", tmp.string()));
-        }
+        if (!os) throw_internal("E0002", fmt::format("write to {} failed (disk full?)", tmp.string()));
     }
     rename_into_place(tmp, path);
+    staged.keep();
+    note_output_file(path);
+}
+
+OutputLock::OutputLock(const fs::path& target) : path_(target.string() + ".lock") {
+    ensure_parent(path_);
+    // Lock, then check the locked file is still the one at the path: a previous holder unlinks it
+    // on release, and a lock on an unlinked inode would guard nothing.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw_internal("E0002", fmt::format("cannot create lock file {}: {}", path_.string(), std::strerror(errno)));
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            const int why = errno;
+            ::close(fd_);
+            fd_ = -1;
+            if (why == EWOULDBLOCK)
+                throw_bad_value("E0004", target.string(), "another halo run is writing this output",
+                                "no other run on the same --out", "the lock " + path_.string() + " held",
+                                "wait for the other run or choose another output path");
+            throw_internal("E0002", fmt::format("cannot lock {}: {}", path_.string(), std::strerror(why)));
+        }
+        struct stat held {}, now {};
+        if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+            cleanup_slot_ = register_staged_path(path_);  // a signal removes the lock file too
+            return;
+        }
+        ::close(fd_);
+        fd_ = -1;
+    }
+    throw_internal("E0002", fmt::format("cannot lock {}: it keeps being replaced", path_.string()));
+}
+
+OutputLock::~OutputLock() {
+    if (fd_ < 0) return;
+    ::unlink(path_.c_str());  // while still holding the lock (see the constructor)
+    ::close(fd_);
+    unregister_staged_path(cleanup_slot_);
 }
 
 AtomicDirectory::AtomicDirectory(fs::path final_dir, bool overwrite) : final_(std::move(final_dir)) {
     if (fs::exists(final_) && !overwrite)
         throw_bad_value("E0003", final_.string(), "output directory already exists", "a new path, or --force", "an existing directory");
-    staging_ = fs::path(final_.string() + ".partial");
+    refuse_replacing_input(final_);  // early, for the inputs read so far; commit() checks again
+    lock_ = std::make_unique<OutputLock>(final_);
+    staging_ = unique_sibling(final_, "partial");
     std::error_code ec;
-    fs::remove_all(staging_, ec);
     fs::create_directories(staging_, ec);
     if (ec) throw_internal("E0002", fmt::format("cannot create {}: {}", staging_.string(), ec.message()));
+    cleanup_slot_ = register_staged_path(staging_);
 }
 
 AtomicDirectory::~AtomicDirectory() {
-    if (!committed_) {
-        std::error_code ec;
-        fs::remove_all(staging_, ec);
-    }
+    std::error_code ec;
+    if (!committed_) fs::remove_all(staging_, ec);
+    unregister_staged_path(cleanup_slot_);
 }
 
 void AtomicDirectory::commit() {
-    std::error_code ec;
-    if (fs::exists(final_)) {
-        // Move the old one aside first so the swap is two renames, never a half-deleted tree.
-        fs::path old = fs::path(final_.string() + ".old");
-        fs::remove_all(old, ec);
-        fs::rename(final_, old, ec);
-        if (ec) throw_internal("E0002", fmt::format("cannot move {} aside: {}", final_.string(), ec.message()));
+    refuse_replacing_input(final_);
+    fsync_path(staging_);
+    if (!fs::exists(final_)) {
+        std::error_code ec;
         fs::rename(staging_, final_, ec);
-        if (ec) throw_internal("E0002", fmt::format("cannot rename {}: {}", staging_.string(), ec.message()));
-        fs::remove_all(old, ec);
+        if (ec) throw_internal("E0002", fmt::format("cannot rename {} to {}: {}", staging_.string(), final_.string(), ec.message()));
     } else {
-        fs::rename(staging_, final_, ec);
-        if (ec) throw_internal("E0002", fmt::format("cannot rename {}: {}", staging_.string(), ec.message()));
+        // One atomic step: exchange the staged tree with the old one, so --out always holds a
+        // complete result (old or new); the old tree, now at the staging path, is then removed
+        // (by the signal handler too, if a signal arrives in between).
+        if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) != 0)
+            throw_internal("E0002", fmt::format("cannot exchange {} with {}: {}", staging_.string(), final_.string(), std::strerror(errno)),
+                           "the file system must support renameat2(RENAME_EXCHANGE) (ext4, xfs, btrfs, tmpfs, overlayfs)");
+        std::error_code ec;
+        fs::remove_all(staging_, ec);
     }
     committed_ = true;
+    unregister_staged_path(cleanup_slot_);
+    cleanup_slot_ = -1;
+    lock_.reset();
 }
 
 std::string read_file(const fs::path& path) {
-    std::ifstream is(path, std::ios::binary);
-    if (!is) throw_bad_input("E0001", path.string(), 0, "cannot open file", "a readable file", std::strerror(errno));
-    std::ostringstream ss;
-    ss << is.rdbuf();
-    return ss.str();
+    // Only regular files: a directory would read as "empty", a FIFO or /dev/zero (perhaps behind a
+    // symlink) would block or grow without end. The size comes from fstat, not from reading.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
+    if (fd < 0) throw_bad_input("E0001", path.string(), 0, "cannot open file", "a readable file", std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const std::string kind = describe_file_kind(st.st_mode);
+        ::close(fd);
+        throw_bad_input("E0001", path.string(), 0, "not a regular file", "a regular file", kind);
+    }
+    note_input_file(path, static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const std::string why = n < 0 ? std::strerror(errno) : fmt::format("end of file after {} bytes", done);
+            ::close(fd);
+            throw_bad_input("E0001", path.string(), 0, "cannot read file", fmt::format("{} bytes", bytes.size()), why);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return bytes;
+}
+
+std::string describe_file_kind(unsigned mode) {
+    if (S_ISREG(mode)) return "a regular file";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "something that is not a regular file";
 }
 
 }  // namespace halo

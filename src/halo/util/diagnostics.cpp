@@ -86,4 +86,17 @@ void throw_usage(std::string code, std::string message, std::string hint) {
     throw Error(std::move(d));
 }
 
+void throw_bad_flag(std::string code, std::string flag, std::string message, std::string expected, std::string found,
+                    std::string hint) {
+    Diagnostic d;
+    d.kind = ErrorKind::usage;
+    d.code = std::move(code);
+    d.place = std::move(flag);
+    d.message = std::move(message);
+    d.expected = std::move(expected);
+    d.found = std::move(found);
+    d.hint = std::move(hint);
+    throw Error(std::move(d));
+}
+
 }  // namespace halo

@@ -52,5 +52,9 @@ private:
                                   std::string expected = {}, std::string found = {}, std::string hint = {});
 [[noreturn]] void throw_internal(std::string code, std::string message, std::string hint = {});
 [[noreturn]] void throw_usage(std::string code, std::string message, std::string hint = {});
+// A flag whose value is out of range (exit 1): the place is the flag ("--ctx"), with what was
+// expected and what was given.
+[[noreturn]] void throw_bad_flag(std::string code, std::string flag, std::string message, std::string expected,
+                                 std::string found, std::string hint = {});
 
 }  // namespace halo

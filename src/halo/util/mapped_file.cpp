@@ -9,18 +9,21 @@
 #include <cstring>
 #include <utility>
 
+#include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/file_identity.hpp"
 
 namespace halo {
 
 MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
-    int fd = ::open(path.c_str(), O_RDONLY);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
     if (fd < 0) throw_bad_input("E0001", path.string(), 0, "cannot open file", "a readable file", std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
-        throw_bad_input("E0001", path.string(), 0, "not a regular file", "a regular file", "something else");
+        throw_bad_input("E0001", path.string(), 0, "not a regular file", "a regular file", describe_file_kind(st.st_mode));
     }
+    note_input_file(path, static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
     size_ = static_cast<std::size_t>(st.st_size);
     if (size_ > 0) {
         void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -12,6 +12,7 @@
 #include "halo/util/diagnostics.hpp"
 #ifdef HALO_HAVE_CUDA
 #include "halo/gpu/cublaslt_gemm.hpp"
+#include "halo/gpu/gemm_bench.hpp"
 #include "halo/gpu/nvml_probe.hpp"
 #endif
 
@@ -104,18 +105,10 @@ TEST(GpuGemm, EnergyReadingsGrowWithWork) {
     LtGemm g(GemmKind::int8, s);
     g.upload_weights(make_weights("uniform_random", s.n, s.k, 1));
     g.upload_activations(make_activations(s.m, s.k, 32, 2));
-    g.enqueue(50);
-    g.synchronize();
-    auto energy = [&](int n) {
-        auto before = probe.sample();
-        g.enqueue(n);
-        g.synchronize();
-        return static_cast<double>(probe.sample().energy_mj - before.energy_mj);
-    };
-    double e1 = energy(500), e2 = energy(1000);
-    EXPECT_GT(e1, 0);
-    EXPECT_GT(e2, 1.5 * e1);
-    EXPECT_LT(e2, 2.5 * e1);
+    // Warm the card up first (2 s), then measure windows of ~1 s: see measure_energy_growth.
+    const EnergyGrowth r = measure_energy_growth(g, probe);
+    EXPECT_GT(r.joules_n, 0);
+    EXPECT_TRUE(r.grows_linearly()) << r.gemms << " GEMMs " << r.joules_n << " J, " << 2 * r.gemms << " GEMMs " << r.joules_2n << " J";
 }
 #endif
 

@@ -58,6 +58,12 @@ TEST_F(SafetensorsBroken, HeaderLengthPastEof) {
 
 TEST_F(SafetensorsBroken, NotJson) { expect(with_header("{\"a\": [", 0), "E5202", {"not valid JSON"}); }
 
+// Found by fuzz_safetensors: a number too large for a double escaped as nlohmann's out_of_range.
+TEST_F(SafetensorsBroken, OverflowingNumber) {
+    expect(with_header("{\"a\": {\"dtype\": \"F32\", \"shape\": [2222222222222222222e2222222222]}}", 0), "E5202",
+           {"x.safetensors", "header", "not valid JSON", "number overflow"});
+}
+
 TEST_F(SafetensorsBroken, DuplicateKeys) {
     expect(with_header(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
                         "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8),

@@ -1,0 +1,152 @@
+// Hostile model inputs (issue #17 classes 1, 3, 9): config numbers that would turn perplexity
+// into NaN (a negative or NaN rms_norm_eps, a zero RoPE base) are refused at load naming the
+// file and key; --ctx beyond the model's context length is a flag error; a NaN/Inf perplexity is
+// never a result; the SentencePiece merge is the reference's result in O(n log n).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "gguf_test_util.hpp"
+#include "spm_from_bpe_vocab.hpp"
+#include "halo/model/bpe_tokenizer.hpp"
+#include "halo/model/gguf_reader.hpp"
+#include "halo/model/gguf_writer.hpp"
+#include "halo/model/input_checks.hpp"
+#include "halo/model/model_loader.hpp"
+#include "halo/model/spm_merge.hpp"
+#include "halo/model/spm_tokenizer.hpp"
+
+namespace halo::model {
+namespace {
+
+using testing::expect_error;
+using testing::ScratchDir;
+
+// Metadata of a tiny Llama; load_model checks the config before reading any tensor.
+GgufWriter tiny_config_gguf(float eps, float rope_base) {
+    GgufWriter w;
+    w.add_string("general.architecture", "llama");
+    w.add_u32("llama.block_count", 1);
+    w.add_u32("llama.embedding_length", 8);
+    w.add_u32("llama.feed_forward_length", 12);
+    w.add_u32("llama.attention.head_count", 2);
+    w.add_u32("llama.context_length", 64);
+    w.add_f32("llama.rope.freq_base", rope_base);
+    w.add_f32("llama.attention.layer_norm_rms_epsilon", eps);
+    w.add_u32("llama.vocab_size", 16);
+    return w;
+}
+
+std::string hf_config(const std::string& eps, const std::string& rope_theta) {
+    return R"({"model_type": "llama", "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "vocab_size": 16, "rms_norm_eps": )" + eps + R"(, "rope_theta": )" + rope_theta + "}";
+}
+
+TEST(HostileConfig, GgufEpsAndRopeBaseOutOfRangeNameFileAndKey) {
+    ScratchDir dir;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    tiny_config_gguf(-1e-5f, 10000.0f).write(dir / "neg_eps.gguf");
+    expect_error([&] { (void)load_model(dir / "neg_eps.gguf"); }, "E5340",
+                 {"neg_eps.gguf", "llama.attention.layer_norm_rms_epsilon", "expected a finite number in (0, 0.1]", "found -1e-05"});
+    tiny_config_gguf(nan, 10000.0f).write(dir / "nan_eps.gguf");
+    expect_error([&] { (void)load_model(dir / "nan_eps.gguf"); }, "E5340", {"nan_eps.gguf", "layer_norm_rms_epsilon", "found nan"});
+    tiny_config_gguf(1e-5f, 0.0f).write(dir / "zero_rope.gguf");
+    expect_error([&] { (void)load_model(dir / "zero_rope.gguf"); }, "E5340",
+                 {"zero_rope.gguf", "llama.rope.freq_base", "expected a finite RoPE base > 1", "found 0"});
+    tiny_config_gguf(1e-5f, std::numeric_limits<float>::infinity()).write(dir / "inf_rope.gguf");
+    expect_error([&] { (void)load_model(dir / "inf_rope.gguf"); }, "E5340", {"rope.freq_base", "found inf"});
+}
+
+TEST(HostileConfig, HfConfigEpsAndRopeBaseOutOfRange) {
+    ScratchDir dir;
+    write_file_atomic(dir / "config.json", hf_config("-1e-06", "10000.0"));
+    expect_error([&] { (void)load_model(dir.path()); }, "E5340", {"config.json", "rms_norm_eps", "found -1e-06"});
+    write_file_atomic(dir / "config.json", hf_config("1e-06", "0"));
+    expect_error([&] { (void)load_model(dir.path()); }, "E5340", {"config.json", "rope_theta", "found 0"});
+}
+
+TEST(HostileConfig, InRangeValuesPass) {
+    ModelConfig c;
+    c.rms_norm_eps = 1e-6f;
+    c.rope_theta = 500.0f;
+    EXPECT_NO_THROW(check_config_numbers(c, "x.gguf"));
+}
+
+TEST(HostileCtx, CtxBeyondContextLengthIsAFlagError) {
+    ModelConfig c;
+    c.name = "tiny";
+    c.context_length = 2048;
+    EXPECT_NO_THROW(check_ctx_fits(c, 2048));
+    try {
+        check_ctx_fits(c, 1 << 20);
+        ADD_FAILURE() << "expected E5341";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E5341");
+        EXPECT_EQ(e.exit_code(), 1);
+        EXPECT_STREQ(e.what(), "error E5341: --ctx: context longer than model tiny was trained for "
+                               "(expected at most 2048 tokens (its context length), found 1048576); hint: use a smaller --ctx");
+    }
+    c.context_length = 0;  // unknown: nothing to check against
+    EXPECT_NO_THROW(check_ctx_fits(c, 4096));
+}
+
+TEST(HostileResult, NanOrInfPerplexityIsNeverAResult) {
+    EXPECT_NO_THROW(check_finite_result(12.5, "perplexity", "m.gguf", "eval.txt"));
+    expect_error([] { check_finite_result(std::nan(""), "perplexity", "m.gguf", "eval.txt"); }, "E5342",
+                 {"m.gguf", "on eval.txt", "perplexity is not a finite number", "found nan"});
+    expect_error([] { check_finite_result(HUGE_VAL, "perplexity", "m.gguf", "eval.txt"); }, "E5342", {"found inf"});
+}
+
+// ---- SentencePiece merge: fast == reference ----------------------------------------------
+
+std::string eval_text() { return read_file(default_eval_text_path()); }
+
+TEST(SpmMerge, FastEqualsReferenceOnRealText) {
+    if (!std::filesystem::exists(default_model_path())) GTEST_SKIP() << "default model not installed (scripts/setup.sh data)";
+    const SpmVocab v = testing::spm_vocab_from_bpe_gguf(default_model_path());
+    std::unordered_map<std::string, std::int32_t> ids;
+    for (std::size_t i = 0; i < v.tokens.size(); ++i) ids.emplace(v.tokens[i], static_cast<std::int32_t>(i));
+    const SpmPieceTable table{ids, v.scores};
+    std::string text = eval_text();
+    for (auto& c : text)
+        if (c == ' ') c = '_';  // any byte string is a valid merge input; keep it one "word" run
+    // The reference is quadratic: compare on 40 windows of 1,000 bytes spread over the text,
+    // including multi-byte characters cut at the window edge.
+    std::size_t pieces = 0;
+    for (std::size_t w = 0; w < 40; ++w) {
+        const std::string_view window = std::string_view(text).substr(w * (text.size() / 40), 1000);
+        const auto fast = spm_merge(window, table);
+        ASSERT_EQ(fast, spm_merge_reference(window, table)) << "window " << w;
+        pieces += fast.size();
+    }
+    EXPECT_GT(pieces, 40u * 1000 / 8);  // merging happened, and not into one piece per window
+    EXPECT_LT(pieces, 40u * 1000 / 2);
+}
+
+TEST(SpmMerge, FastEqualsReferenceOnTiesAndRepeats) {
+    // Equal scores everywhere: leftmost first decides every merge.
+    const std::vector<std::string> pieces = {"a", "b", "aa", "ab", "ba", "aaa", "aba", "abab", "bb"};
+    std::unordered_map<std::string, std::int32_t> ids;
+    for (std::size_t i = 0; i < pieces.size(); ++i) ids.emplace(pieces[i], static_cast<std::int32_t>(i));
+    for (const std::vector<float>& scores : {std::vector<float>(pieces.size(), 0.0f),
+                                             std::vector<float>{0, 0, -1, -1, -2, -3, -1, -5, -2}}) {
+        const SpmPieceTable table{ids, scores};
+        for (std::string s : {"aaaaaaa", "abababab", "aabbaabbab", "baaab", "a", ""})
+            EXPECT_EQ(spm_merge(s, table), spm_merge_reference(s, table)) << s;
+    }
+}
+
+TEST(SpmTokenizer, NanScoreIsRefused) {
+    SpmVocab v;
+    v.tokens = {"a", "b"};
+    v.scores = {0.0f, std::nanf("")};
+    v.source = "v.gguf";
+    expect_error([&] { SpmTokenizer t(v); }, "E5401", {"v.gguf", "score of token 1 is not finite"});
+}
+
+}  // namespace
+}  // namespace halo::model
