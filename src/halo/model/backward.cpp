@@ -20,6 +20,12 @@ template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
                                     unsigned threads) {
     validate_weights(weights);
+    const ModelConfig& cfg = weights.config;
+    if (cfg.qk_norm || cfg.post_norms || cfg.final_logit_softcap > 0) {
+        // Checked before the forward pass so that no work is wasted on a model it cannot finish.
+        throw_bad_value("E5505", "model", "the backward pass does not support QK-norm, post-norms or logit soft-capping",
+                        "a model without them (Llama, Mistral, Qwen2)", cfg.architecture);
+    }
     if (tokens.size() < 2) {
         throw_bad_value("E5504", "tokens", "next-token loss needs two tokens", "at least 2 tokens",
                         std::to_string(tokens.size()));
@@ -29,14 +35,14 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
     const auto S = static_cast<std::int64_t>(tokens.size());
     const std::int64_t D = c.d_model, V = c.vocab_size;
     const ModelView<T> view = make_view<T>(weights);
-    const RopeTable rope(c, S);
+    const LayerRopes ropes(c, S);
 
     // Forward, keeping every block's cache (memory: n_layers x one block's activations).
     std::vector<T> x(sz(S * D));
     embed_tokens(weights, tokens, x.data());
     std::vector<BlockCache<T>> caches(sz(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l)
-        block_forward(view, l, x.data(), S, rope, static_cast<const ForwardHooks*>(nullptr),
+        block_forward(view, l, x.data(), S, ropes.for_layer(l), static_cast<const ForwardHooks*>(nullptr),
                       static_cast<const LinearInputObserver*>(nullptr), &caches[sz(l)]);
     const std::vector<T> x_final_in = x;
     std::vector<T> inv_rms(sz(S));
@@ -81,7 +87,7 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
     for (int l = c.n_layers - 1; l >= 0; --l) {
         auto& g = out.grads[sz(l)];
         for (std::size_t k = 0; k < 7; ++k) g[k].assign(weights.layers[sz(l)].linear[k].size(), T(0));
-        block_backward(view, l, caches[sz(l)], S, rope, d_x.data(), g);
+        block_backward(view, l, caches[sz(l)], S, ropes.for_layer(l), d_x.data(), g);
         caches[sz(l)] = BlockCache<T>{};  // free as we go
     }
     return out;

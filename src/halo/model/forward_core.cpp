@@ -5,6 +5,7 @@
 #include <string>
 #include <type_traits>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/attention.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -65,6 +66,17 @@ void rms_norm_backward(const T* x, const T* inv_rms, const float* weight, bool p
     }
 }
 
+// Gemma's sandwich norm: x += RMSNorm_post(in W^T) instead of x += in W^T.
+template <class T>
+void add_post_normed(const T* in, std::int64_t rows, std::int64_t in_cols, const T* weight, std::int64_t out_cols,
+                     const std::vector<float>& post_norm, const ModelConfig& c, T* x) {
+    std::vector<T> out(sz(rows * out_cols));
+    linear_forward(in, rows, in_cols, weight, out_cols, out.data());
+    rms_norm(out.data(), out.data(), rows, out_cols, post_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
+             static_cast<T*>(nullptr));
+    for (std::size_t i = 0; i < out.size(); ++i) x[i] += out[i];
+}
+
 }  // namespace
 
 template <class T>
@@ -119,6 +131,11 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
                    w(LinearKind::attn_k), dkv, k.data());
     linear_forward(linear_input(LinearKind::attn_v, h.data(), S, D, hooks, observer, layer, scratch), S, D,
                    w(LinearKind::attn_v), dkv, v.data());
+    if (c.qkv_bias) {
+        add_bias(q.data(), S, lw.bias_q);
+        add_bias(k.data(), S, lw.bias_k);
+        add_bias(v.data(), S, lw.bias_v);
+    }
     if (c.qk_norm) {
         rms_norm(q.data(), q.data(), S * Hq, hd, lw.q_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
                  static_cast<T*>(nullptr));
@@ -129,12 +146,16 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
     apply_rope(k.data(), S, Hkv, hd, rope);
 
     std::vector<T> attn(sz(S * dq));
-    const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
+    const AttentionShape shape{S, Hq, Hkv, hd, layer_window(c, layer)};
     if (cache != nullptr) cache->probs.resize(sz(Hq * S * S));
     attention_forward(shape, q.data(), k.data(), v.data(), attn.data(), cache != nullptr ? cache->probs.data() : nullptr,
                       hooks, layer);
-    linear_forward(linear_input(LinearKind::attn_output, attn.data(), S, dq, hooks, observer, layer, scratch), S, dq,
-                   w(LinearKind::attn_output), D, x, T(1));  // residual: x += attn Wo^T
+    const T* attn_in = linear_input(LinearKind::attn_output, attn.data(), S, dq, hooks, observer, layer, scratch);
+    if (c.post_norms) {
+        add_post_normed(attn_in, S, dq, w(LinearKind::attn_output), D, lw.post_attn_norm, c, x);
+    } else {
+        linear_forward(attn_in, S, dq, w(LinearKind::attn_output), D, x, T(1));  // residual: x += attn Wo^T
+    }
 
     std::vector<T> inv2(sz(S));
     if (cache != nullptr) cache->x_mid.assign(x, x + S * D);
@@ -146,8 +167,12 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
                    w(LinearKind::ffn_up), F, up.data());
     std::vector<T> act(sz(S * F));
     for (std::size_t i = 0; i < act.size(); ++i) act[i] = gate_act(gate[i], c.gelu_gate) * up[i];
-    linear_forward(linear_input(LinearKind::ffn_down, act.data(), S, F, hooks, observer, layer, scratch), S, F,
-                   w(LinearKind::ffn_down), D, x, T(1));
+    const T* act_in = linear_input(LinearKind::ffn_down, act.data(), S, F, hooks, observer, layer, scratch);
+    if (c.post_norms) {
+        add_post_normed(act_in, S, F, w(LinearKind::ffn_down), D, lw.post_ffn_norm, c, x);
+    } else {
+        linear_forward(act_in, S, F, w(LinearKind::ffn_down), D, x, T(1));
+    }
 
     if (cache != nullptr) {
         cache->inv_rms1 = std::move(inv1);
@@ -171,9 +196,10 @@ template <class T>
 void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t S,
                     const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads) {
     const ModelConfig& c = model.config();
-    if (c.qk_norm) {
-        throw_bad_value("E5505", "layer " + std::to_string(layer), "the backward pass does not support QK-norm",
-                        "a model without qk_norm", "qk_norm");
+    if (c.qk_norm || c.post_norms) {
+        throw_bad_value("E5505", "layer " + std::to_string(layer),
+                        "the backward pass does not support QK-norm or post-norms (Gemma 3)",
+                        "a model without qk_norm and post_norms", c.qk_norm ? "qk_norm" : "post_norms");
     }
     const LayerWeights& lw = model.weights->layers[sz(layer)];
     const auto& W = model.linear[sz(layer)];
@@ -204,7 +230,7 @@ void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& c
     gemm(false, false, S, dq, D, T(1), d_x, D, w(LinearKind::attn_output), dq, T(0), d_attn.data(), dq);
     gemm(true, false, D, dq, S, T(1), d_x, D, cache.attn.data(), dq, T(1), g(LinearKind::attn_output).data(), dq);
     std::vector<T> d_q(sz(S * dq)), d_k(sz(S * dkv)), d_v(sz(S * dkv));
-    const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
+    const AttentionShape shape{S, Hq, Hkv, hd, layer_window(c, layer)};
     attention_backward(shape, cache.q.data(), cache.k.data(), cache.v.data(), cache.probs.data(), d_attn.data(),
                        d_q.data(), d_k.data(), d_v.data());
     apply_rope(d_q.data(), S, Hq, hd, rope, true);
@@ -225,6 +251,7 @@ void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T*
     rms_norm(x, x, S, c.d_model, model.weights->output_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv_rms);
     linear_forward(x, S, static_cast<std::int64_t>(c.d_model), model.lm_head, static_cast<std::int64_t>(c.vocab_size),
                    logits);
+    softcap(logits, S * c.vocab_size, c.final_logit_softcap);
 }
 
 #define HALO_INSTANTIATE(T)                                                                                         \
