@@ -11,6 +11,7 @@
 #include "gguf_test_util.hpp"
 #include "halo/model/architecture.hpp"
 #include "halo/model/forward.hpp"
+#include "halo/model/gguf_reader.hpp"
 #include "halo/model/gguf_writer.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/safetensors_reader.hpp"
@@ -256,6 +257,27 @@ TEST(ArchitectureFamilies, TableRowsAreConsistent) {
     }
     EXPECT_EQ(find_architecture_gguf(""), nullptr);
     EXPECT_EQ(find_architecture_gguf("gemma2"), nullptr);  // attention soft-capping: not implemented
+}
+
+TEST(Gemma3Real, GgufConfigFromTheTable) {
+    const auto path = resolve_model_path("gemma3-270m");
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not installed (scripts/setup.sh data)";
+    const ModelConfig c = config_from_gguf(GgufFile(path));
+    EXPECT_EQ(c.architecture, "gemma3");
+    EXPECT_EQ(c.n_layers, 18);
+    EXPECT_EQ(c.d_model, 640);
+    EXPECT_EQ(c.n_heads, 4);
+    EXPECT_EQ(c.n_kv_heads, 1);
+    EXPECT_EQ(c.head_dim, 256);
+    EXPECT_EQ(c.d_ff, 2048);
+    EXPECT_EQ(c.vocab_size, 262144);
+    EXPECT_EQ(c.sliding_window, 512);
+    EXPECT_EQ(c.swa_pattern, 6);
+    EXPECT_EQ(c.rope_theta, 1e6f);
+    EXPECT_EQ(c.rope_theta_local, 10000.0f);
+    EXPECT_TRUE(c.post_norms && c.qk_norm && c.gelu_gate && c.scale_embeddings && c.tied_embeddings);
+    EXPECT_FALSE(c.norm_weight_plus_one);
+    EXPECT_EQ(c.final_logit_softcap, 0.0f);
 }
 
 }  // namespace
