@@ -20,12 +20,6 @@ template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
                                     unsigned threads) {
     validate_weights(weights);
-    const ModelConfig& cfg = weights.config;
-    if (cfg.qk_norm || cfg.post_norms || cfg.final_logit_softcap > 0) {
-        // Checked before the forward pass so that no work is wasted on a model it cannot finish.
-        throw_bad_value("E5505", "model", "the backward pass does not support QK-norm, post-norms or logit soft-capping",
-                        "a model without them (Llama, Mistral, Qwen2)", cfg.architecture);
-    }
     if (tokens.size() < 2) {
         throw_bad_value("E5504", "tokens", "next-token loss needs two tokens", "at least 2 tokens",
                         std::to_string(tokens.size()));
@@ -60,9 +54,18 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
         }
         const std::int32_t target = tokens[sz(t + 1)];
         out.loss += token_nll(row, V, target) / n;
+        // Soft-capped logits l = cap tanh(z / cap): dl/dz = 1 - (l / cap)^2, taken before softmax overwrites l.
+        std::vector<T> cap_grad;
+        if (c.final_logit_softcap > 0) {
+            const T cap = static_cast<T>(c.final_logit_softcap);
+            cap_grad.resize(sz(V));
+            for (std::int64_t i = 0; i < V; ++i) cap_grad[sz(i)] = T(1) - (row[i] / cap) * (row[i] / cap);
+        }
         softmax_row(row, V);
         row[target] -= T(1);
         for (std::int64_t i = 0; i < V; ++i) row[i] = static_cast<T>(row[i] / n);
+        if (!cap_grad.empty())
+            for (std::int64_t i = 0; i < V; ++i) row[i] *= cap_grad[sz(i)];
     }
     // logits = xn W^T: dxn = dlogits W; then the final RMSNorm.
     std::vector<T> d_xn(sz(S * D));

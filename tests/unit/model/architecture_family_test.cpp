@@ -259,6 +259,14 @@ TEST(ArchitectureFamilies, TableRowsAreConsistent) {
     EXPECT_EQ(find_architecture_gguf("gemma2"), nullptr);  // attention soft-capping: not implemented
 }
 
+TEST(InstalledModels, NamesResolveUnderTheDataDirectory) {
+    EXPECT_EQ(resolve_model_path(""), default_model_path());
+    EXPECT_EQ(resolve_model_path("smollm2-135m"), default_model_path());
+    EXPECT_EQ(resolve_model_path("gemma3-270m").filename(), "gemma3-270m-q4_k_m.gguf");
+    EXPECT_EQ(resolve_model_path("gemma3-270m").parent_path(), default_model_path().parent_path());
+    EXPECT_EQ(resolve_model_path("some/dir/model.gguf"), std::filesystem::path("some/dir/model.gguf"));
+}
+
 TEST(Gemma3Real, GgufConfigFromTheTable) {
     const auto path = resolve_model_path("gemma3-270m");
     if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not installed (scripts/setup.sh data)";
