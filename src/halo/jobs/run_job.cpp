@@ -154,7 +154,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                         o.array, fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n), "pass --array KxN matching --tile");
 
     // 2. Model, tokenizer, calibration.
-    const auto model_path = o.model.empty() ? model::default_model_path() : o.model;
+    const auto model_path = model::resolve_model_path(o.model.string());
     const auto eval_path = o.eval_text.empty() ? model::default_eval_text_path() : o.eval_text;
     const auto calib_path = o.calib_text.empty() ? model::default_calib_text_path() : o.calib_text;
     auto tokenizer = model::load_tokenizer(model_path);

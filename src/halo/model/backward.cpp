@@ -29,14 +29,14 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
     const auto S = static_cast<std::int64_t>(tokens.size());
     const std::int64_t D = c.d_model, V = c.vocab_size;
     const ModelView<T> view = make_view<T>(weights);
-    const RopeTable rope(c, S);
+    const LayerRopes ropes(c, S);
 
     // Forward, keeping every block's cache (memory: n_layers x one block's activations).
     std::vector<T> x(sz(S * D));
     embed_tokens(weights, tokens, x.data());
     std::vector<BlockCache<T>> caches(sz(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l)
-        block_forward(view, l, x.data(), S, rope, static_cast<const ForwardHooks*>(nullptr),
+        block_forward(view, l, x.data(), S, ropes.for_layer(l), static_cast<const ForwardHooks*>(nullptr),
                       static_cast<const LinearInputObserver*>(nullptr), &caches[sz(l)]);
     const std::vector<T> x_final_in = x;
     std::vector<T> inv_rms(sz(S));
@@ -54,9 +54,18 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
         }
         const std::int32_t target = tokens[sz(t + 1)];
         out.loss += token_nll(row, V, target) / n;
+        // Soft-capped logits l = cap tanh(z / cap): dl/dz = 1 - (l / cap)^2, taken before softmax overwrites l.
+        std::vector<T> cap_grad;
+        if (c.final_logit_softcap > 0) {
+            const T cap = static_cast<T>(c.final_logit_softcap);
+            cap_grad.resize(sz(V));
+            for (std::int64_t i = 0; i < V; ++i) cap_grad[sz(i)] = T(1) - (row[i] / cap) * (row[i] / cap);
+        }
         softmax_row(row, V);
         row[target] -= T(1);
         for (std::int64_t i = 0; i < V; ++i) row[i] = static_cast<T>(row[i] / n);
+        if (!cap_grad.empty())
+            for (std::int64_t i = 0; i < V; ++i) row[i] *= cap_grad[sz(i)];
     }
     // logits = xn W^T: dxn = dlogits W; then the final RMSNorm.
     std::vector<T> d_xn(sz(S * D));
@@ -81,7 +90,7 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
     for (int l = c.n_layers - 1; l >= 0; --l) {
         auto& g = out.grads[sz(l)];
         for (std::size_t k = 0; k < 7; ++k) g[k].assign(weights.layers[sz(l)].linear[k].size(), T(0));
-        block_backward(view, l, caches[sz(l)], S, rope, d_x.data(), g);
+        block_backward(view, l, caches[sz(l)], S, ropes.for_layer(l), d_x.data(), g);
         caches[sz(l)] = BlockCache<T>{};  // free as we go
     }
     return out;

@@ -2,7 +2,7 @@
 // respect to every block's seven linear weights, by manual backprop through the final norm,
 // each block's SwiGLU/GeGLU FFN, RMSNorms, attention (softmax, causal/sliding mask, GQA) and
 // RoPE. The embeddings, norms and LM head get no gradient (quantizers do not need them).
-// QK-norm models are refused (E5505).
+// Also through Gemma 3's QK-norm and post-norms and through logit soft-capping.
 #pragma once
 
 #include <array>

@@ -60,7 +60,7 @@ std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const S
     set_blas_threads(impl_->threads);
     const ModelWeights& w = *impl_->weights;
     const ModelView<float> view = make_view<float>(w);
-    const RopeTable rope(w.config, impl_->max_tokens);
+    const LayerRopes ropes(w.config, impl_->max_tokens);
     std::array<LinearInputStats, 7> stats;
     std::array<std::vector<double>, 7> abs_sum;
     const LinearInputObserver observer = [&](LinearKind kind, const float* x, std::int64_t rows, std::int64_t cols) {
@@ -88,7 +88,7 @@ std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const S
     for (const auto& h : impl_->hidden) {
         x = h;  // the block runs on a copy: capture must not move the hidden states
         block_forward(view, layer, x.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
-                      rope, impl_->hooks, &observer, static_cast<BlockCache<float>*>(nullptr));
+                      ropes.for_layer(layer), impl_->hooks, &observer, static_cast<BlockCache<float>*>(nullptr));
     }
     for (auto& st : stats)
         if (st.gram.size() != 0) symmetrize_lower(st.gram.data.data(), st.gram.cols);
@@ -106,10 +106,10 @@ void LayerwiseCalibration::advance(int layer) {
     set_blas_threads(impl_->threads);
     const ModelWeights& w = *impl_->weights;
     const ModelView<float> view = make_view<float>(w);
-    const RopeTable rope(w.config, impl_->max_tokens);
+    const LayerRopes ropes(w.config, impl_->max_tokens);
     for (auto& h : impl_->hidden) {
         block_forward(view, layer, h.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
-                      rope, impl_->hooks, static_cast<const LinearInputObserver*>(nullptr),
+                      ropes.for_layer(layer), impl_->hooks, static_cast<const LinearInputObserver*>(nullptr),
                       static_cast<BlockCache<float>*>(nullptr));
     }
     ++impl_->next_layer;

@@ -12,7 +12,7 @@ namespace halo::model {
 namespace {
 
 // clang-format off
-constexpr std::array<TypeTraits, 12> kTypes = {{
+constexpr std::array<TypeTraits, 15> kTypes = {{
     {GgmlType::f32,  "F32",  1,   4,   ref::dequant_f32,  fast::dequant_f32},
     {GgmlType::f16,  "F16",  1,   2,   ref::dequant_f16,  fast::dequant_f16},
     {GgmlType::bf16, "BF16", 1,   2,   ref::dequant_bf16, fast::dequant_bf16},
@@ -21,6 +21,9 @@ constexpr std::array<TypeTraits, 12> kTypes = {{
     {GgmlType::q5_0, "Q5_0", 32,  sizeof(blocks::Q5_0), ref::dequant_q5_0, fast::dequant_q5_0},
     {GgmlType::q5_1, "Q5_1", 32,  sizeof(blocks::Q5_1), ref::dequant_q5_1, fast::dequant_q5_1},
     {GgmlType::q8_0, "Q8_0", 32,  sizeof(blocks::Q8_0), ref::dequant_q8_0, fast::dequant_q8_0},
+    {GgmlType::iq4_nl, "IQ4_NL", 32, sizeof(blocks::IQ4_NL), ref::dequant_iq4_nl, fast::dequant_iq4_nl},
+    {GgmlType::q2_k, "Q2_K", 256, sizeof(blocks::Q2_K), ref::dequant_q2_k, fast::dequant_q2_k},
+    {GgmlType::q3_k, "Q3_K", 256, sizeof(blocks::Q3_K), ref::dequant_q3_k, fast::dequant_q3_k},
     {GgmlType::q4_k, "Q4_K", 256, sizeof(blocks::Q4_K), ref::dequant_q4_k, fast::dequant_q4_k},
     {GgmlType::q5_k, "Q5_K", 256, sizeof(blocks::Q5_K), ref::dequant_q5_k, fast::dequant_q5_k},
     {GgmlType::q6_k, "Q6_K", 256, sizeof(blocks::Q6_K), ref::dequant_q6_k, fast::dequant_q6_k},

@@ -14,6 +14,17 @@
 //   Q5_0  32 elems, 22 B   half d; u32 qh; u8 qs[16]    5th bit of x[j] is qh bit j (x[j+16]: bit j+16); q-16
 //   Q5_1  32 elems, 24 B   half d, m; u32 qh; u8 qs[16] as Q5_0, x = d*q + m
 //   Q8_0  32 elems, 34 B   half d; i8 qs[32]            x = d*q
+//   IQ4_NL 32 elems, 18 B  half d; u8 qs[16]           as Q4_0, but x = d*kvalues[q] with the non-linear
+//          codebook kvalues = {-127,-104,-83,-65,-49,-35,-22,-10,1,13,25,38,53,69,89,113}
+//   Q2_K 256 elems, 84 B   u8 scales[16]; u8 qs[64]; half d, dmin
+//          16 sub-blocks of 16; scales[s]: low nibble = scale, high nibble = min;
+//          x = d*(sc&15)*q - dmin*(sc>>4), q = 2 bits (see "2-bit planes" below).
+//   Q3_K 256 elems, 110 B  u8 hmask[32]; u8 qs[64]; u8 scales[12]; half d
+//          16 sub-blocks of 16 with signed 6-bit scales packed in 12 bytes: scale s has its low
+//          4 bits in nibble s/8 of byte s%8 and its high 2 bits in bits 2*(s/4).. of byte 8+s%4;
+//          x = d*(scale-32)*(q - 4*(1-hbit)), q = 2 bits as Q2_K, hbit = bit 4h+g of hmask[l].
+//          2-bit planes (Q2_K, Q3_K): halves h of 128 elements; element 32g + l of half h
+//          (g = 0..3, l = 0..31) is bits 2g..2g+1 of qs[32h + l]; its sub-block is 8h + 2g + l/16.
 //   Q4_K 256 elems, 144 B  half d, dmin; u8 scales[12]; u8 qs[128]
 //          8 sub-blocks of 32, each with a 6-bit scale sc and 6-bit min mn packed in scales[12]:
 //          j<4: sc = s[j]&63, mn = s[j+4]&63; j>=4: sc = (s[j+4]&15)|((s[j-4]>>6)<<4),
@@ -38,7 +49,7 @@ namespace halo::model {
 // GGUF tensor type ids (ggml_type); only the ones in the table are readable.
 enum class GgmlType : std::uint32_t {
     f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8,
-    q4_k = 12, q5_k = 13, q6_k = 14, q8_k = 15, bf16 = 30,
+    q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, q8_k = 15, iq4_nl = 20, bf16 = 30,
 };
 
 // Decodes `n_blocks` consecutive blocks from `src` into `dst` (n_blocks * block_size floats).

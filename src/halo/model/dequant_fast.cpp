@@ -91,6 +91,49 @@ void dequant_q8_0(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
         for (int j = 0; j < 32; ++j) dst[j] = d * blk.qs[j];
     }
 }
+void dequant_iq4_nl(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
+    for (std::int64_t b = 0; b < n_blocks; ++b, dst += 32) {
+        const auto blk = load<blocks::IQ4_NL>(src, b);
+        const float d = fp16_to_fp32(blk.d);
+        for (int j = 0; j < 16; ++j) {
+            dst[j] = d * blocks::kIq4NlValues[blk.qs[j] & 15];
+            dst[j + 16] = d * blocks::kIq4NlValues[blk.qs[j] >> 4];
+        }
+    }
+}
+void dequant_q2_k(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
+    for (std::int64_t b = 0; b < n_blocks; ++b) {
+        const auto blk = load<blocks::Q2_K>(src, b);
+        const float d = fp16_to_fp32(blk.d), dmin = fp16_to_fp32(blk.dmin);
+        const std::uint8_t* sc = blk.scales;
+        for (int h = 0; h < 2; ++h) {
+            const std::uint8_t* q = blk.qs + 32 * h;
+            for (int shift = 0; shift < 8; shift += 2, sc += 2) {
+                const float d0 = d * (sc[0] & 15), m0 = dmin * (sc[0] >> 4);
+                const float d1 = d * (sc[1] & 15), m1 = dmin * (sc[1] >> 4);
+                for (int l = 0; l < 16; ++l) *dst++ = d0 * ((q[l] >> shift) & 3) - m0;
+                for (int l = 16; l < 32; ++l) *dst++ = d1 * ((q[l] >> shift) & 3) - m1;
+            }
+        }
+    }
+}
+void dequant_q3_k(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
+    for (std::int64_t b = 0; b < n_blocks; ++b) {
+        const auto blk = load<blocks::Q3_K>(src, b);
+        const float d = fp16_to_fp32(blk.d);
+        int sub = 0;
+        std::uint8_t mask = 1;
+        for (int h = 0; h < 2; ++h) {
+            const std::uint8_t* q = blk.qs + 32 * h;
+            for (int shift = 0; shift < 8; shift += 2, mask <<= 1, sub += 2) {
+                const float d0 = d * blocks::scale_q3_k(sub, blk.scales);
+                const float d1 = d * blocks::scale_q3_k(sub + 1, blk.scales);
+                for (int l = 0; l < 16; ++l) *dst++ = d0 * (((q[l] >> shift) & 3) - (blk.hmask[l] & mask ? 0 : 4));
+                for (int l = 16; l < 32; ++l) *dst++ = d1 * (((q[l] >> shift) & 3) - (blk.hmask[l] & mask ? 0 : 4));
+            }
+        }
+    }
+}
 void dequant_q4_k(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
     for (std::int64_t b = 0; b < n_blocks; ++b) {
         const auto blk = load<blocks::Q4_K>(src, b);

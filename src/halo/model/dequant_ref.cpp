@@ -44,6 +44,25 @@ int k4_quant(const std::uint8_t* qs, int i) {
     return sub % 2 == 0 ? byte & 15 : byte >> 4;
 }
 
+// The 2-bit value of element i of a Q2_K/Q3_K super-block and its 16-element sub-block: in
+// half h = i/128, element 32g + l takes bits 2g..2g+1 of qs[32h + l].
+int k2_quant(const std::uint8_t* qs, int i, int& sub) {
+    const int h = i / 128, g = (i % 128) / 32, l = i % 32;
+    sub = 8 * h + 2 * g + l / 16;
+    return (qs[32 * h + l] >> (2 * g)) & 3;
+}
+
+// Q3_K's 12 scale bytes, written as ggml packs them: scales 0-7 keep their low 4 bits in the
+// low nibbles of bytes 0-7, scales 8-15 in the high nibbles; bytes 8-11 hold the high 2 bits,
+// byte 8+k carrying scales k, k+4, k+8, k+12 in bit pairs 0-1, 2-3, 4-5, 6-7.
+int q3_k_scale(const std::uint8_t* s, int sub) {
+    const int low = sub < 8 ? s[sub] & 0x0f : s[sub - 8] >> 4;
+    const int high = (s[8 + sub % 4] >> (2 * (sub / 4))) & 3;
+    return low + 16 * high - 32;
+}
+
+constexpr int kIq4Nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
 }  // namespace
 
 void dequant_f32(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
@@ -81,6 +100,28 @@ void dequant_q5_1(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
 void dequant_q8_0(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
     each<32, 34>(src, dst, n_blocks,
                  [](const std::uint8_t* b, int i) { return half_at(b) * static_cast<std::int8_t>(b[2 + i]); });
+}
+void dequant_iq4_nl(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
+    each<32, 18>(src, dst, n_blocks, [](const std::uint8_t* b, int i) { return half_at(b) * kIq4Nl[nibble(b + 2, i)]; });
+}
+void dequant_q2_k(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
+    each<256, 84>(src, dst, n_blocks, [](const std::uint8_t* b, int i) {
+        int sub;
+        const int q = k2_quant(b + 16, i, sub);
+        const int scale = b[sub] & 15, min = b[sub] >> 4;
+        return half_at(b + 80) * scale * q - half_at(b + 82) * min;
+    });
+}
+// Q3_K: the high bit of element 32g + l of half h is bit 4h + g of hmask[l]; a clear bit
+// subtracts 4, so q runs -4..3.
+void dequant_q3_k(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
+    each<256, 110>(src, dst, n_blocks, [](const std::uint8_t* b, int i) {
+        int sub;
+        const int low = k2_quant(b + 32, i, sub);
+        const int h = i / 128, g = (i % 128) / 32, l = i % 32;
+        const int high = (b[l] >> (4 * h + g)) & 1;
+        return half_at(b + 108) * q3_k_scale(b + 96, sub) * (low - (high ? 0 : 4));
+    });
 }
 void dequant_q4_k(const std::uint8_t* src, float* dst, std::int64_t n_blocks) {
     each<256, 144>(src, dst, n_blocks, [](const std::uint8_t* b, int i) {

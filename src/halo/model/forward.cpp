@@ -61,6 +61,15 @@ void validate_weights(const ModelWeights& w) {
             expect_len(lw.q_norm, c.head_dim, prefix + "attn_q_norm");
             expect_len(lw.k_norm, c.head_dim, prefix + "attn_k_norm");
         }
+        if (c.post_norms) {
+            expect_len(lw.post_attn_norm, D, prefix + "post_attention_norm");
+            expect_len(lw.post_ffn_norm, D, prefix + "post_ffw_norm");
+        }
+        if (c.qkv_bias) {
+            expect_len(lw.bias_q, dq, prefix + "attn_q.bias");
+            expect_len(lw.bias_k, dkv, prefix + "attn_k.bias");
+            expect_len(lw.bias_v, dkv, prefix + "attn_v.bias");
+        }
         for (std::size_t k = 0; k < 7; ++k)
             expect_shape(lw.linear[k], shapes[k].first, shapes[k].second, prefix + std::string(kKindNames[k]));
     }
@@ -75,10 +84,10 @@ Matrix forward_logits(const ModelWeights& weights, std::span<const std::int32_t>
     const ModelConfig& c = weights.config;
     const auto S = static_cast<std::int64_t>(tokens.size());
     const ModelView<float> view = make_view<float>(weights);
-    const RopeTable rope(c, S);
+    const LayerRopes ropes(c, S);
     std::vector<float> x(static_cast<std::size_t>(S * c.d_model));
     embed_tokens(weights, tokens, x.data());
-    for (int l = 0; l < c.n_layers; ++l) block_forward(view, l, x.data(), S, rope, options.hooks, static_cast<const LinearInputObserver*>(nullptr),
+    for (int l = 0; l < c.n_layers; ++l) block_forward(view, l, x.data(), S, ropes.for_layer(l), options.hooks, static_cast<const LinearInputObserver*>(nullptr),
                       static_cast<BlockCache<float>*>(nullptr));
     release_block_buffers();  // before the logits, the largest allocation
     Matrix logits(S, c.vocab_size);

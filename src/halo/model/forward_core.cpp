@@ -5,6 +5,7 @@
 #include <string>
 #include <type_traits>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/attention.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -86,6 +87,32 @@ T* sized(std::vector<T>& buf, std::int64_t n) {
     return buf.data();
 }
 
+// Gemma's sandwich norm: x += RMSNorm_post(in W^T) instead of x += in W^T. For the backward
+// pass, `pre` receives in W^T and `inv_rms` its 1/rms per row (when not null).
+template <class T>
+void add_post_normed(const T* in, std::int64_t rows, std::int64_t in_cols, const T* weight, std::int64_t out_cols,
+                     const std::vector<float>& post_norm, const ModelConfig& c, T* x, std::vector<T>* pre,
+                     std::vector<T>* inv_rms) {
+    std::vector<T> out(sz(rows * out_cols));
+    linear_forward(in, rows, in_cols, weight, out_cols, out.data());
+    if (pre != nullptr) *pre = out;
+    if (inv_rms != nullptr) inv_rms->resize(sz(rows));
+    rms_norm(out.data(), out.data(), rows, out_cols, post_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
+             inv_rms != nullptr ? inv_rms->data() : static_cast<T*>(nullptr));
+    for (std::size_t i = 0; i < out.size(); ++i) x[i] += out[i];
+}
+
+// The gradient reaching a linear's output: d_x itself, or, behind a post-norm, its backward.
+template <class T>
+std::vector<T> through_post_norm(const ModelConfig& c, const std::vector<float>& post_norm, const std::vector<T>& pre,
+                                 const std::vector<T>& inv_rms, std::int64_t rows, std::int64_t cols, const T* d_x) {
+    if (!c.post_norms) return std::vector<T>(d_x, d_x + rows * cols);
+    std::vector<T> d_pre(sz(rows * cols), T(0));
+    rms_norm_backward(pre.data(), inv_rms.data(), post_norm.data(), c.norm_weight_plus_one, rows, cols, d_x,
+                      d_pre.data());
+    return d_pre;
+}
+
 }  // namespace
 
 void release_block_buffers() {
@@ -150,19 +177,40 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
                    w(LinearKind::attn_k), dkv, k);
     linear_forward(linear_input(LinearKind::attn_v, h, S, D, hooks, observer, layer, scratch), S, D,
                    w(LinearKind::attn_v), dkv, v);
+    if (c.qkv_bias) {
+        add_bias(q, S, lw.bias_q);
+        add_bias(k, S, lw.bias_k);
+        add_bias(v, S, lw.bias_v);
+    }
     if (c.qk_norm) {
-        rms_norm(q, q, S * Hq, hd, lw.q_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, static_cast<T*>(nullptr));
-        rms_norm(k, k, S * Hkv, hd, lw.k_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, static_cast<T*>(nullptr));
+        T* inv_q = nullptr;
+        T* inv_k = nullptr;
+        if (cache != nullptr) {
+            cache->q_raw.assign(q, q + S * dq);
+            cache->k_raw.assign(k, k + S * dkv);
+            cache->inv_rms_q.resize(sz(S * Hq));
+            cache->inv_rms_k.resize(sz(S * Hkv));
+            inv_q = cache->inv_rms_q.data();
+            inv_k = cache->inv_rms_k.data();
+        }
+        rms_norm(q, q, S * Hq, hd, lw.q_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv_q);
+        rms_norm(k, k, S * Hkv, hd, lw.k_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv_k);
     }
     apply_rope(q, S, Hq, hd, rope);
     apply_rope(k, S, Hkv, hd, rope);
 
     T* attn = sized(buf.attn, S * dq);
-    const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
+    const AttentionShape shape{S, Hq, Hkv, hd, layer_window(c, layer)};
     if (cache != nullptr) cache->probs.resize(sz(Hq * S * S));
     attention_forward(shape, q, k, v, attn, cache != nullptr ? cache->probs.data() : nullptr, hooks, layer);
-    linear_forward(linear_input(LinearKind::attn_output, attn, S, dq, hooks, observer, layer, scratch), S, dq,
-                   w(LinearKind::attn_output), D, x, T(1));  // residual: x += attn Wo^T
+    const T* attn_in = linear_input(LinearKind::attn_output, attn, S, dq, hooks, observer, layer, scratch);
+    if (c.post_norms) {
+        add_post_normed(attn_in, S, dq, w(LinearKind::attn_output), D, lw.post_attn_norm, c, x,
+                        cache != nullptr ? &cache->attn_out : nullptr,
+                        cache != nullptr ? &cache->inv_rms_post_attn : nullptr);
+    } else {
+        linear_forward(attn_in, S, dq, w(LinearKind::attn_output), D, x, T(1));  // residual: x += attn Wo^T
+    }
 
     T* inv2 = sized(buf.inv2, S);
     if (cache != nullptr) cache->x_mid.assign(x, x + S * D);
@@ -175,8 +223,14 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
                    w(LinearKind::ffn_up), F, up);
     T* act = sized(buf.act, S * F);
     gated_activation(gate, up, act, S * F, c.gelu_gate);
-    linear_forward(linear_input(LinearKind::ffn_down, act, S, F, hooks, observer, layer, scratch), S, F,
-                   w(LinearKind::ffn_down), D, x, T(1));
+    const T* act_in = linear_input(LinearKind::ffn_down, act, S, F, hooks, observer, layer, scratch);
+    if (c.post_norms) {
+        add_post_normed(act_in, S, F, w(LinearKind::ffn_down), D, lw.post_ffn_norm, c, x,
+                        cache != nullptr ? &cache->ffn_out : nullptr,
+                        cache != nullptr ? &cache->inv_rms_post_ffn : nullptr);
+    } else {
+        linear_forward(act_in, S, F, w(LinearKind::ffn_down), D, x, T(1));
+    }
 
     if (cache != nullptr) {
         cache->inv_rms1.assign(inv1, inv1 + S);
@@ -200,10 +254,6 @@ template <class T>
 void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t S,
                     const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads) {
     const ModelConfig& c = model.config();
-    if (c.qk_norm) {
-        throw_bad_value("E5505", "layer " + std::to_string(layer), "the backward pass does not support QK-norm",
-                        "a model without qk_norm", "qk_norm");
-    }
     const LayerWeights& lw = model.weights->layers[sz(layer)];
     const auto& W = model.linear[sz(layer)];
     const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads, F = c.d_ff;
@@ -211,10 +261,12 @@ void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& c
     auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
     auto g = [&](LinearKind k) -> std::vector<T>& { return grads[static_cast<std::size_t>(k)]; };
 
-    // FFN: x_out = x_mid + act Wd^T, act = gate_act(gate) * up.
+    // FFN: x_out = x_mid + [PostNorm](act Wd^T), act = gate_act(gate) * up.
+    const std::vector<T> d_down =
+        through_post_norm(c, lw.post_ffn_norm, cache.ffn_out, cache.inv_rms_post_ffn, S, D, d_x);
     std::vector<T> d_act(sz(S * F));
-    gemm(false, false, S, F, D, T(1), d_x, D, w(LinearKind::ffn_down), F, T(0), d_act.data(), F);
-    gemm(true, false, D, F, S, T(1), d_x, D, cache.act.data(), F, T(1), g(LinearKind::ffn_down).data(), F);
+    gemm(false, false, S, F, D, T(1), d_down.data(), D, w(LinearKind::ffn_down), F, T(0), d_act.data(), F);
+    gemm(true, false, D, F, S, T(1), d_down.data(), D, cache.act.data(), F, T(1), g(LinearKind::ffn_down).data(), F);
     std::vector<T> d_gate(sz(S * F)), d_up(sz(S * F));
     for (std::size_t i = 0; i < d_act.size(); ++i) {
         d_gate[i] = d_act[i] * cache.up[i] * gate_act_grad(cache.gate[i], c.gelu_gate);
@@ -228,16 +280,28 @@ void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& c
     rms_norm_backward(cache.x_mid.data(), cache.inv_rms2.data(), lw.ffn_norm.data(), c.norm_weight_plus_one, S, D,
                       d_h.data(), d_x);
 
-    // Attention: x_mid = x_in + attn Wo^T.
+    // Attention: x_mid = x_in + [PostNorm](attn Wo^T).
+    const std::vector<T> d_o =
+        through_post_norm(c, lw.post_attn_norm, cache.attn_out, cache.inv_rms_post_attn, S, D, d_x);
     std::vector<T> d_attn(sz(S * dq));
-    gemm(false, false, S, dq, D, T(1), d_x, D, w(LinearKind::attn_output), dq, T(0), d_attn.data(), dq);
-    gemm(true, false, D, dq, S, T(1), d_x, D, cache.attn.data(), dq, T(1), g(LinearKind::attn_output).data(), dq);
+    gemm(false, false, S, dq, D, T(1), d_o.data(), D, w(LinearKind::attn_output), dq, T(0), d_attn.data(), dq);
+    gemm(true, false, D, dq, S, T(1), d_o.data(), D, cache.attn.data(), dq, T(1), g(LinearKind::attn_output).data(), dq);
     std::vector<T> d_q(sz(S * dq)), d_k(sz(S * dkv)), d_v(sz(S * dkv));
-    const AttentionShape shape{S, Hq, Hkv, hd, c.sliding_window};
+    const AttentionShape shape{S, Hq, Hkv, hd, layer_window(c, layer)};
     attention_backward(shape, cache.q.data(), cache.k.data(), cache.v.data(), cache.probs.data(), d_attn.data(),
                        d_q.data(), d_k.data(), d_v.data());
     apply_rope(d_q.data(), S, Hq, hd, rope, true);
     apply_rope(d_k.data(), S, Hkv, hd, rope, true);
+    if (c.qk_norm) {  // d_q, d_k are w.r.t. the normed heads: through the per-head RMSNorm
+        std::vector<T> d_raw(sz(S * dq), T(0));
+        rms_norm_backward(cache.q_raw.data(), cache.inv_rms_q.data(), lw.q_norm.data(), c.norm_weight_plus_one, S * Hq,
+                          hd, d_q.data(), d_raw.data());
+        d_q = std::move(d_raw);
+        d_raw.assign(sz(S * dkv), T(0));
+        rms_norm_backward(cache.k_raw.data(), cache.inv_rms_k.data(), lw.k_norm.data(), c.norm_weight_plus_one,
+                          S * Hkv, hd, d_k.data(), d_raw.data());
+        d_k = std::move(d_raw);
+    }
     gemm(true, false, dq, D, S, T(1), d_q.data(), dq, cache.h1.data(), D, T(1), g(LinearKind::attn_q).data(), D);
     gemm(true, false, dkv, D, S, T(1), d_k.data(), dkv, cache.h1.data(), D, T(1), g(LinearKind::attn_k).data(), D);
     gemm(true, false, dkv, D, S, T(1), d_v.data(), dkv, cache.h1.data(), D, T(1), g(LinearKind::attn_v).data(), D);
@@ -254,6 +318,7 @@ void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T*
     rms_norm(x, x, S, c.d_model, model.weights->output_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv_rms);
     linear_forward(x, S, static_cast<std::int64_t>(c.d_model), model.lm_head, static_cast<std::int64_t>(c.vocab_size),
                    logits);
+    softcap(logits, S * c.vocab_size, c.final_logit_softcap);
 }
 
 #define HALO_INSTANTIATE(T)                                                                                         \

@@ -44,6 +44,10 @@ struct BlockCache {
     std::vector<T> h2;        // [S x D] input of gate and up
     std::vector<T> gate, up;  // [S x F] pre-activation
     std::vector<T> act;       // [S x F] input of ffn_down
+    // Gemma 3 parts (empty otherwise): Q/K before their per-head norm, with 1/rms per head row;
+    // attention and MLP outputs before their post-norms, with 1/rms per token.
+    std::vector<T> q_raw, k_raw, inv_rms_q, inv_rms_k;
+    std::vector<T> attn_out, ffn_out, inv_rms_post_attn, inv_rms_post_ffn;
 };
 
 // x[S x D] = token embeddings (times sqrt(D) when scale_embeddings).

@@ -4,6 +4,7 @@
 #include <numbers>
 #include <string>
 
+#include "halo/model/architecture.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -54,6 +55,25 @@ RopeTable::RopeTable(const ModelConfig& config, std::int64_t positions)
             sin_[static_cast<std::size_t>(p * pairs_ + i)] = std::sin(angle);
         }
     }
+}
+
+namespace {
+ModelConfig local_rope_config(ModelConfig c) {
+    c.rope_theta = c.rope_theta_local;
+    c.rope_scaling = RopeScaling::none;
+    c.rope_scaling_factor = 1.0f;
+    return c;
+}
+}  // namespace
+
+LayerRopes::LayerRopes(const ModelConfig& config, std::int64_t positions) : config_(&config), global_(config, positions) {
+    bool any_local = false;
+    for (int l = 0; l < config.n_layers; ++l) any_local = any_local || is_local_layer(config, l);
+    if (any_local && config.rope_theta_local > 0) local_.emplace_back(local_rope_config(config), positions);
+}
+
+const RopeTable& LayerRopes::for_layer(int layer) const {
+    return !local_.empty() && is_local_layer(*config_, layer) ? local_.front() : global_;
 }
 
 }  // namespace halo::model

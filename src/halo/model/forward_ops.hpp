@@ -52,6 +52,36 @@ private:
     std::vector<double> sin_;
 };
 
+// The RoPE tables of every layer: one for global layers (rope_theta with the configured
+// scaling) and, when the config has local layers with their own base (Gemma 3: 10000), one for
+// those (no scaling: llama.cpp and HF scale only the global layers).
+class LayerRopes {
+public:
+    LayerRopes(const ModelConfig& config, std::int64_t positions);
+    const RopeTable& for_layer(int layer) const;
+
+private:
+    const ModelConfig* config_;
+    RopeTable global_;
+    std::vector<RopeTable> local_;  // empty or one table
+};
+
+// y = c * tanh(y / c) on n values (final-logit soft-capping, Gemma 2); c <= 0 leaves y alone.
+template <class T>
+void softcap(T* y, std::int64_t n, float cap) {
+    if (cap <= 0) return;
+    const T c = static_cast<T>(cap);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = c * std::tanh(y[i] / c);
+}
+
+// y[r] += bias for every row of y [rows x n] (Qwen2's Q/K/V biases); an empty bias adds nothing.
+template <class T>
+void add_bias(T* y, std::int64_t rows, const std::vector<float>& bias) {
+    const auto n = static_cast<std::int64_t>(bias.size());
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t i = 0; i < n; ++i) y[r * n + i] += static_cast<T>(bias[static_cast<std::size_t>(i)]);
+}
+
 // Rotates every head of x [rows x heads*head_dim] in place; row r is position r. inverse=true
 // applies the transpose rotation (the backward pass of RoPE).
 template <class T>

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/safetensors_reader.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/paths.hpp"
@@ -30,31 +31,89 @@ struct SourceTensor {
 using TensorLookup = std::function<std::optional<SourceTensor>(const std::string& name)>;
 
 // Per-layer tensor names: GGUF suffix after "blk.N.", HF suffix after "model.layers.N.".
+// Vectors (norms, biases) are present only when the config's flag asks for them.
+enum class VectorSlot : std::uint8_t { attn_norm, ffn_norm, q_norm, k_norm, post_attn_norm, post_ffn_norm, bias_q, bias_k, bias_v };
 struct LayerTensorName {
-    std::optional<LinearKind> linear;  // none for the two norms
-    bool attn_norm;
+    std::optional<LinearKind> linear;  // none for the vectors
+    VectorSlot slot;
     const char* gguf;
     const char* hf;
 };
 // clang-format off
 constexpr LayerTensorName kLayerNames[] = {
-    {LinearKind::attn_q,      false, "attn_q.weight",      "self_attn.q_proj.weight"},
-    {LinearKind::attn_k,      false, "attn_k.weight",      "self_attn.k_proj.weight"},
-    {LinearKind::attn_v,      false, "attn_v.weight",      "self_attn.v_proj.weight"},
-    {LinearKind::attn_output, false, "attn_output.weight", "self_attn.o_proj.weight"},
-    {LinearKind::ffn_gate,    false, "ffn_gate.weight",    "mlp.gate_proj.weight"},
-    {LinearKind::ffn_up,      false, "ffn_up.weight",      "mlp.up_proj.weight"},
-    {LinearKind::ffn_down,    false, "ffn_down.weight",    "mlp.down_proj.weight"},
-    {std::nullopt,            true,  "attn_norm.weight",   "input_layernorm.weight"},
-    {std::nullopt,            false, "ffn_norm.weight",    "post_attention_layernorm.weight"},
+    {LinearKind::attn_q,      VectorSlot::attn_norm,      "attn_q.weight",              "self_attn.q_proj.weight"},
+    {LinearKind::attn_k,      VectorSlot::attn_norm,      "attn_k.weight",              "self_attn.k_proj.weight"},
+    {LinearKind::attn_v,      VectorSlot::attn_norm,      "attn_v.weight",              "self_attn.v_proj.weight"},
+    {LinearKind::attn_output, VectorSlot::attn_norm,      "attn_output.weight",         "self_attn.o_proj.weight"},
+    {LinearKind::ffn_gate,    VectorSlot::attn_norm,      "ffn_gate.weight",            "mlp.gate_proj.weight"},
+    {LinearKind::ffn_up,      VectorSlot::attn_norm,      "ffn_up.weight",              "mlp.up_proj.weight"},
+    {LinearKind::ffn_down,    VectorSlot::attn_norm,      "ffn_down.weight",            "mlp.down_proj.weight"},
+    {std::nullopt,            VectorSlot::attn_norm,      "attn_norm.weight",           "input_layernorm.weight"},
+    // HF calls the pre-MLP norm post_attention_layernorm in Llama-style blocks and
+    // pre_feedforward_layernorm in sandwich blocks (where post_attention_layernorm is the
+    // attention's post-norm); vector_hf_name() picks.
+    {std::nullopt,            VectorSlot::ffn_norm,       "ffn_norm.weight",            "post_attention_layernorm.weight"},
+    {std::nullopt,            VectorSlot::q_norm,         "attn_q_norm.weight",         "self_attn.q_norm.weight"},
+    {std::nullopt,            VectorSlot::k_norm,         "attn_k_norm.weight",         "self_attn.k_norm.weight"},
+    {std::nullopt,            VectorSlot::post_attn_norm, "post_attention_norm.weight", "post_attention_layernorm.weight"},
+    {std::nullopt,            VectorSlot::post_ffn_norm,  "post_ffw_norm.weight",       "post_feedforward_layernorm.weight"},
+    {std::nullopt,            VectorSlot::bias_q,         "attn_q.bias",                "self_attn.q_proj.bias"},
+    {std::nullopt,            VectorSlot::bias_k,         "attn_k.bias",                "self_attn.k_proj.bias"},
+    {std::nullopt,            VectorSlot::bias_v,         "attn_v.bias",                "self_attn.v_proj.bias"},
 };
 // clang-format on
+
+bool is_norm(VectorSlot s) { return s != VectorSlot::bias_q && s != VectorSlot::bias_k && s != VectorSlot::bias_v; }
+
+const char* vector_hf_name(const LayerTensorName& row, const ModelConfig& c) {
+    if (row.slot == VectorSlot::ffn_norm && c.post_norms) return "pre_feedforward_layernorm.weight";
+    return row.hf;
+}
+
+// Whether the config has the vector, its length and where it goes.
+bool wants(VectorSlot s, const ModelConfig& c) {
+    switch (s) {
+        case VectorSlot::attn_norm: case VectorSlot::ffn_norm: return true;
+        case VectorSlot::q_norm: case VectorSlot::k_norm: return c.qk_norm;
+        case VectorSlot::post_attn_norm: case VectorSlot::post_ffn_norm: return c.post_norms;
+        case VectorSlot::bias_q: case VectorSlot::bias_k: case VectorSlot::bias_v: return c.qkv_bias;
+    }
+    return false;
+}
+std::int64_t vector_len(VectorSlot s, const ModelConfig& c) {
+    switch (s) {
+        case VectorSlot::q_norm: case VectorSlot::k_norm: return c.head_dim;
+        case VectorSlot::bias_q: return std::int64_t{c.n_heads} * c.head_dim;
+        case VectorSlot::bias_k: case VectorSlot::bias_v: return std::int64_t{c.n_kv_heads} * c.head_dim;
+        default: return c.d_model;
+    }
+}
+std::vector<float>& vector_ref(VectorSlot s, LayerWeights& l) {
+    switch (s) {
+        case VectorSlot::attn_norm: return l.attn_norm;
+        case VectorSlot::ffn_norm: return l.ffn_norm;
+        case VectorSlot::q_norm: return l.q_norm;
+        case VectorSlot::k_norm: return l.k_norm;
+        case VectorSlot::post_attn_norm: return l.post_attn_norm;
+        case VectorSlot::post_ffn_norm: return l.post_ffn_norm;
+        case VectorSlot::bias_q: return l.bias_q;
+        case VectorSlot::bias_k: return l.bias_k;
+        case VectorSlot::bias_v: return l.bias_v;
+    }
+    return l.attn_norm;
+}
 
 struct Naming {
     std::string embedding, output_norm, output;
     std::string layer_prefix;  // "blk." or "model.layers."
     bool hf;
+    float norm_offset;  // added to every norm weight (Gemma's HF checkpoints store w of (1 + w))
 };
+
+void add_offset(std::vector<float>& v, float offset) {
+    if (offset != 0.0f)
+        for (float& x : v) x += offset;
+}
 
 std::string shape_str(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, " x ")); }
 
@@ -104,11 +163,15 @@ ModelWeights assemble(ModelConfig config, Assembler& a, const Naming& n, bool un
         auto& layer = w.layers[static_cast<std::size_t>(l)];
         const std::string prefix = n.layer_prefix + std::to_string(l) + ".";
         for (const auto& row : kLayerNames) {
-            const std::string name = prefix + (n.hf ? row.hf : row.gguf);
             if (!row.linear) {
-                (row.attn_norm ? layer.attn_norm : layer.ffn_norm) = a.load(name, {d});
+                if (!wants(row.slot, c)) continue;
+                const std::string name = prefix + (n.hf ? vector_hf_name(row, c) : row.gguf);
+                auto& v = vector_ref(row.slot, layer);
+                v = a.load(name, {vector_len(row.slot, c)});
+                if (is_norm(row.slot)) add_offset(v, n.norm_offset);
                 continue;
             }
+            const std::string name = prefix + (n.hf ? row.hf : row.gguf);
             std::int64_t rows = 0, cols = d;
             switch (*row.linear) {
                 case LinearKind::attn_q: rows = c.n_heads * hd; break;
@@ -125,6 +188,7 @@ ModelWeights assemble(ModelConfig config, Assembler& a, const Naming& n, bool un
         }
     }
     w.output_norm = a.load(n.output_norm, {d});
+    add_offset(w.output_norm, n.norm_offset);
     if (a.has(n.output) && !(n.hf && c.tied_embeddings)) {
         w.output = a.matrix(n.output, v, d);
         w.config.tied_embeddings = false;
@@ -156,8 +220,10 @@ ModelWeights load_gguf(const std::filesystem::path& path) {
         if (!t) return std::nullopt;
         return SourceTensor{t->shape(), [&file, t] { return file.dequantize(*t); }};
     });
-    Naming n{"token_embd.weight", "output_norm.weight", "output.weight", "blk.", false};
-    ModelWeights w = assemble(std::move(config), a, n, /*unpermute_qk=*/true);
+    // GGUF norm weights are stored as the converter wrote them (Gemma's +1 already added).
+    Naming n{"token_embd.weight", "output_norm.weight", "output.weight", "blk.", false, 0.0f};
+    const bool unpermute = architecture_row(config.architecture).gguf_qk_permuted;
+    ModelWeights w = assemble(std::move(config), a, n, unpermute);
     w.source_path = path.string();
     const GgufTensorInfo* probe = file.find_tensor("blk.0.attn_q.weight");
     w.source_format = "gguf:" + std::string(probe ? probe->type->name : "?");
@@ -173,7 +239,8 @@ ModelWeights load_safetensors(const std::filesystem::path& dir) {
         if (!loc.tensor) return std::nullopt;
         return SourceTensor{loc.tensor->shape, [loc] { return loc.file->dequantize(*loc.tensor); }};
     });
-    Naming n{"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.", true};
+    Naming n{"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.", true,
+             architecture_row(config.architecture).hf_norm_offset};
     ModelWeights w = assemble(std::move(config), a, n, /*unpermute_qk=*/false);
     w.source_path = dir.string();
     w.source_format = "safetensors:" + ckpt.dtype_summary();
@@ -184,11 +251,22 @@ ModelWeights load_safetensors(const std::filesystem::path& dir) {
 
 ModelConfig config_from_gguf(const GgufFile& f) {
     ModelConfig c;
-    c.architecture = f.require_string("general.architecture");
-    if (c.architecture != "llama")
-        throw_bad_value("E5300", f.path().string(), "unsupported model architecture", "llama", c.architecture,
-                        "halo's forward pass implements the Llama family (SmolLM2, Llama, Mistral)");
-    const std::string a = c.architecture + ".";
+    const std::string file = f.path().string();
+    const std::string arch = f.require_string("general.architecture");
+    const ArchitectureRow* row = find_architecture_gguf(arch);
+    if (row == nullptr) {
+        std::string known;
+        for (const auto& r : architecture_table())
+            if (!r.gguf_name.empty()) known += (known.empty() ? "" : ", ") + std::string(r.gguf_name);
+        throw_bad_input_at("E5300", file, "general.architecture", "unsupported model architecture", known, arch,
+                           "halo's forward pass implements the families of model/architecture.hpp");
+    }
+    if (row->moe) {
+        throw_bad_input_at("E5300", file, "general.architecture", "mixture-of-experts models are not implemented",
+                           "a dense architecture", arch, "the expert layers (router, experts) are not in halo's forward pass yet");
+    }
+    apply_architecture(*row, c);
+    const std::string a = arch + ".";
     c.name = f.get_string("general.name").value_or(f.path().stem().string());
     c.n_layers = static_cast<int>(f.require_int(a + "block_count"));
     c.d_model = static_cast<int>(f.require_int(a + "embedding_length"));
@@ -196,6 +274,10 @@ ModelConfig config_from_gguf(const GgufFile& f) {
     c.n_heads = static_cast<int>(f.require_int(a + "attention.head_count"));
     c.n_kv_heads = static_cast<int>(f.get_int(a + "attention.head_count_kv").value_or(c.n_heads));
     c.head_dim = static_cast<int>(f.get_int(a + "attention.key_length").value_or(c.n_heads ? c.d_model / c.n_heads : 0));
+    if (auto v = f.get_int(a + "attention.value_length"); v && *v != c.head_dim) {
+        throw_bad_input_at("E5305", file, a + "attention.value_length", "value head size differs from key head size",
+                           std::to_string(c.head_dim), std::to_string(*v), "halo's attention uses one head size");
+    }
     c.context_length = static_cast<int>(f.get_int(a + "context_length").value_or(2048));
     c.rms_norm_eps = static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
     c.rope_theta = static_cast<float>(f.get_float(a + "rope.freq_base").value_or(10000.0));
@@ -207,9 +289,16 @@ ModelConfig config_from_gguf(const GgufFile& f) {
         c.vocab_size = static_cast<int>(e->ne[1]);
     }
     if (auto kind = f.get_string(a + "rope.scaling.type")) {
-        if (*kind == "linear") c.rope_scaling = RopeScaling::linear;
-        else if (*kind == "yarn") c.rope_scaling = RopeScaling::yarn;
+        c.rope_scaling = parse_rope_scaling(*kind, file, a + "rope.scaling.type");
         c.rope_scaling_factor = static_cast<float>(f.get_float(a + "rope.scaling.factor").value_or(1.0));
+    }
+    if (auto w = f.get_int(a + "attention.sliding_window")) c.sliding_window = static_cast<int>(*w);
+    if (auto p = f.get_int(a + "attention.sliding_window_pattern")) c.swa_pattern = static_cast<int>(*p);
+    if (auto t = f.get_float(a + "rope.freq_base_swa")) c.rope_theta_local = static_cast<float>(*t);
+    if (auto cap = f.get_float(a + "final_logit_softcapping")) c.final_logit_softcap = static_cast<float>(*cap);
+    if (f.find(a + "attn_logit_softcapping") != nullptr) {
+        throw_bad_input_at("E5305", file, a + "attn_logit_softcapping", "attention-logit soft-capping is not implemented",
+                           "no such key", "present");
     }
     c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
     return c;
@@ -242,7 +331,23 @@ ModelWeights load_model(const std::filesystem::path& path) {
                     "run `scripts/setup.sh data` to install the default model");
 }
 
-std::filesystem::path default_model_path() { return data_dir() / "models" / "smollm2-135m-instruct-q4_1.gguf"; }
+namespace {
+constexpr InstalledModel kInstalledModels[] = {
+    {"smollm2-135m", "smollm2-135m-instruct-q4_1.gguf"},
+    {"gemma3-270m", "gemma3-270m-q4_k_m.gguf"},
+};
+}  // namespace
+
+std::span<const InstalledModel> installed_models() { return kInstalledModels; }
+
+std::filesystem::path default_model_path() { return data_dir() / "models" / std::string(kInstalledModels[0].file); }
+
+std::filesystem::path resolve_model_path(const std::string& name_or_path) {
+    if (name_or_path.empty()) return default_model_path();
+    for (const auto& m : kInstalledModels)
+        if (m.name == name_or_path) return data_dir() / "models" / std::string(m.file);
+    return name_or_path;
+}
 std::filesystem::path default_eval_text_path() { return data_dir() / "text" / "eval.txt"; }
 std::filesystem::path default_calib_text_path() { return data_dir() / "text" / "calib.txt"; }
 

@@ -11,6 +11,9 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "halo/model/gguf_reader.hpp"
 #include "halo/model/weights.hpp"
@@ -36,6 +39,17 @@ void permute_qk_rows(Matrix& m, int n_heads);
 
 // What scripts/setup_data.sh installs (under halo::data_dir()).
 std::filesystem::path default_model_path();       // models/smollm2-135m-instruct-q4_1.gguf
+
+// The installed real models by name: "smollm2-135m" (the default) and "gemma3-270m"
+// (models/gemma3-270m-q4_k_m.gguf).
+struct InstalledModel {
+    std::string_view name;
+    std::string_view file;  // under data_dir()/models
+};
+std::span<const InstalledModel> installed_models();
+// The model a --model flag means: empty -> the default model; an installed model's name -> its
+// path; anything else -> that path (checked later by load_model).
+std::filesystem::path resolve_model_path(const std::string& name_or_path);
 std::filesystem::path default_eval_text_path();   // text/eval.txt
 std::filesystem::path default_calib_text_path();  // text/calib.txt
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/float_convert.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -216,10 +217,17 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
         return j[key].get<double>();
     };
     ModelConfig c;
-    c.architecture = j.value("model_type", std::string("llama"));
-    if (c.architecture != "llama" && c.architecture != "mistral" && c.architecture != "qwen2")
-        throw_bad_input_at("E5221", config_json, "model_type", "architecture is not a Llama-family decoder", "llama, mistral or qwen2",
-             c.architecture);
+    const std::string model_type = j.value("model_type", std::string("llama"));
+    const ArchitectureRow* row = find_architecture_hf(model_type);
+    if (row == nullptr || row->moe) {
+        std::string known;
+        for (const auto& r : architecture_table())
+            if (!r.moe) known += (known.empty() ? "" : ", ") + std::string(r.hf_model_type);
+        throw_bad_input_at("E5221", config_json, "model_type",
+                           row ? "mixture-of-experts models are not implemented" : "architecture is not in halo's table",
+                           known, model_type);
+    }
+    apply_architecture(*row, c);
     c.name = config_json.parent_path().filename().string();
     c.n_layers = req_int("num_hidden_layers");
     c.d_model = req_int("hidden_size");
@@ -231,15 +239,30 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
     c.context_length = j.contains("max_position_embeddings") ? req_int("max_position_embeddings") : 2048;
     c.rms_norm_eps = static_cast<float>(opt_num("rms_norm_eps", 1e-6));
     c.rope_theta = static_cast<float>(opt_num("rope_theta", 10000.0));
-    c.tied_embeddings = j.value("tie_word_embeddings", false);
+    // Gemma ties its head unless told otherwise; the Llama-style configs default to untied.
+    c.tied_embeddings = j.value("tie_word_embeddings", row->embedding_scale_sqrt_d);
     if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
         const auto& rs = j["rope_scaling"];
+        const std::string key = rs.contains("rope_type") ? "rope_scaling.rope_type" : "rope_scaling.type";
         const std::string kind = rs.value("rope_type", rs.value("type", std::string("none")));
-        if (kind == "linear") c.rope_scaling = RopeScaling::linear;
-        else if (kind == "yarn") c.rope_scaling = RopeScaling::yarn;
-        else if (kind == "llama3") c.rope_scaling = RopeScaling::llama3;
+        c.rope_scaling = parse_rope_scaling(kind, config_json.string(), key);
         c.rope_scaling_factor = static_cast<float>(rs.value("factor", 1.0));
     }
+    // Sliding window: Mistral and Gemma 3 use `sliding_window`; Qwen2 only when use_sliding_window.
+    if (j.value("use_sliding_window", true) && j.contains("sliding_window") && !j["sliding_window"].is_null())
+        c.sliding_window = req_int("sliding_window");
+    if (j.contains("sliding_window_pattern") && !j["sliding_window_pattern"].is_null())
+        c.swa_pattern = req_int("sliding_window_pattern");
+    c.rope_theta_local = static_cast<float>(opt_num("rope_local_base_freq", c.rope_theta_local));
+    c.final_logit_softcap = static_cast<float>(opt_num("final_logit_softcapping", c.final_logit_softcap));
+    if (opt_num("attn_logit_softcapping", 0.0) != 0.0)
+        throw_bad_input_at("E5220", config_json, "attn_logit_softcapping", "attention-logit soft-capping is not implemented",
+                           "null", j["attn_logit_softcapping"].dump());
+    if (row->embedding_scale_sqrt_d && c.head_dim > 0 &&
+        opt_num("query_pre_attn_scalar", c.head_dim) != static_cast<double>(c.head_dim))
+        throw_bad_input_at("E5220", config_json, "query_pre_attn_scalar",
+                           "attention scale other than 1/sqrt(head_dim) is not implemented", std::to_string(c.head_dim),
+                           j["query_pre_attn_scalar"].dump());
     if (c.d_model % c.n_heads != 0 && !j.contains("head_dim"))
         throw_bad_input_at("E5220", config_json, "hidden_size", "hidden_size is not a multiple of num_attention_heads",
              fmt::format("a multiple of {}", c.n_heads), std::to_string(c.d_model));

@@ -37,12 +37,31 @@ SpmTokenizer::SpmTokenizer(SpmVocab vocab) : vocab_(std::move(vocab)) {
         const auto it = ids_.find(fmt::format("<0x{:02X}>", b));
         byte_ids_[b] = it == ids_.end() ? -1 : it->second;
     }
+    std::vector<UserDefinedToken> user_defined;
+    for (std::size_t i = 0; i < vocab_.types.size(); ++i)
+        if (vocab_.types[i] == static_cast<std::int32_t>(TokenType::user_defined))
+            user_defined.push_back({vocab_.tokens[i], static_cast<std::int32_t>(i)});
+    user_defined_ = sort_user_defined(std::move(user_defined));
 }
 
 std::vector<std::int32_t> SpmTokenizer::encode(std::string_view text, bool add_bos) const {
     std::vector<std::int32_t> out;
     if (add_bos && vocab_.bos_id >= 0) out.push_back(vocab_.bos_id);
-    if (text.empty()) return out;
+    if (user_defined_.empty()) {
+        encode_fragment(text, out);
+        return out;
+    }
+    // Every raw fragment follows a matched token or starts the text, so each gets the space
+    // prefix (when the vocabulary asks for one), as in llama.cpp's SPM path.
+    for (const auto& f : split_user_defined(text, user_defined_)) {
+        if (f.token >= 0) out.push_back(f.token);
+        else encode_fragment(f.text, out);
+    }
+    return out;
+}
+
+void SpmTokenizer::encode_fragment(std::string_view text, std::vector<std::int32_t>& out) const {
+    if (text.empty()) return;
     std::string norm = vocab_.add_space_prefix ? std::string(kSpace) : std::string();
     for (char c : text) {
         if (c == ' ') norm += kSpace;
@@ -65,7 +84,6 @@ std::vector<std::int32_t> SpmTokenizer::encode(std::string_view text, bool add_b
                                 "a vocabulary with byte fallback", "\"" + std::string(s) + "\"");
         }
     }
-    return out;
 }
 
 std::string SpmTokenizer::decode(const std::vector<std::int32_t>& ids) const {

@@ -4,7 +4,8 @@
 // adjacent pair whose concatenation is a token with the highest score is merged (leftmost on
 // ties) until no pair is a token. Characters without a token fall back to the byte tokens
 // "<0xXX>", else to unk. decode reverses it: "▁" -> " ", byte tokens -> bytes, control tokens
-// dropped, and the prefix space removed.
+// dropped, and the prefix space removed. User-defined tokens (Gemma) are split off the raw
+// text first (spm_special_split.hpp).
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "halo/model/spm_special_split.hpp"
 #include "halo/model/tokenizer.hpp"
 
 namespace halo::model {
@@ -37,7 +39,11 @@ public:
     std::int32_t eos_id() const override { return vocab_.eos_id; }
 
 private:
+    // The SentencePiece merge of one fragment of raw text (no user-defined tokens in it).
+    void encode_fragment(std::string_view text, std::vector<std::int32_t>& out) const;
+
     SpmVocab vocab_;
+    std::vector<UserDefinedToken> user_defined_;  // longest first (spm_special_split.hpp)
     std::unordered_map<std::string, std::int32_t> ids_;
     std::int32_t byte_ids_[256];
 };

@@ -1,5 +1,5 @@
-// The in-memory model halo computes with: a Llama-family decoder (SmolLM2, Llama, Mistral,
-// Qwen2-style; Gemma-style options as flags), every tensor dequantized to FP32. Loaders
+// The in-memory model halo computes with: a decoder of one of the families in
+// architecture.hpp (Llama, Mistral, Qwen2, Gemma 3; the parts of a block as flags), every tensor dequantized to FP32. Loaders
 // (GGUF, safetensors) produce ModelWeights; the transformer (forward, backward, perplexity,
 // calibration) and the quantizers consume it. A quantized model is the same struct with the
 // linear weights replaced by their decoded values (fake-quant), plus hooks for activations.
@@ -56,13 +56,21 @@ struct ModelConfig {
     float rope_llama3_high_freq_factor = 4.0f;
     int rope_original_context = 8192;
     bool tied_embeddings = false;
-    // Gemma-style options (off for Llama): GeGLU instead of SwiGLU, RMSNorm weight + 1,
-    // embeddings scaled by sqrt(d_model), per-head QK norm, sliding-window layers.
+    // The block's parts, copied from the architecture row (architecture.hpp) by the loaders;
+    // the forward pass reads only these. Gemma-style options: GeGLU instead of SwiGLU, RMSNorm
+    // weight + 1 (loaders fold the +1 into the weights and leave this false), embeddings scaled
+    // by sqrt(d_model), per-head QK norm, sliding-window layers.
     bool gelu_gate = false;
     bool norm_weight_plus_one = false;
     bool scale_embeddings = false;
     bool qk_norm = false;
-    int sliding_window = 0;
+    int sliding_window = 0;    // window of local layers, in positions (self included); 0 = none
+    int swa_pattern = 0;       // every swa_pattern-th layer (1-based) is global; 0 = all layers local
+    float rope_theta_local = 0.0f;  // RoPE base of local layers; 0 = rope_theta
+    bool post_norms = false;   // RMSNorm of the attention and MLP outputs before each residual add
+    bool qkv_bias = false;     // Q, K, V projections have biases (LayerWeights::bias_q/k/v)
+    float final_logit_softcap = 0.0f;  // logits = c * tanh(logits / c) when > 0
+    bool moe = false;          // mixture-of-experts MLP (not implemented: the loader refuses it)
 };
 
 // The seven linear layers of a block, in a fixed order used everywhere (names follow GGUF).
@@ -77,6 +85,11 @@ struct LayerWeights {
     std::vector<float> ffn_norm;   // [d_model]
     std::vector<float> q_norm;     // [head_dim] when qk_norm
     std::vector<float> k_norm;
+    std::vector<float> post_attn_norm;  // [d_model] when post_norms
+    std::vector<float> post_ffn_norm;
+    std::vector<float> bias_q;     // [n_heads * head_dim] when qkv_bias
+    std::vector<float> bias_k;     // [n_kv_heads * head_dim]
+    std::vector<float> bias_v;
     std::array<Matrix, 7> linear;  // indexed by LinearKind
 
     Matrix& operator[](LinearKind k) { return linear[static_cast<std::size_t>(k)]; }

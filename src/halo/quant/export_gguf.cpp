@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/gguf_reader.hpp"
 #include "halo/model/gguf_writer.hpp"
 #include "halo/model/model_loader.hpp"
@@ -84,6 +85,9 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     report.out = o.out;
     const model::GgufFile src(report.model);
     const model::ModelConfig config = model::config_from_gguf(src);
+    // Q/K rows go back into the converter's permuted order only for the families whose GGUF
+    // files use it (architecture row); Gemma 3 and Qwen2 files keep HF order.
+    const bool qk_permuted = model::architecture_row(config.architecture).gguf_qk_permuted;
 
     // Encode everything first: a refused tensor must leave no file behind.
     std::map<std::string, std::pair<model::GgmlType, std::string>> replaced;
@@ -93,7 +97,8 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     for (const auto& rec : qd.linears) {
         const std::string name = tensor_name(rec.layer, model::linear_name(rec.kind));
         check_shape(src, name, {rec.tensor.rows(), rec.tensor.cols()});
-        const int qk_heads = rec.kind == model::LinearKind::attn_q   ? config.n_heads
+        const int qk_heads = !qk_permuted                             ? 0
+                             : rec.kind == model::LinearKind::attn_q ? config.n_heads
                              : rec.kind == model::LinearKind::attn_k ? config.n_kv_heads
                                                                      : 0;
         EncodedTensor e = choose_gguf_encoding(rec.tensor, name, o.policy, qk_heads);

@@ -106,15 +106,21 @@ TEST(BackwardGradcheck, FisherIsMeanOfSquaredPerSampleGradients) {
     EXPECT_THROW(fisher_diagonal(w, {}, 1), Error);
 }
 
-TEST(BackwardGradcheck, RefusesQkNorm) {
+// Gemma 3's block (QK-norm, sandwich post-norms, local/global layers with two RoPE bases,
+// GeGLU, sqrt(d) embeddings) plus Qwen2's QKV bias and Gemma 2's logit soft-capping.
+TEST(BackwardGradcheck, Gemma3BlockBiasAndSoftcap) {
     ModelConfig c = tiny_config();
+    c.n_layers = 3;
     c.qk_norm = true;
-    try {
-        loss_and_gradients<double>(tiny_model(c), kTokens);
-        FAIL();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E5505");
-    }
+    c.post_norms = true;
+    c.gelu_gate = true;
+    c.scale_embeddings = true;
+    c.sliding_window = 4;
+    c.swa_pattern = 2;
+    c.rope_theta_local = 10.0f;
+    c.qkv_bias = true;
+    c.final_logit_softcap = 3.0f;
+    check_all_kinds(tiny_model(c, 23));
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ TEST(DequantTable, RowsMatchTheGgufFormat) {
     struct Want { const char* name; std::uint32_t id; std::int64_t block, bytes; };
     const Want want[] = {{"F32", 0, 1, 4},     {"F16", 1, 1, 2},     {"BF16", 30, 1, 2},    {"Q4_0", 2, 32, 18},
                          {"Q4_1", 3, 32, 20},  {"Q5_0", 6, 32, 22},  {"Q5_1", 7, 32, 24},   {"Q8_0", 8, 32, 34},
-                         {"Q4_K", 12, 256, 144}, {"Q5_K", 13, 256, 176}, {"Q6_K", 14, 256, 210}, {"Q8_K", 15, 256, 292}};
+                         {"Q4_K", 12, 256, 144}, {"Q5_K", 13, 256, 176}, {"Q6_K", 14, 256, 210}, {"Q8_K", 15, 256, 292},
+                         {"Q2_K", 10, 256, 84},  {"Q3_K", 11, 256, 110}, {"IQ4_NL", 20, 32, 18}};
     EXPECT_EQ(type_table().size(), std::size(want));
     for (const auto& w : want) {
         const TypeTraits* t = find_type(w.id);
@@ -164,6 +165,56 @@ TEST(DequantHand, Q6_K) {
     EXPECT_EQ(x[1], -32.0f);   // 0.5*2*(0-32)
     EXPECT_EQ(x[32], 46.5f);   // 0.5*(-3)*(1-32)
     EXPECT_EQ(x[241], 62.0f);  // 0.5*4*(63-32)
+}
+
+TEST(DequantHand, IQ4_NL) {
+    std::vector<std::uint8_t> b(18);
+    put16(b, 0, 0x3800);  // d = 0.5
+    b[2] = 0xF0;          // element 0: level 0 (-127), element 16: level 15 (113)
+    b[3] = 0x78;          // element 1: level 8 (1), element 17: level 7 (-10)
+    const auto x = decode(GgmlType::iq4_nl, b);
+    EXPECT_EQ(x[0], -63.5f);
+    EXPECT_EQ(x[16], 56.5f);
+    EXPECT_EQ(x[1], 0.5f);
+    EXPECT_EQ(x[17], -5.0f);
+    EXPECT_EQ(x[2], -63.5f);  // qs 0: level 0
+}
+
+TEST(DequantHand, Q2_K) {
+    std::vector<std::uint8_t> b(84);
+    put16(b, 80, 0x3C00);  // d = 1
+    put16(b, 82, 0x3800);  // dmin = 0.5
+    b[0] = 0x32;           // sub-block 0 (elements 0..15): scale 2, min 3
+    b[3] = 0x15;           // sub-block 3 (elements 48..63): scale 5, min 1
+    b[9] = 0xF1;           // sub-block 9 (elements 144..159): scale 1, min 15
+    b[16 + 0] = 0x03;      // element 0: bits 0-1 of qs[0] = 3; element 32: bits 2-3 = 0
+    b[16 + 17] = 0x08;     // element 49: bits 2-3 of qs[17] = 2
+    b[16 + 48] = 0x01;     // element 144: bits 0-1 of qs[32 + 16] = 1
+    const auto x = decode(GgmlType::q2_k, b);
+    EXPECT_EQ(x[0], 4.5f);     // 1*2*3 - 0.5*3
+    EXPECT_EQ(x[1], -1.5f);    // q 0
+    EXPECT_EQ(x[32], 0.0f);    // sub-block 2: scale 0, min 0
+    EXPECT_EQ(x[49], 9.5f);    // 5*2 - 0.5
+    EXPECT_EQ(x[144], -6.5f);  // 1*1 - 0.5*15
+}
+
+TEST(DequantHand, Q3_K) {
+    std::vector<std::uint8_t> b(110);
+    put16(b, 108, 0x3800);  // d = 0.5
+    b[96 + 0] = 0x03;       // sub-block 0: low 4 bits 3 ...
+    b[96 + 8] = 0x02;       // ... high 2 bits 2: raw 35, scale 3
+    b[96 + 5] = 0xF0;       // sub-block 13 (elements 208..223): low bits in the high nibble of byte 5 ...
+    b[96 + 9] = 0xC0;       // ... high bits in bits 6-7 of byte 9: raw 63, scale 31
+    b[0] = 0x01;            // hmask[0] bit 0: element 0 has its high bit
+    b[32 + 0] = 0x01;       // element 0: low bits 1
+    b[16] = 1 << 6;         // hmask[16] bit 4*1 + 2: element 208 (half 1, quarter 2, l 16)
+    b[32 + 48] = 0x30;      // element 208: bits 4-5 of qs[32 + 16] = 3
+    const auto x = decode(GgmlType::q3_k, b);
+    EXPECT_EQ(x[0], 1.5f);     // 0.5*3*1
+    EXPECT_EQ(x[1], -6.0f);    // 0.5*3*(0-4)
+    EXPECT_EQ(x[32], 64.0f);   // sub-block 2 raw 0: 0.5*(-32)*(0-4)
+    EXPECT_EQ(x[208], 46.5f);  // 0.5*31*3
+    EXPECT_EQ(x[209], -62.0f); // 0.5*31*(0-4)
 }
 
 TEST(DequantHand, Q8_K) {

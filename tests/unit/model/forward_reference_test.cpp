@@ -84,6 +84,45 @@ TEST(ForwardReference, SlidingWindow) {
     EXPECT_GT(std::fabs(a.at(12, 0) - b.at(12, 0)), 1e-4);
 }
 
+// Gemma 3's block: sandwich norms, QK-norm, GeGLU, sqrt(d) embeddings, and local layers (window
+// 3, RoPE base 10) with every 2nd layer global (window none, base 10000).
+TEST(ForwardReference, Gemma3LocalGlobalSandwichNorms) {
+    ModelConfig c = tiny_config();
+    c.n_layers = 4;
+    c.gelu_gate = true;
+    c.scale_embeddings = true;
+    c.qk_norm = true;
+    c.post_norms = true;
+    c.sliding_window = 3;
+    c.swa_pattern = 2;
+    c.rope_theta_local = 10.0f;
+    const ModelWeights w = tiny_model(c, 13);
+    EXPECT_LT(max_rel_error(w, kTokens), kTol);
+    // Both the pattern and the local base matter.
+    for (auto change : {+[](ModelConfig& m) { m.swa_pattern = 0; }, +[](ModelConfig& m) { m.rope_theta_local = 0; },
+                        +[](ModelConfig& m) { m.post_norms = false; }}) {
+        ModelWeights other = w;
+        change(other.config);
+        const Matrix a = forward_logits(w, kTokens), b = forward_logits(other, kTokens);
+        EXPECT_GT(std::fabs(a.at(12, 0) - b.at(12, 0)), 1e-4);
+    }
+}
+
+TEST(ForwardReference, Qwen2QkvBias) {
+    ModelConfig c = tiny_config();
+    c.qkv_bias = true;
+    EXPECT_LT(max_rel_error(tiny_model(c, 17), kTokens), kTol);
+}
+
+TEST(ForwardReference, FinalLogitSoftcap) {
+    ModelConfig c = tiny_config();
+    c.final_logit_softcap = 2.0f;
+    const ModelWeights w = tiny_model(c, 19);
+    EXPECT_LT(max_rel_error(w, kTokens), kTol);
+    const Matrix a = forward_logits(w, kTokens);
+    for (float v : a.data) EXPECT_LT(std::fabs(v), 2.0f);
+}
+
 TEST(ForwardReference, CausalPrefixInvariance) {
     // Logits at position t depend only on tokens 0..t.
     const ModelWeights w = tiny_model(tiny_config());

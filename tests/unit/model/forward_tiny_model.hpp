@@ -56,6 +56,15 @@ inline ModelWeights tiny_model(const ModelConfig& c, unsigned seed = 1) {
             lw.q_norm = random_norm(c.head_dim, rng);
             lw.k_norm = random_norm(c.head_dim, rng);
         }
+        if (c.post_norms) {
+            lw.post_attn_norm = random_norm(c.d_model, rng);
+            lw.post_ffn_norm = random_norm(c.d_model, rng);
+        }
+        if (c.qkv_bias) {
+            lw.bias_q = random_matrix(1, dq, 0.5f, rng).data;
+            lw.bias_k = random_matrix(1, dkv, 0.5f, rng).data;
+            lw.bias_v = random_matrix(1, dkv, 0.5f, rng).data;
+        }
         lw[LinearKind::attn_q] = random_matrix(dq, c.d_model, 0.5f, rng);
         lw[LinearKind::attn_k] = random_matrix(dkv, c.d_model, 0.5f, rng);
         lw[LinearKind::attn_v] = random_matrix(dkv, c.d_model, 0.5f, rng);
@@ -109,20 +118,30 @@ inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vecto
     for (int t = 0; t < S; ++t)
         for (int i = 0; i < D; ++i)
             x[t][i] = w.token_embedding.at(tokens[t], i) * (c.scale_embeddings ? std::sqrt(static_cast<double>(D)) : 1.0);
-    for (const auto& lw : w.layers) {
+    for (int layer = 0; layer < c.n_layers; ++layer) {
+        const LayerWeights& lw = w.layers[static_cast<std::size_t>(layer)];
+        // Local layers: all but every swa_pattern-th (1-based) when a window is set.
+        const bool local = c.sliding_window > 0 && (c.swa_pattern <= 0 || (layer + 1) % c.swa_pattern != 0);
+        const int window = local ? c.sliding_window : 0;
+        const double theta = local && c.rope_theta_local > 0 ? c.rope_theta_local : c.rope_theta;
         std::vector<Vec> q(S), k(S), v(S);
         for (int t = 0; t < S; ++t) {
             const Vec h = ref_rmsnorm(x[t], lw.attn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
             q[t] = ref_matvec(lw[LinearKind::attn_q], h);
             k[t] = ref_matvec(lw[LinearKind::attn_k], h);
             v[t] = ref_matvec(lw[LinearKind::attn_v], h);
+            if (c.qkv_bias) {
+                for (std::size_t i = 0; i < q[t].size(); ++i) q[t][i] += lw.bias_q[i];
+                for (std::size_t i = 0; i < k[t].size(); ++i) k[t][i] += lw.bias_k[i];
+                for (std::size_t i = 0; i < v[t].size(); ++i) v[t][i] += lw.bias_v[i];
+            }
             for (int hh = 0; hh < c.n_heads; ++hh) {
                 if (c.qk_norm) {
                     Vec part(q[t].begin() + hh * hd, q[t].begin() + (hh + 1) * hd);
                     part = ref_rmsnorm(part, lw.q_norm, c.rms_norm_eps, c.norm_weight_plus_one);
                     std::copy(part.begin(), part.end(), q[t].begin() + hh * hd);
                 }
-                ref_rope(q[t].data() + hh * hd, hd, t, c.rope_theta, c.rope_interleaved);
+                ref_rope(q[t].data() + hh * hd, hd, t, theta, c.rope_interleaved);
             }
             for (int hh = 0; hh < c.n_kv_heads; ++hh) {
                 if (c.qk_norm) {
@@ -130,14 +149,14 @@ inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vecto
                     part = ref_rmsnorm(part, lw.k_norm, c.rms_norm_eps, c.norm_weight_plus_one);
                     std::copy(part.begin(), part.end(), k[t].begin() + hh * hd);
                 }
-                ref_rope(k[t].data() + hh * hd, hd, t, c.rope_theta, c.rope_interleaved);
+                ref_rope(k[t].data() + hh * hd, hd, t, theta, c.rope_interleaved);
             }
         }
         for (int t = 0; t < S; ++t) {
             Vec attn(static_cast<std::size_t>(c.n_heads * hd), 0.0);
             for (int hh = 0; hh < c.n_heads; ++hh) {
                 const int kv = hh / (c.n_heads / c.n_kv_heads);
-                const int lo = c.sliding_window > 0 ? std::max(0, t - c.sliding_window + 1) : 0;
+                const int lo = window > 0 ? std::max(0, t - window + 1) : 0;
                 std::vector<double> s;
                 double mx = -1e300;
                 for (int j = lo; j <= t; ++j) {
@@ -151,7 +170,8 @@ inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vecto
                 for (int j = lo; j <= t; ++j)
                     for (int i = 0; i < hd; ++i) attn[hh * hd + i] += s[j - lo] / z * v[j][kv * hd + i];
             }
-            const Vec o = ref_matvec(lw[LinearKind::attn_output], attn);
+            Vec o = ref_matvec(lw[LinearKind::attn_output], attn);
+            if (c.post_norms) o = ref_rmsnorm(o, lw.post_attn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
             for (int i = 0; i < D; ++i) x[t][i] += o[i];
             const Vec h = ref_rmsnorm(x[t], lw.ffn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
             const Vec g = ref_matvec(lw[LinearKind::ffn_gate], h);
@@ -163,13 +183,17 @@ inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vecto
                                        : g[i] / (1 + std::exp(-g[i]));
                 a[i] = act * u[i];
             }
-            const Vec d = ref_matvec(lw[LinearKind::ffn_down], a);
+            Vec d = ref_matvec(lw[LinearKind::ffn_down], a);
+            if (c.post_norms) d = ref_rmsnorm(d, lw.post_ffn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
             for (int i = 0; i < D; ++i) x[t][i] += d[i];
         }
     }
     std::vector<Vec> logits;
-    for (int t = 0; t < S; ++t)
+    for (int t = 0; t < S; ++t) {
         logits.push_back(ref_matvec(w.lm_head(), ref_rmsnorm(x[t], w.output_norm, c.rms_norm_eps, c.norm_weight_plus_one)));
+        if (c.final_logit_softcap > 0)
+            for (double& l : logits.back()) l = c.final_logit_softcap * std::tanh(l / c.final_logit_softcap);
+    }
     return logits;
 }
 

@@ -224,9 +224,9 @@ TEST(LoadModel, MissingTensorAndNonFiniteWeights) {
 TEST(LoadModel, WrongArchitectureAndMissingPath) {
     ScratchDir dir;
     GgufWriter w;
-    w.add_string("general.architecture", "gemma3");
+    w.add_string("general.architecture", "mamba");
     w.write(dir / "g.gguf");
-    expect_error([&] { (void)load_model(dir / "g.gguf"); }, "E5300", {"unsupported model architecture", "found gemma3"});
+    expect_error([&] { (void)load_model(dir / "g.gguf"); }, "E5300", {"unsupported model architecture", "found mamba"});
     expect_error([&] { (void)load_model(dir / "nothing"); }, "E5304", {"scripts/setup.sh data"});
 }
 
