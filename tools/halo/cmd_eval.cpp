@@ -11,6 +11,7 @@
 #include "halo/model/tokenizer.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "streaming_glue.hpp"
 #include "terminal_progress.hpp"
 
 namespace halo::cli {
@@ -30,12 +31,22 @@ struct EvalFlags {
     std::string bos = "auto";
     bool json = false;
     bool quiet = false;
+    StreamFlags stream;
 };
 
 int run_eval(const EvalFlags& f) {
     const std::filesystem::path model_path = f.model.empty() ? model::default_model_path() : std::filesystem::path(f.model);
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
+    if (f.stream.stream) {
+        if (!f.quantized.empty() || !f.act_format.empty() || f.method != "llamacpp")
+            throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --method hf (yet)");
+        StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet};
+        a.options.ctx = f.ctx;
+        a.options.max_chunks = f.max_chunks;
+        a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer
+        return run_streaming_eval(a, f.stream);
+    }
     const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
     model::ModelWeights weights = model::load_model(model_path);
     // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
@@ -110,6 +121,7 @@ Command eval_command() {
                     ->check(CLI::IsMember({"auto", "yes", "no"}));
                 app.add_flag("--json", f->json, "print the result as JSON on stdout");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                add_stream_flags(app, f->stream);
                 return [f] { return run_eval(*f); };
             }};
 }
