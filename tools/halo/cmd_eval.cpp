@@ -13,6 +13,9 @@
 #include "halo/model/tokenizer.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "cuda_glue.hpp"
+#include "halo/cuda/cuda_model.hpp"
+#include "streaming_glue.hpp"
 #include "terminal_progress.hpp"
 
 namespace halo::cli {
@@ -33,6 +36,9 @@ struct EvalFlags {
     std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
     CLI::Option* stride_flag = nullptr;
+    StreamFlags stream;
+    std::string device = "cpu";
+    std::string cuda_math = "fp32";
 };
 
 int run_eval(const EvalFlags& f) {
@@ -45,6 +51,27 @@ int run_eval(const EvalFlags& f) {
     const std::filesystem::path model_path = model::resolve_model_path(f.model);
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
+    if (const auto gpu = cuda::parse_device(f.device)) {
+        if (!f.quantized.empty() || !f.act_format.empty() || f.stream.stream)
+            throw_usage("E8105", "--device cuda evaluates a base model: no --quantized, --act-format or --stream (yet)");
+        CudaEvalArgs a{model_path, text_path, {}, *gpu, f.cuda_math == "tf32", f.json, f.quiet};
+        a.options.method = model::parse_method(f.method);
+        a.options.ctx = f.ctx;
+        a.options.stride = f.stride;
+        a.options.max_chunks = f.max_chunks;
+        a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;
+        return run_cuda_eval(a);
+    }
+    if (f.cuda_math != "fp32") throw_usage("E8105", "--cuda-math applies to --device cuda only");
+    if (f.stream.stream) {
+        if (!f.quantized.empty() || !f.act_format.empty() || f.method != "llamacpp")
+            throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --method hf (yet)");
+        StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet};
+        a.options.ctx = f.ctx;
+        a.options.max_chunks = f.max_chunks;
+        a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer
+        return run_streaming_eval(a, f.stream);
+    }
     const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
     model::ModelWeights weights = model::load_model(model_path);
     // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
@@ -121,6 +148,10 @@ Command eval_command() {
                     ->check(CLI::IsMember({"auto", "yes", "no"}));
                 add_json_option(app, f->json, "the result as JSON");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                add_stream_flags(app, f->stream);
+                app.add_option("--device", f->device, "cpu (default), cuda or cuda:N (the CUDA forward; never falls back to cpu)");
+                app.add_option("--cuda-math", f->cuda_math, "--device cuda GEMMs: fp32 (default, strict) or tf32 (tensor cores)")
+                    ->check(CLI::IsMember({"fp32", "tf32"}));
                 return [f] { return run_eval(*f); };
             }};
 }

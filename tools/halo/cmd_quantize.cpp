@@ -21,6 +21,7 @@
 #include "halo/util/parallel.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo_quantize_glue.hpp"
+#include "streaming_glue.hpp"
 #include "terminal_progress.hpp"
 
 namespace halo::cli {
@@ -35,6 +36,7 @@ struct QuantizeFlags {
     float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
     unsigned threads = 0;
     HaloQuantizeFlags halo;  // --method halo (halo module)
+    StreamFlags stream;      // --stream (streaming_glue)
 };
 
 quant::Granularity granularity_of(const QuantizeFlags& f) {
@@ -116,6 +118,8 @@ void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
 int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     const auto& row = method_registry().find(f.method);  // E6007 lists every registered method
     check_flags_apply(app, row);
+    if (row.id == quant::Method::halo && f.stream.stream)
+        throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");
     if (row.id == quant::Method::halo)
         return run_halo_quantize({f.model, f.calib, f.out, f.tile, f.sensitivity, f.eval_text, f.samples, f.seq_len, f.ctx,
                                   f.max_chunks, f.block_size, f.damp, f.force, f.quiet, f.threads},
@@ -148,6 +152,16 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     opt.progress = terminal_progress(f.quiet);
     const auto spec = quant::make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);  // bad flags fail before loading
     if (meth.error_feedback) quant::check_error_feedback(spec, meth.name);
+    if (f.stream.stream) {
+        if (!f.eval_text.empty() || !f.act_format.empty() || opt.kmeans_fisher)
+            throw_usage("E6141", "--stream does not combine with --eval, --act-format or --sensitivity fisher (yet)");
+        return run_streaming_quantize({model_path, f.calib, f.out, f.samples, f.seq_len, f.force, f.quiet,
+                                       {{"method", f.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
+                                        {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
+                                        {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},
+                                        {"sensitivity", f.sensitivity}, {"threads", opt.threads}}},
+                                      opt, f.stream);
+    }
 
     model::ModelWeights weights = model::load_model(model_path);
     const bool needs_calib = meth.needs_gram || meth.needs_channel_stats || opt.method == quant::Method::kmeans;
@@ -239,6 +253,7 @@ Command quantize_command() {
                 app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 add_halo_quantize_flags(app, f->halo);
+                add_stream_flags(app, f->stream);
                 return [f, &app] { return run_quantize(*f, app); };
             }};
 }

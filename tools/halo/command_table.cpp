@@ -10,6 +10,7 @@ const std::vector<Command>& command_table() {
         quantize_command(),
         eval_command(),
         export_command(),
+        synth_command(),
         simulate_command(),
         gpu_bench_command(),
         run_command(),

@@ -15,5 +15,6 @@ Command eval_command();
 Command run_command();
 Command amove_hw_command();
 Command export_command();
+Command synth_command();
 
 }  // namespace halo::cli

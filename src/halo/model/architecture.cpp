@@ -72,6 +72,13 @@ bool is_local_layer(const ModelConfig& c, int layer) {
 
 int layer_window(const ModelConfig& c, int layer) { return is_local_layer(c, layer) ? c.sliding_window : 0; }
 
+void refuse_layer_patterns(const ModelConfig& c, const std::string& what) {
+    if (c.sliding_window > 0 && c.swa_pattern > 0)
+        throw_bad_value("E5606", c.architecture, what + " needs every layer alike (it runs each block as layer 0)",
+                        "no local/global attention pattern", "sliding window on all but every " + std::to_string(c.swa_pattern) + "th layer",
+                        "evaluate this model without --stream");
+}
+
 float layer_rope_theta(const ModelConfig& c, int layer) {
     return is_local_layer(c, layer) && c.rope_theta_local > 0 ? c.rope_theta_local : c.rope_theta;
 }

@@ -69,6 +69,9 @@ RopeScaling parse_rope_scaling(std::string_view kind, const std::string& file, c
 bool is_local_layer(const ModelConfig& config, int layer);
 // The attention window of a layer (0 = all positions) and its RoPE base.
 int layer_window(const ModelConfig& config, int layer);
+// Block streaming runs each block as layer 0 of a one-block model, so it needs every layer
+// alike: a local/global pattern (Gemma 3) is refused with E5606 naming `what`.
+void refuse_layer_patterns(const ModelConfig& config, const std::string& what);
 float layer_rope_theta(const ModelConfig& config, int layer);
 
 }  // namespace halo::model

@@ -28,6 +28,42 @@ struct LayerwiseCalibration::Impl {
     }
 };
 
+LinearStatsAccumulator::LinearStatsAccumulator(const StatsRequest& request) : request_(request) {
+    observer_ = [this](LinearKind kind, const float* x, std::int64_t rows, std::int64_t cols) {
+        auto k = static_cast<std::size_t>(kind);
+        LinearInputStats& st = stats_[k];
+        if (request_.gram) {
+            if (st.gram.size() == 0) st.gram = Matrix(cols, cols);
+            gram_accumulate_lower(x, rows, cols, st.gram.data.data());  // mirrored in finish()
+        }
+        if (request_.channel_stats) {
+            if (st.abs_max.empty()) {
+                st.abs_max.assign(static_cast<std::size_t>(cols), 0.0f);
+                abs_sum_[k].assign(static_cast<std::size_t>(cols), 0.0);
+            }
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t i = 0; i < cols; ++i) {
+                    const float a = std::fabs(x[r * cols + i]);
+                    abs_sum_[k][static_cast<std::size_t>(i)] += a;
+                    st.abs_max[static_cast<std::size_t>(i)] = std::max(st.abs_max[static_cast<std::size_t>(i)], a);
+                }
+        }
+        st.tokens += rows;
+    };
+}
+
+std::array<LinearInputStats, 7> LinearStatsAccumulator::finish() {
+    for (auto& st : stats_)
+        if (st.gram.size() != 0) symmetrize_lower(st.gram.data.data(), st.gram.cols);
+    for (std::size_t k = 0; k < 7; ++k) {
+        if (!request_.channel_stats) continue;
+        stats_[k].abs_mean.resize(abs_sum_[k].size());
+        for (std::size_t i = 0; i < abs_sum_[k].size(); ++i)
+            stats_[k].abs_mean[i] = static_cast<float>(abs_sum_[k][i] / static_cast<double>(stats_[k].tokens));
+    }
+    return std::move(stats_);
+}
+
 LayerwiseCalibration::LayerwiseCalibration(const ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples,
                                            unsigned threads, const ForwardHooks* hooks)
     : impl_(std::make_unique<Impl>()) {
@@ -61,44 +97,14 @@ std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const S
     const ModelWeights& w = *impl_->weights;
     const ModelView<float> view = make_view<float>(w);
     const LayerRopes ropes(w.config, impl_->max_tokens);
-    std::array<LinearInputStats, 7> stats;
-    std::array<std::vector<double>, 7> abs_sum;
-    const LinearInputObserver observer = [&](LinearKind kind, const float* x, std::int64_t rows, std::int64_t cols) {
-        auto k = static_cast<std::size_t>(kind);
-        LinearInputStats& st = stats[k];
-        if (request.gram) {
-            if (st.gram.size() == 0) st.gram = Matrix(cols, cols);
-            gram_accumulate_lower(x, rows, cols, st.gram.data.data());  // mirrored after the last sample
-        }
-        if (request.channel_stats) {
-            if (st.abs_max.empty()) {
-                st.abs_max.assign(static_cast<std::size_t>(cols), 0.0f);
-                abs_sum[k].assign(static_cast<std::size_t>(cols), 0.0);
-            }
-            for (std::int64_t r = 0; r < rows; ++r)
-                for (std::int64_t i = 0; i < cols; ++i) {
-                    const float a = std::fabs(x[r * cols + i]);
-                    abs_sum[k][static_cast<std::size_t>(i)] += a;
-                    st.abs_max[static_cast<std::size_t>(i)] = std::max(st.abs_max[static_cast<std::size_t>(i)], a);
-                }
-        }
-        st.tokens += rows;
-    };
+    LinearStatsAccumulator acc(request);
     std::vector<float> x;
     for (const auto& h : impl_->hidden) {
         x = h;  // the block runs on a copy: capture must not move the hidden states
         block_forward(view, layer, x.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
-                      ropes.for_layer(layer), impl_->hooks, &observer, static_cast<BlockCache<float>*>(nullptr));
+                      ropes.for_layer(layer), impl_->hooks, &acc.observer(), static_cast<BlockCache<float>*>(nullptr));
     }
-    for (auto& st : stats)
-        if (st.gram.size() != 0) symmetrize_lower(st.gram.data.data(), st.gram.cols);
-    for (std::size_t k = 0; k < 7; ++k) {
-        if (!request.channel_stats) continue;
-        stats[k].abs_mean.resize(abs_sum[k].size());
-        for (std::size_t i = 0; i < abs_sum[k].size(); ++i)
-            stats[k].abs_mean[i] = static_cast<float>(abs_sum[k][i] / static_cast<double>(stats[k].tokens));
-    }
-    return stats;
+    return acc.finish();
 }
 
 void LayerwiseCalibration::advance(int layer) {

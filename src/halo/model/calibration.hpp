@@ -34,6 +34,25 @@ struct LinearInputStats {
     std::int64_t tokens = 0;
 };
 
+// Accumulates LinearInputStats from the inputs an observer sees (one block's forward passes
+// over all samples), then finish() turns the sums into statistics. Shared by
+// LayerwiseCalibration and the streaming driver so both compute the same bits.
+class LinearStatsAccumulator {
+public:
+    explicit LinearStatsAccumulator(const StatsRequest& request);
+    LinearStatsAccumulator(const LinearStatsAccumulator&) = delete;  // the observer points at this
+    LinearStatsAccumulator& operator=(const LinearStatsAccumulator&) = delete;
+    // Valid while the accumulator lives.
+    const LinearInputObserver& observer() const { return observer_; }
+    std::array<LinearInputStats, 7> finish();
+
+private:
+    StatsRequest request_;
+    std::array<LinearInputStats, 7> stats_;
+    std::array<std::vector<double>, 7> abs_sum_;
+    LinearInputObserver observer_;
+};
+
 class LayerwiseCalibration {
 public:
     // `weights` is read at every capture/advance (so a quantizer may overwrite a layer's linears

@@ -98,6 +98,8 @@ public:
     std::span<const std::uint8_t> tensor_bytes(const GgufTensorInfo& info) const;
     // All elements of the tensor as FP32 in row-major order (fast dequant path).
     std::vector<float> dequantize(const GgufTensorInfo& info) const;
+    // Drops the tensor's mapped pages from the resident set (MappedFile::release).
+    void release(const GgufTensorInfo& info) const { map_.release(tensor_bytes(info)); }
 
 private:
     MappedFile map_;

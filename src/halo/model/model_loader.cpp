@@ -3,12 +3,14 @@
 
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "halo/model/architecture.hpp"
+#include "halo/model/lazy_model.hpp"
 #include "halo/model/safetensors_reader.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/paths.hpp"
@@ -121,29 +123,33 @@ class Assembler {
 public:
     Assembler(std::string file, TensorLookup lookup) : file_(std::move(file)), lookup_(std::move(lookup)) {}
 
-    std::vector<float> load(const std::string& name, const std::vector<std::int64_t>& shape) {
+    // Presence and shape only (no data read): what LazyModel checks for every tensor up front.
+    void check(const std::string& name, const std::vector<std::int64_t>& shape) const {
         auto t = lookup_(name);
         if (!t) missing(name, shape);
         if (t->shape != shape) {
             throw_bad_input_at("E5302", file_, name, "tensor shape does not match the model config", shape_str(shape), shape_str(t->shape), "the config (metadata or config.json) and the weights disagree");
         }
-        auto values = t->read();
+    }
+    std::vector<float> load(const std::string& name, const std::vector<std::int64_t>& shape) const {
+        check(name, shape);
+        auto values = lookup_(name)->read();
         for (std::size_t i = 0; i < values.size(); ++i)
             if (!std::isfinite(values[i])) {
                 throw_bad_input_at("E5303", file_, name, fmt::format("weight element {} is not finite", i), "a finite value", fmt::format("{}", values[i]), "the checkpoint is corrupt");
             }
         return values;
     }
-    Matrix matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
+    Matrix matrix(const std::string& name, std::int64_t rows, std::int64_t cols) const {
         Matrix m;
         m.rows = rows;
         m.cols = cols;
         m.data = load(name, {rows, cols});
         return m;
     }
-    bool has(const std::string& name) { return lookup_(name).has_value(); }
+    bool has(const std::string& name) const { return lookup_(name).has_value(); }
 
-    [[noreturn]] void missing(const std::string& name, const std::vector<std::int64_t>& shape) {
+    [[noreturn]] void missing(const std::string& name, const std::vector<std::int64_t>& shape) const {
         throw_bad_input_at("E5301", file_, name, "tensor is missing", "a tensor of shape " + shape_str(shape), "none", "the checkpoint is incomplete or not a Llama-family model");
     }
 
@@ -152,50 +158,45 @@ private:
     TensorLookup lookup_;
 };
 
-ModelWeights assemble(ModelConfig config, Assembler& a, const Naming& n, bool unpermute_qk) {
-    ModelWeights w;
-    w.config = std::move(config);
-    const auto& c = w.config;
-    const std::int64_t d = c.d_model, hd = c.head_dim, v = c.vocab_size;
-    w.token_embedding = a.matrix(n.embedding, v, d);
-    w.layers.resize(static_cast<std::size_t>(c.n_layers));
-    for (int l = 0; l < c.n_layers; ++l) {
-        auto& layer = w.layers[static_cast<std::size_t>(l)];
-        const std::string prefix = n.layer_prefix + std::to_string(l) + ".";
-        for (const auto& row : kLayerNames) {
-            if (!row.linear) {
-                if (!wants(row.slot, c)) continue;
-                const std::string name = prefix + (n.hf ? vector_hf_name(row, c) : row.gguf);
-                auto& v = vector_ref(row.slot, layer);
-                v = a.load(name, {vector_len(row.slot, c)});
-                if (is_norm(row.slot)) add_offset(v, n.norm_offset);
-                continue;
-            }
-            const std::string name = prefix + (n.hf ? row.hf : row.gguf);
-            std::int64_t rows = 0, cols = d;
-            switch (*row.linear) {
-                case LinearKind::attn_q: rows = c.n_heads * hd; break;
-                case LinearKind::attn_k: case LinearKind::attn_v: rows = c.n_kv_heads * hd; break;
-                case LinearKind::attn_output: rows = d; cols = c.n_heads * hd; break;
-                case LinearKind::ffn_gate: case LinearKind::ffn_up: rows = c.d_ff; break;
-                case LinearKind::ffn_down: rows = d; cols = c.d_ff; break;
-            }
-            layer[*row.linear] = a.matrix(name, rows, cols);
-        }
-        if (unpermute_qk) {
-            unpermute_qk_rows(layer[LinearKind::attn_q], c.n_heads);
-            unpermute_qk_rows(layer[LinearKind::attn_k], c.n_kv_heads);
-        }
+// Rows x cols of a block's linear as the config gives it.
+std::pair<std::int64_t, std::int64_t> linear_shape(const ModelConfig& c, LinearKind kind) {
+    const std::int64_t d = c.d_model, hd = c.head_dim;
+    switch (kind) {
+        case LinearKind::attn_q: return {c.n_heads * hd, d};
+        case LinearKind::attn_k: case LinearKind::attn_v: return {c.n_kv_heads * hd, d};
+        case LinearKind::attn_output: return {d, c.n_heads * hd};
+        case LinearKind::ffn_gate: case LinearKind::ffn_up: return {c.d_ff, d};
+        case LinearKind::ffn_down: return {d, c.d_ff};
     }
-    w.output_norm = a.load(n.output_norm, {d});
-    add_offset(w.output_norm, n.norm_offset);
-    if (a.has(n.output) && !(n.hf && c.tied_embeddings)) {
-        w.output = a.matrix(n.output, v, d);
-        w.config.tied_embeddings = false;
-    } else {
-        w.config.tied_embeddings = true;
+    return {0, 0};
+}
+
+std::string layer_tensor_name(const Naming& n, const ModelConfig& c, int l, const LayerTensorName& row) {
+    const char* suffix = row.linear ? (n.hf ? row.hf : row.gguf) : (n.hf ? vector_hf_name(row, c) : row.gguf);
+    return n.layer_prefix + std::to_string(l) + "." + suffix;
+}
+
+// One decoder block from the architecture row's tensors (vectors only where the config asks).
+LayerWeights assemble_layer(const ModelConfig& c, const Assembler& a, const Naming& n, int l, bool unpermute_qk) {
+    LayerWeights layer;
+    for (const auto& row : kLayerNames) {
+        const std::string name = layer_tensor_name(n, c, l, row);
+        if (!row.linear) {
+            if (!wants(row.slot, c)) continue;
+            auto& v = vector_ref(row.slot, layer);
+            v = a.load(name, {vector_len(row.slot, c)});
+            if (is_norm(row.slot)) add_offset(v, n.norm_offset);
+            continue;
+        }
+        const auto [rows, cols] = linear_shape(c, *row.linear);
+        layer[*row.linear] = a.matrix(name, rows, cols);
     }
-    return w;
+    if (unpermute_qk) {
+        unpermute_qk_rows(layer[LinearKind::attn_q], c.n_heads);
+        unpermute_qk_rows(layer[LinearKind::attn_k], c.n_kv_heads);
+    }
+    return layer;
+}
 }
 
 void check_config(const ModelConfig& c, const std::string& file) {
@@ -211,43 +212,152 @@ void check_config(const ModelConfig& c, const std::string& file) {
     check_config_numbers(c, file);  // input_checks.hpp: eps, RoPE base, ... finite and in range
 }
 
-ModelWeights load_gguf(const std::filesystem::path& path) {
-    GgufFile file(path);
-    ModelConfig config = config_from_gguf(file);
-    check_config(config, path.string());
-    Assembler a(path.string(), [&](const std::string& name) -> std::optional<SourceTensor> {
-        const GgufTensorInfo* t = file.find_tensor(name);
-        if (!t) return std::nullopt;
-        return SourceTensor{t->shape(), [&file, t] { return file.dequantize(*t); }};
-    });
-    // GGUF norm weights are stored as the converter wrote them (Gemma's +1 already added).
-    Naming n{"token_embd.weight", "output_norm.weight", "output.weight", "blk.", false, 0.0f};
-    const bool unpermute = architecture_row(config.architecture).gguf_qk_permuted;
-    ModelWeights w = assemble(std::move(config), a, n, unpermute);
-    w.source_path = path.string();
-    const GgufTensorInfo* probe = file.find_tensor("blk.0.attn_q.weight");
-    w.source_format = "gguf:" + std::string(probe ? probe->type->name : "?");
-    return w;
-}
-
-ModelWeights load_safetensors(const std::filesystem::path& dir) {
-    ModelConfig config = read_hf_config(dir / "config.json");
-    check_config(config, (dir / "config.json").string());
-    SafetensorsCheckpoint ckpt(dir);
-    Assembler a(dir.string(), [&](const std::string& name) -> std::optional<SourceTensor> {
-        const auto loc = ckpt.find(name);
-        if (!loc.tensor) return std::nullopt;
-        return SourceTensor{loc.tensor->shape, [loc] { return loc.file->dequantize(*loc.tensor); }};
-    });
-    Naming n{"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.", true,
-             architecture_row(config.architecture).hf_norm_offset};
-    ModelWeights w = assemble(std::move(config), a, n, /*unpermute_qk=*/false);
-    w.source_path = dir.string();
-    w.source_format = "safetensors:" + ckpt.dtype_summary();
-    return w;
-}
-
 }  // namespace
+
+// The open file(s), the naming of the source and the assembler over them. Tensor readers drop
+// each tensor's mapped pages once converted (release), so only the FP32 copies stay resident.
+struct LazyModel::Impl {
+    std::unique_ptr<GgufFile> gguf;
+    std::unique_ptr<SafetensorsCheckpoint> ckpt;
+    std::unique_ptr<Assembler> assembler;
+    ModelConfig config;
+    Naming naming;
+    bool unpermute_qk = false;
+    std::string source_path, source_format;
+
+    std::string layer_tensor(int l, const LayerTensorName& row) const { return layer_tensor_name(naming, config, l, row); }
+    // Every tensor present with the config's shape; decides tied embeddings as load_model did.
+    void check_all() {
+        const Assembler& a = *assembler;
+        const std::int64_t d = config.d_model, v = config.vocab_size;
+        a.check(naming.embedding, {v, d});
+        for (int l = 0; l < config.n_layers; ++l)
+            for (const auto& row : kLayerNames) {
+                if (!row.linear) {
+                    if (wants(row.slot, config)) a.check(layer_tensor(l, row), {vector_len(row.slot, config)});
+                    continue;
+                }
+                const auto [rows, cols] = linear_shape(config, *row.linear);
+                a.check(layer_tensor(l, row), {rows, cols});
+            }
+        a.check(naming.output_norm, {d});
+        if (a.has(naming.output) && !(naming.hf && config.tied_embeddings)) {
+            a.check(naming.output, {v, d});
+            config.tied_embeddings = false;
+        } else {
+            config.tied_embeddings = true;
+        }
+    }
+};
+
+LazyModel::LazyModel(const std::filesystem::path& path) : impl_(std::make_unique<Impl>()) {
+    Impl& m = *impl_;
+    m.source_path = path.string();
+    if (std::filesystem::is_directory(path)) {
+        m.config = read_hf_config(path / "config.json");
+        check_config(m.config, (path / "config.json").string());
+        m.ckpt = std::make_unique<SafetensorsCheckpoint>(path);
+        const SafetensorsCheckpoint* ckpt = m.ckpt.get();
+        m.assembler = std::make_unique<Assembler>(path.string(), [ckpt](const std::string& name) -> std::optional<SourceTensor> {
+            const auto loc = ckpt->find(name);
+            if (!loc.tensor) return std::nullopt;
+            return SourceTensor{loc.tensor->shape, [loc] {
+                                    auto values = loc.file->dequantize(*loc.tensor);
+                                    loc.file->release(*loc.tensor);
+                                    return values;
+                                }};
+        });
+        m.naming = {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.", true,
+                    architecture_row(m.config.architecture).hf_norm_offset};
+        m.source_format = "safetensors:" + ckpt->dtype_summary();
+    } else if (std::filesystem::is_regular_file(path)) {
+        m.gguf = std::make_unique<GgufFile>(path);
+        m.config = config_from_gguf(*m.gguf);
+        check_config(m.config, path.string());
+        const GgufFile* file = m.gguf.get();
+        m.assembler = std::make_unique<Assembler>(path.string(), [file](const std::string& name) -> std::optional<SourceTensor> {
+            const GgufTensorInfo* t = file->find_tensor(name);
+            if (!t) return std::nullopt;
+            return SourceTensor{t->shape(), [file, t] {
+                                    auto values = file->dequantize(*t);
+                                    file->release(*t);
+                                    return values;
+                                }};
+        });
+        // GGUF norm weights are stored as the converter wrote them (Gemma's +1 already added).
+        m.naming = {"token_embd.weight", "output_norm.weight", "output.weight", "blk.", false, 0.0f};
+        m.unpermute_qk = architecture_row(m.config.architecture).gguf_qk_permuted;
+        const GgufTensorInfo* probe = file->find_tensor("blk.0.attn_q.weight");
+        m.source_format = "gguf:" + std::string(probe ? probe->type->name : "?");
+    } else {
+        throw_bad_value("E5304", path.string(), "model path is neither a GGUF file nor a checkpoint directory",
+                        "a .gguf file or a directory with config.json and *.safetensors", "nothing there",
+                        "run `scripts/setup.sh data` to install the default model");
+    }
+    m.check_all();
+}
+
+LazyModel::~LazyModel() = default;
+
+const ModelConfig& LazyModel::config() const { return impl_->config; }
+const std::string& LazyModel::source_path() const { return impl_->source_path; }
+const std::string& LazyModel::source_format() const { return impl_->source_format; }
+
+ModelWeights LazyModel::skeleton() const {
+    ModelWeights w;
+    w.config = impl_->config;
+    w.layers.resize(static_cast<std::size_t>(impl_->config.n_layers));
+    w.source_path = impl_->source_path;
+    w.source_format = impl_->source_format;
+    return w;
+}
+
+Matrix LazyModel::token_embedding() const {
+    return impl_->assembler->matrix(impl_->naming.embedding, impl_->config.vocab_size, impl_->config.d_model);
+}
+
+LayerWeights LazyModel::layer(int l) const {
+    const Impl& m = *impl_;
+    const ModelConfig& c = m.config;
+    if (l < 0 || l >= c.n_layers)
+        throw_internal("E5305", fmt::format("LazyModel::layer({}) outside 0..{}", l, c.n_layers - 1));
+    return assemble_layer(c, *m.assembler, m.naming, l, m.unpermute_qk);
+}
+
+std::vector<float> LazyModel::output_norm() const {
+    std::vector<float> v = impl_->assembler->load(impl_->naming.output_norm, {impl_->config.d_model});
+    add_offset(v, impl_->naming.norm_offset);
+    return v;
+}
+
+Matrix LazyModel::output() const {
+    if (impl_->config.tied_embeddings) return {};
+    return impl_->assembler->matrix(impl_->naming.output, impl_->config.vocab_size, impl_->config.d_model);
+}
+
+std::int64_t LazyModel::layer_bytes() const {
+    std::int64_t n = 2 * impl_->config.d_model;
+    for (auto k : kLinearKinds) {
+        const auto [rows, cols] = linear_shape(impl_->config, k);
+        n += rows * cols;
+    }
+    return n * static_cast<std::int64_t>(sizeof(float));
+}
+
+std::int64_t LazyModel::model_bytes() const {
+    const ModelConfig& c = impl_->config;
+    const std::int64_t embed = static_cast<std::int64_t>(c.vocab_size) * c.d_model * static_cast<std::int64_t>(sizeof(float));
+    return layer_bytes() * c.n_layers + embed * (c.tied_embeddings ? 1 : 2) + c.d_model * static_cast<std::int64_t>(sizeof(float));
+}
+
+ModelWeights LazyModel::load_all() const {
+    ModelWeights w = skeleton();
+    w.token_embedding = token_embedding();
+    for (int l = 0; l < impl_->config.n_layers; ++l) w.layers[static_cast<std::size_t>(l)] = layer(l);
+    w.output_norm = output_norm();
+    w.output = output();
+    return w;
+}
 
 ModelConfig config_from_gguf(const GgufFile& f) {
     ModelConfig c;
@@ -323,13 +433,7 @@ void permute_qk_rows(Matrix& m, int n_heads) {
     m = std::move(out);
 }
 
-ModelWeights load_model(const std::filesystem::path& path) {
-    if (std::filesystem::is_directory(path)) return load_safetensors(path);
-    if (std::filesystem::is_regular_file(path)) return load_gguf(path);
-    throw_bad_value("E5304", path.string(), "model path is neither a GGUF file nor a checkpoint directory",
-                    "a .gguf file or a directory with config.json and *.safetensors", "nothing there",
-                    "run `scripts/setup.sh data` to install the default model");
-}
+ModelWeights load_model(const std::filesystem::path& path) { return LazyModel(path).load_all(); }
 
 namespace {
 constexpr InstalledModel kInstalledModels[] = {

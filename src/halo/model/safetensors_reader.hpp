@@ -44,6 +44,8 @@ public:
     const SafetensorsTensor* find(const std::string& name) const;
     std::span<const std::uint8_t> bytes(const SafetensorsTensor& t) const;
     std::vector<float> dequantize(const SafetensorsTensor& t) const;
+    // Drops the tensor's mapped pages from the resident set (MappedFile::release).
+    void release(const SafetensorsTensor& t) const { map_.release(bytes(t)); }
 
 private:
     MappedFile map_;

@@ -267,42 +267,53 @@ QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const st
     return t;
 }
 
-void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel& qm, const QuantizeOptions& opt,
-                         const RunInfo& info, bool overwrite,
-                         const std::vector<std::pair<std::string, std::string>>& extra_files) {
+struct QuantizedDirWriter::Impl {
+    AtomicDirectory out;
+    nlohmann::json linears = nlohmann::json::array();
+    nlohmann::json vectors = nlohmann::json::array();
+    Impl(const std::filesystem::path& dir, bool overwrite) : out(dir, overwrite) {}
+};
+
+QuantizedDirWriter::QuantizedDirWriter(const std::filesystem::path& dir, bool overwrite) {
     if (!overwrite && std::filesystem::exists(dir))
         throw_bad_value("E6009", dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
-    AtomicDirectory out(dir, overwrite);
-    nlohmann::json linears = nlohmann::json::array();
-    for (const auto& rec : qm.linears) {
-        const std::string file = fmt::format("blk.{}.{}.hqt", rec.layer, model::linear_name(rec.kind));
-        write_file_atomic(out / file, write_hqt(rec.tensor));
-        const auto b = rec.tensor.bits();
-        nlohmann::json e = {{"layer", rec.layer},
-                            {"name", model::linear_name(rec.kind)},
-                            {"file", file},
-                            {"rows", rec.tensor.rows()},
-                            {"cols", rec.tensor.cols()},
-                            {"spec", spec_json(rec.tensor.spec())},
-                            {"bits_per_weight", b.bits_per_weight()},
-                            {"total_bits", b.total()},
-                            {"seconds", rec.seconds},
-                            {"output_error", rec.output_error >= 0 ? nlohmann::json(rec.output_error) : nlohmann::json(nullptr)},
-                            {"tiles",
-                             {{"rows", rec.tensor.tiles.tile_rows},
-                              {"cols", rec.tensor.tiles.tile_cols},
-                              {"level", rec.tensor.tiles.level},
-                              {"codebook_id", rec.tensor.tiles.codebook_id}}}};
-        if (rec.awq_alpha >= 0) e["awq_alpha"] = rec.awq_alpha;
-        linears.push_back(std::move(e));
-    }
-    nlohmann::json vectors = nlohmann::json::array();
-    for (const auto& v : qm.vectors) {
-        const std::string file = fmt::format("blk.{}.{}.f32", v.layer, v.name);
-        write_file_atomic(out / file, vector_bytes(v.values));
-        vectors.push_back({{"layer", v.layer}, {"name", v.name}, {"file", file}, {"size", v.values.size()}});
-    }
+    impl_ = std::make_unique<Impl>(dir, overwrite);
+}
+
+QuantizedDirWriter::~QuantizedDirWriter() = default;
+
+void QuantizedDirWriter::add_linear(const LinearRecord& rec) {
+    const std::string file = fmt::format("blk.{}.{}.hqt", rec.layer, model::linear_name(rec.kind));
+    write_file_atomic(impl_->out / file, write_hqt(rec.tensor));
+    const auto b = rec.tensor.bits();
+    nlohmann::json e = {{"layer", rec.layer},
+                        {"name", model::linear_name(rec.kind)},
+                        {"file", file},
+                        {"rows", rec.tensor.rows()},
+                        {"cols", rec.tensor.cols()},
+                        {"spec", spec_json(rec.tensor.spec())},
+                        {"bits_per_weight", b.bits_per_weight()},
+                        {"total_bits", b.total()},
+                        {"seconds", rec.seconds},
+                        {"output_error", rec.output_error >= 0 ? nlohmann::json(rec.output_error) : nlohmann::json(nullptr)},
+                        {"tiles",
+                         {{"rows", rec.tensor.tiles.tile_rows},
+                          {"cols", rec.tensor.tiles.tile_cols},
+                          {"level", rec.tensor.tiles.level},
+                          {"codebook_id", rec.tensor.tiles.codebook_id}}}};
+    if (rec.awq_alpha >= 0) e["awq_alpha"] = rec.awq_alpha;
+    impl_->linears.push_back(std::move(e));
+}
+
+void QuantizedDirWriter::add_vector(const ModifiedVector& v) {
+    const std::string file = fmt::format("blk.{}.{}.f32", v.layer, v.name);
+    write_file_atomic(impl_->out / file, vector_bytes(v.values));
+    impl_->vectors.push_back({{"layer", v.layer}, {"name", v.name}, {"file", file}, {"size", v.values.size()}});
+}
+
+void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions& opt, const RunInfo& info,
+                                const std::vector<std::pair<std::string, std::string>>& extra_files) {
     nlohmann::json m = {{"format", "halo-quantized-model"},
                         {"version", 1},
                         {"source_model", info.source_model},
@@ -326,19 +337,28 @@ void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel&
                         {"halo_version", info.provenance.halo_version},
                         {"git_commit", info.provenance.git_commit},
                         {"command", info.provenance.command_line},
-                        {"linears", linears},
-                        {"vectors", vectors}};
+                        {"linears", impl_->linears},
+                        {"vectors", impl_->vectors}};
     for (const auto& [key, value] : info.sections.items()) {
         if (m.contains(key)) throw_internal("E6031", fmt::format("manifest section \"{}\" would replace a standard field", key));
         m[key] = value;
     }
-    write_file_atomic(out / "manifest.json", m.dump(1) + "\n");
+    write_file_atomic(impl_->out / "manifest.json", m.dump(1) + "\n");
     for (const auto& [name, bytes] : extra_files) {
         if (name == "manifest.json" || name.find('/') != std::string::npos)
             throw_internal("E6032", fmt::format("extra file \"{}\" would replace the manifest or leave the directory", name));
-        write_file_atomic(out / name, bytes);
+        write_file_atomic(impl_->out / name, bytes);
     }
-    out.commit();
+    impl_->out.commit();
+}
+
+void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel& qm, const QuantizeOptions& opt,
+                         const RunInfo& info, bool overwrite,
+                         const std::vector<std::pair<std::string, std::string>>& extra_files) {
+    QuantizedDirWriter out(dir, overwrite);
+    for (const auto& rec : qm.linears) out.add_linear(rec);
+    for (const auto& v : qm.vectors) out.add_vector(v);
+    out.finish(qm, opt, info, extra_files);
 }
 
 QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {

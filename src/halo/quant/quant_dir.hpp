@@ -24,6 +24,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,28 @@ struct RunInfo {
 // magic, version, truncation or inconsistent sizes). The spec comes from the manifest.
 std::string write_hqt(const QuantizedTensor& t);
 QuantizedTensor read_hqt(std::string_view bytes, const QuantSpec& spec, const std::string& name);
+
+// Writes a quantized directory one linear at a time, so a streaming quantizer can free each
+// block as soon as its files are written: add_linear writes the .hqt into the staging directory
+// at once and keeps only its manifest entry; finish() writes manifest.json (totals from
+// `totals`, whose `linears` are ignored) and renames the directory into place. Destroyed
+// without finish() (an error), it removes the partial directory. Existing `dir` without
+// `overwrite`: E6009.
+class QuantizedDirWriter {
+public:
+    QuantizedDirWriter(const std::filesystem::path& dir, bool overwrite);
+    ~QuantizedDirWriter();
+    QuantizedDirWriter(const QuantizedDirWriter&) = delete;
+    QuantizedDirWriter& operator=(const QuantizedDirWriter&) = delete;
+    void add_linear(const LinearRecord& rec);
+    void add_vector(const ModifiedVector& v);
+    void finish(const QuantizedModel& totals, const QuantizeOptions& options, const RunInfo& info,
+                const std::vector<std::pair<std::string, std::string>>& extra_files = {});
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // Writes the directory atomically; an existing `dir` without `overwrite` is bad input E6009.
 // `extra_files` (name, bytes) go into the same staged directory: files other modules own that

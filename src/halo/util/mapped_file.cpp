@@ -53,4 +53,13 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     return *this;
 }
 
+void MappedFile::release(std::span<const std::uint8_t> range) const {
+    if (!data_ || range.empty()) return;
+    // Whole pages inside the range only: a page shared with a neighbouring tensor stays.
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto lo = (reinterpret_cast<std::uintptr_t>(range.data()) + page - 1) / page * page;
+    const auto hi = (reinterpret_cast<std::uintptr_t>(range.data()) + range.size()) / page * page;
+    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);  // advice only: failure is harmless
+}
+
 }  // namespace halo

@@ -22,6 +22,10 @@ public:
     std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
     std::size_t size() const { return size_; }
     const std::filesystem::path& path() const { return path_; }
+    // Drops the pages of `range` (a part of bytes()) from this process's resident set
+    // (madvise MADV_DONTNEED; the file stays in the page cache, a later read maps it again).
+    // Streaming readers call it after converting a tensor so RSS does not grow with the file.
+    void release(std::span<const std::uint8_t> range) const;
 
 private:
     std::filesystem::path path_;

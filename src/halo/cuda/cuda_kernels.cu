@@ -1,0 +1,124 @@
+#include "halo/cuda/cuda_kernels.hpp"
+
+#include <cfloat>
+
+namespace halo::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+unsigned blocks_for(std::int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+
+__global__ void embed_kernel(const float* table, const std::int32_t* tokens, std::int64_t n, std::int64_t dim, float scale,
+                             float* x) {
+    const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+    if (i >= n * dim) return;
+    const std::int64_t t = i / dim, c = i % dim;
+    x[i] = table[static_cast<std::int64_t>(tokens[t]) * dim + c] * scale;
+}
+
+__device__ double block_sum(double v, double* shared) {
+    for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < blockDim.x / 32 ? shared[lane] : 0.0;
+        for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
+        if (lane == 0) shared[0] = v;
+    }
+    __syncthreads();
+    const double total = shared[0];
+    __syncthreads();
+    return total;
+}
+
+__device__ float block_max(float v, float* shared) {
+    for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < blockDim.x / 32 ? shared[lane] : -FLT_MAX;
+        for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
+        if (lane == 0) shared[0] = v;
+    }
+    __syncthreads();
+    const float m = shared[0];
+    __syncthreads();
+    return m;
+}
+
+__global__ void rms_norm_kernel(const float* x, float* y, std::int64_t dim, const float* w, bool plus_one, float eps) {
+    __shared__ double shared[32];
+    const float* xr = x + blockIdx.x * dim;
+    float* yr = y + blockIdx.x * dim;
+    double ss = 0;
+    for (std::int64_t i = threadIdx.x; i < dim; i += blockDim.x) ss += static_cast<double>(xr[i]) * xr[i];
+    ss = block_sum(ss, shared);
+    const float inv = static_cast<float>(1.0 / sqrt(ss / static_cast<double>(dim) + static_cast<double>(eps)));
+    for (std::int64_t i = threadIdx.x; i < dim; i += blockDim.x) yr[i] = xr[i] * inv * (w[i] + (plus_one ? 1.0f : 0.0f));
+}
+
+__global__ void rope_kernel(float* x, std::int64_t rows, std::int64_t heads, std::int64_t hd, const float* cos,
+                            const float* sin) {
+    const std::int64_t half = hd / 2;
+    const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+    if (i >= rows * heads * half) return;
+    const std::int64_t r = i / (heads * half), h = (i / half) % heads, p = i % half;
+    float* v = x + r * heads * hd + h * hd;
+    const float c = cos[r * half + p], s = sin[r * half + p];
+    const float a0 = v[p], b0 = v[p + half];
+    v[p] = a0 * c - b0 * s;
+    v[p + half] = a0 * s + b0 * c;
+}
+
+__global__ void causal_softmax_kernel(float* scores, std::int64_t S, float scale) {
+    __shared__ float fshared[32];
+    __shared__ double dshared[32];
+    const std::int64_t row = blockIdx.x;  // over batch * S
+    const std::int64_t i = row % S;       // query position
+    float* r = scores + row * S;
+    float m = -FLT_MAX;
+    for (std::int64_t j = threadIdx.x; j <= i; j += blockDim.x) m = fmaxf(m, r[j] * scale);
+    m = block_max(m, fshared);
+    double sum = 0;
+    for (std::int64_t j = threadIdx.x; j <= i; j += blockDim.x) {
+        const float e = expf(r[j] * scale - m);
+        r[j] = e;
+        sum += e;
+    }
+    sum = block_sum(sum, dshared);
+    const float inv = static_cast<float>(1.0 / sum);
+    for (std::int64_t j = threadIdx.x; j < S; j += blockDim.x) r[j] = j <= i ? r[j] * inv : 0.0f;
+}
+
+__global__ void swiglu_kernel(const float* gate, const float* up, float* act, std::int64_t n) {
+    const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+    if (i >= n) return;
+    const float g = gate[i];
+    act[i] = g / (1.0f + expf(-g)) * up[i];
+}
+
+}  // namespace
+
+void embed_rows(const float* table, const std::int32_t* tokens, std::int64_t n, std::int64_t dim, float scale, float* x,
+                cudaStream_t s) {
+    embed_kernel<<<blocks_for(n * dim), kThreads, 0, s>>>(table, tokens, n, dim, scale, x);
+}
+void rms_norm(const float* x, float* y, std::int64_t rows, std::int64_t dim, const float* w, bool plus_one, float eps,
+              cudaStream_t s) {
+    rms_norm_kernel<<<static_cast<unsigned>(rows), kThreads, 0, s>>>(x, y, dim, w, plus_one, eps);
+}
+void rope(float* x, std::int64_t rows, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
+          cudaStream_t s) {
+    rope_kernel<<<blocks_for(rows * heads * (head_dim / 2)), kThreads, 0, s>>>(x, rows, heads, head_dim, cos, sin);
+}
+void causal_softmax(float* scores, std::int64_t batch, std::int64_t S, float scale, cudaStream_t s) {
+    causal_softmax_kernel<<<static_cast<unsigned>(batch * S), kThreads, 0, s>>>(scores, S, scale);
+}
+void swiglu(const float* gate, const float* up, float* act, std::int64_t n, cudaStream_t s) {
+    swiglu_kernel<<<blocks_for(n), kThreads, 0, s>>>(gate, up, act, n);
+}
+
+}  // namespace halo::cuda

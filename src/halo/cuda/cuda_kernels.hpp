@@ -1,0 +1,25 @@
+// The element-wise and row-wise kernels of the CUDA forward (everything that is not a GEMM).
+// Each mirrors a CPU function of model/forward_ops.hpp or model/attention.cpp; all row-major.
+#pragma once
+
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+namespace halo::cuda {
+
+// x[t, :] = table[tokens[t], :] * scale
+void embed_rows(const float* table, const std::int32_t* tokens, std::int64_t n, std::int64_t dim, float scale, float* x,
+                cudaStream_t s);
+// y = x * rsqrt(mean(x^2) + eps) * (w (+1)), one row per block; sum of squares in double like the CPU.
+void rms_norm(const float* x, float* y, std::int64_t rows, std::int64_t dim, const float* w, bool plus_one, float eps,
+              cudaStream_t s);
+// rotate-half RoPE in place on x [rows x heads*head_dim]; cos/sin [rows x head_dim/2].
+void rope(float* x, std::int64_t rows, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
+          cudaStream_t s);
+// scores [batch x S x S], row i: p_j = softmax_j<=i(scale * s_ij), 0 for j > i.
+void causal_softmax(float* scores, std::int64_t batch, std::int64_t S, float scale, cudaStream_t s);
+// act = silu(gate) * up
+void swiglu(const float* gate, const float* up, float* act, std::int64_t n, cudaStream_t s);
+
+}  // namespace halo::cuda
