@@ -25,7 +25,7 @@ def fill(options, function, kwargs):
             value = [os.fspath(v) if isinstance(v, os.PathLike) else v for v in value]
         try:
             setattr(options, key, value)
-        except (TypeError, ValueError):
+        except TypeError:  # a halo.Error from a checking setter (analysis=...) passes through
             expected = type(getattr(options, key)).__name__
             raise python_error("E0092", key, f"{function}() option {key!r} has the wrong type", expected,
                                f"{type(value).__name__} {value!r}", kind="usage") from None

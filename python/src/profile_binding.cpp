@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/filesystem.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
@@ -24,14 +25,14 @@ using mac::ProfileWeight;
 
 // One per-weight field as a float64 array, NaN where the profile has none (null in the file).
 template <class Field>
-Array1d weight_field(const MacProfile& p, Field field) {
+nb::object weight_field(const MacProfile& p, Field field) {
     auto* v = new std::vector<double>(p.weights.size());
     for (std::size_t i = 0; i < p.weights.size(); ++i) {
         const std::optional<double>& x = p.weights[i].*field;
         (*v)[i] = x ? *x : std::numeric_limits<double>::quiet_NaN();
     }
     nb::capsule owner(v, [](void* q) noexcept { delete static_cast<std::vector<double>*>(q); });
-    return Array1d(v->data(), {v->size()}, owner);
+    return nb::cast(Array1d(v->data(), {v->size()}, owner));
 }
 
 std::string analysis_name(mac::Analysis a) {
@@ -84,7 +85,7 @@ void bind_profile(nb::module_& m) {
                          v->reserve(p.weights.size());
                          for (const auto& w : p.weights) v->push_back(w.code);
                          nb::capsule owner(v, [](void* q) noexcept { delete static_cast<std::vector<std::uint64_t>*>(q); });
-                         return nb::ndarray<nb::numpy, std::uint64_t, nb::ndim<1>>(v->data(), {v->size()}, owner);
+                         return nb::cast(nb::ndarray<nb::numpy, std::uint64_t, nb::ndim<1>>(v->data(), {v->size()}, owner));
                      },
                      "weight port bit patterns (the file writes them as bit strings)")
         .def_prop_ro("value", [](const MacProfile& p) { return weight_field(p, &ProfileWeight::value); })
@@ -96,7 +97,7 @@ void bind_profile(nb::module_& m) {
         .def("__len__", [](const MacProfile& p) { return p.weights.size(); })
         .def("to_json", [](const MacProfile& p) { return mac::profile_json(p); }, "the profile file's JSON text")
         .def(
-            "write", [](const MacProfile& p, const std::string& path) { mac::write_profile(p, path); }, nb::arg("path"),
+            "write", [](const MacProfile& p, const std::filesystem::path& path) { mac::write_profile(p, path); }, nb::arg("path"),
             "writes PATH (JSON) and beside it the CSV and SVG twins, each atomically")
         .def("__repr__", [](const MacProfile& p) {
             return "<halo.Profile " + p.mac + " " + p.weight_format + " on " + p.library + ", " + std::to_string(p.weights.size()) +
@@ -104,7 +105,7 @@ void bind_profile(nb::module_& m) {
         });
 
     m.def(
-        "read_profile", [](const std::string& path) { return mac::read_profile_file(path); }, nb::arg("path"),
+        "read_profile", [](const std::filesystem::path& path) { return mac::read_profile_file(path); }, nb::arg("path"),
         "reads a profile file written by `halo characterize` or Profile.write");
 
     nb::class_<mac::CharacterizeOptions> opts(m, "CharacterizeOptions");

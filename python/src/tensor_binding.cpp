@@ -108,12 +108,12 @@ nb::ndarray<nb::numpy, float, nb::ndim<2>> owned_matrix(model::Matrix&& m) {
 }
 
 // Scales or zero points: a strided view on the interleaved GroupParams {scale, zero} array.
-View<float> group_param_view(const QuantizedTensor& t, int member) {
+nb::object group_param_view(const QuantizedTensor& t, int member) {
     static_assert(sizeof(quant::GroupParams) == 2 * sizeof(float), "GroupParams is {scale, zero}");
     const auto* base = reinterpret_cast<const float*>(t.all_params().data()) + member;
     const auto gc = static_cast<std::int64_t>(t.n_group_cols());
-    return View<float>(base, {static_cast<std::size_t>(t.n_group_rows()), static_cast<std::size_t>(t.n_group_cols())},
-                       self_of(t), {2 * gc, 2});
+    return nb::cast(View<float>(base, {static_cast<std::size_t>(t.n_group_rows()), static_cast<std::size_t>(t.n_group_cols())},
+                                self_of(t), {2 * gc, 2}));
 }
 
 nb::object tile_view(const QuantizedTensor& t, const std::vector<std::int32_t>& slots) {
@@ -140,8 +140,8 @@ void bind_tensor(nb::module_& m) {
                      "rows and columns of one scale group (the last one in each direction may be shorter)")
         .def_prop_ro("codes",
                      [](const QuantizedTensor& t) {
-                         return View<std::uint8_t>(t.codes().data(), {static_cast<std::size_t>(t.rows()), static_cast<std::size_t>(t.cols())},
-                                                   self_of(t));
+                         return nb::cast(View<std::uint8_t>(
+                             t.codes().data(), {static_cast<std::size_t>(t.rows()), static_cast<std::size_t>(t.cols())}, self_of(t)));
                      })
         .def_prop_ro("scales", [](const QuantizedTensor& t) { return group_param_view(t, 0); },
                      "[group rows x group cols] float32 (NVFP4: block scale times tensor_scale)")
