@@ -19,7 +19,10 @@ def test_pip_install_in_a_fresh_venv(tmp_path):
     build_dir = SOURCE_DIR / "build-pip-test"
     shutil.rmtree(build_dir, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    r = subprocess.run([python, "-m", "pip", "install", "-q", "-C", f"build-dir={build_dir}", str(SOURCE_DIR)],
+    # scikit-build-core otherwise takes Python's configured compiler (x86_64-linux-gnu-g++); ccache
+    # keys on the compiler's name, so the main build's c++ objects would all miss.
+    env.setdefault("CXX", "c++")
+    r = subprocess.run([python, "-m", "pip", "install", "-q", f"--config-settings=build-dir={build_dir}", str(SOURCE_DIR)],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     check = ("import halo, numpy as np, pathlib; "
