@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """HALO against a baseline from Python: characterize the default MAC (INT8 on OSU 0.18 um),
-quantize the default model (SmolLM2-135M) with HALO at a few objectives and with GPTQ W4, score
+quantize the default model (SmolLM2-135M) with HALO at a few objectives and with GPTQ/RTN W4, score
 each (perplexity on the installed eval text, simulated prefill speed-up and energy on a 128x128
 systolic array against uniform INT8 at the nominal clock), and plot the Pareto front.
 
@@ -27,6 +27,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="pareto-run", help="output directory (created)")
     ap.add_argument("--points", default="perf@0.5,bal@0.5", help="HALO objective@budget points")
+    ap.add_argument("--baselines", default="gptq-w4,rtn-w4", help="baselines: gptq-w4, rtn-w4 (W4 g128, A8)")
     ap.add_argument("--ctx", type=int, default=256, help="perplexity: tokens per chunk")
     ap.add_argument("--max-chunks", type=int, default=4, help="perplexity: chunks scored")
     ap.add_argument("--samples", type=int, default=4, help="calibration samples")
@@ -49,15 +50,17 @@ def main():
     points = [{"name": v["name"], "perplexity": v["perplexity"], "speedup": v["speedup"],
                "energy_ratio": v["energy_ratio"]} for v in halo_run["variants"]]
 
-    halo.quantize(method="gptq", format="int4", group=128, out=out / "gptq-w4", **common)
-    # Activations INT8 per token, as HALO's points are scored (W4A8 against HALO A8).
-    ppl = halo.perplexity(quantized=out / "gptq-w4", ctx=args.ctx, max_chunks=args.max_chunks, threads=args.threads,
-                          act_format="int8_per_token")
-    # GPTQ W4 runs every tile at the nominal level: the simulator's baseline itself (the static
+    # Every baseline tile runs at the nominal level: the simulator's baseline itself (the static
     # profile has no switching energy, so MAC energy is the flat table, as in the HALO points).
     sim = halo.simulate(model="smollm2-135m", seq=512, array="128x128")
-    points.append({"name": "gptq-w4a8", "perplexity": ppl["perplexity"], "speedup": sim["speedup"],
-                   "energy_ratio": sim["energy_ratio"]})
+    for name in args.baselines.split(","):
+        method = name.split("-")[0]
+        halo.quantize(method=method, format="int4", group=128, out=out / name, **common)
+        # Activations INT8 per token, as HALO's points are scored (W4A8 against HALO A8).
+        ppl = halo.perplexity(quantized=out / name, ctx=args.ctx, max_chunks=args.max_chunks, threads=args.threads,
+                              act_format="int8_per_token")
+        points.append({"name": name + "a8", "perplexity": ppl["perplexity"], "speedup": sim["speedup"],
+                       "energy_ratio": sim["energy_ratio"]})
     fp = halo.perplexity(ctx=args.ctx, max_chunks=args.max_chunks, threads=args.threads)["perplexity"]
 
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -68,7 +71,7 @@ def main():
     ax.axhline(fp, color="gray", linestyle="--", linewidth=1, label=f"FP reference ({fp:.2f})")
     ax.set_xlabel("simulated prefill speed-up vs uniform INT8 at the nominal clock")
     ax.set_ylabel(f"perplexity (ctx {args.ctx}, {args.max_chunks} chunks)")
-    ax.set_title("SmolLM2-135M: HALO vs GPTQ W4A8 (int8 MAC, osu018)")
+    ax.set_title("SmolLM2-135M: HALO vs W4A8 baselines (int8 MAC, osu018)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "pareto.png", dpi=120)
