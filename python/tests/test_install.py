@@ -28,7 +28,7 @@ def test_pip_install_in_a_fresh_venv(tmp_path):
     check = ("import halo, numpy as np, pathlib; "
              "assert 'site-packages' in pathlib.Path(halo.__file__).parts, halo.__file__; "
              "q = halo.quantize_tensor(np.ones((2, 4), np.float32), format='int8'); "
-             "assert (q.dequantize() == 1).all(); print('ok', halo.__file__)")
+             "assert abs(q.dequantize() - 1).max() < 0.01; print('ok', halo.__file__)")
     r = subprocess.run([python, "-c", check], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr
     shutil.rmtree(build_dir, ignore_errors=True)
