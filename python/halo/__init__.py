@@ -6,7 +6,7 @@ The same library as the ``halo`` command line (README.md), called in process:
     manifest = halo.quantize(method="gptq", out="q", group=128)   # -> the manifest as a dict
     q = halo.load_quantized("q")                                   # per-layer codes, scales, ...
     halo.perplexity(quantized="q", ctx=256, max_chunks=4)          # -> dict (as `halo eval --json`)
-    halo.simulate(model="smollm2-135m", profile="profile.json")    # -> dict (as `halo simulate --json`)
+    halo.simulate(model="smollm2-135m", seq=512)                   # -> dict (as `halo simulate --json`)
     t = halo.quantize_tensor(w, format="int4", group=128)          # one matrix, numpy in and out
     w_hat = halo.dequantize_tensor(t)
 
