@@ -6,6 +6,9 @@
 #   make test-slow  the slow tests: label `slow` and test names with `Slow.` (suites *Slow)
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# The Python package (python/) built in the same tree, with .venv's nanobind; ccache shared
+# with `pip install .` (pyproject.toml).
+PYTHON_FLAGS ?= -DHALO_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(CURDIR)/.venv/bin/python -DHALO_CCACHE=ON
 
 .PHONY: demo test test-slow build setup-build setup-data bench clean fuzz-smoke
 
@@ -16,7 +19,7 @@ setup-data:
 	scripts/setup.sh data
 
 build: setup-build
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(PYTHON_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build setup-data

@@ -3,6 +3,8 @@
 #   scripts/setup.sh build   compilers, libraries, EDA tools (what `make test` needs)
 #   scripts/setup.sh data    the default real model and evaluation text, under data/
 #   scripts/setup.sh all     both
+# `build` also makes .venv (the Python package's build and test tools: nanobind,
+# scikit-build-core, numpy, pytest, tqdm, matplotlib; see python/ and pyproject.toml).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 what="${1:-all}"
@@ -15,7 +17,9 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   yosys opensta iverilog qflow-tech-osu018 qflow-tech-osu035
   python3 python3-pip unzip
+  python3-venv python3-dev ccache
 )
+python_packages=(nanobind scikit-build-core numpy pytest tqdm matplotlib)
 
 install_build() {
   local missing=()
@@ -29,13 +33,22 @@ install_build() {
   fi
 }
 
+install_python() {
+  local py="$here/.venv/bin/python"
+  [ -x "$py" ] || /usr/bin/python3 -m venv "$here/.venv"  # Debian's python3, whose headers python3-dev installs
+  if ! "$py" -c "import nanobind, scikit_build_core, numpy, pytest, tqdm, matplotlib" 2>/dev/null; then
+    echo "setup: installing ${python_packages[*]} into .venv"
+    "$py" -m pip install -q "${python_packages[@]}"
+  fi
+}
+
 install_data() {
   if [ -x "$here/scripts/setup_data.sh" ]; then "$here/scripts/setup_data.sh"; fi
 }
 
 case "$what" in
-  build) install_build ;;
+  build) install_build; install_python ;;
   data) install_data ;;
-  all) install_build; install_data ;;
+  all) install_build; install_python; install_data ;;
   *) echo "usage: $0 build|data|all" >&2; exit 1 ;;
 esac

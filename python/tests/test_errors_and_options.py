@@ -1,0 +1,90 @@
+"""halo.Error carries the diagnostic's parts; options are checked by name and type; a profile
+file read and written back is the same file."""
+
+import json
+
+import pytest
+
+import halo
+
+from conftest import LIBERTY
+
+
+def test_missing_file_names_it(tmp_path):
+    missing = tmp_path / "nope.json"
+    with pytest.raises(halo.Error) as e:
+        halo.read_profile(missing)
+    assert e.value.file == str(missing) or str(missing) in str(e.value)
+    assert e.value.exit_code in (2, 3) and e.value.code.startswith("E")
+
+
+def test_profile_not_json_and_wrong_fields(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(halo.Error) as e:
+        halo.read_profile(bad)
+    assert (e.value.code, e.value.file, e.value.kind) == ("E4530", str(bad), "bad_input")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(halo.Error) as e:
+        halo.read_profile(other)
+    assert e.value.code == "E4530" and e.value.place == "format" and "something-else" in e.value.found
+
+
+def test_unknown_option_and_wrong_type():
+    with pytest.raises(halo.Error) as e:
+        halo.simulate(modle="smollm2-135m")
+    assert (e.value.code, e.value.place, e.value.kind, e.value.exit_code) == ("E0091", "modle", "usage", 1)
+    assert "model" in e.value.expected
+    with pytest.raises(halo.Error) as e:
+        halo.simulate(model="smollm2-135m", seq="long")
+    assert e.value.code == "E0092" and e.value.place == "seq"
+    with pytest.raises(halo.Error) as e:
+        halo.quantize(method="rtn")  # no out
+    assert e.value.code == "E0091" and e.value.place == "out"
+
+
+def test_library_usage_errors_keep_their_code():
+    with pytest.raises(halo.Error) as e:
+        halo.characterize(liberty=str(LIBERTY), progress=False)  # neither mac nor netlist
+    assert (e.value.code, e.value.kind) == ("E4511", "usage")
+    with pytest.raises(halo.Error) as e:
+        halo.characterize(mac="int8", analysis="sideways", progress=False)
+    assert e.value.code == "E4510"
+    with pytest.raises(halo.Error) as e:
+        halo.simulate(arch="abacus", model="tiny")
+    assert e.value.code == "E7060"
+
+
+def test_quantized_dir_errors(tmp_path):
+    with pytest.raises(halo.Error) as e:
+        halo.load_quantized(tmp_path / "absent")
+    assert e.value.code.startswith("E")
+    with pytest.raises(halo.Error) as e:
+        halo.quantize(method="nonesuch", out=tmp_path / "q", progress=False)
+    assert e.value.code == "E6007"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the broken callback's report
+def test_progress_callback_gets_updates_and_its_errors_do_not_escape(tmp_path):
+    seen = []
+    profile = halo.characterize(mac="int4", work_dir=str(tmp_path / "work"), progress=lambda *u: seen.append(u))
+    assert len(profile) == 16
+    assert seen and seen[-1][1] == seen[-1][2]  # the last update is the finished task
+    task, done, total, elapsed = seen[-1]
+    assert isinstance(task, str) and total == 16 and elapsed >= 0
+
+    def broken(*_):
+        raise RuntimeError("callback bug")
+
+    assert len(halo.characterize(mac="int4", work_dir=str(tmp_path / "work"), progress=broken)) == 16
+
+
+def test_profile_round_trip_is_byte_identical(tmp_path):
+    p = halo.characterize(mac="int4", work_dir=str(tmp_path / "work"), progress=False)
+    p.write(tmp_path / "a.json")
+    q = halo.read_profile(tmp_path / "a.json")
+    q.write(tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert q.value.tolist() == list(range(-8, 8)) or sorted(q.value.tolist()) == list(range(-8, 8))
