@@ -28,6 +28,9 @@ import sys
 MODULE_PREFIX = {
     "util": "E00", "liberty": "E1", "netlist": "E2", "timing": "E3", "mac": "E4",
     "model": "E5", "quant": "E6", "accel": "E7", "gpu": "E8", "halo": "E9",
+    # Modules of branches merged on 2026-12-03 (main): the CUDA forward shares the GPU range;
+    # hwq (the HALO algorithm) and jobs (the end-to-end jobs) take over halo's E9xxx.
+    "cuda": "E8", "hwq": "E9", "jobs": "E9",
 }
 # tools/halo: the CLI's own codes are E00xx; a command's checks of its domain's values use the
 # range of the library module it fronts.
