@@ -74,8 +74,9 @@ double relative_logit_error(const std::filesystem::path& model_path, std::int64_
         }
     for (std::int64_t c = 0; c < cpu.cols && first_row > 0; ++c) EXPECT_EQ(g.at(0, c), 0.0f);
     EXPECT_GT(gpu.device_bytes(), 0u);
-    // The GPU log-softmax: NLLs of the scored targets against token_nll of the CPU logits.
-    const std::int64_t first_target = std::max<std::int64_t>(first_row, 1);
+    // The GPU log-softmax: NLLs of the scored targets against token_nll of the CPU logits (which
+    // exist from row first_row on, so the first target is first_row + 1).
+    const std::int64_t first_target = first_row + 1;
     const auto nll = gpu.next_token_nll(tokens, first_target, S);
     EXPECT_EQ(static_cast<std::int64_t>(nll.size()), S - first_target);
     for (std::int64_t t = first_target; t < S; ++t) {
