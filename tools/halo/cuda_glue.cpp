@@ -29,8 +29,8 @@ int run_cuda_eval(const CudaEvalArgs& a) {
     cuda::CudaModel gpu(source, a.device, po.ctx, terminal_progress(a.quiet || a.json == "-"), a.tf32);
     const double load_s = since(t0);
     const auto ts = std::chrono::steady_clock::now();
-    const model::LogitsFn fn = [&](std::span<const std::int32_t> window, std::int64_t first_row) {
-        return gpu.logits(window, first_row);
+    const model::NllFn fn = [&](std::span<const std::int32_t> window, std::int64_t first_target, std::int64_t end_target) {
+        return gpu.next_token_nll(window, first_target, end_target);
     };
     const auto r = model::perplexity(fn, tokens, po);
     const double seconds = since(ts);

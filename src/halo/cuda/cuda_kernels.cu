@@ -100,7 +100,25 @@ __global__ void swiglu_kernel(const float* gate, const float* up, float* act, st
     act[i] = g / (1.0f + expf(-g)) * up[i];
 }
 
+__global__ void row_nll_kernel(const float* logits, std::int64_t vocab, const std::int32_t* targets, double* nll) {
+    __shared__ float fshared[32];
+    __shared__ double dshared[32];
+    const float* r = logits + blockIdx.x * vocab;
+    float m = -FLT_MAX;
+    for (std::int64_t j = threadIdx.x; j < vocab; j += blockDim.x) m = fmaxf(m, r[j]);
+    m = block_max(m, fshared);
+    double sum = 0;
+    for (std::int64_t j = threadIdx.x; j < vocab; j += blockDim.x) sum += exp(static_cast<double>(r[j]) - static_cast<double>(m));
+    sum = block_sum(sum, dshared);
+    if (threadIdx.x == 0) nll[blockIdx.x] = log(sum) + static_cast<double>(m) - static_cast<double>(r[targets[blockIdx.x]]);
+}
+
 }  // namespace
+
+void row_nll(const float* logits, std::int64_t rows, std::int64_t vocab, const std::int32_t* targets, double* nll,
+             cudaStream_t s) {
+    row_nll_kernel<<<static_cast<unsigned>(rows), kThreads, 0, s>>>(logits, vocab, targets, nll);
+}
 
 void embed_rows(const float* table, const std::int32_t* tokens, std::int64_t n, std::int64_t dim, float scale, float* x,
                 cudaStream_t s) {

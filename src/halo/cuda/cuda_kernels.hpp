@@ -22,4 +22,9 @@ void causal_softmax(float* scores, std::int64_t batch, std::int64_t S, float sca
 // act = silu(gate) * up
 void swiglu(const float* gate, const float* up, float* act, std::int64_t n, cudaStream_t s);
 
+// nll[r] = log sum_j exp(logits[r][j] - max) + max - logits[r][targets[r]] (model::token_nll:
+// max in float, the exponential sum in double), one row per block.
+void row_nll(const float* logits, std::int64_t rows, std::int64_t vocab, const std::int32_t* targets, double* nll,
+             cudaStream_t s);
+
 }  // namespace halo::cuda

@@ -48,6 +48,7 @@ public:
     }
     float* f() const { return static_cast<float*>(p_); }
     std::int32_t* i() const { return static_cast<std::int32_t*>(p_); }
+    double* d() const { return static_cast<double*>(p_); }
     std::size_t bytes() const { return bytes_; }
 
 private:
@@ -101,7 +102,7 @@ struct CudaModel::Impl {
     std::int64_t max_tokens = 0;
     DeviceBuffer embedding, output_norm, lm_head;  // lm_head empty when tied
     std::vector<Block> blocks;
-    DeviceBuffer rope_cos, rope_sin, tokens;
+    DeviceBuffer rope_cos, rope_sin, tokens, targets, nll;
     DeviceBuffer x, h, q, k, v, attn, gate, up, scores, logits;
     std::size_t allocated = 0, peak_used = 0;
 
@@ -171,6 +172,8 @@ CudaModel::CudaModel(const model::LazyModel& source, int device, std::int64_t ma
     m.scores = DeviceBuffer(sz(G * S * S), "the attention scores", kLowerCtx);
     m.logits = DeviceBuffer(sz(S * c.vocab_size), "the logits", kLowerCtx);
     m.tokens.allocate(sz(S) * sizeof(std::int32_t), "the token ids", kLowerCtx);
+    m.targets.allocate(sz(S) * sizeof(std::int32_t), "the target ids", kLowerCtx);
+    m.nll.allocate(sz(S) * sizeof(double), "the NLLs", kLowerCtx);
     {
         const model::RopeTable rope(c, S);
         const std::int64_t half = c.head_dim / 2;
@@ -213,7 +216,7 @@ std::size_t CudaModel::peak_device_bytes() const { return impl_->peak_used; }
 std::size_t CudaModel::device_bytes() const {
     const Impl& m = *impl_;
     std::size_t b = m.embedding.bytes() + m.output_norm.bytes() + m.lm_head.bytes() + m.rope_cos.bytes() + m.rope_sin.bytes() +
-                    m.tokens.bytes();
+                    m.tokens.bytes() + m.targets.bytes() + m.nll.bytes();
     for (const auto* buf : {&m.x, &m.h, &m.q, &m.k, &m.v, &m.attn, &m.gate, &m.up, &m.scores, &m.logits}) b += buf->bytes();
     for (const auto& blk : m.blocks) {
         b += blk.attn_norm.bytes() + blk.ffn_norm.bytes();
@@ -222,7 +225,9 @@ std::size_t CudaModel::device_bytes() const {
     return b;
 }
 
-model::Matrix CudaModel::logits(std::span<const std::int32_t> tokens, std::int64_t first_row) {
+// Runs the blocks and the LM head for rows >= first_row into the device logits buffer
+// (rows first_row.. at its start). Returns the clamped first row.
+std::int64_t CudaModel::forward(std::span<const std::int32_t> tokens, std::int64_t first_row) {
     Impl& m = *impl_;
     const auto& c = m.config;
     const auto S = static_cast<std::int64_t>(tokens.size());
@@ -257,19 +262,49 @@ model::Matrix CudaModel::logits(std::span<const std::int32_t> tokens, std::int64
         m.linear(m.gate.f(), S, F, W(model::LinearKind::ffn_down), D, m.x.f(), 1.0f);
     }
     const std::int64_t from = std::min<std::int64_t>(std::max<std::int64_t>(first_row, 0), S);
-    model::Matrix out(S, c.vocab_size);
     if (from < S) {
         rms_norm(m.x.f() + from * D, m.h.f(), S - from, D, m.output_norm.f(), plus_one, c.rms_norm_eps, m.stream);
         const float* head = c.tied_embeddings ? m.embedding.f() : m.lm_head.f();
         m.linear(m.h.f(), S - from, D, head, c.vocab_size, m.logits.f(), 0.0f);
-        check(cudaMemcpyAsync(out.row(from), m.logits.f(), static_cast<std::size_t>((S - from) * c.vocab_size) * sizeof(float),
+    }
+    return from;
+}
+
+model::Matrix CudaModel::logits(std::span<const std::int32_t> tokens, std::int64_t first_row) {
+    Impl& m = *impl_;
+    const auto S = static_cast<std::int64_t>(tokens.size());
+    const std::int64_t from = forward(tokens, first_row);
+    model::Matrix out(S, m.config.vocab_size);
+    if (from < S)
+        check(cudaMemcpyAsync(out.row(from), m.logits.f(), static_cast<std::size_t>((S - from) * m.config.vocab_size) * sizeof(float),
                               cudaMemcpyDeviceToHost, m.stream),
               "logits");
-    }
     check(cudaStreamSynchronize(m.stream), "forward");
     check(cudaGetLastError(), "kernels");
     m.note_usage();
     return out;
+}
+
+std::vector<double> CudaModel::next_token_nll(std::span<const std::int32_t> tokens, std::int64_t first_target,
+                                              std::int64_t end_target) {
+    Impl& m = *impl_;
+    const auto S = static_cast<std::int64_t>(tokens.size());
+    if (first_target < 1 || end_target > S || first_target > end_target)
+        throw_internal("E8104", fmt::format("next_token_nll targets [{}, {}) outside 1..{}", first_target, end_target, S));
+    const std::int64_t n = end_target - first_target;
+    std::vector<double> nll(static_cast<std::size_t>(n));
+    if (n == 0) return nll;
+    forward(tokens, first_target - 1);  // device logits row i = position first_target - 1 + i
+    check(cudaMemcpyAsync(m.targets.i(), tokens.data() + first_target, static_cast<std::size_t>(n) * sizeof(std::int32_t),
+                          cudaMemcpyHostToDevice, m.stream),
+          "targets");
+    row_nll(m.logits.f(), n, m.config.vocab_size, m.targets.i(), m.nll.d(), m.stream);
+    check(cudaMemcpyAsync(nll.data(), m.nll.d(), static_cast<std::size_t>(n) * sizeof(double), cudaMemcpyDeviceToHost, m.stream),
+          "nll");
+    check(cudaStreamSynchronize(m.stream), "forward");
+    check(cudaGetLastError(), "kernels");
+    m.note_usage();
+    return nll;
 }
 
 }  // namespace halo::cuda

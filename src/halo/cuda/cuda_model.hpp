@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/weights.hpp"
@@ -58,11 +59,16 @@ public:
     const model::ModelConfig& config() const;
     // Logits [tokens x vocab]; rows < first_row are left 0 (model::ForwardOptions::logits_from_row).
     model::Matrix logits(std::span<const std::int32_t> tokens, std::int64_t first_row = 0);
+    // model::NllFn on the GPU: the NLL of tokens[t] from the logits at row t - 1, for t in
+    // [first_target, end_target); only these NLLs are copied back.
+    std::vector<double> next_token_nll(std::span<const std::int32_t> tokens, std::int64_t first_target,
+                                       std::int64_t end_target);
     std::size_t device_bytes() const;       // what this model allocated
     std::size_t peak_device_bytes() const;  // device memory in use at its peak (cudaMemGetInfo)
     const DeviceInfo& device() const;
 
 private:
+    std::int64_t forward(std::span<const std::int32_t> tokens, std::int64_t first_row);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

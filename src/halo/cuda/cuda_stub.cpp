@@ -21,6 +21,7 @@ CudaModel::CudaModel(const model::LazyModel&, int device, std::int64_t, Progress
 CudaModel::~CudaModel() = default;
 const model::ModelConfig& CudaModel::config() const { no_cuda(0); }
 model::Matrix CudaModel::logits(std::span<const std::int32_t>, std::int64_t) { no_cuda(0); }
+std::vector<double> CudaModel::next_token_nll(std::span<const std::int32_t>, std::int64_t, std::int64_t) { no_cuda(0); }
 std::size_t CudaModel::device_bytes() const { return 0; }
 std::size_t CudaModel::peak_device_bytes() const { return 0; }
 const DeviceInfo& CudaModel::device() const { no_cuda(0); }

@@ -12,19 +12,15 @@ namespace halo::model {
 
 namespace {
 
-// nll of tokens[first+1 .. last] given logits rows first .. last-1 of a window.
-void score(const Matrix& logits, std::span<const std::int32_t> window, std::int64_t first_target,
-           std::int64_t end_target, PerplexityResult& r) {
-    for (std::int64_t t = first_target; t < end_target; ++t) {
-        r.nll_sum += token_nll(logits.row(t - 1), logits.cols, window[static_cast<std::size_t>(t)]);
-        ++r.tokens_scored;
-    }
+void check_nll(const std::vector<double>& nll, std::int64_t want) {
+    if (static_cast<std::int64_t>(nll.size()) != want)
+        throw_internal("E5522", "NLL function returned " + std::to_string(nll.size()) + " values for " + std::to_string(want) + " targets");
 }
 
-void check_logits(const Matrix& logits, std::size_t n) {
-    if (logits.rows != static_cast<std::int64_t>(n) || logits.cols <= 0) {
-        throw_internal("E5522", "logits function returned " + std::to_string(logits.rows) + " rows for a window of " +
-                                    std::to_string(n) + " tokens");
+void add(const std::vector<double>& nll, PerplexityResult& r) {
+    for (double v : nll) {
+        r.nll_sum += v;
+        ++r.tokens_scored;
     }
 }
 
@@ -40,6 +36,21 @@ PerplexityMethod parse_method(std::string_view name) {
 
 PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int32_t> text_tokens,
                             const PerplexityOptions& o) {
+    const NllFn nll = [&](std::span<const std::int32_t> window, std::int64_t first_target, std::int64_t end_target) {
+        const Matrix logits = logits_fn(window, first_target - 1);
+        if (logits.rows != static_cast<std::int64_t>(window.size()) || logits.cols <= 0)
+            throw_internal("E5522", "logits function returned " + std::to_string(logits.rows) + " rows for a window of " +
+                                        std::to_string(window.size()) + " tokens");
+        std::vector<double> out;
+        out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(end_target - first_target, 0)));
+        for (std::int64_t t = first_target; t < end_target; ++t)
+            out.push_back(token_nll(logits.row(t - 1), logits.cols, window[static_cast<std::size_t>(t)]));
+        return out;
+    };
+    return perplexity(nll, text_tokens, o);
+}
+
+PerplexityResult perplexity(const NllFn& nll_fn, std::span<const std::int32_t> text_tokens, const PerplexityOptions& o) {
     const std::string where = o.text_name.empty() ? "tokens" : o.text_name;
     if (o.ctx < 4) throw_bad_value("E5521", "--ctx", "context too small for perplexity", ">= 4", std::to_string(o.ctx));
     const int stride = o.method == PerplexityMethod::hf ? (o.stride > 0 ? o.stride : o.ctx / 2) : 0;
@@ -72,9 +83,9 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
         for (std::int64_t c = 0; c < chunks; ++c) {
             window.assign(tokens.begin() + c * o.ctx, tokens.begin() + (c + 1) * o.ctx);
             if (o.bos >= 0) window[0] = o.bos;
-            const Matrix logits = logits_fn(window, first);
-            check_logits(logits, window.size());
-            score(logits, window, first + 1, o.ctx, r);
+            const auto nll = nll_fn(window, first + 1, o.ctx);
+            check_nll(nll, o.ctx - first - 1);
+            add(nll, r);
             r.tokens_evaluated += o.ctx;
             ++r.chunks;
             progress.advance();
@@ -94,9 +105,9 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
             window.assign(tokens.begin() + begin, tokens.begin() + end);
             // Score targets [prev_end, end) (never the window's own first token).
             const std::int64_t first_target = std::max<std::int64_t>(prev_end - begin, 1);
-            const Matrix logits = logits_fn(window, first_target - 1);
-            check_logits(logits, window.size());
-            score(logits, window, first_target, end - begin, r);
+            const auto nll = nll_fn(window, first_target, end - begin);
+            check_nll(nll, end - begin - first_target);
+            add(nll, r);
             r.tokens_evaluated += end - begin;
             ++r.chunks;
             prev_end = end;

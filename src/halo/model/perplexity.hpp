@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "halo/model/forward.hpp"
 #include "halo/model/weights.hpp"
@@ -59,6 +60,13 @@ using LogitsFn = std::function<Matrix(std::span<const std::int32_t> window, std:
 
 PerplexityResult perplexity(const LogitsFn& logits, std::span<const std::int32_t> tokens,
                             const PerplexityOptions& options);
+
+// The next-token NLLs (nats) of window[t] for t in [first_target, end_target), each from the
+// logits at row t - 1: a backend that computes the log-softmax itself (the CUDA forward), so the
+// logits never leave its device. The LogitsFn overload is this one with token_nll on the host.
+using NllFn = std::function<std::vector<double>(std::span<const std::int32_t> window, std::int64_t first_target,
+                                                std::int64_t end_target)>;
+PerplexityResult perplexity(const NllFn& nll, std::span<const std::int32_t> tokens, const PerplexityOptions& options);
 
 // The model's forward pass (with options.hooks for a weight-activation quantized model).
 PerplexityResult perplexity(const ModelWeights& weights, std::span<const std::int32_t> tokens,

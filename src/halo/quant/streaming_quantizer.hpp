@@ -8,8 +8,9 @@
 //     the hidden states through the quantized block -> free the block
 //   write manifest.json and rename the directory into place.
 // Peak memory: one FP32 block + its Gram matrices + the calibration hidden states (or one
-// sample of them when spilled) + one block's codes; never the model. The codes and manifest
-// are bit-identical to `quantize_model` on the whole model (a test checks, RTN and GPTQ).
+// sample of them when spilled) + one block's codes; never the model. Every .hqt file is
+// byte-identical to `quantize_model` on the whole model (tests: RTN, GPTQ, AWQ); the manifest
+// differs only in timings and the "stream" entry of its flags.
 // Not streamable (bad input E6140): k-means with Fisher sensitivity (needs whole-model
 // gradients); HALO has its own driver.
 #pragma once

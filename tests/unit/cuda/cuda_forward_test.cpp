@@ -12,6 +12,7 @@
 
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/model/forward.hpp"
+#include "halo/model/forward_ops.hpp"
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
@@ -73,6 +74,15 @@ double relative_logit_error(const std::filesystem::path& model_path, std::int64_
         }
     for (std::int64_t c = 0; c < cpu.cols && first_row > 0; ++c) EXPECT_EQ(g.at(0, c), 0.0f);
     EXPECT_GT(gpu.device_bytes(), 0u);
+    // The GPU log-softmax: NLLs of the scored targets against token_nll of the CPU logits (which
+    // exist from row first_row on, so the first target is first_row + 1).
+    const std::int64_t first_target = first_row + 1;
+    const auto nll = gpu.next_token_nll(tokens, first_target, S);
+    EXPECT_EQ(static_cast<std::int64_t>(nll.size()), S - first_target);
+    for (std::int64_t t = first_target; t < S; ++t) {
+        const double want = model::token_nll(cpu.row(t - 1), cpu.cols, tokens[static_cast<std::size_t>(t)]);
+        EXPECT_NEAR(nll[static_cast<std::size_t>(t - first_target)], want, 1e-3 * std::max(1.0, want)) << t;
+    }
     return max_err / max_abs;
 }
 
