@@ -197,7 +197,6 @@ LayerWeights assemble_layer(const ModelConfig& c, const Assembler& a, const Nami
     }
     return layer;
 }
-}
 
 void check_config(const ModelConfig& c, const std::string& file) {
     const auto bad = [&](const char* what, std::string found) {
