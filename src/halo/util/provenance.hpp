@@ -14,7 +14,7 @@ namespace halo {
 struct Provenance {
     std::string date_utc;      // "2026-12-03T13:04:05Z", from the clock
     std::string halo_version;  // the CMake project version, "0.1.0"
-    std::string git_commit;    // short hash at configure time, or "unknown"
+    std::string git_commit;    // 12-digit hash at configure time ("-dirty": uncommitted changes then), or "unknown"
     std::string command_line;  // argv joined by spaces, arguments with spaces or quotes quoted
 };
 
