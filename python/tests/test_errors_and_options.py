@@ -28,7 +28,7 @@ def test_profile_not_json_and_wrong_fields(tmp_path):
     other.write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(halo.Error) as e:
         halo.read_profile(other)
-    assert e.value.code == "E4530" and e.value.place == "format" and "something-else" in e.value.found
+    assert e.value.code == "E4534" and e.value.place == "format" and "something-else" in e.value.found
 
 
 def test_unknown_option_and_wrong_type():

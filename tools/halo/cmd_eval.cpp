@@ -53,7 +53,7 @@ int run_eval(const EvalFlags& f) {
     model::set_blas_threads(f.threads);
     if (const auto gpu = cuda::parse_device(f.device)) {
         if (!f.quantized.empty() || !f.act_format.empty() || f.stream.stream)
-            throw_usage("E8105", "--device cuda evaluates a base model: no --quantized, --act-format or --stream (yet)");
+            throw_usage("E0017", "--device cuda evaluates a base model: no --quantized, --act-format or --stream (yet)");
         CudaEvalArgs a{model_path, text_path, {}, *gpu, f.cuda_math == "tf32", f.json, f.quiet};
         a.options.method = model::parse_method(f.method);
         a.options.ctx = f.ctx;
@@ -62,7 +62,7 @@ int run_eval(const EvalFlags& f) {
         a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;
         return run_cuda_eval(a);
     }
-    if (f.cuda_math != "fp32") throw_usage("E8105", "--cuda-math applies to --device cuda only");
+    if (f.cuda_math != "fp32") throw_usage("E0018", "--cuda-math applies to --device cuda only");
     if (f.stream.stream) {
         if (!f.quantized.empty() || !f.act_format.empty() || f.method != "llamacpp")
             throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --method hf (yet)");

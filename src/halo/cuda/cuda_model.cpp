@@ -18,7 +18,7 @@ void check(cudaError_t e, const char* what) {
     if (e != cudaSuccess) throw_internal("E8104", fmt::format("CUDA {} failed: {}", what, cudaGetErrorString(e)));
 }
 void check(cublasStatus_t e, const char* what) {
-    if (e != CUBLAS_STATUS_SUCCESS) throw_internal("E8104", fmt::format("cuBLAS {} failed: status {}", what, static_cast<int>(e)));
+    if (e != CUBLAS_STATUS_SUCCESS) throw_internal("E8110", fmt::format("cuBLAS {} failed: status {}", what, static_cast<int>(e)));
 }
 
 // One device allocation (RAII).
@@ -82,7 +82,7 @@ DeviceInfo open_device(int index) {
                         cudaGetErrorString(e), "use --device cpu");
     }
     if (index < 0 || index >= count)
-        throw_bad_value("E8101", "--device", "no such CUDA device", fmt::format("cuda:0..cuda:{}", count - 1),
+        throw_bad_value("E8108", "--device", "no such CUDA device", fmt::format("cuda:0..cuda:{}", count - 1),
                         fmt::format("cuda:{}", index), "use --device cpu");
     check(cudaSetDevice(index), "cudaSetDevice");
     cudaDeviceProp prop{};
@@ -231,12 +231,12 @@ std::int64_t CudaModel::forward(std::span<const std::int32_t> tokens, std::int64
     Impl& m = *impl_;
     const auto& c = m.config;
     const auto S = static_cast<std::int64_t>(tokens.size());
-    if (S == 0) throw_bad_value("E5504", "tokens", "cannot run the model on an empty sequence", "at least 1 token", "0");
+    if (S == 0) throw_bad_value("E8106", "tokens", "cannot run the model on an empty sequence", "at least 1 token", "0");
     if (S > m.max_tokens)
-        throw_internal("E8104", fmt::format("sequence of {} tokens exceeds the {} the CUDA model was sized for", S, m.max_tokens));
+        throw_internal("E8111", fmt::format("sequence of {} tokens exceeds the {} the CUDA model was sized for", S, m.max_tokens));
     for (std::size_t t = 0; t < tokens.size(); ++t)
         if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
-            throw_bad_value("E5503", "token " + std::to_string(t), "token id outside the vocabulary",
+            throw_bad_value("E8107", "token " + std::to_string(t), "token id outside the vocabulary",
                             "0.." + std::to_string(c.vocab_size - 1), std::to_string(tokens[t]),
                             "the tokenizer and the model disagree on the vocabulary");
     const std::int64_t D = c.d_model, dq = c.n_heads * c.head_dim, dkv = c.n_kv_heads * c.head_dim, F = c.d_ff;
@@ -290,7 +290,7 @@ std::vector<double> CudaModel::next_token_nll(std::span<const std::int32_t> toke
     Impl& m = *impl_;
     const auto S = static_cast<std::int64_t>(tokens.size());
     if (first_target < 1 || end_target > S || first_target > end_target)
-        throw_internal("E8104", fmt::format("next_token_nll targets [{}, {}) outside 1..{}", first_target, end_target, S));
+        throw_internal("E8112", fmt::format("next_token_nll targets [{}, {}) outside 1..{}", first_target, end_target, S));
     const std::int64_t n = end_target - first_target;
     std::vector<double> nll(static_cast<std::size_t>(n));
     if (n == 0) return nll;

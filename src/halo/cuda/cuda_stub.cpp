@@ -1,4 +1,4 @@
-// Built when CMake found no CUDA compiler: the same interface, every entry a clear E8101
+// Built when CMake found no CUDA compiler: the same interface, every entry a clear E8109
 // (bad input, exit 2), never a silent fallback to the CPU.
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -7,7 +7,7 @@ namespace halo::cuda {
 namespace {
 
 [[noreturn]] void no_cuda(int index) {
-    throw_bad_value("E8101", "--device", "this halo was built without CUDA", "a build where CMake found nvcc",
+    throw_bad_value("E8109", "--device", "this halo was built without CUDA", "a build where CMake found nvcc",
                     "cuda:" + std::to_string(index), "rebuild on a machine with the CUDA toolkit, or use --device cpu");
 }
 

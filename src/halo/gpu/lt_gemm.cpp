@@ -35,7 +35,7 @@ LtGemm::LtGemm(GemmKind kind, GemmShape shape) : impl_(std::make_unique<Impl>())
     impl_->shape = shape;
     std::string why;
     const GemmCudaApi* a = api(&why);
-    if (!a) throw_internal("E8021", "cannot load the CUDA module: " + why, "build halo where CMake finds nvcc");
+    if (!a) throw_internal("E8026", "cannot load the CUDA module: " + why, "build halo where CMake finds nvcc");
     impl_->backend.reset(a->make(kind, shape));
 }
 

@@ -194,7 +194,7 @@ private:
         if (out.empty()) fail("E1204", a.line, fmt::format("{} is empty", a.name), "at least one value", "none");
         // Indices are transitions and loads: a negative one is physically impossible.
         if (out.front() < 0)
-            fail("E1204", a.line, fmt::format("{} has a negative value", a.name), "values >= 0", fmt::format("{}", out.front()));
+            fail("E1209", a.line, fmt::format("{} has a negative value", a.name), "values >= 0", fmt::format("{}", out.front()));
         return out;
     }
 
@@ -407,7 +407,7 @@ private:
         for (std::size_t i = 0; i < t.values.size(); ++i)
             if (t.values[i] < floor_ns) {
                 const auto* values = g.find_attribute("values");
-                fail("E1208", values ? values->line : g.line, fmt::format("{} value {} is physically impossible", g.type, i + 1),
+                fail("E1210", values ? values->line : g.line, fmt::format("{} value {} is physically impossible", g.type, i + 1),
                      is_transition ? std::string("a transition >= 0 ns")
                                    : fmt::format("a delay >= -{} ns (minus the slowest input transition)", slowest_input_ns),
                      fmt::format("{} ns", t.values[i]), "check the table's sign and the library's time_unit");

@@ -85,14 +85,14 @@ MacProfile characterize(const CharacterizeOptions& o) {
     if (o.device == "cuda") {  // before synthesis and the static sweep, not after
         const std::string why = timing::cuda_unavailable_reason();
         if (!why.empty())
-            throw_bad_value("E3540", "--device cuda", "the CUDA path cannot run here", "a CUDA device and libhalo_cuda.so",
+            throw_bad_value("E4540", "--device cuda", "the CUDA path cannot run here", "a CUDA device and libhalo_cuda.so",
                             why, "use --device cpu");
     }
     MacProfile prof;
     CharacterizeOptions opt = o;
     // A NaN or negative load would flow into every delay lookup and print as the profile's delays.
     if (!(std::isfinite(opt.load_pf) && opt.load_pf >= 0))
-        throw_bad_flag("E4530", "--load-pf", "output load is not a physical capacitance", "a finite load >= 0 pF",
+        throw_bad_flag("E4541", "--load-pf", "output load is not a physical capacitance", "a finite load >= 0 pF",
                        fmt::format("{}", opt.load_pf));
     if (!opt.builtin_mac.empty()) {
         BuiltMac built = build_mac(opt.builtin_mac, opt.arch, opt.liberty, opt.work_dir);

@@ -18,7 +18,7 @@ public:
 
     const json& need(const json& o, const char* key, const std::string& where) const {
         if (!o.is_object() || !o.contains(key))
-            throw_bad_input_at("E4530", file_, where, fmt::format("MAC profile lacks \"{}\"", key), key, "nothing");
+            throw_bad_input_at("E4531", file_, where, fmt::format("MAC profile lacks \"{}\"", key), key, "nothing");
         return o.at(key);
     }
     template <class T>
@@ -27,7 +27,7 @@ public:
         try {
             return v.get<T>();
         } catch (const json::exception&) {
-            throw_bad_input_at("E4530", file_, fmt::format("{}.{}", where, key), "MAC profile field has the wrong type",
+            throw_bad_input_at("E4532", file_, fmt::format("{}.{}", where, key), "MAC profile field has the wrong type",
                                "docs/formats.md \"MAC profile\"", v.dump());
         }
     }
@@ -49,7 +49,7 @@ std::uint64_t parse_code(const std::string& bits, int weight_bits, const std::st
     const bool ok = !bits.empty() && static_cast<int>(bits.size()) == weight_bits &&
                     bits.find_first_not_of("01") == std::string::npos && weight_bits <= 64;
     if (!ok)
-        throw_bad_input_at("E4530", file, where, "weight code is not a bit string of weight_bits bits",
+        throw_bad_input_at("E4533", file, where, "weight code is not a bit string of weight_bits bits",
                            fmt::format("{} characters 0/1", weight_bits), bits);
     std::uint64_t code = 0;
     for (char c : bits) code = (code << 1) | static_cast<std::uint64_t>(c == '1');
@@ -66,7 +66,7 @@ MacProfile parse_profile_json(std::string_view text, const std::string& file) {
         throw_bad_input_at("E4530", file, fmt::format("byte {}", e.byte), "MAC profile is not valid JSON", "JSON", e.what());
     }
     if (!j.is_object() || j.value("format", json("")) != "halo-mac-profile")
-        throw_bad_input_at("E4530", file, "format", "not a halo MAC profile", "\"format\": \"halo-mac-profile\"",
+        throw_bad_input_at("E4534", file, "format", "not a halo MAC profile", "\"format\": \"halo-mac-profile\"",
                            j.is_object() && j.contains("format") ? j.at("format").dump() : "no format field");
     const FieldReader r(file);
     MacProfile p;
@@ -94,7 +94,7 @@ MacProfile parse_profile_json(std::string_view text, const std::string& file) {
     p.seed = r.get<std::uint64_t>(a, "seed", "analysis");
     p.delay_model = r.get<std::string>(a, "delay_model", "analysis");
     const json& ws = r.need(j, "weights", "");
-    if (!ws.is_array()) throw_bad_input_at("E4530", file, "weights", "MAC profile weights are not a list", "a list", ws.type_name());
+    if (!ws.is_array()) throw_bad_input_at("E4535", file, "weights", "MAC profile weights are not a list", "a list", ws.type_name());
     p.weights.reserve(ws.size());
     for (std::size_t i = 0; i < ws.size(); ++i) {
         const std::string where = fmt::format("weights[{}]", i);

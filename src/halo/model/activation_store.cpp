@@ -55,12 +55,12 @@ void ActivationStore::load(std::size_t i, std::vector<float>& out) const {
     const auto off = static_cast<off_t>(offsets_[i] * static_cast<std::int64_t>(sizeof(float)));
     const auto bytes = out.size() * sizeof(float);
     if (::pread(::fileno(file_), out.data(), bytes, off) != static_cast<ssize_t>(bytes))
-        throw_internal("E5602", fmt::format("reading {} bytes of activations back from {} failed", bytes, file_path_.string()));
+        throw_internal("E5609", fmt::format("reading {} bytes of activations back from {} failed", bytes, file_path_.string()));
 }
 
 void ActivationStore::store(std::size_t i, const std::vector<float>& values) {
     if (values.size() != static_cast<std::size_t>(rows_[i] * cols_))
-        throw_internal("E5602", fmt::format("activation item {} has {} values, expected {}", i, values.size(), rows_[i] * cols_));
+        throw_internal("E5610", fmt::format("activation item {} has {} values, expected {}", i, values.size(), rows_[i] * cols_));
     if (!file_) {
         memory_[i] = values;
         return;
@@ -68,7 +68,7 @@ void ActivationStore::store(std::size_t i, const std::vector<float>& values) {
     const auto off = static_cast<off_t>(offsets_[i] * static_cast<std::int64_t>(sizeof(float)));
     const auto bytes = values.size() * sizeof(float);
     if (::pwrite(::fileno(file_), values.data(), bytes, off) != static_cast<ssize_t>(bytes))
-        throw_bad_value("E5602", file_path_.string(), "cannot write activations to the spill file", "free disk space",
+        throw_bad_value("E5611", file_path_.string(), "cannot write activations to the spill file", "free disk space",
                         std::strerror(errno), "pass --spill-dir on a larger disk");
 }
 

@@ -319,7 +319,7 @@ LayerWeights LazyModel::layer(int l) const {
     const Impl& m = *impl_;
     const ModelConfig& c = m.config;
     if (l < 0 || l >= c.n_layers)
-        throw_internal("E5305", fmt::format("LazyModel::layer({}) outside 0..{}", l, c.n_layers - 1));
+        throw_internal("E5309", fmt::format("LazyModel::layer({}) outside 0..{}", l, c.n_layers - 1));
     return assemble_layer(c, *m.assembler, m.naming, l, m.unpermute_qk);
 }
 
@@ -371,7 +371,7 @@ ModelConfig config_from_gguf(const GgufFile& f) {
                            "halo's forward pass implements the families of model/architecture.hpp");
     }
     if (row->moe) {
-        throw_bad_input_at("E5300", file, "general.architecture", "mixture-of-experts models are not implemented",
+        throw_bad_input_at("E5308", file, "general.architecture", "mixture-of-experts models are not implemented",
                            "a dense architecture", arch, "the expert layers (router, experts) are not in halo's forward pass yet");
     }
     apply_architecture(*row, c);
@@ -384,7 +384,7 @@ ModelConfig config_from_gguf(const GgufFile& f) {
     c.n_kv_heads = static_cast<int>(f.get_int(a + "attention.head_count_kv").value_or(c.n_heads));
     c.head_dim = static_cast<int>(f.get_int(a + "attention.key_length").value_or(c.n_heads ? c.d_model / c.n_heads : 0));
     if (auto v = f.get_int(a + "attention.value_length"); v && *v != c.head_dim) {
-        throw_bad_input_at("E5305", file, a + "attention.value_length", "value head size differs from key head size",
+        throw_bad_input_at("E5310", file, a + "attention.value_length", "value head size differs from key head size",
                            std::to_string(c.head_dim), std::to_string(*v), "halo's attention uses one head size");
     }
     c.context_length = static_cast<int>(f.get_int(a + "context_length").value_or(2048));
@@ -406,7 +406,7 @@ ModelConfig config_from_gguf(const GgufFile& f) {
     if (auto t = f.get_float(a + "rope.freq_base_swa")) c.rope_theta_local = static_cast<float>(*t);
     if (auto cap = f.get_float(a + "final_logit_softcapping")) c.final_logit_softcap = static_cast<float>(*cap);
     if (f.find(a + "attn_logit_softcapping") != nullptr) {
-        throw_bad_input_at("E5305", file, a + "attn_logit_softcapping", "attention-logit soft-capping is not implemented",
+        throw_bad_input_at("E5311", file, a + "attn_logit_softcapping", "attention-logit soft-capping is not implemented",
                            "no such key", "present");
     }
     c.tied_embeddings = f.find_tensor("output.weight") == nullptr;

@@ -39,7 +39,7 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
     const NllFn nll = [&](std::span<const std::int32_t> window, std::int64_t first_target, std::int64_t end_target) {
         const Matrix logits = logits_fn(window, first_target - 1);
         if (logits.rows != static_cast<std::int64_t>(window.size()) || logits.cols <= 0)
-            throw_internal("E5522", "logits function returned " + std::to_string(logits.rows) + " rows for a window of " +
+            throw_internal("E5523", "logits function returned " + std::to_string(logits.rows) + " rows for a window of " +
                                         std::to_string(window.size()) + " tokens");
         std::vector<double> out;
         out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(end_target - first_target, 0)));

@@ -256,11 +256,11 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
     c.rope_theta_local = static_cast<float>(opt_num("rope_local_base_freq", c.rope_theta_local));
     c.final_logit_softcap = static_cast<float>(opt_num("final_logit_softcapping", c.final_logit_softcap));
     if (opt_num("attn_logit_softcapping", 0.0) != 0.0)
-        throw_bad_input_at("E5220", config_json, "attn_logit_softcapping", "attention-logit soft-capping is not implemented",
+        throw_bad_input_at("E5222", config_json, "attn_logit_softcapping", "attention-logit soft-capping is not implemented",
                            "null", j["attn_logit_softcapping"].dump());
     if (row->embedding_scale_sqrt_d && c.head_dim > 0 &&
         opt_num("query_pre_attn_scalar", c.head_dim) != static_cast<double>(c.head_dim))
-        throw_bad_input_at("E5220", config_json, "query_pre_attn_scalar",
+        throw_bad_input_at("E5223", config_json, "query_pre_attn_scalar",
                            "attention scale other than 1/sqrt(head_dim) is not implemented", std::to_string(c.head_dim),
                            j["query_pre_attn_scalar"].dump());
     if (c.d_model % c.n_heads != 0 && !j.contains("head_dim"))

@@ -30,7 +30,7 @@ SpmTokenizer::SpmTokenizer(SpmVocab vocab) : vocab_(std::move(vocab)) {
     // The merge order compares scores: a NaN would make the order meaningless.
     for (std::size_t i = 0; i < vocab_.scores.size(); ++i)
         if (!std::isfinite(vocab_.scores[i]))
-            throw_bad_value("E5401", vocab_.source, fmt::format("score of token {} is not finite", i), "a finite score",
+            throw_bad_value("E5406", vocab_.source, fmt::format("score of token {} is not finite", i), "a finite score",
                             fmt::format("{}", vocab_.scores[i]));
     for (std::int32_t i = 0; i < n; ++i) ids_.emplace(vocab_.tokens[static_cast<std::size_t>(i)], i);
     for (int b = 0; b < 256; ++b) {

@@ -236,7 +236,7 @@ SyntheticSummary write_synthetic_checkpoint(const std::filesystem::path& dir, co
         throw_bad_value("E5601", "--dtype", "synthetic checkpoint dtype not supported", "f32, f16 or bf16", o.dtype);
     std::vector<TensorPlan> tensors = plan_tensors(shape);
     if (o.shards < 1 || o.shards > static_cast<int>(tensors.size()))
-        throw_bad_value("E5601", "--shards", "shard count out of range", fmt::format("1..{}", tensors.size()),
+        throw_bad_value("E5607", "--shards", "shard count out of range", fmt::format("1..{}", tensors.size()),
                         std::to_string(o.shards));
     const std::int64_t esize = dtype_bytes(o.dtype);
     std::int64_t total = 0;
@@ -254,7 +254,7 @@ SyntheticSummary write_synthetic_checkpoint(const std::filesystem::path& dir, co
     }
     for (int s = 0; s < o.shards; ++s)
         if (shard_bytes[static_cast<std::size_t>(s)] == 0)
-            throw_bad_value("E5601", "--shards", fmt::format("{} shards leave shard {} empty for shape {}", o.shards, s + 1, shape.name),
+            throw_bad_value("E5608", "--shards", fmt::format("{} shards leave shard {} empty for shape {}", o.shards, s + 1, shape.name),
                             "fewer shards", std::to_string(o.shards));
 
     Generator gen{o.seed, {}};

@@ -419,7 +419,7 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
 
 ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& file) {
     if (!m.is_object() || !m.contains("format") || m.at("format") != "halo-quantized-model")
-        throw_bad_input_at("E6010", file, "format", "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
+        throw_bad_input_at("E6011", file, "format", "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
                            m.is_object() ? (m.contains("format") ? m.at("format").dump() : "(none)") : m.type_name());
     auto str = [&](const char* key) { return m.contains(key) && m.at(key).is_string() ? m.at(key).get<std::string>() : std::string(); };
     ManifestSummary s;
@@ -443,7 +443,7 @@ ManifestSummary read_manifest_summary(const std::filesystem::path& dir) {
     try {
         m = nlohmann::json::parse(read_file(path));
     } catch (const nlohmann::json::exception& e) {
-        throw_bad_input_at("E6010", path.string(), "manifest", "manifest is not valid JSON",
+        throw_bad_input_at("E6012", path.string(), "manifest", "manifest is not valid JSON",
                            "a JSON object (docs/formats.md, \"Quantized model directory\")", fmt::format("not valid JSON ({})", e.what()));
     }
     return manifest_summary(m, path.string());

@@ -106,7 +106,7 @@ OutputLock::OutputLock(const fs::path& target) : path_(target.string() + ".lock"
     // on release, and a lock on an unlinked inode would guard nothing.
     for (int attempt = 0; attempt < 100; ++attempt) {
         fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw_internal("E0002", fmt::format("cannot create lock file {}: {}", path_.string(), std::strerror(errno)));
+        if (fd_ < 0) throw_internal("E0007", fmt::format("cannot create lock file {}: {}", path_.string(), std::strerror(errno)));
         if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
             const int why = errno;
             ::close(fd_);
@@ -115,7 +115,7 @@ OutputLock::OutputLock(const fs::path& target) : path_(target.string() + ".lock"
                 throw_bad_value("E0004", target.string(), "another halo run is writing this output",
                                 "no other run on the same --out", "the lock " + path_.string() + " held",
                                 "wait for the other run or choose another output path");
-            throw_internal("E0002", fmt::format("cannot lock {}: {}", path_.string(), std::strerror(why)));
+            throw_internal("E0008", fmt::format("cannot lock {}: {}", path_.string(), std::strerror(why)));
         }
         struct stat held {}, now {};
         if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
@@ -125,7 +125,7 @@ OutputLock::OutputLock(const fs::path& target) : path_(target.string() + ".lock"
         ::close(fd_);
         fd_ = -1;
     }
-    throw_internal("E0002", fmt::format("cannot lock {}: it keeps being replaced", path_.string()));
+    throw_internal("E0011", fmt::format("cannot lock {}: it keeps being replaced", path_.string()));
 }
 
 OutputLock::~OutputLock() {
@@ -196,7 +196,7 @@ std::string read_file(const fs::path& path) {
         if (n <= 0) {
             const std::string why = n < 0 ? std::strerror(errno) : fmt::format("end of file after {} bytes", done);
             ::close(fd);
-            throw_bad_input("E0001", path.string(), 0, "cannot read file", fmt::format("{} bytes", bytes.size()), why);
+            throw_bad_input("E0006", path.string(), 0, "cannot read file", fmt::format("{} bytes", bytes.size()), why);
         }
         done += static_cast<std::size_t>(n);
     }

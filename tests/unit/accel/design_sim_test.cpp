@@ -310,7 +310,7 @@ TEST(DesignSelect, UnknownFormatsNameTheField) {
     EXPECT_EQ(d.found, "(missing)");
     // Not a quantized-model manifest at all: its owner, quant's manifest reader, says so.
     d = selection_error(nlohmann::json::array());
-    EXPECT_EQ(d.code, "E6010");
+    EXPECT_EQ(d.code, "E6011");
     EXPECT_EQ(d.place, "format");
     EXPECT_EQ(d.file, "d/manifest.json");
 }
@@ -330,7 +330,7 @@ TEST(DesignSelect, QuantizedDirectory) {
         design_from_quantized_dir(dir);
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E6010");  // quant owns the manifest and its reader
+        EXPECT_EQ(e.diagnostic().code, "E6012");  // quant owns the manifest and its reader
         EXPECT_EQ(e.diagnostic().kind, ErrorKind::bad_input);
         EXPECT_EQ(e.diagnostic().file, (dir / "manifest.json").string());
         EXPECT_EQ(e.diagnostic().found.rfind("not valid JSON", 0), 0u);

@@ -51,16 +51,16 @@ TEST(LibertyPhysics, NegativeCapacitanceAreaLeakage) {
 TEST(LibertyPhysics, NegativeLoadIndex) {
     expect("library (p) {\n  lu_table_template (t) {\n    variable_1 : total_output_net_capacitance;\n"
            "    index_1 (\"-1, 2\"); }\n}\n",
-           "E1204", 4, "index_1 has a negative value (expected values >= 0, found -1)");
+           "E1209", 4, "index_1 has a negative value (expected values >= 0, found -1)");
 }
 
 TEST(LibertyPhysics, NegativeTransitionAndTooNegativeDelay) {
-    expect(lib_with(output_with("!A", "        rise_transition (t2) { values (\"1, 2, 3\", \"4, -5, 6\"); }\n")), "E1208", 10,
+    expect(lib_with(output_with("!A", "        rise_transition (t2) { values (\"1, 2, 3\", \"4, -5, 6\"); }\n")), "E1210", 10,
            "rise_transition value 5 is physically impossible (expected a transition >= 0 ns, found -5 ns)");
     // Slowest input transition 3 ns: a delay of -2 ns is possible, -4 ns is not.
     EXPECT_NO_THROW(read_liberty_string(
         lib_with(output_with("!A", "        cell_fall (t2) { values (\"1, 2, -2\", \"4, 5, 6\"); }\n")), "p.lib"));
-    expect(lib_with(output_with("!A", "        cell_fall (t2) { values (\"1, 2, -4\", \"4, 5, 6\"); }\n")), "E1208", 10,
+    expect(lib_with(output_with("!A", "        cell_fall (t2) { values (\"1, 2, -4\", \"4, 5, 6\"); }\n")), "E1210", 10,
            "cell_fall value 3 is physically impossible (expected a delay >= -3 ns (minus the slowest input transition), found -4 ns)");
 }
 

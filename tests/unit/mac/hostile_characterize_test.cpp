@@ -71,9 +71,9 @@ TEST(HostileCharacterize, NanOrNegativeLoadIsAFlagError) {
         o.load_pf = load;
         try {
             (void)characterize(o);
-            ADD_FAILURE() << "expected E4530";
+            ADD_FAILURE() << "expected E4541";
         } catch (const Error& e) {
-            EXPECT_EQ(e.diagnostic().code, "E4530");
+            EXPECT_EQ(e.diagnostic().code, "E4541");
             EXPECT_EQ(e.exit_code(), 1);
             EXPECT_NE(std::string(e.what()).find("--load-pf: output load is not a physical capacitance (expected a finite load >= 0 pF, found "),
                       std::string::npos) << e.what();

@@ -145,7 +145,7 @@ TEST(SpmTokenizer, NanScoreIsRefused) {
     v.tokens = {"a", "b"};
     v.scores = {0.0f, std::nanf("")};
     v.source = "v.gguf";
-    expect_error([&] { SpmTokenizer t(v); }, "E5401", {"v.gguf", "score of token 1 is not finite"});
+    expect_error([&] { SpmTokenizer t(v); }, "E5406", {"v.gguf", "score of token 1 is not finite"});
 }
 
 }  // namespace

@@ -101,7 +101,7 @@ TEST(SyntheticCheckpoint, TokenizerRoundTripsBytesAndBadOptionsAreErrors) {
     expect_error([&] { write_synthetic_checkpoint(dir / "x", synthetic_shape("test-tiny"), o); }, "E5601", {"dtype", "q4"});
     o.dtype = "bf16";
     o.shards = 1000;
-    expect_error([&] { write_synthetic_checkpoint(dir / "x", synthetic_shape("test-tiny"), o); }, "E5601", {"shard"});
+    expect_error([&] { write_synthetic_checkpoint(dir / "x", synthetic_shape("test-tiny"), o); }, "E5607", {"shard count out of range"});
     expect_error([] { synthetic_shape("gpt5"); }, "E5600", {"llama2-7b", "gpt5"});
     EXPECT_EQ(synthetic_shape("llama3-8b").vocab_size, 128256);
     EXPECT_EQ(synthetic_shape("llama3-8b").n_kv_heads, 8);
