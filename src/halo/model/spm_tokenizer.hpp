@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "halo/model/spm_merge.hpp"
 #include "halo/model/tokenizer.hpp"
 
 namespace halo::model {
@@ -38,7 +39,8 @@ public:
 
 private:
     SpmVocab vocab_;
-    std::unordered_map<std::string, std::int32_t> ids_;
+    SpmPieceIds ids_;
+    SpmCharBigrams bigrams_;  // lets the merge work segment by segment (spm_merge.hpp)
     std::int32_t byte_ids_[256];
 };
 
