@@ -8,13 +8,17 @@
 //  - spm_merge: symbols in a doubly linked list and candidate pairs in a priority queue ordered by
 //    (score desc, left position asc); a popped pair whose symbols changed since it was queued is
 //    stale and skipped. Every current pair is always in the queue, so the pair popped is the one the
-//    reference would pick: O(n log n).
+//    reference would pick: O(n log n). With the table's character bigrams, the text is first cut
+//    where no piece can span two neighbouring characters (in practice before every "▁" of a
+//    BPE-style vocabulary) and each segment is merged with its own small queue: merges in
+//    different segments never interact, so the result is the same, and the queues stay in cache.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace halo::model {
@@ -26,9 +30,24 @@ struct SpmPiece {
     bool operator==(const SpmPiece&) const = default;
 };
 
+// Piece text -> token id, looked up by string_view without building a std::string per lookup
+// (the merge looks up every adjacent pair: about two lookups per input byte).
+struct SpmPieceHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using SpmPieceIds = std::unordered_map<std::string, std::int32_t, SpmPieceHash, std::equal_to<>>;
+
+// Every pair of adjacent UTF-8 characters that occurs inside some piece ("th", "he" of "the").
+// Where two neighbouring characters of the text are not such a pair, no piece can ever span
+// them, so the merge can treat the two sides independently (see spm_merge).
+using SpmCharBigrams = std::unordered_set<std::string, SpmPieceHash, std::equal_to<>>;
+SpmCharBigrams spm_char_bigrams(const SpmPieceIds& ids);
+
 struct SpmPieceTable {
-    const std::unordered_map<std::string, std::int32_t>& ids;  // piece text -> token id
+    const SpmPieceIds& ids;                                    // piece text -> token id
     const std::vector<float>& scores;                          // by token id; finite
+    const SpmCharBigrams* bigrams = nullptr;                   // optional: lets spm_merge cut the text
 };
 
 std::vector<SpmPiece> spm_merge_reference(std::string_view text, const SpmPieceTable& table);

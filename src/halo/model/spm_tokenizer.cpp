@@ -33,6 +33,7 @@ SpmTokenizer::SpmTokenizer(SpmVocab vocab) : vocab_(std::move(vocab)) {
             throw_bad_value("E5406", vocab_.source, fmt::format("score of token {} is not finite", i), "a finite score",
                             fmt::format("{}", vocab_.scores[i]));
     for (std::int32_t i = 0; i < n; ++i) ids_.emplace(vocab_.tokens[static_cast<std::size_t>(i)], i);
+    bigrams_ = spm_char_bigrams(ids_);
     for (int b = 0; b < 256; ++b) {
         const auto it = ids_.find(fmt::format("<0x{:02X}>", b));
         byte_ids_[b] = it == ids_.end() ? -1 : it->second;
@@ -69,10 +70,10 @@ void SpmTokenizer::encode_fragment(std::string_view text, std::vector<std::int32
     }
     // Best-scoring mergeable pair first, leftmost on ties, until none is a token (spm_merge.hpp).
     std::vector<std::string_view> symbols;
-    for (const SpmPiece& p : spm_merge(norm, SpmPieceTable{ids_, vocab_.scores}))
+    for (const SpmPiece& p : spm_merge(norm, SpmPieceTable{ids_, vocab_.scores, &bigrams_}))
         symbols.push_back(std::string_view(norm).substr(p.begin, p.size));
     for (const auto& s : symbols) {
-        if (const auto it = ids_.find(std::string(s)); it != ids_.end()) {
+        if (const auto it = ids_.find(s); it != ids_.end()) {
             out.push_back(it->second);
             continue;
         }

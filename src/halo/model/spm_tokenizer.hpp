@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "halo/model/spm_merge.hpp"
 #include "halo/model/spm_special_split.hpp"
 #include "halo/model/tokenizer.hpp"
 
@@ -44,7 +45,8 @@ private:
 
     SpmVocab vocab_;
     std::vector<UserDefinedToken> user_defined_;  // longest first (spm_special_split.hpp)
-    std::unordered_map<std::string, std::int32_t> ids_;
+    SpmPieceIds ids_;
+    SpmCharBigrams bigrams_;  // lets the merge work segment by segment (spm_merge.hpp)
     std::int32_t byte_ids_[256];
 };
 

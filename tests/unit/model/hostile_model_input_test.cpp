@@ -108,35 +108,46 @@ std::string eval_text() { return read_file(default_eval_text_path()); }
 TEST(SpmMerge, FastEqualsReferenceOnRealText) {
     if (!std::filesystem::exists(default_model_path())) GTEST_SKIP() << "default model not installed (scripts/setup.sh data)";
     const SpmVocab v = testing::spm_vocab_from_bpe_gguf(default_model_path());
-    std::unordered_map<std::string, std::int32_t> ids;
+    SpmPieceIds ids;
     for (std::size_t i = 0; i < v.tokens.size(); ++i) ids.emplace(v.tokens[i], static_cast<std::int32_t>(i));
-    const SpmPieceTable table{ids, v.scores};
-    std::string text = eval_text();
-    for (auto& c : text)
-        if (c == ' ') c = '_';  // any byte string is a valid merge input; keep it one "word" run
-    // The reference is quadratic: compare on 40 windows of 1,000 bytes spread over the text,
-    // including multi-byte characters cut at the window edge.
-    std::size_t pieces = 0;
-    for (std::size_t w = 0; w < 40; ++w) {
-        const std::string_view window = std::string_view(text).substr(w * (text.size() / 40), 1000);
-        const auto fast = spm_merge(window, table);
-        ASSERT_EQ(fast, spm_merge_reference(window, table)) << "window " << w;
-        pieces += fast.size();
+    const SpmCharBigrams bigrams = spm_char_bigrams(ids);
+    const SpmPieceTable table{ids, v.scores}, cut_table{ids, v.scores, &bigrams};
+    // The text as the tokenizer normalizes it (spaces as "▁"), and once with '_' for spaces
+    // (fewer cuts: long segments).
+    const std::string raw = eval_text();
+    std::string spaced, underscores = raw;
+    for (char c : raw) spaced += c == ' ' ? std::string("\xE2\x96\x81") : std::string(1, c);
+    for (auto& c : underscores)
+        if (c == ' ') c = '_';
+    for (const std::string* text : {&spaced, &underscores}) {
+        // The reference is quadratic: compare on 40 windows of 1,000 bytes spread over the text,
+        // including multi-byte characters cut at the window edge.
+        std::size_t pieces = 0;
+        for (std::size_t w = 0; w < 40; ++w) {
+            const std::string_view window = std::string_view(*text).substr(w * (text->size() / 40), 1000);
+            const auto fast = spm_merge(window, table);
+            ASSERT_EQ(fast, spm_merge_reference(window, table)) << "window " << w;
+            ASSERT_EQ(spm_merge(window, cut_table), fast) << "window " << w << ", cut into segments";
+            pieces += fast.size();
+        }
+        EXPECT_GT(pieces, 40u * 1000 / 8);  // merging happened, and not into one piece per window
+        EXPECT_LT(pieces, 40u * 1000 / 2);
     }
-    EXPECT_GT(pieces, 40u * 1000 / 8);  // merging happened, and not into one piece per window
-    EXPECT_LT(pieces, 40u * 1000 / 2);
 }
 
 TEST(SpmMerge, FastEqualsReferenceOnTiesAndRepeats) {
     // Equal scores everywhere: leftmost first decides every merge.
     const std::vector<std::string> pieces = {"a", "b", "aa", "ab", "ba", "aaa", "aba", "abab", "bb"};
-    std::unordered_map<std::string, std::int32_t> ids;
+    SpmPieceIds ids;
     for (std::size_t i = 0; i < pieces.size(); ++i) ids.emplace(pieces[i], static_cast<std::int32_t>(i));
     for (const std::vector<float>& scores : {std::vector<float>(pieces.size(), 0.0f),
                                              std::vector<float>{0, 0, -1, -1, -2, -3, -1, -5, -2}}) {
-        const SpmPieceTable table{ids, scores};
-        for (std::string s : {"aaaaaaa", "abababab", "aabbaabbab", "baaab", "a", ""})
+        const SpmCharBigrams bigrams = spm_char_bigrams(ids);
+        const SpmPieceTable table{ids, scores}, cut_table{ids, scores, &bigrams};
+        for (std::string s : {"aaaaaaa", "abababab", "aabbaabbab", "baaab", "a", "", "abcab", "ccab"}) {
             EXPECT_EQ(spm_merge(s, table), spm_merge_reference(s, table)) << s;
+            EXPECT_EQ(spm_merge(s, cut_table), spm_merge_reference(s, table)) << s;  // "c" is in no piece: cuts
+        }
     }
 }
 
