@@ -41,7 +41,7 @@ TEST_P(Help, MatchesGoldenFile) {
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, Help,
                          ::testing::Values("halo", "characterize", "quantize", "eval", "export", "simulate", "gpu-bench", "run",
-                                           "amove-hw", "liberty-info", "version"),
+                                           "amove-hw", "liberty-info", "version", "synth"),
                          [](const auto& info) {
                              std::string n = info.param;
                              for (char& c : n)

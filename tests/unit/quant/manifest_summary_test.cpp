@@ -42,7 +42,7 @@ TEST(ManifestSummary, OldAndNewManifests) {
         (void)manifest_summary(nlohmann::json{{"format", "halo-run"}}, "r/results.json");
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E6010");
+        EXPECT_EQ(e.diagnostic().code, "E6011");
         EXPECT_EQ(e.diagnostic().file, "r/results.json");
         EXPECT_EQ(e.diagnostic().found, "\"halo-run\"");
         EXPECT_EQ(e.exit_code(), 2);
