@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "halo/halo/assign.hpp"
-#include "halo/halo/ladder.hpp"
-#include "halo/halo/pipeline.hpp"
-#include "halo/halo/sensitivity.hpp"
+#include "halo/hwq/assign.hpp"
+#include "halo/hwq/ladder.hpp"
+#include "halo/hwq/sensitivity.hpp"
+#include "halo/jobs/run_job.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/calibration.hpp"
 #include "halo/model/model_loader.hpp"
@@ -25,13 +25,6 @@
 namespace halo::python {
 
 namespace {
-
-std::string today_utc() {
-    const auto days = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-    const std::chrono::year_month_day ymd{days};
-    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                       static_cast<unsigned>(ymd.day()));
-}
 
 quant::Granularity granularity_of(const QuantizeJob& j) {
     if (!j.tile.empty()) {
@@ -60,7 +53,7 @@ std::string format_of(const QuantizeJob& j) {
 
 nlohmann::json run_halo_job(const QuantizeJob& j, const ProgressSink& progress) {
     if (j.out.empty()) throw_usage("E9020", "out=DIR is required");
-    halo::RunOptions ro;
+    jobs::RunOptions ro;
     ro.out_dir = j.out;
     ro.force = j.force;
     ro.model = j.model;
@@ -69,9 +62,9 @@ nlohmann::json run_halo_job(const QuantizeJob& j, const ProgressSink& progress) 
     ro.profile = j.profile;
     ro.samples = j.samples, ro.seq_len = j.seq_len, ro.ctx = j.ctx, ro.max_chunks = j.max_chunks;
     ro.threads = j.threads;
-    ro.ladder.timing = halo::timing_field(j.timing).id;
+    ro.ladder.timing = hwq::timing_field(j.timing).id;
     ro.ladder.guard_band = j.guard_band;
-    if (!j.levels.empty()) ro.ladder.levels = halo::parse_levels(j.levels);
+    if (!j.levels.empty()) ro.ladder.levels = hwq::parse_levels(j.levels);
     ro.ladder.counts = j.counts;
     ro.ladder.voltage_step = j.voltage_step;
     ro.ladder.voltage = {j.vt, j.alpha};
@@ -81,18 +74,17 @@ nlohmann::json run_halo_job(const QuantizeJob& j, const ProgressSink& progress) 
     ro.halo.gptq = j.gptq;
     ro.halo.gptq_options.block_size = j.block_size;
     ro.halo.gptq_options.damp = j.damp;
-    if (!j.sensitivity.empty()) ro.halo.sensitivity = halo::sensitivity_source(j.sensitivity).id;
+    if (!j.sensitivity.empty()) ro.halo.sensitivity = hwq::sensitivity_source(j.sensitivity).id;
     if (!j.tile.empty()) {
         const auto g = granularity_of(j);
         ro.halo.tile_k = g.group_rows, ro.halo.tile_n = g.group_cols;
     }
     ro.array = fmt::format("{}x{}", ro.halo.tile_k, ro.halo.tile_n);
-    (void)halo::objective(j.objective);
+    (void)hwq::objective(j.objective);
     ro.baselines.clear();
     ro.fp_reference = false;
-    ro.date = today_utc();
     ro.halo_objectives = j.sweep.empty() ? std::vector<std::string>{fmt::format("{}@{}", j.objective, j.budget)} : j.sweep;
-    const auto rep = halo::run_pipeline(ro, progress, [](const std::string&) {});
+    const auto rep = jobs::run_pipeline(ro, progress, [](const std::string&) {});
     nlohmann::json result = rep.json;
     nlohmann::json manifests = nlohmann::json::object();
     for (const auto& v : rep.variants) {
@@ -111,7 +103,7 @@ nlohmann::json run_quantize_job(const QuantizeJob& j, const ProgressSink& progre
     if (j.out.empty()) throw_usage("E6009", "out=DIR is required");
     if (!j.force && std::filesystem::exists(j.out))
         throw_bad_value("E6009", j.out, "output directory exists", "a new directory", "an existing one", "pass force=True to replace it");
-    const std::filesystem::path model_path = j.model.empty() ? model::default_model_path() : std::filesystem::path(j.model);
+    const std::filesystem::path model_path = model::resolve_model_path(j.model);
     model::set_blas_threads(j.threads);
 
     quant::QuantizeOptions opt;
@@ -163,7 +155,6 @@ nlohmann::json run_quantize_job(const QuantizeJob& j, const ProgressSink& progre
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = weights.source_format;
     info.calibration = calib_info;
-    info.date = today_utc();
     info.flags = {{"method", j.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
                   {"act_order", j.act_order}, {"damp", j.damp}, {"block_size", j.block_size},
                   {"sparse_fraction", j.sparse_fraction}, {"smooth_alpha", j.smooth_alpha},

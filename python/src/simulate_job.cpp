@@ -14,6 +14,7 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
+#include "halo/model/safetensors_reader.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "jobs_adapter.hpp"
@@ -86,7 +87,7 @@ nlohmann::json run_simulate_job(const SimulateJob& a) {
     } else {
         if (a.model.empty() == a.config.empty())
             throw_usage("E7060", "give exactly one of model=NAME, config=config.json or topology=FILE.csv");
-        mc = a.model.empty() ? read_hf_config(a.config) : builtin_model(a.model);
+        mc = a.model.empty() ? model::read_hf_config(a.config) : builtin_model(a.model);
         Phase ph;
         if (a.batch > 0) {
             ph.kind = Phase::Kind::decode;
