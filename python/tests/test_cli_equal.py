@@ -11,7 +11,7 @@ import halo
 from conftest import LIBERTY, SOURCE_DIR
 
 # Run-specific manifest fields (when and how long), not results.
-RUN_FIELDS = {"date", "wall_s", "peak_rss_mb", "seconds", "time_s"}
+RUN_FIELDS = {"date", "wall_s", "peak_rss_mb", "seconds", "time_s", "command"}  # command: argv of the CLI vs of python
 
 
 def strip_run_fields(x):
