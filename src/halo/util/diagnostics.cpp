@@ -41,10 +41,13 @@ void throw_bad_input(std::string code, std::string file, long line, std::string 
     throw Error(std::move(d));
 }
 
-void throw_bad_input_at(std::string code, std::string file, std::string place, std::string message, std::string expected,
-                        std::string found, std::string hint) {
+namespace {
+
+// One place that fills a diagnostic with a file/place/expected/found and throws it.
+[[noreturn]] void throw_located(ErrorKind kind, std::string code, std::string file, std::string place, std::string message,
+                                std::string expected, std::string found, std::string hint) {
     Diagnostic d;
-    d.kind = ErrorKind::bad_input;
+    d.kind = kind;
     d.code = std::move(code);
     d.file = std::move(file);
     d.place = std::move(place);
@@ -55,17 +58,18 @@ void throw_bad_input_at(std::string code, std::string file, std::string place, s
     throw Error(std::move(d));
 }
 
+}  // namespace
+
+void throw_bad_input_at(std::string code, std::string file, std::string place, std::string message, std::string expected,
+                        std::string found, std::string hint) {
+    throw_located(ErrorKind::bad_input, std::move(code), std::move(file), std::move(place), std::move(message),
+                  std::move(expected), std::move(found), std::move(hint));
+}
+
 void throw_bad_value(std::string code, std::string place, std::string message, std::string expected,
                      std::string found, std::string hint) {
-    Diagnostic d;
-    d.kind = ErrorKind::bad_input;
-    d.code = std::move(code);
-    d.place = std::move(place);
-    d.message = std::move(message);
-    d.expected = std::move(expected);
-    d.found = std::move(found);
-    d.hint = std::move(hint);
-    throw Error(std::move(d));
+    throw_located(ErrorKind::bad_input, std::move(code), "", std::move(place), std::move(message), std::move(expected),
+                  std::move(found), std::move(hint));
 }
 
 void throw_internal(std::string code, std::string message, std::string hint) {
@@ -88,15 +92,8 @@ void throw_usage(std::string code, std::string message, std::string hint) {
 
 void throw_bad_flag(std::string code, std::string flag, std::string message, std::string expected, std::string found,
                     std::string hint) {
-    Diagnostic d;
-    d.kind = ErrorKind::usage;
-    d.code = std::move(code);
-    d.place = std::move(flag);
-    d.message = std::move(message);
-    d.expected = std::move(expected);
-    d.found = std::move(found);
-    d.hint = std::move(hint);
-    throw Error(std::move(d));
+    throw_located(ErrorKind::usage, std::move(code), "", std::move(flag), std::move(message), std::move(expected),
+                  std::move(found), std::move(hint));
 }
 
 }  // namespace halo
