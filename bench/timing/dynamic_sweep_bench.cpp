@@ -22,6 +22,9 @@
 #include "halo/timing/static_timing.hpp"
 #include "halo/timing/waveform_cuda_host.hpp"
 #include "halo/timing/waveform_engine.hpp"
+#include "halo/timing/ternary_timing.hpp"
+#include "halo/timing/transition_set.hpp"
+#include "halo/util/parallel.hpp"
 
 namespace halo::timing {
 namespace {
@@ -187,6 +190,48 @@ void BM_DataSweepInt8(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_DataSweepInt8)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+// The CUDA kernel alone on every weight's exhaustive data-dependent set (256 x 65,536
+// transitions prepared once, outside the timing), arg = resident threads per multiprocessor.
+// Device time (copies, allocation, kernel) and kernel time as counters; the wall time includes
+// the host's flattening and packing.
+void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    if (!cuda_unavailable_reason().empty()) return state.SkipWithError(cuda_unavailable_reason().c_str());
+    struct Job {
+        DynamicCircuit circuit;
+        EnergyModel energy;
+        std::vector<Stimulus> stimuli;
+        std::vector<EventSimResult> results;
+    };
+    static std::vector<Job> jobs = [&] {
+        std::vector<Job> j(256);
+        StaticTimer timer(*m.nl, {});
+        parallel_for(j.size(), sweep_threads(), [&](std::size_t w, unsigned) {
+            DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+            j[w].circuit = build_dynamic_circuit(*m.nl, d, {}, w);
+            j[w].energy = build_energy_model(j[w].circuit, *m.nl, d);
+            j[w].stimuli = exhaustive_data_transitions(stream_seed(1, w) + 1, 8, j[w].circuit.accumulator_bits, {});
+            j[w].results.resize(j[w].stimuli.size());
+        });
+        return j;
+    }();
+    std::vector<WaveDeviceJob> device_jobs;
+    for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.results});
+    WaveCudaRun run;
+    for (auto _ : state) run = run_waveform_cuda(device_jobs, 8192, static_cast<std::uint32_t>(state.range(0)));
+    double energy = 0;
+    for (const auto& j : jobs)
+        for (const auto& r : j.results) energy += r.switching_energy_fj;
+    state.counters["device_s"] = run.total_s;
+    state.counters["kernel_s"] = run.kernel_s;
+    state.counters["threads"] = static_cast<double>(run.threads);
+    state.counters["overflowed"] = static_cast<double>(run.overflowed);
+    state.counters["acausal"] = static_cast<double>(run.acausal);
+    state.counters["mean_energy_fj"] = energy / (256.0 * 65536.0);
+}
+BENCHMARK(BM_WaveCudaAllWeightsInt8)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 void BM_BoundOneWeightInt8(benchmark::State& state) {
     const auto& m = mac();

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -67,10 +69,10 @@ void summarize_data(std::span<const EventSimResult> results, DynamicWeightResult
     r.toggles_per_op = toggle_sum / static_cast<double>(n);
 }
 
-DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDelays& ann, const DynamicOptions& o,
-                                   std::uint64_t weight_code) {
-    check_options(nl, o);
-    const DynamicCircuit circuit = build_dynamic_circuit(nl, ann, o.ports, weight_code);
+namespace {
+
+// The sound bound of one weight (dynamic_delay_ns, worst_a0, worst_a1) and its gate count.
+DynamicWeightResult bound_figures(const DynamicCircuit& circuit, const DynamicOptions& o, std::uint64_t weight_code) {
     DynamicWeightResult r;
     r.weight_code = weight_code;
     r.gates = circuit.gates.size();
@@ -102,6 +104,16 @@ DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDela
         }
     }
     r.dynamic_delay_ns = finite_or_zero(bound);
+    return r;
+}
+
+}  // namespace
+
+DynamicWeightResult dynamic_weight(const netlist::Netlist& nl, const DynamicDelays& ann, const DynamicOptions& o,
+                                   std::uint64_t weight_code) {
+    check_options(nl, o);
+    const DynamicCircuit circuit = build_dynamic_circuit(nl, ann, o.ports, weight_code);
+    DynamicWeightResult r = bound_figures(circuit, o, weight_code);
 
     if (data_wanted(o) && o.data_engine != DataEngine::cuda) {
         const EnergyModel energy = build_energy_model(circuit, nl, ann);
@@ -175,39 +187,46 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
             progress.advance();
         });
     } else {
-        // The bound per weight on the CPU; the data transitions of a group of weights in one
-        // device run (circuits and transitions of a group are held in host memory at once).
-        constexpr std::size_t kGroup = 64;
-        for (std::size_t g0 = 0; g0 < codes.size(); g0 += kGroup) {
-            const std::size_t g1 = std::min(codes.size(), g0 + kGroup);
-            struct Prepared {
-                DynamicCircuit circuit;
-                EnergyModel energy;
-                std::vector<Stimulus> stimuli;
-                std::vector<EventSimResult> results;
-            };
-            std::vector<Prepared> prep(g1 - g0);
-            parallel_for(g1 - g0, o.threads, [&](std::size_t k, unsigned) {
-                const std::size_t i = g0 + k;
-                const DynamicDelays d = timer ? delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i])) : *fixed;
-                result.weights[i] = dynamic_weight(nl, d, o, codes[i]);
-                Prepared& p = prep[k];
-                p.circuit = build_dynamic_circuit(nl, d, o.ports, codes[i]);
-                p.energy = build_energy_model(p.circuit, nl, d);
-                p.stimuli = data_stimuli(o, p.circuit);
-                p.results.resize(p.stimuli.size());
-            });
-            std::vector<WaveDeviceJob> jobs;
-            for (auto& p : prep) jobs.push_back({&p.circuit, &p.energy, p.stimuli, p.results});
-            const WaveCudaRun run = run_waveform_cuda(jobs);
-            result.device_seconds += run.total_s;
-            result.data_engine = "fast exact engine, CUDA (" + run.device + ")";
-            result.data_overflowed += run.overflowed;
-            result.data_acausal_transitions += run.acausal;
-            for (std::size_t k = 0; k < prep.size(); ++k) {
-                summarize_data(prep[k].results, result.weights[g0 + k]);
-                progress.advance();
+        // Every weight's data transitions in one device run; the sound bounds are computed on
+        // the CPU meanwhile (circuits and transitions of every weight are held in host memory).
+        struct Prepared {
+            DynamicCircuit circuit;
+            EnergyModel energy;
+            std::vector<Stimulus> stimuli;
+            std::vector<EventSimResult> results;
+        };
+        std::vector<Prepared> prep(codes.size());
+        parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
+            const DynamicDelays d = timer ? delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i])) : *fixed;
+            Prepared& p = prep[i];
+            p.circuit = build_dynamic_circuit(nl, d, o.ports, codes[i]);
+            p.energy = build_energy_model(p.circuit, nl, d);
+            p.stimuli = data_stimuli(o, p.circuit);
+            p.results.resize(p.stimuli.size());
+        });
+        std::vector<WaveDeviceJob> jobs;
+        for (auto& p : prep) jobs.push_back({&p.circuit, &p.energy, p.stimuli, p.results});
+        WaveCudaRun run;
+        std::exception_ptr device_error;
+        std::thread device([&] {
+            try {
+                run = run_waveform_cuda(jobs);
+            } catch (...) {
+                device_error = std::current_exception();
             }
+        });
+        parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
+            result.weights[i] = bound_figures(prep[i].circuit, o, codes[i]);
+        });
+        device.join();
+        if (device_error) std::rethrow_exception(device_error);
+        result.device_seconds = run.total_s;
+        result.data_engine = "fast exact engine, CUDA (" + run.device + ")";
+        result.data_overflowed = run.overflowed;
+        result.data_acausal_transitions = run.acausal;
+        for (std::size_t i = 0; i < prep.size(); ++i) {
+            summarize_data(prep[i].results, result.weights[i]);
+            progress.advance();
         }
     }
     progress.finish();

@@ -1,5 +1,6 @@
 // The CUDA path of the fast exact engine: one thread per transition, each running the same
-// lane code as the CPU engine (waveform_lane.hpp) on its own scratch in device memory. A
+// lane code as the CPU engine (waveform_lane.hpp) on its own scratch in device memory,
+// interleaved across threads (ScratchLayout) so that a warp's accesses coalesce. A
 // persistent grid walks every transition of every job (one job = one weight's circuit). Built
 // into the loadable module libhalo_cuda.so, never linked into halo itself.
 #include <cuda_runtime.h>
@@ -30,35 +31,40 @@ struct DevJob {
     std::size_t count;
 };
 
+// Every thread's scratch, interleaved: array X of thread t, element k, at X + k * threads + t
+// (waveform_lane.hpp, WaveStrided). Offsets in bytes from the start of the allocation.
 struct ScratchLayout {
     std::uint32_t capacity, max_slots, max_words;
+    std::size_t threads;
     std::size_t events_off, begin_off, end_off, stamp_off, dirty_off, init_off, bytes;
 };
 
-ScratchLayout layout(std::uint32_t capacity, std::uint32_t max_slots, std::uint32_t max_words) {
-    auto round16 = [](std::size_t x) { return (x + 15) / 16 * 16; };
-    ScratchLayout l{capacity, max_slots, max_words, 0, 0, 0, 0, 0, 0, 0};
-    l.begin_off = round16(std::size_t{capacity} * sizeof(WaveEvent));
-    l.end_off = l.begin_off + round16(std::size_t{max_slots} * 4);
-    l.stamp_off = l.end_off + round16(std::size_t{max_slots} * 4);
-    l.dirty_off = l.stamp_off + round16(std::size_t{max_slots} * 4);
-    l.init_off = l.dirty_off + round16(std::size_t{max_words} * 8);
-    l.bytes = l.init_off + round16(max_slots);
+ScratchLayout layout(std::uint32_t capacity, std::uint32_t max_slots, std::uint32_t max_words, std::size_t threads) {
+    auto round256 = [](std::size_t x) { return (x + 255) / 256 * 256; };
+    ScratchLayout l{capacity, max_slots, max_words, threads, 0, 0, 0, 0, 0, 0, 0};
+    l.begin_off = round256(threads * capacity * sizeof(WaveEvent));
+    l.end_off = l.begin_off + round256(threads * max_slots * 4);
+    l.stamp_off = l.end_off + round256(threads * max_slots * 4);
+    l.dirty_off = l.stamp_off + round256(threads * max_slots * 4);
+    l.init_off = l.dirty_off + round256(threads * max_words * 8);
+    l.bytes = l.init_off + round256(threads * max_slots);
     return l;
 }
 
+using DeviceScratch = WaveScratchOf<WaveStrided<WaveEvent>, WaveStrided<std::uint32_t>, WaveStrided<std::uint64_t>>;
+
 __global__ void wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
     const std::size_t tid = std::size_t{blockIdx.x} * blockDim.x + threadIdx.x;
-    const std::size_t threads = std::size_t{gridDim.x} * blockDim.x;
-    unsigned char* base = scratch + tid * l.bytes;
-    std::uint8_t* init = base + l.init_off;
-    WaveScratch s;
-    s.events = reinterpret_cast<WaveEvent*>(base + l.events_off);
+    const std::size_t threads = l.threads;
+    if (tid >= threads) return;
+    const WaveStrided<std::uint8_t> init{scratch + l.init_off + tid, threads};
+    DeviceScratch s;
+    s.events = {reinterpret_cast<WaveEvent*>(scratch + l.events_off) + tid, threads};
     s.capacity = l.capacity;
-    s.begin = reinterpret_cast<std::uint32_t*>(base + l.begin_off);
-    s.end = reinterpret_cast<std::uint32_t*>(base + l.end_off);
-    s.stamp = reinterpret_cast<std::uint32_t*>(base + l.stamp_off);
-    s.dirty = reinterpret_cast<std::uint64_t*>(base + l.dirty_off);
+    s.begin = {reinterpret_cast<std::uint32_t*>(scratch + l.begin_off) + tid, threads};
+    s.end = {reinterpret_cast<std::uint32_t*>(scratch + l.end_off) + tid, threads};
+    s.stamp = {reinterpret_cast<std::uint32_t*>(scratch + l.stamp_off) + tid, threads};
+    s.dirty = {reinterpret_cast<std::uint64_t*>(scratch + l.dirty_off) + tid, threads};
     s.stamp_value = 0;
     for (std::size_t i = tid; i < total; i += threads) {
         int lo = 0, hi = job_count - 1;
@@ -119,7 +125,8 @@ std::string probe() {
     return "";
 }
 
-void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity, WaveCudaStats* stats) {
+void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity, std::uint32_t threads_per_sm,
+         WaveCudaStats* stats) {
     cudaEvent_t t0, t1, k0, k1;
     check(cudaEventCreate(&t0), "event");
     check(cudaEventCreate(&t1), "event");
@@ -184,18 +191,20 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     std::memcpy(pack.data().data() + jobs_off, dj.data(), sizeof(DevJob) * job_count);
     check(cudaMemcpy(dev, pack.data().data(), pack.data().size(), cudaMemcpyHostToDevice), "copy in");
 
-    const ScratchLayout l = layout(capacity, max_slots + (max_slots & 1u), max_words);
+    // Resident threads: threads_per_sm per multiprocessor (0: 1024), never more than transitions.
     const int block = 128;
-    std::size_t threads = std::min<std::size_t>(total, std::size_t{static_cast<unsigned>(prop.multiProcessorCount)} * 1024);
-    threads = (threads + block - 1) / block * block;
-    const std::size_t need = threads * l.bytes;
-    if (g_scratch.bytes < need) {
+    const std::size_t per_sm = threads_per_sm > 0 ? threads_per_sm : 1024;
+    std::size_t threads = std::min<std::size_t>(total, std::size_t{static_cast<unsigned>(prop.multiProcessorCount)} * per_sm);
+    threads = std::max<std::size_t>(1, (threads + block - 1) / block) * block;
+    const ScratchLayout l = layout(capacity, max_slots, max_words, threads);
+    if (g_scratch.bytes < l.bytes) {
         if (g_scratch.ptr) check(cudaFree(g_scratch.ptr), "free (scratch)");
         g_scratch = {};
-        check(cudaMalloc(&g_scratch.ptr, need), "malloc (scratch)");
-        g_scratch.bytes = need;
+        check(cudaMalloc(&g_scratch.ptr, l.bytes), "malloc (scratch)");
+        g_scratch.bytes = l.bytes;
     }
-    check(cudaMemset(g_scratch.ptr, 0, need), "memset (scratch)");
+    // Stamps and dirty bits start at zero (events, ranges and initial values are written first).
+    check(cudaMemset(g_scratch.ptr + l.stamp_off, 0, l.init_off - l.stamp_off), "memset (scratch)");
     // The order comparison recurses through cause chains (waveform_lane.hpp), with two
     // kWaveMaxChain arrays per level.
     check(cudaDeviceSetLimit(cudaLimitStackSize, 24 * 1024), "stack size");

@@ -12,7 +12,7 @@
 
 namespace halo::timing {
 
-constexpr int kWaveCudaAbi = 1;
+constexpr int kWaveCudaAbi = 2;
 
 // One circuit (per weight) and its transitions; views and arrays in host memory.
 struct WaveCudaJob {
@@ -36,9 +36,11 @@ struct WaveCudaApi {
     int abi = 0;
     // "" when a CUDA device is usable, else why not.
     std::string (*probe)() = nullptr;
-    // Runs every job; `event_capacity` events of scratch per thread. Throws std::runtime_error
-    // with the CUDA error text on failure.
-    void (*run)(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t event_capacity, WaveCudaStats* stats) = nullptr;
+    // Runs every job; `event_capacity` events of scratch per thread, `threads_per_sm` resident
+    // threads per multiprocessor (0: the default, 1024). Throws std::runtime_error with the CUDA
+    // error text on failure.
+    void (*run)(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t event_capacity, std::uint32_t threads_per_sm,
+                WaveCudaStats* stats) = nullptr;
 };
 
 }  // namespace halo::timing

@@ -33,7 +33,7 @@ std::string cuda_unavailable_reason() {
     return a->probe();
 }
 
-WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity) {
+WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity, std::uint32_t threads_per_sm) {
     std::string why;
     const WaveCudaApi* a = api(&why);
     if (a) why = a->probe();
@@ -71,7 +71,7 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     }
     WaveCudaStats stats;
     try {
-        a->run(cuda_jobs.data(), cuda_jobs.size(), event_capacity, &stats);
+        a->run(cuda_jobs.data(), cuda_jobs.size(), event_capacity, threads_per_sm, &stats);
     } catch (const std::exception& e) {
         throw_internal("E3541", std::string("the CUDA engine failed: ") + e.what(), "");
     }

@@ -34,6 +34,8 @@ std::string cuda_unavailable_reason();
 
 // Errors: E3540 the CUDA module or device is unusable, E3541 a CUDA call failed, E3542 a
 // circuit the fast engine does not support (a non-finite arc delay, or too deep).
-WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity = 8192);
+// `threads_per_sm`: resident threads per multiprocessor (0: the module's default).
+WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity = 8192,
+                              std::uint32_t threads_per_sm = 0);
 
 }  // namespace halo::timing

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -59,16 +60,29 @@ struct WaveView {
     const std::uint32_t* fanout_gates = nullptr;  // gates reading each slot (once per gate)
 };
 
+// Element k of an array laid out with a stride: on the device, thread t's k-th element sits at
+// p[k * stride] (p = base + t), so that the threads of a warp, which walk the same gates and
+// slots in step, touch neighbouring addresses (coalesced) instead of one cache line each.
+template <class T>
+struct WaveStrided {
+    T* p = nullptr;
+    std::size_t stride = 1;
+    HALO_WAVE_HD T& operator[](std::size_t k) const { return p[k * stride]; }
+};
+
 // Per-lane working memory: events (capacity), per slot range and stamp, per gate dirty bits.
-struct WaveScratch {
-    WaveEvent* events = nullptr;
+// `Events`, `U32s`, `U64s`: raw pointers (CPU) or WaveStrided (CUDA).
+template <class Events, class U32s, class U64s>
+struct WaveScratchOf {
+    Events events{};
     std::uint32_t capacity = 0;
-    std::uint32_t* begin = nullptr;   // index = slot
-    std::uint32_t* end = nullptr;
-    std::uint32_t* stamp = nullptr;   // range valid when == stamp_value; zero-initialised
-    std::uint64_t* dirty = nullptr;   // (gate_count + 63) / 64 words, all zero between lanes
+    U32s begin{};   // index = slot
+    U32s end{};
+    U32s stamp{};   // range valid when == stamp_value; zero-initialised
+    U64s dirty{};   // (gate_count + 63) / 64 words, all zero between lanes
     std::uint32_t stamp_value = 0;    // incremented per lane by the caller, never 0
 };
+using WaveScratch = WaveScratchOf<WaveEvent*, std::uint32_t*, std::uint64_t*>;
 
 struct WaveLaneResult {
     float settle_ns;
@@ -87,10 +101,12 @@ struct WaveLaneResult {
 // of the events' "leader" sequences: along the cause chain from the primary input to the event,
 // the events whose key exceeds every key after them on the chain (the event itself is last).
 // For causal events (kCausal) that sequence is the event alone: order = key order.
-HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b);
+template <class Ev>
+HALO_WAVE_HD inline bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b);
 
 // Key (time, seq) of a below key of b (a != b).
-HALO_WAVE_HD inline bool wave_key_less(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
+template <class Ev>
+HALO_WAVE_HD inline bool wave_key_less(const Ev& ev, std::uint32_t a, std::uint32_t b) {
     for (;;) {
         const WaveEvent& ea = ev[a];
         const WaveEvent& eb = ev[b];
@@ -105,7 +121,8 @@ HALO_WAVE_HD inline bool wave_key_less(const WaveEvent* ev, std::uint32_t a, std
 }
 
 // The leaders of x's cause chain, x first (upward). Returns their count.
-HALO_WAVE_HD inline int wave_leaders(const WaveEvent* ev, std::uint32_t x, std::uint32_t* out) {
+template <class Ev>
+HALO_WAVE_HD inline int wave_leaders(const Ev& ev, std::uint32_t x, std::uint32_t* out) {
     int n = 0;
     out[n++] = x;
     std::uint32_t top = x;
@@ -119,7 +136,8 @@ HALO_WAVE_HD inline int wave_leaders(const WaveEvent* ev, std::uint32_t x, std::
 }
 
 // Whether the reference processes event a before event b (a != b).
-HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_t a, std::uint32_t b) {
+template <class Ev>
+HALO_WAVE_HD inline bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b) {
     if (ev[a].flags & ev[b].flags & kCausal) return wave_key_less(ev, a, b);
     std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
     const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
@@ -132,11 +150,11 @@ HALO_WAVE_HD inline bool wave_processed_before(const WaveEvent* ev, std::uint32_
 
 // One transition: the circuit starts settled with slot values init(slot) (a0, acc0 and what the
 // gates compute from them) and the primary inputs jump to (a1, acc1) at t = 0.
-template <class Init>
+template <class Init, class Scratch>
 HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,
-                                                      const Init& init, WaveScratch& s) {
+                                                      const Init& init, Scratch& s) {
     WaveLaneResult r{-INFINITY, 0, 0.0, false, false};
-    WaveEvent* ev = s.events;
+    const auto& ev = s.events;
     std::uint32_t count = 0;
     const std::uint32_t stamp = s.stamp_value;
     auto mark_fanout = [&](std::uint32_t slot) {
@@ -240,7 +258,7 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
             double energy = 0;
             float last = -INFINITY;  // not the final event's time: with negative delays times can fall
             for (std::uint32_t k = out_begin; k < count; ++k) {
-                const WaveEvent& x = ev[k];
+                const WaveEvent x = ev[k];
                 energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (ev[x.cause].value ? 0 : 1)];
                 last = last > x.time_ns ? last : x.time_ns;
             }
