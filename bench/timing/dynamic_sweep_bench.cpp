@@ -231,7 +231,7 @@ void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
     state.counters["acausal"] = static_cast<double>(run.acausal);
     state.counters["mean_energy_fj"] = energy / (256.0 * 65536.0);
 }
-BENCHMARK(BM_WaveCudaAllWeightsInt8)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_WaveCudaAllWeightsInt8)->Arg(384)->Arg(512)->Arg(768)->Arg(1024)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 void BM_BoundOneWeightInt8(benchmark::State& state) {
     const auto& m = mac();

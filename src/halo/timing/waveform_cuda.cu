@@ -53,7 +53,13 @@ ScratchLayout layout(std::uint32_t capacity, std::uint32_t max_slots, std::uint3
 
 using DeviceScratch = WaveScratchOf<WaveStrided<WaveEvent>, WaveStrided<std::uint32_t>, WaveStrided<std::uint64_t>>;
 
-__global__ void wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
+constexpr int kBlock = 128;
+
+// MinBlocks resident blocks of kBlock threads per multiprocessor: the compiler caps registers
+// to fit them (the lane code wants ~146 registers, i.e. 3 blocks, unbounded).
+template <int MinBlocks>
+__global__ void __launch_bounds__(kBlock, MinBlocks)
+    wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
     const std::size_t tid = std::size_t{blockIdx.x} * blockDim.x + threadIdx.x;
     const std::size_t threads = l.threads;
     if (tid >= threads) return;
@@ -191,11 +197,13 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     std::memcpy(pack.data().data() + jobs_off, dj.data(), sizeof(DevJob) * job_count);
     check(cudaMemcpy(dev, pack.data().data(), pack.data().size(), cudaMemcpyHostToDevice), "copy in");
 
-    // Resident threads: threads_per_sm per multiprocessor (0: 1024), never more than transitions.
-    const int block = 128;
-    const std::size_t per_sm = threads_per_sm > 0 ? threads_per_sm : 1024;
-    std::size_t threads = std::min<std::size_t>(total, std::size_t{static_cast<unsigned>(prop.multiProcessorCount)} * per_sm);
-    threads = std::max<std::size_t>(1, (threads + block - 1) / block) * block;
+    // Resident threads: threads_per_sm per multiprocessor, rounded to a supported kernel variant
+    // (blocks per multiprocessor 3, 4, 6 or 8; 0: the default), never more than transitions.
+    const std::uint32_t want_blocks = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 4;
+    const int blocks_per_sm = want_blocks <= 3 ? 3 : want_blocks <= 4 ? 4 : want_blocks <= 6 ? 6 : 8;
+    std::size_t threads = std::min<std::size_t>(
+        total, std::size_t{static_cast<unsigned>(prop.multiProcessorCount)} * static_cast<std::size_t>(blocks_per_sm) * kBlock);
+    threads = std::max<std::size_t>(1, (threads + kBlock - 1) / kBlock) * kBlock;
     const ScratchLayout l = layout(capacity, max_slots, max_words, threads);
     if (g_scratch.bytes < l.bytes) {
         if (g_scratch.ptr) check(cudaFree(g_scratch.ptr), "free (scratch)");
@@ -209,9 +217,17 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     // kWaveMaxChain arrays per level.
     check(cudaDeviceSetLimit(cudaLimitStackSize, 24 * 1024), "stack size");
     check(cudaEventRecord(k0), "event record");
-    if (total > 0)
-        wave_kernel<<<static_cast<unsigned>(threads / block), block>>>(reinterpret_cast<const DevJob*>(dev + jobs_off),
-                                                                       static_cast<int>(job_count), total, g_scratch.ptr, l);
+    if (total > 0) {
+        const auto* dev_jobs = reinterpret_cast<const DevJob*>(dev + jobs_off);
+        const unsigned grid = static_cast<unsigned>(threads / kBlock);
+        const int n = static_cast<int>(job_count);
+        switch (blocks_per_sm) {
+        case 3: wave_kernel<3><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+        case 4: wave_kernel<4><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+        case 6: wave_kernel<6><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+        default: wave_kernel<8><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+        }
+    }
     check(cudaGetLastError(), "kernel launch");
     check(cudaEventRecord(k1), "event record");
     check(cudaDeviceSynchronize(), "kernel");
