@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "dynamic_test_support.hpp"
+#include "int4_mac_suite.hpp"
 #include "halo/timing/dynamic_engine.hpp"
 #include "halo/timing/dynamic_sweep.hpp"
 #include "halo/timing/energy.hpp"
@@ -18,29 +19,8 @@
 namespace halo::timing {
 namespace {
 
-class DynamicMac : public ::testing::Test {
+class DynamicMac : public test::Int4MacSuite {
 protected:
-    static void SetUpTestSuite() {
-        if (!std::filesystem::exists(test::kOsu018)) return;
-        auto dir = std::filesystem::temp_directory_path() / ("halo_dynamic_mac_" + std::to_string(::getpid()));
-        auto json = test::synthesize(test::mac_verilog(4, 10), dir);
-        if (json.empty()) return;
-        lib_ = new liberty::Library(liberty::read_liberty(test::kOsu018));
-        nl_ = new netlist::Netlist(netlist::read_yosys_json(json, "t", *lib_));
-        timer_ = new StaticTimer(*nl_, {});
-        std::filesystem::remove_all(dir);
-    }
-    static void TearDownTestSuite() {
-        delete timer_;
-        delete nl_;
-        delete lib_;
-    }
-    void SetUp() override {
-        if (nl_ == nullptr) GTEST_SKIP() << "yosys or osu018 missing";
-    }
-    static inline liberty::Library* lib_ = nullptr;
-    static inline netlist::Netlist* nl_ = nullptr;
-    static inline StaticTimer* timer_ = nullptr;
     static DynamicDelays delays(std::uint64_t w) { return delays_for_case(*timer_, hold_port(*nl_, "w", w)); }
 };
 

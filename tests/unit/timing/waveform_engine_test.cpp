@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dynamic_test_support.hpp"
+#include "int4_mac_suite.hpp"
 #include "halo/timing/energy.hpp"
 #include "halo/timing/dynamic_sweep.hpp"
 #include "halo/timing/event_sim.hpp"
@@ -153,30 +154,7 @@ TEST(WaveformEngine, RefusesNonFiniteDelays) {
     EXPECT_FALSE(WaveformEngine(c, nullptr).supported());
 }
 
-class WaveformMac : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!std::filesystem::exists(test::kOsu018)) return;
-        auto dir = std::filesystem::temp_directory_path() / ("halo_waveform_mac_" + std::to_string(::getpid()));
-        auto json = test::synthesize(test::mac_verilog(4, 10), dir);
-        if (json.empty()) return;
-        lib_ = new liberty::Library(liberty::read_liberty(test::kOsu018));
-        nl_ = new netlist::Netlist(netlist::read_yosys_json(json, "t", *lib_));
-        timer_ = new StaticTimer(*nl_, {});
-        std::filesystem::remove_all(dir);
-    }
-    static void TearDownTestSuite() {
-        delete timer_;
-        delete nl_;
-        delete lib_;
-    }
-    void SetUp() override {
-        if (nl_ == nullptr) GTEST_SKIP() << "yosys or osu018 missing";
-    }
-    static inline liberty::Library* lib_ = nullptr;
-    static inline netlist::Netlist* nl_ = nullptr;
-    static inline StaticTimer* timer_ = nullptr;
-};
+class WaveformMac : public test::Int4MacSuite {};
 
 TEST(ExhaustiveDataTransitions, EveryActivationPairOnceA0Major) {
     const auto all = exhaustive_data_transitions(3, 4, 10, DataDistribution{});
