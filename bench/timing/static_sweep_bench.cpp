@@ -3,6 +3,7 @@
 // and a 65,536-code sweep (the BF16 budget) on the same graph, codes wrapped onto 8 bits.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,5 +64,30 @@ void BM_StaticSweep65536Codes(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * 65536);
 }
 BENCHMARK(BM_StaticSweep65536Codes)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+
+// Every one of the 65,536 codes of a BF16 MAC's weight port: $HALO_BF16_NETLIST (Yosys JSON of
+// e.g. `halo characterize --mac bf16-fp32`'s synthesis cache, top "mac") on $HALO_BF16_LIBERTY
+// (default osu018); arg = threads. Graph compile included.
+void BM_StaticSweepBf16(benchmark::State& state) {
+    const char* json = std::getenv("HALO_BF16_NETLIST");
+    if (json == nullptr) return state.SkipWithError("HALO_BF16_NETLIST not set");
+    const char* lib_path = std::getenv("HALO_BF16_LIBERTY");
+    static const auto lib = halo::liberty::read_liberty(lib_path ? lib_path : kLib);
+    static const auto nl = halo::netlist::read_yosys_json(json, "mac", lib);
+    halo::timing::StaOptions o;
+    o.threads = static_cast<unsigned>(state.range(0));
+    const auto codes = halo::timing::all_codes(16);
+    std::vector<double> delays;
+    for (auto _ : state) {
+        halo::timing::StaticTimer timer(nl, o);
+        delays = halo::timing::static_delay_sweep(timer, "w", codes, o.threads);
+    }
+    double worst = 0;
+    for (double d : delays) worst = std::max(worst, d);
+    state.counters["max_delay_ns"] = worst;
+    state.counters["gates"] = static_cast<double>(nl.instances.size());
+    state.SetItemsProcessed(state.iterations() * 65536);
+}
+BENCHMARK(BM_StaticSweepBf16)->Arg(1)->Arg(2)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

@@ -30,23 +30,7 @@ Endpoint StaticTimer::evaluate(std::span<const NetConstant> held, StaWorkspace& 
     for (const auto& c : held) ws.value[c.net] = c.value ? Logic::one : Logic::zero;
 
     // Case analysis: constants forward through the gates.
-    for (std::size_t gi = 0; gi < g.gates.size(); ++gi) {
-        const GateOutput& gate = g.gates[gi];
-        std::uint64_t cons = ~0ull;
-        bool any_const = false;
-        for (int v = 0; v < gate.var_count; ++v) {
-            NetId n = gate.var_net[v];
-            Logic l = n == netlist::kNoNet ? Logic::x : ws.value[n];
-            if (l == Logic::one) cons &= truth::kVarMask[v];
-            else if (l == Logic::zero) cons &= ~truth::kVarMask[v];
-            any_const |= l != Logic::x;
-        }
-        // Arcs from pins outside the function (none in practice) can still be constant.
-        for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end && !any_const; ++a)
-            any_const |= ws.value[g.arcs[a].from_net] != Logic::x;
-        ws.gate_has_constant[gi] = any_const;
-        if (gate.has_table && ws.value[gate.out_net] == Logic::x) ws.value[gate.out_net] = truth::eval(gate.table, cons);
-    }
+    for (std::size_t gi = 0; gi < g.gates.size(); ++gi) evaluate_gate_constant(gi, ws);
 
     for (NetId n : g.input_nets) {
         ws.state[n] = {{0.0, 0.0}, {g.options.input_slew_ns, g.options.input_slew_ns}};
@@ -54,49 +38,74 @@ Endpoint StaticTimer::evaluate(std::span<const NetConstant> held, StaWorkspace& 
 
     // Delay calculation and arrival search in one topological sweep: a net's inputs are final
     // before its driver is visited.
-    for (std::size_t gi = 0; gi < g.gates.size(); ++gi) {
-        const GateOutput& gate = g.gates[gi];
-        auto& out = ws.state[gate.out_net];
-        out = {{kNoArrival, kNoArrival}, {0.0, 0.0}};
-        if (ws.value[gate.out_net] != Logic::x) continue;  // constant: no slew, no path
-        std::uint64_t cons = ~0ull;
-        if (ws.gate_has_constant[gi]) {
-            for (int v = 0; v < gate.var_count; ++v) {
-                NetId n = gate.var_net[v];
-                Logic l = n == netlist::kNoNet ? Logic::x : ws.value[n];
-                if (l == Logic::one) cons &= truth::kVarMask[v];
-                else if (l == Logic::zero) cons &= ~truth::kVarMask[v];
-            }
+    for (std::size_t gi = 0; gi < g.gates.size(); ++gi) evaluate_gate_timing(gi, ws);
+    return latest_output(ws);
+}
+
+void StaticTimer::evaluate_gate_constant(std::size_t gi, StaWorkspace& ws) const {
+    const CompiledGraph& g = graph_;
+    const GateOutput& gate = g.gates[gi];
+    std::uint64_t cons = ~0ull;
+    bool any_const = false;
+    for (int v = 0; v < gate.var_count; ++v) {
+        NetId n = gate.var_net[v];
+        Logic l = n == netlist::kNoNet ? Logic::x : ws.value[n];
+        if (l == Logic::one) cons &= truth::kVarMask[v];
+        else if (l == Logic::zero) cons &= ~truth::kVarMask[v];
+        any_const |= l != Logic::x;
+    }
+    // Arcs from pins outside the function (none in practice) can still be constant.
+    for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end && !any_const; ++a)
+        any_const |= ws.value[g.arcs[a].from_net] != Logic::x;
+    ws.gate_has_constant[gi] = any_const;
+    if (gate.has_table && ws.value[gate.out_net] == Logic::x) ws.value[gate.out_net] = truth::eval(gate.table, cons);
+}
+
+void StaticTimer::evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const {
+    const CompiledGraph& g = graph_;
+    const GateOutput& gate = g.gates[gi];
+    auto& out = ws.state[gate.out_net];
+    out = {{kNoArrival, kNoArrival}, {0.0, 0.0}};
+    if (ws.value[gate.out_net] != Logic::x) return;  // constant: no slew, no path
+    std::uint64_t cons = ~0ull;
+    if (ws.gate_has_constant[gi]) {
+        for (int v = 0; v < gate.var_count; ++v) {
+            NetId n = gate.var_net[v];
+            Logic l = n == netlist::kNoNet ? Logic::x : ws.value[n];
+            if (l == Logic::one) cons &= truth::kVarMask[v];
+            else if (l == Logic::zero) cons &= ~truth::kVarMask[v];
         }
-        for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end; ++a) {
-            const GraphArc& arc = g.arcs[a];
-            if (ws.value[arc.from_net] != Logic::x) continue;
-            SimSense sim = SimSense::unknown;
-            if (ws.gate_has_constant[gi] && gate.has_table && arc.from_var != kNoVar)
-                sim = truth::sense(gate.table, cons, arc.from_var);
-            const auto& in = ws.state[arc.from_net];
-            for (int to = 0; to < 2; ++to) {
-                if (arc.delay_curve[to] == SlewCurves::kNone) continue;
-                for (int from = 0; from < 2; ++from) {
-                    if (!sense_allows(arc.lib_sense, from, to)) continue;
-                    double s_in = in.slew_ns[from];
-                    out.slew_ns[to] = std::max(out.slew_ns[to], g.curves.eval(arc.slew_curve[to], s_in));
-                    if (!sim_sense_allows(sim, from, to) || in.arrival_ns[from] == kNoArrival) continue;
-                    double t = in.arrival_ns[from] + g.curves.eval(arc.delay_curve[to], s_in);
-                    if (t > out.arrival_ns[to]) {
-                        out.arrival_ns[to] = t;
-                        if (ws.trace) {
-                            ws.best_arc[to][gate.out_net] = a;
-                            ws.best_from_edge[to][gate.out_net] = static_cast<std::uint8_t>(from);
-                        }
+    }
+    for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end; ++a) {
+        const GraphArc& arc = g.arcs[a];
+        if (ws.value[arc.from_net] != Logic::x) continue;
+        SimSense sim = SimSense::unknown;
+        if (ws.gate_has_constant[gi] && gate.has_table && arc.from_var != kNoVar)
+            sim = truth::sense(gate.table, cons, arc.from_var);
+        const auto& in = ws.state[arc.from_net];
+        for (int to = 0; to < 2; ++to) {
+            if (arc.delay_curve[to] == SlewCurves::kNone) continue;
+            for (int from = 0; from < 2; ++from) {
+                if (!sense_allows(arc.lib_sense, from, to)) continue;
+                double s_in = in.slew_ns[from];
+                out.slew_ns[to] = std::max(out.slew_ns[to], g.curves.eval(arc.slew_curve[to], s_in));
+                if (!sim_sense_allows(sim, from, to) || in.arrival_ns[from] == kNoArrival) continue;
+                double t = in.arrival_ns[from] + g.curves.eval(arc.delay_curve[to], s_in);
+                if (t > out.arrival_ns[to]) {
+                    out.arrival_ns[to] = t;
+                    if (ws.trace) {
+                        ws.best_arc[to][gate.out_net] = a;
+                        ws.best_from_edge[to][gate.out_net] = static_cast<std::uint8_t>(from);
                     }
                 }
             }
         }
     }
+}
 
+Endpoint StaticTimer::latest_output(const StaWorkspace& ws) const {
     Endpoint best;
-    for (const OutputBit& o : g.outputs) {
+    for (const OutputBit& o : graph_.outputs) {
         if (ws.value[o.net] != Logic::x) continue;
         for (int e = 0; e < 2; ++e) {
             double t = ws.state[o.net].arrival_ns[e];

@@ -70,6 +70,14 @@ public:
     // Propagates constants, slews and arrivals into `ws` and returns the latest output arrival.
     Endpoint evaluate(std::span<const NetConstant> held, StaWorkspace& ws) const;
 
+    // The two per-gate steps of evaluate(), for incremental re-evaluation (static_sweep.cpp):
+    // gate `gi`'s constant flag and output value from its inputs' values (the output must start
+    // as Logic::x unless held), then its output's slews and arrivals from its inputs' states.
+    void evaluate_gate_constant(std::size_t gi, StaWorkspace& ws) const;
+    void evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const;
+    // The latest arrival at an output port of an evaluated workspace.
+    Endpoint latest_output(const StaWorkspace& ws) const;
+
     Endpoint analyze(std::span<const NetConstant> held) const;
     double nominal_delay_ns() const { return analyze({}).delay_ns; }
 
