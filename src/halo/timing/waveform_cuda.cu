@@ -198,8 +198,9 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     check(cudaMemcpy(dev, pack.data().data(), pack.data().size(), cudaMemcpyHostToDevice), "copy in");
 
     // Resident threads: threads_per_sm per multiprocessor, rounded to a supported kernel variant
-    // (blocks per multiprocessor 3, 4, 6 or 8; 0: the default), never more than transitions.
-    const std::uint32_t want_blocks = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 4;
+    // (blocks per multiprocessor 3, 4, 6 or 8; 0: 6, the fastest of the four on an H200 for the
+    // INT8 MACs, docs/results/characterize.md), never more than transitions.
+    const std::uint32_t want_blocks = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 6;
     const int blocks_per_sm = want_blocks <= 3 ? 3 : want_blocks <= 4 ? 4 : want_blocks <= 6 ? 6 : 8;
     std::size_t threads = std::min<std::size_t>(
         total, std::size_t{static_cast<unsigned>(prop.multiProcessorCount)} * static_cast<std::size_t>(blocks_per_sm) * kBlock);
