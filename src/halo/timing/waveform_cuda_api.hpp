@@ -37,9 +37,8 @@ struct WaveCudaApi {
     // "" when a CUDA device is usable, else why not.
     std::string (*probe)() = nullptr;
     // Runs every job; `event_capacity` events of scratch per thread, `threads_per_sm` resident
-    // threads per multiprocessor (rounded to
-    // 384, 512, 768 or 1024; 0: the default). Throws std::runtime_error with the CUDA
-    // error text on failure.
+    // threads per multiprocessor (rounded to 384, 512, 768 or 1024; 0: the default, 768).
+    // Throws std::runtime_error with the CUDA error text on failure.
     void (*run)(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t event_capacity, std::uint32_t threads_per_sm,
                 WaveCudaStats* stats) = nullptr;
 };
