@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kHaloFlags[] = {"--tile", "--sensitivity", "--damp", "--block-size", "--profile", "--objective",
                                            "--levels", "--counts", "--voltage-step", "--vt", "--alpha", "--guard-band",
-                                           "--timing", "--budget", "--max-codes", "--salient", "--outlier-sigma", "--no-gptq"};
+                                           "--timing", "--budget", "--max-codes", "--salient", "--outlier-sigma", "--no-gptq",
+                                           "--level-codes", "--assign", "--level-shares", "--rank"};
 
 constexpr quant::MethodTraits kHaloRow = {
     quant::Method::halo, "halo", true, false, true, "int8_per_token",
