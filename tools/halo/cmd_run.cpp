@@ -30,7 +30,7 @@ Command run_command() {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128", level_codes = "0",
-                                rank = "error";
+                                rank = "sensitivity";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
                 };
                 auto f = std::make_shared<Flags>();

@@ -77,8 +77,9 @@ void check_level_shares(std::span<const double> shares, std::size_t n_levels);
 std::vector<double> parse_level_shares(std::string_view text);
 
 // The model-wide budget: `layers[i]` are linear i's tile costs (weights and score filled).
-// Tiles are ranked by `key` (error: err(fastest) - err(L0) per weight, the sensitivity-weighted
-// error a weight gains by leaving L0; sensitivity: the tile score, the paper's rule), most
+// Tiles are ranked by `key` (sensitivity: the tile score, the paper's rule and the default;
+// error: err(fastest) - err(L0) per weight, the sensitivity-weighted error a weight gains by
+// leaving L0), most
 // sensitive first, ties by (linear, tile) order; walking that order, a tile goes to the slowest
 // level l whose cumulative share boundary sum_{j<=l} shares[j] * W is not yet passed by the
 // tile's midpoint. So the weights at each level differ from shares[l] * W by at most one tile at

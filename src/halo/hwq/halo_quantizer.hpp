@@ -38,7 +38,7 @@ struct HaloOptions {
     std::vector<int> level_codes = {0};
     AssignScope scope = AssignScope::layer;  // per-layer objective, or the model-wide shares below
     std::vector<double> level_shares;        // scope model: share of the weights per level (sum 1)
-    RankKey rank = RankKey::error;           // scope model: how tiles are ranked
+    RankKey rank = RankKey::sensitivity;     // scope model: how tiles are ranked (the paper's rule; measured better)
     int sparse_macs_per_cycle = 256;         // the sparse engine's throughput (accel's energy constants)
     TileFitOptions fit;                      // fit.max_codes: a cap on every level's budget (0 = none)
     SparseSplitOptions sparse;
