@@ -29,7 +29,7 @@ struct QuantizeJob {
     std::vector<int> counts = {0, 16, 9};
     std::vector<std::string> sweep;
     double guard_band = 0.05, budget = 0.5, voltage_step = 0.1, vt = 0.5, alpha = 1.3, salient = 0.0005, outlier_sigma = 3;
-    int max_codes = 16;
+    int max_codes = 0;  // a cap on every level's codebook budget (0 = none; the CLI's default)
     bool gptq = true;
 };
 

@@ -135,6 +135,19 @@ INSTANTIATE_TEST_SUITE_P(
                 1, "halo: error E0015: --seq does not apply to --phase decode (its length is --context)" + kModeHint},
         BadFlag{{"eval", "--stride", "64"},
                 1, "halo: error E0015: --stride does not apply to --method llamacpp (its chunks do not overlap)" + kModeHint},
+        // HALO's model-wide budget (issue #15): per-layer flags refused with --assign model and
+        // the shares refused without it; a malformed per-level codebook budget.
+        BadFlag{{"quantize", "--method", "halo", "--out", "q", "--assign", "model", "--level-shares", "0.2/0.5/0.3",
+                 "--objective", "acc"},
+                1,
+                "halo: error E9070: --objective and --budget pick a point per layer; with --assign model the shares are "
+                "--level-shares\n"},
+        BadFlag{{"quantize", "--method", "halo", "--out", "q", "--level-shares", "0.2/0.5/0.3"},
+                1, "halo: error E9071: --level-shares is the model-wide budget; it needs --assign model\n"},
+        BadFlag{{"quantize", "--method", "halo", "--out", "q", "--level-codes", "0,x,9"},
+                2,
+                "halo: error E9069: --level-codes: a level's codebook budget is not a count (expected e.g. 0,16,9 (0 = every "
+                "code the level allows), found x)\n"},
         BadFlag{{"export", "--quantized", "q", "--out", "q.bin"},
                 1,
                 "halo: error E0014: --out: names the output file, which must end in .gguf (expected a file name ending in "

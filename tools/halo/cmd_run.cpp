@@ -29,7 +29,8 @@ Command run_command() {
                 struct Flags {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
-                                baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128";
+                                baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128", level_codes = "0",
+                                rank = "sensitivity";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -46,7 +47,15 @@ Command run_command() {
                 app.add_option("--levels", f->levels, "DVFS levels VOLTS:GHZ,... (default: derived from the profile)");
                 app.add_option("--guard-band", f->o.ladder.guard_band, "fraction added to every delay")->capture_default_str();
                 app.add_option("--timing", f->timing, "static or dynamic")->capture_default_str();
-                app.add_option("--objectives", f->objectives, "HALO points: objective[@budget],...")->capture_default_str();
+                app.add_option("--objectives", f->objectives,
+                               "HALO points: objective[@budget] (per layer) or model@S0/S1/.. (model-wide shares per level),...")
+                    ->capture_default_str();
+                app.add_option("--level-codes", f->level_codes,
+                               "codebook budget per level, slowest first, or one for all (0 = every code the level allows)")
+                    ->capture_default_str();
+                app.add_option("--max-codes", f->o.halo.fit.max_codes, "cap on every level's codebook budget (0 = none)")
+                    ->capture_default_str();
+                app.add_option("--rank", f->rank, "model-wide points: tile ranking, error or sensitivity")->capture_default_str();
                 app.add_option("--baselines", f->baselines, "rtn-w8, rtn-w4, gptq-w4 (comma list, may be empty)")
                     ->capture_default_str();
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->capture_default_str();
@@ -71,6 +80,8 @@ Command run_command() {
                     o.halo_objectives = split(f->objectives);
                     o.baselines = split(f->baselines);
                     o.halo.gptq = !f->no_gptq;
+                    o.halo.level_codes = hwq::parse_level_codes(f->level_codes);
+                    o.halo.rank = hwq::rank_key(f->rank).id;
                     try {
                         o.halo.tile_k = o.halo.tile_n = std::stoll(f->tile);
                     } catch (const std::exception&) {

@@ -49,7 +49,7 @@ std::vector<int> parse_counts(const std::string& text) {
 
 void add_halo_quantize_flags(CLI::App& app, HaloQuantizeFlags& f) {
     app.add_option("--profile", f.profile, "halo: MAC profile JSON (halo characterize); absent = characterize int8 on osu018");
-    app.add_option("--objective", f.objective, "halo: perf, acc, bal or energy")->capture_default_str();
+    f.objective_opt = app.add_option("--objective", f.objective, "halo: perf, acc, bal or energy (per-layer assignment)")->capture_default_str();
     app.add_option("--levels", f.levels, "halo: DVFS levels VOLTS:GHZ,... (absent: derived from the profile)");
     app.add_option("--counts", f.counts, "halo: derived levels' code counts, slowest first (0 = all)")->capture_default_str();
     app.add_option("--voltage-step", f.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->capture_default_str();
@@ -57,8 +57,13 @@ void add_halo_quantize_flags(CLI::App& app, HaloQuantizeFlags& f) {
     app.add_option("--alpha", f.alpha, "halo: alpha-power exponent")->capture_default_str();
     app.add_option("--guard-band", f.guard_band, "halo: fraction added to every delay")->capture_default_str();
     app.add_option("--timing", f.timing, "halo: static or dynamic delay field")->capture_default_str();
-    app.add_option("--budget", f.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->capture_default_str();
-    app.add_option("--max-codes", f.max_codes, "halo: codebook size per tile")->capture_default_str();
+    f.budget_opt = app.add_option("--budget", f.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->capture_default_str();
+    app.add_option("--level-codes", f.level_codes, "halo: codebook budget per level, slowest first, or one for all (0 = every code the level allows)")
+        ->capture_default_str();
+    app.add_option("--max-codes", f.max_codes, "halo: cap on every level's codebook budget (0 = none)")->capture_default_str();
+    app.add_option("--assign", f.assign, "halo: layer (objective per linear) or model (model-wide --level-shares)")->capture_default_str();
+    app.add_option("--level-shares", f.level_shares, "halo, --assign model: share of the weights per level, slowest first (e.g. 0.2/0.5/0.3)");
+    app.add_option("--rank", f.rank, "halo, --assign model: tile ranking, error or sensitivity")->capture_default_str();
     app.add_option("--salient", f.salient, "halo: fraction of most sensitive weights to the sparse part")->capture_default_str();
     app.add_option("--outlier-sigma", f.sigma, "halo: |w - mean| > k sigma goes to the sparse part")->capture_default_str();
     app.add_flag("--no-gptq", f.no_gptq, "halo: round to nearest instead of GPTQ error compensation");
@@ -80,6 +85,16 @@ int run_halo_quantize(const HaloCommonFlags& c, const HaloQuantizeFlags& f) {
     o.ladder.counts = parse_counts(f.counts);
     o.ladder.voltage_step = f.voltage_step;
     o.ladder.voltage = {f.vt, f.alpha};
+    o.halo.scope = hwq::assign_scope(f.assign).id;
+    o.halo.rank = hwq::rank_key(f.rank).id;
+    if (o.halo.scope == hwq::AssignScope::model) {
+        if (f.objective_opt->count() || f.budget_opt->count())
+            throw_usage("E9070", "--objective and --budget pick a point per layer; with --assign model the shares are --level-shares");
+        o.halo.level_shares = hwq::parse_level_shares(f.level_shares);
+    } else if (!f.level_shares.empty()) {
+        throw_usage("E9071", "--level-shares is the model-wide budget; it needs --assign model");
+    }
+    o.halo.level_codes = hwq::parse_level_codes(f.level_codes);
     o.halo.objective = hwq::objective(f.objective).id;
     if (!(f.budget >= 0 && f.budget <= 1))
         throw_bad_value("E9014", "--budget", "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
@@ -97,8 +112,9 @@ int run_halo_quantize(const HaloCommonFlags& c, const HaloQuantizeFlags& f) {
     });
     std::string levels;
     for (auto n : r.tiles_per_level) levels += fmt::format("{}{}", levels.empty() ? "" : " ", n);
-    fmt::print("{}: halo {}@{} tile {}x{} -> {}\nbits per weight (stored): {:.4f}, information bits: {:.4f}; tiles per level: {}\n",
-               r.model_name, f.objective, f.budget, o.halo.tile_k, o.halo.tile_n, c.out, r.bits_per_weight, r.info_bits, levels);
+    const std::string point = o.halo.scope == hwq::AssignScope::model ? "model@" + f.level_shares : fmt::format("{}@{}", f.objective, f.budget);
+    fmt::print("{}: halo {} tile {}x{} -> {}\nbits per weight (stored): {:.4f}, information bits: {:.4f}; tiles per level: {}\n",
+               r.model_name, point, o.halo.tile_k, o.halo.tile_n, c.out, r.bits_per_weight, r.info_bits, levels);
     if (r.perplexity) fmt::print("perplexity: {:.4f} (INT8 activations per token; {} chunks of {} tokens of {})\n", *r.perplexity,
                                  c.max_chunks, c.ctx, c.eval_text);
     return 0;

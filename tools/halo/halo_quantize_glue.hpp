@@ -11,9 +11,13 @@ namespace halo::cli {
 
 struct HaloQuantizeFlags {
     std::string profile, objective = "bal", levels, timing = "static", counts = "0,16,9";
+    std::string level_codes = "0", assign = "layer", level_shares, rank = "sensitivity";
     double guard_band = 0.05, budget = 0.5, voltage_step = 0.1, vt = 0.5, alpha = 1.3, salient = 0.0005, sigma = 3;
-    int max_codes = 16;
+    int max_codes = 0;
     bool no_gptq = false;
+    // Per-layer-only flags, refused with --assign model (never silently ignored).
+    CLI::Option* objective_opt = nullptr;
+    CLI::Option* budget_opt = nullptr;
 };
 
 // The flags quantize already parses that HALO uses too.

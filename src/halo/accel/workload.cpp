@@ -142,6 +142,7 @@ ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& fi
             t.level = l.at("levels").get<std::vector<int>>();
             if (l.contains("histograms")) t.code_histogram = l["histograms"].get<std::vector<std::vector<std::uint64_t>>>();
             if (l.contains("sparse_nnz")) m.sparse_nnz.emplace_back(name, l["sparse_nnz"].get<std::int64_t>());
+            if (l.contains("sparse_level")) m.sparse_level.emplace_back(name, l["sparse_level"].get<int>());
             m.layers.emplace_back(name, std::move(t));
         }
     } catch (const nlohmann::json::exception& e) {
@@ -174,6 +175,8 @@ nlohmann::json tile_levels_json(const ModelTileLevels& m) {
     }
     for (const auto& [name, nnz] : m.sparse_nnz)
         if (layers.contains(name)) layers[name]["sparse_nnz"] = nnz;
+    for (const auto& [name, level] : m.sparse_level)
+        if (layers.contains(name)) layers[name]["sparse_level"] = level;
     nlohmann::json j = {{"format", "halo-tile-levels"},
                         {"version", 1},
                         {"model", {{"name", m.model_name}, {"n_layers", m.n_layers}, {"d_model", m.d_model}, {"d_ff", m.d_ff},
@@ -213,6 +216,9 @@ void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& c
     for (const auto& [name, nnz] : lv.sparse_nnz)
         for (auto& it : work)
             if (it.gemm.name == name) it.sparse.nnz = nnz;
+    for (const auto& [name, level] : lv.sparse_level)  // range-checked against the DVFS table by the simulator (E7021)
+        for (auto& it : work)
+            if (it.gemm.name == name) it.sparse.level = level;
 }
 
 }  // namespace halo::accel

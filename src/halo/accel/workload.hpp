@@ -56,6 +56,7 @@ struct ModelTileLevels {
     int n_layers = 0, d_model = 0, d_ff = 0, vocab_size = 0;  // for the "different model" check
     std::vector<std::pair<std::string, TileLevels>> layers;
     std::vector<std::pair<std::string, std::int64_t>> sparse_nnz;
+    std::vector<std::pair<std::string, int>> sparse_level;  // the sparse engine's DVFS level; absent = 0
 };
 // halo's tile-level file (docs/formats.md "Tile levels"), the glue format between the quantized
 // model directory and the simulator; accel owns it: this reader (E7043 on a malformed file) and

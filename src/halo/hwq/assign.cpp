@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <sstream>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -32,6 +34,16 @@ std::vector<int> lagrangian(const TileCosts& c, const std::vector<double>& cost,
     return lv;
 }
 
+constexpr AssignScopeTraits kScopes[] = {
+    {AssignScope::layer, "layer", "each linear layer picks its own front point (objective)"},
+    {AssignScope::model, "model", "one model-wide share of weights per level, by tile rank"},
+};
+
+constexpr RankKeyTraits kRankKeys[] = {
+    {RankKey::error, "error", "sensitivity-weighted error gained per weight by leaving L0 for the fastest level"},
+    {RankKey::sensitivity, "sensitivity", "tile score (mean sensitivity per weight), the paper's rule"},
+};
+
 double cost_of(const Assignment& a, bool by_energy) { return by_energy ? a.energy : a.time; }
 
 }  // namespace
@@ -41,6 +53,98 @@ const ObjectiveTraits& objective(std::string_view name) {
     for (const auto& o : kObjectives)
         if (o.name == name) return o;
     throw_bad_value("E9013", "--objective", "unknown objective", "perf, acc, bal or energy", std::string(name));
+}
+
+std::span<const AssignScopeTraits> assign_scopes() { return kScopes; }
+const AssignScopeTraits& assign_scope(std::string_view name) {
+    for (const auto& s : kScopes)
+        if (s.name == name) return s;
+    throw_bad_value("E9062", "--assign", "unknown assignment scope", "layer or model", std::string(name));
+}
+
+std::span<const RankKeyTraits> rank_keys() { return kRankKeys; }
+const RankKeyTraits& rank_key(std::string_view name) {
+    for (const auto& k : kRankKeys)
+        if (k.name == name) return k;
+    throw_bad_value("E9063", "--rank", "unknown tile ranking key", "error or sensitivity", std::string(name));
+}
+
+void check_level_shares(std::span<const double> shares, std::size_t n_levels) {
+    double sum = 0;
+    std::string text;
+    for (double x : shares) {
+        text += fmt::format("{}{}", text.empty() ? "" : "/", x);
+        sum += x;
+    }
+    const bool ok = shares.size() == n_levels &&
+                    std::all_of(shares.begin(), shares.end(), [](double x) { return x >= 0 && x <= 1; }) &&
+                    std::fabs(sum - 1) <= 1e-6;
+    if (!ok)
+        throw_bad_value("E9064", "--level-shares", "the model-wide budget needs one share per level, each in [0, 1], summing to 1",
+                        fmt::format("{} shares summing to 1, slowest level first (e.g. 0.2/0.5/0.3)", n_levels),
+                        text.empty() ? std::string("none") : text);
+}
+
+std::vector<double> parse_level_shares(std::string_view text) {
+    std::string s(text);
+    std::replace(s.begin(), s.end(), ',', '/');
+    std::stringstream in(s);
+    std::string item;
+    std::vector<double> out;
+    while (std::getline(in, item, '/')) {
+        std::size_t used = 0;
+        double v = 0;
+        try {
+            v = std::stod(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || !std::isfinite(v))
+            throw_bad_value("E9072", "--level-shares", "a level share is not a number", "e.g. 0.2/0.5/0.3", item);
+        out.push_back(v);
+    }
+    return out;
+}
+
+std::vector<std::vector<int>> assign_model_wide(std::span<const TileCosts> layers, std::span<const double> shares, RankKey key) {
+    struct Ranked {
+        double key;
+        std::size_t layer, tile;
+    };
+    std::vector<Ranked> order;
+    std::vector<std::vector<int>> out(layers.size());
+    std::size_t n_levels = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const auto& c = layers[i];
+        if (c.weights.size() != c.n_tiles || c.score.size() != c.n_tiles || (n_levels && c.n_levels != n_levels))
+            throw_internal("E9065", fmt::format("model-wide assignment: linear {} lacks tile weights/scores or has another level count", i));
+        n_levels = c.n_levels;
+        out[i].assign(c.n_tiles, 0);
+        for (std::size_t t = 0; t < c.n_tiles; ++t) {
+            const double n = std::max(1.0, c.weights[t]);
+            const double k = key == RankKey::sensitivity ? c.score[t]
+                                                         : (c.at(c.err, t, c.n_levels - 1) - c.at(c.err, t, 0)) / n;
+            order.push_back({k, i, t});
+        }
+    }
+    if (order.empty()) return out;
+    check_level_shares(shares, n_levels);
+    std::stable_sort(order.begin(), order.end(), [](const Ranked& a, const Ranked& b) { return a.key > b.key; });
+    double total = 0;
+    for (const auto& r : order) total += layers[r.layer].weights[r.tile];
+    std::vector<double> boundary(n_levels, 0);
+    double cum = 0;
+    for (std::size_t l = 0; l < n_levels; ++l) boundary[l] = (cum += shares[l]) * total;
+    boundary.back() = total;  // the shares sum to 1 within 1e-6: the last level takes the rest
+    double before = 0;
+    std::size_t l = 0;
+    for (const auto& r : order) {
+        const double n = layers[r.layer].weights[r.tile];
+        while (l + 1 < n_levels && before + n / 2 > boundary[l]) ++l;
+        out[r.layer][r.tile] = static_cast<int>(l);
+        before += n;
+    }
+    return out;
 }
 
 Assignment evaluate(const TileCosts& c, std::vector<int> level) {

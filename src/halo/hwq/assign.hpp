@@ -10,6 +10,10 @@
 //   bal     the knee: the front point farthest below the chord from the fastest to the most
 //           accurate point (both axes normalized to [0, 1])
 //   energy  like perf but minimizing energy
+// These pick per linear layer (scope "layer"). Scope "model" (assign_model_wide) is HALO's split
+// by the cumulative sensitivity distribution over the whole model: every tile of every linear
+// is ranked (most sensitive first) and the ranked weights are cut into consecutive shares, one
+// per level, slowest (most accurate) level first.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,8 @@ const ObjectiveTraits& objective(std::string_view name);  // E9013 otherwise
 
 struct TileCosts {
     std::size_t n_tiles = 0, n_levels = 0;
+    std::vector<double> weights;   // [t]: dense + sparse weights of the tile
+    std::vector<double> score;     // [t]: mean sensitivity per weight (the tile score)
     std::vector<double> err;       // [t * n_levels + l]
     std::vector<double> time;      // [t * n_levels + l]
     std::vector<double> energy;    // [t * n_levels + l]
@@ -45,6 +51,41 @@ Assignment evaluate(const TileCosts& c, std::vector<int> level);
 std::vector<Assignment> front(const TileCosts& c, bool by_energy);
 // E9014 when budget is outside [0, 1].
 Assignment assign(const TileCosts& c, Objective objective, double budget);
+
+// Per-layer or model-wide assignment; the model-wide ranking key.
+enum class AssignScope : std::uint8_t { layer, model };
+struct AssignScopeTraits {
+    AssignScope id;
+    std::string_view name;
+    std::string_view summary;
+};
+std::span<const AssignScopeTraits> assign_scopes();
+const AssignScopeTraits& assign_scope(std::string_view name);  // E9062 otherwise
+
+enum class RankKey : std::uint8_t { error, sensitivity };
+struct RankKeyTraits {
+    RankKey id;
+    std::string_view name;
+    std::string_view summary;
+};
+std::span<const RankKeyTraits> rank_keys();
+const RankKeyTraits& rank_key(std::string_view name);  // E9063 otherwise
+
+// Checks a model-wide budget: one share per level, each in [0, 1], summing to 1 (E9064).
+void check_level_shares(std::span<const double> shares, std::size_t n_levels);
+// "0.2/0.5/0.3" (or with commas) -> shares; E9072 on a malformed list.
+std::vector<double> parse_level_shares(std::string_view text);
+
+// The model-wide budget: `layers[i]` are linear i's tile costs (weights and score filled).
+// Tiles are ranked by `key` (sensitivity: the tile score, the paper's rule and the default;
+// error: err(fastest) - err(L0) per weight, the sensitivity-weighted error a weight gains by
+// leaving L0), most
+// sensitive first, ties by (linear, tile) order; walking that order, a tile goes to the slowest
+// level l whose cumulative share boundary sum_{j<=l} shares[j] * W is not yet passed by the
+// tile's midpoint. So the weights at each level differ from shares[l] * W by at most one tile at
+// each of its two boundaries. Returns levels per linear, parallel to `layers`.
+std::vector<std::vector<int>> assign_model_wide(std::span<const TileCosts> layers, std::span<const double> shares,
+                                                RankKey key);
 
 // Execution order of a layer's tiles grouped by level (fastest level first keeps the array at
 // the top clock longest; within a level, natural order), and the level switches it needs

@@ -17,7 +17,8 @@ accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::Mod
     m.d_model = c.d_model;
     m.d_ff = c.d_ff;
     m.vocab_size = c.vocab_size;
-    for (const auto& rec : r.model.linears) {
+    for (std::size_t i = 0; i < r.model.linears.size(); ++i) {
+        const auto& rec = r.model.linears[i];
         const auto& t = rec.tensor;
         accel::TileLevels tl;
         tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
@@ -38,6 +39,7 @@ accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::Mod
                                    [static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
         const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
         m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
+        if (i < r.linears.size()) m.sparse_level.emplace_back(name, r.linears[i].sparse_level.level);
         m.layers.emplace_back(name, std::move(tl));
     }
     return m;
@@ -84,6 +86,11 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
     quant::RunInfo info = run_info;
     nlohmann::json books = nlohmann::json::array();
     for (const auto& b : r.books.books) books.push_back(b);
+    std::vector<int> level_codes;  // the budget each level got
+    for (std::size_t l = 0; l < L.levels.size(); ++l) level_codes.push_back(fit_options_for_level(o, L, l).max_codes);
+    std::vector<std::int64_t> sparse_levels(L.levels.size(), 0);  // linears whose sparse part runs at each level
+    for (const auto& lr : r.linears)
+        if (lr.sparse_nnz > 0) ++sparse_levels[static_cast<std::size_t>(lr.sparse_level.level)];
     info.sections["halo"] = {
         {"ladder", ladder_json(L)},
         {"codebooks", books},
@@ -92,6 +99,11 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
         {"tile_k", o.tile_k},
         {"tile_n", o.tile_n},
         {"max_codes", o.fit.max_codes},
+        {"level_codes", level_codes},
+        {"assignment", assign_scopes()[static_cast<std::size_t>(o.scope)].name},
+        {"level_shares", o.level_shares},
+        {"rank", rank_keys()[static_cast<std::size_t>(o.rank)].name},
+        {"sparse_levels", sparse_levels},
         {"sensitivity", sensitivity_sources()[static_cast<std::size_t>(o.sensitivity)].name},
         {"salient_fraction", o.sparse.salient_fraction},
         {"outlier_sigma", o.sparse.outlier_sigma},

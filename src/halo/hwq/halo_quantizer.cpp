@@ -42,8 +42,8 @@ void gather(const model::Matrix& w, const std::vector<std::uint8_t>& mask, const
 class HaloRounder final : public quant::ColumnRounder {
 public:
     HaloRounder(const TileGrid& g, const Ladder& L, const std::vector<int>& level, const std::vector<std::uint8_t>& mask,
-                const std::vector<float>& sparse_scale, const TileFitOptions& fo, quant::QuantizedTensor& out, unsigned threads)
-        : g_(g), L_(L), level_(level), mask_(mask), sparse_scale_(sparse_scale), fo_(fo), out_(out), threads_(threads),
+                const std::vector<float>& sparse_scale, std::vector<TileFitOptions> fo, quant::QuantizedTensor& out, unsigned threads)
+        : g_(g), L_(L), level_(level), mask_(mask), sparse_scale_(sparse_scale), fo_(std::move(fo)), out_(out), threads_(threads),
           fits_(static_cast<std::size_t>(g.count())), sparse_(static_cast<std::size_t>(g.rows)) {}
     std::int64_t group_cols() const override { return g_.tile_cols; }
     void fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1) override {
@@ -58,7 +58,7 @@ public:
             gather(w, mask_, g_, t, wt, mt);
             const auto l = static_cast<std::size_t>(level_[static_cast<std::size_t>(t)]);
             const auto e = level_energies(L_, l);
-            fits_[static_cast<std::size_t>(t)] = fit_tile(wt, mt, L_.levels[l].values, e, fo_);
+            fits_[static_cast<std::size_t>(t)] = fit_tile(wt, mt, L_.levels[l].values, e, fo_[l]);
             auto& p = out_.params(t);
             p.scale = fits_[static_cast<std::size_t>(t)].scale;
             p.zero = static_cast<float>(fits_[static_cast<std::size_t>(t)].zero + 128);
@@ -88,7 +88,7 @@ private:
     const std::vector<int>& level_;
     const std::vector<std::uint8_t>& mask_;
     const std::vector<float>& sparse_scale_;
-    TileFitOptions fo_;
+    std::vector<TileFitOptions> fo_;  // per level
     quant::QuantizedTensor& out_;
     unsigned threads_;
     std::vector<TileFit> fits_;
@@ -106,38 +106,127 @@ int CodebookRegistry::id(const std::vector<int>& codes) {
     return n;
 }
 
-HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens,
-                                      const model::Matrix* fisher, const Ladder& L, const HaloOptions& o,
-                                      CodebookRegistry& books, const std::string& place) {
-    if (L.levels.empty()) throw_bad_value("E9007", place, "the ladder has no levels", ">= 1 level", "0");
-    const TileGrid g = make_grid(w.rows, w.cols, o.tile_n, o.tile_k, place);
-    const model::Matrix sens = fisher ? *fisher : hessian_sensitivity(w, gram, tokens);
-    const auto mask = sparse_mask(w, sens, o.sparse);
-    const auto score = tile_scores(sens, g);
-    const std::size_t nt = static_cast<std::size_t>(g.count()), nl = L.levels.size();
+std::vector<int> parse_level_codes(std::string_view text) {
+    std::vector<int> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = std::min(text.find(',', start), text.size());
+        const std::string item(text.substr(start, end - start));
+        std::size_t used = 0;
+        int v = -1;
+        try {
+            v = std::stoi(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || v < 0)
+            throw_bad_value("E9069", "--level-codes", "a level's codebook budget is not a count", "e.g. 0,16,9 (0 = every code the level allows)",
+                            item);
+        out.push_back(v);
+        start = end + 1;
+    }
+    return out;
+}
 
-    // Per tile and level: fit on the original weights -> error, time, energy.
+void check_options(const HaloOptions& o, const Ladder& L) {
+    const auto& lc = o.level_codes;
+    const bool ok = (lc.size() == 1 || lc.size() == L.levels.size()) && std::all_of(lc.begin(), lc.end(), [](int k) { return k >= 0; });
+    if (!ok) {
+        std::string text;
+        for (int k : lc) text += fmt::format("{}{}", text.empty() ? "" : ",", k);
+        throw_bad_value("E9061", "--level-codes", "a codebook budget per level, or one for all levels",
+                        fmt::format("1 or {} counts >= 0, slowest level first (0 = every code the level allows)", L.levels.size()),
+                        text.empty() ? std::string("none") : text);
+    }
+    if (o.scope == AssignScope::model) check_level_shares(o.level_shares, L.levels.size());
+}
+
+TileFitOptions fit_options_for_level(const HaloOptions& o, const Ladder& L, std::size_t l) {
+    TileFitOptions f = o.fit;
+    const int budget = o.level_codes.size() == 1 ? o.level_codes[0] : o.level_codes.at(l);
+    const int allowed = static_cast<int>(L.levels.at(l).values.size());
+    int k = budget > 0 ? std::min(budget, allowed) : allowed;
+    if (o.fit.max_codes > 0) k = std::min(k, o.fit.max_codes);
+    f.max_codes = k;
+    return f;
+}
+
+namespace {
+
+struct Prepared {
+    TileGrid grid;
+    std::vector<std::uint8_t> mask;
+    std::vector<double> score;
+};
+
+Prepared prepare(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens, const model::Matrix* fisher,
+                 const HaloOptions& o, const std::string& place) {
+    Prepared p;
+    p.grid = make_grid(w.rows, w.cols, o.tile_n, o.tile_k, place);
+    const model::Matrix sens = fisher ? *fisher : hessian_sensitivity(w, gram, tokens);
+    p.mask = sparse_mask(w, sens, o.sparse);
+    p.score = tile_scores(sens, p.grid);
+    return p;
+}
+
+// Per tile and level: fit on the original weights -> error, time, energy.
+TileCosts costs_of(const model::Matrix& w, const Prepared& p, const Ladder& L, const HaloOptions& o) {
+    const TileGrid& g = p.grid;
+    const std::size_t nt = static_cast<std::size_t>(g.count()), nl = L.levels.size();
     TileCosts costs;
     costs.n_tiles = nt, costs.n_levels = nl;
     costs.err.assign(nt * nl, 0), costs.time.assign(nt * nl, 0), costs.energy.assign(nt * nl, 0);
+    costs.weights.assign(nt, 0);
+    costs.score = p.score;
     std::vector<std::vector<double>> energies(nl);
-    for (std::size_t l = 0; l < nl; ++l) energies[l] = level_energies(L, l);
+    std::vector<TileFitOptions> fo(nl);
+    for (std::size_t l = 0; l < nl; ++l) energies[l] = level_energies(L, l), fo[l] = fit_options_for_level(o, L, l);
     parallel_for(nt, o.threads, [&](std::size_t t, unsigned) {
         std::vector<float> wt;
         std::vector<std::uint8_t> mt;
-        gather(w, mask, g, static_cast<std::int64_t>(t), wt, mt);
+        gather(w, p.mask, g, static_cast<std::int64_t>(t), wt, mt);
+        const double n = static_cast<double>(wt.size());
+        costs.weights[t] = n;
         for (std::size_t l = 0; l < nl; ++l) {
-            const auto f = fit_tile(wt, mt, L.levels[l].values, energies[l], o.fit);
-            const double n = static_cast<double>(wt.size());
+            const auto f = fit_tile(wt, mt, L.levels[l].values, energies[l], fo[l]);
             const double vr = L.levels[l].voltage_v / L.levels[0].voltage_v;
-            costs.err[t * nl + l] = score[t] * f.mse() * n;
+            costs.err[t * nl + l] = p.score[t] * f.mse() * n;
             costs.time[t * nl + l] = n / L.levels[l].freq_mhz;
             costs.energy[t * nl + l] = n * (std::isfinite(f.energy_fj) ? f.energy_fj : 1.0) * vr * vr;
         }
     });
+    return costs;
+}
+
+}  // namespace
+
+TileCosts linear_tile_costs(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens, const model::Matrix* fisher,
+                            const Ladder& L, const HaloOptions& o, const std::string& place) {
+    if (L.levels.empty()) throw_bad_value("E9007", place, "the ladder has no levels", ">= 1 level", "0");
+    check_options(o, L);
+    return costs_of(w, prepare(w, gram, tokens, fisher, o, place), L, o);
+}
+
+HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens,
+                                      const model::Matrix* fisher, const Ladder& L, const HaloOptions& o,
+                                      CodebookRegistry& books, const std::string& place, const std::vector<int>* levels) {
+    if (L.levels.empty()) throw_bad_value("E9007", place, "the ladder has no levels", ">= 1 level", "0");
+    check_options(o, L);
+    const Prepared prep = prepare(w, gram, tokens, fisher, o, place);
+    const TileGrid& g = prep.grid;
+    const auto& mask = prep.mask;
+    const std::size_t nt = static_cast<std::size_t>(g.count()), nl = L.levels.size();
     HaloLinearResult res;
-    res.assignment = assign(costs, o.objective, o.budget);
+    if (levels) {
+        if (levels->size() != nt || std::any_of(levels->begin(), levels->end(), [&](int l) { return l < 0 || static_cast<std::size_t>(l) >= nl; }))
+            throw_internal("E9066", fmt::format("{}: the model-wide plan's levels do not fit the layer's {} tiles and {} levels", place, nt, nl));
+        res.assignment.level = *levels;
+    } else {
+        res.assignment = assign(costs_of(w, prep, L, o), o.objective, o.budget);
+    }
     const auto& level = res.assignment.level;
+    std::vector<TileFitOptions> fo(nl);
+    for (std::size_t l = 0; l < nl; ++l) fo[l] = fit_options_for_level(o, L, l);
 
     // Sparse rows' INT8 scales from the original weights (10 % headroom for GPTQ's updates).
     std::vector<float> sparse_scale(static_cast<std::size_t>(w.rows), 1.0f);
@@ -150,7 +239,7 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
 
     const auto spec = quant::make_spec("int8-asym", quant::Granularity::per_tile(o.tile_n, o.tile_k));
     res.tensor = quant::QuantizedTensor(spec, w.rows, w.cols);
-    HaloRounder rounder(g, L, level, mask, sparse_scale, o.fit, res.tensor, o.threads);
+    HaloRounder rounder(g, L, level, mask, sparse_scale, fo, res.tensor, o.threads);
     model::Matrix work = w;
     if (o.gptq && gram.rows == w.cols) {
         quant::GptqOptions go = o.gptq_options;
@@ -182,6 +271,19 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
     }
     if (res.tensor.sparse.nnz() == 0) res.tensor.sparse.row_ptr.clear();
     res.sparse_nnz = static_cast<std::int64_t>(res.tensor.sparse.nnz());
+    // The sparse part's INT8 values, back from value = fp16(s_r * q): |q| <= 127 makes fp16's
+    // relative error (2^-11) far below half a step, so the rounding recovers q exactly.
+    {
+        std::vector<bool> seen(256, false);
+        for (std::int64_t r = 0; r < w.rows && !res.tensor.sparse.row_ptr.empty(); ++r)
+            for (auto i = res.tensor.sparse.row_ptr[static_cast<std::size_t>(r)]; i < res.tensor.sparse.row_ptr[static_cast<std::size_t>(r) + 1]; ++i)
+                seen[static_cast<std::size_t>(std::clamp(128 + static_cast<int>(std::nearbyint(res.tensor.sparse.value[i] / sparse_scale[static_cast<std::size_t>(r)])), 0, 255))] = true;
+        for (int v = -128; v < 128; ++v)
+            if (seen[static_cast<std::size_t>(v + 128)]) res.sparse_values.push_back(v);
+        double dense_us = 0;
+        for (int lv : level) dense_us += 1.0 / L.levels[static_cast<std::size_t>(lv)].freq_mhz;
+        res.sparse_level = sparse_engine_level(L, res.sparse_values, res.sparse_nnz, dense_us, o.sparse_macs_per_cycle);
+    }
     res.fits = std::move(rounder.fits());
     auto& tm = res.tensor.tiles;
     tm.tile_rows = g.tile_rows, tm.tile_cols = g.tile_cols;
@@ -193,12 +295,21 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
 
 HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
                                     quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
-                                    ProgressSink sink) {
+                                    ProgressSink sink, const ModelPlan* plan) {
     const auto t0 = std::chrono::steady_clock::now();
+    check_options(o, L);
+    const std::size_t n_linears = weights.layers.size() * model::kLinearKinds.size();
+    if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_linears))
+        throw_internal("E9067", fmt::format("model-wide assignment needs plan_model_wide's levels for all {} linears", n_linears));
     HaloModelResult out;
     out.model.method = "halo";
-    out.model.spec = fmt::format("halo int8 codes, tile {}x{} (KxN), {} levels, objective {}", o.tile_k, o.tile_n,
-                                 L.levels.size(), objectives()[static_cast<std::size_t>(o.objective)].name);
+    std::string point = std::string(objectives()[static_cast<std::size_t>(o.objective)].name);
+    if (plan) {
+        point = "model-wide shares ";
+        for (std::size_t l = 0; l < o.level_shares.size(); ++l) point += fmt::format("{}{}", l ? "/" : "", o.level_shares[l]);
+    }
+    out.model.spec = fmt::format("halo int8 codes, tile {}x{} (KxN), {} levels, {} {}", o.tile_k, o.tile_n, L.levels.size(),
+                                 plan ? "assignment" : "objective", point);
     out.model.activation_format = "int8_per_token";
     out.tiles_per_level.assign(L.levels.size(), 0);
     const int n_layers = static_cast<int>(weights.layers.size());
@@ -217,7 +328,8 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
             const auto& st = stats[static_cast<std::size_t>(k)];
             const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr;
             const std::string place = fmt::format("blk.{}.{}", l, model::linear_name(k));
-            auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place);
+            const std::vector<int>* fixed = plan ? &plan->levels[out.linears.size()] : nullptr;
+            auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place, fixed);
             quant::LinearRecord rec;
             rec.layer = l, rec.kind = k;
             model::Matrix q = r.tensor.decode();
@@ -243,6 +355,32 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
     progress.finish();
     out.model.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
+}
+
+ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
+                          quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
+                          ProgressSink sink) {
+    check_options(o, L);
+    check_level_shares(o.level_shares, L.levels.size());
+    const int n_layers = static_cast<int>(weights.layers.size());
+    Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo model-wide plan",
+                      static_cast<std::size_t>(n_layers) * 7);
+    std::vector<TileCosts> costs;
+    for (int l = 0; l < n_layers; ++l) {
+        const auto& layer = weights.layers[static_cast<std::size_t>(l)];
+        std::array<model::LinearInputStats, 7> stats{};
+        if (cal) stats = cal->capture(l, {.gram = true, .channel_stats = false});
+        for (auto k : model::kLinearKinds) {
+            quant::check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
+            const auto& st = stats[static_cast<std::size_t>(k)];
+            const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr;
+            costs.push_back(linear_tile_costs(layer[k], st.gram, st.tokens, f, L, o, fmt::format("blk.{}.{}", l, model::linear_name(k))));
+            progress.advance();
+        }
+        if (cal) cal->advance(l);
+    }
+    progress.finish();
+    return {assign_model_wide(costs, o.level_shares, o.rank)};
 }
 
 }  // namespace halo::hwq

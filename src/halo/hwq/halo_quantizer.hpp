@@ -12,11 +12,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "halo/hwq/assign.hpp"
 #include "halo/hwq/ladder.hpp"
 #include "halo/hwq/sensitivity.hpp"
+#include "halo/hwq/sparse_level.hpp"
 #include "halo/hwq/tile_fit.hpp"
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
@@ -29,7 +31,16 @@ struct HaloOptions {
     std::int64_t tile_n = 128;  // along the output dimension (array cols)
     Objective objective = Objective::bal;
     double budget = 0.5;
-    TileFitOptions fit;
+    // Codebook budget per level, slowest level first: at most this many of the codes the level
+    // allows (0 = all of them); one value applies to every level. The default lets L0 (every
+    // INT8 code meets the nominal clock) use all 256 codes, so its tiles are W8-like, while the
+    // fast levels keep the codes that meet them (16 at L1, 9 at L2 on the derived ladder).
+    std::vector<int> level_codes = {0};
+    AssignScope scope = AssignScope::layer;  // per-layer objective, or the model-wide shares below
+    std::vector<double> level_shares;        // scope model: share of the weights per level (sum 1)
+    RankKey rank = RankKey::sensitivity;     // scope model: how tiles are ranked (the paper's rule; measured better)
+    int sparse_macs_per_cycle = 256;         // the sparse engine's throughput (accel's energy constants)
+    TileFitOptions fit;                      // fit.max_codes: a cap on every level's budget (0 = none)
     SparseSplitOptions sparse;
     SensitivitySource sensitivity = SensitivitySource::hessian;
     bool gptq = true;
@@ -52,12 +63,30 @@ struct HaloLinearResult {
     int switches = 0;                  // level changes in the grouped order (first level free)
     std::int64_t sparse_nnz = 0;
     double sparse_max_error = 0;       // max |w - sparse value| over the sparse part (pre-GPTQ weights)
+    std::vector<int> sparse_values;    // distinct INT8 values of the sparse part, ascending
+    SparseLevel sparse_level;          // the sparse engine's level (sparse_level.hpp)
 };
 
+// "0,16,9" (or one value for every level) -> codebook budgets; E9069 on a malformed list.
+std::vector<int> parse_level_codes(std::string_view text);
+// Checks the options against the ladder (E9061: a level-code list that is not one value or one
+// per level, or a negative budget; E9064: model-wide shares).
+void check_options(const HaloOptions& options, const Ladder& ladder);
+// The fit options of level l: the level's code budget, capped by fit.max_codes.
+TileFitOptions fit_options_for_level(const HaloOptions& options, const Ladder& ladder, std::size_t level);
+
+// Per tile and level of one linear: error, time, energy, tile weights and scores (the inputs of
+// assign and assign_model_wide). Pure: weight and statistics in, costs out.
+TileCosts linear_tile_costs(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens,
+                            const model::Matrix* fisher, const Ladder& ladder, const HaloOptions& options,
+                            const std::string& place);
+
 // `gram` empty -> round to nearest; `fisher` null -> Hessian proxy (needs gram, else w^2).
+// `levels` given (a model-wide plan): the tiles' levels, skipping the per-layer assignment.
 HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens,
                                       const model::Matrix* fisher, const Ladder& ladder, const HaloOptions& options,
-                                      CodebookRegistry& books, const std::string& place);
+                                      CodebookRegistry& books, const std::string& place,
+                                      const std::vector<int>* levels = nullptr);
 
 struct HaloModelResult {
     quant::QuantizedModel model;       // method "halo"
@@ -67,10 +96,23 @@ struct HaloModelResult {
     int switches = 0;
 };
 
+// The model-wide budget's pass 1: every linear's tile costs with the statistics of the
+// unquantized model (`fp_calibration` walks the weights as given; null -> w^2 sensitivity),
+// then assign_model_wide. Levels per linear, in quantize_model_halo's order (block-major,
+// kLinearKinds order). Pass 2 is quantize_model_halo with this plan: GPTQ still refits every
+// tile from the weights it has updated, only the levels are fixed.
+struct ModelPlan {
+    std::vector<std::vector<int>> levels;
+};
+ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
+                          quant::CalibrationSource* fp_calibration,
+                          const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress);
+
 // Streams block by block like quant::quantize_model; `calibration` null -> RTN rounding with
-// the w^2 sensitivity (or Fisher when given).
+// the w^2 sensitivity (or Fisher when given). `plan` (scope model): the levels of every linear.
 HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
                                     quant::CalibrationSource* calibration,
-                                    const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress);
+                                    const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress,
+                                    const ModelPlan* plan = nullptr);
 
 }  // namespace halo::hwq

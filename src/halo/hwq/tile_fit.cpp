@@ -105,7 +105,7 @@ TileFit fit_tile(std::span<const float> w, std::span<const std::uint8_t> mask, s
     emean = en ? emean / en : 1;
     // 1. Codebook selection.
     std::vector<int> codes(allowed.begin(), allowed.end());
-    const std::size_t k = static_cast<std::size_t>(std::max(1, o.max_codes));
+    const std::size_t k = o.max_codes > 0 ? static_cast<std::size_t>(o.max_codes) : codes.size();
     if (codes.size() > k) {
         const double s0 = (h.hi - h.lo) / (amax - amin);
         const double z0 = amin - h.lo / s0;

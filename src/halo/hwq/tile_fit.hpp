@@ -20,7 +20,7 @@
 namespace halo::hwq {
 
 struct TileFitOptions {
-    int max_codes = 16;          // k: codebook size (16 = 4 bits of information)
+    int max_codes = 0;           // k: codebook size; 0 = every allowed code (16 = 4 bits of information)
     double energy_weight = 0.0;  // energy's weight against squared code distance in the selection
     int zero_min = -128, zero_max = 127;  // z + 128 is the u8 zero of quant's int8-asym format
 };

@@ -58,14 +58,24 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
                              fmt::format("blk.0.{}", model::linear_name(k)));
     hwq::HaloOptions ho = o.halo;
     ho.threads = threads;
+    ho.sparse_macs_per_cycle = machine.energy.sparse_macs_per_cycle;
+    hwq::check_options(ho, ladder);
     std::vector<std::array<model::Matrix, 7>> fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
         fisher = model::fisher_diagonal(w, samples, threads, sink);
     }
-    say(fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
+    hwq::ModelPlan plan;
+    const bool model_wide = ho.scope == hwq::AssignScope::model;
+    if (model_wide) {
+        say("model-wide plan (FP32 statistics)");
+        quant::LayerwiseSource fp_src(w, samples, threads);
+        plan = hwq::plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher, sink);
+    }
+    say(model_wide ? std::string("HALO, model-wide shares")
+                   : fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
     quant::LayerwiseSource src(w, samples, threads);
-    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink);
+    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
 
     HaloQuantizeResult res;
     res.model_name = w.config.name;
@@ -80,6 +90,8 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     info.flags = {{"method", "halo"},
                   {"objective", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name},
                   {"budget", ho.budget},
+                  {"assignment", hwq::assign_scopes()[static_cast<std::size_t>(ho.scope)].name},
+                  {"level_shares", ho.level_shares},
                   {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
                   {"profile", prof.info},
                   {"threads", threads}};

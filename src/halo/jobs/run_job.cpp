@@ -86,6 +86,35 @@ std::string fmt_row(const VariantResult& v) {
 
 }  // namespace
 
+HaloOptions halo_point(const std::string& point, const HaloOptions& base, const Ladder& ladder) {
+    HaloOptions ho = base;
+    const auto at = point.find('@');
+    const std::string head = point.substr(0, at);
+    if (head == "model") {
+        if (at == std::string::npos)
+            throw_bad_value("E9068", point, "a model-wide point needs its level shares", "model@S0/S1/... (e.g. model@0.2/0.5/0.3)",
+                            point);
+        ho.scope = AssignScope::model;
+        ho.level_shares = parse_level_shares(point.substr(at + 1));
+        check_level_shares(ho.level_shares, ladder.levels.size());
+    } else {
+        ho.scope = AssignScope::layer;
+        ho.objective = objective(head).id;
+        if (at != std::string::npos) {
+            try {
+                ho.budget = std::stod(point.substr(at + 1));
+            } catch (const std::exception&) {
+                throw_bad_value("E9014", point, "budget after @ is not a number", "e.g. perf@0.25", point.substr(at + 1));
+            }
+        }
+        if (!(ho.budget >= 0 && ho.budget <= 1))
+            throw_bad_value("E9014", point, "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
+                            fmt::format("{}", ho.budget));
+    }
+    check_options(ho, ladder);
+    return ho;
+}
+
 ProfileOutcome obtain_profile(const ProfileStep& o, ProgressSink sink, const std::function<void(const std::string&)>& say) {
     ProfileOutcome r;
     if (!o.profile.empty()) {
@@ -173,21 +202,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     };
 
     // Check every HALO point and the tile against the model before the long work.
-    for (const auto& point : o.halo_objectives) {
-        const auto at = point.find('@');
-        (void)objective(point.substr(0, at));
-        double budget = o.halo.budget;
-        if (at != std::string::npos) {
-            try {
-                budget = std::stod(point.substr(at + 1));
-            } catch (const std::exception&) {
-                throw_bad_value("E9014", point, "budget after @ is not a number", "e.g. perf@0.25", point.substr(at + 1));
-            }
-        }
-        if (!(budget >= 0 && budget <= 1))
-            throw_bad_value("E9014", point, "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
-                            fmt::format("{}", budget));
-    }
+    for (const auto& point : o.halo_objectives) (void)halo_point(point, o.halo, ladder);
     RunReport rep;
     double fp_ppl = 0;
     model::ModelConfig config;
@@ -244,18 +259,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     // HALO variants.
     for (const auto& point : o.halo_objectives) {
         const auto t0 = std::chrono::steady_clock::now();
-        // "perf" or "perf@0.25" (objective at a sensitivity budget)
-        const auto at = point.find('@');
-        const std::string obj = point.substr(0, at);
-        HaloOptions ho = o.halo;
-        if (at != std::string::npos) {
-            try {
-                ho.budget = std::stod(point.substr(at + 1));
-            } catch (const std::exception&) {
-                throw_bad_value("E9014", point, "budget after @ is not a number", "e.g. perf@0.25", point.substr(at + 1));
-            }
-        }
-        ho.objective = objective(obj).id;
+        HaloOptions ho = halo_point(point, o.halo, ladder);
+        ho.sparse_macs_per_cycle = so.energy.sparse_macs_per_cycle;
+        const std::string obj = point.substr(0, point.find('@'));
         say(fmt::format("HALO {}", point));
         auto w = model::load_model(model_path);
         config = w.config;
@@ -265,10 +271,18 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             say("Fisher diagonal");
             fisher = model::fisher_diagonal(w, samples, threads, sink);
         }
+        ModelPlan plan;
+        if (ho.scope == AssignScope::model) {
+            say("model-wide plan (FP32 statistics)");
+            quant::LayerwiseSource fp_src(w, samples, threads);
+            plan = plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher, sink);
+        }
         quant::LayerwiseSource src(w, samples, threads);
-        auto r = quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink);
+        auto r = quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink,
+                                     ho.scope == AssignScope::model ? &plan : nullptr);
         VariantResult v;
         v.name = "halo-" + point;
+        std::replace(v.name.begin(), v.name.end(), '/', '-');  // a directory name: model@0.2/0.5/0.3 -> model@0.2-0.5-0.3
         v.weights = fmt::format("HALO A8");
         v.bits_per_weight = r.model.bits.bits_per_weight();
         v.info_bits = information_bits_per_weight(r);
@@ -283,6 +297,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}};
         info.provenance = provenance;
         info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity}};
+        if (ho.scope == AssignScope::model) info.flags["level_shares"] = ho.level_shares;
         say(fmt::format("writing {}", v.name));
         write_halo_dir(out / v.name, r, ladder, ho, info, w.config, w.config.name, true, so, have_energy ? &profile : nullptr);
         v.seconds = since(t0);

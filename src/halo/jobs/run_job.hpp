@@ -40,6 +40,8 @@ struct RunOptions {
     std::uint64_t transitions = 200;      // per weight, dynamic analysis
     hwq::LadderOptions ladder;
     hwq::HaloOptions halo;
+    // HALO points: "objective[@budget]" (per-layer assignment) or "model@S0/S1/..." (the
+    // model-wide budget: share of the weights per level, slowest level first).
     std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
     std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};
     bool fp_reference = true;
@@ -88,6 +90,10 @@ struct ProfileOutcome {
     nlohmann::json info;  // where it came from, for results.json and the manifest
 };
 ProfileOutcome obtain_profile(const ProfileStep& step, ProgressSink progress, const std::function<void(const std::string&)>& say);
+
+// One HALO point of `halo run` ("bal", "perf@0.25", "model@0.2/0.5/0.3") as options; E9013,
+// E9014, E9064, E9072 or E9068 on a bad point.
+hwq::HaloOptions halo_point(const std::string& point, const hwq::HaloOptions& base, const hwq::Ladder& ladder);
 
 // Progress: one ProgressSink for the loops, plus a stage callback ("characterize", ...).
 RunReport run_pipeline(const RunOptions& options, ProgressSink progress,

@@ -83,6 +83,17 @@ TEST(MethodRegistry, PerLayerEntryPointsMatchTheAlgorithms) {
     } catch (const Error& e) {
         EXPECT_EQ(e.diagnostic().code, "E9030");
     }
+    // A model-wide budget cannot run layer by layer: refused, not applied per layer.
+    HaloOptions wide = o;
+    wide.scope = AssignScope::model;
+    wide.level_shares = {0.2, 0.5, 0.3};
+    std::any wide_state = HaloLayerState{&ladder, wide, {}};
+    try {
+        (void)halo_method_row().quantize_layer(in, {nullptr, nullptr, &wide_state});
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E9073");
+    }
     // RTN's row: the entry point is quantize_rtn.
     quant::QuantizeOptions qo;
     const auto spec = quant::make_spec("int4", quant::Granularity::per_group(32), std::nullopt, {});
