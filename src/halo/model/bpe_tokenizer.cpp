@@ -25,6 +25,16 @@ std::array<char32_t, 256> build_byte_chars() {
     for (int b = 0; b < 256; ++b) t[static_cast<std::size_t>(b)] = printable(b) ? static_cast<char32_t>(b) : next++;
     return t;
 }
+// The pre-tokenizer row whose regex a tokenizer.json Split pattern is ("" when none).
+std::string split_pre_tokenizer_of(const std::string& regex) {
+    const std::string tail = R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    const std::string head = R"((?i:'s|'t|'re|'ve|'m|'ll|'d))";
+    if (regex == head + tail) return "llama3";
+    std::string qwen_tail = tail;
+    qwen_tail.replace(qwen_tail.find(R"(\p{N}{1,3})"), 10, R"(\p{N})");
+    if (regex == head + qwen_tail) return "qwen2";
+    return "";
+}
 }  // namespace
 
 char32_t byte_to_char(std::uint8_t b) {
@@ -36,8 +46,9 @@ BpeTokenizer::BpeTokenizer(BpeVocab vocab) : vocab_(std::move(vocab)) {
     pre_ = find_pre_tokenizer(vocab_.pre);
     if (!pre_)
         throw_bad_value("E5403", vocab_.source, fmt::format("unknown pre-tokenizer \"{}\"", vocab_.pre),
-                        "gpt2, default, smollm, starcoder, refact, codeshell or command-r", vocab_.pre,
+                        "one of " + pre_tokenizer_names(), vocab_.pre,
                         "the vocabulary needs a pre-tokenizer halo does not implement yet");
+    ignore_merges_ = vocab_.ignore_merges < 0 ? pre_->ignore_merges : vocab_.ignore_merges == 1;
     const auto n = static_cast<std::int32_t>(vocab_.tokens.size());
     if (!vocab_.types.empty() && vocab_.types.size() != vocab_.tokens.size())
         throw_bad_value("E5401", vocab_.source, "token type count differs from token count",
@@ -75,6 +86,14 @@ void BpeTokenizer::encode_piece(std::string_view piece, std::vector<std::int32_t
         std::string s;
         unicode::append_utf8(s, byte_to_char(b));
         symbols.push_back(std::move(s));
+    }
+    if (ignore_merges_) {
+        std::string whole;
+        for (const auto& s : symbols) whole += s;
+        if (const auto id = token_id(whole); id >= 0) {
+            out.push_back(id);
+            return;
+        }
     }
     // Repeatedly apply the best-ranked merge present, to every non-overlapping occurrence.
     while (symbols.size() > 1) {
@@ -117,7 +136,7 @@ void BpeTokenizer::encode_piece(std::string_view piece, std::vector<std::int32_t
 std::vector<std::int32_t> BpeTokenizer::encode(std::string_view text, bool add_bos) const {
     std::vector<std::int32_t> ids;
     if (add_bos && vocab_.bos_id >= 0) ids.push_back(vocab_.bos_id);
-    for (std::string_view piece : pre_tokenize(text, pre_->individual_digits)) encode_piece(piece, ids);
+    for (std::string_view piece : pre_tokenize(text, *pre_)) encode_piece(piece, ids);
     return ids;
 }
 
@@ -213,12 +232,23 @@ std::unique_ptr<BpeTokenizer> bpe_from_tokenizer_json(const std::filesystem::pat
                 v.merges.push_back(merge[0].get<std::string>() + " " + merge[1].get<std::string>());
             else bad("merge is neither \"a b\" nor [a, b]", merge.dump());
         }
-    // Pre-tokenizer: ByteLevel, optionally preceded by Digits(individual_digits=true).
+    if (m.contains("ignore_merges") && m["ignore_merges"].is_boolean()) v.ignore_merges = m["ignore_merges"].get<bool>() ? 1 : 0;
+    // Pre-tokenizer: ByteLevel, optionally preceded by Digits(individual_digits=true) or by the
+    // Split of Llama 3 / Qwen2 (recognised by its exact pattern; another pattern is refused).
     bool digits = false, byte_level = false;
+    std::string split_pre;
     const auto visit = [&](const json& p) {
         const std::string type = p.value("type", "");
         if (type == "Digits") digits = p.value("individual_digits", false);
         if (type == "ByteLevel") byte_level = true;
+        if (type == "Split") {
+            const json pattern = p.value("pattern", json::object());
+            const std::string regex = pattern.is_object() ? pattern.value("Regex", "") : "";
+            split_pre = split_pre_tokenizer_of(regex);
+            if (split_pre.empty())
+                throw_bad_value("E5407", src + ": pre_tokenizer", "Split pattern is not one halo implements",
+                                "the Llama 3 or Qwen2 pattern", "\"" + regex.substr(0, 120) + "\"");
+        }
     };
     if (j.contains("pre_tokenizer") && j["pre_tokenizer"].is_object()) {
         const json& p = j["pre_tokenizer"];
@@ -227,7 +257,7 @@ std::unique_ptr<BpeTokenizer> bpe_from_tokenizer_json(const std::filesystem::pat
         else visit(p);
     }
     if (!byte_level) bad("pre_tokenizer has no ByteLevel step", j.contains("pre_tokenizer") ? j["pre_tokenizer"].dump().substr(0, 80) : "none");
-    v.pre = digits ? "smollm" : "gpt2";
+    v.pre = !split_pre.empty() ? split_pre : digits ? "smollm" : "gpt2";
     const auto config = path.parent_path() / "tokenizer_config.json";
     const auto id_of = [&](const json& t) -> std::int32_t {
         const std::string s = t.is_string() ? t.get<std::string>() : (t.is_object() ? t.value("content", "") : "");

@@ -21,19 +21,36 @@ namespace halo::model {
 
 class GgufFile;
 
+// The split regex a pre-tokenizer runs (each written out by hand in bpe_tokenizer_split*.cpp).
+enum class SplitRegex {
+    gpt2,    // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+    llama3,  // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+             // \s*[\r\n]+|\s+(?!\S)|\s+
+    qwen2,   // as llama3 with \p{N} (one digit per piece) instead of \p{N}{1,3}
+};
+
 // A pre-tokenizer row: the name a vocabulary uses (GGUF tokenizer.ggml.pre) and what it does.
 struct PreTokenizer {
     std::string_view name;
+    SplitRegex regex;
     // Every \p{N} code point is its own piece before the GPT-2 regex runs (HF Digits with
     // individual_digits=true; llama.cpp's "\p{N}" first expression).
     bool individual_digits;
+    // A pre-token that is itself a vocabulary token is emitted whole, without BPE merges (HF's
+    // BPE ignore_merges, which Llama 3's tokenizer.json sets; llama.cpp does the same for it).
+    bool ignore_merges;
 };
 const PreTokenizer* find_pre_tokenizer(std::string_view name);
+// The rows' names, comma-separated, for messages.
+std::string pre_tokenizer_names();
 
-// Splits text the way GPT-2's regex does:
-//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// (after splitting digits apart when `individual_digits`). Returns views into `text`.
+// Splits text the way GPT-2's regex does (after splitting digits apart when
+// `individual_digits`). Returns views into `text`.
 std::vector<std::string_view> pre_tokenize(std::string_view text, bool individual_digits);
+// Splits text with the row's regex.
+std::vector<std::string_view> pre_tokenize(std::string_view text, const PreTokenizer& pre);
+// The Llama 3 / Qwen2 split (max_digits 3 or 1). Returns views into `text`.
+std::vector<std::string_view> pre_tokenize_llama3(std::string_view text, std::size_t max_digits);
 
 // GPT-2's byte <-> character map.
 char32_t byte_to_char(std::uint8_t b);
@@ -46,6 +63,7 @@ struct BpeVocab {
     std::vector<std::string> merges;      // "left right", rank = index
     std::int32_t bos_id = -1, eos_id = -1, unk_id = -1;
     std::string pre = "gpt2";             // pre-tokenizer name
+    int ignore_merges = -1;               // 0/1 from tokenizer.json's model.ignore_merges; -1 = the row's
     std::string source;                   // file, for messages
 };
 
@@ -67,6 +85,7 @@ private:
 
     BpeVocab vocab_;
     const PreTokenizer* pre_ = nullptr;
+    bool ignore_merges_ = false;
     std::unordered_map<std::string, std::int32_t> ids_;
     std::unordered_map<std::string, std::int32_t> merge_rank_;  // "left right" -> rank
     std::unordered_map<char32_t, std::uint8_t> char_to_byte_;

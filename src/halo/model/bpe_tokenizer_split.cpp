@@ -2,6 +2,7 @@
 // slow). Each alternative is tried in the regex's order at the current position; the first
 // that matches wins, as in a backtracking regex engine.
 #include <array>
+#include <string>
 
 #include "halo/model/bpe_tokenizer.hpp"
 #include "halo/model/bpe_tokenizer_unicode.hpp"
@@ -9,14 +10,20 @@
 namespace halo::model {
 namespace {
 
-constexpr std::array<PreTokenizer, 7> kPreTokenizers = {{
-    {"gpt2", false},
-    {"default", false},
-    {"smollm", true},
-    {"starcoder", true},
-    {"refact", true},
-    {"codeshell", true},
-    {"command-r", true},
+// Names as GGUF's tokenizer.ggml.pre spells them (llama.cpp's convert script writes them).
+constexpr std::array<PreTokenizer, 12> kPreTokenizers = {{
+    {"gpt2", SplitRegex::gpt2, false, false},
+    {"default", SplitRegex::gpt2, false, false},
+    {"smollm", SplitRegex::gpt2, true, false},
+    {"starcoder", SplitRegex::gpt2, true, false},
+    {"refact", SplitRegex::gpt2, true, false},
+    {"codeshell", SplitRegex::gpt2, true, false},
+    {"command-r", SplitRegex::gpt2, true, false},
+    {"llama3", SplitRegex::llama3, false, true},
+    {"llama-v3", SplitRegex::llama3, false, true},
+    {"llama-bpe", SplitRegex::llama3, false, true},
+    {"qwen2", SplitRegex::qwen2, false, false},
+    {"deepseek-r1-qwen", SplitRegex::qwen2, false, false},
 }};
 
 using unicode::decode_utf8;
@@ -78,6 +85,21 @@ const PreTokenizer* find_pre_tokenizer(std::string_view name) {
     for (const auto& p : kPreTokenizers)
         if (p.name == name) return &p;
     return nullptr;
+}
+
+std::string pre_tokenizer_names() {
+    std::string names;
+    for (const auto& p : kPreTokenizers) names += (names.empty() ? "" : ", ") + std::string(p.name);
+    return names;
+}
+
+std::vector<std::string_view> pre_tokenize(std::string_view text, const PreTokenizer& pre) {
+    switch (pre.regex) {
+        case SplitRegex::gpt2: return pre_tokenize(text, pre.individual_digits);
+        case SplitRegex::llama3: return pre_tokenize_llama3(text, 3);
+        case SplitRegex::qwen2: return pre_tokenize_llama3(text, 1);
+    }
+    return {};
 }
 
 std::vector<std::string_view> pre_tokenize(std::string_view text, bool individual_digits) {

@@ -252,6 +252,9 @@ GgufFile::GgufFile(const std::filesystem::path& path) : map_(path) {
 
     const std::uint64_t info_end = c.pos();
     data_offset_ = (info_end + alignment_ - 1) / alignment_ * alignment_;
+    // A file without tensors (a vocabulary-only GGUF) ends with its metadata: no aligned data
+    // section follows, and none is needed.
+    if (tensors_.empty()) data_offset_ = std::min<std::uint64_t>(data_offset_, bytes.size());
     if (data_offset_ > bytes.size())
         throw_bad_input_at("E5015", path, "data section", "data section starts past the end of the file",
              fmt::format("at most {}", bytes.size()), std::to_string(data_offset_), "the file is truncated");
