@@ -23,12 +23,17 @@ def main():
     a, b = map(pathlib.Path, sys.argv[1:3])
     total = same = 0
     worst = (1.0, "")
+    per_layer = {}
     for fa in sorted(a.glob("*.hqt")):
         ca, cb = codes(fa), codes(b / fa.name)
         eq = int((ca == cb).sum())
         total += ca.size
         same += eq
         worst = min(worst, (eq / ca.size, fa.name))
+        layer = int(fa.name.split(".")[1])
+        s, t = per_layer.get(layer, (0, 0))
+        per_layer[layer] = (s + eq, t + ca.size)
+    print("per block: " + " ".join(f"{l}:{100.0 * s / t:.2f}" for l, (s, t) in sorted(per_layer.items())))
     print(f"codes equal: {same} of {total} ({100.0 * same / total:.4f} %); lowest file: {worst[1]} {100.0 * worst[0]:.4f} %")
 
 

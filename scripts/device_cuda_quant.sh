@@ -3,7 +3,7 @@
 # the lead's checkout with prebuilt binaries carried in .device/s4-cuda/{bin,lib,text}.
 #   default: the installed model (reassembled from /root/model.partA, left by the previous
 #            call, and .device/s4-cuda/partB): GPU tests, eval / GPTQ / halo run, CUDA vs CPU
-#   7b:      synthetic Llama-2-7B: streamed GPTQ W4 g128 on the GPU, CUDA perplexity at ctx 2048
+#   7b:      GPU tests; synthetic Llama-2-7B: streamed GPTQ W4 g128, 128 x 2048 calibration, on the GPU
 #   save:    the first call of a pair: keeps partA in /root (the model is over one call's carry)
 # Binaries and libraries travel xz-compressed (.device/s4-cuda/{bin,lib}/*.xz) to fit the carry.
 set -uo pipefail
@@ -58,14 +58,15 @@ case "${1:-default}" in
     cp /root/run_cuda/results.json "$O/run_cuda.json"
     ;;
   7b)
+    t_start=$EPOCHREALTIME
+    left() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(575 - (b - a))}'; }  # seconds of the 600 s call
+    step "GPU tests"; timed /root/hb/test_cuda 2>&1 | grep -E "OK|FAILED|PASSED|SKIPPED|codes equal" | head -20
     step "synth"; timed "$H" synth --shape llama2-7b --out /root/l7 --dtype bf16 --shards 3
     step "gptq 7b cuda streamed"
-    timed timeout 400 "$H" quantize --model /root/l7 --method gptq --bits 4 --group 128 --samples 128 --seq-len 2048 \
-        --calib /root/data/text/calib.txt --stream --device cuda --cuda-math tf32 --out /root/l7_gptq --quiet
-    cp /root/l7_gptq/manifest.json "$O/l7_gptq_manifest.json" 2>/dev/null
+    timed timeout 230 "$H" quantize --model /root/l7 --method gptq --bits 4 --group 128 --samples 128 --seq-len 2048 \
+        --calib /root/data/text/calib.txt --stream --device cuda --cuda-math tf32 --out /root/l7_gptq 2>&1 | tr '\r' '\n' | \
+        awk 'NR % 8 == 1 || /bits|time|device|calibration|error|rc /'
     nvidia-smi --query-gpu=memory.used --format=csv,noheader
-    step "eval 7b cuda tf32"
-    timed "$H" eval --model /root/l7 --text /root/data/text/eval.txt --ctx 2048 --max-chunks 32 --device cuda --cuda-math tf32 \
-        --json "$O/l7_eval.json" --quiet
+    cp /root/l7_gptq/manifest.json "$O/l7_gptq_manifest.json" 2>/dev/null
     ;;
 esac

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -154,6 +155,23 @@ TEST(CudaGptq, CodesMatchTheCpuGptq) {
         EXPECT_GE(equal_code_fraction(cpu, gpu), 0.999);
         EXPECT_LT(max_relative(gpu.decode().data, cpu.decode().data), 0.2);  // a flipped code moves one step at most
     }
+}
+
+// The default model's FFN-up shape (1536 x 576), W4 g128: one matrix, the same Gram on both sides.
+TEST(CudaGptq, CodesMatchTheCpuGptqAtAModelShape) {
+    if (!have_gpu()) GTEST_SKIP() << "no GPU";
+    CudaQuantBackend backend(0, false);
+    const GptqCase c = make_case(1536, 576, 2048, 11);
+    const auto spec = quant::make_spec("int4", quant::Granularity::per_group(128));
+    quant::GptqOptions opt;
+    opt.threads = 4;
+    const auto cpu = quant::quantize_gptq(c.w, c.gram, spec, opt);
+    opt.device = &backend;
+    const auto gpu = quant::quantize_gptq(c.w, c.gram, spec, opt);
+    const double equal = equal_code_fraction(cpu, gpu);
+    RecordProperty("equal_code_fraction", fmt::format("{:.6f}", equal));
+    std::printf("GPTQ 1536x576 W4 g128, same Gram: %.4f %% of codes equal\n", 100.0 * equal);
+    EXPECT_GE(equal, 0.999);
 }
 
 TEST(CudaGptq, NonPositiveDefiniteHessianIsBadInput) {
