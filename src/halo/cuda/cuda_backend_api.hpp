@@ -64,7 +64,6 @@ public:
     virtual std::vector<InputStats> block_statistics(int slot, bool gram, bool channel_stats) = 0;
     // Runs block `slot` over every sequence, moving the streams to the next block's input.
     virtual void block_advance(int slot) = 0;
-    virtual void download_hidden(std::size_t sequence, float* rows) = 0;
 
     virtual std::size_t device_bytes() const = 0;
     virtual std::size_t peak_device_bytes() const = 0;

@@ -90,10 +90,4 @@ void CudaCalibration::advance(int index) {
     note_peak();
 }
 
-std::vector<float> CudaCalibration::hidden(std::size_t sample) const {
-    std::vector<float> h(static_cast<std::size_t>(rows_.at(sample) * model_.config.d_model));
-    engine_->download_hidden(sample, h.data());
-    return h;
-}
-
 }  // namespace halo::cuda

@@ -26,8 +26,6 @@ public:
     std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) override;
     void advance(int layer) override;
     std::int64_t tokens() const override { return tokens_; }
-    // The hidden states of sample i (the input of the next block to advance), for tests.
-    std::vector<float> hidden(std::size_t sample) const;
 
 private:
     const model::LayerWeights& layer(int index) const;
