@@ -242,7 +242,9 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     fmt::print("{}: {} {} -> {}\nbits per weight (linears, with scales/zeros/extras): {:.4f}\nquantization time: {:.1f} s, "
                "peak memory {:.0f} MiB\n",
                model_path.filename().string(), qm.method, qm.spec, f.out, qm.bits.bits_per_weight(), qm.seconds, peak_rss_mb());
-    if (device)
+    if (device && row.id == quant::Method::rtn)
+        fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", device->describe());
+    else if (device)
         fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", device->describe(),
                    row.id == quant::Method::gptq ? " and GPTQ's algebra" : "", device->peak_device_gib());
     if (!eval.is_null())

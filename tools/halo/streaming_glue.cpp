@@ -69,7 +69,9 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
     if (opt.device) info.flags["peak_gpu_gib"] = opt.device->peak_device_gib();
     info.flags["wall_s"] = since(t0);
     out.finish(r.totals, opt, info);
-    if (opt.device)
+    if (opt.device && opt.method == quant::Method::rtn)
+        fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", opt.device->describe());
+    else if (opt.device)
         fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", opt.device->describe(),
                    opt.method == quant::Method::gptq ? " and GPTQ's algebra" : "", opt.device->peak_device_gib());
     fmt::print("{}: {} {} -> {} (streamed, {} blocks, one resident: {:.0f} MiB FP32)\n"

@@ -29,7 +29,10 @@ nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
     nlohmann::json p = {{"device", describe()},
                         {"gemm_math", tf32_ ? "tf32" : "fp32"},
                         {"calibration", "cuda: block forwards, X^T X (cuBLAS SYRK), channel statistics; embedding on the cpu"}};
-    if (method == "gptq")
+    if (method == "rtn") {  // nothing needs the device: say so rather than claim a calibration
+        p["calibration"] = "none (rtn needs no calibration)";
+        p["rtn"] = "cpu";
+    } else if (method == "gptq")
         p["gptq"] = "cuda: inverse Hessian factor (cuSOLVER), lazy block updates (cuBLAS); per-column rounding on the cpu";
     else if (method == "awq")
         p["awq"] = "cpu: scale and clip search";
