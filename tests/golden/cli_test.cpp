@@ -77,6 +77,22 @@ const std::string kModeHint = "; hint: leave the flag out, or pick the mode it b
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadFlags,
     ::testing::Values(
+        // --device on quantize and run: usage errors before any model is read or GPU opened
+        BadFlag{{"quantize", "--method", "gptq", "--device", "gpu", "--out", "q"},
+                1,
+                "halo: error E8100: --device: unknown device \"gpu\" (expected cpu, cuda or cuda:N)\n"},
+        BadFlag{{"quantize", "--method", "gptq", "--cuda-math", "tf32", "--out", "q"},
+                1,
+                "halo: error E6191: --cuda-math applies to --device cuda only\n"},
+        BadFlag{{"quantize", "--method", "halo", "--device", "cuda", "--out", "q"},
+                1,
+                "halo: error E6192: quantize --method halo does not take --device yet; `halo run --device cuda` runs HALO's "
+                "calibration and GPTQ on the GPU\n"},
+        BadFlag{{"quantize", "--method", "gptq", "--device", "cuda", "--spill-dir", "/tmp", "--stream", "--out", "q"},
+                1,
+                "halo: error E6194: --activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states "
+                "stay on the GPU)\n"},
+        BadFlag{{"run", "--cuda-math", "tf32"}, 1, "halo: error E9090: --cuda-math applies to --device cuda only\n"},
         BadFlag{{"simulate", "--model", "tiny", "--array", "128"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "halo/cuda/cuda_model.hpp"
+#include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/methods.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
@@ -31,6 +33,7 @@ struct QuantizeFlags {
     std::string model, method = "rtn", format, scale_format, codebook, calib, out, sensitivity = "hessian", eval_text;
     int bits = 0, group = 0, samples = 32, seq_len = 256, block_size = 128, max_chunks = 8, ctx = 512;
     std::string tile, act_format;
+    std::string device = "cpu", cuda_math = "fp32";  // --device cuda[:N]: calibration and GPTQ on the GPU
     bool asym = false, force = false, act_order = false, quiet = false;
     double damp = 0.01;
     float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
@@ -115,9 +118,29 @@ void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
     }
 }
 
+// --device: the quant::DeviceBackend (null for cpu). The only place quantize picks a device.
+std::unique_ptr<quant::DeviceBackend> device_backend(const QuantizeFlags& f, const CLI::App& app, const quant::MethodTraits& row) {
+    const auto gpu = cuda::parse_device(f.device);
+    if (f.cuda_math != "fp32" && f.cuda_math != "tf32") throw_usage("E6190", "--cuda-math takes fp32 or tf32");
+    if (!gpu) {
+        if (app.count("--cuda-math")) throw_usage("E6191", "--cuda-math applies to --device cuda only");
+        return nullptr;
+    }
+    if (row.id == quant::Method::halo)
+        throw_usage("E6192", "quantize --method halo does not take --device yet; `halo run --device cuda` runs HALO's "
+                             "calibration and GPTQ on the GPU");
+    if (f.sensitivity == "fisher")
+        throw_usage("E6193", "--sensitivity fisher runs backward passes on the CPU only; drop --device or use hessian");
+    if (app.count("--activation-budget-mb") || app.count("--spill-dir"))
+        throw_usage("E6194", "--activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states stay "
+                             "on the GPU)");
+    return std::make_unique<cuda::CudaQuantBackend>(*gpu, f.cuda_math == "tf32");  // E8109/E8101/E8108 before any reading
+}
+
 int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     const auto& row = method_registry().find(f.method);  // E6007 lists every registered method
     check_flags_apply(app, row);
+    const auto device = device_backend(f, app, row);
     if (row.id == quant::Method::halo && f.stream.stream)
         throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");
     if (row.id == quant::Method::halo)
@@ -150,6 +173,7 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     opt.smooth_alpha = f.smooth_alpha;
     opt.threads = resolve_threads(f.threads);
     opt.progress = terminal_progress(f.quiet);
+    opt.device = device.get();
     const auto spec = quant::make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);  // bad flags fail before loading
     if (meth.error_feedback) quant::check_error_feedback(spec, meth.name);
     if (f.stream.stream) {
@@ -159,13 +183,14 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
                                        {{"method", f.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
                                         {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
                                         {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},
-                                        {"sensitivity", f.sensitivity}, {"threads", opt.threads}}},
+                                        {"sensitivity", f.sensitivity}, {"threads", opt.threads},
+                                        {"device", device ? device->placement(f.method) : nlohmann::json("cpu")}}},
                                       opt, f.stream);
     }
 
     model::ModelWeights weights = model::load_model(model_path);
     const bool needs_calib = meth.needs_gram || meth.needs_channel_stats || opt.method == quant::Method::kmeans;
-    std::unique_ptr<quant::LayerwiseSource> source;
+    std::unique_ptr<quant::CalibrationSource> source;
     std::vector<std::array<model::Matrix, 7>> fisher;
     nlohmann::json calib_info = nullptr;
     std::unique_ptr<model::Tokenizer> tokenizer;
@@ -177,7 +202,10 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
         calib_info = {{"file", calib_path.string()}, {"samples", f.samples}, {"seq_len", f.seq_len},
                       {"tokens", static_cast<std::int64_t>(f.samples) * f.seq_len}};
         if (opt.kmeans_fisher) fisher = model::fisher_diagonal(weights, samples, opt.threads, terminal_progress(f.quiet));
-        source = std::make_unique<quant::LayerwiseSource>(weights, std::move(samples), opt.threads);
+        if (device)
+            source = device->calibration(weights, samples);
+        else
+            source = std::make_unique<quant::LayerwiseSource>(weights, std::move(samples), opt.threads);
     }
     auto qm = quant::quantize_model(weights, opt, source.get(), fisher.empty() ? nullptr : &fisher);
     if (!f.act_format.empty()) qm.activation_format = f.act_format;  // weight-activation mode (e.g. Amove W4A4)
@@ -189,7 +217,10 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     info.flags = {{"method", f.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
                   {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
                   {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},
-                  {"sensitivity", f.sensitivity}, {"threads", opt.threads}};
+                  {"sensitivity", f.sensitivity}, {"threads", opt.threads},
+                  {"device", device ? device->placement(f.method) : nlohmann::json("cpu")}};
+    if (device && !f.eval_text.empty()) info.flags["device"]["eval"] = "cpu";
+    source.reset();  // frees the device's hidden states before the peak is read
     nlohmann::json eval = nullptr;
     if (!f.eval_text.empty()) {
         const auto hooks = quant::activation_hooks_for(qm.activation_format);
@@ -204,12 +235,18 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
                 {"tokens_scored", r.result.tokens_scored}};
     }
     info.flags["peak_rss_mb"] = peak_rss_mb();
+    if (device) info.flags["peak_gpu_gib"] = device->peak_device_gib();
     info.flags["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!eval.is_null()) info.flags["eval"] = eval;
     quant::write_quantized_dir(f.out, qm, opt, info, f.force);
     fmt::print("{}: {} {} -> {}\nbits per weight (linears, with scales/zeros/extras): {:.4f}\nquantization time: {:.1f} s, "
                "peak memory {:.0f} MiB\n",
                model_path.filename().string(), qm.method, qm.spec, f.out, qm.bits.bits_per_weight(), qm.seconds, peak_rss_mb());
+    if (device && row.id == quant::Method::rtn)
+        fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", device->describe());
+    else if (device)
+        fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", device->describe(),
+                   row.id == quant::Method::gptq ? " and GPTQ's algebra" : "", device->peak_device_gib());
     if (!eval.is_null())
         fmt::print("perplexity: {:.4f} ({} chunks of {} tokens of {})\n", eval["perplexity"].get<double>(),
                    eval["chunks"].get<int>(), f.ctx, f.eval_text);
@@ -252,6 +289,10 @@ Command quantize_command() {
                 app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)");
                 app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                app.add_option("--device", f->device,
+                               "cpu (default), cuda or cuda:N: calibration forwards, X^T X and GPTQ's algebra on the GPU (never "
+                               "falls back to cpu)");
+                app.add_option("--cuda-math", f->cuda_math, "--device cuda calibration GEMMs: fp32 (default, strict) or tf32");
                 add_halo_quantize_flags(app, f->halo);
                 add_stream_flags(app, f->stream);
                 return [f, &app] { return run_quantize(*f, app); };

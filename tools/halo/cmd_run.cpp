@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "halo/cuda/cuda_model.hpp"
+#include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "terminal_progress.hpp"
@@ -30,7 +32,7 @@ Command run_command() {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128", level_codes = "0",
-                                rank = "sensitivity";
+                                rank = "sensitivity", device = "cpu", cuda_math = "fp32";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -69,7 +71,12 @@ Command run_command() {
                 app.add_option("--sim-seq-len", f->o.sim_seq_len, "prefill tokens simulated")->capture_default_str();
                 app.add_option("--threads", f->o.threads, "threads (0 = all cores)");
                 app.add_flag("--quiet", f->quiet, "no progress display");
-                return [f] {
+                app.add_option("--device", f->device,
+                               "cpu (default), cuda or cuda:N: calibration and GPTQ's algebra on the GPU (HALO's fitting, "
+                               "perplexity and simulation stay on the CPU; never falls back to cpu)");
+                app.add_option("--cuda-math", f->cuda_math, "--device cuda calibration GEMMs: fp32 (default, strict) or tf32")
+                    ->check(CLI::IsMember({"fp32", "tf32"}));
+                return [f, &app] {
                     auto o = f->o;
                     o.out_dir = f->out;
                     o.model = f->model, o.eval_text = f->eval, o.calib_text = f->calib, o.profile = f->profile;
@@ -89,6 +96,12 @@ Command run_command() {
                     }
                     o.array = fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n);
                     if (f->full) o.samples = 32, o.seq_len = 256, o.ctx = 512, o.max_chunks = -1;
+                    std::unique_ptr<cuda::CudaQuantBackend> device;  // the only place run picks a device
+                    if (const auto gpu = cuda::parse_device(f->device))
+                        device = std::make_unique<cuda::CudaQuantBackend>(*gpu, f->cuda_math == "tf32");
+                    else if (app.count("--cuda-math"))
+                        throw_usage("E9090", "--cuda-math applies to --device cuda only");
+                    o.device = device.get();
                     const auto rep = jobs::run_pipeline(o, terminal_progress(f->quiet), [&](const std::string& s) {
                         if (!f->quiet) fmt::print(stderr, "halo run: {}\n", s);
                     });

@@ -8,6 +8,7 @@
 #include "halo/model/model_loader.hpp"
 #include "halo/model/streaming_perplexity.hpp"
 #include "halo/model/tokenizer.hpp"
+#include "halo/quant/device_backend.hpp"
 #include "halo/quant/streaming_quantizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -65,15 +66,21 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
                             {"activations_spilled", r.activations_spilled},
                             {"block_fp32_bytes", source.layer_bytes()}};
     info.flags["peak_rss_mb"] = peak_rss_mib();
+    if (opt.device) info.flags["peak_gpu_gib"] = opt.device->peak_device_gib();
     info.flags["wall_s"] = since(t0);
     out.finish(r.totals, opt, info);
+    if (opt.device && opt.method == quant::Method::rtn)
+        fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", opt.device->describe());
+    else if (opt.device)
+        fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", opt.device->describe(),
+                   opt.method == quant::Method::gptq ? " and GPTQ's algebra" : "", opt.device->peak_device_gib());
     fmt::print("{}: {} {} -> {} (streamed, {} blocks, one resident: {:.0f} MiB FP32)\n"
                "bits per weight (linears, with scales/zeros/extras): {:.4f}\n"
                "calibration: {} tokens, hidden states {:.0f} MiB {}\n"
                "quantization time: {:.1f} s, wall {:.1f} s, peak host memory {:.0f} MiB\n",
                a.model_path.filename().string(), r.totals.method, r.totals.spec, a.out, r.blocks,
                static_cast<double>(source.layer_bytes()) / (1 << 20), r.totals.bits.bits_per_weight(), r.calibration_tokens,
-               static_cast<double>(r.activation_bytes) / (1 << 20), r.activations_spilled ? "(spilled to disk)" : "(in memory)",
+               static_cast<double>(r.activation_bytes) / (1 << 20), opt.device ? "(on the GPU)" : r.activations_spilled ? "(spilled to disk)" : "(in memory)",
                r.totals.seconds, since(t0), peak_rss_mib());
     return 0;
 }

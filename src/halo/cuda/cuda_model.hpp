@@ -1,18 +1,20 @@
-// The CUDA backend (`--device cuda[:N]`): the transformer forward of a Llama-family decoder on
-// one GPU, for perplexity. FP32 throughout: cuBLAS SGEMM for every linear, the attention
-// products (strided-batched over the query heads of each KV group) and the LM head; small
-// kernels (cuda_kernels.cu) for the embedding gather, RMSNorm, RoPE (rotate-half, the cos/sin
-// table the CPU's RopeTable computes), the causal softmax and SwiGLU. The CPU forward
-// (model/forward_core) stays the reference: tests/unit/cuda compares logits on the lent GPU.
+// The CUDA backend (`--device cuda[:N]`), host side: the transformer forward of a Llama-family
+// decoder on one GPU, for perplexity. The device work lives in the dlopen'ed module
+// libhalo_cuda.so (cuda_backend_api.hpp: cuBLAS SGEMM for every linear, the attention products
+// and the LM head; small kernels for embedding, RMSNorm, RoPE, causal softmax, SwiGLU and the
+// log-softmax NLL); halo itself links no CUDA library, and a command loads the module only
+// when --device cuda is given. The CPU forward (model/forward_core) stays the reference:
+// tests/unit/cuda compares logits on the lent GPU.
 //
-// Weights are uploaded block by block from a model::LazyModel (host memory holds one FP32
-// block at a time) and stay resident on the GPU (a 7B model: ~27 GB FP32). The log-softmax
-// and NLL of perplexity run on the host over the logits rows that are scored (model::perplexity).
+// Weights are uploaded block by block (from a model::LazyModel: host memory holds one FP32
+// block at a time; or from a ModelWeights already in memory, e.g. a quantized model) and stay
+// resident on the GPU (a 7B model: ~27 GB FP32).
 //
-// Not (yet) on the GPU: QK-norm, sliding windows, GeGLU (refused, E8103), activation hooks,
-// backward, Hessians, GPTQ. Errors (bad input, exit 2): E8100 bad --device text, E8101 no
-// CUDA in this build / no driver / no device N, E8102 out of GPU memory (asked, free, and the
-// flag that lowers it). Never a silent fallback to the CPU.
+// Not on the GPU: QK-norm, sliding windows, GeGLU, QKV biases, post-norms, logit soft-capping,
+// interleaved RoPE (refused, E8103), activation hooks. Errors (bad input, exit 2): E8100 bad
+// --device text, E8109 the CUDA module cannot be loaded (not built, or its CUDA libraries
+// missing), E8101 no driver or GPU, E8108 no device N, E8102 out of GPU memory (asked, free,
+// and the flag that lowers it). Never a silent fallback to the CPU.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "halo/cuda/cuda_backend_api.hpp"
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/util/progress.hpp"
@@ -33,15 +36,13 @@ namespace halo::cuda {
 // "cpu" -> nullopt; "cuda" -> 0; "cuda:N" -> N. Anything else: E8100.
 std::optional<int> parse_device(std::string_view text);
 
-struct DeviceInfo {
-    int index = 0;
-    std::string name;
-    std::size_t total_bytes = 0, free_bytes = 0;
-};
-// Selects device `index`: E8101 when this build has no CUDA, the driver is missing, or there is
-// no such device (says how many there are).
+// Loads the CUDA module and selects device `index`: E8109 when the module cannot be loaded
+// (says why), E8101 when the driver is missing, E8108 when there is no such device.
 DeviceInfo open_device(int index);
+// Whether this tree built the CUDA module (CMake found nvcc); it may still fail to load.
 bool cuda_built();
+// Refuses (E8103) model options the CUDA forward does not implement.
+void check_supported(const model::ModelConfig& config, const std::string& where);
 
 class CudaModel {
 public:
@@ -52,6 +53,8 @@ public:
     // FP32 accumulation; several times faster on Hopper). Off: strict FP32 (CUBLAS_PEDANTIC_MATH).
     CudaModel(const model::LazyModel& source, int device, std::int64_t max_tokens, ProgressSink progress = {},
               bool tf32 = false);
+    // The same from weights in memory (a quantized model's decoded weights).
+    CudaModel(const model::ModelWeights& weights, int device, std::int64_t max_tokens, bool tf32 = false);
     ~CudaModel();
     CudaModel(const CudaModel&) = delete;
     CudaModel& operator=(const CudaModel&) = delete;
@@ -68,7 +71,6 @@ public:
     const DeviceInfo& device() const;
 
 private:
-    std::int64_t forward(std::span<const std::int32_t> tokens, std::int64_t first_row);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -201,6 +201,12 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             .result.perplexity;
     };
 
+    // Calibration on the device when one is given, else on the CPU (the one place run picks).
+    const auto calibration = [&](const model::ModelWeights& w) -> std::unique_ptr<quant::CalibrationSource> {
+        if (o.device) return o.device->calibration(w, samples);
+        return std::make_unique<quant::LayerwiseSource>(w, samples, threads);
+    };
+
     // Check every HALO point and the tile against the model before the long work.
     for (const auto& point : o.halo_objectives) (void)halo_point(point, o.halo, ladder);
     RunReport rep;
@@ -240,8 +246,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         qo.format = it->format;
         qo.threads = threads;
         qo.progress = sink;
-        std::unique_ptr<quant::LayerwiseSource> src;
-        if (it->method == quant::Method::gptq) src = std::make_unique<quant::LayerwiseSource>(w, samples, threads);
+        qo.device = o.device;
+        const auto src = it->method == quant::Method::gptq ? calibration(w) : nullptr;
         const auto qm = quant::quantize_model(w, qo, src.get());
         VariantResult v;
         v.name = name;
@@ -271,14 +277,13 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             say("Fisher diagonal");
             fisher = model::fisher_diagonal(w, samples, threads, sink);
         }
+        ho.gptq_options.device = o.device;
         ModelPlan plan;
         if (ho.scope == AssignScope::model) {
             say("model-wide plan (FP32 statistics)");
-            quant::LayerwiseSource fp_src(w, samples, threads);
-            plan = plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher, sink);
+            plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink);
         }
-        quant::LayerwiseSource src(w, samples, threads);
-        auto r = quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink,
+        auto r = quantize_model_halo(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink,
                                      ho.scope == AssignScope::model ? &plan : nullptr);
         VariantResult v;
         v.name = "halo-" + point;
@@ -296,7 +301,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         info.source_format = w.source_format;
         info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}};
         info.provenance = provenance;
-        info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity}};
+        info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity},
+                      {"device", o.device ? o.device->placement("halo") : nlohmann::json("cpu")}};
         if (ho.scope == AssignScope::model) info.flags["level_shares"] = ho.level_shares;
         say(fmt::format("writing {}", v.name));
         write_halo_dir(out / v.name, r, ladder, ho, info, w.config, w.config.name, true, so, have_energy ? &profile : nullptr);
@@ -325,6 +331,15 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                                {"baseline", "uniform INT8 codes, every tile at L0 (nominal clock and voltage)"}}},
                 {"fp32_perplexity", o.fp_reference ? nlohmann::json(fp_ppl) : nlohmann::json(nullptr)},
                 {"variants", vj}, {"seconds", since(t_all)}};
+    if (o.device) {
+        rep.json["device"] = o.device->placement("gptq");
+        rep.json["device"]["halo"] = "cpu: tile fitting and codebooks (GPTQ inside it on the device)";
+        rep.json["device"]["perplexity"] = "cpu (A8 activation hooks)";
+        rep.json["device"]["simulate"] = "cpu";
+        rep.json["peak_gpu_gib"] = o.device->peak_device_gib();
+    } else {
+        rep.json["device"] = "cpu";
+    }
     write_file_atomic(out / "results.json", rep.json.dump(1) + "\n");
     write_file_atomic(out / "pareto.svg", pareto_svg(rep.variants, fp_ppl));
     std::string md = fmt::format("# halo run ({})\n\nhalo {} (commit {}): `{}`  \n"

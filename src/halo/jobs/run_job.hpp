@@ -21,6 +21,7 @@
 #include "halo/hwq/halo_quantizer.hpp"
 #include "halo/hwq/ladder.hpp"
 #include "halo/mac/profile.hpp"
+#include "halo/quant/device_backend.hpp"
 #include "halo/util/progress.hpp"
 
 namespace halo::jobs {
@@ -50,6 +51,9 @@ struct RunOptions {
     std::int64_t sim_seq_len = 512;       // prefill tokens simulated
     std::string array = "128x128";
     unsigned threads = 0;
+    // --device cuda: calibration and GPTQ's algebra (baselines and HALO) on the GPU; HALO's
+    // fitting, the A8 perplexities and the simulation stay on the CPU (results.json says so).
+    quant::DeviceBackend* device = nullptr;
     // The date, version, commit and command line in results.json, report.md and each manifest
     // come from util/provenance.hpp (the clock, the build, main's argv).
 };

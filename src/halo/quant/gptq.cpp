@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/device_backend.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
@@ -38,6 +39,7 @@ std::vector<float> inverse_hessian_factor(std::vector<float> h, int n) {
 }  // namespace
 
 GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& opt) {
+    if (opt.device) return opt.device->gptq(w, gram, rounder, opt);  // the same algorithm, its algebra on the device
     const std::int64_t rows = w.rows, n = w.cols;
     if (gram.rows != n || gram.cols != n)
         throw_bad_value("E6005", "gram", "calibration Gram does not match the weight's input dimension",

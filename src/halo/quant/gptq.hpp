@@ -19,11 +19,14 @@
 
 namespace halo::quant {
 
+class DeviceBackend;  // device_backend.hpp
+
 struct GptqOptions {
     std::int64_t block_size = 128;
     double damp = 0.01;       // fraction of the mean Hessian diagonal
     bool act_order = false;
     unsigned threads = 1;     // row-parallel rounding and BLAS threads
+    DeviceBackend* device = nullptr;  // --device cuda: gptq() runs there (the one dispatch); null: here
 };
 
 struct GptqResult {

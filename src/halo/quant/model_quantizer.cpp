@@ -22,6 +22,7 @@ LinearRecord rtn_layer(const LayerInput& in, const MethodSettings& s) {
 LinearRecord gptq_layer(const LayerInput& in, const MethodSettings& s) {
     GptqOptions g = s.options->gptq;
     g.threads = s.options->threads;
+    g.device = s.options->device;
     LinearRecord rec;
     rec.tensor = quantize_gptq(in.weight, in.stats.gram, *s.spec, g);
     return rec;

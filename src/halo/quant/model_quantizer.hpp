@@ -102,6 +102,7 @@ struct QuantizeOptions {
     float smooth_alpha = 0.5f;
     unsigned threads = 1;
     ProgressSink progress;     // one update per linear ("layer 3/30")
+    DeviceBackend* device = nullptr;        // --device cuda: calibration and GPTQ there (device_backend.hpp)
 };
 
 // Streams statistics block by block (model::LayerwiseCalibration in practice; a stub in tests).

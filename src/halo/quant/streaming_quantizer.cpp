@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "halo/model/streaming_calibration.hpp"
+#include "halo/quant/device_backend.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -52,14 +53,21 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
     model::ModelWeights block = source.skeleton();
     block.layers.resize(1);
     std::unique_ptr<model::BlockStreamCalibration> cal;
+    std::unique_ptr<CalibrationSource> device_cal;  // --device: hidden states on the device instead
     if (want_stats) {
         block.token_embedding = source.token_embedding();
-        cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, opt.threads, so.activation_budget_bytes,
-                                                              so.spill_dir);
+        if (opt.device) {
+            device_cal = opt.device->calibration(block, so.samples);
+            r.calibration_tokens = device_cal->tokens();
+            r.activation_bytes = r.calibration_tokens * block.config.d_model * static_cast<std::int64_t>(sizeof(float));
+        } else {
+            cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, opt.threads, so.activation_budget_bytes,
+                                                                  so.spill_dir);
+            r.activations_spilled = cal->store().spilled();
+            r.activation_bytes = cal->store().total_bytes();
+            r.calibration_tokens = cal->tokens();
+        }
         block.token_embedding = {};  // only the embedding step needed it
-        r.activations_spilled = cal->store().spilled();
-        r.activation_bytes = cal->store().total_bytes();
-        r.calibration_tokens = cal->tokens();
     }
     QuantizeOptions per_block = opt;
     per_block.progress = nullptr;
@@ -70,7 +78,7 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
         block.layers[0] = source.layer(l);
         std::unique_ptr<ResidentBlockSource> src;
         if (cal) src = std::make_unique<ResidentBlockSource>(*cal);
-        QuantizedModel qm = quantize_model(block, per_block, src.get());
+        QuantizedModel qm = quantize_model(block, per_block, device_cal ? device_cal.get() : src.get());
         if (l == 0) {
             r.totals.method = qm.method;
             r.totals.spec = qm.spec;

@@ -11,6 +11,8 @@
 // sample of them when spilled) + one block's codes; never the model. Every .hqt file is
 // byte-identical to `quantize_model` on the whole model (tests: RTN, GPTQ, AWQ); the manifest
 // differs only in timings and the "stream" entry of its flags.
+// With QuantizeOptions::device (--device cuda) the hidden states live on the device instead
+// of the ActivationStore (device_backend.hpp), and the budget and spill flags do not apply.
 // Not streamable (bad input E6140): k-means with Fisher sensitivity (needs whole-model
 // gradients); HALO has its own driver.
 #pragma once

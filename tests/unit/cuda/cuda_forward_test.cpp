@@ -1,7 +1,8 @@
 // The CUDA forward against the CPU forward (the reference): logits on a synthetic GQA model
 // and on the installed default model. GPU tests skip where open_device fails (CI, the dev
-// machine); there the failure itself is checked: a clear bad-input E8101 (no driver or GPU; E8108 when the
-// driver reports zero devices) or E8109 (a build without CUDA), never a fallback.
+// machine); there the failure itself is checked: a clear bad-input E8101 (no driver or GPU;
+// E8108 when the driver reports zero devices) raised inside the dlopen'ed module and caught
+// here as halo::Error, or E8109 (no module), never a fallback.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -79,6 +80,10 @@ double relative_logit_error(const std::filesystem::path& model_path, std::int64_
         }
     for (std::int64_t c = 0; c < cpu.cols && first_row > 0; ++c) EXPECT_EQ(g.at(0, c), 0.0f);
     EXPECT_GT(gpu.device_bytes(), 0u);
+    {  // uploaded from weights in memory (a quantized model's path): the same device arithmetic
+        CudaModel from_memory(w, 0, S);
+        EXPECT_EQ(from_memory.logits(tokens, first_row).data, g.data);
+    }
     // The GPU log-softmax: NLLs of the scored targets against token_nll of the CPU logits (which
     // exist from row first_row on, so the first target is first_row + 1).
     const std::int64_t first_target = first_row + 1;

@@ -1,4 +1,4 @@
-#include "halo/cuda/cuda_kernels.hpp"
+#include "halo/cuda/module/cuda_kernels.hpp"
 
 #include <cfloat>
 
@@ -113,7 +113,28 @@ __global__ void row_nll_kernel(const float* logits, std::int64_t vocab, const st
     if (threadIdx.x == 0) nll[blockIdx.x] = log(sum) + static_cast<double>(m) - static_cast<double>(r[targets[blockIdx.x]]);
 }
 
+// One thread per column; rows in order, so the double sums add in the CPU's order
+// (model::LinearStatsAccumulator) and agree with it exactly.
+__global__ void column_abs_stats_kernel(const float* x, std::int64_t rows, std::int64_t cols, double* abs_sum,
+                                        float* abs_max) {
+    const std::int64_t c = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+    if (c >= cols) return;
+    double s = abs_sum[c];
+    float m = abs_max[c];
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const float a = fabsf(x[r * cols + c]);
+        s += a;
+        m = fmaxf(m, a);
+    }
+    abs_sum[c] = s;
+    abs_max[c] = m;
+}
+
 }  // namespace
+
+void column_abs_stats(const float* x, std::int64_t rows, std::int64_t cols, double* abs_sum, float* abs_max, cudaStream_t s) {
+    column_abs_stats_kernel<<<blocks_for(cols), kThreads, 0, s>>>(x, rows, cols, abs_sum, abs_max);
+}
 
 void row_nll(const float* logits, std::int64_t rows, std::int64_t vocab, const std::int32_t* targets, double* nll,
              cudaStream_t s) {

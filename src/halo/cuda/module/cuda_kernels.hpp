@@ -1,4 +1,4 @@
-// The element-wise and row-wise kernels of the CUDA forward (everything that is not a GEMM).
+// The element-wise and row-wise kernels of the CUDA backend (inside libhalo_cuda.so) (everything that is not a GEMM).
 // Each mirrors a CPU function of model/forward_ops.hpp or model/attention.cpp; all row-major.
 #pragma once
 
@@ -26,5 +26,9 @@ void swiglu(const float* gate, const float* up, float* act, std::int64_t n, cuda
 // max in float, the exponential sum in double), one row per block.
 void row_nll(const float* logits, std::int64_t rows, std::int64_t vocab, const std::int32_t* targets, double* nll,
              cudaStream_t s);
+
+// abs_sum[c] += sum_r |x[r, c]| (double), abs_max[c] = max(abs_max[c], max_r |x[r, c]|): the
+// channel statistics of model::LinearStatsAccumulator.
+void column_abs_stats(const float* x, std::int64_t rows, std::int64_t cols, double* abs_sum, float* abs_max, cudaStream_t s);
 
 }  // namespace halo::cuda

@@ -1,0 +1,100 @@
+// The boundary between halo and the CUDA backend inside the loadable module libhalo_cuda.so
+// (timing/cuda_module.hpp): halo links neither the CUDA runtime nor cuBLAS/cuSOLVER; the host
+// side (cuda_model.cpp, cuda_calibration.cpp, cuda_gptq.cpp) reads models, computes the RoPE
+// tables and runs everything that is not dense device work, and drives the engines the module
+// creates. Only plain data crosses (model::Matrix, LayerWeights, spans); both sides are built
+// from this tree by one toolchain, and `abi` guards against a stale module. Errors cross as
+// halo::Error (the module links halo_util).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "halo/model/weights.hpp"
+
+namespace halo::cuda {
+
+constexpr int kCudaBackendAbi = 1;
+
+struct DeviceInfo {
+    int index = 0;
+    std::string name;
+    std::size_t total_bytes = 0, free_bytes = 0;
+};
+
+// Statistics of one distinct linear input over all calibration rows: X^T X (lower triangle
+// filled; the host mirrors it), per-channel sum |x| and max |x|.
+struct InputStats {
+    model::Matrix gram;           // [in x in] when asked
+    std::vector<double> abs_sum;  // [in] when asked
+    std::vector<float> abs_max;   // [in] when asked
+    std::int64_t rows = 0;
+};
+// The four distinct inputs of a block's seven linears.
+enum class BlockInput : std::uint8_t { attn_norm_out, attn_out, ffn_norm_out, ffn_act };
+constexpr std::size_t kBlockInputs = 4;
+
+// A decoder (or one block of it) resident on one GPU, FP32 weights; cuBLAS for the linears and
+// the attention products, small kernels for the rest (cuda_kernels.hpp).
+class ForwardEngine {
+public:
+    virtual ~ForwardEngine() = default;
+    // cos/sin [max_tokens x head_dim/2], what model::RopeTable computes.
+    virtual void upload_rope(const std::vector<float>& cos, const std::vector<float>& sin) = 0;
+    virtual void upload_embedding(const model::Matrix& table) = 0;
+    // `lm_head` null: tied to the embedding.
+    virtual void upload_head(const std::vector<float>& output_norm, const model::Matrix* lm_head) = 0;
+    // Uploads block weights into slot `slot` (< the engine's slots), replacing what was there.
+    virtual void upload_block(int slot, const model::LayerWeights& weights) = 0;
+
+    // The whole model (slots 0.. in order, then the head): logits of rows >= first_row into
+    // host `out` [(S - first_row) x vocab].
+    virtual void logits(std::span<const std::int32_t> tokens, std::int64_t first_row, float* out) = 0;
+    // NLL of tokens[t] from the logits at row t - 1, t in [first_target, end_target).
+    virtual void next_token_nll(std::span<const std::int32_t> tokens, std::int64_t first_target, std::int64_t end_target,
+                                double* out) = 0;
+
+    // Calibration: the residual streams of many sequences kept on the device.
+    virtual void reserve_hidden(std::span<const std::int64_t> rows_per_sequence) = 0;
+    virtual void set_hidden(std::size_t sequence, const float* rows) = 0;  // [rows x d_model] from the host
+    // Runs block `slot` over every sequence without moving the streams; statistics of the four inputs.
+    virtual std::vector<InputStats> block_statistics(int slot, bool gram, bool channel_stats) = 0;
+    // Runs block `slot` over every sequence, moving the streams to the next block's input.
+    virtual void block_advance(int slot) = 0;
+
+    virtual std::size_t device_bytes() const = 0;
+    virtual std::size_t peak_device_bytes() const = 0;
+};
+
+// GPTQ's dense algebra on the GPU (cuda_gptq.hpp runs the algorithm on the host around it).
+class GptqEngine {
+public:
+    virtual ~GptqEngine() = default;
+    // U with H^-1 = U^T U, row-major upper (quant/gptq.cpp's inverse_hessian_factor) from the
+    // damped H [n x n] via cuSOLVER (potrf, potri, potrf); kept on the device and returned.
+    // E6004 when H is not positive definite.
+    virtual std::vector<float> inverse_hessian_factor(const std::vector<float>& h, std::int64_t n) = 0;
+    virtual void upload_weights(const model::Matrix& w) = 0;
+    // Columns [c0, c1) of the device W into host `rows x ld` storage at column c0.
+    virtual void download_columns(std::int64_t c0, std::int64_t c1, float* host, std::int64_t ld) = 0;
+    // W[:, i2:] -= Err U[i1:i2, i2:], Err [rows x (i2 - i1)] from the host.
+    virtual void lazy_update(const float* err, std::int64_t i1, std::int64_t i2) = 0;
+};
+
+struct CudaBackendApi {
+    int abi = 0;
+    // E8101 no usable driver or GPU, E8108 no device `index`.
+    DeviceInfo (*open_device)(int index) = nullptr;
+    // `slots`: blocks resident at once; `max_tokens`: the longest sequence; `tf32`: TF32 tensor
+    // cores for the FP32 GEMMs (else strict FP32). E8102 when the work buffers do not fit.
+    ForwardEngine* (*make_forward)(int device, const model::ModelConfig& config, int slots, std::int64_t max_tokens,
+                                   bool tf32) = nullptr;
+    GptqEngine* (*make_gptq)(int device) = nullptr;
+};
+
+}  // namespace halo::cuda
+
+extern "C" const halo::cuda::CudaBackendApi* halo_cuda_backend_api();

@@ -1,0 +1,34 @@
+// `quantize --device cuda[:N]`: the quant::DeviceBackend of the CUDA module. Calibration
+// (block forwards, X^T X, channel statistics: cuda_calibration.hpp) and GPTQ's algebra
+// (cuda_gptq.hpp) run on the GPU; RTN, AWQ's scale search, k-means, SmoothQuant's fold and the
+// per-column rounding run on the CPU, and placement() lists that for the manifest.
+#pragma once
+
+#include <memory>
+
+#include "halo/cuda/cuda_backend_api.hpp"
+#include "halo/quant/device_backend.hpp"
+
+namespace halo::cuda {
+
+class CudaQuantBackend final : public quant::DeviceBackend {
+public:
+    // Opens the device now: E8109 / E8101 / E8108 before any model is read.
+    CudaQuantBackend(int device, bool tf32);
+    ~CudaQuantBackend() override;
+    std::string describe() const override;
+    std::unique_ptr<quant::CalibrationSource> calibration(const model::ModelWeights& model,
+                                                          const std::vector<std::vector<std::int32_t>>& samples) override;
+    quant::GptqResult gptq(model::Matrix& w, const model::Matrix& gram, quant::ColumnRounder& rounder,
+                           const quant::GptqOptions& options) override;
+    nlohmann::json placement(std::string_view method) const override;
+    double peak_device_gib() const override;
+
+private:
+    DeviceInfo device_;
+    bool tf32_ = false;
+    std::unique_ptr<GptqEngine> gptq_;
+    std::size_t peak_bytes_ = 0;
+};
+
+}  // namespace halo::cuda

@@ -1,0 +1,39 @@
+// What `--device cuda` gives the quantize drivers: calibration (the block forwards, X^T X and
+// the channel statistics) and GPTQ on an accelerator. The implementation lives in cuda/
+// (cuda_quant_backend.hpp); quant only sees this interface, so the dispatch is one pointer in
+// QuantizeOptions (null: everything on the CPU). Whatever a backend does not cover (AWQ's
+// search, k-means, HALO's fitting) runs on the CPU, and `placement()` says so for the manifest.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "halo/model/weights.hpp"
+#include "halo/quant/gptq.hpp"
+#include "halo/quant/rounder.hpp"
+
+namespace halo::quant {
+
+class CalibrationSource;
+
+class DeviceBackend {
+public:
+    virtual ~DeviceBackend() = default;
+    virtual std::string describe() const = 0;  // "cuda:0 NVIDIA H200"
+    // Calibration with the hidden states on the device. `model` must outlive the source and is
+    // read at every capture/advance; with one layer (a streamed block) capture(l) reads layers[0].
+    // `model.token_embedding` is read here only.
+    virtual std::unique_ptr<CalibrationSource> calibration(const model::ModelWeights& model,
+                                                           const std::vector<std::vector<std::int32_t>>& samples) = 0;
+    // quant/gptq.hpp's gptq() with the Hessian factor and the lazy updates on the device.
+    virtual GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& options) = 0;
+    // Which step ran where, for the manifest and the summary.
+    virtual nlohmann::json placement(std::string_view method) const = 0;
+    virtual double peak_device_gib() const = 0;
+};
+
+}  // namespace halo::quant
