@@ -35,7 +35,9 @@ texts=()
 # MAC profiles: INT8 yosys and booth4 with the per-code energies, BF16 static (its clock).
 profile() {  # mac arch analysis out
     if [ ! -s "$4" ]; then
-        local cmd=(nice "$HALO" characterize --mac "$1" --arch "$2" --analysis "$3" --transitions 200 --liberty "$LIBERTY"
+        local extra=()
+        [ "$3" = static ] || extra=(--transitions 200)
+        local cmd=(nice "$HALO" characterize --mac "$1" --arch "$2" --analysis "$3" "${extra[@]}" --liberty "$LIBERTY"
                    --threads "$THREADS" --work-dir "$OUT/profiles/work-$1-$2" --out "$4")
         log "${cmd[*]}"
         "${cmd[@]}" > /dev/null

@@ -77,7 +77,7 @@ SimResult simulate_systolic(const std::vector<WorkItem>& work, const SystolicOpt
         const Gemm& g = it.gemm;
         if (it.count <= 0) throw_bad_value("E7003", g.name, "repeat count must be positive", ">= 1", std::to_string(it.count));
         if (!(it.weight_bits >= 0 && it.weight_bits <= 64))
-            throw_bad_value("E7003", g.name, "stored bits per weight out of range", "0 (word size) .. 64", fmt::format("{}", it.weight_bits));
+            throw_bad_value("E7004", g.name, "stored bits per weight out of range", "0 (word size) .. 64", fmt::format("{}", it.weight_bits));
         LayerResult L;
         L.name = g.name;
         L.M = g.M;
