@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Summarises scripts/halo_baselines.sh's runs: OUT/<setting>/<mac>/seed<S>/results.json ->
+"""Summarises scripts/halo_baselines.sh's runs: OUT/<setting>/<mac>/seed<S>/results.json (a run may
+hold a subset of the rows; seed-independent rows such as RTN may come from one run) ->
 OUT/summary.md (mean and sample std over seeds of every row's perplexity, prefill speed-up and
 energy, decode speed-up and energy per batch, energy at the extra MAC energy scales) and
 OUT/pareto-<setting>-<mac>{,-energy}.svg (mean points, +-1 std bars in perplexity).
@@ -81,7 +82,7 @@ def svg(points, fp, xlabel, title):
 def main():
     out = Path(sys.argv[1])
     md = ["# halo baselines summary", "",
-          "Mean ± sample std over the seeds listed (no ± : one seed, or equal values). Speed-up and energy",
+          "Mean ± sample std over the runs holding the row (column runs; no ± : one run, or equal values). Speed-up and energy",
           "are against uniform INT8 at L0 on the same array and phase; decode context = the prefill length.", ""]
     for (setting, mac), runs in sorted(collect(out).items()):
         seeds = sorted(runs)
@@ -92,11 +93,13 @@ def main():
                f"calibration {first['calibration']['samples']} x {first['calibration']['seq_len']} tokens, eval ctx "
                f"{first['ctx']} x {first['max_chunks']} chunks (-1 = all), array {first['simulator']['array']}; "
                f"FP32 perplexity {fmt(mean_std([r['fp32_perplexity'] for r in runs.values()]))}", ""]
-        head = ["row", "bits/w", "perplexity", "prefill speed-up", "prefill energy"]
+        head = ["row", "runs", "bits/w", "perplexity", "prefill speed-up", "prefill energy"]
         head += [f"{p} speed-up / energy" for p in phases]
         head += [f"prefill energy @ MAC x{s:g}" for s in scales]
         md += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-        names = [v["name"] for v in first["variants"]]
+        names = []  # every row of every run (a run may hold a subset of the rows)
+        for r in runs.values():
+            names += [v["name"] for v in r["variants"] if v["name"] not in names]
         points = []
         for name in names:
             rows = [next(v for v in r["variants"] if v["name"] == name) for r in runs.values()
@@ -104,7 +107,7 @@ def main():
             ppl = mean_std([v["perplexity"] for v in rows])
             spd = mean_std([v["speedup"] for v in rows])
             en = mean_std([v["energy_ratio"] for v in rows])
-            cells = [name, fmt(mean_std([v["bits_per_weight"] for v in rows]), 2), fmt(ppl, 2), fmt(spd), fmt(en)]
+            cells = [name, str(len(rows)), fmt(mean_std([v["bits_per_weight"] for v in rows]), 2), fmt(ppl, 2), fmt(spd), fmt(en)]
             for p in phases:
                 cells.append(fmt(mean_std([v["phases"][p]["speedup"] for v in rows])) + " / " +
                              fmt(mean_std([v["phases"][p]["energy_ratio"] for v in rows])))
