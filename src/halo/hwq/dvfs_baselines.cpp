@@ -9,7 +9,7 @@
 
 namespace halo::hwq {
 
-MultiplierMap multiplier_map(const quant::QuantSpec& spec) {
+MultiplierMap multiplier_map(const quant::QuantSpec& spec, const Ladder* ladder) {
     const auto* f = spec.format;
     const bool integer = f && f->element && !f->custom && quant::element_type(*f->element).kind == quant::ElementKind::integer &&
                          quant::element_type(*f->element).int_step == 1.0f;
@@ -19,7 +19,26 @@ MultiplierMap multiplier_map(const quant::QuantSpec& spec) {
     const int bits = spec.element_bits();
     if (quant::element_type(*f->element).is_signed) return {0, 0};
     if (bits == 8) return {0, -128};
-    return {7 - bits, 0};
+    const MultiplierMap top{7 - bits, 0};
+    if (!ladder) return top;
+    std::vector<MultiplierMap> candidates = {top};
+    for (int shift = 8 - bits; shift >= 0; --shift)
+        for (int offset : {0, -128}) {
+            const MultiplierMap m{shift, offset};
+            if (m.value(0) >= -128 && m.value((1 << bits) - 1) <= 127 && !(shift == top.shift && offset == top.offset))
+                candidates.push_back(m);
+        }
+    MultiplierMap best = top;
+    std::size_t best_level = 0;
+    bool first = true;
+    for (const auto& m : candidates) {
+        std::vector<int> values;
+        for (int c = 0; c < (1 << bits); ++c) values.push_back(m.value(c));
+        const std::size_t l = fastest_level(*ladder, values);
+        if (first || l > best_level) best = m, best_level = l;
+        first = false;
+    }
+    return best;
 }
 
 int multiplier_value(const quant::QuantSpec& spec, const MultiplierMap& map, std::uint8_t code) {
@@ -36,7 +55,7 @@ void place_tiles_at_fastest_levels(quant::QuantizedTensor& t, const Ladder& ladd
                                    std::int64_t tile_cols) {
     if (tile_rows < 1 || tile_cols < 1)
         throw_bad_value("E9052", "--tile", "tile sides must be positive", ">= 1", fmt::format("{}x{}", tile_rows, tile_cols));
-    const MultiplierMap map = multiplier_map(t.spec());
+    const MultiplierMap map = multiplier_map(t.spec(), &ladder);
     const std::int64_t nrt = (t.rows() + tile_rows - 1) / tile_rows, nct = (t.cols() + tile_cols - 1) / tile_cols;
     // Which multiplier values each tile uses (256 flags per tile), then its fastest level.
     std::vector<std::vector<bool>> used(static_cast<std::size_t>(nrt * nct), std::vector<bool>(256, false));
@@ -56,7 +75,7 @@ void place_tiles_at_fastest_levels(quant::QuantizedTensor& t, const Ladder& ladd
     }
 }
 
-accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c) {
+accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c, const Ladder& ladder) {
     accel::ModelTileLevels m;
     m.model_name = c.name;
     m.n_layers = c.n_layers;
@@ -68,7 +87,7 @@ accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm
         const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
         if (t.tiles.tile_rows < 1 || t.tiles.tile_cols < 1)
             throw_internal("E9053", fmt::format("{}: a DVFS-aware baseline tensor carries no tile levels", name));
-        const MultiplierMap map = multiplier_map(t.spec());
+        const MultiplierMap map = multiplier_map(t.spec(), &ladder);
         accel::TileLevels tl;
         tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
         tl.tile_cols = t.tiles.tile_rows;  // N extent: its output rows

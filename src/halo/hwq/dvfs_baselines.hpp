@@ -8,8 +8,11 @@
 // z_m = (z << shift) + offset, its scale s_m = s / 2^shift, so  s_m * (m(c) - z_m) = s * (v(c) - z)
 // exactly (a power-of-two rescale). Per element type:
 //   signed intN (N <= 8): shift 0, offset 0   (values -2^(N-1) .. 2^(N-1)-1; negatives are slow)
-//   unsigned uintN (N <= 7): shift 7 - N, offset 0: the code sits in the top magnitude bits,
-//     below the sign bit (uint4 -> 0, 8, ..., 120: HALO's 16-code middle-level grid on osu018)
+//   unsigned uintN (N <= 7): the embedding is chosen per ladder among shift 0 .. 8 - N with
+//     offset 0 or -128 (every value inside -128..127): the one whose full code set meets the
+//     fastest level, ties to the first of (7 - N, 0), then larger shifts first, offset 0 first.
+//     uint4 -> 8c (0, 8, ..., 120: HALO's 16-code middle-level grid on the yosys osu018 MAC) or
+//     16c - 128 (-128, -112, ..., 112: the booth4 MAC's middle level)
 //   uint8: shift 0, offset -128 (the full signed range)
 #pragma once
 
@@ -28,8 +31,9 @@ struct MultiplierMap {
     int offset = 0;
     int value(int element_value) const { return element_value * (1 << shift) + offset; }
 };
-// E9051 (bad input) when the spec is not a uniform integer format of at most 8 bits.
-MultiplierMap multiplier_map(const quant::QuantSpec& spec);
+// E9051 (bad input) when the spec is not a uniform integer format of at most 8 bits. Without a
+// ladder, unsigned codes of N <= 7 bits take (7 - N, 0).
+MultiplierMap multiplier_map(const quant::QuantSpec& spec, const Ladder* ladder = nullptr);
 // The multiplier input of one code.
 int multiplier_value(const quant::QuantSpec& spec, const MultiplierMap& map, std::uint8_t code);
 
@@ -43,8 +47,9 @@ void place_tiles_at_fastest_levels(quant::QuantizedTensor& t, const Ladder& ladd
                                    std::int64_t tile_cols);
 
 // The simulator's tile levels of a model whose linears carry tiles: per tile the level placed
-// above and the histogram of the multiplier values its codes drive; zero_point for asymmetric
+// above and the histogram of the multiplier values its codes drive (the ladder's embedding); zero_point for asymmetric
 // formats (the array then charges the z * sum(a) correction, as for HALO).
-accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& config);
+accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& config,
+                                                 const Ladder& ladder);
 
 }  // namespace halo::hwq

@@ -334,7 +334,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                 place_tiles_at_fastest_levels(rec.tensor, ladder, tile, tile);
                 for (auto l : rec.tensor.tiles.level) ++v.tiles_per_level[static_cast<std::size_t>(l)];
             }
-            tiles = dvfs_baseline_tile_levels(qm, w.config);
+            tiles = dvfs_baseline_tile_levels(qm, w.config, ladder);
         } else {
             tiles = uniform_tile_levels(qm, w.config, tile);
             for (const auto& [n, tl] : tiles.layers) v.tiles_per_level[0] += static_cast<std::int64_t>(tl.level.size());

@@ -60,6 +60,30 @@ TEST(DvfsBaselines, MultiplierMapPerFormat) {
     const auto s4 = quant::make_spec("int4-asym", g);
     for (int c = 0; c < 16; ++c) EXPECT_EQ(multiplier_value(s4, a4, static_cast<std::uint8_t>(c)), 8 * c);
     EXPECT_EQ(code_of([&] { (void)multiplier_map(quant::make_spec("fp8-e4m3", g)); }), "E9051");
+    // On an osu018-yosys-like ladder the default 8c already meets L1.
+    const Ladder yosys_like = build_ladder(test::synthetic_int8_profile(), {});
+    const auto y = multiplier_map(s4, &yosys_like);
+    EXPECT_EQ(y.shift, 3);
+    EXPECT_EQ(y.offset, 0);
+}
+
+// A booth-like MAC whose fast codes are the multiples of 16 of either sign: the uint4 codes are
+// embedded as 16c - 128, which meets its middle level; 8c would stay at L0.
+TEST(DvfsBaselines, EmbeddingIsChosenPerLadder) {
+    mac::MacProfile p = test::synthetic_int8_profile();
+    for (auto& w : p.weights) {
+        const int v = static_cast<int>(*w.value);
+        w.static_delay_ns = v % 16 == 0 ? 3.9 + 0.0001 * (v + 128) : 5.0 + 0.001 * (v + 128);
+    }
+    const Ladder L = build_ladder(p, {});
+    const auto spec = quant::make_spec("int4-asym", quant::Granularity::per_tile(kTile, kTile));
+    const auto m = multiplier_map(spec, &L);
+    EXPECT_EQ(m.shift, 4);
+    EXPECT_EQ(m.offset, -128);
+    std::vector<int> all, default_embedding;
+    for (int c = 0; c < 16; ++c) all.push_back(m.value(c)), default_embedding.push_back(8 * c);
+    EXPECT_EQ(fastest_level(L, all), 1u);
+    EXPECT_EQ(fastest_level(L, default_embedding), 0u);
 }
 
 struct Case {
@@ -79,7 +103,7 @@ TEST_P(EveryRow, TilesAtFastestLevelAndDecodeAsClaimed) {
     quant::QuantizedTensor t = use_gptq ? quant::quantize_gptq(w, random_gram(w.cols, 11), spec, {})
                                         : quant::quantize_rtn(w, spec);
     place_tiles_at_fastest_levels(t, L, kTile, kTile);
-    const MultiplierMap map = multiplier_map(spec);
+    const MultiplierMap map = multiplier_map(spec, &L);
     const std::int64_t nct = t.cols() / kTile;
     int fast_tiles = 0;
     for (std::int64_t rt = 0; rt < t.rows() / kTile; ++rt)
@@ -110,7 +134,7 @@ TEST_P(EveryRow, TilesAtFastestLevelAndDecodeAsClaimed) {
     c.d_model = static_cast<int>(t.cols());
     c.d_ff = 1;
     c.vocab_size = 1;
-    const auto levels = dvfs_baseline_tile_levels(qm, c);
+    const auto levels = dvfs_baseline_tile_levels(qm, c, L);
     const auto dir = std::filesystem::temp_directory_path() / ("dvfs_baseline_" + std::string(format) + (use_gptq ? "_g" : "_r"));
     quant::QuantizeOptions qo;
     qo.format = format;
