@@ -32,7 +32,7 @@ Command run_command() {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128", level_codes = "0",
-                                rank = "sensitivity", device = "cpu", cuda_math = "fp32";
+                                rank = "sensitivity", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -58,7 +58,21 @@ Command run_command() {
                 app.add_option("--max-codes", f->o.halo.fit.max_codes, "cap on every level's codebook budget (0 = none)")
                     ->capture_default_str();
                 app.add_option("--rank", f->rank, "model-wide points: tile ranking, error or sensitivity")->capture_default_str();
-                app.add_option("--baselines", f->baselines, "rtn-w8, rtn-w4, gptq-w4 (comma list, may be empty)")
+                app.add_option("--baselines", f->baselines,
+                               "comma list, may be empty: rtn-w8, rtn-w4, gptq-w4, {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (tile "
+                               "scale/zero, each tile at its fastest level), iso (rtn-w8 at every ladder voltage), bf16, or "
+                               "'all' (every row; bf16 only with --bf16-profile)")
+                    ->capture_default_str();
+                app.add_option("--bf16-profile", f->bf16_profile, "BF16 MAC profile for the bf16 row (its clock)");
+                app.add_option("--seed", f->o.seed, "calibration windows: 0 = evenly spread, else seeded random starts")
+                    ->capture_default_str();
+                app.add_option("--mac-energy-scale", f->o.mac_energy_scale,
+                               "multiply the profile's MAC energies (technology scaling, docs/results/halo.md)")
+                    ->capture_default_str();
+                app.add_option("--extra-mac-energy-scales", f->o.extra_mac_energy_scales,
+                               "also simulate every row at these MAC energy scales (results.json)")
+                    ->delimiter(',');
+                app.add_option("--decode-batches", f->decode_batches, "decode batches simulated (comma list, may be empty)")
                     ->capture_default_str();
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->capture_default_str();
                 app.add_option("--tile", f->tile, "tile = array side (KxN square)")->capture_default_str();
@@ -85,7 +99,19 @@ Command run_command() {
                     if (!f->levels.empty()) o.ladder.levels = hwq::parse_levels(f->levels);
                     o.ladder.timing = hwq::timing_field(f->timing).id;
                     o.halo_objectives = split(f->objectives);
-                    o.baselines = split(f->baselines);
+                    o.baselines = f->baselines == "all" ? jobs::baseline_names() : split(f->baselines);
+                    o.bf16_profile = f->bf16_profile;
+                    if (f->baselines == "all" && f->bf16_profile.empty()) std::erase(o.baselines, "bf16");
+                    o.decode_batches.clear();
+                    for (const auto& b : split(f->decode_batches)) {
+                        try {
+                            std::size_t used = 0;
+                            o.decode_batches.push_back(std::stoll(b, &used));
+                            if (used != b.size()) throw std::invalid_argument(b);
+                        } catch (const std::exception&) {
+                            throw_bad_flag("E9058", "--decode-batches", "a decode batch is not an integer", "e.g. 1,16", b);
+                        }
+                    }
                     o.halo.gptq = !f->no_gptq;
                     o.halo.level_codes = hwq::parse_level_codes(f->level_codes);
                     o.halo.rank = hwq::rank_key(f->rank).id;

@@ -76,6 +76,8 @@ SimResult simulate_systolic(const std::vector<WorkItem>& work, const SystolicOpt
     for (const WorkItem& it : work) {
         const Gemm& g = it.gemm;
         if (it.count <= 0) throw_bad_value("E7003", g.name, "repeat count must be positive", ">= 1", std::to_string(it.count));
+        if (!(it.weight_bits >= 0 && it.weight_bits <= 64))
+            throw_bad_value("E7004", g.name, "stored bits per weight out of range", "0 (word size) .. 64", fmt::format("{}", it.weight_bits));
         LayerResult L;
         L.name = g.name;
         L.M = g.M;
@@ -124,7 +126,9 @@ SimResult simulate_systolic(const std::vector<WorkItem>& work, const SystolicOpt
         L.sram_writes = s.sram_ofmap_writes * it.count;
         L.dram_reads = (s.dram_ifmap_reads + s.dram_filter_reads + s.dram_psum_reads) * it.count;
         L.dram_writes = s.dram_ofmap_writes * it.count;
-        const double dram_bytes = cnt * (static_cast<double>(s.dram_ifmap_reads + s.dram_filter_reads + O) * a.word_bytes +
+        const double filter_bytes_per_element = it.has_weights && it.weight_bits > 0 ? it.weight_bits / 8.0 : a.word_bytes;
+        const double dram_bytes = cnt * (static_cast<double>(s.dram_ifmap_reads + O) * a.word_bytes +
+                                         static_cast<double>(s.dram_filter_reads) * filter_bytes_per_element +
                                          static_cast<double>(psum_traffic) * a.psum_bytes);
         const double dram_s = dram_bytes / bw_bytes_per_s;
         L.stall_time_s = std::max(0.0, dram_s - L.compute_time_s);

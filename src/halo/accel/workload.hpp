@@ -28,6 +28,10 @@ struct WorkItem {
     bool has_weights = true;           // false: both operands are activations (QK^T, PV)
     std::optional<TileLevels> tiles;   // per-tile levels; none = every tile at the default level
     SparsePart sparse;
+    // Bits each stored weight costs in DRAM (codes + scales + zero points + sparse part, the
+    // quantizer's BitAccount); 0 = the array's word size. Decode is weight-traffic heavy, so a
+    // 4-bit row reads half the bytes of an 8-bit one.
+    double weight_bits = 0;
 };
 
 struct Phase {

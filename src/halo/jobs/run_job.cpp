@@ -5,15 +5,20 @@
 #include <cmath>
 #include <thread>
 
+#include <optional>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "halo/accel/energy.hpp"
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/simulate.hpp"
 #include "halo/accel/workload.hpp"
+#include "halo/hwq/dvfs_baselines.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/mac/characterize.hpp"
 #include "halo/model/blas.hpp"
+#include "halo/model/float_convert.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
@@ -60,28 +65,98 @@ accel::ModelTileLevels uniform_tile_levels(const quant::QuantizedModel& qm, cons
     return m;
 }
 
-struct SimOutcome {
-    double speedup = 1, energy_ratio = 1, mac_energy_ratio = 1;
-    int switches = 0;
+// What one row runs on the array: its tile levels (none = uniform codes), per-layer stored
+// bits (decode reads them from DRAM) and the machine (the ladder's, an iso-voltage level, or
+// the BF16 array); the baseline is always uniform INT8 at L0 on the INT8 machine.
+struct SimRow {
+    const accel::ModelTileLevels* tiles = nullptr;
+    std::vector<std::pair<std::string, double>> weight_bits;
+    const accel::SystolicOptions* machine = nullptr;  // null: the INT8 machine
 };
 
-SimOutcome simulate(const accel::ModelTileLevels& tile_levels, const model::ModelConfig& c, const accel::SystolicOptions& so,
-                    std::int64_t seq_len) {
+std::vector<accel::Phase> simulated_phases(const RunOptions& o) {
+    std::vector<accel::Phase> v = {{accel::Phase::Kind::prefill, o.sim_seq_len, 1, o.sim_seq_len}};
+    for (auto b : o.decode_batches) v.push_back({accel::Phase::Kind::decode, o.sim_seq_len, b, o.sim_seq_len});
+    return v;
+}
+std::string phase_name(const accel::Phase& p) {
+    return p.kind == accel::Phase::Kind::prefill ? "prefill" : fmt::format("decode-b{}", p.batch);
+}
+
+std::vector<PhaseResult> simulate(const SimRow& row, const model::ModelConfig& c, const accel::SystolicOptions& so,
+                                  const std::vector<accel::Phase>& phases, int& prefill_switches) {
+    std::vector<PhaseResult> out;
+    for (const auto& phase : phases) {
+        auto work = accel::transformer_workload(c, phase);
+        const auto base = accel::simulate_systolic(accel::baseline_workload(work), so);
+        if (row.tiles) accel::attach_tile_levels(work, c, *row.tiles, "tile_levels.json");
+        for (auto& it : work)
+            for (const auto& [name, bits] : row.weight_bits)
+                if (it.gemm.name == name) it.weight_bits = bits;
+        const auto run = accel::simulate_systolic(work, row.machine ? *row.machine : so);
+        out.push_back({phase_name(phase), base.total.time_s / run.total.time_s, run.total.energy.total_j() / base.total.energy.total_j()});
+        if (phase.kind == accel::Phase::Kind::prefill) prefill_switches = run.total.switches;
+    }
+    return out;
+}
+// The prefill MAC energy ratio (the table's "mac_en" column).
+double prefill_mac_energy_ratio(const SimRow& row, const model::ModelConfig& c, const accel::SystolicOptions& so, std::int64_t seq_len) {
     auto work = accel::transformer_workload(c, {accel::Phase::Kind::prefill, seq_len, 1, seq_len});
     const auto base = accel::simulate_systolic(accel::baseline_workload(work), so);
-    accel::attach_tile_levels(work, c, tile_levels, "tile_levels.json");
-    const auto run = accel::simulate_systolic(work, so);
-    SimOutcome o;
-    o.speedup = base.total.time_s / run.total.time_s;
-    o.energy_ratio = run.total.energy.total_j() / base.total.energy.total_j();
-    o.mac_energy_ratio = run.total.energy.mac_j / base.total.energy.mac_j;
-    o.switches = run.total.switches;
-    return o;
+    if (row.tiles) accel::attach_tile_levels(work, c, *row.tiles, "tile_levels.json");
+    const auto run = accel::simulate_systolic(work, row.machine ? *row.machine : so);
+    return run.total.energy.mac_j / base.total.energy.mac_j;
+}
+
+std::vector<std::pair<std::string, double>> layer_bits(const quant::QuantizedModel& qm) {
+    std::vector<std::pair<std::string, double>> v;
+    for (const auto& rec : qm.linears)
+        v.emplace_back(fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind)), rec.tensor.bits().bits_per_weight());
+    return v;
+}
+
+void fill_sim(VariantResult& v, const SimRow& row, const model::ModelConfig& c, const accel::SystolicOptions& so, const RunOptions& o) {
+    v.phases = simulate(row, c, so, simulated_phases(o), v.switches);
+    v.speedup = v.phases.at(0).speedup;
+    v.energy_ratio = v.phases.at(0).energy_ratio;
+    v.mac_energy_ratio = prefill_mac_energy_ratio(row, c, so, o.sim_seq_len);
+    for (double scale : o.extra_mac_energy_scales) {
+        accel::SystolicOptions so_s = so;
+        so_s.energy.mac_energy_scale = scale;
+        std::optional<accel::SystolicOptions> machine_s;
+        if (row.machine) {
+            machine_s = *row.machine;
+            machine_s->energy.mac_energy_scale = scale;
+        }
+        SimRow r = row;
+        r.machine = machine_s ? &*machine_s : nullptr;
+        int unused = 0;
+        v.phases_at_scale.emplace_back(scale, simulate(r, c, so_s, simulated_phases(o), unused));
+    }
+}
+
+struct Base {
+    std::string name, format, wa;
+    quant::Method method;
+    bool dvfs_aware;  // per-tile scale/zero, each tile at its fastest level
+};
+std::vector<Base> baseline_table() {
+    std::vector<Base> b = {{"rtn-w8", "int8", "W8A8", quant::Method::rtn, false},
+                           {"rtn-w4", "int4", "W4A8", quant::Method::rtn, false},
+                           {"gptq-w4", "int4", "W4A8", quant::Method::gptq, false}};
+    for (auto m : {quant::Method::rtn, quant::Method::gptq})
+        for (int bits : {4, 8})
+            for (bool asym : {false, true})
+                b.push_back({fmt::format("{}-w{}-{}-dvfs", m == quant::Method::rtn ? "rtn" : "gptq", bits, asym ? "asym" : "sym"),
+                             quant::int_format_name(bits, asym), fmt::format("W{}A8 tile", bits), m, true});
+    return b;
 }
 
 std::string fmt_row(const VariantResult& v) {
-    return fmt::format("{:<16} {:<10} {:>7.3f} {:>7.3f} {:>10.4f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8}\n", v.name, v.weights,
-                       v.bits_per_weight, v.info_bits, v.perplexity, v.speedup, v.energy_ratio, v.mac_energy_ratio, v.switches);
+    std::string decode;
+    for (std::size_t i = 1; i < v.phases.size(); ++i) decode += fmt::format(" {:>5.3f}/{:<5.3f}", v.phases[i].speedup, v.phases[i].energy_ratio);
+    return fmt::format("{:<22} {:<10} {:>7.3f} {:>7.3f} {:>10.4f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8}{}\n", v.name, v.weights,
+                       v.bits_per_weight, v.info_bits, v.perplexity, v.speedup, v.energy_ratio, v.mac_energy_ratio, v.switches, decode);
 }
 
 }  // namespace
@@ -178,6 +253,16 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     accel::validate(so.dvfs);
     bool have_energy = std::all_of(profile.weights.begin(), profile.weights.end(), [](const auto& w) { return w.energy_fj.has_value(); });
     if (have_energy) so.mac = accel::mac_energy_table(profile, "profile.json");
+    if (!(o.mac_energy_scale > 0 && std::isfinite(o.mac_energy_scale)))
+        throw_bad_value("E9054", "--mac-energy-scale", "the MAC energy scale must be a positive number", "> 0",
+                        fmt::format("{}", o.mac_energy_scale));
+    so.energy.mac_energy_scale = o.mac_energy_scale;
+    for (double scale : o.extra_mac_energy_scales)
+        if (!(scale > 0 && std::isfinite(scale)))
+            throw_bad_value("E9054", "--extra-mac-energy-scales", "the MAC energy scale must be a positive number", "> 0",
+                            fmt::format("{}", scale));
+    for (auto b : o.decode_batches)
+        if (b < 1) throw_bad_value("E9055", "--decode-batches", "a decode batch must be at least 1", ">= 1", std::to_string(b));
     if (so.array.rows != o.halo.tile_k || so.array.cols != o.halo.tile_n)
         throw_bad_value("E9021", "--tile", "the simulated array runs one tile per fold: tile must equal the array",
                         o.array, fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n), "pass --array KxN matching --tile");
@@ -188,7 +273,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     const auto calib_path = o.calib_text.empty() ? model::default_calib_text_path() : o.calib_text;
     auto tokenizer = model::load_tokenizer(model_path);
     const auto calib_tokens = tokenizer->encode(read_file(calib_path), false);
-    const auto samples = quant::calibration_samples(calib_tokens, o.samples, o.seq_len, calib_path.string());
+    const auto samples = quant::calibration_samples(calib_tokens, o.samples, o.seq_len, calib_path.string(), o.seed);
     const auto hooks = quant::activation_hooks_for("int8_per_token");
     model::PerplexityOptions po;
     po.ctx = o.ctx;
@@ -226,38 +311,130 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     }
     const std::int64_t tile = o.halo.tile_k;
     // 3-5. Baselines.
-    struct Base {
-        std::string name, format, wa;
-        quant::Method method;
-    };
-    const std::vector<Base> bases = {{"rtn-w8", "int8", "W8A8", quant::Method::rtn},
-                                     {"rtn-w4", "int4", "W4A8", quant::Method::rtn},
-                                     {"gptq-w4", "int4", "W4A8", quant::Method::gptq}};
-    for (const auto& name : o.baselines) {
-        const auto it = std::find_if(bases.begin(), bases.end(), [&](const Base& b) { return b.name == name; });
-        if (it == bases.end())
-            throw_bad_value("E9022", "--baselines", "unknown baseline", "rtn-w8, rtn-w4, gptq-w4", name);
+    const auto table = baseline_table();
+    const auto names = baseline_names();
+    for (const auto& name : o.baselines)
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            throw_bad_value("E9022", "--baselines", "unknown baseline", fmt::format("{}", fmt::join(names, ", ")), name);
+    const bool want_iso = std::find(o.baselines.begin(), o.baselines.end(), "iso") != o.baselines.end();
+    const bool want_bf16 = std::find(o.baselines.begin(), o.baselines.end(), "bf16") != o.baselines.end();
+    if (want_bf16 && o.bf16_profile.empty())
+        throw_bad_value("E9056", "--baselines", "the bf16 row needs the BF16 MAC's profile", "--bf16-profile FILE "
+                        "(halo characterize --mac bf16 --analysis static)", "none");
+    std::vector<std::string> quantized = o.baselines;
+    if (want_iso && std::find(quantized.begin(), quantized.end(), "rtn-w8") == quantized.end()) quantized.push_back("rtn-w8");
+    std::optional<accel::ModelTileLevels> rtn_w8_tiles;
+    std::vector<std::pair<std::string, double>> rtn_w8_bits;
+    double rtn_w8_ppl = 0, rtn_w8_bpw = 0;
+    for (const auto& it : table) {
+        if (std::find(quantized.begin(), quantized.end(), it.name) == quantized.end()) continue;
         const auto t0 = std::chrono::steady_clock::now();
-        say(fmt::format("baseline {}", name));
+        say(fmt::format("baseline {}", it.name));
         auto w = model::load_model(model_path);
         config = w.config;
         quant::QuantizeOptions qo;
-        qo.method = it->method;
-        qo.format = it->format;
+        qo.method = it.method;
+        qo.format = it.format;
+        if (it.dvfs_aware) qo.granularity = quant::Granularity::per_tile(tile, tile);
         qo.threads = threads;
         qo.progress = sink;
         qo.device = o.device;
-        const auto src = it->method == quant::Method::gptq ? calibration(w) : nullptr;
-        const auto qm = quant::quantize_model(w, qo, src.get());
+        const auto src = it.method == quant::Method::gptq ? calibration(w) : nullptr;
+        auto qm = quant::quantize_model(w, qo, src.get());
         VariantResult v;
-        v.name = name;
-        v.weights = it->wa;
+        v.name = it.name;
+        v.weights = it.wa;
         v.bits_per_weight = qm.bits.bits_per_weight();
         v.info_bits = v.bits_per_weight;
         v.perplexity = ppl(w, true);
         say("simulate");
-        const auto s = simulate(uniform_tile_levels(qm, w.config, tile), w.config, so, o.sim_seq_len);
-        v.speedup = s.speedup, v.energy_ratio = s.energy_ratio, v.mac_energy_ratio = s.mac_energy_ratio, v.switches = s.switches;
+        v.tiles_per_level.assign(ladder.levels.size(), 0);
+        accel::ModelTileLevels tiles;
+        if (it.dvfs_aware) {
+            for (auto& rec : qm.linears) {
+                place_tiles_at_fastest_levels(rec.tensor, ladder, tile, tile);
+                for (auto l : rec.tensor.tiles.level) ++v.tiles_per_level[static_cast<std::size_t>(l)];
+            }
+            tiles = dvfs_baseline_tile_levels(qm, w.config, ladder);
+        } else {
+            tiles = uniform_tile_levels(qm, w.config, tile);
+            for (const auto& [n, tl] : tiles.layers) v.tiles_per_level[0] += static_cast<std::int64_t>(tl.level.size());
+        }
+        const auto bits = layer_bits(qm);
+        fill_sim(v, {&tiles, bits, nullptr}, w.config, so, o);
+        v.seconds = since(t0);
+        if (it.name == "rtn-w8") rtn_w8_tiles = tiles, rtn_w8_bits = bits, rtn_w8_ppl = v.perplexity, rtn_w8_bpw = v.bits_per_weight;
+        if (std::find(o.baselines.begin(), o.baselines.end(), it.name) != o.baselines.end()) rep.variants.push_back(v);
+    }
+    // Iso-voltage: rtn-w8's model (uniform INT8 codes) with every GEMM at ladder level i's
+    // voltage and the clock every code meets there (the alpha-power law from L0's clock), so
+    // the voltage part of a fast level's speed-up is separated from the fast codes' part.
+    if (want_iso)
+        for (std::size_t i = 1; i < ladder.levels.size(); ++i) {
+            accel::SystolicOptions iso = so;
+            const auto& l0 = ladder.levels[0];
+            const double v_i = ladder.levels[i].voltage_v;
+            iso.dvfs.levels.push_back({fmt::format("iso-L{}", i), ladder.voltage.scale_freq(l0.freq_mhz, l0.voltage_v, v_i), v_i});
+            iso.default_level = iso.activation_level = static_cast<int>(iso.dvfs.levels.size()) - 1;
+            accel::ModelTileLevels at_iso = *rtn_w8_tiles;
+            for (auto& [n, tl] : at_iso.layers) std::fill(tl.level.begin(), tl.level.end(), iso.default_level);
+            VariantResult v;
+            v.name = fmt::format("iso-L{}", i);
+            v.weights = fmt::format("W8A8 {:.2f}V", v_i);
+            v.bits_per_weight = v.info_bits = rtn_w8_bpw;
+            v.perplexity = rtn_w8_ppl;
+            v.note = fmt::format("rtn-w8's model and perplexity; every GEMM at {:.3f} V, {:.1f} MHz", v_i, iso.dvfs.levels.back().freq_mhz);
+            fill_sim(v, {&at_iso, rtn_w8_bits, &iso}, config, so, o);
+            v.tiles_per_level.assign(ladder.levels.size(), 0);
+            rep.variants.push_back(v);
+        }
+    // BF16 array: its clock from the BF16 MAC profile's slowest weight (static timing, same
+    // guard band), 2-byte operands; weights rounded to BF16, activations FP32.
+    if (want_bf16) {
+        const auto t0 = std::chrono::steady_clock::now();
+        say("baseline bf16");
+        const auto bp = mac::read_profile(o.bf16_profile);
+        accel::SystolicOptions bf = so;
+        bf.array.word_bytes = 2;
+        double slowest_ns = 0;
+        for (const auto& pw : bp.weights) {
+            const auto& d = pw.*(timing_field(ladder.timing).field);
+            if (!d) throw_bad_value("E9057", o.bf16_profile.string(), fmt::format("the BF16 profile has no {} delay", ladder.timing),
+                                    "a delay for every weight", "null");
+            slowest_ns = std::max(slowest_ns, *d);
+        }
+        const double f_mhz = 1e3 / (slowest_ns * (1 + ladder.guard_band));
+        bf.dvfs.levels = {{"bf16", f_mhz, bp.nominal_voltage_v > 0 ? bp.nominal_voltage_v : ladder.nominal_voltage_v}};
+        bf.dvfs.nominal = 0;
+        bf.default_level = bf.activation_level = 0;
+        bool bf_energy = !bp.weights.empty() && std::all_of(bp.weights.begin(), bp.weights.end(), [](const auto& pw) { return pw.energy_fj.has_value(); });
+        double per_op_fj = 0;
+        if (bf_energy) {
+            for (const auto& pw : bp.weights) per_op_fj += *pw.energy_fj / static_cast<double>(bp.weights.size());
+        } else {
+            // ASSUMPTION without BF16 energies: Horowitz ISSCC 2014 (45 nm) FP16 multiply-add
+            // 1.1 + 0.4 pJ against INT8 multiply + 32-bit add 0.2 + 0.1 pJ, i.e. 5x the INT8
+            // machine's mean MAC energy.
+            per_op_fj = 5.0 * so.mac.mean_energy_fj();
+        }
+        bf.mac = accel::flat_mac_table(per_op_fj);
+        auto w = model::load_model(model_path);
+        auto round_bf16 = [](model::Matrix& m) {
+            for (auto& x : m.data) x = model::bf16_to_fp32(model::fp32_to_bf16(x));
+        };
+        for (auto& layer : w.layers)
+            for (auto k : model::kLinearKinds) round_bf16(layer[k]);
+        round_bf16(w.token_embedding);
+        round_bf16(w.output);
+        VariantResult v;
+        v.name = "bf16";
+        v.weights = "BF16";
+        v.bits_per_weight = v.info_bits = 16;
+        v.perplexity = ppl(w, false);
+        v.note = fmt::format("BF16 array at {:.1f} MHz ({:.3f} ns slowest weight, {}); MAC energy {:.0f} fJ/op {}", f_mhz, slowest_ns,
+                             o.bf16_profile.filename().string(), per_op_fj,
+                             bf_energy ? "from the profile" : "(ASSUMPTION: 5x the INT8 mean, Horowitz 45 nm ratio)");
+        fill_sim(v, {nullptr, {}, &bf}, config, so, o);
         v.tiles_per_level.assign(ladder.levels.size(), 0);
         v.seconds = since(t0);
         rep.variants.push_back(v);
@@ -293,13 +470,13 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         v.info_bits = information_bits_per_weight(r);
         v.perplexity = ppl(w, true);
         say("simulate");
-        const auto s = simulate(tile_levels_of(r, w.config, w.config.name), w.config, so, o.sim_seq_len);
-        v.speedup = s.speedup, v.energy_ratio = s.energy_ratio, v.mac_energy_ratio = s.mac_energy_ratio, v.switches = s.switches;
+        const auto halo_tiles = tile_levels_of(r, w.config, w.config.name);
+        fill_sim(v, {&halo_tiles, layer_bits(r.model), nullptr}, w.config, so, o);
         v.tiles_per_level = r.tiles_per_level;
         quant::RunInfo info;
         info.source_model = std::filesystem::absolute(model_path).string();
         info.source_format = w.source_format;
-        info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}};
+        info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed}};
         info.provenance = provenance;
         info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity},
                       {"device", o.device ? o.device->placement("halo") : nlohmann::json("cpu")}};
@@ -311,23 +488,38 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     }
 
     // 6. Table, JSON, report, plot.
-    rep.table = fmt::format("{:<16} {:<10} {:>7} {:>7} {:>10} {:>8} {:>8} {:>8} {:>8}\n", "variant", "arith", "bits", "info_b",
-                            "ppl", "speedup", "energy", "mac_en", "switches");
-    if (o.fp_reference) rep.table += fmt::format("{:<16} {:<10} {:>7} {:>7} {:>10.4f}\n", "fp32", "FP32", 32, 32, fp_ppl);
+    std::string decode_heads;
+    for (auto b : o.decode_batches) decode_heads += fmt::format(" {:>11}", fmt::format("d{} spd/en", b));
+    rep.table = fmt::format("{:<22} {:<10} {:>7} {:>7} {:>10} {:>8} {:>8} {:>8} {:>8}{}\n", "variant", "arith", "bits", "info_b",
+                            "ppl", "speedup", "energy", "mac_en", "switches", decode_heads);
+    if (o.fp_reference) rep.table += fmt::format("{:<22} {:<10} {:>7} {:>7} {:>10.4f}\n", "fp32", "FP32", 32, 32, fp_ppl);
     for (const auto& v : rep.variants) rep.table += fmt_row(v);
     nlohmann::json vj = nlohmann::json::array();
-    for (const auto& v : rep.variants)
+    for (const auto& v : rep.variants) {
+        nlohmann::json ph = nlohmann::json::object();
+        for (const auto& p : v.phases) ph[p.phase] = {{"speedup", p.speedup}, {"energy_ratio", p.energy_ratio}};
+        nlohmann::json scaled = nlohmann::json::array();
+        for (const auto& [scale, phases] : v.phases_at_scale) {
+            nlohmann::json one = {{"mac_energy_scale", scale}};
+            for (const auto& p : phases) one[p.phase] = {{"speedup", p.speedup}, {"energy_ratio", p.energy_ratio}};
+            scaled.push_back(one);
+        }
         vj.push_back({{"name", v.name}, {"arith", v.weights}, {"bits_per_weight", v.bits_per_weight}, {"info_bits", v.info_bits},
                       {"perplexity", v.perplexity}, {"speedup", v.speedup}, {"energy_ratio", v.energy_ratio},
                       {"mac_energy_ratio", v.mac_energy_ratio}, {"switches", v.switches},
-                      {"tiles_per_level", v.tiles_per_level}, {"seconds", v.seconds}});
+                      {"tiles_per_level", v.tiles_per_level}, {"phases", ph}, {"phases_at_mac_energy_scale", scaled}, {"note", v.note}, {"seconds", v.seconds}});
+    }
     rep.json = {{"format", "halo-run"}, {"version", 1}, {"date", provenance.date_utc},
                 {"halo_version", provenance.halo_version}, {"git_commit", provenance.git_commit},
                 {"command", provenance.command_line}, {"model", model_path.string()},
                 {"model_name", config.name}, {"eval_text", eval_path.string()}, {"ctx", o.ctx}, {"max_chunks", o.max_chunks},
-                {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}}},
+                {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed}}},
                 {"profile", profile_info}, {"ladder", ladder_json(ladder)}, {"mac_energy_from_profile", have_energy},
                 {"simulator", {{"array", o.array}, {"dataflow", "ws"}, {"phase", "prefill"}, {"seq_len", o.sim_seq_len},
+                               {"decode_batches", o.decode_batches}, {"decode_context", o.sim_seq_len},
+                               {"mac_energy_scale", o.mac_energy_scale},
+                               {"dram_bandwidth_gbps", so.array.dram_bandwidth_gbps}, {"dram_pj_per_byte", so.energy.dram_pj_per_byte},
+                               {"sram_pj_per_byte", so.energy.sram_pj_per_byte},
                                {"baseline", "uniform INT8 codes, every tile at L0 (nominal clock and voltage)"}}},
                 {"fp32_perplexity", o.fp_reference ? nlohmann::json(fp_ppl) : nlohmann::json(nullptr)},
                 {"variants", vj}, {"seconds", since(t_all)}};
@@ -342,6 +534,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     }
     write_file_atomic(out / "results.json", rep.json.dump(1) + "\n");
     write_file_atomic(out / "pareto.svg", pareto_svg(rep.variants, fp_ppl));
+    write_file_atomic(out / "pareto_energy.svg", pareto_svg(rep.variants, fp_ppl, true));
     std::string md = fmt::format("# halo run ({})\n\nhalo {} (commit {}): `{}`  \n"
                                  "Model: {}  \nEval: {} (ctx {}, {} chunks); calibration {} x {} tokens "
                                  "of {}  \nArray: {} weight-stationary, prefill of {} tokens; baseline: uniform INT8 at L0.\n\n",
@@ -352,7 +545,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     for (const auto& lv : ladder.levels)
         md += fmt::format("| {} | {:.3f} | {:.1f} | {} |\n", lv.name, lv.voltage_v, lv.freq_mhz, lv.values.size());
     md += fmt::format("\nVoltage model: alpha-power, Vt = {} V, alpha = {}; timing {}, guard band {}; MAC energy from the "
-                      "profile: {}.\n\n## Results\n\n```\n{}```\n\n![Pareto](pareto.svg)\n",
+                      "profile: {}.\n\n## Results\n\n```\n{}```\n\n![Pareto](pareto.svg) ![Pareto, energy](pareto_energy.svg)\n",
                       ladder.voltage.vt_v, ladder.voltage.alpha, ladder.timing, ladder.guard_band, have_energy ? "yes" : "no (flat)",
                       rep.table);
     write_file_atomic(out / "report.md", md);
@@ -360,10 +553,19 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     return rep;
 }
 
-std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl) {
+std::vector<std::string> baseline_names() {
+    std::vector<std::string> v;
+    for (const auto& b : baseline_table()) v.push_back(b.name);
+    v.push_back("iso");
+    v.push_back("bf16");
+    return v;
+}
+
+std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl, bool energy_axis) {
+    auto xv = [&](const VariantResult& v) { return energy_axis ? v.energy_ratio : v.speedup; };
     const double W = 640, H = 420, L = 70, R = 20, T = 30, B = 50;
     double x0 = 0.9, x1 = 1.1, y0 = fp_ppl > 0 ? fp_ppl : 1e300, y1 = 0;
-    for (const auto& v : vs) x0 = std::min(x0, v.speedup), x1 = std::max(x1, v.speedup), y0 = std::min(y0, v.perplexity), y1 = std::max(y1, v.perplexity);
+    for (const auto& v : vs) x0 = std::min(x0, xv(v)), x1 = std::max(x1, xv(v)), y0 = std::min(y0, v.perplexity), y1 = std::max(y1, v.perplexity);
     if (!(y1 > y0)) y1 = y0 + 1;
     const double pad = (y1 - y0) * 0.08, xpad = (x1 - x0) * 0.15;  // room for the labels right of a point
     y0 -= pad, y1 += pad, x1 += xpad;
@@ -371,7 +573,8 @@ std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl) {
     auto Y = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
     std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
                                 "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", W, H);
-    s += fmt::format("<text x=\"{}\" y=\"18\" font-size=\"14\">Perplexity vs simulated speed-up (vs uniform INT8 at L0)</text>\n", L);
+    s += fmt::format("<text x=\"{}\" y=\"18\" font-size=\"14\">Perplexity vs simulated prefill {} (vs uniform INT8 at L0)</text>\n", L,
+                     energy_axis ? "energy ratio" : "speed-up");
     s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
     s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, T, L, H - B);
     for (int i = 0; i <= 4; ++i) {
@@ -379,7 +582,8 @@ std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl) {
         s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.2f}</text>\n", X(x), H - B + 16, x);
         s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2f}</text>\n", L - 4, Y(y) + 4, y);
     }
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">speed-up</text>\n", (L + W - R) / 2, H - 10);
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (L + W - R) / 2, H - 10,
+                     energy_axis ? "energy ratio (lower is better)" : "speed-up");
     s += fmt::format("<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">perplexity</text>\n",
                      (T + H - B) / 2, (T + H - B) / 2);
     if (fp_ppl > 0)
@@ -388,8 +592,9 @@ std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl) {
                          L, Y(fp_ppl), W - R, Y(fp_ppl), W - R - 40, Y(fp_ppl) - 4);
     for (const auto& v : vs) {
         const bool halo = v.name.rfind("halo", 0) == 0;
-        s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
-                         X(v.speedup), Y(v.perplexity), halo ? "#d62728" : "#1f77b4", X(v.speedup) + 7, Y(v.perplexity) - 6, v.name);
+        const bool dvfs = v.name.find("-dvfs") != std::string::npos || v.name.rfind("iso", 0) == 0;
+        s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\">{}</text>\n",
+                         X(xv(v)), Y(v.perplexity), halo ? "#d62728" : dvfs ? "#2ca02c" : "#1f77b4", X(xv(v)) + 7, Y(v.perplexity) - 6, v.name);
     }
     return s + "</svg>\n";
 }

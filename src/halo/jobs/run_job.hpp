@@ -44,7 +44,12 @@ struct RunOptions {
     // HALO points: "objective[@budget]" (per-layer assignment) or "model@S0/S1/..." (the
     // model-wide budget: share of the weights per level, slowest level first).
     std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
-    std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};
+    std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};  // names: baseline_names()
+    std::uint64_t seed = 0;               // calibration windows: 0 = evenly spread, else seeded random starts
+    double mac_energy_scale = 1.0;        // multiplies the profile's MAC energies (technology scaling)
+    std::vector<double> extra_mac_energy_scales;  // each row also simulated at these (results.json only)
+    std::vector<std::int64_t> decode_batches = {1, 16};  // decode phases simulated (context = sim_seq_len)
+    std::filesystem::path bf16_profile;   // the "bf16" row's MAC profile (its clock; static timing suffices)
     bool fp_reference = true;
     int samples = 4, seq_len = 128;       // calibration
     int ctx = 256, max_chunks = 4;        // perplexity
@@ -58,6 +63,13 @@ struct RunOptions {
     // come from util/provenance.hpp (the clock, the build, main's argv).
 };
 
+// One simulated phase of a row against uniform INT8 at L0 in the same phase.
+struct PhaseResult {
+    std::string phase;     // "prefill", "decode-b1", "decode-b16"
+    double speedup = 1;
+    double energy_ratio = 1;
+};
+
 struct VariantResult {
     std::string name;        // "halo-bal", "rtn-w8", ...
     std::string weights;     // "W8A8", "W4A8", "halo (<=4b codes)"
@@ -69,8 +81,18 @@ struct VariantResult {
     double mac_energy_ratio = 1;
     int switches = 0;            // simulator's DVFS switch count
     std::vector<std::int64_t> tiles_per_level;
+    std::vector<PhaseResult> phases;  // prefill first, then each decode batch
+    std::vector<std::pair<double, std::vector<PhaseResult>>> phases_at_scale;  // per extra MAC energy scale
+    std::string note;                 // what the row borrows or assumes ("" for none)
     double seconds = 0;
 };
+
+// The baseline rows `--baselines` accepts, in table order (E9022 names them on a typo):
+// rtn-w8, rtn-w4, gptq-w4 (per-channel symmetric, every tile at L0); the DVFS-aware rows
+// {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (scale and zero point per array tile, each tile at the
+// fastest level its codes allow, hwq/dvfs_baselines.hpp); iso (rtn-w8's model at every ladder
+// voltage with the clock all codes meet there); bf16 (the BF16 array, --bf16-profile).
+std::vector<std::string> baseline_names();
 
 struct RunReport {
     nlohmann::json json;
@@ -103,7 +125,9 @@ hwq::HaloOptions halo_point(const std::string& point, const hwq::HaloOptions& ba
 RunReport run_pipeline(const RunOptions& options, ProgressSink progress,
                        const std::function<void(const std::string&)>& stage);
 
-// Pareto plot: perplexity (y) against simulated speed-up (x), one labelled point per variant.
-std::string pareto_svg(const std::vector<VariantResult>& variants, double fp_perplexity);
+// Pareto plot: perplexity (y) against simulated prefill speed-up (x) or, with `energy_axis`,
+// energy ratio (x), one labelled point per variant (HALO red, DVFS-aware baselines green,
+// the others blue).
+std::string pareto_svg(const std::vector<VariantResult>& variants, double fp_perplexity, bool energy_axis = false);
 
 }  // namespace halo::jobs

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <random>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -159,7 +160,7 @@ std::array<model::LinearInputStats, 7> LayerwiseSource::capture(int layer, const
 }
 
 std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::int32_t> tokens, int samples, int seq_len,
-                                                           const std::string& text_name) {
+                                                           const std::string& text_name, std::uint64_t seed) {
     if (samples < 1 || seq_len < 2)
         throw_bad_value("E6008", "--samples/--seq-len", "calibration needs at least 1 sample of at least 2 tokens",
                         "--samples >= 1, --seq-len >= 2", fmt::format("{} x {}", samples, seq_len));
@@ -170,7 +171,14 @@ std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::
                         fmt::format("{} tokens", tokens.size()), "use a longer text or fewer --samples / a shorter --seq-len");
     std::vector<std::vector<std::int32_t>> out;
     const auto n = static_cast<std::int64_t>(tokens.size());
+    std::mt19937_64 rng(seed);
     for (int i = 0; i < samples; ++i) {
+        if (seed != 0) {
+            // The raw engine output (not a distribution: those differ between libraries).
+            const std::int64_t start = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(n - seq_len + 1));
+            out.emplace_back(tokens.begin() + start, tokens.begin() + start + seq_len);
+            continue;
+        }
         // Evenly spread, non-overlapping windows.
         const std::int64_t start = samples == 1 ? 0 : (n - seq_len) * i / (samples - 1);
         out.emplace_back(tokens.begin() + start, tokens.begin() + start + seq_len);

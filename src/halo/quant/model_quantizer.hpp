@@ -159,9 +159,11 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
                               CalibrationSource* calibration,
                               const std::vector<std::array<model::Matrix, 7>>* fisher = nullptr);
 
-// Cuts a token stream into `samples` windows of `seq_len` tokens, evenly spread. Too few tokens
-// is bad input E6008 (names the text, tokens found and needed).
+// Cuts a token stream into `samples` windows of `seq_len` tokens: seed 0 spreads them evenly
+// (non-overlapping when the text is long enough); another seed draws each window's start
+// uniformly (std::mt19937_64 seeded with it, so a seed names one set of windows on every
+// platform's libstdc++). Too few tokens is bad input E6008 (names the text, tokens found and needed).
 std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::int32_t> tokens, int samples, int seq_len,
-                                                           const std::string& text_name);
+                                                           const std::string& text_name, std::uint64_t seed = 0);
 
 }  // namespace halo::quant

@@ -405,3 +405,32 @@ TEST(FileFormats, SimulatorConfigRoundTrip) {
 
 }  // namespace
 }  // namespace halo::accel
+
+namespace halo::accel {
+namespace {
+
+// Stored bits per weight set the weight (filter) DRAM bytes, nothing else: 4-bit weights read
+// half the bytes of 8-bit ones; activations and outputs keep the word size.
+TEST(Dvfs, StoredWeightBitsScaleOnlyTheWeightTraffic) {
+    SystolicOptions o;
+    o.array.rows = o.array.cols = 4;
+    o.array.dram_bandwidth_gbps = 1e-3;  // 1 byte per us: the DRAM side dominates the time
+    Gemm g{"w", 1, 8, 8};
+    WorkItem at8{g};
+    WorkItem at4{g};
+    at4.weight_bits = 4;
+    const auto s = simulate_gemm(o.array, g);
+    const double weight_bytes = static_cast<double>(s.dram_filter_reads);
+    const double other_bytes = static_cast<double>(s.dram_ifmap_reads + g.M * g.N);
+    const auto r8 = simulate_systolic({at8}, o), r4 = simulate_systolic({at4}, o);
+    EXPECT_NEAR(r8.layers[0].energy.dram_j, (weight_bytes + other_bytes) * 31.2e-12, 1e-20);
+    EXPECT_NEAR(r4.layers[0].energy.dram_j, (weight_bytes / 2 + other_bytes) * 31.2e-12, 1e-20);
+    EXPECT_NEAR(r8.layers[0].time_s, (weight_bytes + other_bytes) / 1e6, 1e-12);
+    EXPECT_NEAR(r4.layers[0].time_s, (weight_bytes / 2 + other_bytes) / 1e6, 1e-12);
+    WorkItem bad{g};
+    bad.weight_bits = -1;
+    EXPECT_THROW((void)simulate_systolic({bad}, o), Error);
+}
+
+}  // namespace
+}  // namespace halo::accel

@@ -1,7 +1,9 @@
 #include <gmock/gmock.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "halo/quant/methods.hpp"
 #include "halo/quant/model_quantizer.hpp"
@@ -98,6 +100,25 @@ TEST(Calibration, SamplesAndTooShortText) {
         EXPECT_THAT(e.what(), ::testing::HasSubstr("error E6008: calib.txt: calibration text is too short for the samples "
                                                    "asked (expected 160 tokens (8 samples x 20), found 100 tokens)"));
     }
+}
+
+// A seed other than 0 draws each window's start from std::mt19937_64(seed): the same seed gives
+// the same windows, the windows are whole runs of the text, and another seed other windows.
+TEST(Calibration, SeededWindowsAreReproducibleAndDiffer) {
+    std::vector<std::int32_t> tokens(1000);
+    for (int i = 0; i < 1000; ++i) tokens[static_cast<std::size_t>(i)] = i;
+    const auto a = calibration_samples(tokens, 4, 50, "calib.txt", 7);
+    const auto b = calibration_samples(tokens, 4, 50, "calib.txt", 7);
+    const auto c = calibration_samples(tokens, 4, 50, "calib.txt", 8);
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+    std::mt19937_64 rng(7);
+    for (const auto& w : a) {
+        ASSERT_EQ(w.size(), 50u);
+        EXPECT_EQ(w.front(), static_cast<std::int32_t>(rng() % 951));
+        for (std::size_t i = 1; i < w.size(); ++i) EXPECT_EQ(w[i], w[i - 1] + 1);
+    }
+    EXPECT_EQ(calibration_samples(tokens, 4, 50, "calib.txt", 0), calibration_samples(tokens, 4, 50, "calib.txt"));
 }
 
 }  // namespace

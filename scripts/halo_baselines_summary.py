@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Summarises scripts/halo_baselines.sh's runs: OUT/<setting>/<mac>/seed<S>/results.json (a run may
+hold a subset of the rows; seed-independent rows such as RTN may come from one run) ->
+OUT/summary.md (mean and sample std over seeds of every row's perplexity, prefill speed-up and
+energy, decode speed-up and energy per batch, energy at the extra MAC energy scales) and
+OUT/pareto-<setting>-<mac>{,-energy}.svg (mean points, +-1 std bars in perplexity).
+Standard library only."""
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+
+
+def mean_std(xs):
+    xs = [x for x in xs if x is not None and math.isfinite(x)]
+    if not xs:
+        return None, None
+    return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
+
+
+def fmt(ms, digits=3):
+    m, s = ms
+    if m is None:
+        return "-"
+    return f"{m:.{digits}f}" if s == 0 else f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def collect(out):
+    groups = {}  # (setting, mac) -> {seed: results}
+    for res in sorted(out.glob("*/*/seed*/results.json")):
+        seed_dir = res.parent
+        key = (seed_dir.parent.parent.name, seed_dir.parent.name)
+        groups.setdefault(key, {})[seed_dir.name[4:]] = json.loads(res.read_text())
+    return groups
+
+
+def color(name):
+    if name.startswith("halo"):
+        return "#d62728"
+    if name.endswith("-dvfs") or name.startswith("iso"):
+        return "#2ca02c"
+    return "#1f77b4"
+
+
+def svg(points, fp, xlabel, title):
+    W, H, L, R, T, B = 720, 460, 70, 150, 30, 50
+    xs = [p[1] for p in points] + [1.0]
+    ys = [p[2] + p[3] for p in points] + [p[2] - p[3] for p in points] + ([fp] if fp else [])
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    x0, x1 = x0 - 0.05 * (x1 - x0 + 1e-9), x1 + 0.05 * (x1 - x0 + 1e-9)
+    y0, y1 = y0 - 0.05 * (y1 - y0 + 1e-9), y1 + 0.05 * (y1 - y0 + 1e-9)
+    X = lambda x: L + (x - x0) / (x1 - x0) * (W - L - R)
+    Y = lambda y: H - B - (y - y0) / (y1 - y0) * (H - T - B)
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
+         '<rect width="100%" height="100%" fill="white"/>',
+         f'<text x="{L}" y="18" font-size="13">{title}</text>',
+         f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
+         f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>']
+    for i in range(5):
+        x, y = x0 + (x1 - x0) * i / 4, y0 + (y1 - y0) * i / 4
+        s.append(f'<text x="{X(x):.1f}" y="{H-B+16}" text-anchor="middle">{x:.2f}</text>')
+        s.append(f'<text x="{L-4}" y="{Y(y)+4:.1f}" text-anchor="end">{y:.1f}</text>')
+    s.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">{xlabel}</text>')
+    s.append(f'<text x="14" y="{(T+H-B)/2}" transform="rotate(-90 14 {(T+H-B)/2})" text-anchor="middle">perplexity</text>')
+    if fp:
+        s.append(f'<line x1="{L}" y1="{Y(fp):.1f}" x2="{W-R}" y2="{Y(fp):.1f}" stroke="gray" stroke-dasharray="4 3"/>'
+                 f'<text x="{W-R+4}" y="{Y(fp)+4:.1f}" fill="gray">FP32</text>')
+    for name, x, y, sd in points:
+        c = color(name)
+        if sd > 0:
+            s.append(f'<line x1="{X(x):.1f}" y1="{Y(y-sd):.1f}" x2="{X(x):.1f}" y2="{Y(y+sd):.1f}" stroke="{c}"/>')
+        s.append(f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="4" fill="{c}"/>'
+                 f'<text x="{X(x)+6:.1f}" y="{Y(y)-5:.1f}" font-size="9">{name}</text>')
+    s.append(f'<text x="{W-R+4}" y="{T+10}" fill="#d62728">HALO</text>')
+    s.append(f'<text x="{W-R+4}" y="{T+24}" fill="#2ca02c">DVFS-aware / iso-voltage</text>')
+    s.append(f'<text x="{W-R+4}" y="{T+38}" fill="#1f77b4">nominal-clock baselines</text>')
+    s.append("</svg>")
+    return "\n".join(s) + "\n"
+
+
+def main():
+    out = Path(sys.argv[1])
+    md = ["# halo baselines summary", "",
+          "Mean ± sample std over the runs holding the row (column runs; no ± : one run, or equal values). Speed-up and energy",
+          "are against uniform INT8 at L0 on the same array and phase; decode context = the prefill length.", ""]
+    for (setting, mac), runs in sorted(collect(out).items()):
+        seeds = sorted(runs)
+        first = runs[seeds[0]]
+        phases = [k for k in first["variants"][0].get("phases", {}) if k != "prefill"]
+        scales = [p["mac_energy_scale"] for p in first["variants"][0].get("phases_at_mac_energy_scale", [])]
+        md += [f"## {setting}, {mac} (seeds {', '.join(seeds)})", "",
+               f"calibration {first['calibration']['samples']} x {first['calibration']['seq_len']} tokens, eval ctx "
+               f"{first['ctx']} x {first['max_chunks']} chunks (-1 = all), array {first['simulator']['array']}; "
+               f"FP32 perplexity {fmt(mean_std([r['fp32_perplexity'] for r in runs.values()]))}", ""]
+        head = ["row", "runs", "bits/w", "perplexity", "prefill speed-up", "prefill energy"]
+        head += [f"{p} speed-up / energy" for p in phases]
+        head += [f"prefill energy @ MAC x{s:g}" for s in scales]
+        md += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+        names = []  # every row of every run (a run may hold a subset of the rows)
+        for r in runs.values():
+            names += [v["name"] for v in r["variants"] if v["name"] not in names]
+        points = []
+        for name in names:
+            rows = [next(v for v in r["variants"] if v["name"] == name) for r in runs.values()
+                    if any(v["name"] == name for v in r["variants"])]
+            ppl = mean_std([v["perplexity"] for v in rows])
+            spd = mean_std([v["speedup"] for v in rows])
+            en = mean_std([v["energy_ratio"] for v in rows])
+            cells = [name, str(len(rows)), fmt(mean_std([v["bits_per_weight"] for v in rows]), 2), fmt(ppl, 2), fmt(spd), fmt(en)]
+            for p in phases:
+                cells.append(fmt(mean_std([v["phases"][p]["speedup"] for v in rows])) + " / " +
+                             fmt(mean_std([v["phases"][p]["energy_ratio"] for v in rows])))
+            for i, _ in enumerate(scales):
+                cells.append(fmt(mean_std([v["phases_at_mac_energy_scale"][i]["prefill"]["energy_ratio"] for v in rows])))
+            md.append("| " + " | ".join(cells) + " |")
+            points.append((name, spd[0], en[0], ppl[0], ppl[1]))
+        fp = mean_std([r["fp32_perplexity"] for r in runs.values()])[0]
+        md.append("")
+        for energy in (False, True):
+            pts = [(n, e if energy else s, p, sd) for n, s, e, p, sd in points]
+            name = f"pareto-{setting}-{mac}{'-energy' if energy else ''}.svg"
+            (out / name).write_text(svg(pts, fp, "prefill energy ratio (lower is better)" if energy else "prefill speed-up",
+                                        f"{setting}, {mac}: perplexity vs {'energy' if energy else 'speed-up'} (mean of {len(seeds)} seeds)"))
+            md.append(f"![{name}]({name})")
+        md.append("")
+    (out / "summary.md").write_text("\n".join(md) + "\n")
+    print(out / "summary.md")
+
+
+if __name__ == "__main__":
+    main()
