@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "terminal_progress.hpp"
@@ -29,7 +30,7 @@ Command run_command() {
                 struct Flags {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
-                                baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128";
+                                baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -50,7 +51,7 @@ Command run_command() {
                 app.add_option("--baselines", f->baselines, "rtn-w8, rtn-w4, gptq-w4 (comma list, may be empty)")
                     ->capture_default_str();
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->capture_default_str();
-                app.add_option("--tile", f->tile, "tile = array side (KxN square)")->capture_default_str();
+                app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
                 app.add_option("--samples", f->o.samples, "calibration samples")->capture_default_str();
                 app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->capture_default_str();
@@ -71,11 +72,11 @@ Command run_command() {
                     o.halo_objectives = split(f->objectives);
                     o.baselines = split(f->baselines);
                     o.halo.gptq = !f->no_gptq;
-                    try {
-                        o.halo.tile_k = o.halo.tile_n = std::stoll(f->tile);
-                    } catch (const std::exception&) {
-                        throw_bad_value("E9012", "--tile", "tile side is not an integer", "e.g. 128", f->tile);
-                    }
+                    const ShapeRc tile = parse_shape_rc("--tile", f->tile);
+                    if (tile.rows != tile.cols)
+                        throw_bad_flag("E9012", "--tile", "halo run's tile is square (its baselines use uniform square tiles)",
+                                       "KxK, e.g. 128x128", fmt::format("\"{}\"", f->tile));
+                    o.halo.tile_k = o.halo.tile_n = tile.rows;
                     o.array = fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n);
                     if (f->full) o.samples = 32, o.seq_len = 256, o.ctx = 512, o.max_chunks = -1;
                     const auto rep = jobs::run_pipeline(o, terminal_progress(f->quiet), [&](const std::string& s) {
