@@ -42,7 +42,7 @@ COMMAND_MODULE = {
 }
 # src/halo/jobs: the jobs the commands call hold the checks the commands held, so a job keeps the
 # range of the module it fronts beside jobs' own E9xxx.
-JOB_MODULE = {"quantize_job.cpp": "quant", "simulate_job.cpp": "accel", "eval_job.cpp": "model"}
+JOB_MODULE = {"quantize_job.cpp": "quant", "methods.cpp": "quant", "simulate_job.cpp": "accel", "eval_job.cpp": "model"}
 
 # Index of the message argument per diagnostic function (0 = the code).
 MESSAGE_ARG = {

@@ -67,6 +67,9 @@ def quantize(*, model=None, method="rtn", out=None, progress=True, **options):
     """
     if out is None:
         raise _python_error("E0091", "out", "quantize() needs out=DIR", "a directory to write", "nothing", kind="usage")
+    # An option the method does not take is an error (E6035), as the CLI's flag would be.
+    given = ["--no-gptq" if k == "gptq" else "--" + k.replace("_", "-") for k, v in options.items() if v is not None]
+    _halo.check_method_options(method, given)
     if isinstance(options.get("codebook"), str):
         options["codebook"] = [float(x) for x in options["codebook"].split(",")]
     opts = _fill(_halo.QuantizeOptions(), "quantize", dict(options, model=model, method=method, out=out))

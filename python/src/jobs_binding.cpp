@@ -7,6 +7,7 @@
 
 #include "bindings.hpp"
 #include "halo/jobs/eval_job.hpp"
+#include "halo/jobs/methods.hpp"
 #include "halo/jobs/quantize_job.hpp"
 #include "halo/jobs/simulate_job.hpp"
 #include "halo/quant/quant_dir.hpp"
@@ -86,6 +87,10 @@ void bind_jobs(nb::module_& m) {
         .def_rw("design", &S::design).def_rw("seq", &S::seq).def_rw("batch", &S::batch).def_rw("context", &S::context)
         .def_rw("switch_penalty_ns", &S::switch_penalty_ns);
 
+    // halo.quantize's keywords as flags ("--damp"): those the method does not take are E6035.
+    m.def("check_method_options", [](const std::string& method, const std::vector<std::string>& given_flags) {
+        jobs::check_flags_apply(jobs::method_table().find(method).traits, given_flags);
+    }, nb::arg("method"), nb::arg("given_flags"));
     m.def("quantize", [](const Q& options, nb::object progress) {
         const ProgressSink sink = progress_sink(std::move(progress));
         nlohmann::json manifest;

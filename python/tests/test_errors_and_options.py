@@ -65,6 +65,20 @@ def test_quantized_dir_errors(tmp_path):
     assert e.value.code == "E6007"
 
 
+def test_option_of_another_method_is_refused(tmp_path):
+    # One check for the CLI and Python (jobs::check_flags_apply): never silently ignored.
+    with pytest.raises(halo.Error) as e:
+        halo.quantize(method="gptq", objective="perf", out=tmp_path / "q", progress=False)
+    assert (e.value.code, e.value.kind) == ("E6035", "usage") and "--objective" in str(e.value)
+    with pytest.raises(halo.Error) as e:
+        halo.quantize(method="halo", group=128, out=tmp_path / "q", progress=False)
+    assert e.value.code == "E6035"
+    with pytest.raises(halo.Error) as e:  # a bad tile is the CLI's E0010, named as the option
+        halo.quantize(method="rtn", tile="128", out=tmp_path / "q", progress=False)
+    assert (e.value.code, e.value.place) == ("E0010", "tile")
+    assert not (tmp_path / "q").exists()
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the broken callback's report
 def test_progress_callback_gets_updates_and_its_errors_do_not_escape(tmp_path):
     seen = []

@@ -20,7 +20,7 @@ const char* kOsu018 = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
 
 TEST(CliSimulate, SystolicJsonOnStdoutAndOutFiles) {
     const auto dir = fresh_dir();
-    const auto r = run_halo({"simulate", "--model", "tiny", "--seq", "16", "--array", "8x8", "--out", "sim.json", "--json"}, dir);
+    const auto r = run_halo({"simulate", "--model-shape", "tiny", "--seq", "16", "--array", "8x8", "--out", "sim.json", "--json"}, dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(r.out);
     EXPECT_EQ(j["run"]["arch"], "systolic");
@@ -37,7 +37,7 @@ TEST(CliSimulate, SystolicJsonOnStdoutAndOutFiles) {
 
 TEST(CliSimulate, DesignRunToJsonFile) {
     const auto dir = fresh_dir();
-    const auto r = run_halo({"simulate", "--model", "tiny", "--design", "mxfp4", "--arch", "tensor-core", "--json", "d.json"}, dir);
+    const auto r = run_halo({"simulate", "--model-shape", "tiny", "--design", "mxfp4", "--arch", "tensor-core", "--json", "d.json"}, dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("mxfp4 on tensor-core, tiny prefill L=2048"), std::string::npos) << r.out;
     const json j = json::parse(read_text(dir / "d.json"));
@@ -47,7 +47,7 @@ TEST(CliSimulate, DesignRunToJsonFile) {
 }
 
 TEST(CliAmoveHw, TableOnTinyModel) {
-    const auto r = run_halo({"amove-hw", "--model", "tiny", "--array", "16x16"}, fresh_dir());
+    const auto r = run_halo({"amove-hw", "--model-shape", "tiny", "--array", "16x16"}, fresh_dir());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out.rfind("tiny prefill (seq 2048, batch 1, context 2048); speedup and energy ratio vs int8\n", 0), 0u) << r.out;
     EXPECT_NE(r.out.find("\nint8 "), std::string::npos);
@@ -107,7 +107,7 @@ TEST(CliRealModel, QuantizeEvalExport) {
 
 // `quantize --method halo` on the default model writes a directory like `--method gptq`'s: the
 // same files (HALO adding its machine files) and manifest keys (HALO adding its "halo" section);
-// eval and simulate accept both, export reads both and refuses HALO's by name (its INT8
+// eval and simulate accept both; export reads both and refuses both by name (their quantized
 // activations do not fit GGUF: E6022). Reduced settings; still minutes on 2 cores: make test-slow.
 TEST(CliRealModelSlow, QuantizeHaloAndGptqSameLayout) {
     if (!std::getenv("HALO_SLOW_TESTS")) GTEST_SKIP() << "set HALO_SLOW_TESTS=1 (make test-slow)";
@@ -125,8 +125,9 @@ TEST(CliRealModelSlow, QuantizeHaloAndGptqSameLayout) {
                  dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(": halo bal@0.5 tile 128x128 -> qh"), std::string::npos) << r.out;
-    r = run_halo({"quantize", "--method", "gptq", "--bits", "4", "--group", "64", "--samples", "2", "--seq-len", "64",
-                  "--threads", "2", "--out", "qg", "--quiet"},
+    // W4A4 g64, which simulate maps to a hardware design (a weight-only directory is E7071 there).
+    r = run_halo({"quantize", "--method", "gptq", "--bits", "4", "--group", "64", "--act-format", "int4@g64", "--samples", "2",
+                  "--seq-len", "64", "--threads", "2", "--out", "qg", "--quiet"},
                  dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
 
@@ -155,12 +156,13 @@ TEST(CliRealModelSlow, QuantizeHaloAndGptqSameLayout) {
         ASSERT_EQ(r.exit_code, 0) << q << r.err;
         EXPECT_GT(json::parse(r.out)["speedup"].get<double>(), 0) << q;
     }
-    r = run_halo({"export", "--quantized", "qg", "--out", "qg.gguf", "--quiet", "--json"}, dir);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    r = run_halo({"export", "--quantized", "qh", "--out", "qh.gguf", "--quiet"}, dir);
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find("E6022"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(dir / "qh.gguf"));
+    // Export reads both and refuses both by name: activation quantization does not fit GGUF (E6022).
+    for (const char* q : {"qh", "qg"}) {
+        r = run_halo({"export", "--quantized", q, "--out", std::string(q) + ".gguf", "--quiet"}, dir);
+        EXPECT_EQ(r.exit_code, 2) << q;
+        EXPECT_NE(r.err.find("E6022"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(dir / (std::string(q) + ".gguf")));
+    }
 }
 
 }  // namespace

@@ -39,21 +39,17 @@ std::vector<float> codebook_of(const std::string& text) {
     return v;
 }
 
-// A method-specific flag the chosen method does not take is a usage error (exit 1), never ignored.
-void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
+// The method-specific flags given on the command line (jobs::check_flags_apply refuses those the
+// method does not take).
+std::vector<std::string> given_method_flags(const CLI::App& app) {
+    std::vector<std::string> given;
     for (const auto flag : quant::method_specific_flags()) {
-        std::size_t given = 0;
         try {
-            given = app.count(std::string(flag));
+            if (app.count(std::string(flag)) > 0) given.emplace_back(flag);
         } catch (const CLI::OptionNotFound&) {
-            continue;  // a flag of another command
         }
-        if (given == 0) continue;
-        if (std::find(row.flags.begin(), row.flags.end(), flag) != row.flags.end()) continue;
-        std::string takes;
-        for (const auto g : row.flags) takes += fmt::format("{}{}", takes.empty() ? "" : " ", g);
-        throw_usage("E6035", fmt::format("{} does not apply to --method {} (it takes: {})", flag, row.name, takes));
     }
+    return given;
 }
 
 void print_summary(const jobs::QuantizeJobOptions& o, const jobs::QuantizeJobResult& r) {
@@ -81,7 +77,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     o.codebook = codebook_of(f.codebook);
     o.halo.gptq = !f.no_gptq;
     const auto& row = jobs::method_table().find(o.method).traits;  // E6007 lists every registered method
-    check_flags_apply(app, row);
+    jobs::check_flags_apply(row, given_method_flags(app));
     if (f.stream.stream) {
         if (row.id == quant::Method::halo)
             throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");

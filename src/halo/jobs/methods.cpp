@@ -1,5 +1,9 @@
 #include "halo/jobs/methods.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "halo/hwq/method_row.hpp"
 #include "halo/jobs/halo_quantize_job.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -22,6 +26,17 @@ const MethodRow& MethodTable::find(std::string_view name) const {
 void register_methods(MethodTable& table) {
     for (const auto& row : quant::methods()) table.add(row, &run_table_quantize);
     table.add(hwq::halo_method_row(), &run_halo_quantize);
+}
+
+void check_flags_apply(const quant::MethodTraits& row, std::span<const std::string> given) {
+    const auto specific = quant::method_specific_flags();
+    for (const auto& flag : given) {
+        if (std::find(specific.begin(), specific.end(), flag) == specific.end()) continue;  // applies to every method
+        if (std::find(row.flags.begin(), row.flags.end(), flag) != row.flags.end()) continue;
+        std::string takes;
+        for (const auto g : row.flags) takes += fmt::format("{}{}", takes.empty() ? "" : " ", g);
+        throw_usage("E6035", fmt::format("{} does not apply to --method {} (it takes: {})", flag, row.name, takes));
+    }
 }
 
 const MethodTable& method_table() {

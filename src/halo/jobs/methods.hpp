@@ -5,6 +5,7 @@
 // initialisers; method_table() fills the program's table on its first call.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,11 @@ private:
 };
 
 void register_methods(MethodTable& table);
+
+// The method-specific flags (quant::method_specific_flags) among `given` that `row` does not
+// take: a usage error E6035 naming the first and what the method takes, never ignored. The CLI
+// passes the flags given on its command line, the Python package the options given as keywords.
+void check_flags_apply(const quant::MethodTraits& row, std::span<const std::string> given);
 
 // The program's table (register_methods on the first call).
 const MethodTable& method_table();

@@ -56,6 +56,8 @@ struct QuantizeJobOptions {
     std::vector<float> codebook;
     float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
     HaloJobOptions halo;
+    // Options of where the job runs (a `device`, for --device) belong here too: every method's job
+    // reads this one struct.
 };
 
 // What HALO adds to the summary.

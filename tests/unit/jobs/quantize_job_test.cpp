@@ -144,11 +144,13 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
     o.method = "gptq";
     o.format = "int4";
     o.group = 64;
+    o.act_format = "int4@g64";  // W4A4 g64: a hardware design exists for it (a weight-only directory is E7071 in simulate)
     o.out_dir = s.dir / "gptq";
     const auto g = run_quantize_job(o, {});
     o.method = "halo";
     o.format.clear();
     o.group = 0;
+    o.act_format.clear();
     o.tile = "32x32";
     o.halo.profile = s.dir / "profile.json";
     o.out_dir = s.dir / "halo";
@@ -187,7 +189,7 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
         const auto r = run_eval_job(e, {});
         EXPECT_EQ(r.result.perplexity, std::string(dir) == "halo" ? *h.perplexity : *g.perplexity) << dir;
     }
-    // Simulate accepts both: the GPTQ manifest picks its hardware design, the HALO directory
+    // Simulate accepts both: the GPTQ W4A4 manifest picks its hardware design, the HALO directory
     // gives its tiles and its machine (the array it was quantized for).
     SimulateJobOptions sim;
     sim.hf_config = (s.dir / "tiny" / "config.json").string();
