@@ -80,7 +80,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     jobs::check_flags_apply(row, given_method_flags(app));
     if (f.stream.stream) {
         if (row.id == quant::Method::halo)
-            throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");
+            throw_usage("E6142", "--stream does not apply to --method halo yet (its tile fit holds the whole model); drop --stream");
         if (!o.eval_text.empty() || !o.act_format.empty() || o.sensitivity == "fisher")
             throw_usage("E6141", "--stream does not combine with --eval, --act-format or --sensitivity fisher (yet)");
         if (o.out_dir.empty()) throw_usage("E6009", "--out DIR is required");
