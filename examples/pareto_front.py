@@ -45,14 +45,23 @@ def main():
 
     common = dict(samples=args.samples, seq_len=args.seq_len, ctx=args.ctx, max_chunks=args.max_chunks,
                   threads=args.threads, force=True)
-    halo_run = halo.quantize(method="halo", out=out / "halo", profile=out / "profile.json",
-                             sweep=args.points.split(","), **common)
-    points = [{"name": v["name"], "perplexity": v["perplexity"], "speedup": v["speedup"],
-               "energy_ratio": v["energy_ratio"]} for v in halo_run["variants"]]
+    # One quantized directory per HALO point (the same job as `halo quantize --method halo`),
+    # scored as every other directory: perplexity (its INT8 activations come with it) and the
+    # simulation of its tiles on the machine it was quantized for (DIR/sim_config.json).
+    points = []
+    for point in args.points.split(","):
+        objective, _, budget = point.partition("@")
+        d = out / f"halo-{point}"
+        halo.quantize(method="halo", out=d, profile=out / "profile.json", objective=objective,
+                      budget=float(budget or 0.5), **common)
+        ppl = halo.perplexity(quantized=d, ctx=args.ctx, max_chunks=args.max_chunks, threads=args.threads)
+        sim_point = halo.simulate(model_shape="smollm2-135m", seq=512, quantized=d)
+        points.append({"name": f"halo-{point}", "perplexity": ppl["perplexity"], "speedup": sim_point["speedup"],
+                       "energy_ratio": sim_point["energy_ratio"]})
 
     # Every baseline tile runs at the nominal level: the simulator's baseline itself (the static
     # profile has no switching energy, so MAC energy is the flat table, as in the HALO points).
-    sim = halo.simulate(model="smollm2-135m", seq=512, array="128x128")
+    sim = halo.simulate(model_shape="smollm2-135m", seq=512, array="128x128")
     for name in args.baselines.split(","):
         method = name.split("-")[0]
         halo.quantize(method=method, format="int4", group=128, out=out / name, **common)

@@ -5,7 +5,7 @@ against `halo amove-hw`'s printed figures for the same phases.
 usage: bench/accel/design_tables.py path/to/halo [docs/results/amove.md]
 Runs, per phase (prefill seq 2048; decode batch 1 and 16, context 2048), arch (tensor-core,
 systolic with --array 64x64, amove-hw's array) and design:
-    halo simulate --model llama-2-7b <phase> --arch A --array 64x64 --design D --json
+    halo simulate --model-shape llama-2-7b <phase> --arch A --array 64x64 --design D --json
 prints one Markdown table per phase and exits 1 if any time (ms, 3 decimals), speedup or energy
 ratio (2 decimals) differs from the `halo amove-hw` row, or, given amove.md, from its table
 "Simulated speed and energy" (columns TC prefill, TC decode b1, TC decode b16, SA prefill)."""
@@ -23,13 +23,13 @@ ARCHES = ["tensor-core", "systolic"]
 
 
 def simulate(halo, phase_args, arch, design):
-    out = subprocess.run([halo, "simulate", "--model", "llama-2-7b", *phase_args, "--arch", arch, "--array", "64x64",
+    out = subprocess.run([halo, "simulate", "--model-shape", "llama-2-7b", *phase_args, "--arch", arch, "--array", "64x64",
                           "--design", design, "--json"], check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
 
 def amove_hw(halo, args):
-    out = subprocess.run([halo, "amove-hw", "--model", "llama-2-7b", *args], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([halo, "amove-hw", "--model-shape", "llama-2-7b", *args], check=True, capture_output=True, text=True).stdout
     rows = {}
     for line in out.splitlines()[2:]:
         f = line.replace("|", " ").split()

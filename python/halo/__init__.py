@@ -6,11 +6,13 @@ The same library as the ``halo`` command line (README.md), called in process:
     manifest = halo.quantize(method="gptq", out="q", group=128)   # -> the manifest as a dict
     q = halo.load_quantized("q")                                   # per-layer codes, scales, ...
     halo.perplexity(quantized="q", ctx=256, max_chunks=4)          # -> dict (as `halo eval --json`)
-    halo.simulate(model="smollm2-135m", seq=512)                   # -> dict (as `halo simulate --json`)
+    halo.simulate(model_shape="smollm2-135m", seq=512)             # -> dict (as `halo simulate --json`)
     t = halo.quantize_tensor(w, format="int4", group=128)          # one matrix, numpy in and out
     w_hat = halo.dequantize_tensor(t)
 
-Options have the CLI's names with underscores and its defaults (`halo help <command>`). Errors
+Options have the CLI's names with underscores and its defaults (`halo help <command>`): the
+functions fill the option structs of the library's jobs (src/halo/jobs) and run the same jobs
+the commands run. Errors
 are raised as halo.Error (a ValueError) carrying the diagnostic's code, file, place, expected and
 found. Long work runs with the GIL released and reports progress through tqdm when it is
 installed (progress=False silences it; a callable gets (task, done, total, elapsed_s)).
@@ -38,7 +40,7 @@ def characterize(*, progress=True, **options):
     """Per-weight delay (and energy) profile of a MAC, as `halo characterize`.
 
     Options: netlist (Yosys JSON) or mac ("int8", "int4", "fp8-e4m3", "bf16"), liberty (default
-    osu018), top, weight_port, weight_format, arch, work_dir, analysis ("static", "dynamic",
+    osu018), top, weight_port, weight_format, mac_arch, work_dir, analysis ("static", "dynamic",
     "both"), transitions, seed, threads, load_pf. Returns a halo.Profile; Profile.write(path)
     writes the profile file (with its CSV and SVG), halo.read_profile(path) reads one.
     """
@@ -59,13 +61,16 @@ def quantize(*, model=None, method="rtn", out=None, progress=True, **options):
     bits, asym, group, tile, scale_format, codebook (a list of numbers), calib, samples, seq_len,
     block_size, damp, act_order, sparse_fraction, sensitivity, smooth_alpha, act_format, eval,
     max_chunks, ctx, threads, force; for halo: profile, objective, levels, counts (a list),
-    voltage_step, vt, alpha, guard_band, timing, budget, max_codes, salient, outlier_sigma,
-    gptq (False = --no-gptq), sweep (a list of "objective@budget")).
-    Returns the manifest (manifest.json) as a dict; for method "halo", the run's results.json
-    with "manifests": {point: manifest}.
+    voltage_step, vt, alpha, guard_band, timing, budget, max_codes, level_codes, assign, level_shares, rank,
+    salient, outlier_sigma,
+    gptq (False = --no-gptq)). Every method, halo included, writes one quantized directory
+    (the sweep over HALO points is `halo run`'s). Returns its manifest (manifest.json) as a dict.
     """
     if out is None:
         raise _python_error("E0091", "out", "quantize() needs out=DIR", "a directory to write", "nothing", kind="usage")
+    # An option the method does not take is an error (E6035), as the CLI's flag would be.
+    given = ["--no-gptq" if k == "gptq" else "--" + k.replace("_", "-") for k, v in options.items() if v is not None]
+    _halo.check_method_options(method, given)
     if isinstance(options.get("codebook"), str):
         options["codebook"] = [float(x) for x in options["codebook"].split(",")]
     opts = _fill(_halo.QuantizeOptions(), "quantize", dict(options, model=model, method=method, out=out))
@@ -98,7 +103,7 @@ def load_quantized(dir):
 def perplexity(*, model=None, quantized=None, text=None, ctx=512, max_chunks=-1, progress=True, **options):
     """Perplexity of a model (or a quantized model directory) on a text, as `halo eval`.
 
-    Options: method ("llamacpp" or "hf"), stride, bos ("auto", "yes", "no"), act_format, threads.
+    Options: ppl_method ("llamacpp" or "hf"), stride, bos ("auto", "yes", "no"), act_format, threads.
     Returns what `halo eval --json` prints, as a dict.
     """
     opts = _fill(_halo.PerplexityOptions(), "perplexity",
@@ -108,9 +113,10 @@ def perplexity(*, model=None, quantized=None, text=None, ctx=512, max_chunks=-1,
 
 def simulate(**options):
     """Cycles, time and energy of a workload on a systolic array, tensor core or GPU model, as
-    `halo simulate`. Options: arch, design, array, dataflow, model, config, quantized,
-    tile_levels, seq, batch, context, profile, config_file, topology, scalesim_cfg, reorder,
-    switch_penalty_ns, gpu, gpu_path, baseline, out. Returns the report as a dict."""
+    `halo simulate`. Options: arch, design, array, dataflow, model_shape (a built-in shape),
+    hf_config (a config.json), quantized, tile_levels, seq, batch, context, profile, config_file,
+    topology, scalesim_cfg, reorder, switch_penalty_ns, gpu, gpu_path, baseline, out (FILE.json:
+    the report, with its chart FILE.svg beside it). Returns the report as a dict."""
     return _halo.simulate(_fill(_halo.SimulateOptions(), "simulate", options))
 
 

@@ -12,7 +12,6 @@
 #include "bindings.hpp"
 #include "halo/mac/characterize.hpp"
 #include "halo/mac/profile.hpp"
-#include "halo/mac/profile_reader.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::python {
@@ -105,7 +104,7 @@ void bind_profile(nb::module_& m) {
         });
 
     m.def(
-        "read_profile", [](const std::filesystem::path& path) { return mac::read_profile_file(path); }, nb::arg("path"),
+        "read_profile", [](const std::filesystem::path& path) { return mac::read_profile(path); }, nb::arg("path"),
         "reads a profile file written by `halo characterize` or Profile.write");
 
     nb::class_<mac::CharacterizeOptions> opts(m, "CharacterizeOptions");
@@ -114,7 +113,7 @@ void bind_profile(nb::module_& m) {
         .def_rw("weight_port", &mac::CharacterizeOptions::weight_port)
         .def_rw("weight_format", &mac::CharacterizeOptions::weight_format)
         .def_rw("mac", &mac::CharacterizeOptions::builtin_mac)
-        .def_rw("arch", &mac::CharacterizeOptions::arch)
+        .def_rw("mac_arch", &mac::CharacterizeOptions::arch)
         .def_rw("transitions", &mac::CharacterizeOptions::transitions)
         .def_rw("seed", &mac::CharacterizeOptions::seed)
         .def_rw("threads", &mac::CharacterizeOptions::threads)

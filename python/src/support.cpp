@@ -22,8 +22,19 @@ const char* kind_name(ErrorKind k) {
     return "internal";
 }
 
+// The jobs name the CLI flag ("--seq-len"); Python's options are the same names with
+// underscores ("seq_len").
+Diagnostic as_python_option(Diagnostic d) {
+    if (d.file.empty() && d.place.starts_with("--")) {
+        d.place.erase(0, 2);
+        for (char& c : d.place)
+            if (c == '-') c = '_';
+    }
+    return d;
+}
+
 void raise_halo_error(const Error& e) {
-    const Diagnostic& d = e.diagnostic();
+    const Diagnostic d = as_python_option(e.diagnostic());
     if (!g_error_class) {
         PyErr_SetString(PyExc_ValueError, d.render().c_str());
         return;

@@ -84,9 +84,9 @@ def test_same_perplexity(cli, default_model, quantized):
 
 
 @pytest.mark.parametrize("flags", [
-    {"model": "smollm2-135m", "seq": 256},
-    {"model": "smollm2-135m", "batch": 4, "context": 512, "arch": "gpu", "gpu": "h200"},
-    {"model": "tiny", "design": "amove-conservative", "arch": "tensor-core"},
+    {"model_shape": "smollm2-135m", "seq": 256},
+    {"model_shape": "smollm2-135m", "batch": 4, "context": 512, "arch": "gpu", "gpu": "h200"},
+    {"model_shape": "tiny", "design": "amove-conservative", "arch": "tensor-core"},
     {"topology": SOURCE_DIR / "tests" / "data" / "accel" / "scalesim_layers.csv", "array": "32x32", "dataflow": "os"},
 ])
 def test_same_simulation(cli, flags):

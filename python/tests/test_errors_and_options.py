@@ -23,21 +23,21 @@ def test_profile_not_json_and_wrong_fields(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(halo.Error) as e:
         halo.read_profile(bad)
-    assert (e.value.code, e.value.file, e.value.kind) == ("E4530", str(bad), "bad_input")
+    assert (e.value.code, e.value.file, e.value.kind) == ("E4050", str(bad), "bad_input")
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(halo.Error) as e:
         halo.read_profile(other)
-    assert e.value.code == "E4534" and e.value.place == "format" and "something-else" in e.value.found
+    assert e.value.code == "E4050" and e.value.place == "format" and "something-else" in e.value.found
 
 
 def test_unknown_option_and_wrong_type():
     with pytest.raises(halo.Error) as e:
         halo.simulate(modle="smollm2-135m")
     assert (e.value.code, e.value.place, e.value.kind, e.value.exit_code) == ("E0091", "modle", "usage", 1)
-    assert "model" in e.value.expected
+    assert "model_shape" in e.value.expected
     with pytest.raises(halo.Error) as e:
-        halo.simulate(model="smollm2-135m", seq="long")
+        halo.simulate(model_shape="smollm2-135m", seq="long")
     assert e.value.code == "E0092" and e.value.place == "seq"
     with pytest.raises(halo.Error) as e:
         halo.quantize(method="rtn")  # no out
@@ -52,8 +52,8 @@ def test_library_usage_errors_keep_their_code():
         halo.characterize(mac="int8", analysis="sideways", progress=False)
     assert e.value.code == "E4510"
     with pytest.raises(halo.Error) as e:
-        halo.simulate(arch="abacus", model="tiny")
-    assert e.value.code == "E7060"
+        halo.simulate(arch="abacus", model_shape="tiny")
+    assert (e.value.code, e.value.place) == ("E7060", "arch")  # the job names --arch; Python shows its option name
 
 
 def test_quantized_dir_errors(tmp_path):
@@ -63,6 +63,20 @@ def test_quantized_dir_errors(tmp_path):
     with pytest.raises(halo.Error) as e:
         halo.quantize(method="nonesuch", out=tmp_path / "q", progress=False)
     assert e.value.code == "E6007"
+
+
+def test_option_of_another_method_is_refused(tmp_path):
+    # One check for the CLI and Python (jobs::check_flags_apply): never silently ignored.
+    with pytest.raises(halo.Error) as e:
+        halo.quantize(method="gptq", objective="perf", out=tmp_path / "q", progress=False)
+    assert (e.value.code, e.value.kind) == ("E6035", "usage") and "--objective" in str(e.value)
+    with pytest.raises(halo.Error) as e:
+        halo.quantize(method="halo", group=128, out=tmp_path / "q", progress=False)
+    assert e.value.code == "E6035"
+    with pytest.raises(halo.Error) as e:  # a bad tile is the CLI's E0010, named as the option
+        halo.quantize(method="rtn", tile="128", out=tmp_path / "q", progress=False)
+    assert (e.value.code, e.value.place) == ("E0010", "tile")
+    assert not (tmp_path / "q").exists()
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the broken callback's report

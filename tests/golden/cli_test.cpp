@@ -93,31 +93,31 @@ INSTANTIATE_TEST_SUITE_P(
                 "halo: error E6194: --activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states "
                 "stay on the GPU)\n"},
         BadFlag{{"run", "--cuda-math", "tf32"}, 1, "halo: error E9090: --cuda-math applies to --device cuda only\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--array", "128"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--array", "128"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--array", "0x8"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--array", "0x8"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"0x8\")\n"},
         BadFlag{{"amove-hw", "--array", "64"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"64\")\n"},
-        BadFlag{{"simulate", "--model", "llama-3"},
+        BadFlag{{"simulate", "--model-shape", "llama-3"},
                 1,
-                "halo: error E0012: --model: unknown built-in model (expected one of llama-2-7b, llama-2-13b, smollm2-135m, "
+                "halo: error E0012: --model-shape: unknown built-in model shape (expected one of llama-2-7b, llama-2-13b, smollm2-135m, "
                 "tiny, found \"llama-3\")\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--design", "int7"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--design", "int7"},
                 1,
                 "halo: error E0012: --design: unknown hardware design (expected one of int8, ant, ant-like, olive, olive-like, "
                 "mxfp4, int-sym-g64, amove-aggressive, amove-conservative, found \"int7\")\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--arch", "tpu"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--arch", "tpu"},
                 1,
                 "halo: error E0012: --arch: unknown machine (expected one of tensor-core, systolic, gpu, found \"tpu\")\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--out", "report"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--out", "report"},
                 1,
                 "halo: error E0014: --out: names the output file, which must end in .json (expected a file name ending in "
                 ".json, found \"report\")\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--config-file", "sim.json", "--out", "./sim.json"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--config-file", "sim.json", "--out", "./sim.json"},
                 1,
                 "halo: error E0016: --out: names the same file as --config-file; an output never replaces an input (expected "
                 "a path of its own, found \"./sim.json\")\n"},
@@ -125,32 +125,52 @@ INSTANTIATE_TEST_SUITE_P(
                 1,
                 "halo: error E0016: --json: names the same file as --text; an output never replaces an input (expected a path "
                 "of its own, found \"t.txt\")\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--arch", "gpu", "--array", "8x8"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--arch", "gpu", "--array", "8x8"},
                 1,
                 "halo: error E0015: --array does not apply to --arch gpu (the GPU roofline has no array, dataflow or MAC "
                 "profile)" + kModeHint},
-        BadFlag{{"simulate", "--model", "tiny", "--design", "int8", "--arch", "tensor-core", "--array", "8x8"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--design", "int8", "--arch", "tensor-core", "--array", "8x8"},
                 1, "halo: error E0015: --array does not apply to --arch tensor-core (they shape the systolic array)" + kModeHint},
-        BadFlag{{"simulate", "--model", "tiny", "--gpu", "h200"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--gpu", "h200"},
                 1, "halo: error E0015: --gpu does not apply to --arch systolic (they choose the GPU of --arch gpu)" + kModeHint},
-        BadFlag{{"simulate", "--model", "tiny", "--context", "512"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--context", "512"},
                 1, "halo: error E0015: --context does not apply to prefill (no --batch); the prefill length is --seq" + kModeHint},
-        BadFlag{{"simulate", "--model", "tiny", "--batch", "4", "--seq", "16"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--batch", "4", "--seq", "16"},
                 1, "halo: error E0015: --seq does not apply to decode (--batch B); the decode length is --context" + kModeHint},
-        BadFlag{{"simulate", "--model", "tiny", "--design", "int8", "--profile", "p.json", "--reorder", "none"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--design", "int8", "--profile", "p.json", "--reorder", "none"},
                 1,
                 "halo: error E0015: --profile, --reorder do not apply to --design runs (they belong to the HALO/DVFS path)" +
                     kModeHint},
-        BadFlag{{"simulate", "--model", "tiny", "--config", "c.json"},
-                1, "halo: error E7064: give exactly one of --model NAME, --config config.json or --topology FILE.csv\n"},
-        BadFlag{{"simulate", "--model", "tiny", "--seq", "0"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--hf-config", "c.json"},
+                1, "halo: error E7064: give exactly one of --model-shape NAME, --hf-config config.json or --topology FILE.csv\n"},
+        // One meaning per flag name: simulate's built-in shape is --model-shape (--model is a model file elsewhere),
+        // eval's perplexity method is --ppl-method (--method is quantize's quantizer).
+        BadFlag{{"simulate", "--model", "tiny"},
+                1, "The following arguments were not expected: tiny --model\nRun with --help or --help-all for more information.\n"},
+        BadFlag{{"eval", "--method", "hf"},
+                1, "The following arguments were not expected: hf --method\nRun with --help or --help-all for more information.\n"},
+        // --tile has one syntax (RxC) and one parser (util/shape.hpp) in quantize and run.
+        BadFlag{{"quantize", "--tile", "128", "--out", "q"},
+                1,
+                "halo: error E0010: --tile: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},
+        BadFlag{{"quantize", "--method", "halo", "--tile", "64x", "--out", "q"},
+                1,
+                "halo: error E0010: --tile: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"64x\")\n"},
+        BadFlag{{"run", "--tile", "128"},
+                1,
+                "halo: error E0010: --tile: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},
+        BadFlag{{"run", "--tile", "64x128"},
+                1,
+                "halo: error E9012: --tile: halo run's tile is square (its baselines use uniform square tiles) (expected KxK, "
+                "e.g. 128x128, found \"64x128\")\n"},
+        BadFlag{{"simulate", "--model-shape", "tiny", "--seq", "0"},
                 1, "--seq: Value 0 not in range 1 to 16777216\nRun with --help or --help-all for more information.\n"},
         BadFlag{{"simulate", "--frobnicate"},
                 1, "The following argument was not expected: --frobnicate\nRun with --help or --help-all for more information.\n"},
         BadFlag{{"amove-hw", "--phase", "decode", "--seq", "128"},
                 1, "halo: error E0015: --seq does not apply to --phase decode (its length is --context)" + kModeHint},
         BadFlag{{"eval", "--stride", "64"},
-                1, "halo: error E0015: --stride does not apply to --method llamacpp (its chunks do not overlap)" + kModeHint},
+                1, "halo: error E0015: --stride does not apply to --ppl-method llamacpp (its chunks do not overlap)" + kModeHint},
         // HALO's model-wide budget (issue #15): per-layer flags refused with --assign model and
         // the shares refused without it; a malformed per-level codebook budget.
         BadFlag{{"quantize", "--method", "halo", "--out", "q", "--assign", "model", "--level-shares", "0.2/0.5/0.3",
@@ -180,9 +200,9 @@ INSTANTIATE_TEST_SUITE_P(
                 1,
                 "halo: error E0015: --weight-port does not apply to a built-in --mac (its table row fixes the top, port and "
                 "format)" + kModeHint},
-        BadFlag{{"characterize", "--liberty", "x.lib", "--netlist", "n.json", "--arch", "booth4"},
+        BadFlag{{"characterize", "--liberty", "x.lib", "--netlist", "n.json", "--mac-arch", "booth4"},
                 1,
-                "halo: error E0015: --arch does not apply to a given --netlist (they choose how a built-in MAC is synthesized)" +
+                "halo: error E0015: --mac-arch does not apply to a given --netlist (they choose how a built-in MAC is synthesized)" +
                     kModeHint},
         BadFlag{{"characterize", "--liberty", "x.lib", "--mac", "int4", "--transitions", "10"},
                 1, "halo: error E0015: --transitions does not apply to --analysis static (they sample activation transitions)" +
@@ -191,7 +211,7 @@ INSTANTIATE_TEST_SUITE_P(
 // Exit 2 cases: the message names the file; the exact wording belongs to the reader's own tests.
 TEST(BadInput, MissingFilesAreExit2AndNamed) {
     const auto dir = fresh_dir();
-    for (const auto& args : std::vector<std::vector<std::string>>{{"simulate", "--config", "missing.json"}, {"liberty-info", "missing.lib"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"simulate", "--hf-config", "missing.json"}, {"liberty-info", "missing.lib"}}) {
         const auto r = run_halo(args, dir);
         EXPECT_EQ(r.exit_code, 2) << args[0];
         EXPECT_NE(r.err.find("missing."), std::string::npos) << r.err;

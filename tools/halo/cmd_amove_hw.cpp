@@ -20,7 +20,7 @@ struct AmoveHwArgs {
 
 int run_amove_hw(const AmoveHwArgs& a) {
     using namespace halo::accel;
-    require_member("--model", a.model, builtin_model_names(), "built-in model");
+    require_member("--model-shape", a.model, builtin_model_names(), "built-in model shape");
     require_member("--baseline", a.baseline, design_names(), "hardware design");
     const ShapeRc array = parse_shape_rc("--array", a.array, 16384);
     if (a.phase == "decode") {
@@ -62,7 +62,7 @@ Command amove_hw_command() {
     return {"amove-hw", "Amove decoders vs INT8/ANT/OliVe/MXFP4/INT-Sym on tensor-core and systolic models",
             [](CLI::App& app) -> std::function<int()> {
                 auto a = std::make_shared<AmoveHwArgs>();
-                app.add_option("--model", a->model, "built-in model: " + menu_text(builtin_model_names()))->capture_default_str();
+                app.add_option("--model-shape", a->model, "built-in model shape: " + menu_text(builtin_model_names()))->capture_default_str();
                 app.add_option("--phase", a->phase, "prefill or decode")->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
                 a->seq_flag = app.add_option("--seq", a->seq, "prefill tokens")->check(CLI::Range(1LL, 1LL << 24))->capture_default_str();
                 a->batch_flag = app.add_option("--batch", a->batch, "decode batch")->check(CLI::Range(1LL, 1LL << 20))->capture_default_str();

@@ -32,7 +32,7 @@ Command characterize_command() {
                                                          menu_text(weight_format_names()) + " (default int<width>)");
                 auto* builtin = app.add_option("--mac", f->o.builtin_mac, "built-in MAC: " + menu_text(mac_names()))
                                     ->excludes(netlist);
-                auto* arch = app.add_option("--arch", f->o.arch, "multiplier architecture of a built-in MAC: " + menu_text(mac_arch_names()))
+                auto* arch = app.add_option("--mac-arch", f->o.arch, "multiplier architecture of a built-in MAC: " + menu_text(mac_arch_names()))
                                  ->capture_default_str();
                 auto* work_dir = app.add_option("--work-dir", f->o.work_dir, "synthesis cache for built-in MACs")->capture_default_str();
                 app.add_option("--liberty", f->o.liberty, "Liberty cell library (.lib)")->required();

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "menus.hpp"
+#include "halo/jobs/eval_job.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
@@ -44,7 +45,7 @@ struct EvalFlags {
 int run_eval(const EvalFlags& f) {
     if (f.method != "hf") {
         const CLI::Option* const hf_only[] = {f.stride_flag};
-        refuse_flags(hf_only, "to --method llamacpp (its chunks do not overlap)");
+        refuse_flags(hf_only, "to --ppl-method llamacpp (its chunks do not overlap)");
     }
     const NamedPath inputs[] = {{"--model", f.model}, {"--text", f.text}};
     require_not_input("--json", f.json, inputs);
@@ -65,63 +66,29 @@ int run_eval(const EvalFlags& f) {
     if (f.cuda_math != "fp32") throw_usage("E0018", "--cuda-math applies to --device cuda only");
     if (f.stream.stream) {
         if (!f.quantized.empty() || !f.act_format.empty() || f.method != "llamacpp")
-            throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --method hf (yet)");
+            throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --ppl-method hf (yet)");
         StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet};
         a.options.ctx = f.ctx;
         a.options.max_chunks = f.max_chunks;
         a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer
         return run_streaming_eval(a, f.stream);
     }
-    const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
-    model::ModelWeights weights = model::load_model(model_path);
-    // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
-    // weight-activation formats bring their activation quantizers as forward hooks.
-    std::optional<quant::LoadedQuantized> quantized;
-    const model::ForwardHooks* hooks = nullptr;
-    if (!f.quantized.empty()) {
-        quantized = quant::load_quantized(f.quantized, weights);
-        hooks = quantized->hooks();
-    }
-    if (!f.act_format.empty()) hooks = &act_hooks;
-    const auto tokenizer = model::load_tokenizer(model_path);
-    model::PerplexityOptions opt;
-    opt.method = model::parse_method(f.method);
-    opt.ctx = f.ctx;
-    opt.stride = f.stride;
-    opt.max_chunks = f.max_chunks;
-    const bool add_bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path));
-    opt.bos = add_bos ? tokenizer->bos_id() : -1;
-    opt.progress = terminal_progress(f.quiet || f.json == "-");
-    const auto r = model::perplexity_of_text(weights, *tokenizer, text_path, opt, {.threads = f.threads, .hooks = hooks});
-    const double tokens_per_s = r.seconds > 0 ? static_cast<double>(r.result.tokens_evaluated) / r.seconds : 0.0;
+    jobs::EvalJobOptions o;
+    o.model = f.model, o.text = f.text, o.quantized = f.quantized, o.act_format = f.act_format, o.method = f.method, o.bos = f.bos;
+    o.ctx = f.ctx, o.stride = f.stride, o.max_chunks = f.max_chunks, o.threads = f.threads;
+    const jobs::EvalJobResult r = jobs::run_eval_job(o, terminal_progress(f.quiet || f.json == "-"));
+    const bool add_bos = r.bos;
     if (!f.json.empty()) {
-        const nlohmann::json j = {{"perplexity", r.result.perplexity},
-                            {"nll_sum", r.result.nll_sum},
-                            {"tokens_scored", r.result.tokens_scored},
-                            {"tokens_evaluated", r.result.tokens_evaluated},
-                            {"text_tokens", r.text_tokens},
-                            {"method", std::string(model::method_name(r.result.method))},
-                            {"ctx", r.result.ctx},
-                            {"stride", r.result.stride},
-                            {"chunks", r.result.chunks},
-                            {"bos", add_bos},
-                            {"model", model_path.string()},
-                            {"weights", weights.source_format},
-                            {"quantized", f.quantized},
-                            {"text", text_path.string()},
-                            {"threads", f.threads},
-                            {"seconds", r.seconds},
-                            {"tokens_per_s", tokens_per_s}};
-        write_json_output(f.json, j.dump(2));
+        write_json_output(f.json, r.json().dump(2));
     }
     if (f.json != "-") {
         fmt::print("model: {} ({})\ntext: {} ({} tokens)\nmethod: {}, ctx {}{}, {} chunks, {} tokens scored{}\n",
-                   model_path.string(), weights.source_format, text_path.string(), r.text_tokens,
+                   r.model_path.string(), r.weights, r.text_path.string(), r.text_tokens,
                    model::method_name(r.result.method), r.result.ctx,
                    r.result.stride ? fmt::format(", stride {}", r.result.stride) : "", r.result.chunks,
                    r.result.tokens_scored, add_bos ? ", BOS added" : "");
         fmt::print("perplexity: {:.4f}\ntime: {:.1f} s ({:.1f} tokens/s)\n", r.result.perplexity, r.seconds,
-                   tokens_per_s);
+                   r.tokens_per_s);
     }
     return 0;
 }
@@ -135,8 +102,8 @@ Command eval_command() {
                 app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m");
                 app.add_option("--text", f->text, "UTF-8 text file (default: data/text/eval.txt)");
                 app.add_option("--ctx", f->ctx, "tokens per chunk / window")->check(CLI::Range(4, 1 << 20));
-                f->stride_flag = app.add_option("--stride", f->stride, "hf method: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
-                app.add_option("--method", f->method,
+                f->stride_flag = app.add_option("--stride", f->stride, "--ppl-method hf: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
+                app.add_option("--ppl-method", f->method,
                                "llamacpp: non-overlapping chunks, score the second half; hf: sliding window")
                     ->check(CLI::IsMember(perplexity_method_names()))
                     ->capture_default_str();

@@ -1,8 +1,6 @@
-// `halo quantize`: quantize a model's linear layers with one method and format, streaming the
-// calibration block by block, and write a quantized model directory (docs/formats.md).
+// `halo quantize`: parses the flags into jobs::QuantizeJobOptions and runs the chosen method's
+// row of the method table (jobs/methods.hpp); `--stream` goes to the block-streaming driver.
 #include <algorithm>
-#include <chrono>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -13,16 +11,8 @@
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/methods.hpp"
-#include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
-#include "halo/model/perplexity_text.hpp"
-#include "halo/model/tokenizer.hpp"
-#include "halo/quant/mixed_types.hpp"
-#include "halo/quant/quant_dir.hpp"
-#include "halo/util/atomic_file.hpp"
-#include "halo/util/parallel.hpp"
 #include "halo/util/diagnostics.hpp"
-#include "halo_quantize_glue.hpp"
 #include "streaming_glue.hpp"
 #include "terminal_progress.hpp"
 
@@ -30,46 +20,19 @@ namespace halo::cli {
 namespace {
 
 struct QuantizeFlags {
-    std::string model, method = "rtn", format, scale_format, codebook, calib, out, sensitivity = "hessian", eval_text;
-    int bits = 0, group = 0, samples = 32, seq_len = 256, block_size = 128, max_chunks = 8, ctx = 512;
-    std::string tile, act_format;
+    jobs::QuantizeJobOptions job;
+    std::string model, calib, out, eval_text, codebook;
+    bool quiet = false, no_gptq = false;
     std::string device = "cpu", cuda_math = "fp32";  // --device cuda[:N]: calibration and GPTQ on the GPU
-    bool asym = false, force = false, act_order = false, quiet = false;
-    double damp = 0.01;
-    float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
-    unsigned threads = 0;
-    HaloQuantizeFlags halo;  // --method halo (halo module)
-    StreamFlags stream;      // --stream (streaming_glue)
+    StreamFlags stream;  // --stream (streaming_glue)
+    // Per-layer-only HALO flags, refused with --assign model (never silently ignored).
+    CLI::Option* objective_opt = nullptr;
+    CLI::Option* budget_opt = nullptr;
 };
 
-quant::Granularity granularity_of(const QuantizeFlags& f) {
-    if (!f.tile.empty()) {
-        long r = 0, c = 0;
-        char x = 0;
-        std::istringstream in(f.tile);
-        if (!(in >> r >> x >> c) || x != 'x' || r < 1 || c < 1 || !in.eof())
-            throw_bad_value("E6001", "--tile", "tile shape must be ROWSxCOLS", "e.g. 128x128", f.tile);
-        if (f.group) throw_bad_value("E6001", "--group", "--group and --tile exclude each other", "one of them", "both");
-        return quant::Granularity::per_tile(r, c);
-    }
-    if (f.group < 0) throw_bad_value("E6001", "--group", "group size must be positive", ">= 1", fmt::format("{}", f.group));
-    return f.group ? quant::Granularity::per_group(f.group) : quant::Granularity::per_channel();
-}
-
-std::string format_of(const QuantizeFlags& f) {
-    if (f.bits && (f.bits < 2 || f.bits > 8))
-        throw_bad_value("E6001", "--bits", "integer formats take 2 to 8 bits", "2..8", fmt::format("{}", f.bits));
-    if (f.format.empty()) return quant::int_format_name(f.bits ? f.bits : 4, f.asym);
-    const auto* fmt_row = quant::find_format(f.format);
-    if (fmt_row && f.bits && fmt_row->element && quant::element_type(*fmt_row->element).bits != f.bits)
-        throw_bad_value("E6001", "--bits", fmt::format("{} has {}-bit elements", f.format, quant::element_type(*fmt_row->element).bits),
-                        fmt::format("{} or no --bits", quant::element_type(*fmt_row->element).bits), fmt::format("{}", f.bits));
-    return f.format;
-}
-
-quant::Codebook codebook_of(const std::string& text) {
-    if (text.empty()) return {};
+std::vector<float> codebook_of(const std::string& text) {
     std::vector<float> v;
+    if (text.empty()) return v;
     std::stringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
@@ -79,43 +42,41 @@ quant::Codebook codebook_of(const std::string& text) {
             throw_bad_value("E6002", "--codebook", "codebook entry is not a number", "comma-separated numbers", item);
         }
     }
-    std::sort(v.begin(), v.end());
-    return quant::Codebook(std::move(v));
+    return v;
 }
 
-double peak_rss_mb() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-    return 0;
-}
-
-// The method table, filled once, explicitly, from the program's start (jobs::register_methods).
-const quant::MethodRegistry& method_registry() {
-    static const quant::MethodRegistry registry = [] {
-        quant::MethodRegistry r;
-        jobs::register_methods(r);
-        return r;
-    }();
-    return registry;
-}
-
-// A method-specific flag the chosen method does not take is a usage error (exit 1), never ignored.
-void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
+// The method-specific flags given on the command line (jobs::check_flags_apply refuses those the
+// method does not take).
+std::vector<std::string> given_method_flags(const CLI::App& app) {
+    std::vector<std::string> given;
     for (const auto flag : quant::method_specific_flags()) {
-        std::size_t given = 0;
         try {
-            given = app.count(std::string(flag));
+            if (app.count(std::string(flag)) > 0) given.emplace_back(flag);
         } catch (const CLI::OptionNotFound&) {
-            continue;  // a flag of another command
         }
-        if (given == 0) continue;
-        if (std::find(row.flags.begin(), row.flags.end(), flag) != row.flags.end()) continue;
-        std::string takes;
-        for (const auto g : row.flags) takes += fmt::format("{}{}", takes.empty() ? "" : " ", g);
-        throw_usage("E6035", fmt::format("{} does not apply to --method {} (it takes: {})", flag, row.name, takes));
     }
+    return given;
+}
+
+void print_summary(const jobs::QuantizeJobOptions& o, const jobs::QuantizeJobResult& r) {
+    const std::string perplexity_line =
+        r.perplexity ? fmt::format("perplexity: {:.4f} ({}{} chunks of {} tokens of {})\n", *r.perplexity,
+                                   r.halo ? "INT8 activations per token; " : "", r.eval_chunks, o.ctx, o.eval_text.string())
+                     : "";
+    if (r.halo) {
+        std::string levels;
+        for (auto n : r.halo->tiles_per_level) levels += fmt::format("{}{}", levels.empty() ? "" : " ", n);
+        fmt::print("{}: halo {} tile {}x{} -> {}\nbits per weight (stored): {:.4f}, information bits: {:.4f}; tiles per level: {}\n{}",
+                   r.model_name, r.halo->objective.rfind("model@", 0) == 0 ? r.halo->objective
+                                                                           : fmt::format("{}@{}", r.halo->objective, r.halo->budget),
+                   r.halo->tile_k, r.halo->tile_n, o.out_dir.string(),
+                   r.bits_per_weight, r.halo->info_bits, levels, perplexity_line);
+        return;
+    }
+    fmt::print("{}: {} {} -> {}\nbits per weight (linears, with scales/zeros/extras): {:.4f}\nquantization time: {:.1f} s, "
+               "peak memory {:.0f} MiB\n{}",
+               r.model_path.filename().string(), r.method, r.spec, o.out_dir.string(), r.bits_per_weight, r.quantize_seconds,
+               r.peak_rss_mib, perplexity_line);
 }
 
 // --device: the quant::DeviceBackend (null for cpu). The only place quantize picks a device.
@@ -129,7 +90,7 @@ std::unique_ptr<quant::DeviceBackend> device_backend(const QuantizeFlags& f, con
     if (row.id == quant::Method::halo)
         throw_usage("E6192", "quantize --method halo does not take --device yet; `halo run --device cuda` runs HALO's "
                              "calibration and GPTQ on the GPU");
-    if (f.sensitivity == "fisher")
+    if (f.job.sensitivity == "fisher")
         throw_usage("E6193", "--sensitivity fisher runs backward passes on the CPU only; drop --device or use hessian");
     if (app.count("--activation-budget-mb") || app.count("--spill-dir"))
         throw_usage("E6194", "--activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states stay "
@@ -137,120 +98,67 @@ std::unique_ptr<quant::DeviceBackend> device_backend(const QuantizeFlags& f, con
     return std::make_unique<cuda::CudaQuantBackend>(*gpu, f.cuda_math == "tf32");  // E8109/E8101/E8108 before any reading
 }
 
-int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
-    const auto& row = method_registry().find(f.method);  // E6007 lists every registered method
-    check_flags_apply(app, row);
+int run_quantize(QuantizeFlags& f, const CLI::App& app) {
+    jobs::QuantizeJobOptions& o = f.job;
+    o.model = f.model, o.calib_text = f.calib, o.out_dir = f.out, o.eval_text = f.eval_text;
+    o.codebook = codebook_of(f.codebook);
+    o.halo.gptq = !f.no_gptq;
+    const auto& row = jobs::method_table().find(o.method).traits;  // E6007 lists every registered method
+    jobs::check_flags_apply(row, given_method_flags(app));
+    o.halo.objective_given = f.objective_opt && f.objective_opt->count() > 0;
+    o.halo.budget_given = f.budget_opt && f.budget_opt->count() > 0;
     const auto device = device_backend(f, app, row);
-    if (row.id == quant::Method::halo && f.stream.stream)
-        throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");
-    if (row.id == quant::Method::halo)
-        return run_halo_quantize({f.model, f.calib, f.out, f.tile, f.sensitivity, f.eval_text, f.samples, f.seq_len, f.ctx,
-                                  f.max_chunks, f.block_size, f.damp, f.force, f.quiet, f.threads},
-                                 f.halo);
-    const auto t0 = std::chrono::steady_clock::now();
-    if (f.out.empty()) throw_usage("E6009", "--out DIR is required");
-    if (!f.force && std::filesystem::exists(f.out))
-        throw_bad_value("E6009", f.out, "output directory exists", "a new directory", "an existing one", "pass --force to replace it");
-    const std::filesystem::path model_path = model::resolve_model_path(f.model);
-    model::set_blas_threads(f.threads);
-
-    quant::QuantizeOptions opt;
-    const auto& meth = row;
-    opt.method = meth.id;
-    opt.format = format_of(f);
-    opt.granularity = granularity_of(f);
-    if (!f.scale_format.empty()) {
-        const auto* sf = quant::find_scale_format(f.scale_format);
-        if (!sf) throw_bad_value("E6001", "--scale-format", "unknown scale format", "fp16, e8m0, e4m3, fp32", f.scale_format);
-        opt.scale = sf->id;
-    }
-    opt.codebook = codebook_of(f.codebook);
-    opt.gptq.block_size = f.block_size;
-    opt.gptq.damp = f.damp;
-    opt.gptq.act_order = f.act_order;
-    opt.kmeans.sparse_fraction = f.sparse_fraction;
-    opt.kmeans_fisher = f.sensitivity == "fisher";
-    opt.smooth_alpha = f.smooth_alpha;
-    opt.threads = resolve_threads(f.threads);
-    opt.progress = terminal_progress(f.quiet);
-    opt.device = device.get();
-    const auto spec = quant::make_spec(opt.format, opt.granularity, opt.scale, opt.codebook);  // bad flags fail before loading
-    if (meth.error_feedback) quant::check_error_feedback(spec, meth.name);
+    o.device = device.get();
     if (f.stream.stream) {
-        if (!f.eval_text.empty() || !f.act_format.empty() || opt.kmeans_fisher)
+        if (row.id == quant::Method::halo)
+            throw_usage("E6142", "--stream does not apply to --method halo yet (its tile fit holds the whole model); drop --stream");
+        if (!o.eval_text.empty() || !o.act_format.empty() || o.sensitivity == "fisher")
             throw_usage("E6141", "--stream does not combine with --eval, --act-format or --sensitivity fisher (yet)");
-        return run_streaming_quantize({model_path, f.calib, f.out, f.samples, f.seq_len, f.force, f.quiet,
-                                       {{"method", f.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
-                                        {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
-                                        {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},
-                                        {"sensitivity", f.sensitivity}, {"threads", opt.threads},
-                                        {"device", device ? device->placement(f.method) : nlohmann::json("cpu")}}},
+        if (o.out_dir.empty()) throw_usage("E6009", "--out DIR is required");
+        if (!o.force && std::filesystem::exists(o.out_dir))
+            throw_bad_value("E6009", f.out, "output directory exists", "a new directory", "an existing one", "pass --force to replace it");
+        quant::QuantizeOptions opt = jobs::table_quantize_options(o, row);
+        opt.progress = terminal_progress(f.quiet);
+        opt.device = device.get();
+        return run_streaming_quantize({model::resolve_model_path(o.model), f.calib, f.out, o.samples, o.seq_len, o.force, f.quiet,
+                                       jobs::table_method_flags(o, opt)},
                                       opt, f.stream);
     }
-
-    model::ModelWeights weights = model::load_model(model_path);
-    const bool needs_calib = meth.needs_gram || meth.needs_channel_stats || opt.method == quant::Method::kmeans;
-    std::unique_ptr<quant::CalibrationSource> source;
-    std::vector<std::array<model::Matrix, 7>> fisher;
-    nlohmann::json calib_info = nullptr;
-    std::unique_ptr<model::Tokenizer> tokenizer;
-    if (needs_calib || !f.eval_text.empty()) tokenizer = model::load_tokenizer(model_path);
-    if (needs_calib) {
-        const std::filesystem::path calib_path = f.calib.empty() ? model::default_calib_text_path() : std::filesystem::path(f.calib);
-        const auto tokens = tokenizer->encode(read_file(calib_path), false);
-        auto samples = quant::calibration_samples(tokens, f.samples, f.seq_len, calib_path.string());
-        calib_info = {{"file", calib_path.string()}, {"samples", f.samples}, {"seq_len", f.seq_len},
-                      {"tokens", static_cast<std::int64_t>(f.samples) * f.seq_len}};
-        if (opt.kmeans_fisher) fisher = model::fisher_diagonal(weights, samples, opt.threads, terminal_progress(f.quiet));
-        if (device)
-            source = device->calibration(weights, samples);
-        else
-            source = std::make_unique<quant::LayerwiseSource>(weights, std::move(samples), opt.threads);
-    }
-    auto qm = quant::quantize_model(weights, opt, source.get(), fisher.empty() ? nullptr : &fisher);
-    if (!f.act_format.empty()) qm.activation_format = f.act_format;  // weight-activation mode (e.g. Amove W4A4)
-
-    quant::RunInfo info;  // date, version, commit and command line from util/provenance
-    info.source_model = std::filesystem::absolute(model_path).string();
-    info.source_format = weights.source_format;
-    info.calibration = calib_info;
-    info.flags = {{"method", f.method}, {"format", opt.format}, {"granularity", opt.granularity.describe()},
-                  {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
-                  {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},
-                  {"sensitivity", f.sensitivity}, {"threads", opt.threads},
-                  {"device", device ? device->placement(f.method) : nlohmann::json("cpu")}};
-    if (device && !f.eval_text.empty()) info.flags["device"]["eval"] = "cpu";
-    source.reset();  // frees the device's hidden states before the peak is read
-    nlohmann::json eval = nullptr;
-    if (!f.eval_text.empty()) {
-        const auto hooks = quant::activation_hooks_for(qm.activation_format);
-        model::PerplexityOptions po;
-        po.ctx = f.ctx;
-        po.max_chunks = f.max_chunks;
-        po.bos = model::model_adds_bos(model_path) ? tokenizer->bos_id() : -1;
-        po.progress = terminal_progress(f.quiet);
-        const auto r = model::perplexity_of_text(weights, *tokenizer, f.eval_text, po,
-                                                 {.threads = f.threads, .hooks = qm.activation_format.empty() ? nullptr : &hooks});
-        eval = {{"text", f.eval_text}, {"perplexity", r.result.perplexity}, {"ctx", f.ctx}, {"chunks", r.result.chunks},
-                {"tokens_scored", r.result.tokens_scored}};
-    }
-    info.flags["peak_rss_mb"] = peak_rss_mb();
-    if (device) info.flags["peak_gpu_gib"] = device->peak_device_gib();
-    info.flags["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!eval.is_null()) info.flags["eval"] = eval;
-    quant::write_quantized_dir(f.out, qm, opt, info, f.force);
-    fmt::print("{}: {} {} -> {}\nbits per weight (linears, with scales/zeros/extras): {:.4f}\nquantization time: {:.1f} s, "
-               "peak memory {:.0f} MiB\n",
-               model_path.filename().string(), qm.method, qm.spec, f.out, qm.bits.bits_per_weight(), qm.seconds, peak_rss_mb());
+    const jobs::JobCallbacks callbacks{terminal_progress(f.quiet), [&f](const std::string& s) {
+                                           if (!f.quiet) fmt::print(stderr, "halo: {}\n", s);
+                                       }};
+    const auto result = jobs::run_quantize_job(o, callbacks);
+    print_summary(o, result);
     if (device && row.id == quant::Method::rtn)
         fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", device->describe());
     else if (device)
         fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", device->describe(),
                    row.id == quant::Method::gptq ? " and GPTQ's algebra" : "", device->peak_device_gib());
-    if (!eval.is_null())
-        fmt::print("perplexity: {:.4f} ({} chunks of {} tokens of {})\n", eval["perplexity"].get<double>(),
-                   eval["chunks"].get<int>(), f.ctx, f.eval_text);
     return 0;
+}
+
+void add_halo_flags(CLI::App& app, jobs::HaloJobOptions& h, QuantizeFlags& f) {
+    app.add_option("--profile", h.profile, "halo: MAC profile JSON (halo characterize); absent = characterize int8 on osu018");
+    f.objective_opt = app.add_option("--objective", h.objective, "halo: perf, acc, bal or energy (per-layer assignment)")->capture_default_str();
+    app.add_option("--levels", h.levels, "halo: DVFS levels VOLTS:GHZ,... (absent: derived from the profile)");
+    app.add_option("--counts", h.counts, "halo: derived levels' code counts, slowest first (0 = all)")
+        ->delimiter(',')
+        ->default_str("0,16,9");
+    app.add_option("--voltage-step", h.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->capture_default_str();
+    app.add_option("--vt", h.vt, "halo: alpha-power threshold voltage (V)")->capture_default_str();
+    app.add_option("--alpha", h.alpha, "halo: alpha-power exponent")->capture_default_str();
+    app.add_option("--guard-band", h.guard_band, "halo: fraction added to every delay")->capture_default_str();
+    app.add_option("--timing", h.timing, "halo: static or dynamic delay field")->capture_default_str();
+    f.budget_opt = app.add_option("--budget", h.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->capture_default_str();
+    app.add_option("--level-codes", h.level_codes, "halo: codebook budget per level, slowest first, or one for all (0 = every code the level allows)")
+        ->capture_default_str();
+    app.add_option("--max-codes", h.max_codes, "halo: cap on every level's codebook budget (0 = none)")->capture_default_str();
+    app.add_option("--assign", h.assign, "halo: layer (objective per linear) or model (model-wide --level-shares)")->capture_default_str();
+    app.add_option("--level-shares", h.level_shares, "halo, --assign model: share of the weights per level, slowest first (e.g. 0.2/0.5/0.3)");
+    app.add_option("--rank", h.rank, "halo, --assign model: tile ranking, error or sensitivity")->capture_default_str();
+    app.add_option("--salient", h.salient, "halo: fraction of most sensitive weights to the sparse part")->capture_default_str();
+    app.add_option("--outlier-sigma", h.outlier_sigma, "halo: |w - mean| > k sigma goes to the sparse part")->capture_default_str();
+    app.add_flag("--no-gptq", f.no_gptq, "halo: round to nearest instead of GPTQ error compensation");
 }
 
 }  // namespace
@@ -260,40 +168,40 @@ Command quantize_command() {
             [](CLI::App& app) -> std::function<int()> {
                 auto f = std::make_shared<QuantizeFlags>();
                 app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m");
-                app.add_option("--method", f->method, method_registry().names());
-                app.add_option("--format", f->format,
+                app.add_option("--method", f->job.method, jobs::method_table().names());
+                app.add_option("--format", f->job.format,
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "
                                "mxfp4, mxfp3[-e1m1], nvfp4, codebook[-asym], amove-*, bitmod-fp4, bitmod-fp3 (g128), ant4, olive4 "
                                "(RTN only) (default int<bits>)");
-                app.add_option("--bits", f->bits, "integer bits when no --format (default 4); k-means codebook bits");
-                app.add_flag("--asym", f->asym, "with --bits: asymmetric (zero point)");
-                app.add_option("--group", f->group, "group size along the input dim (absent: per output channel)");
-                app.add_option("--tile", f->tile, "per-tile scales, ROWSxCOLS (the systolic array's tile)");
-                app.add_option("--scale-format", f->scale_format, "fp16 (default), e8m0, e4m3, fp32");
+                app.add_option("--bits", f->job.bits, "integer bits when no --format (default 4); k-means codebook bits");
+                app.add_flag("--asym", f->job.asym, "with --bits: asymmetric (zero point)");
+                app.add_option("--group", f->job.group, "group size along the input dim (absent: per output channel)");
+                app.add_option("--tile", f->job.tile, "RxC: per-tile scales (the systolic array's tile); halo: its tile KxN (default 128x128)");
+                app.add_option("--scale-format", f->job.scale_format, "fp16 (default), e8m0, e4m3, fp32");
                 app.add_option("--codebook", f->codebook, "codebook values, comma-separated (codebook formats)");
                 app.add_option("--calib", f->calib, "calibration text (default: data/text/calib.txt)");
-                app.add_option("--samples", f->samples, "calibration samples");
-                app.add_option("--seq-len", f->seq_len, "tokens per calibration sample");
+                app.add_option("--samples", f->job.samples, "calibration samples");
+                app.add_option("--seq-len", f->job.seq_len, "tokens per calibration sample");
                 app.add_option("--out", f->out, "output directory")->required();
-                app.add_flag("--force", f->force, "replace an existing --out");
-                app.add_option("--threads", f->threads, "threads (0 = all cores)");
-                app.add_flag("--act-order", f->act_order, "gptq: quantize columns by decreasing Hessian diagonal");
-                app.add_option("--damp", f->damp, "gptq: dampening, fraction of the mean Hessian diagonal");
-                app.add_option("--block-size", f->block_size, "gptq: lazy-update block");
-                app.add_option("--sparse-fraction", f->sparse_fraction, "kmeans: fraction of weights kept in FP16");
-                app.add_option("--sensitivity", f->sensitivity, "kmeans: hessian (Gram diagonal) or fisher")
+                app.add_flag("--force", f->job.force, "replace an existing --out");
+                app.add_option("--threads", f->job.threads, "threads (0 = all cores)");
+                app.add_flag("--act-order", f->job.act_order, "gptq: quantize columns by decreasing Hessian diagonal");
+                app.add_option("--damp", f->job.damp, "gptq: dampening, fraction of the mean Hessian diagonal");
+                app.add_option("--block-size", f->job.block_size, "gptq: lazy-update block");
+                app.add_option("--sparse-fraction", f->job.sparse_fraction, "kmeans: fraction of weights kept in FP16");
+                app.add_option("--sensitivity", f->job.sensitivity, "kmeans: hessian (Gram diagonal) or fisher")
                     ->check(CLI::IsMember({"hessian", "fisher"}));
-                app.add_option("--smooth-alpha", f->smooth_alpha, "smoothquant: migration strength");
-                app.add_option("--act-format", f->act_format, "quantize activations in the forward pass: int8_per_token, amove-conservative, int4@g64+attn, ... (docs/design/amove.md)");
+                app.add_option("--smooth-alpha", f->job.smooth_alpha, "smoothquant: migration strength");
+                app.add_option("--act-format", f->job.act_format, "quantize activations in the forward pass: int8_per_token, amove-conservative, int4@g64+attn, ... (docs/design/amove.md)");
                 app.add_option("--eval", f->eval_text, "after quantizing, perplexity of the result on this text");
-                app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)");
-                app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
+                app.add_option("--max-chunks", f->job.max_chunks, "--eval: chunks to score (-1 all)");
+                app.add_option("--ctx", f->job.ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 app.add_option("--device", f->device,
                                "cpu (default), cuda or cuda:N: calibration forwards, X^T X and GPTQ's algebra on the GPU (never "
                                "falls back to cpu)");
                 app.add_option("--cuda-math", f->cuda_math, "--device cuda calibration GEMMs: fp32 (default, strict) or tf32");
-                add_halo_quantize_flags(app, f->halo);
+                add_halo_flags(app, f->job.halo, *f);
                 add_stream_flags(app, f->stream);
                 return [f, &app] { return run_quantize(*f, app); };
             }};

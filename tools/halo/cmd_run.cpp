@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/run_job.hpp"
@@ -31,7 +32,7 @@ Command run_command() {
                 struct Flags {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
-                                baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128", level_codes = "0",
+                                baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128", level_codes = "0",
                                 rank = "sensitivity", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false;
                 };
@@ -75,7 +76,7 @@ Command run_command() {
                 app.add_option("--decode-batches", f->decode_batches, "decode batches simulated (comma list, may be empty)")
                     ->capture_default_str();
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->capture_default_str();
-                app.add_option("--tile", f->tile, "tile = array side (KxN square)")->capture_default_str();
+                app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
                 app.add_option("--samples", f->o.samples, "calibration samples")->capture_default_str();
                 app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->capture_default_str();
@@ -115,11 +116,11 @@ Command run_command() {
                     o.halo.gptq = !f->no_gptq;
                     o.halo.level_codes = hwq::parse_level_codes(f->level_codes);
                     o.halo.rank = hwq::rank_key(f->rank).id;
-                    try {
-                        o.halo.tile_k = o.halo.tile_n = std::stoll(f->tile);
-                    } catch (const std::exception&) {
-                        throw_bad_value("E9012", "--tile", "tile side is not an integer", "e.g. 128", f->tile);
-                    }
+                    const ShapeRc tile = parse_shape_rc("--tile", f->tile);
+                    if (tile.rows != tile.cols)
+                        throw_bad_flag("E9012", "--tile", "halo run's tile is square (its baselines use uniform square tiles)",
+                                       "KxK, e.g. 128x128", fmt::format("\"{}\"", f->tile));
+                    o.halo.tile_k = o.halo.tile_n = tile.rows;
                     o.array = fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n);
                     if (f->full) o.samples = 32, o.seq_len = 256, o.ctx = 512, o.max_chunks = -1;
                     std::unique_ptr<cuda::CudaQuantBackend> device;  // the only place run picks a device

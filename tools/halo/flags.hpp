@@ -17,15 +17,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "halo/util/shape.hpp"
+
 namespace halo::cli {
 
-struct ShapeRc {
-    std::int64_t rows = 0;
-    std::int64_t cols = 0;
-};
-
-// "RxC" with 1 <= R, C <= max_side. E0010 otherwise.
-ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side);
+// Shapes "RxC": halo::parse_shape_rc (util/shape.hpp), shared with the jobs and the Python package.
+using halo::parse_shape_rc;
+using halo::ShapeRc;
 
 // "a, b, c" from names, for help text and error lists.
 std::string menu_text(std::span<const std::string> names);

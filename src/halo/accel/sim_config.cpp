@@ -1,7 +1,5 @@
 #include "halo/accel/sim_config.hpp"
 
-#include <charconv>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -9,20 +7,6 @@
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::accel {
-
-void parse_array_shape(const std::string& text, ArrayConfig& a) {
-    std::size_t x = text.find('x');
-    long long r = 0, c = 0;
-    auto num = [](std::string_view s, long long& v) {
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        return ec == std::errc() && p == s.data() + s.size();
-    };
-    if (x == std::string::npos || !num(std::string_view(text).substr(0, x), r) || !num(std::string_view(text).substr(x + 1), c) ||
-        r <= 0 || c <= 0 || r > 16384 || c > 16384)
-        throw_bad_value("E7002", "--array", "bad array shape", "ROWSxCOLS with 1..16384 each, e.g. 128x128", text);
-    a.rows = static_cast<int>(r);
-    a.cols = static_cast<int>(c);
-}
 
 void apply_simulator_config(SystolicOptions& o, const nlohmann::json& j, const std::string& file) {
     auto bad = [&](const std::string& key, const std::string& expected, const std::string& found) {

@@ -13,8 +13,6 @@
 
 namespace halo::accel {
 
-// Parses "RxC" (e.g. "128x128"); E7002 otherwise.
-void parse_array_shape(const std::string& text, ArrayConfig& array);
 void apply_simulator_config(SystolicOptions& options, const nlohmann::json& j, const std::string& file);
 void read_simulator_config(SystolicOptions& options, const std::filesystem::path& path);
 // The machine of `options` as a complete config (array, dvfs, energy, activation_level when set):

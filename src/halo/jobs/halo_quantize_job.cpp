@@ -1,7 +1,6 @@
 #include "halo/jobs/halo_quantize_job.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -16,15 +15,24 @@
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/memory_usage.hpp"
+#include "halo/util/shape.hpp"
 
 namespace halo::jobs {
 
-HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink sink,
-                                     const std::function<void(const std::string&)>& stage) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto say = [&](const std::string& s) {
-        if (stage) stage(s);
-    };
+namespace {
+
+struct HaloOutcome {
+    std::string model_name;
+    double bits_per_weight = 0, info_bits = 0;
+    std::optional<double> perplexity;
+    int eval_chunks = 0;
+    std::vector<std::int64_t> tiles_per_level;
+};
+
+HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) {
+    const ProgressSink& sink = cb.progress;
+    auto say = [&](const std::string& s) { cb.say(s); };
     if (o.out_dir.empty()) throw_usage("E9020", "--out DIR is required");
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
@@ -77,7 +85,7 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     quant::LayerwiseSource src(w, samples, threads);
     auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
 
-    HaloQuantizeResult res;
+    HaloOutcome res;
     res.model_name = w.config.name;
     res.bits_per_weight = r.model.bits.bits_per_weight();
     res.info_bits = hwq::information_bits_per_weight(r);
@@ -105,6 +113,7 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
         po.progress = sink;
         const auto pr = model::perplexity_of_text(w, *tokenizer, o.eval_text, po, {.threads = threads, .hooks = &hooks});
         res.perplexity = pr.result.perplexity;
+        res.eval_chunks = pr.result.chunks;
         info.flags["eval"] = {{"text", o.eval_text.string()}, {"perplexity", pr.result.perplexity}, {"ctx", o.ctx},
                               {"chunks", pr.result.chunks}, {"tokens_scored", pr.result.tokens_scored}};
     }
@@ -113,7 +122,70 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     say(fmt::format("writing {}", o.out_dir.string()));
     hwq::write_halo_dir(o.out_dir, r, ladder, ho, info, w.config, w.config.name, o.force, machine,
                         have_energy ? &prof.profile : nullptr);
-    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+}
+
+}  // namespace
+
+HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
+    const HaloJobOptions& f = c.halo;
+    HaloQuantizeOptions o;
+    o.out_dir = c.out_dir;
+    o.force = c.force;
+    o.model = c.model;
+    o.calib_text = c.calib_text;
+    o.eval_text = c.eval_text;
+    o.profile = f.profile;
+    o.work_dir = f.work_dir;
+    o.samples = c.samples, o.seq_len = c.seq_len, o.ctx = c.ctx, o.max_chunks = c.max_chunks;
+    o.threads = c.threads;
+    o.ladder.timing = hwq::timing_field(f.timing).id;
+    o.ladder.guard_band = f.guard_band;
+    if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);
+    o.ladder.counts = f.counts;
+    o.ladder.voltage_step = f.voltage_step;
+    o.ladder.voltage = {f.vt, f.alpha};
+    o.halo.scope = hwq::assign_scope(f.assign).id;
+    o.halo.rank = hwq::rank_key(f.rank).id;
+    if (o.halo.scope == hwq::AssignScope::model) {
+        if (f.objective_given || f.budget_given)
+            throw_usage("E9070", "--objective and --budget pick a point per layer; with --assign model the shares are --level-shares");
+        o.halo.level_shares = hwq::parse_level_shares(f.level_shares);
+    } else if (!f.level_shares.empty()) {
+        throw_usage("E9071", "--level-shares is the model-wide budget; it needs --assign model");
+    }
+    o.halo.level_codes = hwq::parse_level_codes(f.level_codes);
+    o.halo.objective = hwq::objective(f.objective).id;
+    if (!(f.budget >= 0 && f.budget <= 1))
+        throw_bad_value("E9014", "--budget", "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
+                        fmt::format("{}", f.budget));
+    o.halo.budget = f.budget;
+    o.halo.fit.max_codes = f.max_codes;
+    o.halo.sparse = {f.salient, f.outlier_sigma};
+    o.halo.gptq = f.gptq;
+    o.halo.gptq_options.block_size = c.block_size;
+    o.halo.gptq_options.damp = c.damp;
+    if (!c.sensitivity.empty()) o.halo.sensitivity = hwq::sensitivity_source(c.sensitivity).id;
+    if (!c.tile.empty()) {
+        const ShapeRc tile = parse_shape_rc("--tile", c.tile);
+        o.halo.tile_k = tile.rows, o.halo.tile_n = tile.cols;
+    }
+    return o;
+}
+
+QuantizeJobResult run_halo_quantize(const QuantizeJobOptions& options, const JobCallbacks& callbacks) {
+    const HaloQuantizeOptions o = halo_quantize_options(options);
+    const HaloOutcome r = quantize_halo(o, callbacks);
+    QuantizeJobResult res;
+    res.method = "halo";
+    res.model_path = model::resolve_model_path(o.model.string());
+    res.model_name = r.model_name;
+    res.bits_per_weight = r.bits_per_weight;
+    res.perplexity = r.perplexity;
+    res.eval_chunks = r.eval_chunks;
+    res.peak_rss_mib = peak_rss_mib();
+    const std::string point = o.halo.scope == hwq::AssignScope::model ? "model@" + options.halo.level_shares : options.halo.objective;
+    res.halo = HaloSummary{point, o.halo.budget, o.halo.tile_k, o.halo.tile_n, r.info_bits, r.tiles_per_level};
     return res;
 }
 

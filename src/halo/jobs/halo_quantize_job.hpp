@@ -6,19 +6,15 @@
 // The sweep over objectives, the baselines and the report stay in `halo run` (run_job.hpp).
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
-#include <functional>
-#include <optional>
-#include <string>
-#include <vector>
 
 #include "halo/hwq/halo_quantizer.hpp"
 #include "halo/hwq/ladder.hpp"
-#include "halo/util/progress.hpp"
+#include "halo/jobs/quantize_job.hpp"
 
 namespace halo::jobs {
 
+// The typed options of the HALO steps (from QuantizeJobOptions by halo_quantize_options).
 struct HaloQuantizeOptions {
     std::filesystem::path model;       // "" = installed default
     std::filesystem::path calib_text;  // "" = installed calibration text
@@ -34,16 +30,12 @@ struct HaloQuantizeOptions {
     unsigned threads = 0;              // 0 = all cores
 };
 
-struct HaloQuantizeResult {
-    std::string model_name;
-    double bits_per_weight = 0;
-    double info_bits = 0;
-    std::optional<double> perplexity;
-    std::vector<std::int64_t> tiles_per_level;
-    double seconds = 0;
-};
+// The HALO options of `options` (its tile, sensitivity, GPTQ settings and HaloJobOptions),
+// checked: E0010 (bad --tile), E9001 (timing), E9003 (levels), E9011 (sensitivity), E9013
+// (objective), E9014 (budget outside [0, 1]).
+HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& options);
 
-HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& options, ProgressSink progress,
-                                     const std::function<void(const std::string&)>& stage);
+// The HALO row's job (methods.hpp): halo_quantize_options, then the steps above.
+QuantizeJobResult run_halo_quantize(const QuantizeJobOptions& options, const JobCallbacks& callbacks);
 
 }  // namespace halo::jobs

@@ -27,6 +27,7 @@
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
 #include "halo/util/provenance.hpp"
+#include "halo/util/shape.hpp"
 
 namespace halo::jobs {
 using namespace hwq;  // the HALO algorithm this job runs
@@ -248,7 +249,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
 
     // Simulator setup: the ladder's DVFS table, the profile's energies (flat without them).
     accel::SystolicOptions so;
-    accel::parse_array_shape(o.array, so.array);
+    const ShapeRc array = parse_shape_rc("--array", o.array);
+    so.array.rows = static_cast<int>(array.rows);
+    so.array.cols = static_cast<int>(array.cols);
     so.dvfs = dvfs_table(ladder);
     accel::validate(so.dvfs);
     bool have_energy = std::all_of(profile.weights.begin(), profile.weights.end(), [](const auto& w) { return w.energy_fj.has_value(); });

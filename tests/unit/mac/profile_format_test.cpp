@@ -1,7 +1,15 @@
 // The MAC profile's one writer and one reader (mac/profile.hpp) agree, for a characterized
-// profile and a GPU-measured one, and the reader names the file and field of bad input.
+// profile and a GPU-measured one, with every field set or null, through a file as the Python
+// package reads it; the reader names the file and field of bad input (E4050).
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "halo/util/atomic_file.hpp"
 
 #include "halo/mac/profile.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -142,6 +150,120 @@ TEST(ProfileFormat, BadInputNamesFileAndField) {
     d = error_of(k);
     EXPECT_EQ(d.place, "weights[0].static_delay_ns");
     EXPECT_EQ(d.found, "\"fast\"");
+}
+
+
+// A 4-bit profile with every field the writer knows set, one dynamic delay null.
+MacProfile full_profile() {
+    MacProfile p;
+    p.mac = "int4";
+    p.arch = "booth4";
+    p.weight_format = "int4";
+    p.weight_bits = 4;
+    p.activation_format = "int4";
+    p.accumulator_bits = 12;
+    p.top = "mac";
+    p.netlist = "work/mac.json";
+    p.liberty = "osu018.lib";
+    p.library = "osu018_stdcells";
+    p.nominal_voltage_v = 1.8;
+    p.load_pf = 0.02;
+    p.cells = 123;
+    p.area_um2 = 4567.25;
+    p.nominal_delay_ns = 2.5;
+    p.static_analysis = true;
+    p.dynamic_analysis = true;
+    p.transitions = 200;
+    p.transition_set = "sampled";
+    p.seed = 7;
+    p.leakage_nw = 12.5;
+    for (std::uint64_t c = 0; c < 16; ++c) {
+        ProfileWeight w;
+        w.code = c;
+        w.value = c < 8 ? static_cast<double>(c) : static_cast<double>(c) - 16;
+        w.static_delay_ns = 1.0 + 0.125 * static_cast<double>(c);
+        if (c != 3) w.dynamic_delay_ns = 0.5 + 0.0625 * static_cast<double>(c);
+        w.data_delay_max_ns = 0.75;
+        w.data_delay_p999_ns = 0.7;
+        w.energy_fj = 10.0 + static_cast<double>(c);
+        p.weights.push_back(w);
+    }
+    return p;
+}
+
+std::filesystem::path temp_file(const std::string& name, const std::string& text) {
+    const auto dir = std::filesystem::temp_directory_path() / ("halo_profile_format_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = dir / name;
+    write_file_atomic(path, text);
+    return path;
+}
+
+TEST(ProfileFormat, FullProfileFileReadsBackToTheSameBytes) {
+    const std::string text = profile_json(full_profile());
+    const MacProfile q = read_profile(temp_file("full.json", text));
+    EXPECT_EQ(profile_json(q), text);
+    ASSERT_EQ(q.weights.size(), 16u);
+    EXPECT_FALSE(q.weights[3].dynamic_delay_ns.has_value());
+    EXPECT_EQ(q.weights[15].code, 15u);
+    EXPECT_EQ(*q.weights[15].value, -1.0);
+    EXPECT_EQ(q.weights[15].data_delay_p999_ns, 0.7);
+    EXPECT_EQ(q.accumulator_bits, 12);
+    EXPECT_EQ(q.load_pf, 0.02);
+}
+
+TEST(ProfileFormat, NullOptionalDesignFieldsStayEmpty) {
+    MacProfile p = full_profile();
+    p.arch.clear();
+    p.activation_format.clear();
+    p.accumulator_bits = 0;
+    p.nominal_delay_ns.reset();
+    p.transitions.reset();
+    p.transition_set.clear();
+    p.leakage_nw.reset();
+    const std::string text = profile_json(p);
+    const MacProfile q = read_profile(temp_file("nulls.json", text));
+    EXPECT_EQ(profile_json(q), text);
+    EXPECT_FALSE(q.nominal_delay_ns.has_value());
+    EXPECT_FALSE(q.transitions.has_value());
+    EXPECT_TRUE(q.arch.empty());
+}
+
+Diagnostic file_error_of(const std::string& name, const std::string& text) {
+    const auto path = temp_file(name, text);
+    try {
+        (void)read_profile(path);
+    } catch (const Error& e) {
+        return e.diagnostic();
+    }
+    ADD_FAILURE() << "no error for " << text;
+    return {};
+}
+
+TEST(ProfileFormat, BadFilesNameFileAndField) {
+    auto d = file_error_of("not_json.json", "{\"format\": ");
+    EXPECT_EQ(d.code, "E4050");
+    EXPECT_EQ(d.file, temp_file("x.json", "").parent_path() / "not_json.json");
+    EXPECT_EQ(d.kind, ErrorKind::bad_input);
+
+    d = file_error_of("other.json", R"({"format": "halo-tile-levels"})");
+    EXPECT_EQ(d.code, "E4050");
+    EXPECT_EQ(d.place, "format");
+    EXPECT_EQ(d.found, "\"halo-tile-levels\"");
+
+    std::string text = profile_json(full_profile());
+    const std::string code = "\"code\": \"0011\"";
+    text.replace(text.find(code), code.size(), "\"code\": \"0x3\"");
+    d = file_error_of("bad_code.json", text);
+    EXPECT_EQ(d.place, "weights[3].code");
+    EXPECT_EQ(d.found, "0x3");
+
+    text = profile_json(full_profile());
+    const std::string bits = "\"weight_bits\": 4";
+    text.replace(text.find(bits), bits.size(), "\"weight_bits\": \"four\"");
+    d = file_error_of("bad_bits.json", text);
+    EXPECT_EQ(d.place, "design.weight_bits");
+    EXPECT_EQ(d.kind, ErrorKind::bad_input);
 }
 
 }  // namespace

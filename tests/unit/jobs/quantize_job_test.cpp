@@ -1,0 +1,209 @@
+// The jobs the commands and the Python package call: the method table dispatches by row (HALO
+// included), options are checked before any model is loaded, and on a synthetic 2-block
+// checkpoint `--method halo` and `--method gptq` write directories of the same layout and
+// manifest schema that the eval and simulate jobs both accept.
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../hwq/test_support.hpp"
+#include "halo/jobs/eval_job.hpp"
+#include "halo/jobs/halo_quantize_job.hpp"
+#include "halo/jobs/methods.hpp"
+#include "halo/jobs/simulate_job.hpp"
+#include "halo/mac/profile.hpp"
+#include "halo/model/synthetic_checkpoint.hpp"
+#include "halo/quant/quant_dir.hpp"
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class F>
+Diagnostic error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.diagnostic();
+    }
+    ADD_FAILURE() << "no error";
+    return {};
+}
+
+TEST(MethodTable, EveryRowHasItsJobAndHaloIsARow) {
+    const MethodTable& t = method_table();
+    for (const char* name : {"rtn", "gptq", "awq", "kmeans", "smoothquant"}) EXPECT_EQ(t.find(name).job, &run_table_quantize) << name;
+    EXPECT_EQ(t.find("halo").job, &run_halo_quantize);
+    EXPECT_EQ(t.find("halo").traits.id, quant::Method::halo);
+    const auto d = error_of([&] { (void)t.find("nonesuch"); });
+    EXPECT_EQ(d.code, "E6007");
+    EXPECT_NE(d.expected.find("halo"), std::string::npos) << d.expected;
+    MethodTable twice;
+    twice.add(quant::methods()[0], &run_table_quantize);
+    EXPECT_EQ(error_of([&] { twice.add(quant::methods()[0], &run_table_quantize); }).code, "E6033");
+}
+
+TEST(QuantizeJobOptions, TileHasOneSyntaxForTableMethodsAndHalo) {
+    QuantizeJobOptions o;
+    o.tile = "128x64";
+    const auto& gptq = method_table().find("gptq").traits;
+    const auto q = table_quantize_options(o, gptq);
+    EXPECT_EQ(q.granularity.group_rows, 128);
+    EXPECT_EQ(q.granularity.group_cols, 64);
+    const auto h = halo_quantize_options(o);
+    EXPECT_EQ(h.halo.tile_k, 128);
+    EXPECT_EQ(h.halo.tile_n, 64);
+    for (const char* bad : {"128", "0x8", "64x", "8x8x8"}) {
+        o.tile = bad;
+        for (const auto& d : {error_of([&] { (void)table_quantize_options(o, gptq); }), error_of([&] { (void)halo_quantize_options(o); })}) {
+            EXPECT_EQ(d.code, "E0010") << bad;
+            EXPECT_EQ(d.place, "--tile");
+            EXPECT_EQ(d.kind, ErrorKind::usage);
+        }
+    }
+    o.tile = "32x32";
+    o.group = 32;
+    EXPECT_EQ(error_of([&] { (void)table_quantize_options(o, gptq); }).code, "E6001");
+    o.group = 0;
+    o.halo.budget = 1.5;
+    EXPECT_EQ(error_of([&] { (void)halo_quantize_options(o); }).code, "E9014");
+}
+
+TEST(EvalAndSimulateJobs, OptionsCheckedBeforeAnyWork) {
+    EvalJobOptions e;
+    e.bos = "maybe";
+    EXPECT_EQ(error_of([&] { (void)run_eval_job(e, {}); }).code, "E9042");
+    SimulateJobOptions s;
+    s.model_shape = "tiny";
+    s.arch = "abacus";
+    EXPECT_EQ(error_of([&] { (void)run_simulate_job(s); }).code, "E7060");
+    s.arch = "tensor-core";
+    EXPECT_EQ(error_of([&] { (void)run_simulate_job(s); }).code, "E7063");
+    s.arch = "systolic";
+    s.design = "int8";
+    s.quantized = "q";
+    EXPECT_EQ(error_of([&] { (void)run_simulate_job(s); }).code, "E7061");
+    s.quantized.clear();
+    s.profile = "p.json";
+    EXPECT_EQ(error_of([&] { (void)run_simulate_job(s); }).code, "E7065");
+    s = {};
+    s.model_shape = "tiny";
+    s.seq = 16;
+    s.array = "8x8";
+    const auto r = run_simulate_job(s);
+    EXPECT_DOUBLE_EQ(r.report["speedup"].get<double>(), 1.0);  // uniform INT8 against itself
+}
+
+struct Scratch {
+    fs::path dir = fs::temp_directory_path() / ("halo_jobs_test_" + std::to_string(::getpid()));
+    Scratch() { fs::create_directories(dir); }
+    ~Scratch() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+};
+
+std::set<std::string> file_names(const fs::path& dir) {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+    return names;
+}
+
+std::set<std::string> keys(const nlohmann::json& j) {
+    std::set<std::string> k;
+    for (const auto& [key, _] : j.items()) k.insert(key);
+    return k;
+}
+
+// A synthetic 2-block model, a byte-level text, and a synthetic INT8 MAC profile (no yosys).
+TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
+    Scratch s;
+    model::SyntheticOptions so;
+    so.dtype = "f32";
+    so.threads = 1;
+    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    std::string text;
+    for (int i = 0; i < 120; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
+    write_file_atomic(s.dir / "text.txt", text);
+    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+
+    QuantizeJobOptions o;
+    o.model = (s.dir / "tiny").string();
+    o.calib_text = s.dir / "text.txt";
+    o.eval_text = s.dir / "text.txt";
+    o.samples = 2, o.seq_len = 32, o.ctx = 32, o.max_chunks = 2, o.threads = 1;
+    o.method = "gptq";
+    o.format = "int4";
+    o.group = 64;
+    o.act_format = "int4@g64";  // W4A4 g64: a hardware design exists for it (a weight-only directory is E7071 in simulate)
+    o.out_dir = s.dir / "gptq";
+    const auto g = run_quantize_job(o, {});
+    o.method = "halo";
+    o.format.clear();
+    o.group = 0;
+    o.act_format.clear();
+    o.tile = "32x32";
+    o.halo.profile = s.dir / "profile.json";
+    o.out_dir = s.dir / "halo";
+    const auto h = run_quantize_job(o, {});
+
+    EXPECT_EQ(g.method, "gptq");
+    EXPECT_FALSE(g.halo.has_value());
+    ASSERT_TRUE(h.halo.has_value());
+    EXPECT_EQ(h.halo->tile_k, 32);
+    ASSERT_TRUE(g.perplexity && h.perplexity);
+    EXPECT_TRUE(std::isfinite(*g.perplexity) && std::isfinite(*h.perplexity));
+
+    // Layout: the same files (manifest + one .hqt per linear), HALO adding its machine files.
+    auto gf = file_names(s.dir / "gptq"), hf = file_names(s.dir / "halo");
+    for (const char* extra : {"tile_levels.json", "sim_config.json", "mac_profile.json"}) EXPECT_EQ(hf.erase(extra), 1u) << extra;
+    EXPECT_EQ(gf, hf);
+    EXPECT_EQ(gf.size(), 1u + 2 * 7);
+    // Schema: the same top-level manifest keys, HALO adding its "halo" section.
+    const auto gm = nlohmann::json::parse(read_file(s.dir / "gptq" / "manifest.json"));
+    const auto hm = nlohmann::json::parse(read_file(s.dir / "halo" / "manifest.json"));
+    auto hk = keys(hm);
+    EXPECT_EQ(hk.erase("halo"), 1u);
+    EXPECT_EQ(keys(gm), hk);
+    EXPECT_EQ(keys(gm["linears"][0]), keys(hm["linears"][0]));
+    EXPECT_EQ(hm["method"], "halo");
+    EXPECT_FALSE(quant::read_manifest_summary(s.dir / "gptq").halo);
+    EXPECT_TRUE(quant::read_manifest_summary(s.dir / "halo").halo);
+
+    // Eval accepts both; its perplexity of the directory is the quantize job's own.
+    for (const char* dir : {"gptq", "halo"}) {
+        EvalJobOptions e;
+        e.model = o.model;
+        e.text = s.dir / "text.txt";
+        e.quantized = s.dir / dir;
+        e.ctx = 32, e.max_chunks = 2, e.threads = 1;
+        const auto r = run_eval_job(e, {});
+        EXPECT_EQ(r.result.perplexity, std::string(dir) == "halo" ? *h.perplexity : *g.perplexity) << dir;
+    }
+    // Simulate accepts both: the GPTQ W4A4 manifest picks its hardware design, the HALO directory
+    // gives its tiles and its machine (the array it was quantized for).
+    SimulateJobOptions sim;
+    sim.hf_config = (s.dir / "tiny" / "config.json").string();
+    sim.seq = 64;
+    sim.quantized = (s.dir / "gptq").string();
+    const auto sg = run_simulate_job(sim);
+    ASSERT_NE(sg.design, nullptr);
+    EXPECT_EQ(sg.report["run"]["design"], "int-sym-g64");
+    sim.quantized = (s.dir / "halo").string();
+    const auto sh = run_simulate_job(sim);
+    EXPECT_EQ(sh.design, nullptr);
+    EXPECT_GT(sh.report["speedup"].get<double>(), 0);
+    EXPECT_EQ(sh.run.layers.empty(), false);
+}
+
+}  // namespace
+}  // namespace halo::jobs
