@@ -1,5 +1,7 @@
 #include "halo/hwq/halo_quantizer.hpp"
 
+#include "halo/model/architecture.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -195,6 +197,7 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
                                     quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
                                     ProgressSink sink) {
     const auto t0 = std::chrono::steady_clock::now();
+    model::refuse_experts(weights.config, "HALO quantization");  // per-expert tiles: not done (issue 14)
     HaloModelResult out;
     out.model.method = "halo";
     out.model.spec = fmt::format("halo int8 codes, tile {}x{} (KxN), {} levels, objective {}", o.tile_k, o.tile_n,
