@@ -1,6 +1,7 @@
 // Tiny real runs of the CLI: exit 0 and the key fields of what they write.
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -74,6 +75,35 @@ TEST(CliCharacterize, BuiltinInt4Static) {
 }
 
 // quantize (RTN int4 g32) -> eval of the result -> export to GGUF, on the default model.
+// A synthetic mixture-of-experts checkpoint (8 experts, top-2): GPTQ calibrates every expert,
+// prints the tokens routed to each, warns below --min-expert-tokens, and the manifest keeps the
+// counts and one tensor file per expert linear.
+TEST(CliMoe, SynthQuantizeReportsTokensPerExpert) {
+    const auto dir = fresh_dir();
+    auto r = run_halo({"synth", "--shape", "test-tiny-moe", "--out", "m", "--dtype", "f32", "--quiet"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string text;
+    for (int i = 0; i < 40; ++i) text += "The quick brown fox jumps over the lazy dog, " + std::to_string(i * 37) + " times. ";
+    std::ofstream(dir / "calib.txt") << text;
+    r = run_halo({"quantize", "--model", "m", "--method", "gptq", "--calib", "calib.txt", "--samples", "4", "--seq-len", "64",
+                  "--out", "q", "--threads", "1", "--quiet", "--min-expert-tokens", "1000"},
+                 dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("calibration tokens routed per expert (top-2 of 8):"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  block 1: "), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("warning: block 0 expert 0: "), std::string::npos) << r.err;  // every expert < 1000 of 512 pairs
+    const json m = json::parse(read_text(dir / "q" / "manifest.json"));
+    ASSERT_EQ(m["expert_tokens"].size(), 2u);
+    std::int64_t pairs = 0;
+    for (const auto& n : m["expert_tokens"][0]["tokens"]) pairs += n.get<std::int64_t>();
+    EXPECT_EQ(pairs, 4 * 64 * 2);
+    EXPECT_TRUE(fs::exists(dir / "q" / "blk.1.ffn_down_exps.7.hqt"));
+    // The threshold flag on a method without calibration is a usage error, not ignored.
+    r = run_halo({"quantize", "--model", "m", "--method", "rtn", "--out", "r", "--quiet", "--min-expert-tokens", "4"}, dir);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("E6164"), std::string::npos) << r.err;
+}
+
 TEST(CliRealModel, QuantizeEvalExport) {
     // Where the halo binary looks (util/paths: HALO_DATA, else the configured data dir).
     const char* data_env = std::getenv("HALO_DATA");

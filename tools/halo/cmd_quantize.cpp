@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
+#include "halo/quant/expert_quantizer.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
@@ -30,6 +32,7 @@ namespace {
 struct QuantizeFlags {
     std::string model, method = "rtn", format, scale_format, codebook, calib, out, sensitivity = "hessian", eval_text;
     int bits = 0, group = 0, samples = 32, seq_len = 256, block_size = 128, max_chunks = 8, ctx = 512;
+    std::int64_t min_expert_tokens = 16;  // MoE: warn below this many calibration tokens per expert
     std::string tile, act_format;
     bool asym = false, force = false, act_order = false, quiet = false;
     double damp = 0.01;
@@ -126,6 +129,9 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
                                  f.halo);
     const auto t0 = std::chrono::steady_clock::now();
     if (f.out.empty()) throw_usage("E6009", "--out DIR is required");
+    if (f.min_expert_tokens < 0)
+        throw_bad_flag("E6163", "--min-expert-tokens", "the expert coverage threshold is a token count", ">= 0",
+                       std::to_string(f.min_expert_tokens));
     if (!f.force && std::filesystem::exists(f.out))
         throw_bad_value("E6009", f.out, "output directory exists", "a new directory", "an existing one", "pass --force to replace it");
     const std::filesystem::path model_path = model::resolve_model_path(f.model);
@@ -165,6 +171,8 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
 
     model::ModelWeights weights = model::load_model(model_path);
     const bool needs_calib = meth.needs_gram || meth.needs_channel_stats || opt.method == quant::Method::kmeans;
+    if (app.count("--min-expert-tokens") > 0 && !(weights.config.moe() && needs_calib))
+        throw_usage("E6164", "--min-expert-tokens applies to a mixture-of-experts model quantized with calibration (gptq, awq, kmeans)");
     std::unique_ptr<quant::LayerwiseSource> source;
     std::vector<std::array<model::Matrix, 7>> fisher;
     nlohmann::json calib_info = nullptr;
@@ -190,6 +198,7 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
                   {"act_order", f.act_order}, {"damp", f.damp}, {"block_size", f.block_size},
                   {"sparse_fraction", f.sparse_fraction}, {"smooth_alpha", f.smooth_alpha},
                   {"sensitivity", f.sensitivity}, {"threads", opt.threads}};
+    if (weights.config.moe()) info.flags["min_expert_tokens"] = f.min_expert_tokens;
     nlohmann::json eval = nullptr;
     if (!f.eval_text.empty()) {
         const auto hooks = quant::activation_hooks_for(qm.activation_format);
@@ -213,6 +222,12 @@ int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     if (!eval.is_null())
         fmt::print("perplexity: {:.4f} ({} chunks of {} tokens of {})\n", eval["perplexity"].get<double>(),
                    eval["chunks"].get<int>(), f.ctx, f.eval_text);
+    if (!qm.expert_tokens.empty()) {  // MoE: did calibration reach every expert?
+        fmt::print("calibration tokens routed per expert (top-{} of {}):\n", weights.config.n_experts_used, weights.config.n_experts);
+        for (const auto& b : qm.expert_tokens) fmt::print("  block {}: {}\n", b.layer, fmt::join(b.tokens, " "));
+        for (const auto& line : quant::expert_coverage_warnings(qm.expert_tokens, f.min_expert_tokens))
+            fmt::print(stderr, "warning: {} (--min-expert-tokens)\n", line);
+    }
     return 0;
 }
 
@@ -252,6 +267,8 @@ Command quantize_command() {
                 app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)");
                 app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                app.add_option("--min-expert-tokens", f->min_expert_tokens,
+                               "mixture-of-experts: warn about experts that calibration routed fewer tokens to (default 16)");
                 add_halo_quantize_flags(app, f->halo);
                 add_stream_flags(app, f->stream);
                 return [f, &app] { return run_quantize(*f, app); };

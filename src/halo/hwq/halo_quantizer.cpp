@@ -1,13 +1,12 @@
 #include "halo/hwq/halo_quantizer.hpp"
 
-#include "halo/model/architecture.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "halo/model/architecture.hpp"
 #include "halo/quant/rounder.hpp"
 #include "halo/quant/scale_format.hpp"
 #include "halo/util/diagnostics.hpp"

@@ -96,7 +96,7 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     Progress progress(o.progress, "export", qd.linears.size());
     for (const auto& rec : qd.linears) {
         if (rec.expert >= 0)  // GGUF stacks a kind's experts in one 3-D tensor: not written yet (issue 14)
-            throw_bad_value("E6805", fmt::format("blk.{}.{}_exps", rec.layer, model::linear_name(rec.kind)),
+            throw_bad_value("E6027", fmt::format("blk.{}.{}_exps", rec.layer, model::linear_name(rec.kind)),
                             "exporting a mixture-of-experts model's expert tensors is not implemented", "a dense model",
                             fmt::format("expert {}", rec.expert));
         const std::string name = tensor_name(rec.layer, model::linear_name(rec.kind));
