@@ -76,7 +76,7 @@ void validate_weights(const ModelWeights& w) {
         }
         if (!c.moe()) continue;
         if (c.n_experts_used < 1 || c.n_experts_used > c.n_experts || lw.experts.size() != static_cast<std::size_t>(c.n_experts))
-            throw_bad_value("E5502", prefix + "ffn_gate_inp", "expert count does not match the model config",
+            throw_bad_value("E5543", prefix + "ffn_gate_inp", "expert count does not match the model config",
                             std::to_string(c.n_experts) + " experts, 1.." + std::to_string(c.n_experts) + " used",
                             std::to_string(lw.experts.size()) + " experts, " + std::to_string(c.n_experts_used) + " used");
         expect_shape(lw.router, c.n_experts, D, prefix + "ffn_gate_inp");

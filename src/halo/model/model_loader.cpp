@@ -453,10 +453,11 @@ ModelConfig config_from_gguf(const GgufFile& f) {
     }
     apply_architecture(*row, c);
     if (row->moe) {
-        if (experts <= 0)
-            throw_bad_input_at("E5321", file, a + "expert_count", "mixture-of-experts file without an expert count",
-                               "a positive count", std::to_string(experts));
-        c.n_experts = static_cast<int>(std::min<std::int64_t>(experts, 1 << 20));
+        constexpr std::int64_t kMaxExperts = 1 << 16;  // bounds what is sized from it before the tensors are checked
+        if (experts <= 0 || experts > kMaxExperts)
+            throw_bad_input_at("E5321", file, a + "expert_count", "mixture-of-experts expert count missing or out of range",
+                               fmt::format("1..{}", kMaxExperts), std::to_string(experts));
+        c.n_experts = static_cast<int>(experts);
         const std::int64_t used = f.require_int(a + "expert_used_count");
         if (used < 1 || used > experts)
             throw_bad_input_at("E5322", file, a + "expert_used_count", "experts used per token out of range",
