@@ -19,13 +19,15 @@ void add_bits(BitAccount& sum, const BitAccount& b) {
 }
 
 void quantize_block_experts(model::LayerWeights& layer, int l, const MethodTraits& m, const MethodSettings& settings,
-                            const std::vector<model::ExpertInputStats>& stats, std::int64_t calibration_tokens,
+                            const std::vector<model::ExpertInputStats>& stats, std::int64_t /*calibration_tokens*/,
                             QuantizedModel& out, Progress& progress) {
     const bool with_stats = !stats.empty();
     if (with_stats && stats.size() != layer.experts.size())
         throw_internal("E6161", fmt::format("block {}: statistics for {} experts, the block has {}", l, stats.size(),
                                             layer.experts.size()));
     ExpertTokens coverage{l, {}};
+    std::int64_t pairs = 0;  // (token, expert) pairs of the block: tokens x top-k
+    for (const auto& st : stats) pairs += st[0].tokens;
     const model::LinearInputStats none{};
     for (std::size_t e = 0; e < layer.experts.size(); ++e) {
         const std::string place = fmt::format("blk.{}.ffn_*_exps expert {}", l, e);
@@ -34,7 +36,7 @@ void quantize_block_experts(model::LayerWeights& layer, int l, const MethodTrait
             coverage.tokens.push_back(routed);
             if (routed == 0 && (m.needs_gram || m.needs_channel_stats))
                 throw_bad_value("E6160", place, fmt::format("expert saw no calibration token, {} cannot calibrate it", m.name),
-                                "at least 1 routed token", "0 of " + std::to_string(calibration_tokens),
+                                "at least 1 routed token", fmt::format("0 of the block's {} token-expert pairs", pairs),
                                 "use more or longer calibration samples (--samples, --seq-len)");
         }
         for (auto k : model::kExpertKinds) {

@@ -23,6 +23,7 @@ namespace halo::quant {
 // Quantizes (decodes in place) every expert of block `layer_index`, appending one LinearRecord per
 // expert linear (LinearRecord::expert set) and the block's token counts to `out`.
 // `stats` is [n_experts] (empty when the method needs no statistics: counts are then unknown).
+// `calibration_tokens` is unused (kept for the callers); coverage comes from `stats` itself.
 void quantize_block_experts(model::LayerWeights& layer, int layer_index, const MethodTraits& method,
                             const MethodSettings& settings, const std::vector<model::ExpertInputStats>& stats,
                             std::int64_t calibration_tokens, QuantizedModel& out, Progress& progress);
