@@ -1,6 +1,8 @@
 // Tiny real runs of the CLI: exit 0 and the key fields of what they write.
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <random>
 #include <set>
 #include <string>
 
@@ -75,6 +77,39 @@ TEST(CliCharacterize, BuiltinInt4Static) {
 }
 
 // quantize (RTN int4 g32) -> eval of the result -> export to GGUF, on the default model.
+// A synthetic mixture-of-experts checkpoint (8 experts, top-2): GPTQ calibrates every expert,
+// prints the tokens routed to each, warns below --min-expert-tokens, and the manifest keeps the
+// counts and one tensor file per expert linear.
+TEST(CliMoe, SynthQuantizeReportsTokensPerExpert) {
+    const auto dir = fresh_dir();
+    auto r = run_halo({"synth", "--shape", "test-tiny-moe", "--out", "m", "--dtype", "f32", "--quiet"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Seeded printable bytes (the synthetic tokenizer is byte-level): varied enough that the
+    // random router reaches all 8 experts; a repeated sentence left one expert without a token.
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> printable(33, 126);
+    std::string text;
+    for (int i = 0; i < 4000; ++i) text += static_cast<char>(printable(rng));
+    std::ofstream(dir / "calib.txt") << text;
+    r = run_halo({"quantize", "--model", "m", "--method", "gptq", "--calib", "calib.txt", "--samples", "8", "--seq-len", "128",
+                  "--out", "q", "--threads", "1", "--quiet", "--min-expert-tokens", "1000"},
+                 dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("calibration tokens routed per expert (top-2 of 8):"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  block 1: "), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("warning: block 0 expert "), std::string::npos) << r.err;  // some expert < 1000 of 2048 pairs
+    const json m = json::parse(read_text(dir / "q" / "manifest.json"));
+    ASSERT_EQ(m["expert_tokens"].size(), 2u);
+    std::int64_t pairs = 0;
+    for (const auto& n : m["expert_tokens"][0]["tokens"]) pairs += n.get<std::int64_t>();
+    EXPECT_EQ(pairs, 8 * 128 * 2);
+    EXPECT_TRUE(fs::exists(dir / "q" / "blk.1.ffn_down_exps.7.hqt"));
+    // The threshold flag on a method without calibration is a usage error, not ignored.
+    r = run_halo({"quantize", "--model", "m", "--method", "rtn", "--out", "r", "--quiet", "--min-expert-tokens", "4"}, dir);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("E6164"), std::string::npos) << r.err;
+}
+
 TEST(CliRealModel, QuantizeEvalExport) {
     // Where the halo binary looks (util/paths: HALO_DATA, else the configured data dir).
     const char* data_env = std::getenv("HALO_DATA");

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@
 #include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/methods.hpp"
 #include "halo/model/model_loader.hpp"
+#include "halo/quant/expert_quantizer.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "streaming_glue.hpp"
 #include "terminal_progress.hpp"
@@ -107,6 +109,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     jobs::check_flags_apply(row, given_method_flags(app));
     o.halo.objective_given = f.objective_opt && f.objective_opt->count() > 0;
     o.halo.budget_given = f.budget_opt && f.budget_opt->count() > 0;
+    o.min_expert_tokens_given = app.count("--min-expert-tokens") > 0;
     const auto device = device_backend(f, app, row);
     o.device = device.get();
     if (f.stream.stream) {
@@ -129,6 +132,12 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
                                        }};
     const auto result = jobs::run_quantize_job(o, callbacks);
     print_summary(o, result);
+    if (!result.expert_tokens.empty()) {  // MoE: did calibration reach every expert?
+        fmt::print("calibration tokens routed per expert (top-{} of {}):\n", result.n_experts_used, result.n_experts);
+        for (const auto& b : result.expert_tokens) fmt::print("  block {}: {}\n", b.layer, fmt::join(b.tokens, " "));
+        for (const auto& line : quant::expert_coverage_warnings(result.expert_tokens, o.min_expert_tokens))
+            fmt::print(stderr, "warning: {} (--min-expert-tokens)\n", line);
+    }
     if (device && row.id == quant::Method::rtn)
         fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", device->describe());
     else if (device)
@@ -197,6 +206,8 @@ Command quantize_command() {
                 app.add_option("--max-chunks", f->job.max_chunks, "--eval: chunks to score (-1 all)");
                 app.add_option("--ctx", f->job.ctx, "--eval: tokens per chunk");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                app.add_option("--min-expert-tokens", f->job.min_expert_tokens,
+                               "mixture-of-experts: warn about experts that calibration routed fewer tokens to (default 16)");
                 app.add_option("--device", f->device,
                                "cpu (default), cuda or cuda:N: calibration forwards, X^T X and GPTQ's algebra on the GPU (never "
                                "falls back to cpu)");

@@ -1,5 +1,7 @@
 #include "halo/accel/workload.hpp"
 
+#include <tuple>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -24,9 +26,19 @@ void check_config(const model::ModelConfig& c) {
     if (c.n_heads % c.n_kv_heads != 0)
         throw_bad_value("E7040", "n_kv_heads", "query heads must split evenly over KV heads",
                         fmt::format("a divisor of {}", c.n_heads), std::to_string(c.n_kv_heads));
+    if (c.n_experts < 0 || (c.moe() && (c.n_experts_used < 1 || c.n_experts_used > c.n_experts)))
+        throw_bad_value("E7046", "n_experts_used", "experts used per token must be 1..experts",
+                        fmt::format("1..{}", c.n_experts), std::to_string(c.n_experts_used));
 }
 
 }  // namespace
+
+std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used) {
+    const std::int64_t pairs = tokens * experts_used, base = pairs / n_experts, extra = pairs % n_experts;
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(n_experts), base);
+    for (std::int64_t e = 0; e < extra; ++e) ++rows[static_cast<std::size_t>(e)];
+    return rows;
+}
 
 std::vector<WorkItem> transformer_workload(const model::ModelConfig& c, const Phase& ph) {
     check_config(c);
@@ -64,9 +76,24 @@ std::vector<WorkItem> transformer_workload(const model::ModelConfig& c, const Ph
             act(p + "attn_pv", group, ph.context, hd, ph.batch * c.n_kv_heads);
         }
         lin(p + "attn_output", q_dim, d);
-        lin(p + "ffn_gate", d, c.d_ff);
-        lin(p + "ffn_up", d, c.d_ff);
-        lin(p + "ffn_down", c.d_ff, d);
+        if (!c.moe()) {
+            lin(p + "ffn_gate", d, c.d_ff);
+            lin(p + "ffn_up", d, c.d_ff);
+            lin(p + "ffn_down", c.d_ff, d);
+            continue;
+        }
+        lin(p + "ffn_gate_inp", d, c.n_experts);
+        const auto rows = even_expert_rows(tokens, c.n_experts, c.n_experts_used);
+        for (int e = 0; e < c.n_experts; ++e) {
+            const std::int64_t m = rows[static_cast<std::size_t>(e)];
+            if (m == 0) continue;
+            for (const auto& [kind, K, N] : {std::tuple{"gate", d, std::int64_t{c.d_ff}}, std::tuple{"up", d, std::int64_t{c.d_ff}},
+                                             std::tuple{"down", std::int64_t{c.d_ff}, d}}) {
+                WorkItem it;
+                it.gemm = {fmt::format("{}ffn_{}_exps.{}", p, kind, e), m, K, N};
+                w.push_back(std::move(it));
+            }
+        }
     }
     lin("output", d, c.vocab_size);
     return w;

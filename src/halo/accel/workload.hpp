@@ -45,7 +45,15 @@ struct Phase {
 // attn_qk (QK^T) and attn_pv (PV), one GEMM per KV head with the group's query heads stacked in
 // M (count = n_kv_heads, times B for decode); then "output" (the LM head, all L positions in
 // prefill). Throws E7040 on a config with a non-positive size or heads not dividing evenly.
+// A mixture-of-experts config (n_experts > 0) replaces the three FFN GEMMs by the router
+// "blk.<i>.ffn_gate_inp" (all tokens x d_model -> n_experts) and, per expert e,
+// "blk.<i>.ffn_{gate,up,down}_exps.<e>" over only the rows routed to it: the tokens x
+// n_experts_used (token, expert) pairs spread evenly (the first remainder experts one row more;
+// an expert with no row has no GEMM). Only the active experts' work is counted: top-k of E.
 std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, const Phase& phase);
+
+// Rows of each expert under even routing: tokens * experts_used split over n_experts.
+std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used);
 
 // A Hugging Face config.json is read by its owner, model::read_hf_config
 // (model/safetensors_reader.hpp; E5220/E5221), never here.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/model/architecture.hpp"
 #include "halo/quant/rounder.hpp"
 #include "halo/quant/scale_format.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -297,6 +298,7 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
                                     quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
                                     ProgressSink sink, const ModelPlan* plan) {
     const auto t0 = std::chrono::steady_clock::now();
+    model::refuse_experts(weights.config, "HALO quantization");  // per-expert tiles: not done (issue 14)
     check_options(o, L);
     const std::size_t n_linears = weights.layers.size() * model::kLinearKinds.size();
     if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_linears))

@@ -8,6 +8,7 @@
 #include "halo/accel/simulate.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/jobs/run_job.hpp"
+#include "halo/model/architecture.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
@@ -61,6 +62,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     const auto samples = quant::calibration_samples(tokenizer->encode(read_file(calib_path), false), o.samples, o.seq_len,
                                                     calib_path.string());
     auto w = model::load_model(model_path);
+    model::refuse_experts(w.config, "HALO quantization");  // before the tile check, which needs the dense FFN
     for (auto k : model::kLinearKinds)  // a tile that does not fit fails before the long work
         (void)hwq::make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
                              fmt::format("blk.0.{}", model::linear_name(k)));

@@ -92,6 +92,9 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
     const auto t0 = std::chrono::steady_clock::now();
     const quant::MethodTraits& row = method_table().find(o.method).traits;
     if (o.out_dir.empty()) throw_usage("E6009", "--out DIR is required");
+    if (o.min_expert_tokens < 0)
+        throw_bad_flag("E6163", "--min-expert-tokens", "the expert coverage threshold is a token count", ">= 0",
+                       std::to_string(o.min_expert_tokens));
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E6009", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
@@ -103,6 +106,8 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
 
     model::ModelWeights weights = model::load_model(model_path);
     const bool needs_calib = row.needs_gram || row.needs_channel_stats || opt.method == quant::Method::kmeans;
+    if (o.min_expert_tokens_given && !(weights.config.moe() && needs_calib))
+        throw_usage("E6164", "--min-expert-tokens applies to a mixture-of-experts model quantized with calibration (gptq, awq, kmeans)");
     std::unique_ptr<quant::CalibrationSource> source;
     std::vector<std::array<model::Matrix, 7>> fisher;
     nlohmann::json calib_info = nullptr;
@@ -128,6 +133,7 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
     info.source_format = weights.source_format;
     info.calibration = calib_info;
     info.flags = table_method_flags(o, opt);
+    if (weights.config.moe()) info.flags["min_expert_tokens"] = o.min_expert_tokens;
     if (o.device && !o.eval_text.empty()) info.flags["device"]["eval"] = "cpu";
     source.reset();  // frees the device's hidden states before the peak is read
     QuantizeJobResult res;
@@ -159,6 +165,9 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
     res.bits_per_weight = qm.bits.bits_per_weight();
     res.quantize_seconds = qm.seconds;
     res.peak_rss_mib = peak_rss_mib();
+    res.expert_tokens = qm.expert_tokens;
+    res.n_experts = weights.config.n_experts;
+    res.n_experts_used = weights.config.n_experts_used;
     return res;
 }
 

@@ -61,6 +61,9 @@ struct QuantizeJobOptions {
     std::vector<float> codebook;
     float sparse_fraction = 0.0f, smooth_alpha = 0.5f;
     HaloJobOptions halo;
+    // Mixture-of-experts models: warn about experts calibration routed fewer tokens to.
+    std::int64_t min_expert_tokens = 16;
+    bool min_expert_tokens_given = false;     // refused unless the model is MoE and calibrated (E6164)
     // Where the job runs: null = the CPU; else calibration (and GPTQ's algebra) on this device
     // (--device cuda; the caller owns it). Every method's job reads this one struct.
     quant::DeviceBackend* device = nullptr;
@@ -86,6 +89,9 @@ struct QuantizeJobResult {
     std::optional<double> perplexity;         // with eval_text
     int eval_chunks = 0;
     std::optional<HaloSummary> halo;
+    // MoE: calibration tokens routed to each expert, per block; top-k of n experts.
+    std::vector<quant::ExpertTokens> expert_tokens;
+    int n_experts = 0, n_experts_used = 0;
 };
 
 struct JobCallbacks {

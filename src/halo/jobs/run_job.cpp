@@ -18,6 +18,7 @@
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/mac/characterize.hpp"
 #include "halo/model/blas.hpp"
+#include "halo/model/architecture.hpp"
 #include "halo/model/float_convert.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
@@ -303,6 +304,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     {
         const auto w = model::load_model(model_path);
         config = w.config;
+        if (!o.halo_objectives.empty()) model::refuse_experts(w.config, "HALO quantization");
         if (!o.halo_objectives.empty())
             for (auto k : model::kLinearKinds)
                 (void)make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,

@@ -8,13 +8,14 @@ namespace halo::model {
 namespace {
 
 // clang-format off
-constexpr std::array<ArchitectureRow, 5> kArchitectures = {{
-    // name       gguf        hf type        post  hf+  bias   qkn    act                       sqrt_d sw  theta_loc  cap   perm   moe
-    {"llama",    "llama",    "llama",       false, 0.0f, false, false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, true,  false},
-    {"mistral",  "",         "mistral",     false, 0.0f, false, false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, true,  false},
-    {"qwen2",    "qwen2",    "qwen2",       false, 0.0f, true,  false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, false, false},
-    {"gemma3",   "gemma3",   "gemma3_text", true,  1.0f, false, true,  FfnActivation::gelu_tanh, true,  6,  10000.0f,  0.0f, false, false},
-    {"qwen2moe", "qwen2moe", "qwen2_moe",   false, 0.0f, true,  false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, false, true},
+constexpr std::array<ArchitectureRow, 6> kArchitectures = {{
+    // name       gguf        hf type        post  hf+  bias   qkn    act                       sqrt_d sw  theta_loc  cap   perm   moe    norm_k shared experts_of
+    {"llama",    "llama",    "llama",       false, 0.0f, false, false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, true,  false, false, false, ""},
+    {"mistral",  "",         "mistral",     false, 0.0f, false, false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, true,  false, false, false, ""},
+    {"qwen2",    "qwen2",    "qwen2",       false, 0.0f, true,  false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, false, false, false, false, ""},
+    {"gemma3",   "gemma3",   "gemma3_text", true,  1.0f, false, true,  FfnActivation::gelu_tanh, true,  6,  10000.0f,  0.0f, false, false, false, false, ""},
+    {"mixtral",  "",         "mixtral",     false, 0.0f, false, false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, true,  true,  true,  false, "llama"},
+    {"qwen2moe", "qwen2moe", "qwen2_moe",   false, 0.0f, true,  false, FfnActivation::silu,      false, 0,  0.0f,      0.0f, false, true,  false, true,  ""},
 }};
 // clang-format on
 
@@ -26,6 +27,13 @@ const ArchitectureRow* find_architecture_gguf(std::string_view gguf_name) {
     if (gguf_name.empty()) return nullptr;
     for (const auto& row : kArchitectures)
         if (row.gguf_name == gguf_name) return &row;
+    return nullptr;
+}
+
+const ArchitectureRow* find_architecture_gguf_experts(std::string_view gguf_name) {
+    if (const ArchitectureRow* row = find_architecture_gguf(gguf_name); row != nullptr && row->moe) return row;
+    for (const auto& row : kArchitectures)
+        if (!gguf_name.empty() && row.gguf_experts_of == gguf_name) return &row;
     return nullptr;
 }
 
@@ -51,7 +59,7 @@ void apply_architecture(const ArchitectureRow& row, ModelConfig& c) {
     c.swa_pattern = row.swa_pattern;
     c.rope_theta_local = row.rope_theta_local;
     c.final_logit_softcap = row.final_logit_softcap;
-    c.moe = row.moe;
+    c.moe_norm_topk = row.moe_norm_topk;  // n_experts / n_experts_used: the loaders, from the file
     // Loaders fold the HF offset into the weights, so the forward pass never adds it.
     c.norm_weight_plus_one = false;
 }
@@ -81,6 +89,13 @@ void refuse_layer_patterns(const ModelConfig& c, const std::string& what) {
 
 float layer_rope_theta(const ModelConfig& c, int layer) {
     return is_local_layer(c, layer) && c.rope_theta_local > 0 ? c.rope_theta_local : c.rope_theta;
+}
+
+void refuse_experts(const ModelConfig& c, const std::string& what) {
+    if (c.moe())
+        throw_bad_value("E5324", c.architecture, what + " has no mixture-of-experts layers", "a dense model",
+                        std::to_string(c.n_experts) + " experts per block",
+                        "run this model without it (the forward pass, calibration and RTN/GPTQ/AWQ handle experts)");
 }
 
 }  // namespace halo::model

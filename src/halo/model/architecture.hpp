@@ -8,7 +8,8 @@
 // | mistral  | (llama)   | mistral       | pre       | w         | no       | no      | SwiGLU | 1          | all layers (config)| none    | permuted      |
 // | qwen2    | qwen2     | qwen2         | pre       | w         | yes      | no      | SwiGLU | 1          | none               | none    | HF order      |
 // | gemma3   | gemma3    | gemma3_text   | pre+post  | 1 + w     | no       | yes     | GeGLU  | sqrt(d)    | 5 local : 1 global | none    | HF order      |
-// | qwen2moe | qwen2moe  | qwen2_moe     | pre       | w         | yes      | no      | MoE    | 1          | none               | none    | HF order      |
+// | mixtral  | (llama)   | mixtral       | pre       | w         | no       | no      | MoE    | 1          | none               | none    | permuted      |
+// | qwen2moe | qwen2moe  | qwen2_moe     | pre       | w         | yes      | no      | MoE+sh | 1          | none               | none    | HF order      |
 //
 // Sources: Hugging Face transformers' modeling_{llama,mistral,qwen2,gemma3,qwen2_moe}.py and
 // llama.cpp's convert_hf_to_gguf.py / src/models/*.cpp (read, not copied). Notes:
@@ -20,8 +21,12 @@
 //   GPT-NeoX RoPE in llama.cpp and keep HF's row order.
 // * Gemma 3: layer l is local (sliding window, RoPE base `rope_theta_local`, 10000 unless the
 //   file says otherwise) unless (l + 1) % 6 == 0; global layers use rope_theta (1e6).
-// * qwen2moe is a row so that its files are recognised and refused with a precise reason:
-//   halo's forward pass has no expert layers yet (moe = true is refused by the loader).
+// * MoE rows (model/moe.hpp): the router is a softmax over all experts, the top-k are kept and,
+//   when moe_norm_topk, renormalised to sum 1 (Mixtral; Qwen2-MoE's norm_topk_prob defaults to
+//   false). llama.cpp's converter writes Mixtral as general.architecture "llama" with
+//   llama.expert_count > 0, so a llama GGUF with experts is the mixtral row (gguf_experts_of).
+// * qwen2moe is a row so that its files are recognised and refused with a precise reason: its
+//   shared expert (with its own sigmoid gate) is not in halo's forward pass.
 #pragma once
 
 #include <span>
@@ -49,11 +54,17 @@ struct ArchitectureRow {
     float final_logit_softcap;       // logits = c * tanh(logits / c); 0 = none
     bool gguf_qk_permuted;           // see the notes above
     bool moe;                        // experts instead of one MLP
+    bool moe_norm_topk;              // renormalise the top-k router weights to sum 1
+    bool moe_shared_expert;          // a shared expert beside the routed ones (not implemented: refused)
+    std::string_view gguf_experts_of;  // GGUF architecture whose files with experts are this row ("" = none)
 };
 
 std::span<const ArchitectureRow> architecture_table();
 // The row for a GGUF general.architecture / an HF model_type, or nullptr.
 const ArchitectureRow* find_architecture_gguf(std::string_view gguf_name);
+// The row of a GGUF file of architecture `gguf_name` that has {arch}.expert_count > 0: the row
+// itself when it is MoE, else the row naming it in gguf_experts_of (llama -> mixtral), or nullptr.
+const ArchitectureRow* find_architecture_gguf_experts(std::string_view gguf_name);
 const ArchitectureRow* find_architecture_hf(std::string_view model_type);
 const ArchitectureRow& architecture_row(std::string_view name);  // by halo name; internal error if absent
 
@@ -73,5 +84,8 @@ int layer_window(const ModelConfig& config, int layer);
 // alike: a local/global pattern (Gemma 3) is refused with E5606 naming `what`.
 void refuse_layer_patterns(const ModelConfig& config, const std::string& what);
 float layer_rope_theta(const ModelConfig& config, int layer);
+// The paths that have no expert layers (the backward pass, block streaming) refuse a MoE model
+// with E5324 naming `what`.
+void refuse_experts(const ModelConfig& config, const std::string& what);
 
 }  // namespace halo::model

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/calibration.hpp"
 #include "halo/model/forward.hpp"
@@ -20,6 +21,7 @@ template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
                                     unsigned threads) {
     validate_weights(weights);
+    refuse_experts(weights.config, "the backward pass (Fisher sensitivity)");
     if (tokens.size() < 2) {
         throw_bad_value("E5504", "tokens", "next-token loss needs two tokens", "at least 2 tokens",
                         std::to_string(tokens.size()));

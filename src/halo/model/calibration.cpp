@@ -18,6 +18,7 @@ struct LayerwiseCalibration::Impl {
     const ForwardHooks* hooks = nullptr;
     int next_layer = 0;
     std::int64_t max_tokens = 0;
+    std::vector<ExpertInputStats> expert_stats;  // of the last capture
 
     void expect_layer(int layer, const char* what) const {
         if (layer != next_layer) {
@@ -28,40 +29,61 @@ struct LayerwiseCalibration::Impl {
     }
 };
 
-LinearStatsAccumulator::LinearStatsAccumulator(const StatsRequest& request) : request_(request) {
-    observer_ = [this](LinearKind kind, const float* x, std::int64_t rows, std::int64_t cols) {
-        auto k = static_cast<std::size_t>(kind);
-        LinearInputStats& st = stats_[k];
-        if (request_.gram) {
-            if (st.gram.size() == 0) st.gram = Matrix(cols, cols);
-            gram_accumulate_lower(x, rows, cols, st.gram.data.data());  // mirrored in finish()
+void LinearStatsSums::add(const float* x, std::int64_t rows, std::int64_t cols, const StatsRequest& request) {
+    if (request.gram) {
+        if (stats.gram.size() == 0) stats.gram = Matrix(cols, cols);
+        gram_accumulate_lower(x, rows, cols, stats.gram.data.data());  // mirrored in finish()
+    }
+    if (request.channel_stats) {
+        if (stats.abs_max.empty()) {
+            stats.abs_max.assign(static_cast<std::size_t>(cols), 0.0f);
+            abs_sum.assign(static_cast<std::size_t>(cols), 0.0);
         }
-        if (request_.channel_stats) {
-            if (st.abs_max.empty()) {
-                st.abs_max.assign(static_cast<std::size_t>(cols), 0.0f);
-                abs_sum_[k].assign(static_cast<std::size_t>(cols), 0.0);
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t i = 0; i < cols; ++i) {
+                const float a = std::fabs(x[r * cols + i]);
+                abs_sum[static_cast<std::size_t>(i)] += a;
+                stats.abs_max[static_cast<std::size_t>(i)] = std::max(stats.abs_max[static_cast<std::size_t>(i)], a);
             }
-            for (std::int64_t r = 0; r < rows; ++r)
-                for (std::int64_t i = 0; i < cols; ++i) {
-                    const float a = std::fabs(x[r * cols + i]);
-                    abs_sum_[k][static_cast<std::size_t>(i)] += a;
-                    st.abs_max[static_cast<std::size_t>(i)] = std::max(st.abs_max[static_cast<std::size_t>(i)], a);
-                }
+    }
+    stats.tokens += rows;
+}
+
+LinearInputStats LinearStatsSums::finish(const StatsRequest& request) {
+    if (stats.gram.size() != 0) symmetrize_lower(stats.gram.data.data(), stats.gram.cols);
+    if (request.channel_stats) {
+        stats.abs_mean.resize(abs_sum.size());
+        for (std::size_t i = 0; i < abs_sum.size(); ++i)
+            stats.abs_mean[i] = static_cast<float>(abs_sum[i] / static_cast<double>(stats.tokens));
+    }
+    return std::move(stats);
+}
+
+LinearStatsAccumulator::LinearStatsAccumulator(const StatsRequest& request, int n_experts)
+    : request_(request), expert_sums_(static_cast<std::size_t>(std::max(n_experts, 0))) {
+    observer_ = [this](LinearKind kind, int expert, const float* x, std::int64_t rows, std::int64_t cols) {
+        if (expert < 0) {
+            sums_[static_cast<std::size_t>(kind)].add(x, rows, cols, request_);
+            return;
         }
-        st.tokens += rows;
+        // A MoE expert's input: its own statistics, from its routed tokens only.
+        if (static_cast<std::size_t>(expert) >= expert_sums_.size())
+            throw_internal("E5542", "expert " + std::to_string(expert) + " beyond the accumulator's " +
+                                        std::to_string(expert_sums_.size()));
+        expert_sums_[static_cast<std::size_t>(expert)][ExpertWeights::slot(kind)].add(x, rows, cols, request_);
     };
 }
 
 std::array<LinearInputStats, 7> LinearStatsAccumulator::finish() {
-    for (auto& st : stats_)
-        if (st.gram.size() != 0) symmetrize_lower(st.gram.data.data(), st.gram.cols);
-    for (std::size_t k = 0; k < 7; ++k) {
-        if (!request_.channel_stats) continue;
-        stats_[k].abs_mean.resize(abs_sum_[k].size());
-        for (std::size_t i = 0; i < abs_sum_[k].size(); ++i)
-            stats_[k].abs_mean[i] = static_cast<float>(abs_sum_[k][i] / static_cast<double>(stats_[k].tokens));
+    std::array<LinearInputStats, 7> out;
+    for (std::size_t k = 0; k < 7; ++k) out[k] = sums_[k].finish(request_);
+    expert_stats_.clear();
+    for (auto& e : expert_sums_) {
+        ExpertInputStats st;
+        for (std::size_t k = 0; k < 3; ++k) st[k] = e[k].finish(request_);
+        expert_stats_.push_back(std::move(st));
     }
-    return std::move(stats_);
+    return out;
 }
 
 LayerwiseCalibration::LayerwiseCalibration(const ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples,
@@ -97,15 +119,19 @@ std::array<LinearInputStats, 7> LayerwiseCalibration::capture(int layer, const S
     const ModelWeights& w = *impl_->weights;
     const ModelView<float> view = make_view<float>(w);
     const LayerRopes ropes(w.config, impl_->max_tokens);
-    LinearStatsAccumulator acc(request);
+    LinearStatsAccumulator acc(request, w.config.n_experts);
     std::vector<float> x;
     for (const auto& h : impl_->hidden) {
         x = h;  // the block runs on a copy: capture must not move the hidden states
         block_forward(view, layer, x.data(), static_cast<std::int64_t>(h.size() / static_cast<std::size_t>(w.config.d_model)),
                       ropes.for_layer(layer), impl_->hooks, &acc.observer(), static_cast<BlockCache<float>*>(nullptr));
     }
-    return acc.finish();
+    auto stats = acc.finish();
+    impl_->expert_stats = acc.take_expert_stats();
+    return stats;
 }
+
+std::vector<ExpertInputStats> LayerwiseCalibration::take_expert_stats() { return std::move(impl_->expert_stats); }
 
 void LayerwiseCalibration::advance(int layer) {
     impl_->expect_layer(layer, "advance");

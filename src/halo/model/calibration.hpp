@@ -34,22 +34,38 @@ struct LinearInputStats {
     std::int64_t tokens = 0;
 };
 
+// A MoE expert's input statistics, indexed like ExpertWeights (gate, up, down); `tokens` of
+// each is the number of calibration tokens routed to the expert.
+using ExpertInputStats = std::array<LinearInputStats, 3>;
+
+// The running sums behind one linear's LinearInputStats.
+struct LinearStatsSums {
+    LinearInputStats stats;
+    std::vector<double> abs_sum;
+    void add(const float* x, std::int64_t rows, std::int64_t cols, const StatsRequest& request);
+    LinearInputStats finish(const StatsRequest& request);
+};
+
 // Accumulates LinearInputStats from the inputs an observer sees (one block's forward passes
 // over all samples), then finish() turns the sums into statistics. Shared by
-// LayerwiseCalibration and the streaming driver so both compute the same bits.
+// LayerwiseCalibration and the streaming driver so both compute the same bits. A MoE block's
+// experts get statistics of their own (from their routed tokens only): `n_experts` of them.
 class LinearStatsAccumulator {
 public:
-    explicit LinearStatsAccumulator(const StatsRequest& request);
+    explicit LinearStatsAccumulator(const StatsRequest& request, int n_experts = 0);
     LinearStatsAccumulator(const LinearStatsAccumulator&) = delete;  // the observer points at this
     LinearStatsAccumulator& operator=(const LinearStatsAccumulator&) = delete;
     // Valid while the accumulator lives.
     const LinearInputObserver& observer() const { return observer_; }
     std::array<LinearInputStats, 7> finish();
+    // After finish(): the experts' statistics ([n_experts], empty for a dense block).
+    std::vector<ExpertInputStats> take_expert_stats() { return std::move(expert_stats_); }
 
 private:
     StatsRequest request_;
-    std::array<LinearInputStats, 7> stats_;
-    std::array<std::vector<double>, 7> abs_sum_;
+    std::array<LinearStatsSums, 7> sums_;
+    std::vector<std::array<LinearStatsSums, 3>> expert_sums_;
+    std::vector<ExpertInputStats> expert_stats_;
     LinearInputObserver observer_;
 };
 
@@ -67,6 +83,9 @@ public:
     // Statistics of the inputs of block `layer`'s seven linears (indexed by LinearKind) for the
     // current hidden states. Layers must be visited in order 0, 1, ...
     std::array<LinearInputStats, 7> capture(int layer, const StatsRequest& request);
+    // The experts' statistics of the last capture of a MoE block ([n_experts]; empty for a
+    // dense block); moved out, so call once per capture.
+    std::vector<ExpertInputStats> take_expert_stats();
     // Runs block `layer` with the weights as they are now (possibly quantized) to move the
     // hidden states to the next block's input.
     void advance(int layer);

@@ -70,8 +70,20 @@ void validate_weights(const ModelWeights& w) {
             expect_len(lw.bias_k, dkv, prefix + "attn_k.bias");
             expect_len(lw.bias_v, dkv, prefix + "attn_v.bias");
         }
-        for (std::size_t k = 0; k < 7; ++k)
+        for (std::size_t k = 0; k < 7; ++k) {
+            if (c.moe() && is_expert_kind(kLinearKinds[k])) continue;  // the experts hold the FFN
             expect_shape(lw.linear[k], shapes[k].first, shapes[k].second, prefix + std::string(kKindNames[k]));
+        }
+        if (!c.moe()) continue;
+        if (c.n_experts_used < 1 || c.n_experts_used > c.n_experts || lw.experts.size() != static_cast<std::size_t>(c.n_experts))
+            throw_bad_value("E5543", prefix + "ffn_gate_inp", "expert count does not match the model config",
+                            std::to_string(c.n_experts) + " experts, 1.." + std::to_string(c.n_experts) + " used",
+                            std::to_string(lw.experts.size()) + " experts, " + std::to_string(c.n_experts_used) + " used");
+        expect_shape(lw.router, c.n_experts, D, prefix + "ffn_gate_inp");
+        for (std::size_t e = 0; e < lw.experts.size(); ++e)
+            for (std::size_t k = 0; k < 3; ++k)
+                expect_shape(lw.experts[e].linear[k], shapes[4 + k].first, shapes[4 + k].second,
+                             prefix + std::string(kKindNames[4 + k]) + "_exps." + std::to_string(e));
     }
 }
 

@@ -35,7 +35,10 @@ struct ForwardHooks {
 };
 
 // Observes the exact input of a linear (after its hook) before the matmul: calibration.
-using LinearInputObserver = std::function<void(LinearKind kind, const float* x, std::int64_t rows, std::int64_t cols)>;
+// `expert` is -1 for the block's own linears and the expert's index for a MoE expert's
+// gate/up/down (whose rows are then only the tokens routed to that expert).
+using LinearInputObserver =
+    std::function<void(LinearKind kind, int expert, const float* x, std::int64_t rows, std::int64_t cols)>;
 
 struct ForwardOptions {
     unsigned threads = 0;                // BLAS threads (0 = all cores)

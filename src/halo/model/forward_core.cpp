@@ -8,6 +8,7 @@
 #include "halo/model/architecture.hpp"
 #include "halo/model/attention.hpp"
 #include "halo/model/blas.hpp"
+#include "halo/model/moe.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -38,7 +39,7 @@ const T* linear_input(LinearKind kind, const T* x, std::int64_t rows, std::int64
             hook(scratch.data(), rows, cols, layer);
             in = scratch.data();
         }
-        if (observer != nullptr && *observer) (*observer)(kind, in, rows, cols);
+        if (observer != nullptr && *observer) (*observer)(kind, -1, in, rows, cols);
     }
     return in;
 }
@@ -125,11 +126,18 @@ template <class T>
 ModelView<T> make_view(const ModelWeights& weights) {
     ModelView<T> view;
     view.weights = &weights;
-    view.storage.reserve(weights.layers.size() * 7 + 1);
+    std::size_t matrices = 1;
+    for (const auto& layer : weights.layers) matrices += 8 + 3 * layer.experts.size();
+    view.storage.reserve(matrices);  // as_t keeps pointers into storage's elements
     for (const auto& layer : weights.layers) {
         std::array<const T*, 7> ptrs{};
         for (std::size_t i = 0; i < 7; ++i) ptrs[i] = as_t<T>(layer.linear[i], view.storage);
         view.linear.push_back(ptrs);
+        view.router.push_back(layer.router.size() ? as_t<T>(layer.router, view.storage) : nullptr);
+        std::vector<std::array<const T*, 3>> experts;
+        for (const auto& e : layer.experts) experts.push_back({as_t<T>(e.linear[0], view.storage), as_t<T>(e.linear[1], view.storage),
+                                                               as_t<T>(e.linear[2], view.storage)});
+        view.experts.push_back(std::move(experts));
     }
     view.lm_head = as_t<T>(weights.lm_head(), view.storage);
     return view;
@@ -215,6 +223,12 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
     T* inv2 = sized(buf.inv2, S);
     if (cache != nullptr) cache->x_mid.assign(x, x + S * D);
     rms_norm(x, h, S, D, lw.ffn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv2);
+    if (c.moe()) {  // router and experts (moe.hpp); the backward pass refuses MoE (E5540), so no cache
+        if (cache != nullptr || c.post_norms)
+            throw_internal("E5541", "a MoE block has no backward cache and no post-norms");
+        moe_ffn_forward(c, layer, model.router[sz(layer)], model.experts[sz(layer)], h, S, x, hooks, observer);
+        return;
+    }
     T* gate = sized(buf.gate, S * F);
     T* up = sized(buf.up, S * F);
     linear_forward(linear_input(LinearKind::ffn_gate, h, S, D, hooks, observer, layer, scratch), S, D,

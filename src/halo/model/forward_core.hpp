@@ -21,6 +21,8 @@ template <class T>
 struct ModelView {
     const ModelWeights* weights = nullptr;
     std::vector<std::array<const T*, 7>> linear;  // [layer][LinearKind], each [out x in]
+    std::vector<const T*> router;                 // [layer] -> [n_experts x d_model] (MoE), else null
+    std::vector<std::vector<std::array<const T*, 3>>> experts;  // [layer][expert] -> gate, up, down
     const T* lm_head = nullptr;                   // [vocab x d_model]
     std::vector<std::vector<T>> storage;          // owns the copies when T is not float
 

@@ -65,6 +65,24 @@ constexpr LayerTensorName kLayerNames[] = {
 };
 // clang-format on
 
+// A MoE block's router and experts (when the config has experts; the FFN's three dense rows
+// above are then absent). GGUF holds each kind as one 3-D tensor [experts x out x in]
+// (ne = {in, out, experts}); Hugging Face's Mixtral one matrix per expert, w1 = gate, w3 = up,
+// w2 = down (modeling_mixtral.py).
+constexpr const char* kRouterGguf = "ffn_gate_inp.weight";
+constexpr const char* kRouterHf = "block_sparse_moe.gate.weight";
+constexpr const char* kExpertsHfPrefix = "block_sparse_moe.experts.";
+struct ExpertTensorName {
+    LinearKind kind;
+    const char* gguf;
+    const char* hf;
+};
+constexpr ExpertTensorName kExpertNames[] = {
+    {LinearKind::ffn_gate, "ffn_gate_exps.weight", "w1.weight"},
+    {LinearKind::ffn_up, "ffn_up_exps.weight", "w3.weight"},
+    {LinearKind::ffn_down, "ffn_down_exps.weight", "w2.weight"},
+};
+
 bool is_norm(VectorSlot s) { return s != VectorSlot::bias_q && s != VectorSlot::bias_k && s != VectorSlot::bias_v; }
 
 const char* vector_hf_name(const LayerTensorName& row, const ModelConfig& c) {
@@ -176,11 +194,54 @@ std::string layer_tensor_name(const Naming& n, const ModelConfig& c, int l, cons
     return n.layer_prefix + std::to_string(l) + "." + suffix;
 }
 
+// Whether the block has this row's tensor: a MoE block has no dense FFN linears.
+bool has_dense(const ModelConfig& c, const LayerTensorName& row) { return !(row.linear && c.moe() && is_expert_kind(*row.linear)); }
+
+std::string router_name(const Naming& n, int l) { return n.layer_prefix + std::to_string(l) + "." + (n.hf ? kRouterHf : kRouterGguf); }
+// GGUF: the kind's 3-D tensor; HF: expert e's matrix.
+std::string expert_name(const Naming& n, int l, const ExpertTensorName& row, int e) {
+    const std::string p = n.layer_prefix + std::to_string(l) + ".";
+    return n.hf ? p + kExpertsHfPrefix + std::to_string(e) + "." + row.hf : p + row.gguf;
+}
+
+// Presence and shape of a MoE block's router and experts.
+void check_experts(const ModelConfig& c, const Assembler& a, const Naming& n, int l) {
+    a.check(router_name(n, l), {c.n_experts, c.d_model});
+    for (const auto& row : kExpertNames) {
+        const auto [rows, cols] = linear_shape(c, row.kind);
+        if (!n.hf) {
+            a.check(expert_name(n, l, row, 0), {c.n_experts, rows, cols});
+            continue;
+        }
+        for (int e = 0; e < c.n_experts; ++e) a.check(expert_name(n, l, row, e), {rows, cols});
+    }
+}
+
+void assemble_experts(const ModelConfig& c, const Assembler& a, const Naming& n, int l, LayerWeights& layer) {
+    layer.router = a.matrix(router_name(n, l), c.n_experts, c.d_model);
+    layer.experts.resize(static_cast<std::size_t>(c.n_experts));
+    for (const auto& row : kExpertNames) {
+        const auto [rows, cols] = linear_shape(c, row.kind);
+        if (n.hf) {
+            for (int e = 0; e < c.n_experts; ++e) layer.experts[static_cast<std::size_t>(e)][row.kind] = a.matrix(expert_name(n, l, row, e), rows, cols);
+            continue;
+        }
+        const std::vector<float> all = a.load(expert_name(n, l, row, 0), {c.n_experts, rows, cols});
+        for (int e = 0; e < c.n_experts; ++e) {
+            Matrix m(rows, cols);
+            std::copy_n(all.begin() + static_cast<std::ptrdiff_t>(e * rows * cols), rows * cols, m.data.begin());
+            layer.experts[static_cast<std::size_t>(e)][row.kind] = std::move(m);
+        }
+    }
+}
+
 // One decoder block from the architecture row's tensors (vectors only where the config asks).
 LayerWeights assemble_layer(const ModelConfig& c, const Assembler& a, const Naming& n, int l, bool unpermute_qk) {
     LayerWeights layer;
+    if (c.moe()) assemble_experts(c, a, n, l, layer);
     for (const auto& row : kLayerNames) {
         const std::string name = layer_tensor_name(n, c, l, row);
+        if (!has_dense(c, row)) continue;
         if (!row.linear) {
             if (!wants(row.slot, c)) continue;
             auto& v = vector_ref(row.slot, layer);
@@ -208,6 +269,8 @@ void check_config(const ModelConfig& c, const std::string& file) {
                                                   c.d_model, c.n_heads, c.n_kv_heads, c.d_ff, c.vocab_size, c.head_dim));
     if (c.n_heads % c.n_kv_heads != 0) bad("heads not a multiple of kv heads", fmt::format("{}/{}", c.n_heads, c.n_kv_heads));
     if (c.head_dim % 2 != 0) bad("head_dim must be even for RoPE", std::to_string(c.head_dim));
+    if (c.n_experts < 0 || (c.moe() && (c.n_experts_used < 1 || c.n_experts_used > c.n_experts)))
+        bad("experts used per token must be 1..experts", fmt::format("{} of {} experts", c.n_experts_used, c.n_experts));
     check_config_numbers(c, file);  // input_checks.hpp: eps, RoPE base, ... finite and in range
 }
 
@@ -230,8 +293,10 @@ struct LazyModel::Impl {
         const Assembler& a = *assembler;
         const std::int64_t d = config.d_model, v = config.vocab_size;
         a.check(naming.embedding, {v, d});
-        for (int l = 0; l < config.n_layers; ++l)
+        for (int l = 0; l < config.n_layers; ++l) {
+            if (config.moe()) check_experts(config, a, naming, l);
             for (const auto& row : kLayerNames) {
+                if (!has_dense(config, row)) continue;
                 if (!row.linear) {
                     if (wants(row.slot, config)) a.check(layer_tensor(l, row), {vector_len(row.slot, config)});
                     continue;
@@ -239,6 +304,7 @@ struct LazyModel::Impl {
                 const auto [rows, cols] = linear_shape(config, *row.linear);
                 a.check(layer_tensor(l, row), {rows, cols});
             }
+        }
         a.check(naming.output_norm, {d});
         if (a.has(naming.output) && !(naming.hf && config.tied_embeddings)) {
             a.check(naming.output, {v, d});
@@ -336,10 +402,12 @@ Matrix LazyModel::output() const {
 
 std::int64_t LazyModel::layer_bytes() const {
     std::int64_t n = 2 * impl_->config.d_model;
+    const ModelConfig& c = impl_->config;
     for (auto k : kLinearKinds) {
-        const auto [rows, cols] = linear_shape(impl_->config, k);
-        n += rows * cols;
+        const auto [rows, cols] = linear_shape(c, k);
+        n += rows * cols * (c.moe() && is_expert_kind(k) ? c.n_experts : 1);
     }
+    if (c.moe()) n += std::int64_t{c.n_experts} * c.d_model;  // the router
     return n * static_cast<std::int64_t>(sizeof(float));
 }
 
@@ -370,12 +438,32 @@ ModelConfig config_from_gguf(const GgufFile& f) {
         throw_bad_input_at("E5300", file, "general.architecture", "unsupported model architecture", known, arch,
                            "halo's forward pass implements the families of model/architecture.hpp");
     }
-    if (row->moe) {
-        throw_bad_input_at("E5308", file, "general.architecture", "mixture-of-experts models are not implemented",
-                           "a dense architecture", arch, "the expert layers (router, experts) are not in halo's forward pass yet");
+    const std::string a = arch + ".";
+    const std::int64_t experts = f.get_int(a + "expert_count").value_or(0);
+    if (experts > 0 || row->moe) {
+        const ArchitectureRow* moe_row = find_architecture_gguf_experts(arch);
+        if (moe_row == nullptr)
+            throw_bad_input_at("E5320", file, a + "expert_count", "this architecture has no mixture-of-experts row",
+                               "no experts (0)", std::to_string(experts), "halo's MoE rows: mixtral (llama files with experts)");
+        row = moe_row;
+    }
+    if (row->moe_shared_expert) {
+        throw_bad_input_at("E5308", file, "general.architecture", "mixture-of-experts with a shared expert is not implemented",
+                           "a dense architecture or mixtral", arch, "the shared expert and its gate are not in halo's forward pass");
     }
     apply_architecture(*row, c);
-    const std::string a = arch + ".";
+    if (row->moe) {
+        constexpr std::int64_t kMaxExperts = 1 << 16;  // bounds what is sized from it before the tensors are checked
+        if (experts <= 0 || experts > kMaxExperts)
+            throw_bad_input_at("E5321", file, a + "expert_count", "mixture-of-experts expert count missing or out of range",
+                               fmt::format("1..{}", kMaxExperts), std::to_string(experts));
+        c.n_experts = static_cast<int>(experts);
+        const std::int64_t used = f.require_int(a + "expert_used_count");
+        if (used < 1 || used > experts)
+            throw_bad_input_at("E5322", file, a + "expert_used_count", "experts used per token out of range",
+                               fmt::format("1..{} (the expert count)", experts), std::to_string(used));
+        c.n_experts_used = static_cast<int>(used);
+    }
     c.name = f.get_string("general.name").value_or(f.path().stem().string());
     c.n_layers = static_cast<int>(f.require_int(a + "block_count"));
     c.d_model = static_cast<int>(f.require_int(a + "embedding_length"));

@@ -219,15 +219,22 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
     ModelConfig c;
     const std::string model_type = j.value("model_type", std::string("llama"));
     const ArchitectureRow* row = find_architecture_hf(model_type);
-    if (row == nullptr || row->moe) {
+    if (row == nullptr || row->moe_shared_expert) {
         std::string known;
         for (const auto& r : architecture_table())
-            if (!r.moe) known += (known.empty() ? "" : ", ") + std::string(r.hf_model_type);
+            if (!r.moe_shared_expert) known += (known.empty() ? "" : ", ") + std::string(r.hf_model_type);
         throw_bad_input_at("E5221", config_json, "model_type",
-                           row ? "mixture-of-experts models are not implemented" : "architecture is not in halo's table",
+                           row ? "mixture-of-experts with a shared expert is not implemented" : "architecture is not in halo's table",
                            known, model_type);
     }
     apply_architecture(*row, c);
+    if (row->moe) {  // Mixtral's keys (modeling_mixtral.py / configuration_mixtral.py)
+        c.n_experts = req_int("num_local_experts");
+        c.n_experts_used = req_int("num_experts_per_tok");
+        if (c.n_experts_used > c.n_experts)
+            throw_bad_input_at("E5323", config_json, "num_experts_per_tok", "experts used per token out of range",
+                               fmt::format("1..{} (num_local_experts)", c.n_experts), std::to_string(c.n_experts_used));
+    }
     c.name = config_json.parent_path().filename().string();
     c.n_layers = req_int("num_hidden_layers");
     c.d_model = req_int("hidden_size");

@@ -33,6 +33,7 @@ BlockStreamCalibration::BlockStreamCalibration(const ModelWeights& block_model,
     if (block_model.layers.size() != 1)
         throw_internal("E5603", "BlockStreamCalibration needs a one-block model, got " + std::to_string(block_model.layers.size()));
     refuse_layer_patterns(block_model.config, "streamed calibration");
+    refuse_experts(block_model.config, "streamed calibration");
     std::vector<float> h;
     for (std::size_t i = 0; i < samples.size(); ++i) {
         h.assign(samples[i].size() * static_cast<std::size_t>(block_model.config.d_model), 0.0f);

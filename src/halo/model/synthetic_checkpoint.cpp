@@ -21,7 +21,7 @@ using nlohmann::json;
 
 // clang-format off
 // Numbers from each model's published config.json on the Hugging Face hub.
-constexpr std::array<SyntheticShape, 5> kShapes = {{
+constexpr std::array<SyntheticShape, 7> kShapes = {{
     {"tinyllama-1.1b", "llama", 22, 2048, 32, 4, 5632, 32000, 2048, 10000.0, 1e-5, false, false,
      "TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json"},
     {"llama2-7b", "llama", 32, 4096, 32, 32, 11008, 32000, 4096, 10000.0, 1e-5, false, false,
@@ -30,8 +30,12 @@ constexpr std::array<SyntheticShape, 5> kShapes = {{
      "meta-llama/Meta-Llama-3-8B config.json"},
     {"qwen2.5-7b", "qwen2", 28, 3584, 28, 4, 18944, 152064, 32768, 1000000.0, 1e-6, true, false,
      "Qwen/Qwen2.5-7B config.json"},
+    {"mixtral-8x7b", "mixtral", 32, 4096, 32, 8, 14336, 32000, 32768, 1000000.0, 1e-5, false, false,
+     "mistralai/Mixtral-8x7B-v0.1 config.json", 8, 2},
     {"test-tiny", "llama", 2, 64, 4, 2, 160, 320, 256, 10000.0, 1e-5, false, false,
      "halo's unit-test shape (GQA, vocabulary above the tokenizer's 258 ids)"},
+    {"test-tiny-moe", "mixtral", 2, 64, 4, 2, 160, 320, 256, 10000.0, 1e-5, false, false,
+     "halo's MoE unit-test shape (test-tiny with Mixtral's 8 experts, top-2)", 8, 2},
 }};
 // clang-format on
 
@@ -82,6 +86,16 @@ std::vector<TensorPlan> plan_tensors(const SyntheticShape& s) {
         }
         t.push_back({p + "self_attn.o_proj.weight", D, q, false, Kind::linear});
         t.push_back({p + "post_attention_layernorm.weight", 1, D, true, Kind::norm});
+        if (s.n_experts > 0) {  // Mixtral: router, then w1 (gate), w2 (down), w3 (up) per expert
+            t.push_back({p + "block_sparse_moe.gate.weight", s.n_experts, D, false, Kind::linear});
+            for (int e = 0; e < s.n_experts; ++e) {
+                const std::string q = fmt::format("{}block_sparse_moe.experts.{}.", p, e);
+                t.push_back({q + "w1.weight", F, D, false, Kind::linear});
+                t.push_back({q + "w2.weight", D, F, false, Kind::linear});
+                t.push_back({q + "w3.weight", F, D, false, Kind::linear});
+            }
+            continue;
+        }
         t.push_back({p + "mlp.gate_proj.weight", F, D, false, Kind::linear});
         t.push_back({p + "mlp.up_proj.weight", F, D, false, Kind::linear});
         t.push_back({p + "mlp.down_proj.weight", D, F, false, Kind::linear});
@@ -191,7 +205,7 @@ json tokenizer_json() {
 }
 
 json config_json(const SyntheticShape& s, const SyntheticOptions& o) {
-    return {{"architectures", {s.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+    json j = {{"architectures", {s.model_type == "qwen2" ? "Qwen2ForCausalLM" : s.n_experts > 0 ? "MixtralForCausalLM" : "LlamaForCausalLM"}},
             {"model_type", s.model_type},
             {"hidden_size", s.d_model},
             {"intermediate_size", s.d_ff},
@@ -208,6 +222,11 @@ json config_json(const SyntheticShape& s, const SyntheticOptions& o) {
             {"eos_token_id", 257},
             {"torch_dtype", torch_dtype(o.dtype)},
             {"halo_synthetic", {{"shape", s.name}, {"seed", o.seed}, {"source", s.source}}}};
+    if (s.n_experts > 0) {
+        j["num_local_experts"] = s.n_experts;
+        j["num_experts_per_tok"] = s.n_experts_used;
+    }
+    return j;
 }
 
 }  // namespace

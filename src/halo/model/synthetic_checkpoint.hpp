@@ -44,9 +44,12 @@ struct SyntheticShape {
     bool qkv_bias;
     bool tied_embeddings;
     std::string_view source;  // where the numbers come from
+    int n_experts = 0;        // mixture-of-experts (model_type mixtral): experts per block, 0 = dense MLP
+    int n_experts_used = 0;   // experts per token (top-k)
 };
-// The table: tinyllama-1.1b, llama2-7b, llama3-8b, qwen2.5-7b, and test-tiny (a 2-block model
-// for unit tests).
+// The table: tinyllama-1.1b, llama2-7b, llama3-8b, qwen2.5-7b, mixtral-8x7b, test-tiny (a 2-block
+// model for unit tests) and test-tiny-moe (test-tiny's attention with 8 experts, top-2, Mixtral's
+// tensor names: block_sparse_moe.gate, block_sparse_moe.experts.E.w1/w2/w3).
 std::span<const SyntheticShape> synthetic_shapes();
 // Unknown name: bad value E5600 listing the shapes.
 const SyntheticShape& synthetic_shape(std::string_view name);

@@ -70,7 +70,14 @@ struct ModelConfig {
     bool post_norms = false;   // RMSNorm of the attention and MLP outputs before each residual add
     bool qkv_bias = false;     // Q, K, V projections have biases (LayerWeights::bias_q/k/v)
     float final_logit_softcap = 0.0f;  // logits = c * tanh(logits / c) when > 0
-    bool moe = false;          // mixture-of-experts MLP (not implemented: the loader refuses it)
+    // Mixture-of-experts MLP (model/moe.hpp): n_experts > 0 replaces the block's gate/up/down by
+    // a router [n_experts x d_model] and n_experts SwiGLU experts of width d_ff; each token runs
+    // its n_experts_used best experts, weighted by the router's softmax (renormalised over the
+    // chosen ones when moe_norm_topk, as Mixtral does).
+    int n_experts = 0;
+    int n_experts_used = 0;
+    bool moe_norm_topk = true;
+    bool moe() const { return n_experts > 0; }
 };
 
 // The seven linear layers of a block, in a fixed order used everywhere (names follow GGUF).
@@ -79,6 +86,18 @@ constexpr std::array<LinearKind, 7> kLinearKinds = {LinearKind::attn_q,      Lin
                                                     LinearKind::attn_output, LinearKind::ffn_gate, LinearKind::ffn_up,
                                                     LinearKind::ffn_down};
 std::string_view linear_name(LinearKind kind);  // "attn_q", ...
+
+// An expert's three linears, indexed by the FFN kinds (gate [F x D], up [F x D], down [D x F]).
+constexpr std::array<LinearKind, 3> kExpertKinds = {LinearKind::ffn_gate, LinearKind::ffn_up, LinearKind::ffn_down};
+constexpr bool is_expert_kind(LinearKind k) {
+    return k == LinearKind::ffn_gate || k == LinearKind::ffn_up || k == LinearKind::ffn_down;
+}
+struct ExpertWeights {
+    std::array<Matrix, 3> linear;  // in kExpertKinds order
+    static std::size_t slot(LinearKind k) { return static_cast<std::size_t>(k) - static_cast<std::size_t>(LinearKind::ffn_gate); }
+    Matrix& operator[](LinearKind k) { return linear[slot(k)]; }
+    const Matrix& operator[](LinearKind k) const { return linear[slot(k)]; }
+};
 
 struct LayerWeights {
     std::vector<float> attn_norm;  // [d_model]
@@ -90,7 +109,9 @@ struct LayerWeights {
     std::vector<float> bias_q;     // [n_heads * head_dim] when qkv_bias
     std::vector<float> bias_k;     // [n_kv_heads * head_dim]
     std::vector<float> bias_v;
-    std::array<Matrix, 7> linear;  // indexed by LinearKind
+    std::array<Matrix, 7> linear;  // indexed by LinearKind; the FFN three are empty (0 x 0) in a MoE block
+    Matrix router;                     // [n_experts x d_model] when moe (GGUF ffn_gate_inp), kept FP32
+    std::vector<ExpertWeights> experts;  // [n_experts] when moe
 
     Matrix& operator[](LinearKind k) { return linear[static_cast<std::size_t>(k)]; }
     const Matrix& operator[](LinearKind k) const { return linear[static_cast<std::size_t>(k)]; }

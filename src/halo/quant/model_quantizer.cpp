@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/expert_quantizer.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -211,8 +212,13 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
     out.spec = opt.method == Method::kmeans ? fmt::format("kmeans {}-bit per-row codebooks", spec.element_bits()) : spec.describe();
     out.activation_format = std::string(m.activation_format);
     const int n_layers = static_cast<int>(weights.layers.size());
+    const model::ModelConfig& config = weights.config;
+    if (config.moe() && opt.method == Method::smoothquant)
+        throw_bad_value("E6162", "--method", "SmoothQuant's norm folding has no mixture-of-experts form",
+                        "rtn, gptq, awq or kmeans for a MoE model", "smoothquant");
+    const std::size_t per_block = config.moe() ? 4 + 3 * static_cast<std::size_t>(config.n_experts) : 7;
     Progress progress(opt.progress ? opt.progress : ProgressSink([](const ProgressUpdate&) {}), "quantize linears",
-                      static_cast<std::size_t>(n_layers) * 7);
+                      static_cast<std::size_t>(n_layers) * per_block);
     for (int l = 0; l < n_layers; ++l) {
         auto& layer = weights.layers[static_cast<std::size_t>(l)];
         for (auto k : model::kLinearKinds)
@@ -230,6 +236,7 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             out.vectors.push_back({l, "ffn_norm", layer.ffn_norm});
         }
         for (auto k : model::kLinearKinds) {
+            if (config.moe() && model::is_expert_kind(k)) continue;  // the experts hold the FFN: below
             const auto tk = std::chrono::steady_clock::now();
             model::Matrix& w = layer[k];
             const auto& st = stats[static_cast<std::size_t>(k)];
@@ -252,6 +259,9 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             out.linears.push_back(std::move(rec));
             progress.advance();
         }
+        if (config.moe())
+            quantize_block_experts(layer, l, m, settings, cal && want_stats ? cal->take_expert_stats() : std::vector<model::ExpertInputStats>{},
+                                   cal ? cal->tokens() : 0, out, progress);
         if (cal && want_stats) cal->advance(l);
     }
     progress.finish();

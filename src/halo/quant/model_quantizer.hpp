@@ -112,6 +112,9 @@ public:
     virtual std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) = 0;
     virtual void advance(int layer) = 0;
     virtual std::int64_t tokens() const = 0;
+    // After capture() of a MoE block: each expert's statistics from its routed tokens
+    // ([n_experts]); empty for a dense block or a source without experts.
+    virtual std::vector<model::ExpertInputStats> take_expert_stats() { return {}; }
 };
 
 class LayerwiseSource final : public CalibrationSource {
@@ -120,6 +123,7 @@ public:
     std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) override;
     void advance(int layer) override { cal_.advance(layer); }
     std::int64_t tokens() const override { return tokens_; }
+    std::vector<model::ExpertInputStats> take_expert_stats() override { return cal_.take_expert_stats(); }
 
 private:
     model::LayerwiseCalibration cal_;
@@ -129,6 +133,7 @@ private:
 struct LinearRecord {
     int layer = 0;
     model::LinearKind kind = model::LinearKind::attn_q;
+    int expert = -1;           // the MoE expert whose gate/up/down this is; -1 for the block's own linears
     QuantizedTensor tensor;
     double seconds = 0;
     double output_error = -1;  // tr((W-Q) G (W-Q)^T) when a Gram was captured, else -1
@@ -142,6 +147,12 @@ struct ModifiedVector {
     std::vector<float> values;
 };
 
+// Calibration tokens the router sent to each expert of one MoE block ([n_experts]).
+struct ExpertTokens {
+    int layer = 0;
+    std::vector<std::int64_t> tokens;
+};
+
 struct QuantizedModel {
     std::string method;
     std::string spec;              // QuantSpec::describe()
@@ -149,6 +160,7 @@ struct QuantizedModel {
     std::vector<LinearRecord> linears;
     std::vector<ModifiedVector> vectors;
     BitAccount bits;               // summed over all linears
+    std::vector<ExpertTokens> expert_tokens;  // MoE blocks calibrated (expert_quantizer.hpp)
     double seconds = 0;
 };
 

@@ -284,7 +284,9 @@ QuantizedDirWriter::QuantizedDirWriter(const std::filesystem::path& dir, bool ov
 QuantizedDirWriter::~QuantizedDirWriter() = default;
 
 void QuantizedDirWriter::add_linear(const LinearRecord& rec) {
-    const std::string file = fmt::format("blk.{}.{}.hqt", rec.layer, model::linear_name(rec.kind));
+    // A MoE expert's linear: blk.L.ffn_gate_exps.E.hqt (GGUF's stacked name plus the expert).
+    const std::string file = rec.expert < 0 ? fmt::format("blk.{}.{}.hqt", rec.layer, model::linear_name(rec.kind))
+                                            : fmt::format("blk.{}.{}_exps.{}.hqt", rec.layer, model::linear_name(rec.kind), rec.expert);
     write_file_atomic(impl_->out / file, write_hqt(rec.tensor));
     const auto b = rec.tensor.bits();
     nlohmann::json e = {{"layer", rec.layer},
@@ -303,6 +305,7 @@ void QuantizedDirWriter::add_linear(const LinearRecord& rec) {
                           {"level", rec.tensor.tiles.level},
                           {"codebook_id", rec.tensor.tiles.codebook_id}}}};
     if (rec.awq_alpha >= 0) e["awq_alpha"] = rec.awq_alpha;
+    if (rec.expert >= 0) e["expert"] = rec.expert;
     impl_->linears.push_back(std::move(e));
 }
 
@@ -339,6 +342,11 @@ void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions&
                         {"command", info.provenance.command_line},
                         {"linears", impl_->linears},
                         {"vectors", impl_->vectors}};
+    if (!qm.expert_tokens.empty()) {  // MoE: calibration tokens routed to each expert, per block
+        nlohmann::json cov = nlohmann::json::array();
+        for (const auto& b : qm.expert_tokens) cov.push_back({{"layer", b.layer}, {"tokens", b.tokens}});
+        m["expert_tokens"] = std::move(cov);
+    }
     for (const auto& [key, value] : info.sections.items()) {
         if (m.contains(key)) throw_internal("E6031", fmt::format("manifest section \"{}\" would replace a standard field", key));
         m[key] = value;
@@ -396,6 +404,12 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
             rec.tensor.tiles.level = t.at("level").get<std::vector<std::int32_t>>();
             rec.tensor.tiles.codebook_id = t.at("codebook_id").get<std::vector<std::int32_t>>();
             if (e.contains("awq_alpha")) rec.awq_alpha = e.at("awq_alpha").get<float>();
+            if (e.contains("expert")) {
+                rec.expert = e.at("expert").get<int>();
+                if (rec.expert < 0 || !model::is_expert_kind(rec.kind))
+                    bad(place, "an expert index belongs to an FFN linear (ffn_gate, ffn_up, ffn_down)", "expert >= 0 of an FFN linear",
+                        fmt::format("expert {} of {}", rec.expert, name));
+            }
             if (!e.at("output_error").is_null()) rec.output_error = e.at("output_error").get<double>();
             out.linears.push_back(std::move(rec));
         }
@@ -451,10 +465,14 @@ ManifestSummary read_manifest_summary(const std::filesystem::path& dir) {
 
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
     for (const auto& rec : dir.linears) {
-        const std::string place = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+        const std::string place = rec.expert < 0 ? fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))
+                                                 : fmt::format("blk.{}.{}_exps[{}]", rec.layer, model::linear_name(rec.kind), rec.expert);
         if (rec.layer < 0 || rec.layer >= static_cast<int>(weights.layers.size()))
             bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", rec.layer));
-        auto& w = weights.layers[static_cast<std::size_t>(rec.layer)][rec.kind];
+        auto& layer = weights.layers[static_cast<std::size_t>(rec.layer)];
+        if (rec.expert >= static_cast<int>(layer.experts.size()))
+            bad(place, "expert index beyond the model's experts", fmt::format("< {}", layer.experts.size()), fmt::format("{}", rec.expert));
+        auto& w = rec.expert < 0 ? layer[rec.kind] : layer.experts[static_cast<std::size_t>(rec.expert)][rec.kind];
         if (w.rows != rec.tensor.rows() || w.cols != rec.tensor.cols())
             bad(place, "quantized tensor shape differs from the model's", fmt::format("{}x{}", w.rows, w.cols),
                 fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/model/architecture.hpp"
 #include "halo/model/streaming_calibration.hpp"
 #include "halo/quant/device_backend.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -45,6 +46,7 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
     if (opt.method == Method::kmeans && opt.kmeans_fisher)
         throw_bad_value("E6140", "--sensitivity", "k-means with Fisher sensitivity cannot stream (it needs whole-model gradients)",
                         "hessian, or quantize without --stream", "fisher");
+    model::refuse_experts(source.config(), "streamed quantization (--stream)");
     const bool want_stats = m.needs_gram || m.needs_channel_stats || opt.method == Method::kmeans;
     if (want_stats && so.samples.empty())
         throw_bad_value("E6008", "--calib", fmt::format("method {} needs calibration data", m.name), "a calibration text", "none");

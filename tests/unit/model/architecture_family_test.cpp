@@ -2,7 +2,8 @@
 // written both as a Hugging Face safetensors directory (HF names, HF norm convention) and as the
 // GGUF llama.cpp's converter would write (its names, Q/K rows permuted for llama, Gemma's norm
 // weights + 1); both must load to the same weights and give the same logits. Unknown
-// architectures, MoE, unknown RoPE scalings and missing biases are errors naming file and key.
+// architectures, shared-expert MoE (qwen2moe), unknown RoPE scalings and missing biases are errors
+// naming file and key. The MoE row (mixtral) has its own tests in moe_model_test.cpp.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -235,8 +236,8 @@ TEST(ArchitectureFamilies, UnknownAndUnsupportedAreErrorsNamingFileAndKey) {
     write_file_atomic(dir / "hf" / "config.json", cfg + R"( "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}})");
     write_file_atomic(dir / "hf" / "model.safetensors", safetensors_bytes(family_hf(llama, 1)));
     expect_error([&] { (void)load_model(dir / "hf"); }, "E5306", {"config.json", "rope_scaling.rope_type", "dynamic"});
-    write_file_atomic(dir / "hf" / "config.json", R"({"model_type": "mixtral", "hidden_size": 8})");
-    expect_error([&] { (void)load_model(dir / "hf"); }, "E5221", {"config.json", "model_type", "mixtral"});
+    write_file_atomic(dir / "hf" / "config.json", R"({"model_type": "qwen2_moe", "hidden_size": 8})");
+    expect_error([&] { (void)load_model(dir / "hf"); }, "E5221", {"config.json", "model_type", "qwen2_moe", "shared expert"});
     // Qwen2 without its biases: the missing tensor is named.
     const Family qwen = kFamilies[2];
     auto hf = family_hf(architecture_row("qwen2"), 1);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -69,9 +70,19 @@ inline ModelWeights tiny_model(const ModelConfig& c, unsigned seed = 1) {
         lw[LinearKind::attn_k] = random_matrix(dkv, c.d_model, 0.5f, rng);
         lw[LinearKind::attn_v] = random_matrix(dkv, c.d_model, 0.5f, rng);
         lw[LinearKind::attn_output] = random_matrix(c.d_model, dq, 0.3f, rng);
-        lw[LinearKind::ffn_gate] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
-        lw[LinearKind::ffn_up] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
-        lw[LinearKind::ffn_down] = random_matrix(c.d_model, c.d_ff, 0.3f, rng);
+        if (c.moe()) {  // router and experts instead of the dense FFN (which stays empty)
+            lw.router = random_matrix(c.n_experts, c.d_model, 0.6f, rng);
+            lw.experts.resize(static_cast<std::size_t>(c.n_experts));
+            for (auto& e : lw.experts) {
+                e[LinearKind::ffn_gate] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
+                e[LinearKind::ffn_up] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
+                e[LinearKind::ffn_down] = random_matrix(c.d_model, c.d_ff, 0.3f, rng);
+            }
+        } else {
+            lw[LinearKind::ffn_gate] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
+            lw[LinearKind::ffn_up] = random_matrix(c.d_ff, c.d_model, 0.4f, rng);
+            lw[LinearKind::ffn_down] = random_matrix(c.d_model, c.d_ff, 0.3f, rng);
+        }
         w.layers.push_back(std::move(lw));
     }
     w.output_norm = random_norm(c.d_model, rng);
@@ -111,7 +122,45 @@ inline void ref_rope(double* v, int hd, int pos, double theta, bool interleaved)
     }
 }
 
-inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vector<std::int32_t>& tokens) {
+inline Vec ref_swiglu_mlp(const Matrix& gate, const Matrix& up, const Matrix& down, const Vec& h, bool gelu) {
+    const Vec g = ref_matvec(gate, h);
+    const Vec u = ref_matvec(up, h);
+    Vec a(g.size());
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        const double act = gelu ? 0.5 * g[i] * (1 + std::tanh(std::sqrt(2 / M_PI) * (g[i] + 0.044715 * g[i] * g[i] * g[i])))
+                                : g[i] / (1 + std::exp(-g[i]));
+        a[i] = act * u[i];
+    }
+    return ref_matvec(down, a);
+}
+
+// The router's weight of every expert for one token (0 for the experts not chosen): softmax,
+// the top k by repeated arg-max (lower index first on ties), renormalised when norm_topk.
+inline Vec ref_expert_weights(const Matrix& router, const Vec& h, int k, bool norm_topk) {
+    Vec p = ref_matvec(router, h);
+    double mx = -1e300, z = 0;
+    for (double v : p) mx = std::max(mx, v);
+    for (double& v : p) z += (v = std::exp(v - mx));
+    for (double& v : p) v /= z;
+    Vec chosen(p.size(), 0.0);
+    double kept = 0;
+    for (int j = 0; j < k; ++j) {
+        std::size_t best = p.size();
+        for (std::size_t e = 0; e < p.size(); ++e)
+            if (chosen[e] == 0.0 && (best == p.size() || p[e] > p[best])) best = e;
+        chosen[best] = p[best];
+        kept += p[best];
+    }
+    if (norm_topk)
+        for (double& v : chosen) v /= kept;
+    return chosen;
+}
+
+// The MLP input (output of the FFN norm) of token t of block `layer`, seen by the reference.
+using RefFfnInputObserver = std::function<void(int layer, int token, const Vec& h)>;
+
+inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vector<std::int32_t>& tokens,
+                                         const RefFfnInputObserver& on_ffn_input = {}) {
     const ModelConfig& c = w.config;
     const int S = static_cast<int>(tokens.size()), D = c.d_model, hd = c.head_dim;
     std::vector<Vec> x(tokens.size(), Vec(static_cast<std::size_t>(D)));
@@ -174,16 +223,18 @@ inline std::vector<Vec> reference_logits(const ModelWeights& w, const std::vecto
             if (c.post_norms) o = ref_rmsnorm(o, lw.post_attn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
             for (int i = 0; i < D; ++i) x[t][i] += o[i];
             const Vec h = ref_rmsnorm(x[t], lw.ffn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
-            const Vec g = ref_matvec(lw[LinearKind::ffn_gate], h);
-            const Vec u = ref_matvec(lw[LinearKind::ffn_up], h);
-            Vec a(g.size());
-            for (std::size_t i = 0; i < g.size(); ++i) {
-                const double act = c.gelu_gate
-                                       ? 0.5 * g[i] * (1 + std::tanh(std::sqrt(2 / M_PI) * (g[i] + 0.044715 * g[i] * g[i] * g[i])))
-                                       : g[i] / (1 + std::exp(-g[i]));
-                a[i] = act * u[i];
+            if (on_ffn_input) on_ffn_input(layer, t, h);
+            Vec d(static_cast<std::size_t>(D), 0.0);
+            if (c.moe()) {  // every expert run densely, weighted by the router (0 for the unchosen)
+                const Vec gate_w = ref_expert_weights(lw.router, h, c.n_experts_used, c.moe_norm_topk);
+                for (int e = 0; e < c.n_experts; ++e) {
+                    const auto& ex = lw.experts[static_cast<std::size_t>(e)];
+                    const Vec y = ref_swiglu_mlp(ex[LinearKind::ffn_gate], ex[LinearKind::ffn_up], ex[LinearKind::ffn_down], h, c.gelu_gate);
+                    for (int i = 0; i < D; ++i) d[i] += gate_w[static_cast<std::size_t>(e)] * y[i];
+                }
+            } else {
+                d = ref_swiglu_mlp(lw[LinearKind::ffn_gate], lw[LinearKind::ffn_up], lw[LinearKind::ffn_down], h, c.gelu_gate);
             }
-            Vec d = ref_matvec(lw[LinearKind::ffn_down], a);
             if (c.post_norms) d = ref_rmsnorm(d, lw.post_ffn_norm, c.rms_norm_eps, c.norm_weight_plus_one);
             for (int i = 0; i < D; ++i) x[t][i] += d[i];
         }

@@ -1,0 +1,317 @@
+// Mixture-of-experts (the mixtral row, model/moe.hpp): the forward pass against the plain
+// reference of forward_tiny_model.hpp (every expert run densely, weighted by the router), the
+// router's top-k, a tiny MoE checkpoint written as Hugging Face safetensors and as llama.cpp's
+// GGUF (3-D expert tensors, Q/K permuted) giving the same weights and logits, per-expert
+// calibration statistics against a direct count, and bad input naming file and key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "forward_tiny_model.hpp"
+#include "gguf_test_util.hpp"
+#include "halo/model/architecture.hpp"
+#include "halo/model/backward.hpp"
+#include "halo/model/calibration.hpp"
+#include "halo/model/forward.hpp"
+#include "halo/model/gguf_writer.hpp"
+#include "halo/model/model_loader.hpp"
+#include "halo/model/moe.hpp"
+#include "halo/model/safetensors_reader.hpp"
+#include "halo/util/atomic_file.hpp"
+
+namespace halo::model {
+namespace {
+
+using testing::expect_error;
+using testing::reference_logits;
+using testing::ScratchDir;
+using testing::Vec;
+
+const std::vector<std::int32_t> kTokens = {1, 5, 3, 9, 0, 2, 7, 7, 4, 10, 6, 8, 3, 2, 9, 1};
+
+// 2 blocks, 4 experts, top-2 (Mixtral's routing), d_model 16, d_ff 24 per expert.
+ModelConfig moe_config(int experts = 4, int used = 2) {
+    ModelConfig c = testing::tiny_config();
+    apply_architecture(architecture_row("mixtral"), c);
+    c.n_experts = experts;
+    c.n_experts_used = used;
+    return c;
+}
+
+double max_rel_error(const ModelWeights& w) {
+    const Matrix got = forward_logits(w, kTokens, {.threads = 1});
+    const auto want = reference_logits(w, kTokens);
+    double err = 0, scale = 0;
+    for (std::size_t t = 0; t < kTokens.size(); ++t)
+        for (int v = 0; v < w.config.vocab_size; ++v) {
+            err = std::max(err, std::fabs(got.at(static_cast<std::int64_t>(t), v) - want[t][static_cast<std::size_t>(v)]));
+            scale = std::max(scale, std::fabs(want[t][static_cast<std::size_t>(v)]));
+        }
+    return err / scale;
+}
+
+// The reference's MLP inputs (FFN-norm outputs) of every block and token.
+std::map<int, std::vector<Vec>> ffn_inputs(const ModelWeights& w, const std::vector<std::int32_t>& tokens) {
+    std::map<int, std::vector<Vec>> h;
+    (void)reference_logits(w, tokens, [&](int layer, int, const Vec& x) { h[layer].push_back(x); });
+    return h;
+}
+
+TEST(MoeForward, MatchesTheDenseExpertReference) {
+    for (const auto& [experts, used, norm] : {std::tuple{4, 2, true}, std::tuple{4, 1, true}, std::tuple{4, 2, false},
+                                              std::tuple{3, 3, true}}) {
+        SCOPED_TRACE(::testing::Message() << experts << " experts, top-" << used << (norm ? " renormalised" : ""));
+        ModelConfig c = moe_config(experts, used);
+        c.moe_norm_topk = norm;
+        const ModelWeights w = testing::tiny_model(c, 7);
+        EXPECT_LT(max_rel_error(w), 1e-4);
+    }
+    // The tokens do spread over the experts (the check above is not one expert's MLP).
+    const ModelWeights w = testing::tiny_model(moe_config(), 7);
+    std::set<std::size_t> chosen;
+    const auto inputs = ffn_inputs(w, kTokens);
+    for (const auto& h : inputs.at(0)) {
+        const Vec g = testing::ref_expert_weights(w.layers[0].router, h, 2, true);
+        for (std::size_t e = 0; e < g.size(); ++e)
+            if (g[e] > 0) chosen.insert(e);
+    }
+    EXPECT_EQ(chosen.size(), 4u);
+}
+
+TEST(MoeRouting, SoftmaxTopKRenormalisedWithTiesToTheLowerIndex) {
+    const std::vector<float> logits = {0.5f, 2.0f, -1.0f, 2.0f,   // tie between experts 1 and 3
+                                       1.0f, 1.0f, 1.0f, 1.0f};   // all equal
+    const ExpertRouting r = route_tokens(logits.data(), 2, 4, 2, true);
+    EXPECT_EQ(r.expert, (std::vector<std::int32_t>{1, 3, 0, 1}));
+    EXPECT_DOUBLE_EQ(r.weight[0], 0.5);
+    EXPECT_DOUBLE_EQ(r.weight[2], 0.5);
+    const ExpertRouting raw = route_tokens(logits.data(), 2, 4, 2, false);
+    const double z = std::exp(0.5) + 2 * std::exp(2.0) + std::exp(-1.0);
+    EXPECT_NEAR(raw.weight[0], std::exp(2.0) / z, 1e-12);
+    EXPECT_NEAR(raw.weight[3], 0.25, 1e-12);
+    EXPECT_EQ(tokens_per_expert(r, 4), (std::vector<std::int64_t>{1, 2, 0, 1}));
+}
+
+// ---- the same tiny model as files ----
+
+// Hugging Face Mixtral names (modeling_mixtral.py): block_sparse_moe.gate, experts.E.w1/w2/w3.
+std::vector<SafetensorsEntry> hf_tensors(const ModelWeights& w) {
+    std::vector<SafetensorsEntry> e;
+    const auto mat = [&](const std::string& name, const Matrix& m) { e.push_back({name, "F32", {m.rows, m.cols}, m.data}); };
+    const auto vec = [&](const std::string& name, const std::vector<float>& v) {
+        e.push_back({name, "F32", {static_cast<std::int64_t>(v.size())}, v});
+    };
+    mat("model.embed_tokens.weight", w.token_embedding);
+    for (std::size_t l = 0; l < w.layers.size(); ++l) {
+        const LayerWeights& lw = w.layers[l];
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        vec(p + "input_layernorm.weight", lw.attn_norm);
+        vec(p + "post_attention_layernorm.weight", lw.ffn_norm);
+        mat(p + "self_attn.q_proj.weight", lw[LinearKind::attn_q]);
+        mat(p + "self_attn.k_proj.weight", lw[LinearKind::attn_k]);
+        mat(p + "self_attn.v_proj.weight", lw[LinearKind::attn_v]);
+        mat(p + "self_attn.o_proj.weight", lw[LinearKind::attn_output]);
+        mat(p + "block_sparse_moe.gate.weight", lw.router);
+        for (std::size_t x = 0; x < lw.experts.size(); ++x) {
+            const std::string q = p + "block_sparse_moe.experts." + std::to_string(x) + ".";
+            mat(q + "w1.weight", lw.experts[x][LinearKind::ffn_gate]);
+            mat(q + "w2.weight", lw.experts[x][LinearKind::ffn_down]);
+            mat(q + "w3.weight", lw.experts[x][LinearKind::ffn_up]);
+        }
+    }
+    vec("model.norm.weight", w.output_norm);
+    return e;
+}
+
+std::string hf_config(const ModelConfig& c, const std::string& extra = "") {
+    return R"({"model_type": "mixtral", "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 11, "max_position_embeddings": 64,
+        "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "tie_word_embeddings": true, "num_local_experts": )" +
+           std::to_string(c.n_experts) + R"(, "num_experts_per_tok": )" + std::to_string(c.n_experts_used) + extra + "}";
+}
+
+// What llama.cpp's converter writes: general.architecture llama with llama.expert_count, each
+// kind's experts stacked in one 3-D tensor (ne = {in, out, experts}), Q/K rows permuted.
+GgufWriter gguf_of(const ModelWeights& w, int expert_count_key, int used_key, const std::string& skip = "") {
+    const ModelConfig& c = w.config;
+    GgufWriter g;
+    g.add_string("general.architecture", "llama");
+    g.add_string("general.name", "tiny mixtral");
+    g.add_u32("llama.block_count", static_cast<std::uint32_t>(c.n_layers));
+    g.add_u32("llama.embedding_length", static_cast<std::uint32_t>(c.d_model));
+    g.add_u32("llama.feed_forward_length", static_cast<std::uint32_t>(c.d_ff));
+    g.add_u32("llama.attention.head_count", static_cast<std::uint32_t>(c.n_heads));
+    g.add_u32("llama.attention.head_count_kv", static_cast<std::uint32_t>(c.n_kv_heads));
+    g.add_u32("llama.context_length", 64);
+    g.add_f32("llama.rope.freq_base", c.rope_theta);
+    g.add_f32("llama.attention.layer_norm_rms_epsilon", c.rms_norm_eps);
+    g.add_u32("llama.vocab_size", static_cast<std::uint32_t>(c.vocab_size));
+    g.add_u32("llama.expert_count", static_cast<std::uint32_t>(expert_count_key));
+    g.add_u32("llama.expert_used_count", static_cast<std::uint32_t>(used_key));
+    const auto mat = [&](const std::string& name, const Matrix& m) {
+        if (name != skip) g.add_f32_tensor(name, {m.cols, m.rows}, m.data);
+    };
+    const auto vec = [&](const std::string& name, const std::vector<float>& v) {
+        g.add_f32_tensor(name, {static_cast<std::int64_t>(v.size())}, v);
+    };
+    mat("token_embd.weight", w.token_embedding);
+    for (std::size_t l = 0; l < w.layers.size(); ++l) {
+        const LayerWeights& lw = w.layers[l];
+        const std::string p = "blk." + std::to_string(l) + ".";
+        vec(p + "attn_norm.weight", lw.attn_norm);
+        vec(p + "ffn_norm.weight", lw.ffn_norm);
+        Matrix q = lw[LinearKind::attn_q], k = lw[LinearKind::attn_k];
+        permute_qk_rows(q, c.n_heads);
+        permute_qk_rows(k, c.n_kv_heads);
+        mat(p + "attn_q.weight", q);
+        mat(p + "attn_k.weight", k);
+        mat(p + "attn_v.weight", lw[LinearKind::attn_v]);
+        mat(p + "attn_output.weight", lw[LinearKind::attn_output]);
+        mat(p + "ffn_gate_inp.weight", lw.router);
+        for (const auto& [kind, name] : {std::pair{LinearKind::ffn_gate, "ffn_gate_exps.weight"},
+                                         std::pair{LinearKind::ffn_up, "ffn_up_exps.weight"},
+                                         std::pair{LinearKind::ffn_down, "ffn_down_exps.weight"}}) {
+            if (p + name == skip) continue;
+            std::vector<float> all;
+            for (const auto& e : lw.experts) all.insert(all.end(), e[kind].data.begin(), e[kind].data.end());
+            const Matrix& first = lw.experts[0][kind];
+            g.add_f32_tensor(p + name, {first.cols, first.rows, static_cast<std::int64_t>(lw.experts.size())}, all);
+        }
+    }
+    vec("output_norm.weight", w.output_norm);
+    return g;
+}
+
+void write_hf(const std::filesystem::path& dir, const std::string& config, const std::vector<SafetensorsEntry>& tensors) {
+    std::filesystem::create_directories(dir);
+    write_file_atomic(dir / "config.json", config);
+    write_file_atomic(dir / "model.safetensors", safetensors_bytes(tensors));
+}
+
+TEST(MoeCheckpoint, SafetensorsAndGgufLoadToTheSameWeightsAndLogits) {
+    const ModelWeights w = testing::tiny_model(moe_config(), 11);
+    ScratchDir dir;
+    write_hf(dir / "hf", hf_config(w.config), hf_tensors(w));
+    gguf_of(w, 4, 2).write(dir / "tiny.gguf");
+    const ModelWeights st = load_model(dir / "hf");
+    const ModelWeights gg = load_model(dir / "tiny.gguf");
+    for (const auto* m : {&st, &gg}) {
+        EXPECT_EQ(m->config.architecture, "mixtral");
+        EXPECT_EQ(m->config.n_experts, 4);
+        EXPECT_EQ(m->config.n_experts_used, 2);
+        EXPECT_TRUE(m->config.moe_norm_topk);
+        ASSERT_EQ(m->layers[1].experts.size(), 4u);
+        EXPECT_EQ(m->layers[1].router.data, w.layers[1].router.data);
+        for (auto k : kExpertKinds) EXPECT_EQ(m->layers[1].experts[3][k].data, w.layers[1].experts[3][k].data);
+        EXPECT_EQ(m->layers[0][LinearKind::attn_q].data, w.layers[0][LinearKind::attn_q].data);  // GGUF: unpermuted
+        EXPECT_EQ(m->layers[0][LinearKind::ffn_gate].size(), 0u);
+    }
+    const Matrix a = forward_logits(st, kTokens), b = forward_logits(gg, kTokens), ref = forward_logits(w, kTokens);
+    ASSERT_EQ(a.data.size(), b.data.size());
+    for (std::size_t i = 0; i < a.data.size(); ++i) {
+        ASSERT_EQ(a.data[i], b.data[i]) << i;
+        ASSERT_EQ(a.data[i], ref.data[i]) << i;
+    }
+}
+
+TEST(MoeCheckpoint, BadExpertCountsAndMissingExpertsNameFileAndKey) {
+    const ModelWeights w = testing::tiny_model(moe_config(), 11);
+    ScratchDir dir;
+    // GGUF: the count disagrees with the tensors; top-k above the count; a kind missing.
+    gguf_of(w, 3, 2).write(dir / "count.gguf");
+    expect_error([&] { (void)load_model(dir / "count.gguf"); }, "E5302", {"count.gguf", "blk.0.ffn_gate_inp.weight", "[3 x 16]", "[4 x 16]"});
+    gguf_of(w, 4, 5).write(dir / "topk.gguf");
+    expect_error([&] { (void)load_model(dir / "topk.gguf"); }, "E5322", {"topk.gguf", "llama.expert_used_count", "1..4", "5"});
+    gguf_of(w, 4, 0).write(dir / "zero.gguf");
+    expect_error([&] { (void)load_model(dir / "zero.gguf"); }, "E5322", {"zero.gguf", "llama.expert_used_count"});
+    gguf_of(w, 4, 2, "blk.1.ffn_down_exps.weight").write(dir / "missing.gguf");
+    expect_error([&] { (void)load_model(dir / "missing.gguf"); }, "E5301", {"missing.gguf", "blk.1.ffn_down_exps.weight", "missing"});
+    // A 3-D tensor with the wrong expert count (the router right): the tensor is named.
+    {
+        GgufWriter g = gguf_of(w, 4, 2, "blk.0.ffn_up_exps.weight");
+        g.add_f32_tensor("blk.0.ffn_up_exps.weight", {16, 24, 3}, std::vector<float>(16 * 24 * 3, 0.0f));
+        g.write(dir / "three.gguf");
+        expect_error([&] { (void)load_model(dir / "three.gguf"); }, "E5302", {"blk.0.ffn_up_exps.weight", "[4 x 24 x 16]", "[3 x 24 x 16]"});
+    }
+    // Safetensors: config.json's count disagrees with the router; top-k above it; an expert missing.
+    ModelConfig five = w.config;
+    five.n_experts = 5;
+    write_hf(dir / "hf5", hf_config(five), hf_tensors(w));
+    expect_error([&] { (void)load_model(dir / "hf5"); }, "E5302", {"hf5", "model.layers.0.block_sparse_moe.gate.weight", "[5 x 16]"});
+    ModelConfig greedy = w.config;
+    greedy.n_experts_used = 6;
+    write_hf(dir / "hfk", hf_config(greedy), hf_tensors(w));
+    expect_error([&] { (void)load_model(dir / "hfk"); }, "E5323", {"config.json", "num_experts_per_tok", "6"});
+    auto tensors = hf_tensors(w);
+    std::erase_if(tensors, [](const SafetensorsEntry& e) { return e.name == "model.layers.1.block_sparse_moe.experts.2.w2.weight"; });
+    write_hf(dir / "hfm", hf_config(w.config), tensors);
+    expect_error([&] { (void)load_model(dir / "hfm"); }, "E5301", {"model.layers.1.block_sparse_moe.experts.2.w2.weight", "missing"});
+    write_hf(dir / "hfn", R"({"model_type": "mixtral", "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "vocab_size": 11, "num_experts_per_tok": 2})", hf_tensors(w));
+    expect_error([&] { (void)load_model(dir / "hfn"); }, "E5220", {"config.json", "num_local_experts", "missing"});
+    // A GGUF architecture with experts but no MoE row.
+    GgufWriter q;
+    q.add_string("general.architecture", "qwen2");
+    q.add_u32("qwen2.expert_count", 4);
+    q.write(dir / "qwen2.gguf");
+    expect_error([&] { (void)load_model(dir / "qwen2.gguf"); }, "E5320", {"qwen2.gguf", "qwen2.expert_count"});
+}
+
+TEST(MoeModel, PathsWithoutExpertsRefuseIt) {
+    const ModelWeights w = testing::tiny_model(moe_config(), 3);
+    expect_error([&] { (void)loss_and_gradients<double>(w, kTokens, 1); }, "E5324", {"mixtral", "backward", "4 experts"});
+    expect_error([&] { (void)fisher_diagonal(w, {kTokens}, 1); }, "E5324", {"Fisher"});
+}
+
+// Per-expert statistics: each expert's gate/up inputs are exactly the FFN-norm rows of the
+// tokens routed to it (direct count and X^T X from the reference), block 0 and, after advance,
+// block 1; the dense linears see every token.
+TEST(MoeCalibration, EachExpertSeesOnlyItsRoutedTokens) {
+    const ModelWeights w = testing::tiny_model(moe_config(), 7);
+    std::vector<std::vector<std::int32_t>> samples = {kTokens, {3, 3, 8, 1, 0, 4, 6, 2, 5, 7}};
+    LayerwiseCalibration cal(w, samples, 1);
+    for (int l = 0; l < 2; ++l) {
+        SCOPED_TRACE(l);
+        std::vector<std::int64_t> count(4, 0);
+        std::vector<Matrix> gram(4, Matrix(16, 16));
+        std::int64_t total = 0;
+        for (const auto& s : samples) {
+            const auto inputs = ffn_inputs(w, s);
+            for (const Vec& h : inputs.at(l)) {
+                ++total;
+                const Vec g = testing::ref_expert_weights(w.layers[static_cast<std::size_t>(l)].router, h, 2, true);
+                for (std::size_t e = 0; e < 4; ++e) {
+                    if (g[e] == 0) continue;
+                    ++count[e];
+                    for (int i = 0; i < 16; ++i)
+                        for (int j = 0; j < 16; ++j) gram[e].at(i, j) += static_cast<float>(h[static_cast<std::size_t>(i)] * h[static_cast<std::size_t>(j)]);
+                }
+            }
+        }
+        const auto dense = cal.capture(l, {.gram = true, .channel_stats = true});
+        const auto experts = cal.take_expert_stats();
+        EXPECT_EQ(dense[static_cast<std::size_t>(LinearKind::attn_q)].tokens, total);
+        EXPECT_EQ(dense[static_cast<std::size_t>(LinearKind::ffn_gate)].tokens, 0);
+        ASSERT_EQ(experts.size(), 4u);
+        std::int64_t routed = 0;
+        for (std::size_t e = 0; e < 4; ++e) {
+            SCOPED_TRACE(e);
+            EXPECT_GT(count[e], 0);
+            for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(experts[e][k].tokens, count[e]);
+            routed += experts[e][0].tokens;
+            const Matrix& got = experts[e][ExpertWeights::slot(LinearKind::ffn_up)].gram;
+            ASSERT_EQ(got.rows, 16);
+            for (std::size_t i = 0; i < got.data.size(); ++i) EXPECT_NEAR(got.data[i], gram[e].data[i], 1e-3 * (1 + std::fabs(gram[e].data[i])));
+            EXPECT_EQ(experts[e][ExpertWeights::slot(LinearKind::ffn_down)].gram.rows, 24);
+            EXPECT_EQ(experts[e][0].abs_mean.size(), 16u);
+        }
+        EXPECT_EQ(routed, 2 * total);  // top-2
+        cal.advance(l);
+    }
+}
+
+}  // namespace
+}  // namespace halo::model
