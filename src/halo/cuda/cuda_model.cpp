@@ -12,7 +12,7 @@ namespace halo::cuda {
 
 void check_supported(const model::ModelConfig& c, const std::string& where) {
     if (c.qk_norm || c.sliding_window > 0 || c.gelu_gate || c.rope_interleaved || c.qkv_bias || c.post_norms ||
-        c.final_logit_softcap > 0 || c.moe)
+        c.final_logit_softcap > 0 || c.moe())
         throw_bad_value("E8103", where, "the CUDA backend does not implement this model's options",
                         "a Llama/Mistral decoder without QK-norm, sliding windows, GeGLU, QKV biases, post-norms, soft-capping, "
                         "interleaved RoPE",
