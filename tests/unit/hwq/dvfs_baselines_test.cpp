@@ -126,7 +126,7 @@ TEST_P(EveryRow, TilesAtFastestLevelAndDecodeAsClaimed) {
     quant::QuantizedModel qm;
     qm.method = use_gptq ? "gptq" : "rtn";
     qm.spec = spec.describe();
-    qm.linears.push_back({0, model::LinearKind::attn_q, t, 0, -1, -1});
+    qm.linears.push_back({0, model::LinearKind::attn_q, -1, t, 0, -1, -1});
     qm.bits = t.bits();
     model::ModelConfig c;
     c.name = "test";
