@@ -72,7 +72,8 @@ int run_eval(const EvalFlags& f) {
         a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer
         return run_streaming_eval(a, f.stream);
     }
-    const model::ForwardHooks act_hooks = quant::activation_hooks_for(f.act_format);  // "" = none
+    model::ForwardHooks act_hooks;  // "" = none
+    require_valid_value("--act-format", [&] { act_hooks = quant::activation_hooks_for(f.act_format); });
     model::ModelWeights weights = model::load_model(model_path);
     // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
     // weight-activation formats bring their activation quantizers as forward hooks.
@@ -135,13 +136,13 @@ Command eval_command() {
                 app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m");
                 app.add_option("--text", f->text, "UTF-8 text file (default: data/text/eval.txt)");
                 app.add_option("--ctx", f->ctx, "tokens per chunk / window")->check(CLI::Range(4, 1 << 20));
-                f->stride_flag = app.add_option("--stride", f->stride, "hf method: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
+                f->stride_flag = app.add_option("--stride", f->stride, "hf method: window step (default ctx/2)")->check(integer_in(0, 1 << 20));
                 app.add_option("--method", f->method,
                                "llamacpp: non-overlapping chunks, score the second half; hf: sliding window")
                     ->check(CLI::IsMember(perplexity_method_names()))
                     ->capture_default_str();
-                app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)");
-                app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)");
+                app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)")->check(all_or_count(1 << 30));
+                app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)")->check(integer_in(0, 4096));
                 app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
                 app.add_option("--act-format", f->act_format, "quantize activations: int8_per_token, amove-conservative, int4@g64+attn, ...");
                 app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/jobs/methods.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/model_loader.hpp"
@@ -118,6 +119,7 @@ void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
 int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     const auto& row = method_registry().find(f.method);  // E6007 lists every registered method
     check_flags_apply(app, row);
+    if (!f.act_format.empty()) require_valid_value("--act-format", [&] { quant::activation_hooks_for(f.act_format); });
     if (row.id == quant::Method::halo && f.stream.stream)
         throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");
     if (row.id == quant::Method::halo)
@@ -228,29 +230,32 @@ Command quantize_command() {
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "
                                "mxfp4, mxfp3[-e1m1], nvfp4, codebook[-asym], amove-*, bitmod-fp4, bitmod-fp3 (g128), ant4, olive4 "
                                "(RTN only) (default int<bits>)");
-                app.add_option("--bits", f->bits, "integer bits when no --format (default 4); k-means codebook bits");
+                app.add_option("--bits", f->bits, "integer bits when no --format (default 4); k-means codebook bits")
+                    ->check(integer_in(1, 8));
                 app.add_flag("--asym", f->asym, "with --bits: asymmetric (zero point)");
-                app.add_option("--group", f->group, "group size along the input dim (absent: per output channel)");
+                app.add_option("--group", f->group, "group size along the input dim (absent: per output channel)")
+                    ->check(integer_in(1, 1 << 24));
                 app.add_option("--tile", f->tile, "per-tile scales, ROWSxCOLS (the systolic array's tile)");
                 app.add_option("--scale-format", f->scale_format, "fp16 (default), e8m0, e4m3, fp32");
                 app.add_option("--codebook", f->codebook, "codebook values, comma-separated (codebook formats)");
                 app.add_option("--calib", f->calib, "calibration text (default: data/text/calib.txt)");
-                app.add_option("--samples", f->samples, "calibration samples");
-                app.add_option("--seq-len", f->seq_len, "tokens per calibration sample");
+                app.add_option("--samples", f->samples, "calibration samples")->check(integer_in(1, 1 << 20));
+                app.add_option("--seq-len", f->seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20));
                 app.add_option("--out", f->out, "output directory")->required();
                 app.add_flag("--force", f->force, "replace an existing --out");
-                app.add_option("--threads", f->threads, "threads (0 = all cores)");
+                app.add_option("--threads", f->threads, "threads (0 = all cores)")->check(integer_in(0, 4096));
                 app.add_flag("--act-order", f->act_order, "gptq: quantize columns by decreasing Hessian diagonal");
-                app.add_option("--damp", f->damp, "gptq: dampening, fraction of the mean Hessian diagonal");
-                app.add_option("--block-size", f->block_size, "gptq: lazy-update block");
-                app.add_option("--sparse-fraction", f->sparse_fraction, "kmeans: fraction of weights kept in FP16");
+                app.add_option("--damp", f->damp, "gptq: dampening, fraction of the mean Hessian diagonal")
+                    ->check(finite_in(0, 1000));
+                app.add_option("--block-size", f->block_size, "gptq: lazy-update block")->check(integer_in(1, 1 << 20));
+                app.add_option("--sparse-fraction", f->sparse_fraction, "kmeans: fraction of weights kept in FP16")->check(finite_in(0, 1));
                 app.add_option("--sensitivity", f->sensitivity, "kmeans: hessian (Gram diagonal) or fisher")
                     ->check(CLI::IsMember({"hessian", "fisher"}));
-                app.add_option("--smooth-alpha", f->smooth_alpha, "smoothquant: migration strength");
+                app.add_option("--smooth-alpha", f->smooth_alpha, "smoothquant: migration strength")->check(finite_in(0, 1));
                 app.add_option("--act-format", f->act_format, "quantize activations in the forward pass: int8_per_token, amove-conservative, int4@g64+attn, ... (docs/design/amove.md)");
                 app.add_option("--eval", f->eval_text, "after quantizing, perplexity of the result on this text");
-                app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)");
-                app.add_option("--ctx", f->ctx, "--eval: tokens per chunk");
+                app.add_option("--max-chunks", f->max_chunks, "--eval: chunks to score (-1 all)")->check(all_or_count(1 << 30));
+                app.add_option("--ctx", f->ctx, "--eval: tokens per chunk")->check(integer_in(4, 1 << 20));
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 add_halo_quantize_flags(app, f->halo);
                 add_stream_flags(app, f->stream);

@@ -273,7 +273,7 @@ Command simulate_command() {
                 m.scalesim_cfg = app.add_option("--scalesim-cfg", a->scalesim_cfg, "SCALE-Sim .cfg for the array");
                 m.reorder = app.add_option("--reorder", a->reorder, "group tiles by level: level (default) or none");
                 m.switch_penalty = app.add_option("--switch-penalty-ns", a->switch_penalty_ns, "DVFS switch penalty in ns (default 1000)")
-                                       ->check(CLI::NonNegativeNumber);
+                                       ->check(finite_in(0, 1e12));
                 m.gpu = app.add_option("--gpu", a->gpu, "GPU of --arch gpu: " + menu_text(gpu_model_names()) + " (default h100)");
                 m.gpu_path = app.add_option("--gpu-path", a->gpu_path, "number path of --arch gpu: " + menu_text(gpu_path_names()) + " (default int8)");
                 app.add_option("--baseline", a->baseline, "HALO path: nominal (default: uniform INT8 at the nominal level) or none; design runs: a design (default int8) or none");

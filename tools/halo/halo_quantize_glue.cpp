@@ -1,4 +1,5 @@
 #include "halo_quantize_glue.hpp"
+#include "flags.hpp"
 
 #include <sstream>
 
@@ -52,15 +53,15 @@ void add_halo_quantize_flags(CLI::App& app, HaloQuantizeFlags& f) {
     app.add_option("--objective", f.objective, "halo: perf, acc, bal or energy")->capture_default_str();
     app.add_option("--levels", f.levels, "halo: DVFS levels VOLTS:GHZ,... (absent: derived from the profile)");
     app.add_option("--counts", f.counts, "halo: derived levels' code counts, slowest first (0 = all)")->capture_default_str();
-    app.add_option("--voltage-step", f.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->capture_default_str();
-    app.add_option("--vt", f.vt, "halo: alpha-power threshold voltage (V)")->capture_default_str();
-    app.add_option("--alpha", f.alpha, "halo: alpha-power exponent")->capture_default_str();
-    app.add_option("--guard-band", f.guard_band, "halo: fraction added to every delay")->capture_default_str();
+    app.add_option("--voltage-step", f.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->check(finite_in(0, 1))->capture_default_str();
+    app.add_option("--vt", f.vt, "halo: alpha-power threshold voltage (V)")->check(finite_in(0, 5))->capture_default_str();
+    app.add_option("--alpha", f.alpha, "halo: alpha-power exponent")->check(finite_in(1, 3))->capture_default_str();
+    app.add_option("--guard-band", f.guard_band, "halo: fraction added to every delay")->check(finite_in(0, 10))->capture_default_str();
     app.add_option("--timing", f.timing, "halo: static or dynamic delay field")->capture_default_str();
-    app.add_option("--budget", f.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->capture_default_str();
-    app.add_option("--max-codes", f.max_codes, "halo: codebook size per tile")->capture_default_str();
-    app.add_option("--salient", f.salient, "halo: fraction of most sensitive weights to the sparse part")->capture_default_str();
-    app.add_option("--outlier-sigma", f.sigma, "halo: |w - mean| > k sigma goes to the sparse part")->capture_default_str();
+    app.add_option("--budget", f.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->check(finite_in(0, 1))->capture_default_str();
+    app.add_option("--max-codes", f.max_codes, "halo: codebook size per tile")->check(integer_in(2, 256))->capture_default_str();
+    app.add_option("--salient", f.salient, "halo: fraction of most sensitive weights to the sparse part")->check(finite_in(0, 1))->capture_default_str();
+    app.add_option("--outlier-sigma", f.sigma, "halo: |w - mean| > k sigma goes to the sparse part")->check(finite_in(0, 1000))->capture_default_str();
     app.add_flag("--no-gptq", f.no_gptq, "halo: round to nearest instead of GPTQ error compensation");
 }
 
