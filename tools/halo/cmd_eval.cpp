@@ -32,6 +32,7 @@ struct EvalFlags {
     unsigned threads = 0;
     std::string quantized;
     std::string act_format;
+    bool no_verify = false;  // --no-verify: trust the --quantized directory
     std::string bos = "auto";
     std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
@@ -80,7 +81,7 @@ int run_eval(const EvalFlags& f) {
     std::optional<quant::LoadedQuantized> quantized;
     const model::ForwardHooks* hooks = nullptr;
     if (!f.quantized.empty()) {
-        quantized = quant::load_quantized(f.quantized, weights);
+        quantized = quant::load_quantized(f.quantized, weights, {.verify = !f.no_verify, .source_model = model_path});
         hooks = quantized->hooks();
     }
     if (!f.act_format.empty()) hooks = &act_hooks;
@@ -143,7 +144,9 @@ Command eval_command() {
                     ->capture_default_str();
                 app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)")->check(all_or_count(1 << 30));
                 app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)")->check(integer_in(0, 4096));
-                app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                auto* quantized = app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                app.add_flag("--no-verify", f->no_verify, "--quantized: skip the SHA-256 checks of its files and source model")
+                    ->needs(quantized);
                 app.add_option("--act-format", f->act_format, "quantize activations: int8_per_token, amove-conservative, int4@g64+attn, ...");
                 app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")
                     ->check(CLI::IsMember({"auto", "yes", "no"}));

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "menus.hpp"
 #include "halo/accel/design_report.hpp"
 #include "halo/accel/design_select.hpp"
@@ -35,6 +36,7 @@ struct SimulateArgs {
                 topology, scalesim_cfg, out, reorder, gpu, gpu_path, baseline, design, json;  // "" = the default below
     long long seq = 2048, batch = 0, context = 2048;
     double switch_penalty_ns = -1;
+    bool no_verify = false;  // --no-verify: trust the --quantized directory's files
 };
 
 // The options whose use depends on the mode (checked by check_mode_flags before any work).
@@ -136,6 +138,10 @@ int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
         if (!a.quantized.empty()) throw_usage("E7061", "give --design NAME or --quantized DIR (which picks the design), not both");
         pick = DesignPick{&amove_design(a.design), ""};
     } else if (!a.quantized.empty()) {
+        // The files simulate reads from the directory match the digests its manifest records
+        // (a directory of tile_levels.json alone has no manifest to check against).
+        if (!a.no_verify && std::filesystem::exists(std::filesystem::path(a.quantized) / "manifest.json"))
+            quant::verify_quantized_files(a.quantized, {"tile_levels.json", "sim_config.json", "mac_profile.json"});
         pick = design_from_quantized_dir(a.quantized);
     }
     if (!pick && !a.topology.empty()) {
@@ -263,6 +269,8 @@ Command simulate_command() {
                 m.model = app.add_option("--model", a->model, "built-in shape: " + menu_text(builtin_model_names()));
                 m.hf_config = app.add_option("--config", a->hf_config, "Hugging Face config.json of the model");
                 m.quantized = app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives its tiles (DIR/tile_levels.json) and machine (DIR/sim_config.json, DIR/mac_profile.json; --config-file, --array, --profile override)");
+                app.add_flag("--no-verify", a->no_verify, "--quantized: skip the SHA-256 checks of the directory's files")
+                    ->needs(m.quantized);
                 m.tile_levels = app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
                 m.seq = app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
                 m.batch = app.add_option("--batch", a->batch, "decode batch B (selects decode)")->check(CLI::Range(1LL, 1LL << 20));
