@@ -137,6 +137,49 @@ TEST(CliRealModel, QuantizeEvalExport) {
     const json x = json::parse(r.out);
     EXPECT_EQ(x["types"]["Q4_0"], 210);  // every linear of SmolLM2-135M: 30 blocks x 7
     EXPECT_GT(fs::file_size(dir / "q.gguf"), 1u << 20);
+
+    // Issue #17, class 6: the directory is checked against its manifest's SHA-256 digests.
+    // A different source model (here: the default model with one byte appended) is refused.
+    fs::copy_file(data / "models" / "smollm2-135m-instruct-q4_1.gguf", dir / "other.gguf");
+    { std::ofstream(dir / "other.gguf", std::ios::app) << 'x'; }
+    r = run_halo({"export", "--quantized", "q", "--model", "other.gguf", "--out", "o.gguf", "--quiet"}, dir);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err.rfind("halo: other.gguf: error E6040: sha256: the model is not the one the quantized directory was made from (expected ", 0), 0u) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "o.gguf"));
+    // One flipped code byte: eval refuses, naming the file; --no-verify trusts it.
+    const fs::path hqt = dir / "q" / "blk.3.ffn_up.hqt";
+    std::string bytes = read_text(hqt);
+    bytes[1000] = static_cast<char>(bytes[1000] ^ 0x01);
+    { std::ofstream(hqt, std::ios::binary | std::ios::trunc) << bytes; }
+    const std::vector<std::string> eval_q = {"eval", "--quantized", "q", "--ctx", "16", "--max-chunks", "1", "--threads", "2", "--quiet"};
+    r = run_halo(eval_q, dir);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err.rfind("halo: q/blk.3.ffn_up.hqt: error E6038: sha256: file content differs from the digest the manifest records", 0), 0u) << r.err;
+    auto no_verify = eval_q;
+    no_verify.push_back("--no-verify");
+    r = run_halo(no_verify, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // simulate reads DIR/tile_levels.json: one the manifest does not list is refused.
+    bytes[1000] = static_cast<char>(bytes[1000] ^ 0x01);  // the directory as written again
+    { std::ofstream(hqt, std::ios::binary | std::ios::trunc) << bytes; }
+    { std::ofstream(dir / "q" / "tile_levels.json") << "{}"; }
+    r = run_halo({"simulate", "--quantized", "q"}, dir);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, "halo: q/manifest.json: error E6044: file_sha256: a file of the directory has no digest in the manifest "
+                     "(expected a digest for \"tile_levels.json\", found none); hint: the manifest was edited; re-run halo "
+                     "quantize, or pass --no-verify to trust it\n");
+}
+
+TEST(CliRealModel, UnknownHaloGemmIsAnErrorNotIgnored) {
+    const char* data_env = std::getenv("HALO_DATA");
+    const fs::path data = data_env && *data_env ? fs::path(data_env) : fs::path(HALO_DATA_DIR_FOR_TESTS);
+    HALO_SKIP_UNLESS_INSTALLED(data / "models" / "smollm2-135m-instruct-q4_1.gguf");
+    ::setenv("HALO_GEMM", "avx9", 1);  // the child inherits it
+    const auto r = run_halo({"eval", "--ctx", "16", "--max-chunks", "1", "--quiet"}, fresh_dir());
+    ::unsetenv("HALO_GEMM");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, "halo: error E5345: HALO_GEMM: unknown GEMM kernel in the environment (expected reference, avx2 or avx512, "
+                     "found \"avx9\"); hint: unset HALO_GEMM to use the best kernel the CPU runs\n");
 }
 
 

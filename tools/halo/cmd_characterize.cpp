@@ -40,11 +40,12 @@ Command characterize_command() {
                 auto* transitions = app.add_option("--transitions", f->o.transitions,
                                                    "data-dependent transitions per weight (dynamic); 0 = every activation pair (<= 8-bit "
                                                    "activations, else 65536 sampled)")
+                    ->check(integer_in(0, 1 << 24))
                     ->capture_default_str();
                 auto* device = app.add_option("--device", f->o.device, "where data transitions run: cpu or cuda")->capture_default_str();
                 auto* seed = app.add_option("--seed", f->o.seed, "seed of sampled transitions")->capture_default_str();
-                app.add_option("--threads", f->o.threads, "worker threads (0 = all cores)")->capture_default_str();
-                app.add_option("--load-pf", f->o.load_pf, "load on every output port, pF")->capture_default_str();
+                app.add_option("--threads", f->o.threads, "worker threads (0 = all cores)")->check(integer_in(0, 4096))->capture_default_str();
+                app.add_option("--load-pf", f->o.load_pf, "load on every output port, pF")->check(finite_in(0, 1000))->capture_default_str();
                 app.add_option("--out", f->out, "profile JSON (CSV and SVG written beside it)")->capture_default_str();
                 app.add_flag("--quiet", f->quiet, "no progress");
                 return [f, netlist, builtin, top, weight_port, weight_format, arch, work_dir, transitions, device, seed] {

@@ -33,6 +33,7 @@ struct EvalFlags {
     unsigned threads = 0;
     std::string quantized;
     std::string act_format;
+    bool no_verify = false;  // --no-verify: trust the --quantized directory
     std::string bos = "auto";
     std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
@@ -73,9 +74,11 @@ int run_eval(const EvalFlags& f) {
         a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer
         return run_streaming_eval(a, f.stream);
     }
+    require_valid_value("--act-format", [&] { (void)quant::activation_hooks_for(f.act_format); });  // exit 1 before any work
     jobs::EvalJobOptions o;
     o.model = f.model, o.text = f.text, o.quantized = f.quantized, o.act_format = f.act_format, o.method = f.method, o.bos = f.bos;
     o.ctx = f.ctx, o.stride = f.stride, o.max_chunks = f.max_chunks, o.threads = f.threads;
+    o.verify = !f.no_verify;
     const jobs::EvalJobResult r = jobs::run_eval_job(o, terminal_progress(f.quiet || f.json == "-"));
     const bool add_bos = r.bos;
     if (!f.json.empty()) {
@@ -102,14 +105,16 @@ Command eval_command() {
                 app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m");
                 app.add_option("--text", f->text, "UTF-8 text file (default: data/text/eval.txt)");
                 app.add_option("--ctx", f->ctx, "tokens per chunk / window")->check(CLI::Range(4, 1 << 20));
-                f->stride_flag = app.add_option("--stride", f->stride, "--ppl-method hf: window step (default ctx/2)")->check(CLI::NonNegativeNumber);
+                f->stride_flag = app.add_option("--stride", f->stride, "--ppl-method hf: window step (default ctx/2)")->check(integer_in(0, 1 << 20));
                 app.add_option("--ppl-method", f->method,
                                "llamacpp: non-overlapping chunks, score the second half; hf: sliding window")
                     ->check(CLI::IsMember(perplexity_method_names()))
                     ->capture_default_str();
-                app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)");
-                app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)");
-                app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                app.add_option("--max-chunks", f->max_chunks, "evaluate at most this many chunks/windows (-1 all)")->check(all_or_count(1 << 30));
+                app.add_option("--threads", f->threads, "BLAS threads (0 = all cores)")->check(integer_in(0, 4096));
+                auto* quantized = app.add_option("--quantized", f->quantized, "quantized model directory (from halo quantize)");
+                app.add_flag("--no-verify", f->no_verify, "--quantized: skip the SHA-256 checks of its files and source model")
+                    ->needs(quantized);
                 app.add_option("--act-format", f->act_format, "quantize activations: int8_per_token, amove-conservative, int4@g64+attn, ...");
                 app.add_option("--bos", f->bos, "add BOS per chunk: auto (GGUF add_bos_token), yes, no")
                     ->check(CLI::IsMember({"auto", "yes", "no"}));

@@ -23,6 +23,7 @@ struct ExportFlags {
     bool force = false;
     std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
+    bool no_verify = false;
 };
 
 int run_export(const ExportFlags& f) {
@@ -36,6 +37,7 @@ int run_export(const ExportFlags& f) {
     o.policy.allow_lossy = f.allow_lossy;
     if (!f.fallback.empty()) o.policy.fallback = &quant::gguf_fallback_type(f.fallback);
     o.overwrite = f.force;
+    o.verify = !f.no_verify;
     o.progress = terminal_progress(f.quiet || f.json == "-");
     const quant::GgufExportReport r = quant::export_gguf(o);
 
@@ -85,6 +87,7 @@ Command export_command() {
                 app.add_flag("--force", f->force, "replace an existing --out");
                 add_json_option(app, f->json, "the per-tensor report as JSON");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                app.add_flag("--no-verify", f->no_verify, "trust the directory: skip the SHA-256 checks of its files and source model");
                 return [f] { return run_export(*f); };
             }};
 }

@@ -265,7 +265,7 @@ Command gpu_bench_command() {
                 auto* reps = app.add_option("--reps", args->reps, "repetitions per case (medians reported)")->check(CLI::Range(1, 1000));
                 auto* seconds = app.add_option("--seconds", args->seconds, "measured seconds per repetition")->check(CLI::Range(0.001, 3600.0));
                 auto* warmup = app.add_option("--warmup", args->warmup, "warm-up seconds before each measurement")->check(CLI::Range(0.0, 3600.0));
-                auto* act_sigma = app.add_option("--act-sigma", args->act_sigma, "activation standard deviation (INT8 units)")->check(CLI::PositiveNumber);
+                auto* act_sigma = app.add_option("--act-sigma", args->act_sigma, "activation standard deviation (INT8 units)")->check(finite_in(1e-6, 1e6));
                 auto* seed = app.add_option("--seed", args->seed, "random seed for weights and activations");
                 auto* json = app.add_option("--json", args->json_out, "write results as JSON to this path");
                 auto* md = app.add_option("--md", args->md_out, "write results as a Markdown table to this path");
@@ -274,7 +274,7 @@ Command gpu_bench_command() {
                 auto* self_test = app.add_flag("--self-test", args->self_test, "check GEMMs against a CPU reference and energy readings; print N passed, N failed");
                 app.add_flag("--quiet", args->quiet, "no progress output");
                 auto* export_dir = app.add_option("--export", args->export_dir, "quantized model directory: export one block's INT8 operands (no GPU needed)");
-                auto* layer = app.add_option("--layer", args->layer, "block index for --export")->check(CLI::NonNegativeNumber);
+                auto* layer = app.add_option("--layer", args->layer, "block index for --export")->check(integer_in(0, 1 << 20));
                 auto* label = app.add_option("--label", args->export_label, "label for --export (default: the directory name)");
                 auto* codes_out = app.add_option("--codes-out", args->codes_out, "folder for --export (raw .i8 files + index.json)");
                 auto* codes = app.add_option("--codes", args->codes_dir, "benchmark the layers of an exported folder (M = --tokens)");

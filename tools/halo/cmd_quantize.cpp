@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/methods.hpp"
@@ -107,6 +108,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     o.halo.gptq = !f.no_gptq;
     const auto& row = jobs::method_table().find(o.method).traits;  // E6007 lists every registered method
     jobs::check_flags_apply(row, given_method_flags(app));
+    if (!o.act_format.empty()) require_valid_value("--act-format", [&] { (void)quant::activation_hooks_for(o.act_format); });
     o.halo.objective_given = f.objective_opt && f.objective_opt->count() > 0;
     o.halo.budget_given = f.budget_opt && f.budget_opt->count() > 0;
     o.min_expert_tokens_given = app.count("--min-expert-tokens") > 0;
@@ -153,20 +155,20 @@ void add_halo_flags(CLI::App& app, jobs::HaloJobOptions& h, QuantizeFlags& f) {
     app.add_option("--counts", h.counts, "halo: derived levels' code counts, slowest first (0 = all)")
         ->delimiter(',')
         ->default_str("0,16,9");
-    app.add_option("--voltage-step", h.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->capture_default_str();
-    app.add_option("--vt", h.vt, "halo: alpha-power threshold voltage (V)")->capture_default_str();
-    app.add_option("--alpha", h.alpha, "halo: alpha-power exponent")->capture_default_str();
-    app.add_option("--guard-band", h.guard_band, "halo: fraction added to every delay")->capture_default_str();
+    app.add_option("--voltage-step", h.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->check(finite_in(0, 1))->capture_default_str();
+    app.add_option("--vt", h.vt, "halo: alpha-power threshold voltage (V)")->check(finite_in(0, 5))->capture_default_str();
+    app.add_option("--alpha", h.alpha, "halo: alpha-power exponent")->check(finite_in(1, 3))->capture_default_str();
+    app.add_option("--guard-band", h.guard_band, "halo: fraction added to every delay")->check(finite_in(0, 10))->capture_default_str();
     app.add_option("--timing", h.timing, "halo: static or dynamic delay field")->capture_default_str();
-    f.budget_opt = app.add_option("--budget", h.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->capture_default_str();
+    f.budget_opt = app.add_option("--budget", h.budget, "halo: sensitivity budget in [0,1] (perf, energy)")->check(finite_in(0, 1))->capture_default_str();
     app.add_option("--level-codes", h.level_codes, "halo: codebook budget per level, slowest first, or one for all (0 = every code the level allows)")
         ->capture_default_str();
-    app.add_option("--max-codes", h.max_codes, "halo: cap on every level's codebook budget (0 = none)")->capture_default_str();
+    app.add_option("--max-codes", h.max_codes, "halo: cap on every level's codebook budget (0 = none)")->check(integer_in(0, 256))->capture_default_str();
     app.add_option("--assign", h.assign, "halo: layer (objective per linear) or model (model-wide --level-shares)")->capture_default_str();
     app.add_option("--level-shares", h.level_shares, "halo, --assign model: share of the weights per level, slowest first (e.g. 0.2/0.5/0.3)");
     app.add_option("--rank", h.rank, "halo, --assign model: tile ranking, error or sensitivity")->capture_default_str();
-    app.add_option("--salient", h.salient, "halo: fraction of most sensitive weights to the sparse part")->capture_default_str();
-    app.add_option("--outlier-sigma", h.outlier_sigma, "halo: |w - mean| > k sigma goes to the sparse part")->capture_default_str();
+    app.add_option("--salient", h.salient, "halo: fraction of most sensitive weights to the sparse part")->check(finite_in(0, 1))->capture_default_str();
+    app.add_option("--outlier-sigma", h.outlier_sigma, "halo: |w - mean| > k sigma goes to the sparse part")->check(finite_in(0, 1000))->capture_default_str();
     app.add_flag("--no-gptq", f.no_gptq, "halo: round to nearest instead of GPTQ error compensation");
 }
 
@@ -182,29 +184,32 @@ Command quantize_command() {
                                "int2..int8[-asym], fp8-e4m3, fp8-e5m2, fp6-e3m2, fp6-e2m3, fp4-e2m1, mxint8, mxfp8, mxfp6, "
                                "mxfp4, mxfp3[-e1m1], nvfp4, codebook[-asym], amove-*, bitmod-fp4, bitmod-fp3 (g128), ant4, olive4 "
                                "(RTN only) (default int<bits>)");
-                app.add_option("--bits", f->job.bits, "integer bits when no --format (default 4); k-means codebook bits");
+                app.add_option("--bits", f->job.bits, "integer bits when no --format (default 4); k-means codebook bits")
+                    ->check(integer_in(1, 8));
                 app.add_flag("--asym", f->job.asym, "with --bits: asymmetric (zero point)");
-                app.add_option("--group", f->job.group, "group size along the input dim (absent: per output channel)");
+                app.add_option("--group", f->job.group, "group size along the input dim (absent: per output channel)")
+                    ->check(integer_in(1, 1 << 24));
                 app.add_option("--tile", f->job.tile, "RxC: per-tile scales (the systolic array's tile); halo: its tile KxN (default 128x128)");
                 app.add_option("--scale-format", f->job.scale_format, "fp16 (default), e8m0, e4m3, fp32");
                 app.add_option("--codebook", f->codebook, "codebook values, comma-separated (codebook formats)");
                 app.add_option("--calib", f->calib, "calibration text (default: data/text/calib.txt)");
-                app.add_option("--samples", f->job.samples, "calibration samples");
-                app.add_option("--seq-len", f->job.seq_len, "tokens per calibration sample");
+                app.add_option("--samples", f->job.samples, "calibration samples")->check(integer_in(1, 1 << 20));
+                app.add_option("--seq-len", f->job.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20));
                 app.add_option("--out", f->out, "output directory")->required();
                 app.add_flag("--force", f->job.force, "replace an existing --out");
-                app.add_option("--threads", f->job.threads, "threads (0 = all cores)");
+                app.add_option("--threads", f->job.threads, "threads (0 = all cores)")->check(integer_in(0, 4096));
                 app.add_flag("--act-order", f->job.act_order, "gptq: quantize columns by decreasing Hessian diagonal");
-                app.add_option("--damp", f->job.damp, "gptq: dampening, fraction of the mean Hessian diagonal");
-                app.add_option("--block-size", f->job.block_size, "gptq: lazy-update block");
-                app.add_option("--sparse-fraction", f->job.sparse_fraction, "kmeans: fraction of weights kept in FP16");
+                app.add_option("--damp", f->job.damp, "gptq: dampening, fraction of the mean Hessian diagonal")
+                    ->check(finite_in(0, 1000));
+                app.add_option("--block-size", f->job.block_size, "gptq: lazy-update block")->check(integer_in(1, 1 << 20));
+                app.add_option("--sparse-fraction", f->job.sparse_fraction, "kmeans: fraction of weights kept in FP16")->check(finite_in(0, 1));
                 app.add_option("--sensitivity", f->job.sensitivity, "kmeans: hessian (Gram diagonal) or fisher")
                     ->check(CLI::IsMember({"hessian", "fisher"}));
-                app.add_option("--smooth-alpha", f->job.smooth_alpha, "smoothquant: migration strength");
+                app.add_option("--smooth-alpha", f->job.smooth_alpha, "smoothquant: migration strength")->check(finite_in(0, 1));
                 app.add_option("--act-format", f->job.act_format, "quantize activations in the forward pass: int8_per_token, amove-conservative, int4@g64+attn, ... (docs/design/amove.md)");
                 app.add_option("--eval", f->eval_text, "after quantizing, perplexity of the result on this text");
-                app.add_option("--max-chunks", f->job.max_chunks, "--eval: chunks to score (-1 all)");
-                app.add_option("--ctx", f->job.ctx, "--eval: tokens per chunk");
+                app.add_option("--max-chunks", f->job.max_chunks, "--eval: chunks to score (-1 all)")->check(all_or_count(1 << 30));
+                app.add_option("--ctx", f->job.ctx, "--eval: tokens per chunk")->check(integer_in(4, 1 << 20));
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 app.add_option("--min-expert-tokens", f->job.min_expert_tokens,
                                "mixture-of-experts: warn about experts that calibration routed fewer tokens to (default 16)");

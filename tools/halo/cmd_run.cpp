@@ -46,9 +46,9 @@ Command run_command() {
                 app.add_option("--profile", f->profile, "use this MAC profile instead of characterizing");
                 app.add_option("--liberty", f->liberty, "Liberty library (default osu018)");
                 app.add_flag("--no-energy", f->no_energy, "static timing only (MAC energy flat in the simulator)");
-                app.add_option("--transitions", f->o.transitions, "dynamic analysis transitions per weight")->capture_default_str();
+                app.add_option("--transitions", f->o.transitions, "dynamic analysis transitions per weight")->check(integer_in(0, 1 << 24))->capture_default_str();
                 app.add_option("--levels", f->levels, "DVFS levels VOLTS:GHZ,... (default: derived from the profile)");
-                app.add_option("--guard-band", f->o.ladder.guard_band, "fraction added to every delay")->capture_default_str();
+                app.add_option("--guard-band", f->o.ladder.guard_band, "fraction added to every delay")->check(finite_in(0, 10))->capture_default_str();
                 app.add_option("--timing", f->timing, "static or dynamic")->capture_default_str();
                 app.add_option("--objectives", f->objectives,
                                "HALO points: objective[@budget] (per layer) or model@S0/S1/.. (model-wide shares per level),...")
@@ -75,16 +75,16 @@ Command run_command() {
                     ->delimiter(',');
                 app.add_option("--decode-batches", f->decode_batches, "decode batches simulated (comma list, may be empty)")
                     ->capture_default_str();
-                app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->capture_default_str();
+                app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->check(finite_in(0, 1))->capture_default_str();
                 app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
-                app.add_option("--samples", f->o.samples, "calibration samples")->capture_default_str();
-                app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->capture_default_str();
-                app.add_option("--ctx", f->o.ctx, "perplexity chunk length")->capture_default_str();
-                app.add_option("--max-chunks", f->o.max_chunks, "perplexity chunks (-1 = whole text)")->capture_default_str();
+                app.add_option("--samples", f->o.samples, "calibration samples")->check(integer_in(1, 1 << 20))->capture_default_str();
+                app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20))->capture_default_str();
+                app.add_option("--ctx", f->o.ctx, "perplexity chunk length")->check(integer_in(4, 1 << 20))->capture_default_str();
+                app.add_option("--max-chunks", f->o.max_chunks, "perplexity chunks (-1 = whole text)")->check(all_or_count(1 << 30))->capture_default_str();
                 app.add_flag("--full", f->full, "the full setting: 32 x 256 calibration, whole eval text at ctx 512");
-                app.add_option("--sim-seq-len", f->o.sim_seq_len, "prefill tokens simulated")->capture_default_str();
-                app.add_option("--threads", f->o.threads, "threads (0 = all cores)");
+                app.add_option("--sim-seq-len", f->o.sim_seq_len, "prefill tokens simulated")->check(integer_in(1, 1 << 24))->capture_default_str();
+                app.add_option("--threads", f->o.threads, "threads (0 = all cores)")->check(integer_in(0, 4096));
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 app.add_option("--device", f->device,
                                "cpu (default), cuda or cuda:N: calibration and GPTQ's algebra on the GPU (HALO's fitting, "

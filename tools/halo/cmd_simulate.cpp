@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "menus.hpp"
 #include "halo/accel/design_report.hpp"
 #include "halo/accel/design_select.hpp"
@@ -33,6 +34,7 @@ namespace {
 
 struct SimulateArgs : jobs::SimulateJobOptions {
     std::string json;  // --json: "" none, "-" stdout, else a path
+    bool no_verify = false;  // --no-verify: trust the --quantized directory's files
 };
 
 // The options whose use depends on the mode (checked by check_mode_flags before any work).
@@ -106,6 +108,10 @@ int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
     require_not_input("--out", a.out, inputs);
     if (!a.out.empty()) require_not_input("--out", std::filesystem::path(a.out).replace_extension(".svg").string(), inputs);
     require_not_input("--json", a.json, inputs);
+    // The files simulate reads from a quantized directory match the digests its manifest records
+    // (a directory of tile_levels.json alone has no manifest to check against).
+    if (!a.no_verify && !a.quantized.empty() && std::filesystem::exists(std::filesystem::path(a.quantized) / "manifest.json"))
+        quant::verify_quantized_files(a.quantized, {"tile_levels.json", "sim_config.json", "mac_profile.json"});
     if (!a.design.empty()) {  // a design picked from --quantized is checked by the job (E7065)
         const CLI::Option* const halo_only[] = {mode_flags.tile_levels, mode_flags.profile, mode_flags.reorder,
                                                 mode_flags.switch_penalty, mode_flags.gpu, mode_flags.gpu_path};
@@ -147,6 +153,8 @@ Command simulate_command() {
                 m.model_shape = app.add_option("--model-shape", a->model_shape, "built-in model shape: " + menu_text(builtin_model_names()));
                 m.hf_config = app.add_option("--hf-config", a->hf_config, "Hugging Face config.json of the model (its shape)");
                 m.quantized = app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives its tiles (DIR/tile_levels.json) and machine (DIR/sim_config.json, DIR/mac_profile.json; --config-file, --array, --profile override)");
+                app.add_flag("--no-verify", a->no_verify, "--quantized: skip the SHA-256 checks of the directory's files")
+                    ->needs(m.quantized);
                 m.tile_levels = app.add_option("--tile-levels", a->tile_levels, "halo tile-level file (docs/formats.md)");
                 m.seq = app.add_option("--seq", a->seq, "prefill sequence length L (default 2048)")->check(CLI::Range(1LL, 1LL << 24));
                 m.batch = app.add_option("--batch", a->batch, "decode batch B (selects decode)")->check(CLI::Range(1LL, 1LL << 20));
@@ -157,7 +165,7 @@ Command simulate_command() {
                 m.scalesim_cfg = app.add_option("--scalesim-cfg", a->scalesim_cfg, "SCALE-Sim .cfg for the array");
                 m.reorder = app.add_option("--reorder", a->reorder, "group tiles by level: level (default) or none");
                 m.switch_penalty = app.add_option("--switch-penalty-ns", a->switch_penalty_ns, "DVFS switch penalty in ns (default 1000)")
-                                       ->check(CLI::NonNegativeNumber);
+                                       ->check(finite_in(0, 1e12));
                 m.gpu = app.add_option("--gpu", a->gpu, "GPU of --arch gpu: " + menu_text(gpu_model_names()) + " (default h100)");
                 m.gpu_path = app.add_option("--gpu-path", a->gpu_path, "number path of --arch gpu: " + menu_text(gpu_path_names()) + " (default int8)");
                 app.add_option("--baseline", a->baseline, "HALO path: nominal (default: uniform INT8 at the nominal level) or none; design runs: a design (default int8) or none");

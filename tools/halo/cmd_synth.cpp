@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/util/memory_usage.hpp"
 #include "terminal_progress.hpp"
@@ -48,10 +49,10 @@ Command synth_command() {
                 for (const auto& s : model::synthetic_shapes()) shapes += fmt::format("{}{}", shapes.empty() ? "" : ", ", s.name);
                 app.add_option("--shape", f->shape, shapes)->required();
                 app.add_option("--out", f->out, "output checkpoint directory")->required();
-                app.add_option("--shards", f->shards, "number of safetensors shards (1: model.safetensors)");
+                app.add_option("--shards", f->shards, "number of safetensors shards (1: model.safetensors)")->check(integer_in(1, 4096));
                 app.add_option("--dtype", f->dtype, "f32, f16 or bf16")->check(CLI::IsMember({"f32", "f16", "bf16"}));
                 app.add_option("--seed", f->seed, "random seed (same seed, same weights)");
-                app.add_option("--threads", f->threads, "generation threads (0 = all cores)");
+                app.add_option("--threads", f->threads, "generation threads (0 = all cores)")->check(integer_in(0, 4096));
                 app.add_flag("--force", f->force, "replace an existing --out");
                 app.add_flag("--quiet", f->quiet, "no progress display");
                 return [f] { return run_synth(*f); };

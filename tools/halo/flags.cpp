@@ -1,6 +1,9 @@
 #include "flags.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -26,7 +29,78 @@ namespace {
     throw Error(std::move(d));
 }
 
+bool parse_int(std::string_view s, std::int64_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+// The whole of `s` as a double (strtod: "nan", "inf", "1e-3" parse; trailing text does not).
+bool parse_real(const std::string& s, double& v) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    v = std::strtod(s.c_str(), &end);
+    return end == s.c_str() + s.size();
+}
+
 }  // namespace
+
+CLI::Validator finite_in(double lo, double hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& text) -> std::string {
+            double v = 0;
+            if (!parse_real(text, v)) return fmt::format("expected a number in [{}, {}], found \"{}\"", lo, hi, text);
+            if (!std::isfinite(v) || v < lo || v > hi)
+                return fmt::format("expected a finite number in [{}, {}], found {}", lo, hi, text);
+            return {};
+        },
+        fmt::format("FLOAT in [{} - {}]", lo, hi));
+}
+
+CLI::Validator integer_in(std::int64_t lo, std::int64_t hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& text) -> std::string {
+            std::int64_t v = 0;
+            if (!parse_int(text, v) || v < lo || v > hi) return fmt::format("expected an integer in [{}, {}], found \"{}\"", lo, hi, text);
+            return {};
+        },
+        fmt::format("INT in [{} - {}]", lo, hi));
+}
+
+CLI::Validator all_or_count(std::int64_t max) {
+    return CLI::Validator(
+        [max](std::string& text) -> std::string {
+            std::int64_t v = 0;
+            if (!parse_int(text, v) || (v != -1 && (v < 1 || v > max)))
+                return fmt::format("expected -1 (all) or a count in [1, {}], found \"{}\"", max, text);
+            return {};
+        },
+        fmt::format("-1 or INT in [1 - {}]", max));
+}
+
+void require_valid_value(std::string_view flag, const std::function<void()>& check) {
+    try {
+        check();
+    } catch (const Error& e) {
+        if (e.diagnostic().kind != ErrorKind::bad_input) throw;
+        Diagnostic d = e.diagnostic();
+        d.kind = ErrorKind::usage;
+        d.code = "E0019";
+        d.file.clear();
+        d.line = 0;
+        d.place = std::string(flag);
+        throw Error(std::move(d));
+    }
+}
+
+ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side) {
+    const std::size_t x = text.find('x');
+    ShapeRc s;
+    if (x == std::string_view::npos || !parse_int(text.substr(0, x), s.rows) || !parse_int(text.substr(x + 1), s.cols) ||
+        s.rows < 1 || s.cols < 1 || s.rows > max_side || s.cols > max_side)
+        flag_error("E0010", flag, "bad shape", fmt::format("RxC with 1..{} each, e.g. 128x128", max_side),
+                   fmt::format("\"{}\"", text));
+    return s;
+}
 
 std::string menu_text(std::span<const std::string> names) { return fmt::format("{}", fmt::join(names, ", ")); }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,21 @@ std::string menu_text(std::span<const std::string> names);
 
 // `value` must be one of `names` (a table's names). E0012 "unknown <what>" listing them otherwise.
 void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what);
+
+// Numeric flags are range-checked at parse time (CLI11 validators: a bad value is a usage
+// error, exit 1, "--flag: <why>"). CLI::Range and CLI::NonNegativeNumber let NaN through (every
+// comparison with NaN is false), so real-valued flags use finite_in, which refuses NaN and Inf.
+// A real number in [lo, hi].
+CLI::Validator finite_in(double lo, double hi);
+// An integer in [lo, hi] (the text must be a whole integer: "1.5" and "2x" are refused).
+CLI::Validator integer_in(std::int64_t lo, std::int64_t hi);
+// A chunk count: -1 (all) or 1..max; 0 would score nothing and print a NaN perplexity.
+CLI::Validator all_or_count(std::int64_t max);
+
+// A flag whose value a library table checks (an activation format name, ...): runs `check`,
+// and turns the bad-input error it throws into a usage error (E0019, exit 1) at `flag` with the
+// library's message, expected and found, so an unknown value is refused before any work.
+void require_valid_value(std::string_view flag, const std::function<void()>& check);
 
 // --out FILE whose name must end in `extension` (".json"). E0014 otherwise.
 void require_extension(std::string_view flag, std::string_view path, std::string_view extension);

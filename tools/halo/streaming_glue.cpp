@@ -31,7 +31,7 @@ void add_stream_flags(CLI::App& app, StreamFlags& f) {
     app.add_flag("--stream", f.stream, "keep one decoder block resident (models larger than memory)");
     app.add_option("--activation-budget-mb", f.activation_budget_mb,
                    "--stream: hidden states kept in memory up to this size, else spilled to a file (default 2048)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(integer_in(0, 1 << 24));
     app.add_option("--spill-dir", f.spill_dir, "--stream: directory for the activation spill file (default: system temp)");
 }
 

@@ -52,7 +52,7 @@ EvalJobResult run_eval_job(const EvalJobOptions& o, const ProgressSink& progress
     std::optional<quant::LoadedQuantized> quantized;
     const model::ForwardHooks* hooks = nullptr;
     if (!o.quantized.empty()) {
-        quantized = quant::load_quantized(o.quantized, weights);
+        quantized = quant::load_quantized(o.quantized, weights, {.verify = o.verify, .source_model = res.model_path});
         hooks = quantized->hooks();
     }
     if (!o.act_format.empty()) hooks = &act_hooks;

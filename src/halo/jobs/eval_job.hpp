@@ -22,6 +22,7 @@ struct EvalJobOptions {
     std::string bos = "auto";          // auto (the model's add_bos_token), yes, no
     int ctx = 512, stride = 0, max_chunks = -1;
     unsigned threads = 0;
+    bool verify = true;                // false = --no-verify: trust the quantized directory (no SHA-256 checks)
 };
 
 struct EvalJobResult {

@@ -1,7 +1,10 @@
 #include "halo/model/gemm_kernels.hpp"
 
 #include <cstdlib>
+#include <string>
 #include <string_view>
+
+#include "halo/util/diagnostics.hpp"
 
 namespace halo::model::kernels {
 
@@ -26,6 +29,9 @@ GemmIsa choose() {
     if (want == "reference") asked = GemmIsa::reference;
     else if (want == "avx2") asked = GemmIsa::avx2;
     else if (want == "avx512") asked = GemmIsa::avx512;
+    else  // a typo must not silently run the default kernel the user meant to override
+        throw_bad_value("E5345", "HALO_GEMM", "unknown GEMM kernel in the environment", "reference, avx2 or avx512",
+                        "\"" + std::string(want.substr(0, 64)) + "\"", "unset HALO_GEMM to use the best kernel the CPU runs");
     // Never above what the CPU runs.
     return static_cast<int>(asked) <= static_cast<int>(cpu) ? asked : cpu;
 }

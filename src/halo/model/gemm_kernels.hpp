@@ -19,7 +19,8 @@ namespace halo::model::kernels {
 enum class GemmIsa : std::uint8_t { reference, avx2, avx512 };
 
 // The best kernel this CPU runs (reference when neither AVX2+FMA nor AVX-512 is present).
-// HALO_GEMM=reference|avx2|avx512 in the environment overrides it (never above what the CPU has).
+// HALO_GEMM=reference|avx2|avx512 in the environment overrides it (never above what the CPU has);
+// any other value is bad input E5345 at the first GEMM.
 GemmIsa detected_gemm_isa();
 const char* gemm_isa_name(GemmIsa isa);
 

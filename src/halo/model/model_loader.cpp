@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -426,6 +427,20 @@ ModelWeights LazyModel::load_all() const {
     return w;
 }
 
+namespace {
+
+// A GGUF integer field that becomes an int of the config: a value beyond int (a header of
+// 2^32 + 2 layers) must be refused, not wrapped by the cast into a plausible small number.
+// Semantic ranges (at least one head, ...) are checked later with the config (E5340).
+int config_int(const GgufFile& f, const std::string& key, std::int64_t v) {
+    if (v < 0 || v > std::numeric_limits<int>::max())
+        throw_bad_input_at("E5344", f.path().string(), key, "integer field out of range", fmt::format("0..{}", std::numeric_limits<int>::max()),
+                           fmt::format("{}", v));
+    return static_cast<int>(v);
+}
+
+}  // namespace
+
 ModelConfig config_from_gguf(const GgufFile& f) {
     ModelConfig c;
     const std::string file = f.path().string();
@@ -465,32 +480,34 @@ ModelConfig config_from_gguf(const GgufFile& f) {
         c.n_experts_used = static_cast<int>(used);
     }
     c.name = f.get_string("general.name").value_or(f.path().stem().string());
-    c.n_layers = static_cast<int>(f.require_int(a + "block_count"));
-    c.d_model = static_cast<int>(f.require_int(a + "embedding_length"));
-    c.d_ff = static_cast<int>(f.require_int(a + "feed_forward_length"));
-    c.n_heads = static_cast<int>(f.require_int(a + "attention.head_count"));
-    c.n_kv_heads = static_cast<int>(f.get_int(a + "attention.head_count_kv").value_or(c.n_heads));
-    c.head_dim = static_cast<int>(f.get_int(a + "attention.key_length").value_or(c.n_heads ? c.d_model / c.n_heads : 0));
+    c.n_layers = config_int(f, a + "block_count", f.require_int(a + "block_count"));
+    c.d_model = config_int(f, a + "embedding_length", f.require_int(a + "embedding_length"));
+    c.d_ff = config_int(f, a + "feed_forward_length", f.require_int(a + "feed_forward_length"));
+    c.n_heads = config_int(f, a + "attention.head_count", f.require_int(a + "attention.head_count"));
+    c.n_kv_heads = config_int(f, a + "attention.head_count_kv", f.get_int(a + "attention.head_count_kv").value_or(c.n_heads));
+    c.head_dim = config_int(f, a + "attention.key_length",
+                            f.get_int(a + "attention.key_length").value_or(c.n_heads ? c.d_model / c.n_heads : 0));
     if (auto v = f.get_int(a + "attention.value_length"); v && *v != c.head_dim) {
         throw_bad_input_at("E5310", file, a + "attention.value_length", "value head size differs from key head size",
                            std::to_string(c.head_dim), std::to_string(*v), "halo's attention uses one head size");
     }
-    c.context_length = static_cast<int>(f.get_int(a + "context_length").value_or(2048));
+    c.context_length = config_int(f, a + "context_length", f.get_int(a + "context_length").value_or(2048));
     c.rms_norm_eps = static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
     c.rope_theta = static_cast<float>(f.get_float(a + "rope.freq_base").value_or(10000.0));
     if (auto v = f.get_int(a + "vocab_size")) {
-        c.vocab_size = static_cast<int>(*v);
+        c.vocab_size = config_int(f, a + "vocab_size", *v);
     } else if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens")) {
-        c.vocab_size = static_cast<int>(tokens->size());
+        c.vocab_size = config_int(f, "tokenizer.ggml.tokens", static_cast<std::int64_t>(tokens->size()));
     } else if (const GgufTensorInfo* e = f.find_tensor("token_embd.weight"); e && e->ne.size() == 2) {
-        c.vocab_size = static_cast<int>(e->ne[1]);
+        c.vocab_size = config_int(f, "token_embd.weight", e->ne[1]);
     }
     if (auto kind = f.get_string(a + "rope.scaling.type")) {
         c.rope_scaling = parse_rope_scaling(*kind, file, a + "rope.scaling.type");
         c.rope_scaling_factor = static_cast<float>(f.get_float(a + "rope.scaling.factor").value_or(1.0));
     }
-    if (auto w = f.get_int(a + "attention.sliding_window")) c.sliding_window = static_cast<int>(*w);
-    if (auto p = f.get_int(a + "attention.sliding_window_pattern")) c.swa_pattern = static_cast<int>(*p);
+    if (auto w = f.get_int(a + "attention.sliding_window")) c.sliding_window = config_int(f, a + "attention.sliding_window", *w);
+    if (auto p = f.get_int(a + "attention.sliding_window_pattern"))
+        c.swa_pattern = config_int(f, a + "attention.sliding_window_pattern", *p);
     if (auto t = f.get_float(a + "rope.freq_base_swa")) c.rope_theta_local = static_cast<float>(*t);
     if (auto cap = f.get_float(a + "final_logit_softcapping")) c.final_logit_softcap = static_cast<float>(*cap);
     if (f.find(a + "attn_logit_softcapping") != nullptr) {

@@ -74,7 +74,7 @@ void check_shape(const model::GgufFile& src, const std::string& name, std::vecto
 
 GgufExportReport export_gguf(const GgufExportOptions& o) {
     check_output(o.out, o.overwrite);
-    const QuantizedDir qd = read_quantized_dir(o.quantized_dir);
+    const QuantizedDir qd = read_quantized_dir(o.quantized_dir, o.verify);
     const auto& m = qd.manifest;
     if (m.contains("activation_format") && m["activation_format"].is_string())
         throw_bad_value("E6022", (o.quantized_dir / "manifest.json").string(), "activation quantization cannot be exported",
@@ -83,8 +83,10 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     GgufExportReport report;
     report.model = source_model_path(o, m);
     report.out = o.out;
+    if (o.verify) check_source_model(m, o.quantized_dir / "manifest.json", report.model);
     const model::GgufFile src(report.model);
     const model::ModelConfig config = model::config_from_gguf(src);
+    check_complete(qd, config.n_layers);  // a missing linear would be copied unquantized
     // Q/K rows go back into the converter's permuted order only for the families whose GGUF
     // files use it (architecture row); Gemma 3 and Qwen2 files keep HF order.
     const bool qk_permuted = model::architecture_row(config.architecture).gguf_qk_permuted;

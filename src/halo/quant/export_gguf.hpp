@@ -100,6 +100,9 @@ struct GgufExportOptions {
     std::filesystem::path out;
     GgufExportPolicy policy;
     bool overwrite = false;
+    // Check the directory's file digests and that the source model is the one its manifest
+    // records (quant_dir.hpp, "Trust"); false = `halo export --no-verify`.
+    bool verify = true;
     ProgressSink progress;  // one update per linear
 };
 

@@ -41,6 +41,10 @@ QuantizedTensor quantize_kmeans(const model::Matrix& w, const model::Matrix* fis
     q.row_codebook_size = k;
     q.row_codebooks.assign(static_cast<std::size_t>(w.rows * k), 0.0f);
 
+    // A fraction outside [0, 1] (or NaN) would index past the weights below.
+    if (!(opt.sparse_fraction >= 0.0f && opt.sparse_fraction <= 1.0f))
+        throw_bad_value("E6036", "sparse_fraction", "k-means sparse fraction out of range", "a number in [0, 1]",
+                        fmt::format("{}", opt.sparse_fraction));
     // Dense-and-sparse split: the largest |w| go to the FP16 sparse part.
     std::vector<char> is_sparse(w.data.size(), 0);
     const auto n_sparse = static_cast<std::size_t>(std::floor(opt.sparse_fraction * static_cast<double>(w.data.size())));

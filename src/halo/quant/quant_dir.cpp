@@ -10,6 +10,7 @@
 #include "halo/model/activation_quant.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/sha256.hpp"
 
 namespace halo::quant {
 namespace {
@@ -123,6 +124,58 @@ QuantSpec spec_from_json(const nlohmann::json& j, const std::string& place) {
 
 std::string vector_bytes(const std::vector<float>& v) {
     return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+// A name the manifest lists, as a path inside `dir`: a plain file name (no separator, not "."
+// or "..", not absolute), and when it is a symlink, one that resolves inside `dir`. Checked
+// before anything is opened, so a hostile manifest cannot make halo read outside the directory.
+std::filesystem::path file_in_dir(const std::filesystem::path& dir, const std::string& name, const std::string& mpath) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\\') != std::string::npos || std::filesystem::path(name).is_absolute())
+        throw_bad_input_at("E6037", mpath, fmt::format("\"file\": \"{}\"", name.substr(0, 200)),
+                           "a listed file name leaves the quantized directory", "a plain file name inside the directory",
+                           name.size() > 200 ? fmt::format("a path of {} characters", name.size()) : fmt::format("\"{}\"", name));
+    const auto path = dir / name;
+    std::error_code ec;
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) {
+        const auto target = std::filesystem::weakly_canonical(path, ec);
+        const auto root = std::filesystem::weakly_canonical(dir, ec);
+        const auto rel = target.lexically_relative(root);
+        if (ec || rel.empty() || *rel.begin() == "..")
+            throw_bad_input_at("E6043", path.string(), "symlink", "a listed file is a symlink to outside the quantized directory",
+                               "a file inside the directory", target.string());
+    }
+    return path;
+}
+
+// The digest the manifest records for `name` (verify mode): E6039 without a "file_sha256"
+// table (a directory written before digests, or edited), E6044 when `name` is not in it.
+std::string listed_digest(const nlohmann::json& m, const std::string& name, const std::string& mpath) {
+    const auto table = m.find("file_sha256");
+    if (table == m.end() || !table->is_object())
+        throw_bad_input_at("E6039", mpath, "file_sha256", "manifest records no file digests", "a \"file_sha256\" table",
+                           "none", "written by an older halo or edited; re-run halo quantize, or pass --no-verify to trust it");
+    const auto it = table->find(name);
+    if (it == table->end() || !it->is_string())
+        throw_bad_input_at("E6044", mpath, "file_sha256", "a file of the directory has no digest in the manifest",
+                           fmt::format("a digest for \"{}\"", name), "none",
+                           "the manifest was edited; re-run halo quantize, or pass --no-verify to trust it");
+    return it->get<std::string>();
+}
+
+// Reads a listed file, confined to `dir` and (verify) checked against its digest.
+std::string read_listed_file(const std::filesystem::path& dir, const nlohmann::json& m, const std::string& name,
+                             const std::string& mpath, bool verify) {
+    const auto path = file_in_dir(dir, name, mpath);
+    std::string bytes = read_file(path);
+    if (verify) {
+        const std::string want = listed_digest(m, name, mpath);
+        const std::string got = sha256_hex(bytes);
+        if (got != want)
+            throw_bad_input_at("E6038", path.string(), "sha256", "file content differs from the digest the manifest records",
+                               want, got, "the file was changed or damaged after halo wrote it; re-run halo quantize");
+    }
+    return bytes;
 }
 
 }  // namespace
@@ -271,6 +324,11 @@ struct QuantizedDirWriter::Impl {
     AtomicDirectory out;
     nlohmann::json linears = nlohmann::json::array();
     nlohmann::json vectors = nlohmann::json::array();
+    nlohmann::json file_sha256 = nlohmann::json::object();  // every file but the manifest
+    void write(const std::string& name, const std::string& bytes) {
+        write_file_atomic(out / name, bytes);
+        file_sha256[name] = sha256_hex(bytes);
+    }
     Impl(const std::filesystem::path& dir, bool overwrite) : out(dir, overwrite) {}
 };
 
@@ -287,7 +345,7 @@ void QuantizedDirWriter::add_linear(const LinearRecord& rec) {
     // A MoE expert's linear: blk.L.ffn_gate_exps.E.hqt (GGUF's stacked name plus the expert).
     const std::string file = rec.expert < 0 ? fmt::format("blk.{}.{}.hqt", rec.layer, model::linear_name(rec.kind))
                                             : fmt::format("blk.{}.{}_exps.{}.hqt", rec.layer, model::linear_name(rec.kind), rec.expert);
-    write_file_atomic(impl_->out / file, write_hqt(rec.tensor));
+    impl_->write(file, write_hqt(rec.tensor));
     const auto b = rec.tensor.bits();
     nlohmann::json e = {{"layer", rec.layer},
                         {"name", model::linear_name(rec.kind)},
@@ -311,15 +369,20 @@ void QuantizedDirWriter::add_linear(const LinearRecord& rec) {
 
 void QuantizedDirWriter::add_vector(const ModifiedVector& v) {
     const std::string file = fmt::format("blk.{}.{}.f32", v.layer, v.name);
-    write_file_atomic(impl_->out / file, vector_bytes(v.values));
+    impl_->write(file, vector_bytes(v.values));
     impl_->vectors.push_back({{"layer", v.layer}, {"name", v.name}, {"file", file}, {"size", v.values.size()}});
 }
 
 void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions& opt, const RunInfo& info,
                                 const std::vector<std::pair<std::string, std::string>>& extra_files) {
+    std::string source_sha256 = info.source_model_sha256;
+    std::error_code ec;
+    if (source_sha256.empty() && !info.source_model.empty() && std::filesystem::exists(info.source_model, ec))
+        source_sha256 = sha256_of_path(info.source_model);
     nlohmann::json m = {{"format", "halo-quantized-model"},
                         {"version", 1},
                         {"source_model", info.source_model},
+                        {"source_model_sha256", source_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(source_sha256)},
                         {"source_format", info.source_format},
                         {"method", qm.method},
                         {"weight_format", opt.format},
@@ -351,12 +414,13 @@ void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions&
         if (m.contains(key)) throw_internal("E6031", fmt::format("manifest section \"{}\" would replace a standard field", key));
         m[key] = value;
     }
-    write_file_atomic(impl_->out / "manifest.json", m.dump(1) + "\n");
     for (const auto& [name, bytes] : extra_files) {
         if (name == "manifest.json" || name.find('/') != std::string::npos)
             throw_internal("E6032", fmt::format("extra file \"{}\" would replace the manifest or leave the directory", name));
-        write_file_atomic(impl_->out / name, bytes);
+        impl_->write(name, bytes);
     }
+    m["file_sha256"] = impl_->file_sha256;
+    write_file_atomic(impl_->out / "manifest.json", m.dump(1) + "\n");
     impl_->out.commit();
 }
 
@@ -369,7 +433,7 @@ void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel&
     out.finish(qm, opt, info, extra_files);
 }
 
-QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
+QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
     QuantizedDir out;
     const auto mpath = dir / "manifest.json";
     const std::string text = read_file(mpath);
@@ -393,7 +457,7 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
             for (auto k : model::kLinearKinds)
                 if (model::linear_name(k) == name) rec.kind = k, found = true;
             if (!found) bad(mpath.string(), "unknown linear name", "attn_q .. ffn_down", name);
-            rec.tensor = read_hqt(read_file(dir / file), spec_from_json(e.at("spec"), place), place);
+            rec.tensor = read_hqt(read_listed_file(dir, m, file, mpath.string(), verify), spec_from_json(e.at("spec"), place), place);
             if (rec.tensor.rows() != e.at("rows").get<std::int64_t>() || rec.tensor.cols() != e.at("cols").get<std::int64_t>())
                 bad(place, "tensor shape disagrees with the manifest",
                     fmt::format("{}x{}", e.at("rows").get<std::int64_t>(), e.at("cols").get<std::int64_t>()),
@@ -417,7 +481,7 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
             ModifiedVector v;
             v.layer = e.at("layer").get<int>();
             v.name = e.at("name").get<std::string>();
-            const std::string bytes = read_file(dir / e.at("file").get<std::string>());
+            const std::string bytes = read_listed_file(dir, m, e.at("file").get<std::string>(), mpath.string(), verify);
             if (bytes.size() != e.at("size").get<std::size_t>() * sizeof(float))
                 bad((dir / e.at("file").get<std::string>()).string(), "vector file size disagrees with the manifest",
                     fmt::format("{} bytes", e.at("size").get<std::size_t>() * 4), fmt::format("{}", bytes.size()));
@@ -463,7 +527,68 @@ ManifestSummary read_manifest_summary(const std::filesystem::path& dir) {
     return manifest_summary(m, path.string());
 }
 
+void verify_quantized_files(const std::filesystem::path& dir, std::initializer_list<std::string_view> also_read) {
+    const auto mpath = dir / "manifest.json";
+    nlohmann::json m;
+    try {
+        m = nlohmann::json::parse(read_file(mpath));
+    } catch (const nlohmann::json::exception& e) {
+        bad(mpath.string(), "manifest is not valid JSON", "JSON", e.what());
+    }
+    if (!m.is_object()) bad(mpath.string(), "not a halo quantized model manifest", "a JSON object", m.type_name());
+    const auto table = m.find("file_sha256");
+    if (table == m.end() || !table->is_object()) listed_digest(m, "manifest.json", mpath.string());  // throws E6039
+    for (const auto& item : table->items()) read_listed_file(dir, m, item.key(), mpath.string(), true);
+    for (const auto name : also_read) {
+        std::error_code ec;
+        if (std::filesystem::exists(std::filesystem::symlink_status(dir / name, ec)))
+            listed_digest(m, std::string(name), mpath.string());
+    }
+}
+
+void check_source_model(const nlohmann::json& m, const std::filesystem::path& manifest_file,
+                        const std::filesystem::path& model_path) {
+    const auto it = m.find("source_model_sha256");
+    if (it == m.end() || !it->is_string())
+        throw_bad_input_at("E6045", manifest_file.string(), "source_model_sha256", "manifest records no source model digest",
+                           "the SHA-256 of the model it was quantized from", "none",
+                           "written by an older halo or from an in-memory model; re-run halo quantize, or pass --no-verify");
+    const std::string got = sha256_of_path(model_path);
+    if (got != it->get<std::string>())
+        throw_bad_input_at("E6040", model_path.string(), "sha256", "the model is not the one the quantized directory was made from",
+                           fmt::format("{} (the digest {} records of {})", it->get<std::string>(), manifest_file.string(),
+                                       m.value("source_model", std::string("?"))),
+                           got, "pass --model with the directory's source model, or quantize this model");
+}
+
+void check_complete(const QuantizedDir& dir, int n_layers) {
+    std::vector<int> seen(static_cast<std::size_t>(std::max(n_layers, 0)) * model::kLinearKinds.size(), 0);
+    for (const auto& rec : dir.linears) {
+        if (rec.layer < 0 || rec.layer >= n_layers) continue;  // apply_quantized names a layer beyond the model
+        if (rec.expert >= 0) continue;  // a MoE expert's linear: its block has no dense FFN entries (the MoE loader checks experts)
+        const auto slot = static_cast<std::size_t>(rec.layer) * model::kLinearKinds.size() + static_cast<std::size_t>(rec.kind);
+        if (++seen[slot] > 1)
+            throw_bad_value("E6042", fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind)),
+                            "a linear is listed twice in the manifest", "one entry per linear", "two");
+    }
+    std::vector<bool> moe_layer(static_cast<std::size_t>(std::max(n_layers, 0)), false);
+    for (const auto& rec : dir.linears)
+        if (rec.expert >= 0 && rec.layer >= 0 && rec.layer < n_layers) moe_layer[static_cast<std::size_t>(rec.layer)] = true;
+    for (std::size_t i = 0; i < seen.size(); ++i)
+        if (seen[i] == 0) {
+            const auto kind = model::kLinearKinds[i % model::kLinearKinds.size()];
+            const bool ffn = kind == model::LinearKind::ffn_gate || kind == model::LinearKind::ffn_up || kind == model::LinearKind::ffn_down;
+            if (ffn && moe_layer[i / model::kLinearKinds.size()]) continue;  // the block's FFN is its experts
+            throw_bad_value("E6041", fmt::format("blk.{}.{}", i / model::kLinearKinds.size(), model::linear_name(kind)),
+                            "the quantized directory has no entry for a linear of the model",
+                            fmt::format("all {} linears of {} layers", model::kLinearKinds.size(), n_layers),
+                            fmt::format("{} entries", dir.linears.size()),
+                            "the manifest was edited or the directory is of a smaller model; re-run halo quantize");
+        }
+}
+
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
+    check_complete(dir, static_cast<int>(weights.layers.size()));
     for (const auto& rec : dir.linears) {
         const std::string place = rec.expert < 0 ? fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))
                                                  : fmt::format("blk.{}.{}_exps[{}]", rec.layer, model::linear_name(rec.kind), rec.expert);
@@ -497,8 +622,9 @@ model::ForwardHooks activation_hooks_for(const std::string& activation_format) {
     return model::uniform_activation_hooks(model::activation_format(activation_format));
 }
 
-LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights) {
-    const QuantizedDir qd = read_quantized_dir(dir);
+LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights, const QuantizedLoadOptions& options) {
+    const QuantizedDir qd = read_quantized_dir(dir, options.verify);
+    if (options.verify && !options.source_model.empty()) check_source_model(qd.manifest, dir / "manifest.json", options.source_model);
     apply_quantized(weights, qd);
     LoadedQuantized out;
     out.manifest = qd.manifest;

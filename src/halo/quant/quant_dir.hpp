@@ -6,6 +6,12 @@
 //   DIR/blk.<l>.<norm>.f32         float vectors quantization changed (SmoothQuant's norms)
 // Written through util::AtomicDirectory (staged as DIR.partial.<pid>.<n>, renamed on success).
 //
+// Trust (issue #17, class 6): the manifest records "source_model_sha256" (util/sha256.hpp: the
+// SHA-256 of the GGUF file, or of a checkpoint directory's file listing) and "file_sha256"
+// {name: SHA-256} of every file it lists. Readers confine every listed name to DIR (a plain
+// file name; a symlink must resolve inside DIR) and, unless told not to (`--no-verify`), check
+// each file's digest before parsing it and the source model's digest against the model given.
+//
 // .hqt layout, little-endian, sections back to back in this order:
 //   header (68 bytes): "HQT1", u32 version = 1, i64 rows, i64 cols, u32 code_bits,
 //     u32 flags (1 zeros, 2 row codebooks, 4 input scale, 8 sparse, 16 group types), i64 group_rows,
@@ -23,6 +29,8 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
+#include <string_view>
 #include <optional>
 #include <memory>
 #include <string>
@@ -43,6 +51,9 @@ struct RunInfo {
     std::string source_format;
     nlohmann::json flags = nlohmann::json::object();        // method options as given
     nlohmann::json calibration = nullptr;                   // {"file", "samples", "seq_len", "tokens"} or null
+    // SHA-256 of the source model (sha256_of_path); "" = the writer computes it from
+    // source_model when that path exists, else records null (an in-memory model).
+    std::string source_model_sha256;
     Provenance provenance = current_provenance();            // date (UTC, clock), version, commit, command
     // Further top-level manifest sections a method adds (HALO: "halo", its ladder and codebooks);
     // written as given, so no caller re-reads the manifest to extend it.
@@ -88,8 +99,25 @@ struct QuantizedDir {
     std::vector<LinearRecord> linears;  // tensors read back (tiles included)
     std::vector<ModifiedVector> vectors;
 };
-// Reads and checks a directory (E6010 on anything malformed).
-QuantizedDir read_quantized_dir(const std::filesystem::path& dir);
+// Reads and checks a directory (E6010 on anything malformed; E6037/E6043 a listed name that
+// leaves the directory). `verify`: each file's SHA-256 must match the manifest's "file_sha256"
+// (E6038 differs, E6039 the manifest has no digests, E6044 a file it does not list).
+QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify = true);
+
+// For readers of the directory's other files (simulate: tile_levels.json, sim_config.json,
+// mac_profile.json): every file the manifest lists is confined and matches its digest, and each
+// of `also_read` that exists in `dir` is listed. Same errors as read_quantized_dir.
+void verify_quantized_files(const std::filesystem::path& dir, std::initializer_list<std::string_view> also_read);
+
+// `model_path` must be the model the directory was quantized from: its sha256_of_path equals
+// the manifest's "source_model_sha256" (E6040 differs; E6045 the manifest records none).
+// `manifest_file` names the manifest in the message.
+void check_source_model(const nlohmann::json& manifest, const std::filesystem::path& manifest_file,
+                        const std::filesystem::path& model_path);
+
+// Every linear of layers [0, n_layers) present exactly once (E6041 missing: never left in FP32
+// silently; E6042 listed twice).
+void check_complete(const QuantizedDir& dir, int n_layers);
 
 // The manifest's header fields other modules decide by (accel's design selection, the jobs),
 // without reading the tensors. Optional fields absent in old manifests stay empty.
@@ -107,7 +135,7 @@ ManifestSummary manifest_summary(const nlohmann::json& manifest, const std::stri
 ManifestSummary read_manifest_summary(const std::filesystem::path& dir);
 
 // Replaces the linears (decoded) and the changed vectors of `weights` (the source model, loaded
-// by the caller) with the directory's. Shape mismatch: E6010.
+// by the caller) with the directory's. Shape mismatch: E6010; a missing linear: E6041.
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir);
 
 // For `halo eval --quantized DIR` (and `halo quantize --eval`): applies the directory to
@@ -120,7 +148,12 @@ struct LoadedQuantized {
     model::ForwardHooks activation_hooks;
     const model::ForwardHooks* hooks() const { return activation_format.empty() ? nullptr : &activation_hooks; }
 };
-LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights);
+struct QuantizedLoadOptions {
+    bool verify = true;                    // file digests, and the source model's when source_model is given
+    std::filesystem::path source_model;    // the model `weights` came from ("" = not checked)
+};
+LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights,
+                               const QuantizedLoadOptions& options = {});
 // The hooks for an activation format name ("" = none).
 model::ForwardHooks activation_hooks_for(const std::string& activation_format);
 

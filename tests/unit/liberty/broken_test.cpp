@@ -5,32 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "error_matchers.hpp"
+#include "liberty_fixture.hpp"
 #include "halo/liberty/liberty_reader.hpp"
 
 using namespace halo::liberty;
 
 namespace {
-
-// A well-formed base; `cell_body` goes inside cell (X) starting on line 8.
-std::string lib_with(const std::string& cell_body) {
-    return "library (b) {\n"                                  // 1
-           "  lu_table_template (t2) {\n"                     // 2
-           "    variable_1 : total_output_net_capacitance;\n"  // 3
-           "    variable_2 : input_net_transition;\n"         // 4
-           "    index_1 (\"1, 2\"); index_2 (\"1, 2, 3\"); }\n"  // 5
-           "  cell (X) {\n"                                   // 6
-           "    pin (A) { direction : input; capacitance : 1; }\n"  // 7
-           + cell_body +                                      // 8...
-           "  }\n"
-           "}\n";
-}
-
-std::string output_with_table(const std::string& table) {
-    return "    pin (Y) { direction : output; function : \"!A\";\n"  // 8
-           "      timing () { related_pin : \"A\";\n"               // 9
-           + table +                                                // 10
-           "      } }\n";
-}
 
 halo::Diagnostic read_error(const std::string& text) {
     return expect_halo_error([&] { read_liberty_string(text, "broken.lib"); });
@@ -39,7 +19,7 @@ halo::Diagnostic read_error(const std::string& text) {
 }  // namespace
 
 TEST(BrokenLiberty, BaseIsValid) {
-    Library lib = read_liberty_string(lib_with(output_with_table(
+    Library lib = read_liberty_string(lib_with(output_with("!A",
         "        cell_rise (t2) { values (\"1, 2, 3\", \"4, 5, 6\"); }\n")), "ok.lib");
     EXPECT_DOUBLE_EQ(lib.cells[0].pins[1].timing[0].cell_rise_ns->lookup(3, 2), 6);
 }
@@ -78,7 +58,7 @@ TEST(BrokenLiberty, UnbalancedBraces) {
 }
 
 TEST(BrokenLiberty, NonNumberInTable) {
-    auto d = read_error(lib_with(output_with_table("        cell_rise (t2) { values (\"1, 2, 3\", \"4, five, 6\"); }\n")));
+    auto d = read_error(lib_with(output_with("!A", "        cell_rise (t2) { values (\"1, 2, 3\", \"4, five, 6\"); }\n")));
     EXPECT_EQ(d.code, "E1201");
     EXPECT_EQ(d.file, "broken.lib");
     EXPECT_EQ(d.line, 10);
@@ -94,26 +74,26 @@ TEST(BrokenLiberty, NonNumberAttribute) {
 }
 
 TEST(BrokenLiberty, TableSizeMismatch) {
-    auto d = read_error(lib_with(output_with_table("        cell_rise (t2) { values (\"1, 2, 3\", \"4, 5\"); }\n")));
+    auto d = read_error(lib_with(output_with("!A", "        cell_rise (t2) { values (\"1, 2, 3\", \"4, 5\"); }\n")));
     EXPECT_EQ(d.code, "E1202");
     EXPECT_EQ(d.line, 10);
-    d = read_error(lib_with(output_with_table("        cell_rise (t2) { values (\"1, 2, 3, 4, 5\"); }\n")));
+    d = read_error(lib_with(output_with("!A", "        cell_rise (t2) { values (\"1, 2, 3, 4, 5\"); }\n")));
     EXPECT_EQ(d.code, "E1202");
     EXPECT_EQ(d.expected, "6 values");
     EXPECT_EQ(d.found, "5 values");
-    d = read_error(lib_with(output_with_table("        cell_rise (t2) { values (\"1, 2, 3\", \"4, 5, 6\", \"7, 8, 9\"); }\n")));
+    d = read_error(lib_with(output_with("!A", "        cell_rise (t2) { values (\"1, 2, 3\", \"4, 5, 6\", \"7, 8, 9\"); }\n")));
     EXPECT_EQ(d.code, "E1202");
 }
 
 TEST(BrokenLiberty, UnknownTemplate) {
-    auto d = read_error(lib_with(output_with_table("        cell_rise (nope) { values (\"1\"); }\n")));
+    auto d = read_error(lib_with(output_with("!A", "        cell_rise (nope) { values (\"1\"); }\n")));
     EXPECT_EQ(d.code, "E1203");
     EXPECT_EQ(d.line, 10);
     EXPECT_EQ(d.found, "nope");
 }
 
 TEST(BrokenLiberty, IndexNotIncreasing) {
-    auto d = read_error(lib_with(output_with_table(
+    auto d = read_error(lib_with(output_with("!A",
         "        cell_rise (t2) { index_1 (\"2, 1\"); values (\"1, 2, 3\", \"4, 5, 6\"); }\n")));
     EXPECT_EQ(d.code, "E1204");
     EXPECT_EQ(d.line, 10);

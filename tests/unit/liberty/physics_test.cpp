@@ -4,32 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "error_matchers.hpp"
+#include "liberty_fixture.hpp"
 #include "halo/liberty/liberty_reader.hpp"
 
 using namespace halo::liberty;
 
 namespace {
-
-// index_1 = load (pF), index_2 = input transition (ns, up to 3). `cell_body` starts on line 8.
-std::string lib_with(const std::string& cell_body) {
-    return "library (p) {\n"                                  // 1
-           "  lu_table_template (t2) {\n"                     // 2
-           "    variable_1 : total_output_net_capacitance;\n"  // 3
-           "    variable_2 : input_net_transition;\n"         // 4
-           "    index_1 (\"1, 2\"); index_2 (\"1, 2, 3\"); }\n"  // 5
-           "  cell (X) {\n"                                   // 6
-           "    pin (A) { direction : input; capacitance : 1; }\n"  // 7
-           + cell_body +                                      // 8...
-           "  }\n"
-           "}\n";
-}
-
-std::string output_with(const std::string& function, const std::string& tables) {
-    return "    pin (Y) { direction : output; function : \"" + function + "\";\n"  // 8
-           "      timing () { related_pin : \"A\";\n"                             // 9
-           + tables +                                                             // 10
-           "      } }\n";
-}
 
 void expect(const std::string& text, const std::string& code, long line, const std::string& rendered_part) {
     const auto d = expect_halo_error([&] { read_liberty_string(text, "p.lib"); });

@@ -1,4 +1,4 @@
-// Hostile model inputs (issue #17 classes 1, 3, 9): config numbers that would turn perplexity
+// Hostile model inputs (issue #17 classes 1, 3, 8, 9): GGUF integers beyond int; config numbers that would turn perplexity
 // into NaN (a negative or NaN rms_norm_eps, a zero RoPE base) are refused at load naming the
 // file and key; --ctx beyond the model's context length is a flag error; a NaN/Inf perplexity is
 // never a result; the SentencePiece merge is the reference's result in O(n log n).
@@ -59,6 +59,34 @@ TEST(HostileConfig, GgufEpsAndRopeBaseOutOfRangeNameFileAndKey) {
                  {"zero_rope.gguf", "llama.rope.freq_base", "expected a finite RoPE base > 1", "found 0"});
     tiny_config_gguf(1e-5f, std::numeric_limits<float>::infinity()).write(dir / "inf_rope.gguf");
     expect_error([&] { (void)load_model(dir / "inf_rope.gguf"); }, "E5340", {"rope.freq_base", "found inf"});
+}
+
+// The tiny Llama's metadata with one integer key written as a 64-bit value of our choosing.
+GgufWriter tiny_config_with(const std::string& key, std::int64_t value) {
+    GgufWriter w;
+    w.add_string("general.architecture", "llama");
+    const std::pair<const char*, std::uint32_t> fields[] = {{"llama.block_count", 1},           {"llama.embedding_length", 8},
+                                                            {"llama.feed_forward_length", 12},  {"llama.attention.head_count", 2},
+                                                            {"llama.attention.head_count_kv", 2}, {"llama.context_length", 64},
+                                                            {"llama.vocab_size", 16}};
+    for (const auto& [k, v] : fields) {
+        if (key != k) w.add_u32(k, v);
+        else if (value < 0) w.add_i32(k, static_cast<std::int32_t>(value));
+        else w.add_u64(k, static_cast<std::uint64_t>(value));
+    }
+    return w;
+}
+
+TEST(HostileConfig, GgufIntegersBeyondIntAreRefusedNotWrapped) {
+    ScratchDir dir;
+    // 2^32 + 1 layers would wrap to 1 through static_cast<int>.
+    tiny_config_with("llama.block_count", (std::int64_t{1} << 32) + 1).write(dir / "wrap.gguf");
+    expect_error([&] { (void)load_model(dir / "wrap.gguf"); }, "E5344",
+                 {"wrap.gguf", "llama.block_count", "integer field out of range", "expected 0..2147483647", "found 4294967297"});
+    tiny_config_with("llama.attention.head_count_kv", -1).write(dir / "neg.gguf");
+    expect_error([&] { (void)load_model(dir / "neg.gguf"); }, "E5344", {"llama.attention.head_count_kv", "found -1"});
+    tiny_config_with("llama.vocab_size", std::int64_t{1} << 40).write(dir / "vocab.gguf");
+    expect_error([&] { (void)load_model(dir / "vocab.gguf"); }, "E5344", {"llama.vocab_size", "found 1099511627776"});
 }
 
 TEST(HostileConfig, HfConfigEpsAndRopeBaseOutOfRange) {

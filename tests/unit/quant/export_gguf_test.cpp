@@ -439,22 +439,32 @@ TEST(ExportGgufModel, InputAndOutputErrors) {
         EXPECT_EQ(updates, 0) << "refused after encoding";
         EXPECT_TRUE(fs::is_directory(s / "outdir"));
     }
-    // Another model (d_model 32) given as the source: shapes disagree.
+    // Another model (d_model 32) given as the source: its digest is not the manifest's; without
+    // verification (--no-verify) the shapes still disagree.
     const fs::path other = write_tiny_gguf(s / "other.gguf", 4, 32);
-    expect_error([&] { export_gguf({.quantized_dir = qdir, .model = other, .out = s / "y.gguf"}); }, "E6023",
+    expect_error([&] { export_gguf({.quantized_dir = qdir, .model = other, .out = s / "y.gguf"}); }, "E6040",
+                 {"other.gguf", "not the one the quantized directory was made from"});
+    expect_error([&] { export_gguf({.quantized_dir = qdir, .model = other, .out = s / "y.gguf", .verify = false}); }, "E6023",
                  {"blk.0.attn_q.weight", "source tensor shape differs", "64x64", "64x32"});
+    // A same-shaped model of other weights: only the digest tells them apart.
+    const fs::path twin = write_tiny_gguf(s / "twin.gguf", 99);
+    expect_error([&] { export_gguf({.quantized_dir = qdir, .model = twin, .out = s / "y.gguf"}); }, "E6040",
+                 {"twin.gguf", "not the one the quantized directory was made from"});
     // A directory as the source model (a safetensors checkpoint, say).
     expect_error([&] { export_gguf({.quantized_dir = qdir, .model = s / "q", .out = s / "y.gguf"}); }, "E6022",
                  {"source model is not a GGUF file", "a directory"});
     // A truncated tensor file in the directory.
     const fs::path hqt = qdir / "blk.1.ffn_up.hqt";
     fs::resize_file(hqt, fs::file_size(hqt) - 10);
-    expect_error([&] { export_gguf({.quantized_dir = qdir, .out = s / "y.gguf"}); }, "E6010", {"blk.1.ffn_up.hqt", "truncated"});
+    expect_error([&] { export_gguf({.quantized_dir = qdir, .out = s / "y.gguf"}); }, "E6038", {"blk.1.ffn_up.hqt", "digest"});
+    expect_error([&] { export_gguf({.quantized_dir = qdir, .out = s / "y.gguf", .verify = false}); }, "E6010",
+                 {"blk.1.ffn_up.hqt", "truncated"});
     // A truncated source model.
     const fs::path qdir2 = write_quantized(src, s / "q2", "int8", Granularity::per_group(32));
     fs::resize_file(src, fs::file_size(src) / 2);
     try {
-        export_gguf({.quantized_dir = qdir2, .out = s / "z.gguf"});
+        expect_error([&] { export_gguf({.quantized_dir = qdir2, .out = s / "z.gguf"}); }, "E6040", {"tiny.gguf", "sha256"});
+        export_gguf({.quantized_dir = qdir2, .out = s / "z.gguf", .verify = false});
         ADD_FAILURE() << "a truncated source must be refused";
     } catch (const Error& e) {
         EXPECT_EQ(e.diagnostic().kind, ErrorKind::bad_input) << e.what();

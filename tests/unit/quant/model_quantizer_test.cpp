@@ -15,25 +15,7 @@ namespace {
 
 using model::LinearKind;
 
-model::ModelWeights tiny_model(unsigned seed) {
-    model::ModelWeights w;
-    w.config.n_layers = 2;
-    w.config.d_model = 16;
-    w.config.d_ff = 40;  // 40 = a group of 32 + a short one of 8 along ffn_down's input
-    w.config.n_heads = 2;
-    w.config.n_kv_heads = 1;
-    w.config.head_dim = 8;
-    for (int l = 0; l < 2; ++l) {
-        model::LayerWeights lw;
-        lw.attn_norm.assign(16, 1.0f);
-        lw.ffn_norm.assign(16, 0.5f);
-        const std::int64_t shapes[7][2] = {{16, 16}, {8, 16}, {8, 16}, {16, 16}, {40, 16}, {40, 16}, {16, 40}};
-        for (int k = 0; k < 7; ++k)
-            lw.linear[static_cast<std::size_t>(k)] = testing::random_matrix(shapes[k][0], shapes[k][1], seed + 10 * l + k, 0.2f);
-        w.layers.push_back(std::move(lw));
-    }
-    return w;
-}
+using testing::tiny_model;
 
 // Statistics from fixed correlated activations; records the order of calls.
 class StubSource : public CalibrationSource {
@@ -158,11 +140,14 @@ TEST(QuantDir, RefusesExistingAndDetectsCorruption) {
     write_quantized_dir(dir, qm, opt, {}, true);  // --force
     std::string bytes = read_file(dir / "blk.0.attn_k.hqt");
     write_file_atomic(dir / "blk.0.attn_k.hqt", bytes.substr(0, bytes.size() - 3));
-    EXPECT_THAT([&] { read_quantized_dir(dir); },
+    EXPECT_THAT([&] { read_quantized_dir(dir); },  // the digest sees it first
+                ::testing::ThrowsMessage<Error>(::testing::HasSubstr("error E6038")));
+    // Without verification the parser itself still refuses what it cannot read.
+    EXPECT_THAT([&] { read_quantized_dir(dir, false); },
                 ::testing::ThrowsMessage<Error>(::testing::HasSubstr("quantized tensor file is truncated")));
     bytes[0] = 'X';
     write_file_atomic(dir / "blk.0.attn_k.hqt", bytes);
-    EXPECT_THAT([&] { read_quantized_dir(dir); },
+    EXPECT_THAT([&] { read_quantized_dir(dir, false); },
                 ::testing::ThrowsMessage<Error>(::testing::HasSubstr("not a halo quantized tensor (expected magic HQT1, found XQT1)")));
     std::filesystem::remove_all(dir);
 }

@@ -52,6 +52,27 @@ inline std::vector<float> abs_mean_of(const model::Matrix& x) {
     return m;
 }
 
+// A 2-layer model of small shapes (d_model 16, d_ff 40) with seeded random linears.
+inline model::ModelWeights tiny_model(unsigned seed) {
+    model::ModelWeights w;
+    w.config.n_layers = 2;
+    w.config.d_model = 16;
+    w.config.d_ff = 40;  // 40 = a group of 32 + a short one of 8 along ffn_down's input
+    w.config.n_heads = 2;
+    w.config.n_kv_heads = 1;
+    w.config.head_dim = 8;
+    for (int l = 0; l < 2; ++l) {
+        model::LayerWeights lw;
+        lw.attn_norm.assign(16, 1.0f);
+        lw.ffn_norm.assign(16, 0.5f);
+        const std::int64_t shapes[7][2] = {{16, 16}, {8, 16}, {8, 16}, {16, 16}, {40, 16}, {40, 16}, {16, 40}};
+        for (int k = 0; k < 7; ++k)
+            lw.linear[static_cast<std::size_t>(k)] = random_matrix(shapes[k][0], shapes[k][1], seed + 10 * l + k, 0.2f);
+        w.layers.push_back(std::move(lw));
+    }
+    return w;
+}
+
 // The rendered diagnostic f throws, or "no error".
 inline std::string error_of(const std::function<void()>& f) {
     try {
