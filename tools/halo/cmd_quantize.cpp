@@ -15,6 +15,7 @@
 #include "halo/jobs/methods.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/quant/expert_quantizer.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "streaming_glue.hpp"
 #include "terminal_progress.hpp"

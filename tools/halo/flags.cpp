@@ -92,16 +92,6 @@ void require_valid_value(std::string_view flag, const std::function<void()>& che
     }
 }
 
-ShapeRc parse_shape_rc(std::string_view flag, std::string_view text, std::int64_t max_side) {
-    const std::size_t x = text.find('x');
-    ShapeRc s;
-    if (x == std::string_view::npos || !parse_int(text.substr(0, x), s.rows) || !parse_int(text.substr(x + 1), s.cols) ||
-        s.rows < 1 || s.cols < 1 || s.rows > max_side || s.cols > max_side)
-        flag_error("E0010", flag, "bad shape", fmt::format("RxC with 1..{} each, e.g. 128x128", max_side),
-                   fmt::format("\"{}\"", text));
-    return s;
-}
-
 std::string menu_text(std::span<const std::string> names) { return fmt::format("{}", fmt::join(names, ", ")); }
 
 void require_member(std::string_view flag, std::string_view value, std::span<const std::string> names, std::string_view what) {
