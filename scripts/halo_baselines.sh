@@ -72,7 +72,7 @@ for w in $WHAT; do
                run "long/$m/seed$s" "$m" "$s" --samples 32 --seq-len 512 --ctx 512 --max-chunks -1
            done; done ;;
     tiles) first_seed=${SEEDS%% *}
-           for t in $TILES; do run "tile$t/$first_mac/seed$first_seed" "$first_mac" "$first_seed" --tile "$t"; done ;;
+           for t in $TILES; do run "tile$t/$first_mac/seed$first_seed" "$first_mac" "$first_seed" --tile "${t}x${t}"; done ;;
     *) echo "unknown setting $w (short, long, tiles, all)" >&2; exit 1 ;;
     esac
 done
