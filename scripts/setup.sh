@@ -13,7 +13,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_packages=(
   build-essential cmake ninja-build pkg-config
-  libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev libeigen3-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   yosys opensta iverilog qflow-tech-osu018 qflow-tech-osu035
   python3 python3-pip unzip
