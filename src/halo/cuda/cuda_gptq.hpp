@@ -1,5 +1,5 @@
-// GPTQ with its dense algebra on the GPU: the same algorithm and column order as
-// quant/gptq.cpp's gptq() (dead inputs, act_order permutation and static groups, dampening,
+// GPTQ with its dense algebra on the GPU: quant::gptq_with, the CPU's own algorithm and column order
+// (dead inputs, act_order permutation and static groups, dampening,
 // per-block column loop, lazy updates), with the inverse Hessian factor (cuSOLVER) and the
 // lazy block update W[:, i2:] -= Err U[i1:i2, i2:] (cuBLAS) on the device. The per-column
 // rounding stays on the host, through the same ColumnRounder, so every number format GPTQ

@@ -23,7 +23,7 @@ namespace {
 
 // Upper Cholesky factor U of H^-1 (H^-1 = U^T U), row-major: rows i, entries j >= i valid.
 // LAPACK is column-major: a lower factor stored column-major reads row-major as its transpose.
-std::vector<float> inverse_hessian_factor(std::vector<float> h, int n) {
+std::vector<float> lapack_inverse_hessian_factor(std::vector<float> h, int n) {
     int info = 0;
     const char lower = 'L';
     spotrf_(&lower, &n, h.data(), &n, &info);
@@ -36,16 +36,37 @@ std::vector<float> inverse_hessian_factor(std::vector<float> h, int n) {
     return h;
 }
 
+// The CPU's algebra: LAPACK for the factor, one SGEMM per block for the lazy update.
+class CpuAlgebra final : public GptqAlgebra {
+public:
+    std::vector<float> inverse_hessian_factor(std::vector<float> h, std::int64_t n) override {
+        return lapack_inverse_hessian_factor(std::move(h), static_cast<int>(n));
+    }
+    void lazy_update(model::Matrix& wp, const std::vector<float>& err, const std::vector<float>& u, std::int64_t i1,
+                     std::int64_t i2) override {
+        const std::int64_t rows = wp.rows, n = wp.cols, cnt = i2 - i1;
+        if (i2 < n)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(n - i2),
+                        static_cast<int>(cnt), -1.0f, err.data(), static_cast<int>(cnt), u.data() + i1 * n + i2,
+                        static_cast<int>(n), 1.0f, wp.data.data() + i2, static_cast<int>(n));
+    }
+};
+
 }  // namespace
 
 GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& opt) {
     if (opt.device) return opt.device->gptq(w, gram, rounder, opt);  // the same algorithm, its algebra on the device
+    openblas_set_num_threads(static_cast<int>(std::max(1u, opt.threads)));
+    CpuAlgebra cpu;
+    return gptq_with(cpu, w, gram, rounder, opt);
+}
+
+GptqResult gptq_with(GptqAlgebra& algebra, model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder,
+                     const GptqOptions& opt) {
     const std::int64_t rows = w.rows, n = w.cols;
     if (gram.rows != n || gram.cols != n)
         throw_bad_value("E6005", "gram", "calibration Gram does not match the weight's input dimension",
                         fmt::format("{}x{}", n, n), fmt::format("{}x{}", gram.rows, gram.cols));
-    openblas_set_num_threads(static_cast<int>(std::max(1u, opt.threads)));
-
     std::vector<float> h(static_cast<std::size_t>(n * n));
     for (std::size_t i = 0; i < h.size(); ++i) h[i] = 2.0f * gram.data[i];
     for (std::int64_t i = 0; i < n; ++i)
@@ -83,7 +104,8 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
     for (std::int64_t i = 0; i < n; ++i) mean_diag += h[static_cast<std::size_t>(i * n + i)];
     mean_diag /= static_cast<double>(std::max<std::int64_t>(n, 1));
     for (std::int64_t i = 0; i < n; ++i) h[static_cast<std::size_t>(i * n + i)] += static_cast<float>(opt.damp * mean_diag);
-    const std::vector<float> u = inverse_hessian_factor(std::move(h), static_cast<int>(n));
+    const std::vector<float> u = algebra.inverse_hessian_factor(std::move(h), n);
+    algebra.begin(wp);
 
     if (!permuted && gc == 0) rounder.fit(wp, 0, n);
     GptqResult result;
@@ -92,6 +114,12 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
     std::vector<float> err;
     for (std::int64_t i1 = 0; i1 < n; i1 += bs) {
         const std::int64_t i2 = std::min(n, i1 + bs), cnt = i2 - i1;
+        // The columns this block reads, as the lazy updates so far left them: its own, and the
+        // whole of a group whose parameters are fitted inside it.
+        std::int64_t fetch_end = i2;
+        if (!permuted && gc > 0)
+            for (std::int64_t s = (i1 + gc - 1) / gc * gc; s < i2; s += gc) fetch_end = std::max(fetch_end, std::min(n, s + gc));
+        algebra.fetch_columns(wp, i1, fetch_end);
         err.assign(static_cast<std::size_t>(rows * cnt), 0.0f);
         // Segments between group starts: inside one, rows are independent, so run them in parallel.
         std::int64_t s1 = i1;
@@ -122,10 +150,7 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
             });
             s1 = s2;
         }
-        if (i2 < n)  // lazy update of the columns after the block: W[:, i2:] -= Err * U[i1:i2, i2:]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(n - i2),
-                        static_cast<int>(cnt), -1.0f, err.data(), static_cast<int>(cnt), u.data() + i1 * n + i2,
-                        static_cast<int>(n), 1.0f, wp.data.data() + i2, static_cast<int>(n));
+        algebra.lazy_update(wp, err, u, i1, i2);  // the columns after the block: W[:, i2:] -= Err * U[i1:i2, i2:]
     }
     for (double l : row_loss) result.loss += l;
     if (permuted) {

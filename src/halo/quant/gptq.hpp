@@ -37,6 +37,26 @@ struct GptqResult {
 // E6004 when the Hessian is not positive definite even after dampening.
 GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& options);
 
+// The dense algebra of GPTQ, which may run elsewhere than the column loop (the GPU backend
+// implements it over cuSOLVER/cuBLAS; cuda/cuda_gptq). gptq_with runs the one algorithm (dead
+// inputs, act_order and static groups, dampening, the per-block column loop) over it.
+class GptqAlgebra {
+public:
+    virtual ~GptqAlgebra() = default;
+    // Upper Cholesky factor U of H^-1, row-major (entries j >= i of row i); `h` is the damped,
+    // permuted Hessian [n x n]. E6004 when it is not positive definite.
+    virtual std::vector<float> inverse_hessian_factor(std::vector<float> h, std::int64_t n) = 0;
+    // The working weights, once, before the first block.
+    virtual void begin(const model::Matrix& /*wp*/) {}
+    // Columns [c0, c1) of `wp` as the lazy updates so far left them, before a block reads them.
+    virtual void fetch_columns(model::Matrix& /*wp*/, std::int64_t /*c0*/, std::int64_t /*c1*/) {}
+    // W[:, i2:] -= Err U[i1:i2, i2:] (Err: rows x (i2 - i1), row-major).
+    virtual void lazy_update(model::Matrix& wp, const std::vector<float>& err, const std::vector<float>& u, std::int64_t i1,
+                             std::int64_t i2) = 0;
+};
+GptqResult gptq_with(GptqAlgebra& algebra, model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder,
+                     const GptqOptions& options);
+
 // GPTQ with a format spec: returns the codes and parameters.
 QuantizedTensor quantize_gptq(const model::Matrix& w, const model::Matrix& gram, const QuantSpec& spec,
                               const GptqOptions& options);
