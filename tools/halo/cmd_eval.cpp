@@ -64,9 +64,8 @@ int run_eval(const EvalFlags& f) {
     }
     if (f.cuda_math != "fp32") throw_usage("E0018", "--cuda-math applies to --device cuda only");
     if (f.stream.stream) {
-        if (!f.quantized.empty() || !f.act_format.empty() || f.method != "llamacpp")
-            throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --method hf (yet)");
-        StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet};
+        if (f.method != "llamacpp") throw_usage("E5605", "--stream runs the llamacpp method only (hf windows overlap)");
+        StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet, f.quantized, f.act_format};
         a.options.ctx = f.ctx;
         a.options.max_chunks = f.max_chunks;
         a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer

@@ -118,11 +118,9 @@ void check_flags_apply(const CLI::App& app, const quant::MethodTraits& row) {
 int run_quantize(const QuantizeFlags& f, const CLI::App& app) {
     const auto& row = method_registry().find(f.method);  // E6007 lists every registered method
     check_flags_apply(app, row);
-    if (row.id == quant::Method::halo && f.stream.stream)
-        throw_usage("E6142", "--stream does not apply to --method halo yet (HALO's sweep needs the whole model); drop --stream");
     if (row.id == quant::Method::halo)
         return run_halo_quantize({f.model, f.calib, f.out, f.tile, f.sensitivity, f.eval_text, f.samples, f.seq_len, f.ctx,
-                                  f.max_chunks, f.block_size, f.damp, f.force, f.quiet, f.threads},
+                                  f.max_chunks, f.block_size, f.damp, f.force, f.quiet, f.threads, f.stream},
                                  f.halo);
     const auto t0 = std::chrono::steady_clock::now();
     if (f.out.empty()) throw_usage("E6009", "--out DIR is required");

@@ -1,5 +1,6 @@
 #include "halo_quantize_glue.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/memory_usage.hpp"
 #include "halo/util/parallel.hpp"
 #include "terminal_progress.hpp"
 
@@ -74,6 +76,9 @@ int run_halo_quantize(const HaloCommonFlags& c, const HaloQuantizeFlags& f) {
     o.profile = f.profile;
     o.samples = c.samples, o.seq_len = c.seq_len, o.ctx = c.ctx, o.max_chunks = c.max_chunks;
     o.threads = c.threads;
+    o.stream = c.stream.stream;
+    o.activation_budget_bytes = static_cast<std::int64_t>(c.stream.activation_budget_mb) << 20;
+    o.spill_dir = c.stream.spill_dir;
     o.ladder.timing = hwq::timing_field(f.timing).id;
     o.ladder.guard_band = f.guard_band;
     if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);
@@ -99,6 +104,13 @@ int run_halo_quantize(const HaloCommonFlags& c, const HaloQuantizeFlags& f) {
     for (auto n : r.tiles_per_level) levels += fmt::format("{}{}", levels.empty() ? "" : " ", n);
     fmt::print("{}: halo {}@{} tile {}x{} -> {}\nbits per weight (stored): {:.4f}, information bits: {:.4f}; tiles per level: {}\n",
                r.model_name, f.objective, f.budget, o.halo.tile_k, o.halo.tile_n, c.out, r.bits_per_weight, r.info_bits, levels);
+    if (r.streamed)
+        fmt::print("streamed: {} blocks, one resident ({:.0f} MiB FP32), {:.1f} s per block; calibration {} tokens, hidden "
+                   "states {:.0f} MiB {}\nwall {:.1f} s, peak host memory {:.0f} MiB\n",
+                   r.streamed->blocks, static_cast<double>(r.streamed->block_fp32_bytes) / (1 << 20),
+                   r.seconds / std::max(1, r.streamed->blocks), r.streamed->calibration_tokens,
+                   static_cast<double>(r.streamed->activation_bytes) / (1 << 20),
+                   r.streamed->activations_spilled ? "(spilled to disk)" : "(in memory)", r.seconds, peak_rss_mib());
     if (r.perplexity) fmt::print("perplexity: {:.4f} (INT8 activations per token; {} chunks of {} tokens of {})\n", *r.perplexity,
                                  c.max_chunks, c.ctx, c.eval_text);
     return 0;

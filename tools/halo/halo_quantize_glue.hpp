@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "streaming_glue.hpp"
+
 namespace halo::cli {
 
 struct HaloQuantizeFlags {
@@ -23,6 +25,7 @@ struct HaloCommonFlags {
     double damp = 0.01;
     bool force = false, quiet = false;
     unsigned threads = 0;
+    StreamFlags stream;  // --stream (hwq/halo_streaming.hpp)
 };
 
 void add_halo_quantize_flags(CLI::App& app, HaloQuantizeFlags& f);

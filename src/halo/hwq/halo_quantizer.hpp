@@ -8,6 +8,7 @@
 //   value at its position) and TileMetadata (level and codebook id per tile).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
 #include "halo/quant/quantized_tensor.hpp"
+#include "halo/util/progress.hpp"
 
 namespace halo::hwq {
 
@@ -66,6 +68,17 @@ struct HaloModelResult {
     std::vector<std::int64_t> tiles_per_level;
     int switches = 0;
 };
+
+// The pieces of quantize_model_halo, shared with the block-streaming driver (halo_streaming.hpp):
+// an empty result (method, spec, tile counters), and one decoder block: quantizes `layer`'s seven
+// linears in place (each becomes its decoded codes), named as block `l`, and appends their
+// records to `out` (codebooks, tiles per level, switches and bits carry across blocks;
+// `prev_level` is the level the previous block ended on, -1 before the first). `stats` empty
+// grams -> RTN rounding; `fisher` the block's seven Fisher diagonals or null.
+HaloModelResult empty_halo_result(const Ladder& ladder, const HaloOptions& options);
+void quantize_block_halo(model::LayerWeights& layer, int l, const std::array<model::LinearInputStats, 7>& stats,
+                         const std::array<model::Matrix, 7>* fisher, const Ladder& ladder, const HaloOptions& options,
+                         HaloModelResult& out, int& prev_level, Progress* progress);
 
 // Streams block by block like quant::quantize_model; `calibration` null -> RTN rounding with
 // the w^2 sensitivity (or Fisher when given).

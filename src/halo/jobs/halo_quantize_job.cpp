@@ -8,16 +8,70 @@
 
 #include "halo/accel/simulate.hpp"
 #include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/halo_streaming.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/model/blas.hpp"
+#include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/memory_usage.hpp"
 
 namespace halo::jobs {
+
+namespace {
+
+nlohmann::json halo_flags(const hwq::HaloOptions& ho, const nlohmann::json& profile_info, unsigned threads) {
+    return {{"method", "halo"},
+            {"objective", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name},
+            {"budget", ho.budget},
+            {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
+            {"profile", profile_info},
+            {"threads", threads}};
+}
+
+// --stream: the block loop of hwq/halo_streaming.hpp writes the directory as it goes.
+HaloQuantizeResult run_streamed(const HaloQuantizeOptions& o, const std::filesystem::path& model_path,
+                                const std::filesystem::path& calib_path, const std::vector<std::vector<std::int32_t>>& samples,
+                                const hwq::Ladder& ladder, const accel::SystolicOptions& machine,
+                                const mac::MacProfile* energy_profile, const nlohmann::json& profile_info, unsigned threads,
+                                ProgressSink sink, const std::function<void(const std::string&)>& say,
+                                std::chrono::steady_clock::time_point t0) {
+    const model::LazyModel source(model_path);
+    hwq::StreamingHaloOptions so;
+    so.halo = o.halo;
+    so.halo.threads = threads;
+    so.samples = samples;
+    so.threads = threads;
+    so.activation_budget_bytes = o.activation_budget_bytes;
+    so.spill_dir = o.spill_dir;
+    so.block_progress = sink;
+    quant::RunInfo info;
+    info.source_model = std::filesystem::absolute(model_path).string();
+    info.source_format = source.source_format();
+    info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
+                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
+    info.flags = halo_flags(so.halo, profile_info, threads);
+    info.flags["stream"] = {{"blocks", source.config().n_layers}, {"block_fp32_bytes", source.layer_bytes()}};
+    say(fmt::format("HALO {}@{}, streamed block by block into {}", hwq::objectives()[static_cast<std::size_t>(so.halo.objective)].name,
+                    so.halo.budget, o.out_dir.string()));
+    quant::QuantizedDirWriter out(o.out_dir, o.force);
+    const auto r = hwq::quantize_halo_streaming(source, ladder, so, out, info, machine, energy_profile);
+    HaloQuantizeResult res;
+    res.model_name = source.config().name;
+    res.bits_per_weight = r.totals.model.bits.bits_per_weight();
+    res.info_bits = r.information_bits;
+    res.tiles_per_level = r.totals.tiles_per_level;
+    res.streamed = HaloQuantizeResult::Streamed{r.blocks, source.layer_bytes(), r.activation_bytes, r.calibration_tokens,
+                                                r.activations_spilled};
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+}
+
+}  // namespace
 
 HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink sink,
                                      const std::function<void(const std::string&)>& stage) {
@@ -29,6 +83,12 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
+    if (o.stream) {  // before the profile and the calibration
+        if (!o.eval_text.empty())
+            throw_usage("E9041", "--stream does not combine with --eval for --method halo (yet): evaluate the directory with "
+                                 "`halo eval --stream --quantized DIR`");
+        hwq::check_streamable(o.halo);
+    }
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
 
@@ -52,6 +112,10 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     auto tokenizer = model::load_tokenizer(model_path);
     const auto samples = quant::calibration_samples(tokenizer->encode(read_file(calib_path), false), o.samples, o.seq_len,
                                                     calib_path.string());
+    const bool have_energy = std::all_of(prof.profile.weights.begin(), prof.profile.weights.end(),
+                                         [](const auto& pw) { return pw.energy_fj.has_value(); });
+    if (o.stream) return run_streamed(o, model_path, calib_path, samples, ladder, machine, have_energy ? &prof.profile : nullptr,
+                                      prof.info, threads, sink, say, t0);
     auto w = model::load_model(model_path);
     for (auto k : model::kLinearKinds)  // a tile that does not fit fails before the long work
         (void)hwq::make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
@@ -77,12 +141,7 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
     info.source_format = w.source_format;
     info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
                         {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
-    info.flags = {{"method", "halo"},
-                  {"objective", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name},
-                  {"budget", ho.budget},
-                  {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
-                  {"profile", prof.info},
-                  {"threads", threads}};
+    info.flags = halo_flags(ho, prof.info, threads);
     if (!o.eval_text.empty()) {
         say("perplexity");
         const auto hooks = quant::activation_hooks_for("int8_per_token");
@@ -96,8 +155,6 @@ HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& o, ProgressSink 
         info.flags["eval"] = {{"text", o.eval_text.string()}, {"perplexity", pr.result.perplexity}, {"ctx", o.ctx},
                               {"chunks", pr.result.chunks}, {"tokens_scored", pr.result.tokens_scored}};
     }
-    const bool have_energy = std::all_of(prof.profile.weights.begin(), prof.profile.weights.end(),
-                                         [](const auto& pw) { return pw.energy_fj.has_value(); });
     say(fmt::format("writing {}", o.out_dir.string()));
     hwq::write_halo_dir(o.out_dir, r, ladder, ho, info, w.config, w.config.name, o.force, machine,
                         have_energy ? &prof.profile : nullptr);

@@ -32,6 +32,10 @@ struct HaloQuantizeOptions {
     int samples = 32, seq_len = 256;   // calibration
     int ctx = 512, max_chunks = 8;     // perplexity
     unsigned threads = 0;              // 0 = all cores
+    // One decoder block resident (hwq/halo_streaming.hpp); no Fisher sensitivity, no eval.
+    bool stream = false;
+    std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
+    std::filesystem::path spill_dir;   // "" = system temp
 };
 
 struct HaloQuantizeResult {
@@ -41,6 +45,12 @@ struct HaloQuantizeResult {
     std::optional<double> perplexity;
     std::vector<std::int64_t> tiles_per_level;
     double seconds = 0;
+    struct Streamed {
+        int blocks = 0;
+        std::int64_t block_fp32_bytes = 0, activation_bytes = 0, calibration_tokens = 0;
+        bool activations_spilled = false;
+    };
+    std::optional<Streamed> streamed;  // set by --stream
 };
 
 HaloQuantizeResult run_halo_quantize(const HaloQuantizeOptions& options, ProgressSink progress,

@@ -1,10 +1,9 @@
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "halo/model/blas.hpp"
 #include "halo/quant/methods.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -17,8 +16,7 @@ std::vector<double> row_errors(const model::Matrix& w, const model::Matrix& q, c
     const int rows = static_cast<int>(w.rows), cols = static_cast<int>(w.cols);
     std::vector<float> d(w.data.size()), dg(w.data.size());
     for (std::size_t i = 0; i < d.size(); ++i) d[i] = w.data[i] - q.data[i];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, cols, 1.0f, d.data(), cols, gram.data.data(), cols,
-                0.0f, dg.data(), cols);
+    model::gemm(false, false, rows, cols, cols, 1.0f, d.data(), cols, gram.data.data(), cols, 0.0f, dg.data(), cols);
     std::vector<double> out(static_cast<std::size_t>(rows), 0.0);
     for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c)

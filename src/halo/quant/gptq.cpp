@@ -1,36 +1,27 @@
 #include "halo/quant/gptq.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include <fmt/format.h>
 
+#include "halo/model/blas.hpp"
+#include "halo/quant/gptq_factor.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
 
-extern "C" {
-void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info);
-void spotri_(const char* uplo, const int* n, float* a, const int* lda, int* info);
-}
-
 namespace halo::quant {
 namespace {
 
-// Upper Cholesky factor U of H^-1 (H^-1 = U^T U), row-major: rows i, entries j >= i valid.
-// LAPACK is column-major: a lower factor stored column-major reads row-major as its transpose.
-std::vector<float> inverse_hessian_factor(std::vector<float> h, int n) {
+// Upper Cholesky factor U of H^-1 (H^-1 = U^T U), row-major: rows i, entries j >= i valid
+// (gptq_factor.hpp: the fast kernels, or LAPACK as the reference).
+std::vector<float> inverse_hessian_factor(std::vector<float> h, std::int64_t n) {
     int info = 0;
-    const char lower = 'L';
-    spotrf_(&lower, &n, h.data(), &n, &info);
-    if (info == 0) spotri_(&lower, &n, h.data(), &n, &info);
-    if (info == 0) spotrf_(&lower, &n, h.data(), &n, &info);
-    if (info != 0)
+    if (!inverse_hessian_upper_factor(h, n, info))
         throw_bad_value("E6004", "Hessian", "the calibration Hessian is not positive definite after dampening",
-                        "a positive definite X^T X + damp*I", fmt::format("LAPACK info {}", info),
+                        "a positive definite X^T X + damp*I", fmt::format("factorization info {}", info),
                         "use more calibration tokens or a larger --damp");
     return h;
 }
@@ -42,7 +33,6 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
     if (gram.rows != n || gram.cols != n)
         throw_bad_value("E6005", "gram", "calibration Gram does not match the weight's input dimension",
                         fmt::format("{}x{}", n, n), fmt::format("{}x{}", gram.rows, gram.cols));
-    openblas_set_num_threads(static_cast<int>(std::max(1u, opt.threads)));
 
     std::vector<float> h(static_cast<std::size_t>(n * n));
     for (std::size_t i = 0; i < h.size(); ++i) h[i] = 2.0f * gram.data[i];
@@ -81,7 +71,7 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
     for (std::int64_t i = 0; i < n; ++i) mean_diag += h[static_cast<std::size_t>(i * n + i)];
     mean_diag /= static_cast<double>(std::max<std::int64_t>(n, 1));
     for (std::int64_t i = 0; i < n; ++i) h[static_cast<std::size_t>(i * n + i)] += static_cast<float>(opt.damp * mean_diag);
-    const std::vector<float> u = inverse_hessian_factor(std::move(h), static_cast<int>(n));
+    const std::vector<float> u = inverse_hessian_factor(std::move(h), n);
 
     if (!permuted && gc == 0) rounder.fit(wp, 0, n);
     GptqResult result;
@@ -121,9 +111,10 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
             s1 = s2;
         }
         if (i2 < n)  // lazy update of the columns after the block: W[:, i2:] -= Err * U[i1:i2, i2:]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(n - i2),
-                        static_cast<int>(cnt), -1.0f, err.data(), static_cast<int>(cnt), u.data() + i1 * n + i2,
-                        static_cast<int>(n), 1.0f, wp.data.data() + i2, static_cast<int>(n));
+            // model::gemm, not cblas: the Eigen kernels picked for this CPU (blas.hpp), on the
+            // model's threads (set_blas_threads), not OpenBLAS's fallback kernels.
+            model::gemm(false, false, rows, n - i2, cnt, -1.0f, err.data(), cnt, u.data() + i1 * n + i2, n, 1.0f,
+                        wp.data.data() + i2, n);
     }
     for (double l : row_loss) result.loss += l;
     if (permuted) {

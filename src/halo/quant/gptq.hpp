@@ -23,7 +23,7 @@ struct GptqOptions {
     std::int64_t block_size = 128;
     double damp = 0.01;       // fraction of the mean Hessian diagonal
     bool act_order = false;
-    unsigned threads = 1;     // row-parallel rounding and BLAS threads
+    unsigned threads = 1;     // row-parallel rounding; the update GEMMs use model::set_blas_threads's count
 };
 
 struct GptqResult {

@@ -361,25 +361,34 @@ void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel&
     out.finish(qm, opt, info, extra_files);
 }
 
-QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
-    QuantizedDir out;
+namespace {
+
+nlohmann::json read_manifest_json(const std::filesystem::path& dir) {
     const auto mpath = dir / "manifest.json";
     const std::string text = read_file(mpath);
+    nlohmann::json m;
     try {
-        out.manifest = nlohmann::json::parse(text);
+        m = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         bad(mpath.string(), "manifest is not valid JSON", "JSON", e.what());
     }
-    const auto& m = out.manifest;
     if (!m.is_object() || m.value("format", "") != "halo-quantized-model")
         bad(mpath.string(), "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
             m.is_object() ? m.value("format", "(none)") : "not an object");
+    return m;
+}
+
+// The manifest's linears and vectors with their files read; `only_layer` >= 0 reads that block's only.
+void read_entries(const std::filesystem::path& dir, const nlohmann::json& m, int only_layer, QuantizedDir& out) {
+    const auto mpath = dir / "manifest.json";
     try {
         for (const auto& e : m.at("linears")) {
+            const int layer = e.at("layer").get<int>();
+            if (only_layer >= 0 && layer != only_layer) continue;
             const std::string file = e.at("file").get<std::string>();
             const std::string place = (dir / file).string();
             LinearRecord rec;
-            rec.layer = e.at("layer").get<int>();
+            rec.layer = layer;
             const std::string name = e.at("name").get<std::string>();
             bool found = false;
             for (auto k : model::kLinearKinds)
@@ -402,6 +411,7 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
         for (const auto& e : m.at("vectors")) {
             ModifiedVector v;
             v.layer = e.at("layer").get<int>();
+            if (only_layer >= 0 && v.layer != only_layer) continue;
             v.name = e.at("name").get<std::string>();
             const std::string bytes = read_file(dir / e.at("file").get<std::string>());
             if (bytes.size() != e.at("size").get<std::size_t>() * sizeof(float))
@@ -414,7 +424,57 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
     } catch (const nlohmann::json::exception& e) {
         bad(mpath.string(), "manifest is missing a field or has a wrong type", "the documented fields", e.what());
     }
+}
+
+void apply_linear(model::LayerWeights& layer, const LinearRecord& rec) {
+    const std::string place = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+    auto& w = layer[rec.kind];
+    if (w.rows != rec.tensor.rows() || w.cols != rec.tensor.cols())
+        bad(place, "quantized tensor shape differs from the model's", fmt::format("{}x{}", w.rows, w.cols),
+            fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
+    w = rec.tensor.decode();
+}
+
+void apply_vector(model::LayerWeights& layer, const ModifiedVector& v) {
+    const std::string place = fmt::format("blk.{}.{}", v.layer, v.name);
+    std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm : v.name == "ffn_norm" ? &layer.ffn_norm : nullptr;
+    if (!dst) bad(place, "unknown vector name", "attn_norm or ffn_norm", v.name);
+    if (dst->size() != v.values.size())
+        bad(place, "vector size differs from the model's", fmt::format("{}", dst->size()), fmt::format("{}", v.values.size()));
+    *dst = v.values;
+}
+
+}  // namespace
+
+QuantizedDir read_quantized_dir(const std::filesystem::path& dir) {
+    QuantizedDir out;
+    out.manifest = read_manifest_json(dir);
+    read_entries(dir, out.manifest, -1, out);
     return out;
+}
+
+QuantizedDirReader::QuantizedDirReader(const std::filesystem::path& dir, int n_layers)
+    : dir_(dir), manifest_(read_manifest_json(dir)) {
+    const auto mpath = (dir / "manifest.json").string();
+    try {
+        for (const char* list : {"linears", "vectors"})
+            for (const auto& e : manifest_.at(list)) {
+                const int layer = e.at("layer").get<int>();
+                if (layer < 0 || layer >= n_layers)
+                    bad(mpath, fmt::format("{} entry \"{}\": layer index beyond the model", list, e.at("name").get<std::string>()),
+                        fmt::format("0 <= layer < {}", n_layers), fmt::format("{}", layer));
+            }
+    } catch (const nlohmann::json::exception& e) {
+        bad(mpath, "manifest is missing a field or has a wrong type", "the documented fields", e.what());
+    }
+    activation_format_ = manifest_["activation_format"].is_string() ? manifest_["activation_format"].get<std::string>() : "";
+}
+
+void QuantizedDirReader::apply_block(int layer, model::LayerWeights& weights) const {
+    QuantizedDir block;
+    read_entries(dir_, manifest_, layer, block);
+    for (const auto& rec : block.linears) apply_linear(weights, rec);
+    for (const auto& v : block.vectors) apply_vector(weights, v);
 }
 
 ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& file) {
@@ -450,27 +510,14 @@ ManifestSummary read_manifest_summary(const std::filesystem::path& dir) {
 }
 
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
-    for (const auto& rec : dir.linears) {
-        const std::string place = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
-        if (rec.layer < 0 || rec.layer >= static_cast<int>(weights.layers.size()))
-            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", rec.layer));
-        auto& w = weights.layers[static_cast<std::size_t>(rec.layer)][rec.kind];
-        if (w.rows != rec.tensor.rows() || w.cols != rec.tensor.cols())
-            bad(place, "quantized tensor shape differs from the model's", fmt::format("{}x{}", w.rows, w.cols),
-                fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
-        w = rec.tensor.decode();
-    }
-    for (const auto& v : dir.vectors) {
-        const std::string place = fmt::format("blk.{}.{}", v.layer, v.name);
-        if (v.layer < 0 || v.layer >= static_cast<int>(weights.layers.size()))
-            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", v.layer));
-        auto& layer = weights.layers[static_cast<std::size_t>(v.layer)];
-        std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm : v.name == "ffn_norm" ? &layer.ffn_norm : nullptr;
-        if (!dst) bad(place, "unknown vector name", "attn_norm or ffn_norm", v.name);
-        if (dst->size() != v.values.size())
-            bad(place, "vector size differs from the model's", fmt::format("{}", dst->size()), fmt::format("{}", v.values.size()));
-        *dst = v.values;
-    }
+    auto layer_of = [&](int l, const std::string& place) -> model::LayerWeights& {
+        if (l < 0 || l >= static_cast<int>(weights.layers.size()))
+            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", l));
+        return weights.layers[static_cast<std::size_t>(l)];
+    };
+    for (const auto& rec : dir.linears)
+        apply_linear(layer_of(rec.layer, fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))), rec);
+    for (const auto& v : dir.vectors) apply_vector(layer_of(v.layer, fmt::format("blk.{}.{}", v.layer, v.name)), v);
 }
 
 model::ForwardHooks activation_hooks_for(const std::string& activation_format) {

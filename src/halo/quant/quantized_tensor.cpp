@@ -1,12 +1,11 @@
 #include "halo/quant/quantized_tensor.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "halo/model/blas.hpp"
 #include "halo/quant/amove_format.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -113,9 +112,7 @@ double output_error(const model::Matrix& w, const model::Matrix& q, const model:
     const std::int64_t rows = w.rows, cols = w.cols;
     std::vector<float> d(w.data.size()), dg(w.data.size());
     for (std::size_t i = 0; i < d.size(); ++i) d[i] = w.data[i] - q.data[i];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols),
-                static_cast<int>(cols), 1.0f, d.data(), static_cast<int>(cols), gram.data.data(), static_cast<int>(cols), 0.0f,
-                dg.data(), static_cast<int>(cols));
+    model::gemm(false, false, rows, cols, cols, 1.0f, d.data(), cols, gram.data.data(), cols, 0.0f, dg.data(), cols);
     double s = 0;
     for (std::size_t i = 0; i < d.size(); ++i) s += static_cast<double>(d[i]) * dg[i];
     return s;

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include "halo/model/gemm_kernels.hpp"
 #include "halo/quant/gptq.hpp"
+#include "halo/quant/gptq_factor.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "test_util.hpp"
 
@@ -72,6 +74,48 @@ TEST(Gptq, DeadInputsAndShapeErrors) {
     for (std::int64_t i = 0; i < 8; ++i) EXPECT_EQ(w.at(i, 3), 0.0f);
     model::Matrix bad(15, 15);
     EXPECT_THROW(gptq(w, bad, r, {}), Error);
+}
+
+// The fast inverse-Hessian factor (one Cholesky of the reversed H and a triangular inverse)
+// against LAPACK's chol -> potri -> chol: the same U up to float rounding, and U^T U = H^-1.
+TEST(GptqFactor, FastMatchesLapackReference) {
+    const std::int64_t n = 300;  // more than Eigen's and LAPACK's block sizes
+    const auto gram = testing::gram_of(testing::correlated_activations(4 * n, n, 11));
+    std::vector<float> h(gram.data.begin(), gram.data.end());
+    double mean_diag = 0;
+    for (std::int64_t i = 0; i < n; ++i) mean_diag += h[static_cast<std::size_t>(i * n + i)] / static_cast<double>(n);
+    for (std::int64_t i = 0; i < n; ++i) h[static_cast<std::size_t>(i * n + i)] += static_cast<float>(0.01 * mean_diag);
+    std::vector<float> ref = h, a2 = h, a512 = h;
+    int info = -1;
+    ASSERT_TRUE(inverse_hessian_upper_factor_reference(ref, n, info));
+    double max_u = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t j = i; j < n; ++j) max_u = std::max(max_u, std::fabs(double(ref[static_cast<std::size_t>(i * n + j)])));
+    const auto isa = model::kernels::detected_gemm_isa();
+    std::vector<std::pair<const char*, std::vector<float>*>> fast;
+    if (isa != model::kernels::GemmIsa::reference) {
+        ASSERT_TRUE(kernels::inverse_hessian_upper_factor_avx2(a2, n, info));
+        fast.emplace_back("avx2", &a2);
+    }
+    if (isa == model::kernels::GemmIsa::avx512) {
+        ASSERT_TRUE(kernels::inverse_hessian_upper_factor_avx512(a512, n, info));
+        fast.emplace_back("avx512", &a512);
+    }
+    if (fast.empty()) GTEST_SKIP() << "this CPU has neither AVX2+FMA nor AVX-512";
+    for (const auto& [name, u] : fast) {
+        double max_diff = 0;
+        for (std::int64_t i = 0; i < n; ++i)
+            for (std::int64_t j = i; j < n; ++j)
+                max_diff = std::max(max_diff, std::fabs(double((*u)[static_cast<std::size_t>(i * n + j)]) - ref[static_cast<std::size_t>(i * n + j)]));
+        EXPECT_LT(max_diff, 1e-4 * max_u) << name;
+        for (std::int64_t i = 1; i < n; ++i) EXPECT_EQ((*u)[static_cast<std::size_t>(i * n)], 0.0f) << name;
+    }
+    // Not positive definite: refused, not NaN.
+    std::vector<float> bad(static_cast<std::size_t>(4 * 4), 0.0f);
+    bad[0] = -1;
+    if (isa != model::kernels::GemmIsa::reference) {
+        EXPECT_FALSE(kernels::inverse_hessian_upper_factor_avx2(bad, 4, info));
+    }
 }
 
 }  // namespace
