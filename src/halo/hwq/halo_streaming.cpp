@@ -14,7 +14,7 @@ namespace halo::hwq {
 
 void check_streamable(const HaloOptions& o) {
     if (o.sensitivity == SensitivitySource::fisher)
-        throw_bad_value("E9040", "--sensitivity", "HALO with Fisher sensitivity cannot stream (it needs whole-model gradients)",
+        throw_bad_value("E9076", "--sensitivity", "HALO with Fisher sensitivity cannot stream (it needs whole-model gradients)",
                         "hessian, or quantize without --stream", "fisher");
     // The model-wide budget ranks every linear's tiles before assigning any (plan_model_wide's
     // first pass over the whole model); the block loop sees one block at a time.

@@ -12,7 +12,7 @@
 // counters, the tile_levels.json entries (levels and code histograms per tile), the manifest
 // entries. Every output file is byte-identical to the in-memory `quantize --method halo` except
 // the manifest's timings, flags and provenance (tests/unit/hwq/halo_streaming_test.cpp).
-// Not streamable: Fisher sensitivity (whole-model gradients; E9040).
+// Not streamable: Fisher sensitivity (whole-model gradients; E9076).
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ struct StreamingHaloResult {
     std::int64_t calibration_tokens = 0;
 };
 
-// E9040 (bad input) for options that cannot stream (Fisher sensitivity); the driver checks too.
+// E9076 (bad input) for options that cannot stream (Fisher sensitivity); the driver checks too.
 void check_streamable(const HaloOptions& options);
 
 // Quantizes every block into `out` and finishes it (manifest + the simulator's files): `info`

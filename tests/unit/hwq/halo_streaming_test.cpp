@@ -137,9 +137,9 @@ TEST(StreamingHalo, FisherSensitivityIsRefused) {
     const Ladder L = build_ladder(test::synthetic_int8_profile(), {});
     try {
         quantize_halo_streaming(lazy, L, so, out, {}, {}, nullptr);
-        ADD_FAILURE() << "expected E9040";
+        ADD_FAILURE() << "expected E9076";
     } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E9040");
+        EXPECT_EQ(e.diagnostic().code, "E9076");
     }
 }
 
