@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -18,15 +19,24 @@ std::uint64_t gray_rank(std::uint64_t code) {
     return code;
 }
 
+// Which gates read each net (a gate once per net), flat: gates[begin[n] .. begin[n + 1]).
+struct NetReaders {
+    std::vector<std::uint32_t> begin;
+    std::vector<std::uint32_t> gates;
+};
+
 // One code after another on one workspace: only the gates downstream of a changed weight bit
 // are evaluated again, in topological order, and a gate's fan-out only when its output's value,
 // slews or arrivals changed. Each gate is evaluated by the same two steps as the full
 // evaluation (StaticTimer::evaluate_gate_*), on final inputs, so the figures are identical.
 class IncrementalSweep {
 public:
-    IncrementalSweep(const StaticTimer& timer, const std::vector<std::vector<std::uint32_t>>& readers,
+    IncrementalSweep(const StaticTimer& timer, const NetReaders& readers,
                      const std::vector<std::uint8_t>& pinned)
-        : timer_(timer), readers_(readers), pinned_(pinned), dirty_((timer.graph().gates.size() + 63) / 64, 0) {}
+        : timer_(timer), readers_(readers), pinned_(pinned), dirty_((timer.graph().gates.size() + 63) / 64, 0) {
+        constexpr double kNan = std::numeric_limits<double>::quiet_NaN();  // never equal: first use computes
+        ws_.arc_memo.assign(timer.graph().arcs.size(), {{kNan, kNan}, {}, {}});
+    }
 
     double delay(std::span<const NetConstant> held) {
         Endpoint e;
@@ -41,7 +51,8 @@ public:
 
 private:
     void mark_readers(netlist::NetId net) {
-        for (std::uint32_t g : readers_[net]) {
+        for (std::uint32_t k = readers_.begin[net]; k < readers_.begin[net + 1]; ++k) {
+            const std::uint32_t g = readers_.gates[k];
             dirty_[g >> 6] |= std::uint64_t{1} << (g & 63);
             lowest_ = std::min<std::size_t>(lowest_, g >> 6);
         }
@@ -74,7 +85,7 @@ private:
     }
 
     const StaticTimer& timer_;
-    const std::vector<std::vector<std::uint32_t>>& readers_;  // per net: gates reading it
+    const NetReaders& readers_;
     const std::vector<std::uint8_t>& pinned_;                 // per net: held or a constant net
     std::vector<std::uint64_t> dirty_;                        // per gate, cleared as visited
     std::size_t lowest_ = 0;
@@ -93,16 +104,23 @@ std::vector<double> static_delay_sweep(const StaticTimer& timer, std::string_vie
     if (codes.empty()) return delays;
     const CompiledGraph& g = timer.graph();
     // Which gates read each net (a gate once per net), and the nets no gate may change.
-    std::vector<std::vector<std::uint32_t>> readers(g.net_count());
+    std::vector<std::vector<std::uint32_t>> readers_of(g.net_count());
     for (std::uint32_t gi = 0; gi < g.gates.size(); ++gi) {
         const GateOutput& gate = g.gates[gi];
         auto add = [&](netlist::NetId n) {
             if (n == netlist::kNoNet) return;
-            if (readers[n].empty() || readers[n].back() != gi) readers[n].push_back(gi);
+            if (readers_of[n].empty() || readers_of[n].back() != gi) readers_of[n].push_back(gi);
         };
         for (int v = 0; v < gate.var_count; ++v) add(gate.var_net[v]);
         for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end; ++a) add(g.arcs[a].from_net);
     }
+    NetReaders readers;
+    readers.begin.reserve(g.net_count() + 1);
+    for (const auto& r : readers_of) {
+        readers.begin.push_back(static_cast<std::uint32_t>(readers.gates.size()));
+        readers.gates.insert(readers.gates.end(), r.begin(), r.end());
+    }
+    readers.begin.push_back(static_cast<std::uint32_t>(readers.gates.size()));
     std::vector<std::uint8_t> pinned(g.net_count(), 0);
     if (g.net_count() > netlist::kConst1) pinned[netlist::kConst0] = pinned[netlist::kConst1] = 1;
     for (const NetConstant& c : hold_port(nl, weight_port, codes.front())) pinned[c.net] = 1;

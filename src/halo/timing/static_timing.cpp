@@ -83,14 +83,33 @@ void StaticTimer::evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const {
         if (ws.gate_has_constant[gi] && gate.has_table && arc.from_var != kNoVar)
             sim = truth::sense(gate.table, cons, arc.from_var);
         const auto& in = ws.state[arc.from_net];
+        StaWorkspace::ArcMemo* memo = ws.arc_memo.empty() ? nullptr : &ws.arc_memo[a];
+        if (memo != nullptr && (memo->in_slew_ns[0] != in.slew_ns[0] || memo->in_slew_ns[1] != in.slew_ns[1])) {
+            for (int to = 0; to < 2; ++to) {
+                if (arc.delay_curve[to] == SlewCurves::kNone) continue;
+                for (int from = 0; from < 2; ++from) {
+                    if (!sense_allows(arc.lib_sense, from, to)) continue;
+                    if (arc.shared_grid[to]) {
+                        g.curves.eval_pair(arc.slew_curve[to], arc.delay_curve[to], in.slew_ns[from],
+                                           memo->slew_ns[to][from], memo->delay_ns[to][from]);
+                    } else {
+                        memo->slew_ns[to][from] = g.curves.eval(arc.slew_curve[to], in.slew_ns[from]);
+                        memo->delay_ns[to][from] = g.curves.eval(arc.delay_curve[to], in.slew_ns[from]);
+                    }
+                }
+            }
+            memo->in_slew_ns[0] = in.slew_ns[0];
+            memo->in_slew_ns[1] = in.slew_ns[1];
+        }
         for (int to = 0; to < 2; ++to) {
             if (arc.delay_curve[to] == SlewCurves::kNone) continue;
             for (int from = 0; from < 2; ++from) {
                 if (!sense_allows(arc.lib_sense, from, to)) continue;
                 double s_in = in.slew_ns[from];
-                out.slew_ns[to] = std::max(out.slew_ns[to], g.curves.eval(arc.slew_curve[to], s_in));
+                const double slew_out = memo ? memo->slew_ns[to][from] : g.curves.eval(arc.slew_curve[to], s_in);
+                out.slew_ns[to] = std::max(out.slew_ns[to], slew_out);
                 if (!sim_sense_allows(sim, from, to) || in.arrival_ns[from] == kNoArrival) continue;
-                double t = in.arrival_ns[from] + g.curves.eval(arc.delay_curve[to], s_in);
+                double t = in.arrival_ns[from] + (memo ? memo->delay_ns[to][from] : g.curves.eval(arc.delay_curve[to], s_in));
                 if (t > out.arrival_ns[to]) {
                     out.arrival_ns[to] = t;
                     if (ws.trace) {

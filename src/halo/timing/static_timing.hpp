@@ -33,6 +33,16 @@ struct StaWorkspace {
     std::vector<Logic> value;        // per net
     std::vector<NetState> state;     // per net
     std::vector<std::uint8_t> gate_has_constant;
+    // Optional (empty = off; the incremental sweep sizes it to the arcs): each arc's curve values
+    // at its input's slews of the last evaluation. A curve at the same slew gives the same
+    // number, so the figures are unchanged; a sweep over many codes mostly finds the slews of
+    // the last code and skips the NLDM interpolation. Indexed [out edge][in edge].
+    struct ArcMemo {
+        double in_slew_ns[2];
+        double delay_ns[2][2];
+        double slew_ns[2][2];
+    };
+    std::vector<ArcMemo> arc_memo;
     // Filled only when tracing: the arc and input edge that set each (net, edge) arrival.
     bool trace = false;
     std::vector<std::uint32_t> best_arc[2];
