@@ -33,9 +33,10 @@ class IncrementalSweep {
 public:
     IncrementalSweep(const StaticTimer& timer, const NetReaders& readers,
                      const std::vector<std::uint8_t>& pinned)
-        : timer_(timer), readers_(readers), pinned_(pinned), dirty_((timer.graph().gates.size() + 63) / 64, 0) {
+        : timer_(timer), readers_(readers), pinned_(pinned), dirty_((timer.graph().gates.size() + 63) / 64, 0),
+          values_dirty_(dirty_.size(), 0) {
         constexpr double kNan = std::numeric_limits<double>::quiet_NaN();  // never equal: first use computes
-        ws_.arc_memo.assign(timer.graph().arcs.size(), {{kNan, kNan}, {}, {}});
+        ws_.arc_memo.assign(timer.graph().arcs.size(), {{kNan, kNan}, {}, {}, SimSense::unknown});
     }
 
     double delay(std::span<const NetConstant> held) {
@@ -50,10 +51,14 @@ public:
     }
 
 private:
-    void mark_readers(netlist::NetId net) {
+    // `value_changed`: the net's value changed (else only its slews or arrivals), so its
+    // readers must redo case analysis too.
+    void mark_readers(netlist::NetId net, bool value_changed) {
         for (std::uint32_t k = readers_.begin[net]; k < readers_.begin[net + 1]; ++k) {
             const std::uint32_t g = readers_.gates[k];
-            dirty_[g >> 6] |= std::uint64_t{1} << (g & 63);
+            const std::uint64_t bit = std::uint64_t{1} << (g & 63);
+            dirty_[g >> 6] |= bit;
+            if (value_changed) values_dirty_[g >> 6] |= bit;
             lowest_ = std::min<std::size_t>(lowest_, g >> 6);
         }
     }
@@ -64,21 +69,29 @@ private:
             const Logic v = c.value ? Logic::one : Logic::zero;
             if (ws_.value[c.net] == v) continue;
             ws_.value[c.net] = v;
-            mark_readers(c.net);
+            mark_readers(c.net, true);
         }
         const auto& gates = timer_.graph().gates;
         for (std::size_t w = lowest_; w < dirty_.size(); ++w) {
             while (dirty_[w] != 0) {
+                const std::uint64_t bit = dirty_[w] & (~dirty_[w] + 1);
                 const std::size_t gi = w * 64 + static_cast<std::size_t>(__builtin_ctzll(dirty_[w]));
                 dirty_[w] &= dirty_[w] - 1;
+                // Input values as at the gate's last evaluation: its output value and constant
+                // flag stand, and so do its arcs' senses (kept in the arc memo).
+                const bool same_constants = (values_dirty_[w] & bit) == 0;
+                values_dirty_[w] &= ~bit;
                 const netlist::NetId out = gates[gi].out_net;
                 const Logic old_value = ws_.value[out];
                 const StaWorkspace::NetState old_state = ws_.state[out];
-                if (!pinned_[out]) ws_.value[out] = Logic::x;
-                timer_.evaluate_gate_constant(gi, ws_);
-                timer_.evaluate_gate_timing(gi, ws_);
+                if (!same_constants) {
+                    if (!pinned_[out]) ws_.value[out] = Logic::x;
+                    timer_.evaluate_gate_constant(gi, ws_);
+                }
+                timer_.evaluate_gate_timing(gi, ws_, same_constants);
                 const StaWorkspace::NetState& now = ws_.state[out];
-                if (ws_.value[out] != old_value || std::memcmp(&now, &old_state, sizeof now) != 0) mark_readers(out);
+                const bool value_changed = ws_.value[out] != old_value;
+                if (value_changed || std::memcmp(&now, &old_state, sizeof now) != 0) mark_readers(out, value_changed);
             }
         }
         return timer_.latest_output(ws_);
@@ -88,6 +101,7 @@ private:
     const NetReaders& readers_;
     const std::vector<std::uint8_t>& pinned_;                 // per net: held or a constant net
     std::vector<std::uint64_t> dirty_;                        // per gate, cleared as visited
+    std::vector<std::uint64_t> values_dirty_;                 // per gate: an input's value changed
     std::size_t lowest_ = 0;
     bool started_ = false;
     StaWorkspace ws_;

@@ -41,6 +41,7 @@ struct StaWorkspace {
         double in_slew_ns[2];
         double delay_ns[2][2];
         double slew_ns[2][2];
+        SimSense sense;  // the arc's sense under the constants of the last evaluation
     };
     std::vector<ArcMemo> arc_memo;
     // Filled only when tracing: the arc and input edge that set each (net, edge) arrival.
@@ -84,7 +85,9 @@ public:
     // gate `gi`'s constant flag and output value from its inputs' values (the output must start
     // as Logic::x unless held), then its output's slews and arrivals from its inputs' states.
     void evaluate_gate_constant(std::size_t gi, StaWorkspace& ws) const;
-    void evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const;
+    // `same_constants`: the gate's input values are those of its last evaluation on `ws`, whose
+    // arc memo (when on) then still holds each arc's case-analysis sense.
+    void evaluate_gate_timing(std::size_t gi, StaWorkspace& ws, bool same_constants = false) const;
     // The latest arrival at an output port of an evaluated workspace.
     Endpoint latest_output(const StaWorkspace& ws) const;
 
