@@ -5,6 +5,8 @@
 // a CSV file that receives the per-weight sweep figures.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -248,6 +250,70 @@ void BM_BoundOneWeightInt8(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 65536);
 }
 BENCHMARK(BM_BoundOneWeightInt8)->Arg(1)->Arg(127)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace halo::timing
+
+namespace halo::timing {
+namespace {
+
+// Feasibility of a "timed bit-parallel" engine (issue #16): for one weight, the set of times at
+// which each net CAN toggle (sums of arc delays along paths, every edge combination, exact
+// float equality, as the event simulator adds them) bounds the work of an engine that evaluates
+// every gate once per candidate time of its output for 64 transitions at once. Counters: the
+// median / largest set per gate output, the gate outputs above 64 and 4,096 times, and
+// `evals_per_transition` = sum over gate outputs of min(set, cap) / 64 against the event
+// engine's `toggles_per_op`. Sets are capped at 2^16 times per net and edge (`capped`).
+void BM_CandidateTimesInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    const std::uint64_t w = static_cast<std::uint64_t>(state.range(0));
+    DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    constexpr std::size_t kCap = std::size_t{1} << 16;
+    std::vector<std::size_t> sizes;
+    std::size_t capped = 0;
+    for (auto _ : state) {
+        std::vector<std::array<std::vector<float>, 2>> times(c.slot_count);  // [slot][edge]
+        for (Slot s = 0; s < static_cast<Slot>(c.activation_bits + c.accumulator_bits); ++s) times[s] = {{{0.0f}, {0.0f}}};
+        sizes.clear();
+        capped = 0;
+        for (const CircuitGate& g : c.gates) {
+            for (int eo = 0; eo < 2; ++eo) {
+                std::vector<float> out;
+                for (std::size_t j = 0; j < g.inputs.size(); ++j)
+                    for (int ei = 0; ei < 2; ++ei)
+                        for (float t : times[g.inputs[j]][ei]) out.push_back(t + g.delay_ns[j][eo][ei]);
+                std::sort(out.begin(), out.end());
+                out.erase(std::unique(out.begin(), out.end()), out.end());
+                if (out.size() > kCap) {
+                    out.resize(kCap);
+                    ++capped;
+                }
+                times[g.output][eo] = std::move(out);
+            }
+            sizes.push_back(times[g.output][0].size() + times[g.output][1].size());
+        }
+    }
+    std::vector<std::size_t> sorted = sizes;
+    std::sort(sorted.begin(), sorted.end());
+    double total = 0;
+    std::size_t above64 = 0, above4096 = 0;
+    for (std::size_t s : sizes) {
+        total += static_cast<double>(s);
+        above64 += s > 64;
+        above4096 += s > 4096;
+    }
+    state.counters["gates"] = static_cast<double>(sizes.size());
+    state.counters["median"] = sorted.empty() ? 0.0 : static_cast<double>(sorted[sorted.size() / 2]);
+    state.counters["largest"] = sorted.empty() ? 0.0 : static_cast<double>(sorted.back());
+    state.counters["above64"] = static_cast<double>(above64);
+    state.counters["above4096"] = static_cast<double>(above4096);
+    state.counters["capped"] = static_cast<double>(capped);
+    state.counters["evals_per_transition"] = total / 64.0;
+}
+BENCHMARK(BM_CandidateTimesInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 }  // namespace halo::timing

@@ -7,11 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "blas_start.h"
 #include "command.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/provenance.hpp"
 
 int main(int argc, char** argv) {
+    halo_blas_start_restore();  // OpenBLAS started no worker threads; give children the user's environment
     halo::record_command_line(std::vector<std::string>(argv, argv + argc));  // the "command" of every manifest and report
     // Named "halo" whatever the path it was started by, so help and usage read the same everywhere.
     CLI::App app{"halo: hardware-aware quantization of LLMs (characterize, quantize, eval, simulate, gpu-bench, run)", "halo"};

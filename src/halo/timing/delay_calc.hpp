@@ -9,6 +9,7 @@
 // curve gives the same number as the 2-D lookup (tested against LookupTable::lookup).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -39,6 +40,29 @@ public:
         while (i + 2 < s.count && slew_ns >= x[i + 1]) ++i;
         double t = (slew_ns - x[i]) / (x[i + 1] - x[i]);
         return y[i] + t * (y[i + 1] - y[i]);
+    }
+    // Whether two curves have the same slew grid (then eval_pair searches it once).
+    bool same_grid(std::uint32_t a, std::uint32_t b) const {
+        const Span& sa = spans_[a];
+        const Span& sb = spans_[b];
+        return sa.count == sb.count && std::equal(&x_[sa.begin], &x_[sa.begin] + sa.count, &x_[sb.begin]);
+    }
+    // eval(a, slew) and eval(b, slew), bit for bit; `a` and `b` must have the same grid.
+    void eval_pair(std::uint32_t a, std::uint32_t b, double slew_ns, double& ya, double& yb) const {
+        const Span& sa = spans_[a];
+        const double* x = &x_[sa.begin];
+        const double* y0 = &y_[sa.begin];
+        const double* y1 = &y_[spans_[b].begin];
+        if (sa.count == 1) {
+            ya = y0[0];
+            yb = y1[0];
+            return;
+        }
+        std::uint32_t i = 0;
+        while (i + 2 < sa.count && slew_ns >= x[i + 1]) ++i;
+        double t = (slew_ns - x[i]) / (x[i + 1] - x[i]);
+        ya = y0[i] + t * (y0[i + 1] - y0[i]);
+        yb = y1[i] + t * (y1[i + 1] - y1[i]);
     }
     std::size_t size() const { return spans_.size(); }
 

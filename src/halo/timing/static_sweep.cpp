@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -18,15 +19,25 @@ std::uint64_t gray_rank(std::uint64_t code) {
     return code;
 }
 
+// Which gates read each net (a gate once per net), flat: gates[begin[n] .. begin[n + 1]).
+struct NetReaders {
+    std::vector<std::uint32_t> begin;
+    std::vector<std::uint32_t> gates;
+};
+
 // One code after another on one workspace: only the gates downstream of a changed weight bit
 // are evaluated again, in topological order, and a gate's fan-out only when its output's value,
 // slews or arrivals changed. Each gate is evaluated by the same two steps as the full
 // evaluation (StaticTimer::evaluate_gate_*), on final inputs, so the figures are identical.
 class IncrementalSweep {
 public:
-    IncrementalSweep(const StaticTimer& timer, const std::vector<std::vector<std::uint32_t>>& readers,
+    IncrementalSweep(const StaticTimer& timer, const NetReaders& readers,
                      const std::vector<std::uint8_t>& pinned)
-        : timer_(timer), readers_(readers), pinned_(pinned), dirty_((timer.graph().gates.size() + 63) / 64, 0) {}
+        : timer_(timer), readers_(readers), pinned_(pinned), dirty_((timer.graph().gates.size() + 63) / 64, 0),
+          values_dirty_(dirty_.size(), 0) {
+        constexpr double kNan = std::numeric_limits<double>::quiet_NaN();  // never equal: first use computes
+        ws_.arc_memo.assign(timer.graph().arcs.size(), {{kNan, kNan}, {}, {}, SimSense::unknown});
+    }
 
     double delay(std::span<const NetConstant> held) {
         Endpoint e;
@@ -40,9 +51,14 @@ public:
     }
 
 private:
-    void mark_readers(netlist::NetId net) {
-        for (std::uint32_t g : readers_[net]) {
-            dirty_[g >> 6] |= std::uint64_t{1} << (g & 63);
+    // `value_changed`: the net's value changed (else only its slews or arrivals), so its
+    // readers must redo case analysis too.
+    void mark_readers(netlist::NetId net, bool value_changed) {
+        for (std::uint32_t k = readers_.begin[net]; k < readers_.begin[net + 1]; ++k) {
+            const std::uint32_t g = readers_.gates[k];
+            const std::uint64_t bit = std::uint64_t{1} << (g & 63);
+            dirty_[g >> 6] |= bit;
+            if (value_changed) values_dirty_[g >> 6] |= bit;
             lowest_ = std::min<std::size_t>(lowest_, g >> 6);
         }
     }
@@ -53,30 +69,39 @@ private:
             const Logic v = c.value ? Logic::one : Logic::zero;
             if (ws_.value[c.net] == v) continue;
             ws_.value[c.net] = v;
-            mark_readers(c.net);
+            mark_readers(c.net, true);
         }
         const auto& gates = timer_.graph().gates;
         for (std::size_t w = lowest_; w < dirty_.size(); ++w) {
             while (dirty_[w] != 0) {
+                const std::uint64_t bit = dirty_[w] & (~dirty_[w] + 1);
                 const std::size_t gi = w * 64 + static_cast<std::size_t>(__builtin_ctzll(dirty_[w]));
                 dirty_[w] &= dirty_[w] - 1;
+                // Input values as at the gate's last evaluation: its output value and constant
+                // flag stand, and so do its arcs' senses (kept in the arc memo).
+                const bool same_constants = (values_dirty_[w] & bit) == 0;
+                values_dirty_[w] &= ~bit;
                 const netlist::NetId out = gates[gi].out_net;
                 const Logic old_value = ws_.value[out];
                 const StaWorkspace::NetState old_state = ws_.state[out];
-                if (!pinned_[out]) ws_.value[out] = Logic::x;
-                timer_.evaluate_gate_constant(gi, ws_);
-                timer_.evaluate_gate_timing(gi, ws_);
+                if (!same_constants) {
+                    if (!pinned_[out]) ws_.value[out] = Logic::x;
+                    timer_.evaluate_gate_constant(gi, ws_);
+                }
+                timer_.evaluate_gate_timing(gi, ws_, same_constants);
                 const StaWorkspace::NetState& now = ws_.state[out];
-                if (ws_.value[out] != old_value || std::memcmp(&now, &old_state, sizeof now) != 0) mark_readers(out);
+                const bool value_changed = ws_.value[out] != old_value;
+                if (value_changed || std::memcmp(&now, &old_state, sizeof now) != 0) mark_readers(out, value_changed);
             }
         }
         return timer_.latest_output(ws_);
     }
 
     const StaticTimer& timer_;
-    const std::vector<std::vector<std::uint32_t>>& readers_;  // per net: gates reading it
+    const NetReaders& readers_;
     const std::vector<std::uint8_t>& pinned_;                 // per net: held or a constant net
     std::vector<std::uint64_t> dirty_;                        // per gate, cleared as visited
+    std::vector<std::uint64_t> values_dirty_;                 // per gate: an input's value changed
     std::size_t lowest_ = 0;
     bool started_ = false;
     StaWorkspace ws_;
@@ -93,16 +118,23 @@ std::vector<double> static_delay_sweep(const StaticTimer& timer, std::string_vie
     if (codes.empty()) return delays;
     const CompiledGraph& g = timer.graph();
     // Which gates read each net (a gate once per net), and the nets no gate may change.
-    std::vector<std::vector<std::uint32_t>> readers(g.net_count());
+    std::vector<std::vector<std::uint32_t>> readers_of(g.net_count());
     for (std::uint32_t gi = 0; gi < g.gates.size(); ++gi) {
         const GateOutput& gate = g.gates[gi];
         auto add = [&](netlist::NetId n) {
             if (n == netlist::kNoNet) return;
-            if (readers[n].empty() || readers[n].back() != gi) readers[n].push_back(gi);
+            if (readers_of[n].empty() || readers_of[n].back() != gi) readers_of[n].push_back(gi);
         };
         for (int v = 0; v < gate.var_count; ++v) add(gate.var_net[v]);
         for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end; ++a) add(g.arcs[a].from_net);
     }
+    NetReaders readers;
+    readers.begin.reserve(g.net_count() + 1);
+    for (const auto& r : readers_of) {
+        readers.begin.push_back(static_cast<std::uint32_t>(readers.gates.size()));
+        readers.gates.insert(readers.gates.end(), r.begin(), r.end());
+    }
+    readers.begin.push_back(static_cast<std::uint32_t>(readers.gates.size()));
     std::vector<std::uint8_t> pinned(g.net_count(), 0);
     if (g.net_count() > netlist::kConst1) pinned[netlist::kConst0] = pinned[netlist::kConst1] = 1;
     for (const NetConstant& c : hold_port(nl, weight_port, codes.front())) pinned[c.net] = 1;

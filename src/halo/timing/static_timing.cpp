@@ -61,14 +61,15 @@ void StaticTimer::evaluate_gate_constant(std::size_t gi, StaWorkspace& ws) const
     if (gate.has_table && ws.value[gate.out_net] == Logic::x) ws.value[gate.out_net] = truth::eval(gate.table, cons);
 }
 
-void StaticTimer::evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const {
+void StaticTimer::evaluate_gate_timing(std::size_t gi, StaWorkspace& ws, bool same_constants) const {
     const CompiledGraph& g = graph_;
     const GateOutput& gate = g.gates[gi];
     auto& out = ws.state[gate.out_net];
     out = {{kNoArrival, kNoArrival}, {0.0, 0.0}};
     if (ws.value[gate.out_net] != Logic::x) return;  // constant: no slew, no path
+    const bool reuse_senses = same_constants && !ws.arc_memo.empty();
     std::uint64_t cons = ~0ull;
-    if (ws.gate_has_constant[gi]) {
+    if (ws.gate_has_constant[gi] && !reuse_senses) {
         for (int v = 0; v < gate.var_count; ++v) {
             NetId n = gate.var_net[v];
             Logic l = n == netlist::kNoNet ? Logic::x : ws.value[n];
@@ -79,18 +80,42 @@ void StaticTimer::evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const {
     for (std::uint32_t a = gate.arcs_begin; a < gate.arcs_end; ++a) {
         const GraphArc& arc = g.arcs[a];
         if (ws.value[arc.from_net] != Logic::x) continue;
+        StaWorkspace::ArcMemo* memo = ws.arc_memo.empty() ? nullptr : &ws.arc_memo[a];
         SimSense sim = SimSense::unknown;
-        if (ws.gate_has_constant[gi] && gate.has_table && arc.from_var != kNoVar)
-            sim = truth::sense(gate.table, cons, arc.from_var);
+        if (reuse_senses) {
+            sim = memo->sense;
+        } else {
+            if (ws.gate_has_constant[gi] && gate.has_table && arc.from_var != kNoVar)
+                sim = truth::sense(gate.table, cons, arc.from_var);
+            if (memo != nullptr) memo->sense = sim;
+        }
         const auto& in = ws.state[arc.from_net];
+        if (memo != nullptr && (memo->in_slew_ns[0] != in.slew_ns[0] || memo->in_slew_ns[1] != in.slew_ns[1])) {
+            for (int to = 0; to < 2; ++to) {
+                if (arc.delay_curve[to] == SlewCurves::kNone) continue;
+                for (int from = 0; from < 2; ++from) {
+                    if (!sense_allows(arc.lib_sense, from, to)) continue;
+                    if (arc.shared_grid[to]) {
+                        g.curves.eval_pair(arc.slew_curve[to], arc.delay_curve[to], in.slew_ns[from],
+                                           memo->slew_ns[to][from], memo->delay_ns[to][from]);
+                    } else {
+                        memo->slew_ns[to][from] = g.curves.eval(arc.slew_curve[to], in.slew_ns[from]);
+                        memo->delay_ns[to][from] = g.curves.eval(arc.delay_curve[to], in.slew_ns[from]);
+                    }
+                }
+            }
+            memo->in_slew_ns[0] = in.slew_ns[0];
+            memo->in_slew_ns[1] = in.slew_ns[1];
+        }
         for (int to = 0; to < 2; ++to) {
             if (arc.delay_curve[to] == SlewCurves::kNone) continue;
             for (int from = 0; from < 2; ++from) {
                 if (!sense_allows(arc.lib_sense, from, to)) continue;
                 double s_in = in.slew_ns[from];
-                out.slew_ns[to] = std::max(out.slew_ns[to], g.curves.eval(arc.slew_curve[to], s_in));
+                const double slew_out = memo ? memo->slew_ns[to][from] : g.curves.eval(arc.slew_curve[to], s_in);
+                out.slew_ns[to] = std::max(out.slew_ns[to], slew_out);
                 if (!sim_sense_allows(sim, from, to) || in.arrival_ns[from] == kNoArrival) continue;
-                double t = in.arrival_ns[from] + g.curves.eval(arc.delay_curve[to], s_in);
+                double t = in.arrival_ns[from] + (memo ? memo->delay_ns[to][from] : g.curves.eval(arc.delay_curve[to], s_in));
                 if (t > out.arrival_ns[to]) {
                     out.arrival_ns[to] = t;
                     if (ws.trace) {

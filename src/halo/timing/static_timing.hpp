@@ -33,6 +33,17 @@ struct StaWorkspace {
     std::vector<Logic> value;        // per net
     std::vector<NetState> state;     // per net
     std::vector<std::uint8_t> gate_has_constant;
+    // Optional (empty = off; the incremental sweep sizes it to the arcs): each arc's curve values
+    // at its input's slews of the last evaluation. A curve at the same slew gives the same
+    // number, so the figures are unchanged; a sweep over many codes mostly finds the slews of
+    // the last code and skips the NLDM interpolation. Indexed [out edge][in edge].
+    struct ArcMemo {
+        double in_slew_ns[2];
+        double delay_ns[2][2];
+        double slew_ns[2][2];
+        SimSense sense;  // the arc's sense under the constants of the last evaluation
+    };
+    std::vector<ArcMemo> arc_memo;
     // Filled only when tracing: the arc and input edge that set each (net, edge) arrival.
     bool trace = false;
     std::vector<std::uint32_t> best_arc[2];
@@ -74,7 +85,9 @@ public:
     // gate `gi`'s constant flag and output value from its inputs' values (the output must start
     // as Logic::x unless held), then its output's slews and arrivals from its inputs' states.
     void evaluate_gate_constant(std::size_t gi, StaWorkspace& ws) const;
-    void evaluate_gate_timing(std::size_t gi, StaWorkspace& ws) const;
+    // `same_constants`: the gate's input values are those of its last evaluation on `ws`, whose
+    // arc memo (when on) then still holds each arc's case-analysis sense.
+    void evaluate_gate_timing(std::size_t gi, StaWorkspace& ws, bool same_constants = false) const;
     // The latest arrival at an output port of an evaluated workspace.
     Endpoint latest_output(const StaWorkspace& ws) const;
 

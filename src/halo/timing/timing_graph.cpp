@@ -142,6 +142,7 @@ CompiledGraph compile_timing_graph(const netlist::Netlist& nl, const StaOptions&
                         if (d == nullptr || s == nullptr) continue;  // arc never produces this edge
                         arc.delay_curve[e] = g.curves.add(*d, g.load_pf[e][oc.net]);
                         arc.slew_curve[e] = g.curves.add(*s, g.load_pf[e][oc.net]);
+                        arc.shared_grid[e] = g.curves.same_grid(arc.delay_curve[e], arc.slew_curve[e]);
                     }
                     if (arc.delay_curve[kRise] == SlewCurves::kNone && arc.delay_curve[kFall] == SlewCurves::kNone)
                         throw_bad_value("E3012", inst.name + " (" + cell.name + "/" + related + " -> " + pin.name + ")",

@@ -25,6 +25,7 @@ struct GraphArc {
     liberty::TimingSense lib_sense = liberty::TimingSense::non_unate;
     std::uint32_t delay_curve[2] = {SlewCurves::kNone, SlewCurves::kNone};  // by output edge
     std::uint32_t slew_curve[2] = {SlewCurves::kNone, SlewCurves::kNone};
+    bool shared_grid[2] = {false, false};  // delay and slew curve of that edge on one slew grid
     const liberty::TimingArc* lib = nullptr;
 };
 

@@ -270,6 +270,35 @@ TEST(SlewCurves, AgreeWithTheTwoDimensionalLookupInsideAndOutsideTheGrid) {
     }
 }
 
+// The memoized sweep evaluates a delay and a slew curve on one grid with one search: bit for bit
+// the two separate evaluations.
+TEST(SlewCurves, PairOnOneGridEqualsTwoEvaluationsExactly) {
+    liberty::LookupTable t;
+    t.variable_1 = TableVariable::input_transition_ns;
+    t.variable_2 = TableVariable::output_capacitance_pf;
+    t.index_1 = {0.03, 0.1, 0.4, 1.2, 3.0};
+    t.index_2 = {0.005, 0.02, 0.08};
+    liberty::LookupTable other = t;
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (std::size_t i = 0; i < t.index_1.size() * t.index_2.size(); ++i) {
+        t.values.push_back(0.05 + u(rng));
+        other.values.push_back(0.01 + u(rng));
+    }
+    liberty::LookupTable coarse = t;
+    coarse.index_1 = {0.03, 0.1, 0.4, 1.2, 2.0};
+    SlewCurves curves;
+    const auto a = curves.add(t, 0.013), b = curves.add(other, 0.013), c = curves.add(coarse, 0.013);
+    EXPECT_TRUE(curves.same_grid(a, b));
+    EXPECT_FALSE(curves.same_grid(a, c));
+    for (double s : {0.0, 0.03, 0.05, 0.1, 0.7, 3.0, 4.5, u(rng), 3.0 * u(rng)}) {
+        double ya = -1, yb = -1;
+        curves.eval_pair(a, b, s, ya, yb);
+        EXPECT_EQ(ya, curves.eval(a, s)) << s;
+        EXPECT_EQ(yb, curves.eval(b, s)) << s;
+    }
+}
+
 TEST(TruthTables, SenseUnderConstantsMatchesHandCases) {
     const std::uint64_t x_or = 0x6666666666666666ull;  // a ^ b (a = var 0)
     Logic b_one[] = {Logic::x, Logic::one};
