@@ -23,7 +23,7 @@ WHAT=${*:-long short tiles}
 SEEDS=${SEEDS:-1 2 3}
 CORES=${CORES:-$(nproc)}
 DEADLINE=$((SECONDS + ${TOTAL_S:-540}))
-LONG_CHUNKS=${LONG_CHUNKS:--1}
+LONG_CHUNKS=${LONG_CHUNKS:--1}  # ctx-512 chunks scored in the long setting (-1 = the whole text)
 # The ladder: L0 every code at V_nom; L1 the 128 fastest codes at V_nom (a frequency-only
 # level: on osu018 the non-negative codes, 1.29x L0's clock); L2 / L3 the 16 / 9 fastest codes
 # at 1.1 / 1.2 V_nom (the session-4 ladder's L1 / L2).
@@ -45,8 +45,9 @@ first=${SEEDS%% *}
 for w in $WHAT; do
     case $w in
     long)
-        add 3 "long/yosys/seed$first/halo-model" "$LONG --objectives model@0/1/0/0 --baselines= --no-fp-reference"
-        add 2 "long/yosys/seed$first/rtn" "$LONG --objectives= --baselines rtn-w8" ;;
+        add 5 "long/yosys/seed$first/halo-model" "$LONG --objectives model@0/1/0/0 --baselines= --no-fp-reference"
+        add 2 "long/yosys/seed$first/rtn" "$LONG --objectives= --baselines rtn-w8 --no-fp-reference"
+        add 2 "long/yosys/seed$first/fp32" "$LONG --objectives= --baselines=" ;;
     short)  # in order of priority: a part cut by the deadline returns nothing
         for p in model@0/1/0/0 bal; do
             for s in $SEEDS; do add 1 "short/yosys/seed$s/halo-${p//\//-}" "--objectives $p --baselines= --no-fp-reference"; done
