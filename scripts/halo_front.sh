@@ -45,21 +45,21 @@ first=${SEEDS%% *}
 for w in $WHAT; do
     case $w in
     long)
-        add 5 "long/yosys/seed$first/halo-model" "$LONG --objectives model@0/1/0/0 --baselines= --no-fp-reference"
-        add 2 "long/yosys/seed$first/rtn" "$LONG --objectives= --baselines rtn-w8 --no-fp-reference"
-        add 2 "long/yosys/seed$first/fp32" "$LONG --objectives= --baselines=" ;;
+        add 5 "long/yosys/seed$first/halo-model" "$LONG --objectives model@0/1/0/0 --baselines=, --no-fp-reference"
+        add 2 "long/yosys/seed$first/rtn" "$LONG --objectives=, --baselines rtn-w8 --no-fp-reference"
+        add 2 "long/yosys/seed$first/fp32" "$LONG --objectives=, --baselines=," ;;
     short)  # in order of priority: a part cut by the deadline returns nothing
         for p in model@0/1/0/0 bal; do
-            for s in $SEEDS; do add 1 "short/yosys/seed$s/halo-${p//\//-}" "--objectives $p --baselines= --no-fp-reference"; done
+            for s in $SEEDS; do add 1 "short/yosys/seed$s/halo-${p//\//-}" "--objectives $p --baselines=, --no-fp-reference"; done
         done
-        for s in $SEEDS; do add 1 "short/yosys/seed$s/gptq-g128" "--objectives= --baselines gptq-w4-g128 --no-fp-reference"; done
+        for s in $SEEDS; do add 1 "short/yosys/seed$s/gptq-g128" "--objectives=, --baselines gptq-w4-g128 --no-fp-reference"; done
         # RTN rows use no calibration: one run serves every seed (the summary counts it once).
-        add 1 "short/yosys/seed$first/rtn" "--objectives= --baselines rtn-w8,rtn-w4,rtn-w4-asym-dvfs,rtn-w8-asym-dvfs,iso"
-        for s in $SEEDS; do add 1 "short/yosys/seed$s/gptq-dvfs" "--objectives= --baselines gptq-w4-asym-dvfs --no-fp-reference"; done
-        for s in $SEEDS; do add 1 "short/yosys/seed$s/halo-perf" "--objectives perf --baselines= --no-fp-reference"; done ;;
+        add 1 "short/yosys/seed$first/rtn" "--objectives=, --baselines rtn-w8,rtn-w4,rtn-w4-asym-dvfs,rtn-w8-asym-dvfs,iso"
+        for s in $SEEDS; do add 1 "short/yosys/seed$s/gptq-dvfs" "--objectives=, --baselines gptq-w4-asym-dvfs --no-fp-reference"; done
+        for s in $SEEDS; do add 1 "short/yosys/seed$s/halo-perf" "--objectives perf --baselines=, --no-fp-reference"; done ;;
     tiles)
         for t in 64 32; do
-            add 1 "tile$t/yosys/seed$first/halo" "--tile ${t}x$t --objectives model@0/1/0/0 --baselines= --no-fp-reference"
+            add 1 "tile$t/yosys/seed$first/halo" "--tile ${t}x$t --objectives model@0/1/0/0 --baselines=, --no-fp-reference"
         done ;;
     *) echo "unknown setting $w (long, short, tiles)" >&2; exit 1 ;;
     esac
