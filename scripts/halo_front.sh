@@ -77,6 +77,9 @@ run_part() {  # threads dir args
     local t0=$SECONDS rc=0
     "${cmd[@]}" > "$OUT/$dir/log" 2>&1 || rc=$?
     for f in results.json report.md; do [ -f "$WORK/$dir/$f" ] && cp "$WORK/$dir/$f" "$OUT/$dir/"; done
+    # A flat copy too: the device tool returns only shallow folders.
+    mkdir -p "$OUT/parts"
+    [ -f "$WORK/$dir/results.json" ] && cp "$WORK/$dir/results.json" "$OUT/parts/${dir//\//__}.json"
     echo "$dir rc=$rc $((SECONDS - t0)) s, $threads threads" >> "$OUT/times.txt"
 }
 
