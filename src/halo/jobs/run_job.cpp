@@ -382,6 +382,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             accel::SystolicOptions iso = so;
             const auto& l0 = ladder.levels[0];
             const double v_i = ladder.levels[i].voltage_v;
+            if (v_i == l0.voltage_v) continue;  // a frequency-only level: its iso-voltage array is rtn-w8's row itself
             iso.dvfs.levels.push_back({fmt::format("iso-L{}", i), ladder.voltage.scale_freq(l0.freq_mhz, l0.voltage_v, v_i), v_i});
             iso.default_level = iso.activation_level = static_cast<int>(iso.dvfs.levels.size()) - 1;
             accel::ModelTileLevels at_iso = *rtn_w8_tiles;
