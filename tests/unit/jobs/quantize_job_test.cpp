@@ -221,7 +221,7 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
         e.quantized = s.dir / "gptq";
         const auto d = error_of([&] { (void)run_eval_job(e, {}); });
         EXPECT_EQ(d.code, "E9045");
-        EXPECT_NE(d.file.find("manifest.json"), std::string::npos) << d.file;
+        EXPECT_NE(d.place.find("manifest.json"), std::string::npos) << d.place;
     }
 }
 
