@@ -27,12 +27,39 @@ def fmt(ms, digits=3):
 
 
 def collect(out):
-    groups = {}  # (setting, mac) -> {seed: results}
-    for res in sorted(out.glob("*/*/seed*/results.json")):
-        seed_dir = res.parent
-        key = (seed_dir.parent.parent.name, seed_dir.parent.name)
-        groups.setdefault(key, {})[seed_dir.name[4:]] = json.loads(res.read_text())
+    """(setting, mac) -> {seed: results}. A seed's rows come from OUT/<setting>/<mac>/seed<S>/results.json
+    or, when the run was split into parts (scripts/halo_front.sh), from every seed<S>/<part>/results.json
+    merged (the FP32 perplexity from the part that measured it)."""
+    groups = {}
+    for seed_dir in sorted(p for p in out.glob("*/*/seed*") if p.is_dir()):
+        whole = seed_dir / "results.json"
+        files = [whole] if whole.exists() else sorted(seed_dir.glob("*/results.json"))
+        merged = None
+        for f in files:
+            r = json.loads(f.read_text())
+            if merged is None:
+                merged = dict(r, variants=[])
+            names = [v["name"] for v in merged["variants"]]
+            merged["variants"] += [v for v in r["variants"] if v["name"] not in names]
+            if r.get("fp32_perplexity") is not None:
+                merged["fp32_perplexity"] = r["fp32_perplexity"]
+        if merged and merged["variants"]:
+            groups.setdefault((seed_dir.parent.parent.name, seed_dir.parent.name), {})[seed_dir.name[4:]] = merged
     return groups
+
+
+def dominance(points):
+    """For every non-HALO row: the HALO rows (means) at least as good in perplexity, prefill speed-up and
+    prefill energy at once."""
+    lines = []
+    halo = [p for p in points if p[0].startswith("halo")]
+    for name, spd, en, ppl, _ in points:
+        if name.startswith("halo"):
+            continue
+        by = [h[0] for h in halo if h[3] <= ppl and h[1] >= spd and h[2] <= en]
+        lines.append(f"- {name} (ppl {ppl:.2f}, {spd:.3f}x, energy {en:.3f}): "
+                     + (f"dominated by {', '.join(by)}" if by else "**not dominated** by any HALO row"))
+    return lines
 
 
 def color(name):
@@ -92,7 +119,7 @@ def main():
         md += [f"## {setting}, {mac} (seeds {', '.join(seeds)})", "",
                f"calibration {first['calibration']['samples']} x {first['calibration']['seq_len']} tokens, eval ctx "
                f"{first['ctx']} x {first['max_chunks']} chunks (-1 = all), array {first['simulator']['array']}; "
-               f"FP32 perplexity {fmt(mean_std([r['fp32_perplexity'] for r in runs.values()]))}", ""]
+               f"FP32 perplexity {fmt(mean_std([r.get('fp32_perplexity') for r in runs.values()]))}", ""]
         head = ["row", "runs", "bits/w", "perplexity", "prefill speed-up", "prefill energy"]
         head += [f"{p} speed-up / energy" for p in phases]
         head += [f"prefill energy @ MAC x{s:g}" for s in scales]
@@ -115,7 +142,9 @@ def main():
                 cells.append(fmt(mean_std([v["phases_at_mac_energy_scale"][i]["prefill"]["energy_ratio"] for v in rows])))
             md.append("| " + " | ".join(cells) + " |")
             points.append((name, spd[0], en[0], ppl[0], ppl[1]))
-        fp = mean_std([r["fp32_perplexity"] for r in runs.values()])[0]
+        fp = mean_std([r.get("fp32_perplexity") for r in runs.values()])[0]
+        md += ["", "Dominance (means; a HALO row at most as perplexed, at least as fast and at most as costly in prefill energy):"]
+        md += dominance(points)
         md.append("")
         for energy in (False, True):
             pts = [(n, e if energy else s, p, sd) for n, s, e, p, sd in points]

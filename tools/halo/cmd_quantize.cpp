@@ -169,6 +169,9 @@ void add_halo_flags(CLI::App& app, jobs::HaloJobOptions& h, QuantizeFlags& f) {
         ->delimiter(',')
         ->default_str("0,16,9");
     app.add_option("--voltage-step", h.voltage_step, "halo: derived level i at V_nom*(1+step*i)")->check(finite_in(0, 1))->capture_default_str();
+    app.add_option("--level-voltages", h.voltage_factors,
+                   "halo: derived level i at V_nom*factor_i, one per --counts entry (overrides --voltage-step; 1 = frequency only)")
+        ->delimiter(',');
     app.add_option("--vt", h.vt, "halo: alpha-power threshold voltage (V)")->check(finite_in(0, 5))->capture_default_str();
     app.add_option("--alpha", h.alpha, "halo: alpha-power exponent")->check(finite_in(1, 3))->capture_default_str();
     app.add_option("--guard-band", h.guard_band, "halo: fraction added to every delay")->check(finite_in(0, 10))->capture_default_str();

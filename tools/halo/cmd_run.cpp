@@ -34,7 +34,7 @@ Command run_command() {
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128", level_codes = "0",
                                 rank = "sensitivity", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
-                    bool quiet = false, full = false, no_energy = false, no_gptq = false;
+                    bool quiet = false, full = false, no_energy = false, no_gptq = false, no_fp_reference = false;
                 };
                 auto f = std::make_shared<Flags>();
                 app.add_option("--out", f->out, "output directory (report.md, results.json, pareto.svg, profile, models)")
@@ -48,6 +48,18 @@ Command run_command() {
                 app.add_flag("--no-energy", f->no_energy, "static timing only (MAC energy flat in the simulator)");
                 app.add_option("--transitions", f->o.transitions, "dynamic analysis transitions per weight")->check(integer_in(0, 1 << 24))->capture_default_str();
                 app.add_option("--levels", f->levels, "DVFS levels VOLTS:GHZ,... (default: derived from the profile)");
+                app.add_option("--counts", f->o.ladder.counts,
+                               "derived levels' code counts, slowest first (0 = all; the clock the count-th fastest code meets)")
+                    ->delimiter(',')
+                    ->default_str("0,16,9");
+                app.add_option("--voltage-step", f->o.ladder.voltage_step,
+                               "derived level i at V_nom*(1+step*i); 0 = every level at the nominal voltage (clock only)")
+                    ->check(finite_in(0, 1))
+                    ->capture_default_str();
+                app.add_option("--level-voltages", f->o.ladder.voltage_factors,
+                               "derived level i at V_nom*factor_i, one per --counts entry (overrides --voltage-step; "
+                               "1 = a frequency-only level)")
+                    ->delimiter(',');
                 app.add_option("--guard-band", f->o.ladder.guard_band, "fraction added to every delay")->check(finite_in(0, 10))->capture_default_str();
                 app.add_option("--timing", f->timing, "static or dynamic")->capture_default_str();
                 app.add_option("--objectives", f->objectives,
@@ -60,7 +72,7 @@ Command run_command() {
                     ->capture_default_str();
                 app.add_option("--rank", f->rank, "model-wide points: tile ranking, error or sensitivity")->capture_default_str();
                 app.add_option("--baselines", f->baselines,
-                               "comma list, may be empty: rtn-w8, rtn-w4, gptq-w4, {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (tile "
+                               "comma list, may be empty: rtn-w8, rtn-w4, gptq-w4, gptq-w4-g128, {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (tile "
                                "scale/zero, each tile at its fastest level), iso (rtn-w8 at every ladder voltage), bf16, or "
                                "'all' (every row; bf16 only with --bf16-profile)")
                     ->capture_default_str();
@@ -78,6 +90,8 @@ Command run_command() {
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->check(finite_in(0, 1))->capture_default_str();
                 app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
+                app.add_flag("--no-fp-reference", f->no_fp_reference,
+                             "skip the FP32 perplexity (a run split into parts measures it once)");
                 app.add_option("--samples", f->o.samples, "calibration samples")->check(integer_in(1, 1 << 20))->capture_default_str();
                 app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20))->capture_default_str();
                 app.add_option("--ctx", f->o.ctx, "perplexity chunk length")->check(integer_in(4, 1 << 20))->capture_default_str();
@@ -97,6 +111,7 @@ Command run_command() {
                     o.model = f->model, o.eval_text = f->eval, o.calib_text = f->calib, o.profile = f->profile;
                     if (!f->liberty.empty()) o.liberty = f->liberty;
                     o.energy = !f->no_energy;
+                    o.fp_reference = !f->no_fp_reference;
                     if (!f->levels.empty()) o.ladder.levels = hwq::parse_levels(f->levels);
                     o.ladder.timing = hwq::timing_field(f->timing).id;
                     o.halo_objectives = split(f->objectives);

@@ -126,8 +126,15 @@ Ladder build_ladder(const mac::MacProfile& p, const LadderOptions& o) {
     std::vector<LevelSpec> specs = o.levels;
     if (specs.empty()) {
         if (o.counts.empty()) throw_bad_value("E9003", "--counts", "no levels to derive", "e.g. 0,16,9", "none");
+        if (!o.voltage_factors.empty() && o.voltage_factors.size() != o.counts.size())
+            throw_bad_value("E9085", "--level-voltages", "one voltage factor per derived level (as many as --counts)",
+                            fmt::format("{} factors", o.counts.size()), fmt::format("{} factors", o.voltage_factors.size()));
+        for (double fv : o.voltage_factors)
+            if (!std::isfinite(fv) || !(fv > 0) || fv > 4)
+                throw_bad_value("E9086", "--level-voltages", "a level's voltage factor is a multiple of the nominal voltage",
+                                "0 < factor <= 4", fmt::format("{}", fv));
         for (std::size_t i = 0; i < o.counts.size(); ++i) {
-            const double v = vnom * (1 + o.voltage_step * static_cast<double>(i));
+            const double v = vnom * (o.voltage_factors.empty() ? 1 + o.voltage_step * static_cast<double>(i) : o.voltage_factors[i]);
             std::vector<double> f(n);
             for (std::size_t c = 0; c < n; ++c) f[c] = L.code_fmax_mhz(c, v);
             std::sort(f.begin(), f.end(), std::greater<>());

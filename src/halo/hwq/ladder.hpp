@@ -9,8 +9,12 @@
 //   a code meets level (V, f) iff f_code(V) >= f.
 //
 // Levels are given ("V:GHz,...") or derived: level 0 is the nominal point (V_nom, the clock
-// every code meets); level i > 0 runs at V_nom * (1 + voltage_step * i) and at the clock the
-// `counts[i]`-th fastest code allows there (HALO: 16 values at the middle level, 9 at the top).
+// every code meets); level i > 0 runs at V_nom * (1 + voltage_step * i), or at
+// V_nom * voltage_factors[i] when those are given, and at the clock the `counts[i]`-th fastest
+// code allows there (HALO: 16 values at the middle level, 9 at the top). A factor of 1 is a
+// frequency-only level: the same supply, a faster clock for a subset of codes (on osu018 the
+// 128 non-negative codes run 1.29x faster than the slowest code), so its speed-up owes nothing
+// to voltage.
 // Levels are sorted by frequency, level 0 slowest; a given level no code meets is bad input.
 #pragma once
 
@@ -57,6 +61,7 @@ struct LadderOptions {
     std::vector<LevelSpec> levels;     // given levels; empty = derive
     std::vector<int> counts = {0, 16, 9};  // derived: codes meeting each level (0 = all); its size = levels
     double voltage_step = 0.1;         // derived: V_i = V_nom * (1 + step * i)
+    std::vector<double> voltage_factors;  // derived: V_i = V_nom * factors[i] (empty: from voltage_step); size = counts
     VoltageModel voltage;
     std::string expect_format = "int8";  // the quantizer's storage format; profile must match (E9004)
 };

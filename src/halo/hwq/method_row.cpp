@@ -9,7 +9,7 @@ namespace halo::hwq {
 namespace {
 
 constexpr std::string_view kHaloFlags[] = {"--tile", "--sensitivity", "--damp", "--block-size", "--profile", "--objective",
-                                           "--levels", "--counts", "--voltage-step", "--vt", "--alpha", "--guard-band",
+                                           "--levels", "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band",
                                            "--timing", "--budget", "--max-codes", "--salient", "--outlier-sigma", "--no-gptq",
                                            "--level-codes", "--assign", "--level-shares", "--rank"};
 

@@ -205,6 +205,7 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);
     o.ladder.counts = f.counts;
     o.ladder.voltage_step = f.voltage_step;
+    o.ladder.voltage_factors = f.voltage_factors;
     o.ladder.voltage = {f.vt, f.alpha};
     o.halo.scope = hwq::assign_scope(f.assign).id;
     o.halo.rank = hwq::rank_key(f.rank).id;

@@ -29,6 +29,7 @@ struct HaloJobOptions {
     std::string levels;                       // DVFS levels "VOLTS:GHZ,..."; "" = derived from the profile
     std::string timing = "static";            // static or dynamic delay field
     std::vector<int> counts = {0, 16, 9};     // derived levels' code counts, slowest first
+    std::vector<double> voltage_factors;      // derived levels' V / V_nom (empty: from voltage_step)
     double guard_band = 0.05, budget = 0.5, voltage_step = 0.1, vt = 0.5, alpha = 1.3;
     double salient = 0.0005, outlier_sigma = 3;
     int max_codes = 0;                        // a cap on every level's codebook budget (0 = none)

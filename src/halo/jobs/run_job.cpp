@@ -140,12 +140,14 @@ void fill_sim(VariantResult& v, const SimRow& row, const model::ModelConfig& c, 
 struct Base {
     std::string name, format, wa;
     quant::Method method;
-    bool dvfs_aware;  // per-tile scale/zero, each tile at its fastest level
+    bool dvfs_aware;        // per-tile scale/zero, each tile at its fastest level
+    std::int64_t group = 0;  // scale per `group` input columns (0 = per channel); every tile at L0
 };
 std::vector<Base> baseline_table() {
     std::vector<Base> b = {{"rtn-w8", "int8", "W8A8", quant::Method::rtn, false},
                            {"rtn-w4", "int4", "W4A8", quant::Method::rtn, false},
-                           {"gptq-w4", "int4", "W4A8", quant::Method::gptq, false}};
+                           {"gptq-w4", "int4", "W4A8", quant::Method::gptq, false},
+                           {"gptq-w4-g128", "int4", "W4A8 g128", quant::Method::gptq, false, 128}};
     for (auto m : {quant::Method::rtn, quant::Method::gptq})
         for (int bits : {4, 8})
             for (bool asym : {false, true})
@@ -341,6 +343,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         qo.method = it.method;
         qo.format = it.format;
         if (it.dvfs_aware) qo.granularity = quant::Granularity::per_tile(tile, tile);
+        if (it.group > 0) qo.granularity = quant::Granularity::per_group(it.group);
         qo.threads = threads;
         qo.progress = sink;
         qo.device = o.device;
@@ -379,6 +382,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             accel::SystolicOptions iso = so;
             const auto& l0 = ladder.levels[0];
             const double v_i = ladder.levels[i].voltage_v;
+            if (v_i == l0.voltage_v) continue;  // a frequency-only level: its iso-voltage array is rtn-w8's row itself
             iso.dvfs.levels.push_back({fmt::format("iso-L{}", i), ladder.voltage.scale_freq(l0.freq_mhz, l0.voltage_v, v_i), v_i});
             iso.default_level = iso.activation_level = static_cast<int>(iso.dvfs.levels.size()) - 1;
             accel::ModelTileLevels at_iso = *rtn_w8_tiles;

@@ -88,10 +88,11 @@ struct VariantResult {
 };
 
 // The baseline rows `--baselines` accepts, in table order (E9022 names them on a typo):
-// rtn-w8, rtn-w4, gptq-w4 (per-channel symmetric, every tile at L0); the DVFS-aware rows
+// rtn-w8, rtn-w4, gptq-w4 (per-channel symmetric), gptq-w4-g128 (a scale per 128 input columns;
+// these four every tile at L0); the DVFS-aware rows
 // {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (scale and zero point per array tile, each tile at the
 // fastest level its codes allow, hwq/dvfs_baselines.hpp); iso (rtn-w8's model at every ladder
-// voltage with the clock all codes meet there); bf16 (the BF16 array, --bf16-profile).
+// voltage above L0's with the clock all codes meet there); bf16 (the BF16 array, --bf16-profile).
 std::vector<std::string> baseline_names();
 
 struct RunReport {

@@ -60,7 +60,7 @@ constexpr std::string_view kSmoothFlags[] = {"--format", "--bits", "--asym", "--
 constexpr std::string_view kAllMethodFlags[] = {
     "--format", "--bits", "--asym", "--group", "--tile", "--scale-format", "--codebook", "--act-format", "--act-order",
     "--damp", "--block-size", "--sparse-fraction", "--sensitivity", "--smooth-alpha", "--profile", "--objective", "--levels",
-    "--counts", "--voltage-step", "--vt", "--alpha", "--guard-band", "--timing", "--budget", "--max-codes", "--salient",
+    "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band", "--timing", "--budget", "--max-codes", "--salient",
     "--outlier-sigma", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank"};
 
 constexpr std::array<MethodTraits, 5> kMethods = {{

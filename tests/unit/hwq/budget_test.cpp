@@ -113,6 +113,39 @@ TEST(LevelCodes, AllCodesAtL0MakeAccW8Like) {
     EXPECT_LT(e256 * 10, e16);
 }
 
+// The four-level ladder of docs/results/halo.md (a frequency-only level at V_nom with the 128
+// fastest codes, below the two DVFS levels): every tile keeps its level's codes, and a tile at
+// the frequency-only level is 7-bit-like: its error is far below the 16-code level's.
+TEST(LevelCodes, FrequencyOnlyLevelKeepsBudgetsAndIsNearlyW8) {
+    Layer fx;
+    LadderOptions lo;
+    lo.counts = {0, 128, 16, 9};
+    lo.voltage_factors = {1, 1, 1.1, 1.2};
+    const Ladder L4 = build_ladder(test::synthetic_int8_profile(), lo);
+    ASSERT_EQ(L4.levels.size(), 4u);
+    auto error_at = [&](int level, std::vector<std::int64_t>* per_level) {
+        HaloOptions o;
+        o.tile_k = 32, o.tile_n = 32;
+        o.gptq = false;
+        CodebookRegistry books;
+        const std::vector<int> levels(15, level);  // 96 x 160 in 32 x 32 tiles
+        const auto r = quantize_linear_halo(fx.w, fx.g, fx.x.rows, nullptr, L4, o, books, "synthetic", &levels);
+        expect_budgets_respected(r, books, L4, o);
+        per_level->assign(4, 0);
+        for (auto l : r.tensor.tiles.level) ++(*per_level)[static_cast<std::size_t>(l)];
+        const auto d = r.tensor.decode();
+        double e = 0;
+        for (std::size_t i = 0; i < d.data.size(); ++i) e += double(d.data[i] - fx.w.data[i]) * (d.data[i] - fx.w.data[i]);
+        return e;
+    };
+    std::vector<std::int64_t> at1, at2;
+    const double e1 = error_at(1, &at1);  // every tile at the frequency-only level
+    const double e2 = error_at(2, &at2);  // every tile at the 16-code DVFS level
+    EXPECT_EQ(at1, (std::vector<std::int64_t>{0, 15, 0, 0}));
+    EXPECT_EQ(at2, (std::vector<std::int64_t>{0, 0, 15, 0}));
+    EXPECT_LT(e1 * 10, e2);  // 128 codes against 16: 3 more bits
+}
+
 TEST(LevelCodes, BadListsAreRefused) {
     const auto L = build_ladder(test::synthetic_int8_profile(), {});
     EXPECT_EQ(parse_level_codes("0,16,9"), (std::vector<int>{0, 16, 9}));

@@ -81,6 +81,59 @@ TEST(Ladder, GivenLevelsAndErrors) {
     EXPECT_THAT(message_of([&] { vm.speed(0.4); }), ::testing::HasSubstr("E9002"));
 }
 
+// voltage_step 0: every derived level at the nominal voltage, only the clock rises; level i's
+// clock is the one its counts[i]-th fastest code meets, so it lists exactly those codes.
+TEST(Ladder, FrequencyOnlyLevelsStayAtTheNominalVoltage) {
+    const auto p = test::synthetic_int8_profile();
+    LadderOptions o;
+    o.voltage_step = 0;
+    o.counts = {0, 128, 16};
+    const auto L = build_ladder(p, o);
+    ASSERT_EQ(L.levels.size(), 3u);
+    for (const auto& lv : L.levels) EXPECT_DOUBLE_EQ(lv.voltage_v, 1.8);
+    EXPECT_EQ(L.levels[0].values.size(), 256u);
+    EXPECT_EQ(L.levels[1].values.size(), 128u);  // the non-negative codes: every negative one is slower
+    EXPECT_EQ(L.levels[2].values.size(), 16u);   // the 16 fastest: 0, 8, ..., 120
+    for (int v : L.levels[1].values) EXPECT_GE(v, 0);
+    for (int v : L.levels[2].values) EXPECT_TRUE(v >= 0 && v % 8 == 0) << v;
+    // Clocks from the delays themselves: the slowest listed code at V_nom with the guard band.
+    EXPECT_NEAR(L.levels[0].freq_mhz, 1e3 / (5.5 * 1.05), 1e-9);
+    EXPECT_NEAR(L.levels[1].freq_mhz, 1e3 / ((4.5 + 0.007) * 1.05), 1e-9);  // slowest non-negative: v % 8 == 7
+    EXPECT_LT(L.levels[1].freq_mhz, L.levels[2].freq_mhz);
+    for (std::size_t l = 0; l < 3; ++l)
+        for (int v : L.levels[l].values) EXPECT_TRUE(L.meets(v, l)) << l << " " << v;
+}
+
+// Voltage factors per derived level: frequency-only levels (factor 1) below DVFS levels in one
+// ladder; a factor list of the wrong length or a non-positive factor is refused.
+TEST(Ladder, VoltageFactorsPerDerivedLevel) {
+    const auto p = test::synthetic_int8_profile();
+    LadderOptions o;
+    o.counts = {0, 128, 16, 9};
+    o.voltage_factors = {1, 1, 1.1, 1.2};
+    const auto L = build_ladder(p, o);
+    ASSERT_EQ(L.levels.size(), 4u);
+    EXPECT_DOUBLE_EQ(L.levels[0].voltage_v, 1.8);
+    EXPECT_DOUBLE_EQ(L.levels[1].voltage_v, 1.8);
+    EXPECT_NEAR(L.levels[2].voltage_v, 1.98, 1e-12);
+    EXPECT_NEAR(L.levels[3].voltage_v, 2.16, 1e-12);
+    EXPECT_EQ(L.levels[1].values.size(), 128u);
+    EXPECT_EQ(L.levels[2].values.size(), 16u);
+    EXPECT_EQ(L.levels[3].values.size(), 9u);
+    for (std::size_t l = 1; l < 4; ++l) EXPECT_LT(L.levels[l - 1].freq_mhz, L.levels[l].freq_mhz);
+    // The same levels as the default ladder's L1/L2 (step 0.1) where the counts agree.
+    LadderOptions d;
+    const auto D = build_ladder(p, d);
+    EXPECT_DOUBLE_EQ(L.levels[2].freq_mhz, D.levels[1].freq_mhz);
+    EXPECT_DOUBLE_EQ(L.levels[3].freq_mhz, D.levels[2].freq_mhz);
+    o.voltage_factors = {1, 1};
+    EXPECT_THAT(message_of([&] { build_ladder(p, o); }), ::testing::HasSubstr("E9085"));
+    o.voltage_factors = {1, 1, 0, 1.2};
+    EXPECT_THAT(message_of([&] { build_ladder(p, o); }), ::testing::HasSubstr("E9086"));
+    o.voltage_factors = {1, 1, 0.2, 1.2};  // 0.36 V is below the threshold voltage
+    EXPECT_THAT(message_of([&] { build_ladder(p, o); }), ::testing::HasSubstr("E9002"));
+}
+
 // The checked-in osu018 INT8 oracle (OpenSTA, per weight): the fastest level's codes are
 // non-negative multiples of 8 and no negative code reaches the middle level.
 TEST(Ladder, Osu018OracleFastCodesAreNonNegativeMultiplesOf8) {

@@ -1,0 +1,98 @@
+// `halo run`'s pipeline on a synthetic 2-block model with the issue-#15 ladder: a
+// frequency-only level (L1 at the nominal voltage, the 128 fastest codes) below two DVFS levels.
+// The HALO point with every weight at L1 runs faster than uniform INT8 at the same voltage, the
+// iso-voltage rows start above L0's voltage (L1's would be the baseline itself), and the gptq-w4-g128 row keeps every
+// tile at L0 with its group scales counted in its bits.
+#include <unistd.h>
+
+#include <cmath>
+#include <numeric>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "../hwq/test_support.hpp"
+#include "halo/jobs/run_job.hpp"
+#include "halo/mac/profile.hpp"
+#include "halo/model/synthetic_checkpoint.hpp"
+#include "halo/util/atomic_file.hpp"
+
+namespace halo::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Scratch {
+    fs::path dir = fs::temp_directory_path() / ("halo_run_job_test_" + std::to_string(::getpid()));
+    Scratch() { fs::create_directories(dir); }
+    ~Scratch() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+};
+
+const VariantResult& row(const RunReport& r, const std::string& name) {
+    for (const auto& v : r.variants)
+        if (v.name == name) return v;
+    throw std::runtime_error("no row " + name);
+}
+
+TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
+    Scratch s;
+    model::SyntheticOptions so;
+    so.dtype = "f32";
+    so.threads = 1;
+    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    std::string text;
+    for (int i = 0; i < 120; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
+    write_file_atomic(s.dir / "text.txt", text);
+    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+
+    RunOptions o;
+    o.model = s.dir / "tiny";
+    o.eval_text = o.calib_text = s.dir / "text.txt";
+    o.profile = s.dir / "profile.json";
+    o.out_dir = s.dir / "run";
+    o.ladder.counts = {0, 128, 16, 9};
+    o.ladder.voltage_factors = {1, 1, 1.1, 1.2};
+    o.halo.tile_k = o.halo.tile_n = 32;
+    o.array = "32x32";
+    o.halo_objectives = {"model@0/1/0/0"};
+    o.baselines = {"rtn-w8", "gptq-w4-g128", "iso"};
+    o.decode_batches = {1};
+    o.fp_reference = false;
+    o.samples = 2, o.seq_len = 32, o.ctx = 32, o.max_chunks = 2, o.threads = 1, o.sim_seq_len = 64;
+    const auto rep = run_pipeline(o, {}, [](const std::string&) {});
+
+    const auto& ladder = rep.json.at("ladder").at("levels");
+    ASSERT_EQ(ladder.size(), 4u);
+    EXPECT_DOUBLE_EQ(ladder[1].at("voltage_v").get<double>(), ladder[0].at("voltage_v").get<double>());
+    EXPECT_EQ(ladder[1].at("values").size(), 128u);
+
+    const auto& h = row(rep, "halo-model@0-1-0-0");
+    std::int64_t tiles = 0;
+    for (auto t : h.tiles_per_level) tiles += t;
+    ASSERT_EQ(h.tiles_per_level.size(), 4u);
+    EXPECT_GT(tiles, 0);
+    EXPECT_EQ(h.tiles_per_level[1], tiles);  // every tile at the frequency-only level
+    EXPECT_GT(h.speedup, 1.0);
+    EXPECT_TRUE(std::isfinite(h.perplexity));
+    ASSERT_EQ(h.phases.size(), 2u);  // prefill and decode at batch 1
+    EXPECT_GT(h.phases[1].speedup, 1.0);
+
+    // Iso-voltage rows only for voltages above L0's: uniform INT8 at L1's voltage is rtn-w8's row.
+    EXPECT_THROW(row(rep, "iso-L1"), std::runtime_error);
+    EXPECT_GT(row(rep, "iso-L2").speedup, 1.0);
+    EXPECT_GT(row(rep, "iso-L3").speedup, row(rep, "iso-L2").speedup);
+
+    const auto& g = row(rep, "gptq-w4-g128");
+    EXPECT_EQ(g.tiles_per_level[0], std::accumulate(g.tiles_per_level.begin(), g.tiles_per_level.end(), std::int64_t{0}));
+    EXPECT_GT(g.bits_per_weight, 4.0);  // plus one FP16 scale per 128 weights (or per row remainder)
+    EXPECT_LT(g.bits_per_weight, 4.5);
+    EXPECT_DOUBLE_EQ(g.speedup, 1.0);
+    EXPECT_TRUE(fs::exists(s.dir / "run" / "results.json"));
+}
+
+}  // namespace
+}  // namespace halo::jobs
