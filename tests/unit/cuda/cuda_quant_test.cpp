@@ -89,6 +89,9 @@ TEST(CudaCalibration, StatisticsMatchTheCpuBlockAfterBlock) {
             EXPECT_EQ(got[k].tokens, want[k].tokens);
             ASSERT_EQ(got[k].gram.rows, want[k].gram.rows);
             EXPECT_LT(max_relative(got[k].gram.data, want[k].gram.data), 1e-4);
+            const auto& g = got[k].gram;  // mirrored on the device: exactly symmetric
+            for (std::int64_t i = 0; i < g.rows; ++i)
+                for (std::int64_t j = 0; j < i; ++j) ASSERT_EQ(g.at(i, j), g.at(j, i)) << i << "," << j;
             EXPECT_LT(max_relative(got[k].abs_mean, want[k].abs_mean), 1e-5);
             EXPECT_LT(max_relative(got[k].abs_max, want[k].abs_max), 1e-5);
         }
@@ -174,6 +177,22 @@ TEST(CudaGptq, CodesMatchTheCpuGptqAtAModelShape) {
     RecordProperty("equal_code_fraction", fmt::format("{:.6f}", equal));
     std::printf("GPTQ 1536x576 W4 g128, same Gram: %.4f %% of codes equal\n", 100.0 * equal);
     EXPECT_GE(equal, 0.999);
+}
+
+// The output error tr((W-Q) G (W-Q)^T) on the device against quant::output_error, on shapes that
+// are no multiple of the GEMM tiles, with Q a real GPTQ result (the manifest's use).
+TEST(CudaQuantBackend, OutputErrorMatchesTheCpu) {
+    if (!have_gpu()) GTEST_SKIP() << "no GPU";
+    CudaQuantBackend backend(0, false);
+    for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{96, 320}, {301, 517}}) {
+        SCOPED_TRACE(fmt::format("{}x{}", rows, cols));
+        const GptqCase c = make_case(rows, cols, 700, 3);
+        const auto q = quant::quantize_gptq(c.w, c.gram, quant::make_spec("int4", quant::Granularity::per_group(128)), {}).decode();
+        const double cpu = quant::output_error(c.w, q, c.gram);
+        const double gpu = backend.output_error(c.w, q, c.gram);
+        ASSERT_GT(cpu, 0);
+        EXPECT_LT(std::abs(gpu - cpu) / cpu, 1e-5) << "cpu " << cpu << " gpu " << gpu;
+    }
 }
 
 TEST(CudaGptq, NonPositiveDefiniteHessianIsBadInput) {
