@@ -6,7 +6,9 @@
 # `halo characterize` unless WORK_DIR/profile.json exists, then runs each command niced, one
 # at a time, under /usr/bin/time -v. One line per run: name, wall, user CPU, peak RSS MiB, the
 # 1-minute load average before and after (the machine may be shared), the command.
-# RUNS="rtn gptq halo eval" selects the runs (default: all four).
+# RUNS="rtn gptq halo eval" selects the runs (default: all four). DEVICE=cuda runs GPTQ's
+# calibration and algebra on the GPU (the other runs stay on the CPU). Each line ends with
+# under_1.5GB=yes|NO: issue #13's peak-RSS target for the 1.1B shape (1,536 MiB).
 set -euo pipefail
 halo=$1; work=$2; shape=${3:-tinyllama-1.1b}; threads=${4:-2}; samples=${5:-16}; seq_len=${6:-256}
 runs=${RUNS:-rtn gptq halo eval}
@@ -22,7 +24,7 @@ run() {
   wall=$(grep "Elapsed (wall" "$work/$name.time" | awk '{print $NF}')
   user=$(grep "User time" "$work/$name.time" | awk '{print $NF}')
   rss=$(grep "Maximum resident" "$work/$name.time" | awk '{print int($NF/1024)}')
-  echo "$name wall=$wall user_s=$user peak_rss_mib=$rss load1=$before..$(load) :: $*"
+  echo "$name wall=$wall user_s=$user peak_rss_mib=$rss under_1.5GB=$([ "$rss" -lt 1536 ] && echo yes || echo NO) load1=$before..$(load) :: $*"
 }
 profile="$work/profile.json"
 if [[ " $runs " == *" halo "* && ! -f "$profile" ]]; then
@@ -31,10 +33,11 @@ if [[ " $runs " == *" halo "* && ! -f "$profile" ]]; then
 fi
 q=(quantize --model "$model" --threads "$threads" --force --stream)
 calib=(--samples "$samples" --seq-len "$seq_len")
+dev=(); [ "${DEVICE:-cpu}" = cpu ] || dev=(--device "$DEVICE")
 for r in $runs; do
   case $r in
     rtn) run rtn4g128-stream "$halo" "${q[@]}" --method rtn --bits 4 --group 128 --out "$work/q-rtn4" ;;
-    gptq) run gptq4g128-stream "$halo" "${q[@]}" --method gptq --bits 4 --group 128 "${calib[@]}" --out "$work/q-gptq4" ;;
+    gptq) run gptq4g128-stream "$halo" "${q[@]}" --method gptq --bits 4 --group 128 "${calib[@]}" "${dev[@]}" --out "$work/q-gptq4" ;;
     halo) run halo-bal-stream "$halo" "${q[@]}" --method halo --objective bal --profile "$profile" "${calib[@]}" --out "$work/q-halo" ;;
     eval) run eval-gptq4-stream "$halo" eval --model "$model" --threads "$threads" --stream --quantized "$work/q-gptq4" --ctx 512 --max-chunks 1 ;;
     *) echo "unknown run $r"; exit 1 ;;

@@ -121,6 +121,9 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     o.halo.objective_given = f.objective_opt && f.objective_opt->count() > 0;
     o.halo.budget_given = f.budget_opt && f.budget_opt->count() > 0;
     o.min_expert_tokens_given = app.count("--min-expert-tokens") > 0;
+    if (row.id == quant::Method::halo && app.count("--calib-inputs"))
+        throw_usage("E6197", "--calib-inputs applies to the table methods (gptq, awq, kmeans, smoothquant); HALO's driver "
+                             "calibrates sequentially");
     const auto device = device_backend(f, app, row);
     o.device = device.get();
     if (f.stream.stream) {
@@ -211,6 +214,9 @@ Command quantize_command() {
                 app.add_option("--calib", f->calib, "calibration text (default: data/text/calib.txt)");
                 app.add_option("--samples", f->job.samples, "calibration samples")->check(integer_in(1, 1 << 20));
                 app.add_option("--seq-len", f->job.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20));
+                app.add_option("--calib-inputs", f->job.calib_inputs,
+                               "sequential (default: block l calibrated on the outputs of the quantized blocks before it) or "
+                               "unquantized (every block on the unquantized model's hidden states)");
                 app.add_option("--out", f->out, "output directory")->required();
                 app.add_flag("--force", f->job.force, "replace an existing --out");
                 app.add_option("--threads", f->job.threads, "threads (0 = all cores)")->check(integer_in(0, 4096));

@@ -48,6 +48,11 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
     so.activation_budget_bytes = budget_bytes(s);
     so.spill_dir = s.spill_dir;
     so.block_progress = terminal_progress(a.quiet);
+    const int n_blocks = source.config().n_layers;
+    if (!a.quiet)
+        so.block_done = [&](int l, const quant::PhaseSeconds& p) {
+            fmt::print(stderr, "\nhalo: block {}/{} done at {:.1f} s; time so far: {}\n", l + 1, n_blocks, since(t0), p.describe());
+        };
     nlohmann::json calib_info = nullptr;
     if (needs_calib) {
         const auto tokenizer = model::load_tokenizer(a.model_path);
@@ -67,7 +72,12 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
     info.flags["stream"] = {{"blocks", r.blocks},
                             {"activation_bytes", r.activation_bytes},
                             {"activations_spilled", r.activations_spilled},
-                            {"block_fp32_bytes", source.layer_bytes()}};
+                            {"block_fp32_bytes", source.layer_bytes()},
+                            {"phase_seconds", {{"load", r.phases.load}, {"capture", r.phases.capture},
+                                               {"gram_host", r.phases.gram_host}, {"gptq_factor", r.phases.factor},
+                                               {"gptq_columns", r.phases.columns}, {"gptq_update", r.phases.update},
+                                               {"output_error", r.phases.output_error}, {"decode", r.phases.decode},
+                                               {"advance", r.phases.advance}, {"write", r.phases.write}}}};
     info.flags["peak_rss_mb"] = peak_rss_mib();
     if (opt.device) info.flags["peak_gpu_gib"] = opt.device->peak_device_gib();
     info.flags["wall_s"] = since(t0);
@@ -80,11 +90,12 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
     fmt::print("{}: {} {} -> {} (streamed, {} blocks, one resident: {:.0f} MiB FP32)\n"
                "bits per weight (linears, with scales/zeros/extras): {:.4f}\n"
                "calibration: {} tokens, hidden states {:.0f} MiB {}\n"
-               "quantization time: {:.1f} s ({:.1f} s per block), wall {:.1f} s, peak host memory {:.0f} MiB\n",
+               "quantization time: {:.1f} s ({:.1f} s per block), wall {:.1f} s, peak host memory {:.0f} MiB\n"
+               "time by phase: {}\n",
                a.model_path.filename().string(), r.totals.method, r.totals.spec, a.out, r.blocks,
                static_cast<double>(source.layer_bytes()) / (1 << 20), r.totals.bits.bits_per_weight(), r.calibration_tokens,
                static_cast<double>(r.activation_bytes) / (1 << 20), opt.device ? "(on the GPU)" : r.activations_spilled ? "(spilled to disk)" : "(in memory)",
-               r.totals.seconds, r.totals.seconds / std::max(1, r.blocks), since(t0), peak_rss_mib());
+               r.totals.seconds, r.totals.seconds / std::max(1, r.blocks), since(t0), peak_rss_mib(), r.phases.describe());
     return 0;
 }
 

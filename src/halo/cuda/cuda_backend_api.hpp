@@ -17,7 +17,7 @@
 
 namespace halo::cuda {
 
-constexpr int kCudaBackendAbi = 1;
+constexpr int kCudaBackendAbi = 2;
 
 struct DeviceInfo {
     int index = 0;
@@ -25,8 +25,8 @@ struct DeviceInfo {
     std::size_t total_bytes = 0, free_bytes = 0;
 };
 
-// Statistics of one distinct linear input over all calibration rows: X^T X (lower triangle
-// filled; the host mirrors it), per-channel sum |x| and max |x|.
+// Statistics of one distinct linear input over all calibration rows: X^T X (symmetric, mirrored
+// on the device), per-channel sum |x| and max |x|.
 struct InputStats {
     model::Matrix gram;           // [in x in] when asked
     std::vector<double> abs_sum;  // [in] when asked
@@ -82,6 +82,9 @@ public:
     virtual void download_columns(std::int64_t c0, std::int64_t c1, float* host, std::int64_t ld) = 0;
     // W[:, i2:] -= Err U[i1:i2, i2:], Err [rows x (i2 - i1)] from the host.
     virtual void lazy_update(const float* err, std::int64_t i1, std::int64_t i2) = 0;
+    // tr(D G D^T) for D = W - Q [rows x cols] and the Gram G [cols x cols], both from the host
+    // (quant::output_error: one strict-FP32 SGEMM, then sum D .* (D G) in double).
+    virtual double output_error(const float* d, std::int64_t rows, std::int64_t cols, const float* gram) = 0;
 };
 
 struct CudaBackendApi {

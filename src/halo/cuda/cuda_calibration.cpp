@@ -13,8 +13,8 @@
 namespace halo::cuda {
 
 CudaCalibration::CudaCalibration(const model::ModelWeights& model, const std::vector<std::vector<std::int32_t>>& samples,
-                                 int device, bool tf32, std::size_t* peak)
-    : model_(model), peak_(peak) {
+                                 int device, bool tf32, std::size_t* peak, quant::PhaseSeconds* phases)
+    : model_(model), peak_(peak), phases_(phases) {
     const auto& c = model.config;
     check_supported(c, model.source_path);
     model::refuse_layer_patterns(c, "calibration on the GPU");
@@ -56,6 +56,7 @@ std::array<model::LinearInputStats, 7> CudaCalibration::capture(int index, const
     engine_->upload_block(0, layer(index));
     std::vector<InputStats> inputs = engine_->block_statistics(0, request.gram, request.channel_stats);
     note_peak();
+    quant::PhaseTimer timer(quant::phase_slot(phases_, &quant::PhaseSeconds::gram_host));
     const auto input_of = [](model::LinearKind k) {
         switch (k) {
             case model::LinearKind::attn_q:
@@ -68,13 +69,16 @@ std::array<model::LinearInputStats, 7> CudaCalibration::capture(int index, const
         }
         return BlockInput::ffn_act;
     };
-    for (auto& in : inputs)
-        if (in.gram.size() != 0) model::symmetrize_lower(in.gram.data.data(), in.gram.cols);
+    // The engine returns the Grams symmetric (mirrored on the device).
+    std::array<int, kBlockInputs> users{};
+    for (auto k : model::kLinearKinds) ++users[static_cast<std::size_t>(input_of(k))];
     std::array<model::LinearInputStats, 7> out;
     for (auto k : model::kLinearKinds) {
-        const InputStats& in = inputs[static_cast<std::size_t>(input_of(k))];
+        InputStats& in = inputs[static_cast<std::size_t>(input_of(k))];
         model::LinearInputStats& st = out[static_cast<std::size_t>(k)];
-        st.gram = in.gram;  // shared inputs: each linear gets its own copy, as on the CPU
+        // Shared inputs: each linear gets its own copy, as on the CPU; the last one takes the original.
+        if (--users[static_cast<std::size_t>(input_of(k))] == 0) st.gram = std::move(in.gram);
+        else st.gram = in.gram;
         st.tokens = in.rows;
         st.abs_max = in.abs_max;
         st.abs_mean.resize(in.abs_sum.size());

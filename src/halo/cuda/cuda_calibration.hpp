@@ -19,9 +19,10 @@ namespace halo::cuda {
 
 class CudaCalibration final : public quant::CalibrationSource {
 public:
+    // `phases` (optional) gets the host side of capture() in gram_host.
     // `peak_device_bytes` (optional) is raised to the engine's peak after every step.
     CudaCalibration(const model::ModelWeights& model, const std::vector<std::vector<std::int32_t>>& samples, int device, bool tf32,
-                    std::size_t* peak_device_bytes = nullptr);
+                    std::size_t* peak_device_bytes = nullptr, quant::PhaseSeconds* phases = nullptr);
     ~CudaCalibration() override;
     std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) override;
     void advance(int layer) override;
@@ -35,6 +36,7 @@ private:
     std::vector<std::int64_t> rows_;
     std::int64_t tokens_ = 0;
     std::size_t* peak_ = nullptr;
+    quant::PhaseSeconds* phases_ = nullptr;  // gram_host: the Grams' download and per-linear copies
 };
 
 }  // namespace halo::cuda

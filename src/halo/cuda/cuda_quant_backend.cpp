@@ -6,6 +6,7 @@
 #include "halo/cuda/cuda_calibration.hpp"
 #include "halo/cuda/cuda_gptq.hpp"
 #include "halo/cuda/cuda_model.hpp"
+#include "halo/util/diagnostics.hpp"
 
 namespace halo::cuda {
 
@@ -16,13 +17,26 @@ std::string CudaQuantBackend::describe() const { return fmt::format("cuda:{} {}"
 
 std::unique_ptr<quant::CalibrationSource> CudaQuantBackend::calibration(const model::ModelWeights& model,
                                                                         const std::vector<std::vector<std::int32_t>>& samples) {
-    return std::make_unique<CudaCalibration>(model, samples, device_.index, tf32_, &peak_bytes_);
+    return std::make_unique<CudaCalibration>(model, samples, device_.index, tf32_, &peak_bytes_, phases_);
+}
+
+GptqEngine& CudaQuantBackend::gptq_engine() {
+    if (!gptq_) gptq_.reset(backend_api().make_gptq(device_.index));
+    return *gptq_;
 }
 
 quant::GptqResult CudaQuantBackend::gptq(model::Matrix& w, const model::Matrix& gram, quant::ColumnRounder& rounder,
                                          const quant::GptqOptions& options) {
-    if (!gptq_) gptq_.reset(backend_api().make_gptq(device_.index));
-    return gptq_on_device(*gptq_, w, gram, rounder, options);
+    return gptq_on_device(gptq_engine(), w, gram, rounder, options);
+}
+
+double CudaQuantBackend::output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) {
+    if (q.rows != w.rows || q.cols != w.cols || gram.rows != w.cols || gram.cols != w.cols)
+        throw_internal("E8125", fmt::format("output error of a {}x{} weight with a {}x{} decode and a {}x{} Gram", w.rows, w.cols,
+                                            q.rows, q.cols, gram.rows, gram.cols));
+    std::vector<float> d(w.data.size());
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = w.data[i] - q.data[i];
+    return gptq_engine().output_error(d.data(), w.rows, w.cols, gram.data.data());
 }
 
 nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
@@ -34,6 +48,7 @@ nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
         p["rtn"] = "cpu";
     } else if (method == "gptq")
         p["gptq"] = "cuda: inverse Hessian factor (cuSOLVER), lazy block updates (cuBLAS); per-column rounding on the cpu";
+    if (method == "gptq" || method == "awq" || method == "kmeans") p["output_error"] = "cuda: (W-Q) G by cuBLAS SGEMM, the trace summed in double";
     else if (method == "awq")
         p["awq"] = "cpu: scale and clip search";
     else

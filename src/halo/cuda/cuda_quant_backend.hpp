@@ -21,13 +21,17 @@ public:
                                                           const std::vector<std::vector<std::int32_t>>& samples) override;
     quant::GptqResult gptq(model::Matrix& w, const model::Matrix& gram, quant::ColumnRounder& rounder,
                            const quant::GptqOptions& options) override;
+    double output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) override;
+    void time_phases(quant::PhaseSeconds* phases) override { phases_ = phases; }
     nlohmann::json placement(std::string_view method) const override;
     double peak_device_gib() const override;
 
 private:
     DeviceInfo device_;
     bool tf32_ = false;
+    GptqEngine& gptq_engine();
     std::unique_ptr<GptqEngine> gptq_;
+    quant::PhaseSeconds* phases_ = nullptr;
     std::size_t peak_bytes_ = 0;
 };
 

@@ -48,6 +48,7 @@ struct QuantizeJobOptions {
     bool force = false;
     std::filesystem::path calib_text;         // "" = the installed calibration text
     int samples = 32, seq_len = 256;
+    std::string calib_inputs = "sequential";  // or "unquantized" (quant::CalibrationInputs)
     std::filesystem::path eval_text;          // "" = no perplexity after quantizing
     int ctx = 512, max_chunks = 8;
     unsigned threads = 0;                     // 0 = all cores

@@ -14,6 +14,7 @@
 
 #include "halo/model/weights.hpp"
 #include "halo/quant/gptq.hpp"
+#include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/rounder.hpp"
 
 namespace halo::quant {
@@ -31,6 +32,10 @@ public:
                                                            const std::vector<std::vector<std::int32_t>>& samples) = 0;
     // quant/gptq.hpp's gptq() with the Hessian factor and the lazy updates on the device.
     virtual GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& options) = 0;
+    // quantized_tensor.hpp's output_error(): tr((W-Q) G (W-Q)^T), the product on the device.
+    virtual double output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) = 0;
+    // Host-side phases of the backend's calibration (Gram download and copies) are added here.
+    virtual void time_phases(PhaseSeconds* phases) = 0;
     // Which step ran where, for the manifest and the summary.
     virtual nlohmann::json placement(std::string_view method) const = 0;
     virtual double peak_device_gib() const = 0;

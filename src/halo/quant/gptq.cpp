@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -64,6 +65,7 @@ GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& roun
 GptqResult gptq_with(GptqAlgebra& algebra, model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder,
                      const GptqOptions& opt) {
     const std::int64_t rows = w.rows, n = w.cols;
+    std::optional<PhaseTimer> factor_timer(std::in_place, phase_slot(opt.phases, &PhaseSeconds::factor));
     if (gram.rows != n || gram.cols != n)
         throw_bad_value("E6005", "gram", "calibration Gram does not match the weight's input dimension",
                         fmt::format("{}x{}", n, n), fmt::format("{}x{}", gram.rows, gram.cols));
@@ -106,6 +108,7 @@ GptqResult gptq_with(GptqAlgebra& algebra, model::Matrix& w, const model::Matrix
     for (std::int64_t i = 0; i < n; ++i) h[static_cast<std::size_t>(i * n + i)] += static_cast<float>(opt.damp * mean_diag);
     const std::vector<float> u = algebra.inverse_hessian_factor(std::move(h), n);
     algebra.begin(wp);
+    factor_timer.reset();
 
     if (!permuted && gc == 0) rounder.fit(wp, 0, n);
     GptqResult result;
@@ -119,6 +122,7 @@ GptqResult gptq_with(GptqAlgebra& algebra, model::Matrix& w, const model::Matrix
         std::int64_t fetch_end = i2;
         if (!permuted && gc > 0)
             for (std::int64_t s = (i1 + gc - 1) / gc * gc; s < i2; s += gc) fetch_end = std::max(fetch_end, std::min(n, s + gc));
+        std::optional<PhaseTimer> columns_timer(std::in_place, phase_slot(opt.phases, &PhaseSeconds::columns));
         algebra.fetch_columns(wp, i1, fetch_end);
         err.assign(static_cast<std::size_t>(rows * cnt), 0.0f);
         // Segments between group starts: inside one, rows are independent, so run them in parallel.
@@ -150,6 +154,8 @@ GptqResult gptq_with(GptqAlgebra& algebra, model::Matrix& w, const model::Matrix
             });
             s1 = s2;
         }
+        columns_timer.reset();
+        PhaseTimer update_timer(phase_slot(opt.phases, &PhaseSeconds::update));
         algebra.lazy_update(wp, err, u, i1, i2);  // the columns after the block: W[:, i2:] -= Err * U[i1:i2, i2:]
     }
     for (double l : row_loss) result.loss += l;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "halo/model/weights.hpp"
+#include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 #include "halo/quant/rounder.hpp"
 
@@ -27,6 +28,7 @@ struct GptqOptions {
     bool act_order = false;
     unsigned threads = 1;     // row-parallel rounding and BLAS threads
     DeviceBackend* device = nullptr;  // --device cuda: gptq() runs there (the one dispatch); null: here
+    PhaseSeconds* phases = nullptr;   // factor / columns / update times are added here when set
 };
 
 struct GptqResult {

@@ -2,11 +2,13 @@
 
 #include <array>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "halo/quant/device_backend.hpp"
 #include "halo/quant/expert_quantizer.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -25,6 +27,7 @@ LinearRecord gptq_layer(const LayerInput& in, const MethodSettings& s) {
     GptqOptions g = s.options->gptq;
     g.threads = s.options->threads;
     g.device = s.options->device;
+    g.phases = s.options->phases;
     LinearRecord rec;
     rec.tensor = quantize_gptq(in.weight, in.stats.gram, *s.spec, g);
     return rec;
@@ -228,8 +231,12 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             model::StatsRequest req;
             req.gram = m.needs_gram || opt.method == Method::kmeans;
             req.channel_stats = m.needs_channel_stats;
+            PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::capture));
             stats = cal->capture(l, req);
         }
+        // --calib-inputs unquantized: the next block is calibrated through this one as it was.
+        std::optional<model::LayerWeights> unquantized;
+        if (cal && want_stats && opt.calib_inputs == CalibrationInputs::unquantized) unquantized = layer;
         if (opt.method == Method::smoothquant) {
             smooth_block(layer, stats, opt.smooth_alpha, weights.config.norm_weight_plus_one);
             out.vectors.push_back({l, "attn_norm", layer.attn_norm});
@@ -245,8 +252,15 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             LinearRecord rec = m.quantize_layer(input, settings);  // the row's per-layer entry point
             rec.layer = l;
             rec.kind = k;
-            model::Matrix q = rec.tensor.decode();
-            if (st.gram.rows == w.cols) rec.output_error = output_error(w, q, st.gram);
+            model::Matrix q;
+            {
+                PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::decode));
+                q = rec.tensor.decode(opt.threads);
+            }
+            if (st.gram.rows == w.cols) {
+                PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::output_error));
+                rec.output_error = opt.device ? opt.device->output_error(w, q, st.gram) : output_error(w, q, st.gram);
+            }
             w = std::move(q);
             rec.seconds = seconds_since(tk);
             const auto b = rec.tensor.bits();
@@ -262,7 +276,12 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
         if (config.moe())
             quantize_block_experts(layer, l, m, settings, cal && want_stats ? cal->take_expert_stats() : std::vector<model::ExpertInputStats>{},
                                    cal ? cal->tokens() : 0, out, progress);
-        if (cal && want_stats) cal->advance(l);
+        if (cal && want_stats) {
+            PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::advance));
+            if (unquantized) std::swap(layer, *unquantized);  // the source reads weights.layers[l]
+            cal->advance(l);
+            if (unquantized) std::swap(layer, *unquantized);
+        }
     }
     progress.finish();
     out.seconds = seconds_since(t0);

@@ -18,6 +18,7 @@
 #include "halo/model/calibration.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/quant/gptq.hpp"
+#include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/methods.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 #include "halo/util/progress.hpp"
@@ -89,6 +90,13 @@ private:
 };
 void register_quant_methods(MethodRegistry& registry);
 
+// Which hidden states calibrate block l. sequential (the default, GPTQ's reference): the outputs
+// of blocks 0..l-1 as already quantized, so each block corrects the error of the ones before.
+// unquantized: the unquantized model's hidden states for every block (each block's statistics
+// are then independent of how the earlier blocks were rounded: two devices calibrate every
+// block on the same inputs up to float summation order).
+enum class CalibrationInputs : std::uint8_t { sequential, unquantized };
+
 struct QuantizeOptions {
     Method method = Method::rtn;
     std::string format = "int4";
@@ -103,6 +111,8 @@ struct QuantizeOptions {
     unsigned threads = 1;
     ProgressSink progress;     // one update per linear ("layer 3/30")
     DeviceBackend* device = nullptr;        // --device cuda: calibration and GPTQ there (device_backend.hpp)
+    CalibrationInputs calib_inputs = CalibrationInputs::sequential;
+    PhaseSeconds* phases = nullptr;         // time by phase added here when set (phase_seconds.hpp)
 };
 
 // Streams statistics block by block (model::LayerwiseCalibration in practice; a stub in tests).

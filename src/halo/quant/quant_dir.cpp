@@ -71,13 +71,21 @@ float finite_fp16(std::uint16_t bits, const std::string& place, const char* what
     return v;
 }
 
-// Packs values of `bits` bits each LSB-first (codes, group types).
+// Packs values of `bits` bits each LSB-first (codes, group types): the low `bits` bits of each
+// value, value i at bit i * bits of the stream (unpack_bits is the inverse, bit by bit). A 64-bit
+// accumulator emits whole bytes (a 7B block's 200 M codes took ~4 s bit by bit).
 std::string pack_bits(std::span<const std::uint8_t> values, int bits) {
     std::string packed((values.size() * static_cast<std::size_t>(bits) + 7) / 8, '\0');
-    std::size_t bit = 0;
-    for (std::uint8_t c : values)
-        for (int b = 0; b < bits; ++b, ++bit)
-            if ((c >> b) & 1) packed[bit / 8] = static_cast<char>(packed[bit / 8] | (1 << (bit % 8)));
+    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+    std::uint64_t acc = 0;
+    int held = 0;
+    std::size_t o = 0;
+    for (std::uint8_t c : values) {
+        acc |= (c & mask) << held;
+        held += bits;
+        for (; held >= 8; held -= 8, acc >>= 8) packed[o++] = static_cast<char>(acc & 0xff);
+    }
+    if (held > 0) packed[o] = static_cast<char>(acc & 0xff);
     return packed;
 }
 void unpack_bits(std::string_view packed, int bits, std::span<std::uint8_t> out) {

@@ -10,6 +10,7 @@
 #include "halo/quant/amove_format.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/parallel.hpp"
 
 namespace halo::quant {
 
@@ -57,10 +58,15 @@ float QuantizedTensor::decode(std::int64_t r, std::int64_t c) const {
     return v;
 }
 
-model::Matrix QuantizedTensor::decode() const {
+model::Matrix QuantizedTensor::decode(unsigned threads) const {
     model::Matrix m(rows_, cols_);
-    for (std::int64_t r = 0; r < rows_; ++r)
-        for (std::int64_t c = 0; c < cols_; ++c) m.at(r, c) = decode(r, c);
+    constexpr std::int64_t kRowsPerItem = 64;
+    parallel_for(static_cast<std::size_t>((rows_ + kRowsPerItem - 1) / kRowsPerItem), threads,
+                 [&](std::size_t item, unsigned) {
+                     const std::int64_t r0 = static_cast<std::int64_t>(item) * kRowsPerItem;
+                     for (std::int64_t r = r0; r < std::min(rows_, r0 + kRowsPerItem); ++r)
+                         for (std::int64_t c = 0; c < cols_; ++c) m.at(r, c) = decode(r, c);
+                 });
     if (!sparse.row_ptr.empty())
         for (std::int64_t r = 0; r < rows_; ++r)
             for (auto i = sparse.row_ptr[static_cast<std::size_t>(r)]; i < sparse.row_ptr[static_cast<std::size_t>(r + 1)]; ++i)

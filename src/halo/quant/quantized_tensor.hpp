@@ -82,7 +82,8 @@ public:
     // Quantizes one weight with its group's parameters; stores the code, returns the decoded value.
     float quantize(std::int64_t r, std::int64_t c, float w);
     float decode(std::int64_t r, std::int64_t c) const;
-    model::Matrix decode() const;
+    // Rows decoded on up to `threads` threads (0 = all cores); the same values for any count.
+    model::Matrix decode(unsigned threads = 1) const;
     BitAccount bits() const;
 
 private:

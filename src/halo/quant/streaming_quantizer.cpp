@@ -52,6 +52,13 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
         throw_bad_value("E6008", "--calib", fmt::format("method {} needs calibration data", m.name), "a calibration text", "none");
 
     StreamingQuantizeResult r;
+    if (opt.device) opt.device->time_phases(&r.phases);
+    struct StopTiming {  // r.phases moves out with the result (or an error leaves): the backend forgets it
+        DeviceBackend* device;
+        ~StopTiming() {
+            if (device) device->time_phases(nullptr);
+        }
+    } stop_timing{opt.device};
     model::ModelWeights block = source.skeleton();
     block.layers.resize(1);
     std::unique_ptr<model::BlockStreamCalibration> cal;
@@ -73,11 +80,15 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
     }
     QuantizeOptions per_block = opt;
     per_block.progress = nullptr;
+    per_block.phases = &r.phases;
     const int n_layers = source.config().n_layers;
     Progress progress(so.block_progress ? so.block_progress : ProgressSink([](const ProgressUpdate&) {}), "quantize blocks",
                       static_cast<std::size_t>(n_layers));
     for (int l = 0; l < n_layers; ++l) {
-        block.layers[0] = source.layer(l);
+        {
+            PhaseTimer timer(&r.phases.load);
+            block.layers[0] = source.layer(l);
+        }
         std::unique_ptr<ResidentBlockSource> src;
         if (cal) src = std::make_unique<ResidentBlockSource>(*cal);
         QuantizedModel qm = quantize_model(block, per_block, device_cal ? device_cal.get() : src.get());
@@ -86,9 +97,12 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
             r.totals.spec = qm.spec;
             r.totals.activation_format = qm.activation_format;
         }
-        for (auto& rec : qm.linears) {
-            rec.layer = l;
-            out.add_linear(rec);
+        {
+            PhaseTimer timer(&r.phases.write);
+            for (auto& rec : qm.linears) {
+                rec.layer = l;
+                out.add_linear(rec);
+            }
         }
         for (auto& v : qm.vectors) {
             v.layer = l;
@@ -97,6 +111,7 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
         add_bits(r.totals.bits, qm.bits);
         block.layers[0] = {};
         ++r.blocks;
+        if (so.block_done) so.block_done(l, r.phases);
         progress.advance();
     }
     progress.finish();

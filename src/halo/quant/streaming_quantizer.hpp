@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "halo/model/lazy_model.hpp"
@@ -33,6 +34,9 @@ struct StreamingQuantizeOptions {
     std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
     std::filesystem::path spill_dir;                   // default: the system temp directory
     ProgressSink block_progress;                       // one update per block ("quantize blocks")
+    // After each block: its index and the time by phase so far (the CLI prints it per block, so a
+    // run stopped early still says where its time went).
+    std::function<void(int block, const PhaseSeconds& so_far)> block_done;
 };
 
 struct StreamingQuantizeResult {
@@ -41,6 +45,7 @@ struct StreamingQuantizeResult {
     bool activations_spilled = false;
     std::int64_t activation_bytes = 0;
     std::int64_t calibration_tokens = 0;
+    PhaseSeconds phases;               // time by phase over the whole run
 };
 
 StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const StreamingQuantizeOptions& options,

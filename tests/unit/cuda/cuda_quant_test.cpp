@@ -89,6 +89,9 @@ TEST(CudaCalibration, StatisticsMatchTheCpuBlockAfterBlock) {
             EXPECT_EQ(got[k].tokens, want[k].tokens);
             ASSERT_EQ(got[k].gram.rows, want[k].gram.rows);
             EXPECT_LT(max_relative(got[k].gram.data, want[k].gram.data), 1e-4);
+            const auto& g = got[k].gram;  // mirrored on the device: exactly symmetric
+            for (std::int64_t i = 0; i < g.rows; ++i)
+                for (std::int64_t j = 0; j < i; ++j) ASSERT_EQ(g.at(i, j), g.at(j, i)) << i << "," << j;
             EXPECT_LT(max_relative(got[k].abs_mean, want[k].abs_mean), 1e-5);
             EXPECT_LT(max_relative(got[k].abs_max, want[k].abs_max), 1e-5);
         }
@@ -174,6 +177,36 @@ TEST(CudaGptq, CodesMatchTheCpuGptqAtAModelShape) {
     RecordProperty("equal_code_fraction", fmt::format("{:.6f}", equal));
     std::printf("GPTQ 1536x576 W4 g128, same Gram: %.4f %% of codes equal\n", 100.0 * equal);
     EXPECT_GE(equal, 0.999);
+}
+
+// The output error tr((W-Q) G (W-Q)^T) on the device against quant::output_error, on shapes that
+// are no multiple of the GEMM tiles, with Q a real GPTQ result (the manifest's use).
+TEST(CudaQuantBackend, OutputErrorMatchesTheCpu) {
+    if (!have_gpu()) GTEST_SKIP() << "no GPU";
+    // On a CPU that Debian's OpenBLAS 0.3.21 takes for "Prescott" (this dev VM; the H200 host in
+    // session 5 crashed the same way), the CPU GPTQ below segfaults inside OpenBLAS's
+    // strsm_kernel_RT_PRESCOTT (LAPACK's potrf); OPENBLAS_CORETYPE=Haswell or SkylakeX runs it.
+    struct Shape {
+        std::int64_t rows, cols;
+    };
+    std::vector<GptqCase> cases;
+    std::vector<model::Matrix> decoded;
+    std::vector<double> cpu;
+    for (const Shape s : {Shape{96, 320}, Shape{301, 517}}) {
+        cases.push_back(make_case(s.rows, s.cols, 700, 3));
+        const GptqCase& c = cases.back();
+        const auto spec = quant::make_spec("int4", quant::Granularity::per_group(128));
+        const quant::QuantizedTensor t = quant::quantize_gptq(c.w, c.gram, spec, quant::GptqOptions{});
+        decoded.push_back(t.decode());
+        cpu.push_back(quant::output_error(c.w, decoded.back(), c.gram));
+        ASSERT_GT(cpu.back(), 0);
+    }
+    CudaQuantBackend backend(0, false);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE(fmt::format("{}x{}", cases[i].w.rows, cases[i].w.cols));
+        const double gpu = backend.output_error(cases[i].w, decoded[i], cases[i].gram);
+        EXPECT_LT(std::abs(gpu - cpu[i]) / cpu[i], 1e-5) << "cpu " << cpu[i] << " gpu " << gpu;
+    }
 }
 
 TEST(CudaGptq, NonPositiveDefiniteHessianIsBadInput) {

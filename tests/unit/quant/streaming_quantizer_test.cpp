@@ -63,6 +63,9 @@ void expect_streamed_identical(const std::filesystem::path& model_path, const Qu
     const auto r = quantize_streaming(lazy, so, out);
     out.finish(r.totals, opt, RunInfo{});
     EXPECT_EQ(r.blocks, w.config.n_layers);
+    EXPECT_GT(r.phases.load, 0);   // the phase timers ran (their sum is the per-block breakdown)
+    EXPECT_GT(r.phases.write, 0);
+    EXPECT_EQ(r.phases.capture > 0, !samples.empty());
     EXPECT_EQ(r.activations_spilled, !samples.empty() && budget == 0);
     EXPECT_EQ(r.totals.bits.total(), ref.bits.total());
     EXPECT_EQ(r.totals.spec, ref.spec);
@@ -106,6 +109,81 @@ TEST(StreamingQuantize, GptqFilesIdenticalInMemoryAndSpilled) {
     const auto samples = samples_for(path, 3, 48);
     expect_streamed_identical(path, opt, samples, 1 << 30);
     expect_streamed_identical(path, opt, samples, 0);
+}
+
+// Records the Grams every capture returns, passing everything to the real source.
+class RecordingSource final : public CalibrationSource {
+public:
+    explicit RecordingSource(CalibrationSource& inner) : inner_(inner) {}
+    std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) override {
+        auto s = inner_.capture(layer, request);
+        grams.push_back(s[0].gram);  // q's input (the attention norm output)
+        down_grams.push_back(s[static_cast<std::size_t>(model::LinearKind::ffn_down)].gram);
+        return s;
+    }
+    void advance(int layer) override { inner_.advance(layer); }
+    std::int64_t tokens() const override { return inner_.tokens(); }
+    std::vector<model::Matrix> grams, down_grams;
+
+private:
+    CalibrationSource& inner_;
+};
+
+// --calib-inputs unquantized: every block's statistics are the unquantized model's, bit for bit
+// (the same calibration code advancing through the unquantized blocks); sequential ones differ
+// from the second block on.
+TEST(CalibrationInputs, UnquantizedSeesTheUnquantizedModelsStatistics) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    const auto samples = samples_for(path, 3, 40);
+    const model::ModelWeights original = model::load_model(path);
+    QuantizeOptions opt;
+    opt.method = Method::gptq;
+    opt.format = "int3";
+    opt.granularity = Granularity::per_group(32);
+    opt.threads = 1;
+
+    model::LayerwiseCalibration reference(original, samples, 1);
+    std::vector<model::Matrix> want, want_down;
+    for (int l = 0; l < original.config.n_layers; ++l) {
+        const auto s = reference.capture(l, {.gram = true, .channel_stats = false});
+        want.push_back(s[0].gram);
+        want_down.push_back(s[static_cast<std::size_t>(model::LinearKind::ffn_down)].gram);
+        reference.advance(l);
+    }
+    for (const auto mode : {CalibrationInputs::unquantized, CalibrationInputs::sequential}) {
+        SCOPED_TRACE(mode == CalibrationInputs::unquantized ? "unquantized" : "sequential");
+        model::ModelWeights w = original;
+        LayerwiseSource inner(w, samples, 1);
+        RecordingSource rec(inner);
+        opt.calib_inputs = mode;
+        quantize_model(w, opt, &rec);
+        ASSERT_EQ(rec.grams.size(), want.size());
+        ASSERT_GE(want.size(), 2u);
+        EXPECT_EQ(rec.grams[0].data, want[0].data);  // block 0 sees the embeddings either way
+        for (std::size_t l = 1; l < want.size(); ++l) {
+            if (mode == CalibrationInputs::unquantized) {
+                EXPECT_EQ(rec.grams[l].data, want[l].data) << "block " << l;
+                EXPECT_EQ(rec.down_grams[l].data, want_down[l].data) << "block " << l;
+            } else {
+                EXPECT_NE(rec.grams[l].data, want[l].data) << "block " << l;
+            }
+        }
+        // The model is quantized either way: its weights are the decoded codes, not the originals.
+        EXPECT_NE(w.layers.back()[model::LinearKind::ffn_down].data, original.layers.back()[model::LinearKind::ffn_down].data);
+    }
+}
+
+TEST(CalibrationInputs, UnquantizedStreamsIdenticallyToInMemory) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    QuantizeOptions opt;
+    opt.method = Method::gptq;
+    opt.format = "int4";
+    opt.granularity = Granularity::per_group(32);
+    opt.threads = 1;
+    opt.calib_inputs = CalibrationInputs::unquantized;
+    expect_streamed_identical(path, opt, samples_for(path, 3, 48), 1 << 30);
 }
 
 TEST(StreamingQuantize, AwqStreamsToo) {

@@ -130,7 +130,41 @@ __global__ void column_abs_stats_kernel(const float* x, std::int64_t rows, std::
     abs_max[c] = m;
 }
 
+__global__ void mirror_lower_kernel(float* g, std::int64_t n) {
+    const std::int64_t j = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;  // column: coalesced writes
+    for (std::int64_t i = blockIdx.y; i < j && j < n; i += gridDim.y) g[i * n + j] = g[j * n + i];
+}
+
+__global__ void dot_partials_kernel(const float* a, const float* b, std::int64_t n, double* partials) {
+    __shared__ double shared[kThreads / 32];
+    double v = 0;
+    for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
+         i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+        v += static_cast<double>(a[i]) * b[i];
+    v = block_sum(v, shared);
+    if (threadIdx.x == 0) partials[blockIdx.x] = v;
+}
+
+__global__ void sum_partials_kernel(const double* partials, unsigned count, double* out) {
+    __shared__ double shared[kThreads / 32];
+    double v = 0;
+    for (unsigned i = threadIdx.x; i < count; i += blockDim.x) v += partials[i];
+    v = block_sum(v, shared);
+    if (threadIdx.x == 0) *out = v;
+}
+
 }  // namespace
+
+void mirror_lower(float* g, std::int64_t n, cudaStream_t s) {
+    if (n < 2) return;
+    const auto rows = static_cast<unsigned>(n < 65535 ? n : 65535);  // the grid's y limit; the kernel strides over the rest
+    mirror_lower_kernel<<<dim3(blocks_for(n), rows), kThreads, 0, s>>>(g, n);
+}
+
+void dot_double(const float* a, const float* b, std::int64_t n, double* partials, double* out, cudaStream_t s) {
+    dot_partials_kernel<<<kDotBlocks, kThreads, 0, s>>>(a, b, n, partials);
+    sum_partials_kernel<<<1, kThreads, 0, s>>>(partials, kDotBlocks, out);
+}
 
 void column_abs_stats(const float* x, std::int64_t rows, std::int64_t cols, double* abs_sum, float* abs_max, cudaStream_t s) {
     column_abs_stats_kernel<<<blocks_for(cols), kThreads, 0, s>>>(x, rows, cols, abs_sum, abs_max);

@@ -31,4 +31,14 @@ void row_nll(const float* logits, std::int64_t rows, std::int64_t vocab, const s
 // channel statistics of model::LinearStatsAccumulator.
 void column_abs_stats(const float* x, std::int64_t rows, std::int64_t cols, double* abs_sum, float* abs_max, cudaStream_t s);
 
+// Row-major g [n x n] with its lower triangle (i >= j) filled: copies it onto the upper one, so
+// g is symmetric (what model::symmetrize_lower does on the host).
+void mirror_lower(float* g, std::int64_t n, cudaStream_t s);
+
+// *out = sum_i a[i] * b[i], products and sums in double (quant::output_error's last loop), in a
+// fixed order (per-block partial sums, then one block adds them): deterministic.
+// `partials` holds kDotBlocks doubles.
+constexpr unsigned kDotBlocks = 1024;
+void dot_double(const float* a, const float* b, std::int64_t n, double* partials, double* out, cudaStream_t s);
+
 }  // namespace halo::cuda

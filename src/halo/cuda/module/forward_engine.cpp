@@ -152,6 +152,7 @@ public:
             const std::int64_t n = col.cols[k];
             out[k].rows = col.rows[k];
             if (gram) {
+                mirror_lower(col.grams[k].f(), n, stream_);  // symmetric on the device: no host pass over n^2
                 out[k].gram = model::Matrix(n, n);
                 check(cudaMemcpyAsync(out[k].gram.data.data(), col.grams[k].f(), col.grams[k].bytes(), cudaMemcpyDeviceToHost,
                                       stream_),

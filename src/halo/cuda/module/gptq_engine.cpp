@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "halo/cuda/cuda_backend_api.hpp"
+#include "halo/cuda/module/cuda_kernels.hpp"
 #include "halo/cuda/module/device_memory.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -88,10 +89,34 @@ public:
               "lazy update");
     }
 
+    double output_error(const float* d, std::int64_t rows, std::int64_t cols, const float* gram) override {
+        const auto floats = [](std::int64_t n) { return static_cast<std::size_t>(n) * sizeof(float); };
+        d_.allocate(floats(rows * cols), "the output error's W - Q", kLowerGptq);
+        dg_.allocate(floats(rows * cols), "the output error's (W - Q) G", kLowerGptq);
+        g_.allocate(floats(cols * cols), "the output error's Gram", kLowerGptq);
+        partials_.allocate(kDotBlocks * sizeof(double) + sizeof(double), "the output error's sums", kLowerGptq);
+        check(cudaMemcpy(d_.f(), d, floats(rows * cols), cudaMemcpyHostToDevice), "upload");
+        check(cudaMemcpy(g_.f(), gram, floats(cols * cols), cudaMemcpyHostToDevice), "upload");
+        // Row-major DG = D G as the column-major (DG)^T = G^T D^T.
+        const float one = 1.0f, zero = 0.0f;
+        check(cublasSgemm(blas_, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(cols), static_cast<int>(rows), static_cast<int>(cols), &one,
+                          g_.f(), static_cast<int>(cols), d_.f(), static_cast<int>(cols), &zero, dg_.f(), static_cast<int>(cols)),
+              "output error product");
+        dot_double(d_.f(), dg_.f(), rows * cols, partials_.d(), partials_.d() + kDotBlocks, nullptr);
+        double sum = 0;
+        check(cudaMemcpy(&sum, partials_.d() + kDotBlocks, sizeof(double), cudaMemcpyDeviceToHost), "output error");
+        check(cudaGetLastError(), "output error kernels");
+        // Freed again: a 7B block's down projection holds ~0.5 GiB in each.
+        d_.release();
+        dg_.release();
+        g_.release();
+        return sum;
+    }
+
 private:
     cublasHandle_t blas_ = nullptr;
     cusolverDnHandle_t solver_ = nullptr;
-    DeviceBuffer u_, w_, err_, work_, info_;
+    DeviceBuffer u_, w_, err_, work_, info_, d_, dg_, g_, partials_;
     std::int64_t n_ = 0, rows_ = 0;
 };
 

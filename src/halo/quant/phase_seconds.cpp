@@ -1,0 +1,25 @@
+#include "halo/quant/phase_seconds.hpp"
+
+#include <fmt/format.h>
+
+namespace halo::quant {
+
+std::string PhaseSeconds::describe() const {
+    std::string s;
+    const auto add = [&](const char* name, double v) {
+        if (v > 0) s += fmt::format("{}{} {:.1f} s", s.empty() ? "" : ", ", name, v);
+    };
+    add("load", load);
+    add("capture", capture);
+    if (gram_host > 0) s += fmt::format(" (Grams on the host {:.1f} s)", gram_host);
+    add("gptq factor", factor);
+    add("gptq columns", columns);
+    add("gptq updates", update);
+    add("output error", output_error);
+    add("decode", decode);
+    add("advance", advance);
+    add("write", write);
+    return s.empty() ? "none timed" : s;
+}
+
+}  // namespace halo::quant
