@@ -70,7 +70,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     ho.threads = threads;
     ho.sparse_macs_per_cycle = machine.energy.sparse_macs_per_cycle;
     hwq::check_options(ho, ladder);
-    std::vector<std::array<model::Matrix, 7>> fisher;
+    model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
         fisher = model::fisher_diagonal(w, samples, threads, sink);
@@ -80,12 +80,12 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     if (model_wide) {
         say("model-wide plan (FP32 statistics)");
         quant::LayerwiseSource fp_src(w, samples, threads);
-        plan = hwq::plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher, sink);
+        plan = hwq::plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher.linear, sink);
     }
     say(model_wide ? std::string("HALO, model-wide shares")
                    : fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
     quant::LayerwiseSource src(w, samples, threads);
-    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
+    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher.linear, sink, model_wide ? &plan : nullptr);
 
     HaloOutcome res;
     res.model_name = w.config.name;

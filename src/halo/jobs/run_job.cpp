@@ -454,7 +454,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         auto w = model::load_model(model_path);
         config = w.config;
         ho.threads = threads;
-        std::vector<std::array<model::Matrix, 7>> fisher;
+        model::FisherDiagonal fisher;
         if (ho.sensitivity == SensitivitySource::fisher) {
             say("Fisher diagonal");
             fisher = model::fisher_diagonal(w, samples, threads, sink);
@@ -463,9 +463,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         ModelPlan plan;
         if (ho.scope == AssignScope::model) {
             say("model-wide plan (FP32 statistics)");
-            plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink);
+            plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher.linear, sink);
         }
-        auto r = quantize_model_halo(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink,
+        auto r = quantize_model_halo(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher.linear, sink,
                                      ho.scope == AssignScope::model ? &plan : nullptr);
         VariantResult v;
         v.name = "halo-" + point;
