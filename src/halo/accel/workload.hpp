@@ -80,7 +80,10 @@ ModelTileLevels read_tile_levels(const std::filesystem::path& path);
 nlohmann::json tile_levels_json(const ModelTileLevels& levels);
 void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels);
 // Attaches tiles to the workload's layers by name; throws E7044 (bad input) when the levels
-// describe a different model (shape mismatch, unknown layer name).
+// describe a different model (shape mismatch, unknown layer name). A MoE expert linear
+// ("blk.<i>.ffn_gate_exps.<e>") the workload has no GEMM for (no token routed to it in this
+// phase) is accepted when the config has that expert and the grid fits its weight: only the
+// active experts' tiles are priced.
 void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& config, const ModelTileLevels& levels,
                         const std::string& file);
 
