@@ -65,16 +65,16 @@ int run_eval(const EvalFlags& f) {
         return run_cuda_eval(a);
     }
     if (f.cuda_math != "fp32") throw_usage("E0018", "--cuda-math applies to --device cuda only");
+    require_valid_value("--act-format", [&] { (void)quant::activation_hooks_for(f.act_format); });  // exit 1 before any work
     if (f.stream.stream) {
-        if (!f.quantized.empty() || !f.act_format.empty() || f.method != "llamacpp")
-            throw_usage("E5605", "--stream evaluates a base model with the llamacpp method: no --quantized, --act-format or --ppl-method hf (yet)");
-        StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet};
+        if (f.method != "llamacpp") throw_usage("E5605", "--stream runs the llamacpp method only (hf windows overlap)");
+        StreamEvalArgs a{model_path, text_path, {}, f.threads, f.json, f.quiet, f.quantized, f.act_format};
         a.options.ctx = f.ctx;
         a.options.max_chunks = f.max_chunks;
         a.options.bos = f.bos == "yes" || (f.bos == "auto" && model::model_adds_bos(model_path)) ? 0 : -1;  // id set from the tokenizer
+        a.verify = !f.no_verify;
         return run_streaming_eval(a, f.stream);
     }
-    require_valid_value("--act-format", [&] { (void)quant::activation_hooks_for(f.act_format); });  // exit 1 before any work
     jobs::EvalJobOptions o;
     o.model = f.model, o.text = f.text, o.quantized = f.quantized, o.act_format = f.act_format, o.method = f.method, o.bos = f.bos;
     o.ctx = f.ctx, o.stride = f.stride, o.max_chunks = f.max_chunks, o.threads = f.threads;

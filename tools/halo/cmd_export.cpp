@@ -24,6 +24,7 @@ struct ExportFlags {
     std::string json;  // "" none, "-" stdout, else a path
     bool quiet = false;
     bool no_verify = false;
+    bool weights_only = false;
 };
 
 int run_export(const ExportFlags& f) {
@@ -38,6 +39,7 @@ int run_export(const ExportFlags& f) {
     if (!f.fallback.empty()) o.policy.fallback = &quant::gguf_fallback_type(f.fallback);
     o.overwrite = f.force;
     o.verify = !f.no_verify;
+    o.weights_only = f.weights_only;
     o.progress = terminal_progress(f.quiet || f.json == "-");
     const quant::GgufExportReport r = quant::export_gguf(o);
 
@@ -49,7 +51,8 @@ int run_export(const ExportFlags& f) {
             linears.push_back({{"name", l.name}, {"spec", l.spec}, {"type", l.type}, {"exact", l.exact},
                                {"fallback", l.fallback}, {"max_abs_error", l.max_abs_error}});
         write_json_output(f.json, nlohmann::json{{"out", r.out.string()}, {"model", r.model.string()}, {"bytes", r.bytes},
-                                                 {"tensors_copied", r.tensors_copied}, {"types", by_type}, {"linears", linears}}
+                                                 {"tensors_copied", r.tensors_copied}, {"types", by_type}, {"linears", linears},
+                                                 {"dropped_activation_format", r.dropped_activation_format}}
                                       .dump(2));
         if (f.json == "-") return 0;
     }
@@ -57,6 +60,9 @@ int run_export(const ExportFlags& f) {
                static_cast<double>(r.bytes) / (1 << 20), r.linears.size());
     for (const auto& [type, n] : by_type) fmt::print(", {} {}", n, type);
     fmt::print("; {} other tensors copied from the source\n", r.tensors_copied);
+    if (!r.dropped_activation_format.empty())
+        fmt::print("weights only: the directory's activation format {} is not in the GGUF (--weights-only)\n",
+                   r.dropped_activation_format);
     for (const auto& l : r.linears)
         if (l.fallback)
             fmt::print("fallback: {} ({}) written as {} dequantized (fake-quant) values, max abs error {:.6g}\n", l.name,
@@ -87,6 +93,9 @@ Command export_command() {
                 app.add_flag("--force", f->force, "replace an existing --out");
                 add_json_option(app, f->json, "the per-tensor report as JSON");
                 app.add_flag("--quiet", f->quiet, "no progress display");
+                app.add_flag("--weights-only", f->weights_only,
+                             "export the weights of a weight-activation directory (SmoothQuant, W4A4, HALO) without its "
+                             "activation quantization, which GGUF cannot hold");
                 app.add_flag("--no-verify", f->no_verify, "trust the directory: skip the SHA-256 checks of its files and source model");
                 return [f] { return run_export(*f); };
             }};

@@ -75,6 +75,14 @@ void print_summary(const jobs::QuantizeJobOptions& o, const jobs::QuantizeJobRes
                                                                            : fmt::format("{}@{}", r.halo->objective, r.halo->budget),
                    r.halo->tile_k, r.halo->tile_n, o.out_dir.string(),
                    r.bits_per_weight, r.halo->info_bits, levels, perplexity_line);
+        if (r.streamed)
+            fmt::print("streamed: {} blocks, one resident ({:.0f} MiB FP32), {:.1f} s per block; calibration {} tokens, hidden "
+                       "states {:.0f} MiB {}\nwall {:.1f} s, peak host memory {:.0f} MiB\n",
+                       r.streamed->blocks, static_cast<double>(r.streamed->block_fp32_bytes) / (1 << 20),
+                       r.streamed->wall_seconds / std::max(1, r.streamed->blocks), r.streamed->calibration_tokens,
+                       static_cast<double>(r.streamed->activation_bytes) / (1 << 20),
+                       r.streamed->activations_spilled ? "(spilled to disk)" : "(in memory)", r.streamed->wall_seconds,
+                       r.peak_rss_mib);
         return;
     }
     fmt::print("{}: {} {} -> {}\nbits per weight (linears, with scales/zeros/extras): {:.4f}\nquantization time: {:.1f} s, "
@@ -116,10 +124,14 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     const auto device = device_backend(f, app, row);
     o.device = device.get();
     if (f.stream.stream) {
-        if (row.id == quant::Method::halo)
-            throw_usage("E6142", "--stream does not apply to --method halo yet (its tile fit holds the whole model); drop --stream");
         if (!o.eval_text.empty() || !o.act_format.empty() || o.sensitivity == "fisher")
             throw_usage("E6141", "--stream does not combine with --eval, --act-format or --sensitivity fisher (yet)");
+    }
+    if (f.stream.stream && row.id == quant::Method::halo) {  // HALO's job streams itself (hwq/halo_streaming.hpp)
+        o.stream = true;
+        o.activation_budget_bytes = static_cast<std::int64_t>(f.stream.activation_budget_mb) << 20;
+        o.spill_dir = f.stream.spill_dir;
+    } else if (f.stream.stream) {
         if (o.out_dir.empty()) throw_usage("E6009", "--out DIR is required");
         if (!o.force && std::filesystem::exists(o.out_dir))
             throw_bad_value("E6009", f.out, "output directory exists", "a new directory", "an existing one", "pass --force to replace it");

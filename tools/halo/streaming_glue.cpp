@@ -1,6 +1,8 @@
 #include "streaming_glue.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -9,6 +11,7 @@
 #include "halo/model/streaming_perplexity.hpp"
 #include "halo/model/tokenizer.hpp"
 #include "halo/quant/device_backend.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "halo/quant/streaming_quantizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -77,11 +80,11 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
     fmt::print("{}: {} {} -> {} (streamed, {} blocks, one resident: {:.0f} MiB FP32)\n"
                "bits per weight (linears, with scales/zeros/extras): {:.4f}\n"
                "calibration: {} tokens, hidden states {:.0f} MiB {}\n"
-               "quantization time: {:.1f} s, wall {:.1f} s, peak host memory {:.0f} MiB\n",
+               "quantization time: {:.1f} s ({:.1f} s per block), wall {:.1f} s, peak host memory {:.0f} MiB\n",
                a.model_path.filename().string(), r.totals.method, r.totals.spec, a.out, r.blocks,
                static_cast<double>(source.layer_bytes()) / (1 << 20), r.totals.bits.bits_per_weight(), r.calibration_tokens,
                static_cast<double>(r.activation_bytes) / (1 << 20), opt.device ? "(on the GPU)" : r.activations_spilled ? "(spilled to disk)" : "(in memory)",
-               r.totals.seconds, since(t0), peak_rss_mib());
+               r.totals.seconds, r.totals.seconds / std::max(1, r.blocks), since(t0), peak_rss_mib());
     return 0;
 }
 
@@ -98,6 +101,18 @@ int run_streaming_eval(const StreamEvalArgs& a, const StreamFlags& s) {
     so.activation_budget_bytes = budget_bytes(s);
     so.spill_dir = s.spill_dir;
     so.block_progress = terminal_progress(a.quiet || a.json == "-");
+    // A quantized directory: each block's decoded codes replace its weights as it is materialised;
+    // only that block's .hqt files are read. Activation quantizers: --act-format, else the
+    // directory's own format (SmoothQuant, HALO: INT8 per token), as the in-memory eval does.
+    std::optional<quant::QuantizedDirReader> qdir;
+    if (!a.quantized.empty()) {
+        qdir.emplace(a.quantized, source.config().n_layers, a.verify);
+        if (a.verify) quant::check_source_model(qdir->manifest(), a.quantized / "manifest.json", a.model_path);
+        so.transform_block = [&](int layer, model::LayerWeights& w) { qdir->apply_block(layer, w); };
+    }
+    const std::string act_format = !a.act_format.empty() ? a.act_format : qdir ? qdir->activation_format() : std::string();
+    const model::ForwardHooks hooks = quant::activation_hooks_for(act_format);
+    if (!act_format.empty()) so.hooks = &hooks;
     const auto ts = std::chrono::steady_clock::now();
     const auto r = model::streaming_perplexity(source, tokens, po, so);
     const double seconds = since(ts);
@@ -110,18 +125,25 @@ int run_streaming_eval(const StreamEvalArgs& a, const StreamFlags& s) {
                                   {"bos", po.bos >= 0},                    {"model", a.model_path.string()},
                                   {"weights", source.source_format()},     {"text", a.text_path.string()},
                                   {"threads", a.threads},                  {"seconds", seconds},
-                                  {"tokens_per_s", tokens_per_s},          {"streamed", true},
+                                  {"tokens_per_s", tokens_per_s},          {"streamed", true},                      {"quantized", a.quantized.string()},
+                                  {"act_format", act_format},             {"blocks", source.config().n_layers},
                                   {"activations_spilled", r.activations_spilled},
                                   {"peak_rss_mb", peak_rss_mib()},         {"wall_s", since(t0)}};
         write_json_output(a.json, j.dump(2));
     }
     if (a.json != "-") {
-        fmt::print("model: {} ({}, streamed block by block)\ntext: {} ({} tokens)\nmethod: llamacpp, ctx {}, {} chunks, {} tokens scored{}\n",
-                   a.model_path.string(), source.source_format(), a.text_path.string(), tokens.size(), r.result.ctx,
-                   r.result.chunks, r.result.tokens_scored, po.bos >= 0 ? ", BOS added" : "");
-        fmt::print("perplexity: {:.4f}\ntime: {:.1f} s ({:.1f} tokens/s), hidden states {:.0f} MiB {}, peak host memory {:.0f} MiB\n",
-                   r.result.perplexity, seconds, tokens_per_s, static_cast<double>(r.activation_bytes) / (1 << 20),
-                   r.activations_spilled ? "(spilled)" : "(in memory)", peak_rss_mib());
+        fmt::print("model: {} ({}, streamed block by block{})\ntext: {} ({} tokens)\nmethod: llamacpp, ctx {}, {} chunks, {} tokens scored{}\n",
+                   a.model_path.string(), source.source_format(),
+                   a.quantized.empty() ? "" : fmt::format(", quantized {}", a.quantized.string()) +
+                                              (act_format.empty() ? "" : fmt::format(", activations {}", act_format)),
+                   a.text_path.string(), tokens.size(), r.result.ctx, r.result.chunks, r.result.tokens_scored,
+                   po.bos >= 0 ? ", BOS added" : "");
+        const int blocks = source.config().n_layers;
+        fmt::print("perplexity: {:.4f}\ntime: {:.1f} s ({:.1f} tokens/s; {} blocks, {:.1f} s per block), hidden states {:.0f} MiB {}, "
+                   "peak host memory {:.0f} MiB\n",
+                   r.result.perplexity, seconds, tokens_per_s, blocks, seconds / std::max(1, blocks),
+                   static_cast<double>(r.activation_bytes) / (1 << 20), r.activations_spilled ? "(spilled)" : "(in memory)",
+                   peak_rss_mib());
     }
     return 0;
 }

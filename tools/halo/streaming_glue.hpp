@@ -36,6 +36,9 @@ struct StreamEvalArgs {
     unsigned threads = 0;
     std::string json;  // "" none, "-" stdout, else a path (flags.hpp add_json_option)
     bool quiet = false;
+    std::filesystem::path quantized;  // "" = the base model; else a quantized directory, read block by block
+    std::string act_format;           // "" = the directory's own activation format (or none)
+    bool verify = true;               // check the directory's hashes and source model (--no-verify: skip)
 };
 int run_streaming_eval(const StreamEvalArgs& args, const StreamFlags& stream);
 

@@ -10,38 +10,45 @@
 
 namespace halo::hwq {
 
-accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
+accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& c, const std::string& model_name) {
     accel::ModelTileLevels m;
     m.model_name = model_name;
     m.n_layers = c.n_layers;
     m.d_model = c.d_model;
     m.d_ff = c.d_ff;
     m.vocab_size = c.vocab_size;
-    for (std::size_t i = 0; i < r.model.linears.size(); ++i) {
-        const auto& rec = r.model.linears[i];
-        const auto& t = rec.tensor;
-        accel::TileLevels tl;
-        tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
-        tl.tile_cols = t.tiles.tile_rows;  // N extent: its output rows
-        tl.n_tiles = (t.rows() + t.tiles.tile_rows - 1) / t.tiles.tile_rows;  // N tiles (outputs)
-        tl.k_tiles = (t.cols() + t.tiles.tile_cols - 1) / t.tiles.tile_cols;  // K tiles (inputs)
-        tl.weight_format = "int8";
-        tl.zero_point = true;  // per-tile w = s * (c - z): the simulator charges z * sum(a)
-        const std::int64_t nrt = tl.n_tiles, nct = tl.k_tiles;
-        tl.level.assign(static_cast<std::size_t>(nrt * nct), 0);
-        tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
-        for (std::int64_t rt = 0; rt < nrt; ++rt)
-            for (std::int64_t ct = 0; ct < nct; ++ct)
-                tl.level[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
-        for (std::int64_t rr = 0; rr < t.rows(); ++rr)
-            for (std::int64_t cc = 0; cc < t.cols(); ++cc)
-                ++tl.code_histogram[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)]
-                                   [static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
-        const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
-        m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
-        if (i < r.linears.size()) m.sparse_level.emplace_back(name, r.linears[i].sparse_level.level);
-        m.layers.emplace_back(name, std::move(tl));
-    }
+    return m;
+}
+
+void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, int sparse_level) {
+    const auto& t = rec.tensor;
+    accel::TileLevels tl;
+    tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
+    tl.tile_cols = t.tiles.tile_rows;  // N extent: its output rows
+    tl.n_tiles = (t.rows() + t.tiles.tile_rows - 1) / t.tiles.tile_rows;  // N tiles (outputs)
+    tl.k_tiles = (t.cols() + t.tiles.tile_cols - 1) / t.tiles.tile_cols;  // K tiles (inputs)
+    tl.weight_format = "int8";
+    tl.zero_point = true;  // per-tile w = s * (c - z): the simulator charges z * sum(a)
+    const std::int64_t nrt = tl.n_tiles, nct = tl.k_tiles;
+    tl.level.assign(static_cast<std::size_t>(nrt * nct), 0);
+    tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
+    for (std::int64_t rt = 0; rt < nrt; ++rt)
+        for (std::int64_t ct = 0; ct < nct; ++ct)
+            tl.level[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
+    for (std::int64_t rr = 0; rr < t.rows(); ++rr)
+        for (std::int64_t cc = 0; cc < t.cols(); ++cc)
+            ++tl.code_histogram[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)]
+                               [static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
+    const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+    m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
+    if (sparse_level >= 0) m.sparse_level.emplace_back(name, sparse_level);
+    m.layers.emplace_back(name, std::move(tl));
+}
+
+accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
+    accel::ModelTileLevels m = empty_tile_levels(c, model_name);
+    for (std::size_t i = 0; i < r.model.linears.size(); ++i)
+        add_tile_levels(m, r.model.linears[i], i < r.linears.size() ? r.linears[i].sparse_level.level : -1);
     return m;
 }
 
@@ -53,45 +60,46 @@ accel::DvfsTable dvfs_table(const Ladder& L) {
     return t;
 }
 
-double information_bits_per_weight(const HaloModelResult& r) {
-    double bits = 0, weights = 0;
-    for (const auto& rec : r.model.linears) {
-        const auto& t = rec.tensor;
-        weights += static_cast<double>(t.rows() * t.cols());
-        std::vector<double> n(t.tiles.level.size(), 0);
-        for (std::int64_t rr = 0; rr < t.rows(); ++rr)
-            for (std::int64_t cc = 0; cc < t.cols(); ++cc)
-                n[static_cast<std::size_t>(t.group_index(rr, cc))] += 1;
-        for (std::size_t i = 0; i < n.size(); ++i) {
-            const auto k = r.books.books[static_cast<std::size_t>(t.tiles.codebook_id[i])].size();
-            bits += n[i] * std::ceil(std::log2(std::max<double>(2, static_cast<double>(k)))) + 16 + 8;
-        }
-        std::int64_t rows_with = 0;
-        for (std::size_t i = 0; i + 1 < t.sparse.row_ptr.size(); ++i) rows_with += t.sparse.row_ptr[i + 1] > t.sparse.row_ptr[i];
-        bits += static_cast<double>(t.sparse.nnz()) * (8 + 32) + static_cast<double>(rows_with) * 16;
+void InformationBits::add(const quant::QuantizedTensor& t, const CodebookRegistry& books) {
+    weights += static_cast<double>(t.rows() * t.cols());
+    std::vector<double> n(t.tiles.level.size(), 0);
+    for (std::int64_t rr = 0; rr < t.rows(); ++rr)
+        for (std::int64_t cc = 0; cc < t.cols(); ++cc)
+            n[static_cast<std::size_t>(t.group_index(rr, cc))] += 1;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const auto k = books.books[static_cast<std::size_t>(t.tiles.codebook_id[i])].size();
+        bits += n[i] * std::ceil(std::log2(std::max<double>(2, static_cast<double>(k)))) + 16 + 8;
     }
-    for (const auto& b : r.books.books) bits += 8.0 * static_cast<double>(b.size());
-    return weights > 0 ? bits / weights : 0;
+    std::int64_t rows_with = 0;
+    for (std::size_t i = 0; i + 1 < t.sparse.row_ptr.size(); ++i) rows_with += t.sparse.row_ptr[i + 1] > t.sparse.row_ptr[i];
+    bits += static_cast<double>(t.sparse.nnz()) * (8 + 32) + static_cast<double>(rows_with) * 16;
 }
 
-void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, const Ladder& L, const HaloOptions& o,
-                    const quant::RunInfo& run_info, const model::ModelConfig& c, const std::string& model_name,
-                    bool overwrite, const accel::SystolicOptions& machine, const mac::MacProfile* energy_profile) {
-    if (!overwrite && std::filesystem::exists(dir))
-        throw_bad_value("E9020", dir.string(), "output directory exists", "a new directory", "an existing one",
-                        "pass --force to replace it");
+double InformationBits::per_weight(const CodebookRegistry& books) const {
+    double all = bits;
+    for (const auto& b : books.books) all += 8.0 * static_cast<double>(b.size());
+    return weights > 0 ? all / weights : 0;
+}
+
+double information_bits_per_weight(const HaloModelResult& r) {
+    InformationBits ib;
+    for (const auto& rec : r.model.linears) ib.add(rec.tensor, r.books);
+    return ib.per_weight(r.books);
+}
+
+quant::QuantizeOptions halo_quantize_options(const HaloOptions& o) {
     quant::QuantizeOptions qo;
     qo.format = "int8-asym";
     qo.granularity = quant::Granularity::per_tile(o.tile_n, o.tile_k);
-    quant::RunInfo info = run_info;
+    return qo;
+}
+
+nlohmann::json halo_manifest_section(const HaloModelResult& r, double information_bits, const Ladder& L, const HaloOptions& o) {
     nlohmann::json books = nlohmann::json::array();
     for (const auto& b : r.books.books) books.push_back(b);
     std::vector<int> level_codes;  // the budget each level got
     for (std::size_t l = 0; l < L.levels.size(); ++l) level_codes.push_back(fit_options_for_level(o, L, l).max_codes);
-    std::vector<std::int64_t> sparse_levels(L.levels.size(), 0);  // linears whose sparse part runs at each level
-    for (const auto& lr : r.linears)
-        if (lr.sparse_nnz > 0) ++sparse_levels[static_cast<std::size_t>(lr.sparse_level.level)];
-    info.sections["halo"] = {
+    return {
         {"ladder", ladder_json(L)},
         {"codebooks", books},
         {"objective", objectives()[static_cast<std::size_t>(o.objective)].name},
@@ -103,24 +111,40 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
         {"assignment", assign_scopes()[static_cast<std::size_t>(o.scope)].name},
         {"level_shares", o.level_shares},
         {"rank", rank_keys()[static_cast<std::size_t>(o.rank)].name},
-        {"sparse_levels", sparse_levels},
+        {"sparse_levels", r.sparse_linears_per_level},
         {"sensitivity", sensitivity_sources()[static_cast<std::size_t>(o.sensitivity)].name},
         {"salient_fraction", o.sparse.salient_fraction},
         {"outlier_sigma", o.sparse.outlier_sigma},
         {"gptq", o.gptq},
         {"tiles_per_level", r.tiles_per_level},
         {"switches_grouped", r.switches},
-        {"information_bits_per_weight", information_bits_per_weight(r)},
+        {"information_bits_per_weight", information_bits},
         {"decode", "int8-asym: w = scale * (u - zu) per tile with u = c + 128, zu = z + 128, where c is the INT8 "
                    "weight the array multiplies and z the tile's zero point; a sparse entry replaces the dense value"}};
+}
+
+std::vector<std::pair<std::string, std::string>> halo_extra_files(const accel::ModelTileLevels& tile_levels,
+                                                                  const accel::SystolicOptions& machine,
+                                                                  const mac::MacProfile* energy_profile) {
+    std::vector<std::pair<std::string, std::string>> extra = {
+        {"tile_levels.json", accel::tile_levels_json(tile_levels).dump() + "\n"},
+        {"sim_config.json", accel::simulator_config_json(machine).dump(1) + "\n"}};
+    if (energy_profile) extra.emplace_back("mac_profile.json", mac::profile_json(*energy_profile));
+    return extra;
+}
+
+void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, const Ladder& L, const HaloOptions& o,
+                    const quant::RunInfo& run_info, const model::ModelConfig& c, const std::string& model_name,
+                    bool overwrite, const accel::SystolicOptions& machine, const mac::MacProfile* energy_profile) {
+    if (!overwrite && std::filesystem::exists(dir))
+        throw_bad_value("E9020", dir.string(), "output directory exists", "a new directory", "an existing one",
+                        "pass --force to replace it");
+    quant::RunInfo info = run_info;
+    info.sections["halo"] = halo_manifest_section(r, information_bits_per_weight(r), L, o);
     // The quant directory writer stages and renames the whole directory; the simulator's files go
     // in through its `extra_files` so the directory appears complete or not at all.
-    const auto tile_levels_text = accel::tile_levels_json(tile_levels_of(r, c, model_name)).dump() + "\n";
-    const auto sim_config_text = accel::simulator_config_json(machine).dump(1) + "\n";
-    std::vector<std::pair<std::string, std::string>> extra = {{"tile_levels.json", tile_levels_text},
-                                                               {"sim_config.json", sim_config_text}};
-    if (energy_profile) extra.emplace_back("mac_profile.json", mac::profile_json(*energy_profile));
-    quant::write_quantized_dir(dir, r.model, qo, info, overwrite, extra);
+    quant::write_quantized_dir(dir, r.model, halo_quantize_options(o), info, overwrite,
+                               halo_extra_files(tile_levels_of(r, c, model_name), machine, energy_profile));
 }
 
 }  // namespace halo::hwq

@@ -15,6 +15,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,10 @@
 
 namespace halo::hwq {
 
+// tile_levels.json built one linear at a time (the streaming driver frees each block's codes);
+// `sparse_level` is the level its sparse part runs at (HaloLinearResult::sparse_level), -1 for none.
+accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& config, const std::string& model_name);
+void add_tile_levels(accel::ModelTileLevels& levels, const quant::LinearRecord& rec, int sparse_level);
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& config, const std::string& model_name);
 // The ladder's levels as the simulator's DVFS table (nominal = L0; switch costs at their defaults).
 accel::DvfsTable dvfs_table(const Ladder& ladder);
@@ -34,6 +40,22 @@ accel::DvfsTable dvfs_table(const Ladder& ladder);
 // zero (8) per tile, the sparse part (INT8 value + 32-bit index + FP16 row scale per row with
 // sparse entries), and the codebooks (8 bits per entry, once per model).
 double information_bits_per_weight(const HaloModelResult& r);
+// The same sum one linear at a time; per_weight adds the codebooks (registered by then).
+struct InformationBits {
+    double bits = 0, weights = 0;
+    void add(const quant::QuantizedTensor& tensor, const CodebookRegistry& books);
+    double per_weight(const CodebookRegistry& books) const;
+};
+
+// The pieces of write_halo_dir, shared with the streaming driver's QuantizedDirWriter:
+// the quant options the manifest records, the manifest's "halo" section, and the simulator's
+// files (tile_levels.json, sim_config.json, mac_profile.json when `energy_profile`).
+quant::QuantizeOptions halo_quantize_options(const HaloOptions& options);
+nlohmann::json halo_manifest_section(const HaloModelResult& r, double information_bits_per_weight, const Ladder& ladder,
+                                     const HaloOptions& options);
+std::vector<std::pair<std::string, std::string>> halo_extra_files(const accel::ModelTileLevels& tile_levels,
+                                                                  const accel::SystolicOptions& machine,
+                                                                  const mac::MacProfile* energy_profile);
 
 // `machine`: the simulator options the tiles are meant for (its dvfs is the ladder's table);
 // `energy_profile`: the MAC profile when it has energies, else null (flat MAC energy).

@@ -294,15 +294,8 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
     return res;
 }
 
-HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
-                                    quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
-                                    ProgressSink sink, const ModelPlan* plan) {
-    const auto t0 = std::chrono::steady_clock::now();
-    model::refuse_experts(weights.config, "HALO quantization");  // per-expert tiles: not done (issue 14)
+HaloModelResult empty_halo_result(const Ladder& L, const HaloOptions& o, const ModelPlan* plan) {
     check_options(o, L);
-    const std::size_t n_linears = weights.layers.size() * model::kLinearKinds.size();
-    if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_linears))
-        throw_internal("E9067", fmt::format("model-wide assignment needs plan_model_wide's levels for all {} linears", n_linears));
     HaloModelResult out;
     out.model.method = "halo";
     std::string point = std::string(objectives()[static_cast<std::size_t>(o.objective)].name);
@@ -314,44 +307,65 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
                                  plan ? "assignment" : "objective", point);
     out.model.activation_format = "int8_per_token";
     out.tiles_per_level.assign(L.levels.size(), 0);
+    out.sparse_linears_per_level.assign(L.levels.size(), 0);
+    return out;
+}
+
+void quantize_block_halo(model::LayerWeights& layer, int l, const std::array<model::LinearInputStats, 7>& stats,
+                         const std::array<model::Matrix, 7>* fisher, const Ladder& L, const HaloOptions& o,
+                         HaloModelResult& out, int& prev_level, Progress* progress, const ModelPlan* plan) {
+    for (auto k : model::kLinearKinds)
+        quant::check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
+    for (auto k : model::kLinearKinds) {
+        const auto tk = std::chrono::steady_clock::now();
+        model::Matrix& w = layer[k];
+        const auto& st = stats[static_cast<std::size_t>(k)];
+        const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(k)] : nullptr;
+        const std::string place = fmt::format("blk.{}.{}", l, model::linear_name(k));
+        const std::vector<int>* fixed = plan ? &plan->levels[out.linears.size()] : nullptr;
+        auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place, fixed);
+        quant::LinearRecord rec;
+        rec.layer = l, rec.kind = k;
+        model::Matrix q = r.tensor.decode();
+        if (st.gram.rows == w.cols) rec.output_error = quant::output_error(w, q, st.gram);
+        w = std::move(q);
+        for (int lv : r.assignment.level) ++out.tiles_per_level[static_cast<std::size_t>(lv)];
+        if (r.sparse_nnz > 0) ++out.sparse_linears_per_level[static_cast<std::size_t>(r.sparse_level.level)];
+        const auto order = grouped_order(r.assignment.level);
+        out.switches += switches(r.assignment.level, order, prev_level);
+        prev_level = r.assignment.level[order.back()];
+        rec.tensor = r.tensor;
+        rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tk).count();
+        const auto b = rec.tensor.bits();
+        auto& B = out.model.bits;
+        B.weights += b.weights, B.code_bits += b.code_bits, B.scale_bits += b.scale_bits;
+        B.codebook_bits += b.codebook_bits, B.input_scale_bits += b.input_scale_bits, B.sparse_bits += b.sparse_bits;
+        out.model.linears.push_back(std::move(rec));
+        r.tensor = {};
+        out.linears.push_back(std::move(r));
+        if (progress) progress->advance();
+    }
+}
+
+HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
+                                    quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
+                                    ProgressSink sink, const ModelPlan* plan) {
+    const auto t0 = std::chrono::steady_clock::now();
+    model::refuse_experts(weights.config, "HALO quantization");  // per-expert tiles: not done (issue 14)
+    const std::size_t n_linears = weights.layers.size() * model::kLinearKinds.size();
+    if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_linears))
+        throw_internal("E9067", fmt::format("model-wide assignment needs plan_model_wide's levels for all {} linears", n_linears));
+    HaloModelResult out = empty_halo_result(L, o, plan);
     const int n_layers = static_cast<int>(weights.layers.size());
     Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo quantize linears",
                       static_cast<std::size_t>(n_layers) * 7);
     int prev_level = -1;
     for (int l = 0; l < n_layers; ++l) {
         auto& layer = weights.layers[static_cast<std::size_t>(l)];
-        for (auto k : model::kLinearKinds)
-            quant::check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
         std::array<model::LinearInputStats, 7> stats{};
         if (cal) stats = cal->capture(l, {.gram = true, .channel_stats = false});
-        for (auto k : model::kLinearKinds) {
-            const auto tk = std::chrono::steady_clock::now();
-            model::Matrix& w = layer[k];
-            const auto& st = stats[static_cast<std::size_t>(k)];
-            const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr;
-            const std::string place = fmt::format("blk.{}.{}", l, model::linear_name(k));
-            const std::vector<int>* fixed = plan ? &plan->levels[out.linears.size()] : nullptr;
-            auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place, fixed);
-            quant::LinearRecord rec;
-            rec.layer = l, rec.kind = k;
-            model::Matrix q = r.tensor.decode();
-            if (st.gram.rows == w.cols) rec.output_error = quant::output_error(w, q, st.gram);
-            w = std::move(q);
-            for (int lv : r.assignment.level) ++out.tiles_per_level[static_cast<std::size_t>(lv)];
-            const auto order = grouped_order(r.assignment.level);
-            out.switches += switches(r.assignment.level, order, prev_level);
-            prev_level = r.assignment.level[order.back()];
-            rec.tensor = r.tensor;
-            rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tk).count();
-            const auto b = rec.tensor.bits();
-            auto& B = out.model.bits;
-            B.weights += b.weights, B.code_bits += b.code_bits, B.scale_bits += b.scale_bits;
-            B.codebook_bits += b.codebook_bits, B.input_scale_bits += b.input_scale_bits, B.sparse_bits += b.sparse_bits;
-            out.model.linears.push_back(std::move(rec));
-            r.tensor = {};
-            out.linears.push_back(std::move(r));
-            progress.advance();
-        }
+        quantize_block_halo(layer, l, stats, fisher ? &(*fisher)[static_cast<std::size_t>(l)] : nullptr, L, o, out,
+                            prev_level, &progress, plan);
         if (cal) cal->advance(l);
     }
     progress.finish();

@@ -8,6 +8,7 @@
 //   value at its position) and TileMetadata (level and codebook id per tile).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
 #include "halo/quant/quantized_tensor.hpp"
+#include "halo/util/progress.hpp"
 
 namespace halo::hwq {
 
@@ -93,6 +95,7 @@ struct HaloModelResult {
     CodebookRegistry books;
     std::vector<HaloLinearResult> linears;  // parallel to model.linears (tensors moved there)
     std::vector<std::int64_t> tiles_per_level;
+    std::vector<std::int64_t> sparse_linears_per_level;  // linears whose sparse part runs at each level
     int switches = 0;
 };
 
@@ -107,6 +110,19 @@ struct ModelPlan {
 ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
                           quant::CalibrationSource* fp_calibration,
                           const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress);
+
+// The pieces of quantize_model_halo, shared with the block-streaming driver (halo_streaming.hpp):
+// an empty result (method, spec, tile counters), and one decoder block: quantizes `layer`'s seven
+// linears in place (each becomes its decoded codes), named as block `l`, and appends their
+// records to `out` (codebooks, tiles per level, switches and bits carry across blocks;
+// `prev_level` is the level the previous block ended on, -1 before the first). `stats` empty
+// grams -> RTN rounding; `fisher` the block's seven Fisher diagonals or null; `plan` (scope
+// model) the levels of every linear, indexed by the linears `out` holds so far.
+HaloModelResult empty_halo_result(const Ladder& ladder, const HaloOptions& options, const ModelPlan* plan = nullptr);
+void quantize_block_halo(model::LayerWeights& layer, int l, const std::array<model::LinearInputStats, 7>& stats,
+                         const std::array<model::Matrix, 7>* fisher, const Ladder& ladder, const HaloOptions& options,
+                         HaloModelResult& out, int& prev_level, Progress* progress,
+                         const ModelPlan* plan = nullptr);
 
 // Streams block by block like quant::quantize_model; `calibration` null -> RTN rounding with
 // the w^2 sensitivity (or Fisher when given). `plan` (scope model): the levels of every linear.

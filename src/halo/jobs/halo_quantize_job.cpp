@@ -1,15 +1,19 @@
 #include "halo/jobs/halo_quantize_job.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "halo/accel/simulate.hpp"
 #include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/halo_streaming.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/model/architecture.hpp"
 #include "halo/model/blas.hpp"
+#include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
@@ -23,13 +27,63 @@ namespace halo::jobs {
 
 namespace {
 
+nlohmann::json halo_flags(const hwq::HaloOptions& ho, const nlohmann::json& profile_info, unsigned threads) {
+    return {{"method", "halo"},
+            {"objective", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name},
+            {"budget", ho.budget},
+            {"assignment", hwq::assign_scopes()[static_cast<std::size_t>(ho.scope)].name},
+            {"level_shares", ho.level_shares},
+            {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
+            {"profile", profile_info},
+            {"threads", threads}};
+}
+
 struct HaloOutcome {
     std::string model_name;
     double bits_per_weight = 0, info_bits = 0;
     std::optional<double> perplexity;
     int eval_chunks = 0;
     std::vector<std::int64_t> tiles_per_level;
+    std::optional<StreamSummary> streamed;
 };
+
+// --stream: the block loop of hwq/halo_streaming.hpp writes the directory as it goes.
+HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& ho, const std::filesystem::path& model_path,
+                         const std::filesystem::path& calib_path, const std::vector<std::vector<std::int32_t>>& samples,
+                         const hwq::Ladder& ladder, const accel::SystolicOptions& machine,
+                         const mac::MacProfile* energy_profile, const nlohmann::json& profile_info, unsigned threads,
+                         const JobCallbacks& cb) {
+    const auto t0 = std::chrono::steady_clock::now();
+    hwq::check_streamable(ho);  // before opening the model
+    const model::LazyModel source(model_path);
+    hwq::StreamingHaloOptions so;
+    so.halo = ho;
+    so.samples = samples;
+    so.threads = threads;
+    so.activation_budget_bytes = o.activation_budget_bytes;
+    so.spill_dir = o.spill_dir;
+    so.block_progress = cb.progress;
+    quant::RunInfo info;
+    info.source_model = std::filesystem::absolute(model_path).string();
+    info.source_format = source.source_format();
+    info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
+                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
+    info.flags = halo_flags(so.halo, profile_info, threads);
+    info.flags["stream"] = {{"blocks", source.config().n_layers}, {"block_fp32_bytes", source.layer_bytes()}};
+    cb.say(fmt::format("HALO {}@{}, streamed block by block into {}",
+                       hwq::objectives()[static_cast<std::size_t>(so.halo.objective)].name, so.halo.budget, o.out_dir.string()));
+    quant::QuantizedDirWriter out(o.out_dir, o.force);
+    const auto r = hwq::quantize_halo_streaming(source, ladder, so, out, info, machine, energy_profile);
+    HaloOutcome res;
+    res.model_name = source.config().name;
+    res.bits_per_weight = r.totals.model.bits.bits_per_weight();
+    res.info_bits = r.information_bits;
+    res.tiles_per_level = r.totals.tiles_per_level;
+    res.streamed = StreamSummary{r.blocks, source.layer_bytes(), r.activation_bytes, r.calibration_tokens,
+                                 r.activations_spilled,
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    return res;
+}
 
 HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) {
     const ProgressSink& sink = cb.progress;
@@ -38,6 +92,12 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
+    if (o.stream) {  // before the profile and the calibration
+        if (!o.eval_text.empty())
+            throw_usage("E9075", "--stream does not combine with --eval for --method halo (yet): evaluate the directory with "
+                                 "`halo eval --stream --quantized DIR`");
+        hwq::check_streamable(o.halo);
+    }
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
 
@@ -61,15 +121,20 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     auto tokenizer = model::load_tokenizer(model_path);
     const auto samples = quant::calibration_samples(tokenizer->encode(read_file(calib_path), false), o.samples, o.seq_len,
                                                     calib_path.string());
+    const bool have_energy = std::all_of(prof.profile.weights.begin(), prof.profile.weights.end(),
+                                         [](const auto& pw) { return pw.energy_fj.has_value(); });
+    hwq::HaloOptions ho = o.halo;
+    ho.threads = threads;
+    ho.sparse_macs_per_cycle = machine.energy.sparse_macs_per_cycle;
+    hwq::check_options(ho, ladder);
+    if (o.stream)
+        return run_streamed(o, ho, model_path, calib_path, samples, ladder, machine, have_energy ? &prof.profile : nullptr,
+                            prof.info, threads, cb);
     auto w = model::load_model(model_path);
     model::refuse_experts(w.config, "HALO quantization");  // before the tile check, which needs the dense FFN
     for (auto k : model::kLinearKinds)  // a tile that does not fit fails before the long work
         (void)hwq::make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
                              fmt::format("blk.0.{}", model::linear_name(k)));
-    hwq::HaloOptions ho = o.halo;
-    ho.threads = threads;
-    ho.sparse_macs_per_cycle = machine.energy.sparse_macs_per_cycle;
-    hwq::check_options(ho, ladder);
     model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
@@ -97,14 +162,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     info.source_format = w.source_format;
     info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
                         {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
-    info.flags = {{"method", "halo"},
-                  {"objective", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name},
-                  {"budget", ho.budget},
-                  {"assignment", hwq::assign_scopes()[static_cast<std::size_t>(ho.scope)].name},
-                  {"level_shares", ho.level_shares},
-                  {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
-                  {"profile", prof.info},
-                  {"threads", threads}};
+    info.flags = halo_flags(ho, prof.info, threads);
     if (!o.eval_text.empty()) {
         say("perplexity");
         const auto hooks = quant::activation_hooks_for("int8_per_token");
@@ -119,8 +177,6 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
         info.flags["eval"] = {{"text", o.eval_text.string()}, {"perplexity", pr.result.perplexity}, {"ctx", o.ctx},
                               {"chunks", pr.result.chunks}, {"tokens_scored", pr.result.tokens_scored}};
     }
-    const bool have_energy = std::all_of(prof.profile.weights.begin(), prof.profile.weights.end(),
-                                         [](const auto& pw) { return pw.energy_fj.has_value(); });
     say(fmt::format("writing {}", o.out_dir.string()));
     hwq::write_halo_dir(o.out_dir, r, ladder, ho, info, w.config, w.config.name, o.force, machine,
                         have_energy ? &prof.profile : nullptr);
@@ -141,6 +197,9 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.work_dir = f.work_dir;
     o.samples = c.samples, o.seq_len = c.seq_len, o.ctx = c.ctx, o.max_chunks = c.max_chunks;
     o.threads = c.threads;
+    o.stream = c.stream;
+    o.activation_budget_bytes = c.activation_budget_bytes;
+    o.spill_dir = c.spill_dir;
     o.ladder.timing = hwq::timing_field(f.timing).id;
     o.ladder.guard_band = f.guard_band;
     if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);
@@ -184,6 +243,7 @@ QuantizeJobResult run_halo_quantize(const QuantizeJobOptions& options, const Job
     res.model_name = r.model_name;
     res.bits_per_weight = r.bits_per_weight;
     res.perplexity = r.perplexity;
+    res.streamed = r.streamed;
     res.eval_chunks = r.eval_chunks;
     res.peak_rss_mib = peak_rss_mib();
     const std::string point = o.halo.scope == hwq::AssignScope::model ? "model@" + options.halo.level_shares : options.halo.objective;

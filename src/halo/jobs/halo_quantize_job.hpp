@@ -28,6 +28,10 @@ struct HaloQuantizeOptions {
     int samples = 32, seq_len = 256;   // calibration
     int ctx = 512, max_chunks = 8;     // perplexity
     unsigned threads = 0;              // 0 = all cores
+    // --stream: one decoder block resident (hwq/halo_streaming.hpp); no Fisher sensitivity, no eval.
+    bool stream = false;
+    std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
+    std::filesystem::path spill_dir;   // "" = system temp
 };
 
 // The HALO options of `options` (its tile, sensitivity, GPTQ settings and HaloJobOptions),

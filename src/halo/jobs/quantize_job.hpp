@@ -67,6 +67,11 @@ struct QuantizeJobOptions {
     // Where the job runs: null = the CPU; else calibration (and GPTQ's algebra) on this device
     // (--device cuda; the caller owns it). Every method's job reads this one struct.
     quant::DeviceBackend* device = nullptr;
+    // --stream (HALO's row; the table methods stream through the CLI's streaming driver):
+    // one decoder block resident, hidden states in memory up to the budget, else spilled.
+    bool stream = false;
+    std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
+    std::filesystem::path spill_dir;          // "" = the system temp directory
 };
 
 // What HALO adds to the summary.
@@ -76,6 +81,14 @@ struct HaloSummary {
     std::int64_t tile_k = 0, tile_n = 0;
     double info_bits = 0;                     // information bits per weight
     std::vector<std::int64_t> tiles_per_level;
+};
+
+// What a streamed run adds to the summary.
+struct StreamSummary {
+    int blocks = 0;
+    std::int64_t block_fp32_bytes = 0, activation_bytes = 0, calibration_tokens = 0;
+    bool activations_spilled = false;
+    double wall_seconds = 0;
 };
 
 struct QuantizeJobResult {
@@ -89,6 +102,7 @@ struct QuantizeJobResult {
     std::optional<double> perplexity;         // with eval_text
     int eval_chunks = 0;
     std::optional<HaloSummary> halo;
+    std::optional<StreamSummary> streamed;
     // MoE: calibration tokens routed to each expert, per block; top-k of n experts.
     std::vector<quant::ExpertTokens> expert_tokens;
     int n_experts = 0, n_experts_used = 0;

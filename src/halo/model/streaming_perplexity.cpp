@@ -67,7 +67,7 @@ StreamingPerplexity streaming_perplexity(const LazyModel& model, std::span<const
         const ModelView<float> view = make_view<float>(w);
         for (std::size_t c = 0; c < windows.size(); ++c) {
             store.load(c, x);
-            block_forward(view, 0, x.data(), S, rope, static_cast<const ForwardHooks*>(nullptr),
+            block_forward(view, 0, x.data(), S, rope, so.hooks,
                           static_cast<const LinearInputObserver*>(nullptr), static_cast<BlockCache<float>*>(nullptr));
             store.store(c, x);
         }

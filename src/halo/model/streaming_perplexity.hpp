@@ -13,6 +13,7 @@
 #include <functional>
 #include <span>
 
+#include "halo/model/forward.hpp"
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/perplexity.hpp"
 
@@ -25,6 +26,8 @@ struct StreamingEvalOptions {
     ProgressSink block_progress;  // one update per block ("perplexity blocks")
     // Called with block l's weights after they are materialised (e.g. apply quantized codes).
     std::function<void(int layer, LayerWeights& weights)> transform_block;
+    // Activation quantizers on every block's linear inputs (a weight-activation format), or null.
+    const ForwardHooks* hooks = nullptr;
 };
 
 struct StreamingPerplexity {

@@ -76,11 +76,20 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     check_output(o.out, o.overwrite);
     const QuantizedDir qd = read_quantized_dir(o.quantized_dir, o.verify);
     const auto& m = qd.manifest;
-    if (m.contains("activation_format") && m["activation_format"].is_string())
-        throw_bad_value("E6022", (o.quantized_dir / "manifest.json").string(), "activation quantization cannot be exported",
-                        "a weight-only method", fmt::format("activation format {}", m["activation_format"].get<std::string>()),
-                        "GGUF holds weights only; export a weight-only quantization (rtn, gptq, awq without smoothquant)");
     GgufExportReport report;
+    if (m.contains("activation_format") && m["activation_format"].is_string()) {
+        const std::string act = m["activation_format"].get<std::string>();
+        if (!o.weights_only)
+            throw_bad_value("E6022", (o.quantized_dir / "manifest.json").string(), "activation quantization cannot be exported",
+                            "a weight-only method, or --weights-only", fmt::format("activation format {}", act),
+                            "GGUF holds weights only; pass --weights-only to export the quantized weights without the "
+                            "activation quantization (the consumer then runs its own activations)");
+        report.dropped_activation_format = act;
+    } else if (o.weights_only) {
+        throw_bad_value("E6028", (o.quantized_dir / "manifest.json").string(), "--weights-only applies to a directory that "
+                        "quantizes activations too", "an activation_format in the manifest", "a weight-only directory",
+                        "drop --weights-only");
+    }
     report.model = source_model_path(o, m);
     report.out = o.out;
     if (o.verify) check_source_model(m, o.quantized_dir / "manifest.json", report.model);
@@ -142,6 +151,8 @@ GgufExportReport export_gguf(const GgufExportOptions& o) {
     w.add_string_array("halo.export.lossy_tensors", lossy);
     w.add_string_array("halo.export.fallback_tensors", fallback);
     if (!fallback.empty()) w.add_string("halo.export.fallback_type", std::string(o.policy.fallback->name));
+    if (!report.dropped_activation_format.empty())
+        w.add_string("halo.export.dropped_activation_format", report.dropped_activation_format);
 
     for (const auto& info : src.tensors()) {
         if (auto it = replaced.find(info.name); it != replaced.end()) {

@@ -26,8 +26,11 @@
 // written only with allow_lossy (the report gives the max abs error), else with the fallback,
 // else refused. A tensor no quantized row takes is refused (E6020) unless a fallback is given.
 //
+// HALO directories: per-tile codebooks, zero points and the sparse part fit no GGML block type,
+// so their linears need a fallback (F32 is exact), and their INT8 activations need weights_only.
+//
 // Errors (bad input): E6020 no exact type, E6021 lossy without allow_lossy, E6022 directory not
-// exportable (activation quantization, source not a GGUF), E6023 source model and directory
+// exportable (activation quantization without weights_only, source not a GGUF), E6023 source model and directory
 // disagree, E6024 output file exists, E6025 unknown fallback name, E6026 output path is a
 // directory or cannot be written. Internal: E6029 encode_gguf_tensor given a type that does not
 // take the tensor (a caller bug).
@@ -103,6 +106,11 @@ struct GgufExportOptions {
     // Check the directory's file digests and that the source model is the one its manifest
     // records (quant_dir.hpp, "Trust"); false = `halo export --no-verify`.
     bool verify = true;
+    // A directory whose method also quantizes activations (SmoothQuant, Amove W4A4, HALO's INT8
+    // activations per token): GGUF holds weights only, so it is refused (E6022) unless the
+    // caller says the weights alone are wanted (`--weights-only`); the dropped activation
+    // format is then recorded in halo.export.dropped_activation_format and the report.
+    bool weights_only = false;
     ProgressSink progress;  // one update per linear
 };
 
@@ -121,6 +129,7 @@ struct GgufExportReport {
     std::uint64_t bytes = 0;
     std::size_t tensors_copied = 0;  // non-linear tensors taken byte for byte
     std::vector<ExportedLinear> linears;
+    std::string dropped_activation_format;  // "" = none (weights_only on a weight-activation directory)
 };
 
 // Reads the directory and the source model, encodes every linear, writes `out` atomically.

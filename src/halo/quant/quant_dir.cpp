@@ -433,30 +433,60 @@ void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel&
     out.finish(qm, opt, info, extra_files);
 }
 
-QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
-    QuantizedDir out;
+namespace {
+
+nlohmann::json read_manifest_json(const std::filesystem::path& dir) {
     const auto mpath = dir / "manifest.json";
     const std::string text = read_file(mpath);
+    nlohmann::json m;
     try {
-        out.manifest = nlohmann::json::parse(text);
+        m = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         bad(mpath.string(), "manifest is not valid JSON", "JSON", e.what());
     }
-    const auto& m = out.manifest;
     if (!m.is_object() || m.value("format", "") != "halo-quantized-model")
         bad(mpath.string(), "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
             m.is_object() ? m.value("format", "(none)") : "not an object");
+    return m;
+}
+
+model::LinearKind linear_kind_named(const std::string& name, const std::string& manifest_file) {
+    for (auto k : model::kLinearKinds)
+        if (model::linear_name(k) == name) return k;
+    bad(manifest_file, "unknown linear name", "attn_q .. ffn_down", name);
+}
+
+// The manifest's linear entries without their files (layer, kind, expert): what check_complete
+// needs before a block-by-block reader has read any codes.
+QuantizedDir manifest_entries(const nlohmann::json& m, const std::string& manifest_file) {
+    QuantizedDir out;
     try {
         for (const auto& e : m.at("linears")) {
+            LinearRecord rec;
+            rec.layer = e.at("layer").get<int>();
+            rec.kind = linear_kind_named(e.at("name").get<std::string>(), manifest_file);
+            if (e.contains("expert")) rec.expert = e.at("expert").get<int>();
+            out.linears.push_back(std::move(rec));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        bad(manifest_file, "manifest is missing a field or has a wrong type", "the documented fields", e.what());
+    }
+    return out;
+}
+
+// The manifest's linears and vectors with their files read; `only_layer` >= 0 reads that block's only.
+void read_entries(const std::filesystem::path& dir, const nlohmann::json& m, int only_layer, bool verify, QuantizedDir& out) {
+    const auto mpath = dir / "manifest.json";
+    try {
+        for (const auto& e : m.at("linears")) {
+            const int layer = e.at("layer").get<int>();
+            if (only_layer >= 0 && layer != only_layer) continue;
             const std::string file = e.at("file").get<std::string>();
             const std::string place = (dir / file).string();
             LinearRecord rec;
-            rec.layer = e.at("layer").get<int>();
+            rec.layer = layer;
             const std::string name = e.at("name").get<std::string>();
-            bool found = false;
-            for (auto k : model::kLinearKinds)
-                if (model::linear_name(k) == name) rec.kind = k, found = true;
-            if (!found) bad(mpath.string(), "unknown linear name", "attn_q .. ffn_down", name);
+            rec.kind = linear_kind_named(name, mpath.string());
             rec.tensor = read_hqt(read_listed_file(dir, m, file, mpath.string(), verify), spec_from_json(e.at("spec"), place), place);
             if (rec.tensor.rows() != e.at("rows").get<std::int64_t>() || rec.tensor.cols() != e.at("cols").get<std::int64_t>())
                 bad(place, "tensor shape disagrees with the manifest",
@@ -480,6 +510,7 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
         for (const auto& e : m.at("vectors")) {
             ModifiedVector v;
             v.layer = e.at("layer").get<int>();
+            if (only_layer >= 0 && v.layer != only_layer) continue;
             v.name = e.at("name").get<std::string>();
             const std::string bytes = read_listed_file(dir, m, e.at("file").get<std::string>(), mpath.string(), verify);
             if (bytes.size() != e.at("size").get<std::size_t>() * sizeof(float))
@@ -492,7 +523,69 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
     } catch (const nlohmann::json::exception& e) {
         bad(mpath.string(), "manifest is missing a field or has a wrong type", "the documented fields", e.what());
     }
+}
+
+std::string linear_place(const LinearRecord& rec) {
+    return rec.expert < 0 ? fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))
+                          : fmt::format("blk.{}.{}_exps[{}]", rec.layer, model::linear_name(rec.kind), rec.expert);
+}
+
+void apply_linear(model::LayerWeights& layer, const LinearRecord& rec) {
+    const std::string place = linear_place(rec);
+    if (rec.expert >= static_cast<int>(layer.experts.size()))
+        bad(place, "expert index beyond the model's experts", fmt::format("< {}", layer.experts.size()), fmt::format("{}", rec.expert));
+    auto& w = rec.expert < 0 ? layer[rec.kind] : layer.experts[static_cast<std::size_t>(rec.expert)][rec.kind];
+    if (w.rows != rec.tensor.rows() || w.cols != rec.tensor.cols())
+        bad(place, "quantized tensor shape differs from the model's", fmt::format("{}x{}", w.rows, w.cols),
+            fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
+    w = rec.tensor.decode();
+}
+
+void apply_vector(model::LayerWeights& layer, const ModifiedVector& v) {
+    const std::string place = fmt::format("blk.{}.{}", v.layer, v.name);
+    // SmoothQuant's folds: the norms, and a MoE block's router (its columns scaled; flat [E x D]).
+    std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm
+                              : v.name == "ffn_norm" ? &layer.ffn_norm
+                              : v.name == "router" && layer.router.size() ? &layer.router.data
+                                                                           : nullptr;
+    if (!dst) bad(place, "unknown vector name", "attn_norm, ffn_norm or (a MoE block) router", v.name);
+    if (dst->size() != v.values.size())
+        bad(place, "vector size differs from the model's", fmt::format("{}", dst->size()), fmt::format("{}", v.values.size()));
+    *dst = v.values;
+}
+
+}  // namespace
+
+QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
+    QuantizedDir out;
+    out.manifest = read_manifest_json(dir);
+    read_entries(dir, out.manifest, -1, verify, out);
     return out;
+}
+
+QuantizedDirReader::QuantizedDirReader(const std::filesystem::path& dir, int n_layers, bool verify)
+    : dir_(dir), manifest_(read_manifest_json(dir)), verify_(verify) {
+    const auto mpath = (dir / "manifest.json").string();
+    try {
+        for (const char* list : {"linears", "vectors"})
+            for (const auto& e : manifest_.at(list)) {
+                const int layer = e.at("layer").get<int>();
+                if (layer < 0 || layer >= n_layers)
+                    bad(mpath, fmt::format("{} entry \"{}\": layer index beyond the model", list, e.at("name").get<std::string>()),
+                        fmt::format("0 <= layer < {}", n_layers), fmt::format("{}", layer));
+            }
+    } catch (const nlohmann::json::exception& e) {
+        bad(mpath, "manifest is missing a field or has a wrong type", "the documented fields", e.what());
+    }
+    check_complete(manifest_entries(manifest_, mpath), n_layers);  // before any block is evaluated
+    activation_format_ = manifest_["activation_format"].is_string() ? manifest_["activation_format"].get<std::string>() : "";
+}
+
+void QuantizedDirReader::apply_block(int layer, model::LayerWeights& weights) const {
+    QuantizedDir block;
+    read_entries(dir_, manifest_, layer, verify_, block);
+    for (const auto& rec : block.linears) apply_linear(weights, rec);
+    for (const auto& v : block.vectors) apply_vector(weights, v);
 }
 
 ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& file) {
@@ -589,35 +682,13 @@ void check_complete(const QuantizedDir& dir, int n_layers) {
 
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
     check_complete(dir, static_cast<int>(weights.layers.size()));
-    for (const auto& rec : dir.linears) {
-        const std::string place = rec.expert < 0 ? fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))
-                                                 : fmt::format("blk.{}.{}_exps[{}]", rec.layer, model::linear_name(rec.kind), rec.expert);
-        if (rec.layer < 0 || rec.layer >= static_cast<int>(weights.layers.size()))
-            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", rec.layer));
-        auto& layer = weights.layers[static_cast<std::size_t>(rec.layer)];
-        if (rec.expert >= static_cast<int>(layer.experts.size()))
-            bad(place, "expert index beyond the model's experts", fmt::format("< {}", layer.experts.size()), fmt::format("{}", rec.expert));
-        auto& w = rec.expert < 0 ? layer[rec.kind] : layer.experts[static_cast<std::size_t>(rec.expert)][rec.kind];
-        if (w.rows != rec.tensor.rows() || w.cols != rec.tensor.cols())
-            bad(place, "quantized tensor shape differs from the model's", fmt::format("{}x{}", w.rows, w.cols),
-                fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
-        w = rec.tensor.decode();
-    }
-    for (const auto& v : dir.vectors) {
-        const std::string place = fmt::format("blk.{}.{}", v.layer, v.name);
-        if (v.layer < 0 || v.layer >= static_cast<int>(weights.layers.size()))
-            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", v.layer));
-        auto& layer = weights.layers[static_cast<std::size_t>(v.layer)];
-        // SmoothQuant's folds: the norms, and a MoE block's router (its columns scaled; flat [E x D]).
-        std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm
-                                  : v.name == "ffn_norm" ? &layer.ffn_norm
-                                  : v.name == "router" && layer.router.size() ? &layer.router.data
-                                                                               : nullptr;
-        if (!dst) bad(place, "unknown vector name", "attn_norm, ffn_norm or (a MoE block) router", v.name);
-        if (dst->size() != v.values.size())
-            bad(place, "vector size differs from the model's", fmt::format("{}", dst->size()), fmt::format("{}", v.values.size()));
-        *dst = v.values;
-    }
+    auto layer_of = [&](int l, const std::string& place) -> model::LayerWeights& {
+        if (l < 0 || l >= static_cast<int>(weights.layers.size()))
+            bad(place, "layer index beyond the model", fmt::format("< {}", weights.layers.size()), fmt::format("{}", l));
+        return weights.layers[static_cast<std::size_t>(l)];
+    };
+    for (const auto& rec : dir.linears) apply_linear(layer_of(rec.layer, linear_place(rec)), rec);
+    for (const auto& v : dir.vectors) apply_vector(layer_of(v.layer, fmt::format("blk.{}.{}", v.layer, v.name)), v);
 }
 
 model::ForwardHooks activation_hooks_for(const std::string& activation_format) {

@@ -134,6 +134,29 @@ ManifestSummary manifest_summary(const nlohmann::json& manifest, const std::stri
 // Reads DIR/manifest.json only; E6010 when it is not valid JSON or not such a manifest.
 ManifestSummary read_manifest_summary(const std::filesystem::path& dir);
 
+// A directory read one block at a time (`halo eval --stream --quantized DIR`): the manifest
+// at construction (E6010 when malformed, or when an entry's layer is not below `n_layers`, the
+// model's), the .hqt / .f32 files of one block per apply_block call, so only that block's codes
+// are ever in memory.
+class QuantizedDirReader {
+public:
+    // `verify`: each file's SHA-256 is checked as its block is read (as read_quantized_dir does);
+    // the entries must cover every linear of `n_layers` blocks (check_complete, E6041/E6042).
+    QuantizedDirReader(const std::filesystem::path& dir, int n_layers, bool verify = true);
+    const nlohmann::json& manifest() const { return manifest_; }
+    const std::string& activation_format() const { return activation_format_; }  // "" = none
+    // Replaces block `layer`'s linears (decoded) and changed vectors in `weights` (that
+    // block's weights), exactly as apply_quantized does for the whole model (E6010 on a shape
+    // mismatch).
+    void apply_block(int layer, model::LayerWeights& weights) const;
+
+private:
+    std::filesystem::path dir_;
+    nlohmann::json manifest_;
+    std::string activation_format_;
+    bool verify_ = true;
+};
+
 // Replaces the linears (decoded) and the changed vectors of `weights` (the source model, loaded
 // by the caller) with the directory's. Shape mismatch: E6010; a missing linear: E6041.
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir);

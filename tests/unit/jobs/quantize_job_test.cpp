@@ -13,6 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "../hwq/test_support.hpp"
+#include "../quant/tiny_gguf.hpp"
+#include "halo/hwq/halo_dir.hpp"
+#include "halo/model/gguf_reader.hpp"
+#include "halo/model/model_loader.hpp"
+#include "halo/quant/export_gguf.hpp"
+#include "halo/quant/model_quantizer.hpp"
 #include "halo/jobs/eval_job.hpp"
 #include "halo/jobs/halo_quantize_job.hpp"
 #include "halo/jobs/methods.hpp"
@@ -203,6 +209,63 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
     EXPECT_EQ(sh.design, nullptr);
     EXPECT_GT(sh.report["speedup"].get<double>(), 0);
     EXPECT_EQ(sh.run.layers.empty(), false);
+}
+
+// `halo export` accepts a HALO directory: its per-tile codebooks fit no GGML block type, so the
+// linears need a fallback (F32 holds the decoded weights exactly), and its INT8 activations are
+// dropped only when the caller says --weights-only; the re-loaded GGUF has the directory's weights.
+TEST(ExportJob, HaloDirectoryExportsItsWeightsWithWeightsOnlyAndAFallback) {
+    Scratch s;
+    const fs::path src = quant::testing::write_tiny_gguf(s.dir / "tiny.gguf", 7);
+    model::ModelWeights w = model::load_model(src);
+    const hwq::Ladder ladder = hwq::build_ladder(hwq::test::synthetic_int8_profile(), {});
+    hwq::HaloOptions ho;
+    ho.tile_k = 32, ho.tile_n = 32, ho.threads = 1;
+    ho.sparse.salient_fraction = 0.01;  // a sparse part too: GGML blocks cannot hold it either
+    auto r = hwq::quantize_model_halo(w, ladder, ho, nullptr, nullptr, {});
+    quant::RunInfo info;
+    info.source_model = fs::absolute(src).string();
+    info.source_format = w.source_format;
+    accel::SystolicOptions machine;
+    machine.array.rows = machine.array.cols = 32;
+    machine.dvfs = hwq::dvfs_table(ladder);
+    hwq::write_halo_dir(s.dir / "halo", r, ladder, ho, info, w.config, w.config.name, false, machine, nullptr);
+
+    quant::GgufExportOptions o{.quantized_dir = s.dir / "halo", .out = s.dir / "halo.gguf"};
+    auto e = error_of([&] { (void)quant::export_gguf(o); });
+    EXPECT_EQ(e.code, "E6022");
+    EXPECT_NE(e.hint.find("--weights-only"), std::string::npos) << e.hint;
+    o.weights_only = true;
+    e = error_of([&] { (void)quant::export_gguf(o); });
+    EXPECT_EQ(e.code, "E6020");  // no GGML type holds HALO tiles: a fallback is needed
+    EXPECT_FALSE(fs::exists(o.out));
+    o.policy.fallback = &quant::gguf_fallback_type("f32");
+    const auto rep = quant::export_gguf(o);
+    EXPECT_EQ(rep.dropped_activation_format, "int8_per_token");
+    ASSERT_EQ(rep.linears.size(), 7u * quant::testing::kLayers);
+    for (const auto& l : rep.linears) {
+        EXPECT_EQ(l.type, "F32") << l.name;
+        EXPECT_TRUE(l.exact) << l.name;
+    }
+    const model::GgufFile out(o.out);
+    EXPECT_EQ(out.get_string("halo.export.dropped_activation_format"), "int8_per_token");
+    EXPECT_EQ(out.get_string("halo.export.method"), "halo");
+    // The exported weights are the directory's decoded codes, bit for bit.
+    model::ModelWeights from_dir = model::load_model(src);
+    quant::apply_quantized(from_dir, quant::read_quantized_dir(s.dir / "halo"));
+    const model::ModelWeights exported = model::load_model(o.out);
+    for (int l = 0; l < quant::testing::kLayers; ++l)
+        for (auto k : model::kLinearKinds)
+            EXPECT_EQ(exported.layers[static_cast<std::size_t>(l)][k].data, from_dir.layers[static_cast<std::size_t>(l)][k].data)
+                << l << " " << model::linear_name(k);
+    // --weights-only on a weight-only directory is refused, not ignored.
+    quant::QuantizeOptions rtn;
+    rtn.format = "int8";
+    rtn.granularity = quant::Granularity::per_group(32);
+    model::ModelWeights w2 = model::load_model(src);
+    quant::write_quantized_dir(s.dir / "rtn", quant::quantize_model(w2, rtn, nullptr), rtn, info, false);
+    quant::GgufExportOptions o2{.quantized_dir = s.dir / "rtn", .out = s.dir / "rtn.gguf", .weights_only = true};
+    EXPECT_EQ(error_of([&] { (void)quant::export_gguf(o2); }).code, "E6028");
 }
 
 }  // namespace

@@ -1,0 +1,80 @@
+#include "halo/hwq/halo_streaming.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "halo/hwq/halo_dir.hpp"
+#include "halo/model/architecture.hpp"
+#include "halo/model/streaming_calibration.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::hwq {
+
+void check_streamable(const HaloOptions& o) {
+    if (o.sensitivity == SensitivitySource::fisher)
+        throw_bad_value("E9076", "--sensitivity", "HALO with Fisher sensitivity cannot stream (it needs whole-model gradients)",
+                        "hessian, or quantize without --stream", "fisher");
+    // The model-wide budget ranks every linear's tiles before assigning any (plan_model_wide's
+    // first pass over the whole model); the block loop sees one block at a time.
+    if (o.scope == AssignScope::model)
+        throw_bad_value("E9074", "--assign", "HALO's model-wide assignment cannot stream (it plans every block before the first)",
+                        "--assign layer, or quantize without --stream", "model");
+}
+
+StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, const Ladder& L, const StreamingHaloOptions& so,
+                                            quant::QuantizedDirWriter& out, const quant::RunInfo& run_info,
+                                            const accel::SystolicOptions& machine, const mac::MacProfile* energy_profile) {
+    const auto t0 = std::chrono::steady_clock::now();
+    check_streamable(so.halo);
+    const model::ModelConfig& config = source.config();
+    model::refuse_experts(config, "HALO quantization");  // per-expert tiles: not done (issue 14)
+    StreamingHaloResult r;
+    r.totals = empty_halo_result(L, so.halo);
+    model::ModelWeights block = source.skeleton();
+    block.layers.resize(1);
+    std::unique_ptr<model::BlockStreamCalibration> cal;
+    if (!so.samples.empty()) {
+        block.token_embedding = source.token_embedding();
+        cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, so.threads, so.activation_budget_bytes,
+                                                              so.spill_dir);
+        block.token_embedding = {};  // only the embedding step needed it
+        r.activations_spilled = cal->store().spilled();
+        r.activation_bytes = cal->store().total_bytes();
+        r.calibration_tokens = cal->tokens();
+    }
+    accel::ModelTileLevels tile_levels = empty_tile_levels(config, config.name);
+    InformationBits info_bits;
+    Progress progress(so.block_progress ? so.block_progress : ProgressSink([](const ProgressUpdate&) {}), "halo blocks",
+                      static_cast<std::size_t>(config.n_layers));
+    int prev_level = -1;
+    for (int l = 0; l < config.n_layers; ++l) {
+        block.layers[0] = source.layer(l);
+        std::array<model::LinearInputStats, 7> stats{};
+        if (cal) stats = cal->capture({.gram = true, .channel_stats = false});
+        quantize_block_halo(block.layers[0], l, stats, nullptr, L, so.halo, r.totals, prev_level, nullptr);
+        stats = {};
+        for (std::size_t i = 0; i < r.totals.model.linears.size(); ++i) {
+            const auto& rec = r.totals.model.linears[i];
+            add_tile_levels(tile_levels, rec, r.totals.linears[i].sparse_level.level);
+            info_bits.add(rec.tensor, r.totals.books);
+            out.add_linear(rec);
+        }
+        r.totals.model.linears.clear();  // this block's codes are on disk
+        r.totals.linears.clear();
+        if (cal) cal->advance();
+        block.layers[0] = {};
+        ++r.blocks;
+        progress.advance();
+    }
+    progress.finish();
+    r.information_bits = info_bits.per_weight(r.totals.books);
+    r.totals.model.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    quant::RunInfo info = run_info;
+    info.sections["halo"] = halo_manifest_section(r.totals, r.information_bits, L, so.halo);
+    out.finish(r.totals.model, halo_quantize_options(so.halo), info, halo_extra_files(tile_levels, machine, energy_profile));
+    return r;
+}
+
+}  // namespace halo::hwq

@@ -1,0 +1,155 @@
+// HALO with one block resident (quantize_halo_streaming) against the in-memory driver
+// (quantize_model_halo + write_halo_dir) on the same checkpoint and calibration: every .hqt,
+// tile_levels.json, sim_config.json and mac_profile.json byte-identical, the manifest equal but
+// for its timings; hidden states in memory and spilled. A synthetic test-tiny checkpoint (fast)
+// and the installed default model (Slow suite).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/halo_streaming.hpp"
+#include "halo/model/lazy_model.hpp"
+#include "halo/model/model_loader.hpp"
+#include "halo/model/synthetic_checkpoint.hpp"
+#include "halo/model/tokenizer.hpp"
+#include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
+#include "test_support.hpp"
+
+namespace halo::hwq {
+namespace {
+
+class Scratch {
+public:
+    Scratch() {
+        static std::atomic<int> n{0};
+        path_ = std::filesystem::temp_directory_path() / fmt::format("halo_hstream_test_{}_{}", ::getpid(), n++);
+        std::filesystem::create_directories(path_);
+    }
+    ~Scratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    std::filesystem::path operator/(const std::string& s) const { return path_ / s; }
+
+private:
+    std::filesystem::path path_;
+};
+
+std::vector<std::vector<std::int32_t>> samples_for(const std::filesystem::path& model, int n, int len) {
+    const auto tok = model::load_tokenizer(model);
+    std::string text;
+    for (int i = 0; i < 400; ++i) text += fmt::format("Sample sentence number {} says something about item {}. ", i, i * 7 % 13);
+    return quant::calibration_samples(tok->encode(text, false), n, len, "test text");
+}
+
+std::filesystem::path tiny_checkpoint(const Scratch& dir) {
+    model::SyntheticOptions o;
+    o.shards = 2;
+    o.dtype = "bf16";
+    o.threads = 1;
+    model::write_synthetic_checkpoint(dir / "tiny", model::synthetic_shape("test-tiny"), o);
+    return dir / "tiny";
+}
+
+nlohmann::json without_timings(nlohmann::json m) {
+    m.erase("time_s");
+    m.erase("date");
+    for (auto& e : m.at("linears")) e.erase("seconds");
+    return m;
+}
+
+void expect_streamed_identical(const std::filesystem::path& model_path, const HaloOptions& o,
+                               const std::vector<std::vector<std::int32_t>>& samples, std::int64_t budget) {
+    Scratch dir;
+    const auto profile = test::synthetic_int8_profile();
+    const Ladder L = build_ladder(profile, {});
+    accel::SystolicOptions machine;
+    machine.array.rows = static_cast<int>(o.tile_k);
+    machine.array.cols = static_cast<int>(o.tile_n);
+    machine.dvfs = dvfs_table(L);
+    quant::RunInfo info;
+    info.source_model = model_path.string();
+    info.flags = {{"method", "halo"}};
+
+    model::ModelWeights w = model::load_model(model_path);
+    quant::LayerwiseSource src(w, samples, o.threads);
+    const auto ref = quantize_model_halo(w, L, o, &src, nullptr, {});
+    write_halo_dir(dir / "mem", ref, L, o, info, w.config, w.config.name, false, machine, &profile);
+
+    const model::LazyModel lazy(model_path);
+    StreamingHaloOptions so;
+    so.halo = o;
+    so.samples = samples;
+    so.threads = o.threads;
+    so.activation_budget_bytes = budget;
+    quant::QuantizedDirWriter out(dir / "str", false);
+    const auto r = quantize_halo_streaming(lazy, L, so, out, info, machine, &profile);
+    EXPECT_EQ(r.blocks, w.config.n_layers);
+    EXPECT_EQ(r.activations_spilled, budget == 0);
+    EXPECT_EQ(r.totals.tiles_per_level, ref.tiles_per_level);
+    EXPECT_EQ(r.totals.switches, ref.switches);
+    EXPECT_EQ(r.totals.books.books, ref.books.books);
+    EXPECT_EQ(r.information_bits, information_bits_per_weight(ref));
+    EXPECT_TRUE(r.totals.model.linears.empty());  // nothing of the codes kept
+
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "mem")) {
+        const auto name = entry.path().filename().string();
+        const auto streamed = dir / "str" / name;
+        ASSERT_TRUE(std::filesystem::exists(streamed)) << name;
+        ++files;
+        if (name == "manifest.json") {
+            EXPECT_EQ(without_timings(nlohmann::json::parse(read_file(streamed))),
+                      without_timings(nlohmann::json::parse(read_file(entry.path()))));
+        } else {
+            EXPECT_TRUE(read_file(streamed) == read_file(entry.path())) << name << " differs";
+        }
+    }
+    EXPECT_EQ(files, static_cast<std::size_t>(w.config.n_layers) * 7 + 4);  // + manifest, tile levels, sim config, profile
+}
+
+TEST(StreamingHalo, FilesIdenticalInMemoryAndSpilled) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    const auto samples = samples_for(path, 3, 48);
+    HaloOptions o;
+    o.tile_k = 32, o.tile_n = 16;  // test-tiny: d_model 64, d_ff 160
+    o.sparse.salient_fraction = 0.01;
+    o.threads = 1;
+    expect_streamed_identical(path, o, samples, 1 << 30);
+    o.threads = 2;
+    o.objective = Objective::perf;
+    expect_streamed_identical(path, o, samples, 0);
+}
+
+TEST(StreamingHalo, FisherSensitivityIsRefused) {
+    Scratch dir;
+    const model::LazyModel lazy(tiny_checkpoint(dir));
+    StreamingHaloOptions so;
+    so.halo.sensitivity = SensitivitySource::fisher;
+    quant::QuantizedDirWriter out(dir / "q", false);
+    const Ladder L = build_ladder(test::synthetic_int8_profile(), {});
+    try {
+        quantize_halo_streaming(lazy, L, so, out, {}, {}, nullptr);
+        ADD_FAILURE() << "expected E9076";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E9076");
+    }
+}
+
+// Minutes on the shared two-core machine (HALO over 210 linears, twice): a *Slow suite.
+TEST(StreamingHaloSlow, DefaultModelIdentical) {
+    if (!std::filesystem::exists(model::default_model_path())) GTEST_SKIP() << "default model not installed";
+    HaloOptions o;
+    o.threads = 2;
+    expect_streamed_identical(model::default_model_path(), o, samples_for(model::default_model_path(), 2, 64), 0);
+}
+
+}  // namespace
+}  // namespace halo::hwq
