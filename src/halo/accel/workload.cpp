@@ -57,6 +57,11 @@ void check_tile_grid(const TileLevels& tiles, std::int64_t K, std::int64_t N, co
 
 }  // namespace
 
+std::string linear_gemm_name(int layer, model::LinearKind kind, int expert) {
+    return expert < 0 ? fmt::format("blk.{}.{}", layer, model::linear_name(kind))
+                      : fmt::format("blk.{}.{}_exps.{}", layer, model::linear_name(kind), expert);
+}
+
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used) {
     const std::int64_t pairs = tokens * experts_used, base = pairs / n_experts, extra = pairs % n_experts;
     std::vector<std::int64_t> rows(static_cast<std::size_t>(n_experts), base);

@@ -52,6 +52,10 @@ struct Phase {
 // an expert with no row has no GEMM). Only the active experts' work is counted: top-k of E.
 std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, const Phase& phase);
 
+// The workload's name of a weight GEMM: "blk.<l>.attn_q", or a MoE expert's "blk.<l>.ffn_gate_exps.<e>"
+// (expert >= 0). Quantizers name their tile levels with it.
+std::string linear_gemm_name(int layer, model::LinearKind kind, int expert = -1);
+
 // Rows of each expert under even routing: tokens * experts_used split over n_experts.
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used);
 

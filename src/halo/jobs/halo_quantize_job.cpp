@@ -45,6 +45,8 @@ struct HaloOutcome {
     int eval_chunks = 0;
     std::vector<std::int64_t> tiles_per_level;
     std::optional<StreamSummary> streamed;
+    std::vector<quant::ExpertTokens> expert_tokens;  // MoE: calibration tokens routed per expert
+    int n_experts = 0, n_experts_used = 0;
 };
 
 // --stream: the block loop of hwq/halo_streaming.hpp writes the directory as it goes.
@@ -131,10 +133,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
         return run_streamed(o, ho, model_path, calib_path, samples, ladder, machine, have_energy ? &prof.profile : nullptr,
                             prof.info, threads, cb);
     auto w = model::load_model(model_path);
-    model::refuse_experts(w.config, "HALO quantization");  // before the tile check, which needs the dense FFN
-    for (auto k : model::kLinearKinds)  // a tile that does not fit fails before the long work
-        (void)hwq::make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
-                             fmt::format("blk.0.{}", model::linear_name(k)));
+    hwq::check_tiles_fit(w, o.halo);  // a tile that does not fit fails before the long work
     model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
@@ -145,18 +144,20 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     if (model_wide) {
         say("model-wide plan (FP32 statistics)");
         quant::LayerwiseSource fp_src(w, samples, threads);
-        plan = hwq::plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher.linear, sink);
+        plan = hwq::plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher, sink);
     }
     say(model_wide ? std::string("HALO, model-wide shares")
                    : fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
     quant::LayerwiseSource src(w, samples, threads);
-    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher.linear, sink, model_wide ? &plan : nullptr);
+    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
 
     HaloOutcome res;
     res.model_name = w.config.name;
     res.bits_per_weight = r.model.bits.bits_per_weight();
     res.info_bits = hwq::information_bits_per_weight(r);
     res.tiles_per_level = r.tiles_per_level;
+    res.expert_tokens = r.model.expert_tokens;
+    res.n_experts = w.config.n_experts, res.n_experts_used = w.config.n_experts_used;
     quant::RunInfo info;
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = w.source_format;
@@ -245,6 +246,8 @@ QuantizeJobResult run_halo_quantize(const QuantizeJobOptions& options, const Job
     res.perplexity = r.perplexity;
     res.streamed = r.streamed;
     res.eval_chunks = r.eval_chunks;
+    res.expert_tokens = r.expert_tokens;
+    res.n_experts = r.n_experts, res.n_experts_used = r.n_experts_used;
     res.peak_rss_mib = peak_rss_mib();
     const std::string point = o.halo.scope == hwq::AssignScope::model ? "model@" + options.halo.level_shares : options.halo.objective;
     res.halo = HaloSummary{point, o.halo.budget, o.halo.tile_k, o.halo.tile_n, r.info_bits, r.tiles_per_level};

@@ -304,11 +304,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     {
         const auto w = model::load_model(model_path);
         config = w.config;
-        if (!o.halo_objectives.empty()) model::refuse_experts(w.config, "HALO quantization");
-        if (!o.halo_objectives.empty())
-            for (auto k : model::kLinearKinds)
-                (void)make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
-                                fmt::format("blk.0.{}", model::linear_name(k)));
+        if (!o.halo_objectives.empty()) check_tiles_fit(w, o.halo);
         if (o.fp_reference) {
             say("FP32 reference");
             fp_ppl = ppl(w, false);
@@ -427,8 +423,11 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         auto round_bf16 = [](model::Matrix& m) {
             for (auto& x : m.data) x = model::bf16_to_fp32(model::fp32_to_bf16(x));
         };
-        for (auto& layer : w.layers)
+        for (auto& layer : w.layers) {
             for (auto k : model::kLinearKinds) round_bf16(layer[k]);
+            for (auto& e : layer.experts)
+                for (auto& m : e.linear) round_bf16(m);
+        }
         round_bf16(w.token_embedding);
         round_bf16(w.output);
         VariantResult v;
@@ -463,9 +462,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         ModelPlan plan;
         if (ho.scope == AssignScope::model) {
             say("model-wide plan (FP32 statistics)");
-            plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher.linear, sink);
+            plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink);
         }
-        auto r = quantize_model_halo(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher.linear, sink,
+        auto r = quantize_model_halo(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink,
                                      ho.scope == AssignScope::model ? &plan : nullptr);
         VariantResult v;
         v.name = "halo-" + point;
