@@ -49,6 +49,13 @@ struct HaloOutcome {
     int n_experts = 0, n_experts_used = 0;
 };
 
+// --min-expert-tokens sets the coverage warnings of a MoE model's experts; on any other model,
+// or streamed (which has no expert path), it would be silently ignored.
+void check_min_expert_tokens(const HaloQuantizeOptions& o, const model::ModelConfig& c) {
+    if (o.min_expert_tokens_given && (!c.moe() || o.stream))
+        throw_usage("E9083", "--min-expert-tokens applies to a mixture-of-experts model quantized in memory (HALO without --stream)");
+}
+
 // --stream: the block loop of hwq/halo_streaming.hpp writes the directory as it goes.
 HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& ho, const std::filesystem::path& model_path,
                          const std::filesystem::path& calib_path, const std::vector<std::vector<std::int32_t>>& samples,
@@ -58,6 +65,7 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     const auto t0 = std::chrono::steady_clock::now();
     hwq::check_streamable(ho);  // before opening the model
     const model::LazyModel source(model_path);
+    check_min_expert_tokens(o, source.config());
     hwq::StreamingHaloOptions so;
     so.halo = ho;
     so.samples = samples;
@@ -133,6 +141,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
         return run_streamed(o, ho, model_path, calib_path, samples, ladder, machine, have_energy ? &prof.profile : nullptr,
                             prof.info, threads, cb);
     auto w = model::load_model(model_path);
+    check_min_expert_tokens(o, w.config);
     hwq::check_tiles_fit(w, o.halo);  // a tile that does not fit fails before the long work
     model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
@@ -201,6 +210,10 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.stream = c.stream;
     o.activation_budget_bytes = c.activation_budget_bytes;
     o.spill_dir = c.spill_dir;
+    if (c.min_expert_tokens < 0)
+        throw_bad_flag("E9084", "--min-expert-tokens", "the expert coverage threshold is a token count", ">= 0",
+                       std::to_string(c.min_expert_tokens));
+    o.min_expert_tokens_given = c.min_expert_tokens_given;
     o.ladder.timing = hwq::timing_field(f.timing).id;
     o.ladder.guard_band = f.guard_band;
     if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);

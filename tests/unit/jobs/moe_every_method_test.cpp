@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@
 #include "halo/mac/profile.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
 
 namespace halo::jobs {
 namespace {
@@ -33,6 +35,15 @@ struct Scratch {
         fs::remove_all(dir, ec);
     }
 };
+
+std::string code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.diagnostic().code;
+    }
+    return "no error";
+}
 
 int hqt_files(const fs::path& dir) {
     int n = 0;
@@ -119,6 +130,24 @@ TEST(MoeEveryMethod, TinyMoeQuantizesWithEveryExpertCalibratedByEveryMethod) {
             EXPECT_GT(sr.report["speedup"].get<double>(), 0);
         }
     }
+    // HALO's --min-expert-tokens: a negative threshold, and the flag on a dense model (where it
+    // would be silently ignored), are refused before any work.
+    QuantizeJobOptions h;
+    h.model = (s.dir / "moe").string();
+    h.calib_text = s.dir / "text.txt";
+    h.method = "halo";
+    h.tile = "32x32";
+    h.halo.profile = s.dir / "profile.json";
+    h.samples = 1, h.seq_len = 16, h.threads = 1;
+    h.out_dir = s.dir / "refused";
+    h.min_expert_tokens = -1;
+    h.min_expert_tokens_given = true;
+    EXPECT_EQ(code_of([&] { (void)run_quantize_job(h, {}); }), "E9084");
+    model::write_synthetic_checkpoint(s.dir / "dense", model::synthetic_shape("test-tiny"), so);
+    h.model = (s.dir / "dense").string();
+    h.min_expert_tokens = 4;
+    EXPECT_EQ(code_of([&] { (void)run_quantize_job(h, {}); }), "E9083");
+    EXPECT_FALSE(fs::exists(h.out_dir));
 }
 
 }  // namespace
