@@ -55,12 +55,15 @@ void bind_jobs(nb::module_& m) {
     path_option(q, "calib", &Q::calib_text);
     path_option(q, "eval", &Q::eval_text);
     q.def_prop_rw("profile", [](const Q& o) { return o.halo.profile.string(); }, [](Q& o, const std::string& v) { o.halo.profile = v; });
-    halo_option(q, "objective", &jobs::HaloJobOptions::objective);
+    // Setting objective or budget marks it given, as the CLI's flag count does (E9070 with assign="model").
+    q.def_prop_rw("objective", [](const Q& o) { return o.halo.objective; },
+                  [](Q& o, const std::string& v) { o.halo.objective = v, o.halo.objective_given = true; });
+    q.def_prop_rw("budget", [](const Q& o) { return o.halo.budget; },
+                  [](Q& o, double v) { o.halo.budget = v, o.halo.budget_given = true; });
     halo_option(q, "levels", &jobs::HaloJobOptions::levels);
     halo_option(q, "timing", &jobs::HaloJobOptions::timing);
     halo_option(q, "counts", &jobs::HaloJobOptions::counts);
     halo_option(q, "guard_band", &jobs::HaloJobOptions::guard_band);
-    halo_option(q, "budget", &jobs::HaloJobOptions::budget);
     halo_option(q, "voltage_step", &jobs::HaloJobOptions::voltage_step);
     halo_option(q, "vt", &jobs::HaloJobOptions::vt);
     halo_option(q, "alpha", &jobs::HaloJobOptions::alpha);

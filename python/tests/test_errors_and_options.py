@@ -77,6 +77,12 @@ def test_option_of_another_method_is_refused(tmp_path):
         halo.quantize(method="rtn", tile="128", out=tmp_path / "q", progress=False)
     assert (e.value.code, e.value.place) == ("E0010", "tile")
     assert not (tmp_path / "q").exists()
+    # A per-layer point (objective, budget) with the model-wide budget: E9070, as on the CLI.
+    for point in ({"objective": "perf"}, {"budget": 0.3}):
+        with pytest.raises(halo.Error) as e:
+            halo.quantize(method="halo", assign="model", level_shares="0.5/0.5/0", out=tmp_path / "q", progress=False, **point)
+        assert e.value.code == "E9070", point
+    assert not (tmp_path / "q").exists()
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the broken callback's report

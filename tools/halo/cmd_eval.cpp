@@ -50,7 +50,7 @@ int run_eval(const EvalFlags& f) {
     }
     const NamedPath inputs[] = {{"--model", f.model}, {"--text", f.text}};
     require_not_input("--json", f.json, inputs);
-    const std::filesystem::path model_path = model::resolve_model_path(f.model);
+    const std::filesystem::path model_path = model::resolve_model_path(jobs::eval_model_of(f.model, f.quantized));
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
     if (const auto gpu = cuda::parse_device(f.device)) {
@@ -102,7 +102,7 @@ Command eval_command() {
     return {"eval", "perplexity of a model or quantized model on a text (llama.cpp or Hugging Face method)",
             [](CLI::App& app) -> std::function<int()> {
                 auto f = std::make_shared<EvalFlags>();
-                app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m");
+                app.add_option("--model", f->model, "GGUF file, safetensors checkpoint dir, or an installed model: smollm2-135m (default), gemma3-270m; with --quantized the default is the directory's source model");
                 app.add_option("--text", f->text, "UTF-8 text file (default: data/text/eval.txt)");
                 app.add_option("--ctx", f->ctx, "tokens per chunk / window")->check(CLI::Range(4, 1 << 20));
                 f->stride_flag = app.add_option("--stride", f->stride, "--ppl-method hf: window step (default ctx/2)")->check(integer_in(0, 1 << 20));

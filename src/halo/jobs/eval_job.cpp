@@ -31,13 +31,23 @@ nlohmann::json EvalJobResult::json() const {
             {"tokens_per_s", tokens_per_s}};
 }
 
+std::string eval_model_of(const std::string& model, const std::filesystem::path& quantized) {
+    if (!model.empty() || quantized.empty()) return model;
+    const quant::ManifestSummary m = quant::read_manifest_summary(quantized);
+    if (m.source_model.empty())
+        throw_bad_value("E9045", (quantized / "manifest.json").string(), "the manifest records no source model",
+                        "\"source_model\": the model the directory was quantized from", "none",
+                        "pass --model with the directory's source model");
+    return m.source_model;
+}
+
 EvalJobResult run_eval_job(const EvalJobOptions& o, const ProgressSink& progress) {
     if (o.bos != "auto" && o.bos != "yes" && o.bos != "no")
         throw_bad_flag("E9042", "--bos", "unknown BOS rule", "auto, yes or no", o.bos);
     if (o.ctx < 4) throw_bad_flag("E9043", "--ctx", "chunk size too small", ">= 4", std::to_string(o.ctx));
     if (o.stride < 0) throw_bad_flag("E9044", "--stride", "stride must not be negative", ">= 0", std::to_string(o.stride));
     EvalJobResult res;
-    res.model_path = model::resolve_model_path(o.model);
+    res.model_path = model::resolve_model_path(eval_model_of(o.model, o.quantized));
     res.text_path = o.text.empty() ? model::default_eval_text_path() : o.text;
     res.quantized = o.quantized.string();
     res.threads = o.threads;

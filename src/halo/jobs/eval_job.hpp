@@ -37,6 +37,11 @@ struct EvalJobResult {
     nlohmann::json json() const;
 };
 
+// The model an eval runs: `model` when given, else the source model a `quantized` directory's
+// manifest records (so `halo eval --quantized DIR` evaluates DIR on the model it was made from,
+// E9045 when the manifest records none), else "" (the installed default).
+std::string eval_model_of(const std::string& model, const std::filesystem::path& quantized);
+
 // E9042 an unknown bos rule, E9043 ctx < 4, E9044 a negative stride (usage); the readers' own
 // errors otherwise.
 EvalJobResult run_eval_job(const EvalJobOptions& options, const ProgressSink& progress);

@@ -595,6 +595,7 @@ ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& fil
     auto str = [&](const char* key) { return m.contains(key) && m.at(key).is_string() ? m.at(key).get<std::string>() : std::string(); };
     ManifestSummary s;
     s.method = str("method");
+    s.source_model = str("source_model");
     if (m.contains("weight_format") && m.at("weight_format").is_string()) s.weight_format = m.at("weight_format").get<std::string>();
     s.activation_format = str("activation_format");
     if (m.contains("linears") && m.at("linears").is_array() && !m.at("linears").empty()) {

@@ -123,6 +123,7 @@ void check_complete(const QuantizedDir& dir, int n_layers);
 // without reading the tensors. Optional fields absent in old manifests stay empty.
 struct ManifestSummary {
     std::string method;
+    std::string source_model;                  // the model it was quantized from ("" when not recorded)
     std::optional<std::string> weight_format;  // none when the manifest lacks it
     std::string activation_format;             // "" when null or absent
     std::int64_t first_group_cols = 0;         // linears[0].spec.group_cols (0 = per channel or absent)

@@ -194,6 +194,10 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
         e.ctx = 32, e.max_chunks = 2, e.threads = 1;
         const auto r = run_eval_job(e, {});
         EXPECT_EQ(r.result.perplexity, std::string(dir) == "halo" ? *h.perplexity : *g.perplexity) << dir;
+        e.model.clear();  // without a model: the directory's source model, not the installed default
+        const auto r2 = run_eval_job(e, {});
+        EXPECT_EQ(r2.model_path, fs::absolute(o.model)) << dir;
+        EXPECT_EQ(r2.result.perplexity, r.result.perplexity) << dir;
     }
     // Simulate accepts both: the GPTQ W4A4 manifest picks its hardware design, the HALO directory
     // gives its tiles and its machine (the array it was quantized for).
@@ -209,6 +213,16 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
     EXPECT_EQ(sh.design, nullptr);
     EXPECT_GT(sh.report["speedup"].get<double>(), 0);
     EXPECT_EQ(sh.run.layers.empty(), false);
+    {  // a manifest that records no source model: E9045 names the manifest and asks for --model
+        auto m = nlohmann::json::parse(read_file(s.dir / "gptq" / "manifest.json"));
+        m.erase("source_model");
+        write_file_atomic(s.dir / "gptq" / "manifest.json", m.dump());
+        EvalJobOptions e;
+        e.quantized = s.dir / "gptq";
+        const auto d = error_of([&] { (void)run_eval_job(e, {}); });
+        EXPECT_EQ(d.code, "E9045");
+        EXPECT_NE(d.place.find("manifest.json"), std::string::npos) << d.place;
+    }
 }
 
 // `halo export` accepts a HALO directory: its per-tile codebooks fit no GGML block type, so the
