@@ -114,7 +114,8 @@ def perplexity(*, model=None, quantized=None, text=None, ctx=512, max_chunks=-1,
 def simulate(**options):
     """Cycles, time and energy of a workload on a systolic array, tensor core or GPU model, as
     `halo simulate`. Options: arch, design, array, dataflow, model_shape (a built-in shape),
-    hf_config (a config.json), quantized, tile_levels, seq, batch, context, profile, config_file,
+    hf_config (a config.json), model (a GGUF file, safetensors directory or installed name: its
+    shape only), quantized, tile_levels, seq, batch, context, profile, config_file,
     topology, scalesim_cfg, reorder, switch_penalty_ns, gpu, gpu_path, baseline, out (FILE.json:
     the report, with its chart FILE.svg beside it). Returns the report as a dict."""
     return _halo.simulate(_fill(_halo.SimulateOptions(), "simulate", options))

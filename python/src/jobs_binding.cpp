@@ -92,7 +92,7 @@ void bind_jobs(nb::module_& m) {
         .def_rw("topology", &S::topology).def_rw("scalesim_cfg", &S::scalesim_cfg).def_rw("out", &S::out)
         .def_rw("reorder", &S::reorder).def_rw("gpu", &S::gpu).def_rw("gpu_path", &S::gpu_path).def_rw("baseline", &S::baseline)
         .def_rw("design", &S::design).def_rw("seq", &S::seq).def_rw("batch", &S::batch).def_rw("context", &S::context)
-        .def_rw("switch_penalty_ns", &S::switch_penalty_ns);
+        .def_rw("switch_penalty_ns", &S::switch_penalty_ns).def_rw("model", &S::model);
 
     // halo.quantize's keywords as flags ("--damp"): those the method does not take are E6035.
     m.def("check_method_options", [](const std::string& method, const std::vector<std::string>& given_flags) {

@@ -142,11 +142,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "halo: error E0015: --profile, --reorder do not apply to --design runs (they belong to the HALO/DVFS path)" +
                     kModeHint},
         BadFlag{{"simulate", "--model-shape", "tiny", "--hf-config", "c.json"},
-                1, "halo: error E7064: give exactly one of --model-shape NAME, --hf-config config.json or --topology FILE.csv\n"},
-        // One meaning per flag name: simulate's built-in shape is --model-shape (--model is a model file elsewhere),
+                1, "halo: error E7064: give exactly one of --model-shape NAME, --hf-config config.json, --model FILE.gguf|DIR|NAME or "
+                   "--topology FILE.csv\n"},
+        // One meaning per flag name: simulate's built-in shape is --model-shape; its --model is a model (file, directory or
+        // installed name) as everywhere, so a built-in shape's name there is a missing model (bad input, exit 2);
         // eval's perplexity method is --ppl-method (--method is quantize's quantizer).
         BadFlag{{"simulate", "--model", "tiny"},
-                1, "The following arguments were not expected: tiny --model\nRun with --help or --help-all for more information.\n"},
+                2, "halo: error E5304: tiny: model path is neither a GGUF file nor a checkpoint directory (expected a .gguf file or "
+                   "a directory with config.json and *.safetensors, found nothing there); hint: run `scripts/setup.sh data` to "
+                   "install the default model\n"},
         BadFlag{{"eval", "--method", "hf"},
                 1, "The following arguments were not expected: hf --method\nRun with --help or --help-all for more information.\n"},
         // --tile has one syntax (RxC) and one parser (util/shape.hpp) in quantize and run.

@@ -40,7 +40,7 @@ struct SimulateArgs : jobs::SimulateJobOptions {
 // The options whose use depends on the mode (checked by check_mode_flags before any work).
 struct SimulateModeFlags {
     CLI::Option *array, *dataflow, *profile, *config_file, *scalesim_cfg, *reorder, *switch_penalty, *gpu, *gpu_path,
-        *tile_levels, *seq, *batch, *context, *model_shape, *hf_config, *quantized;
+        *tile_levels, *seq, *batch, *context, *model_shape, *hf_config, *model, *quantized;
 };
 
 // A flag that does not apply to the chosen machine, phase or workload is an error, not ignored.
@@ -57,7 +57,7 @@ void check_mode_flags(const SimulateArgs& a, const SimulateModeFlags& o) {
         refuse_flags(array_only, "to --arch tensor-core (they shape the systolic array)");
     }
     if (!a.topology.empty()) {
-        const CLI::Option* const model_only[] = {o.model_shape, o.hf_config, o.tile_levels, o.seq, o.batch, o.context};
+        const CLI::Option* const model_only[] = {o.model_shape, o.hf_config, o.model, o.tile_levels, o.seq, o.batch, o.context};
         refuse_flags(model_only, "to a --topology workload (its GEMMs are given)");
     } else if (a.batch > 0) {
         const CLI::Option* const prefill_only[] = {o.seq};
@@ -104,7 +104,8 @@ int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
     if (!a.out.empty()) require_extension("--out", a.out, ".json");
     check_mode_flags(a, mode_flags);
     const NamedPath inputs[] = {{"--hf-config", a.hf_config},       {"--tile-levels", a.tile_levels}, {"--profile", a.profile},
-                                {"--config-file", a.config_file}, {"--topology", a.topology},       {"--scalesim-cfg", a.scalesim_cfg}};
+                                {"--config-file", a.config_file}, {"--topology", a.topology},       {"--scalesim-cfg", a.scalesim_cfg},
+                                {"--model", a.model}};
     require_not_input("--out", a.out, inputs);
     if (!a.out.empty()) require_not_input("--out", std::filesystem::path(a.out).replace_extension(".svg").string(), inputs);
     require_not_input("--json", a.json, inputs);
@@ -152,6 +153,8 @@ Command simulate_command() {
                 m.dataflow = app.add_option("--dataflow", a->dataflow, "systolic dataflow: " + menu_text(dataflow_names()) + " (default ws)");
                 m.model_shape = app.add_option("--model-shape", a->model_shape, "built-in model shape: " + menu_text(builtin_model_names()));
                 m.hf_config = app.add_option("--hf-config", a->hf_config, "Hugging Face config.json of the model (its shape)");
+                m.model = app.add_option("--model", a->model, "a model's own shape: GGUF file, safetensors directory or installed "
+                                                              "name (only its config and tensor shapes are read)");
                 m.quantized = app.add_option("--quantized", a->quantized, "quantized model directory: an Amove/baseline manifest picks the design; a HALO one gives its tiles (DIR/tile_levels.json) and machine (DIR/sim_config.json, DIR/mac_profile.json; --config-file, --array, --profile override)");
                 app.add_flag("--no-verify", a->no_verify, "--quantized: skip the SHA-256 checks of the directory's files")
                     ->needs(m.quantized);

@@ -1,6 +1,9 @@
 #include "halo/accel/workload.hpp"
 
+#include <cstdio>
+#include <optional>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -31,7 +34,33 @@ void check_config(const model::ModelConfig& c) {
                         fmt::format("1..{}", c.n_experts), std::to_string(c.n_experts_used));
 }
 
+// (K, N) of a MoE expert linear's GEMM when `name` is "blk.<i>.ffn_{gate,up,down}_exps.<e>" of
+// an expert the config has; none otherwise.
+std::optional<std::pair<std::int64_t, std::int64_t>> expert_gemm_shape(const std::string& name, const model::ModelConfig& c) {
+    int block = -1, expert = -1, used = 0;
+    char kind[8] = {};
+    if (!c.moe() || std::sscanf(name.c_str(), "blk.%d.ffn_%4[a-z]_exps.%d%n", &block, kind, &expert, &used) != 3 ||
+        used != static_cast<int>(name.size()) || block < 0 || block >= c.n_layers || expert < 0 || expert >= c.n_experts)
+        return std::nullopt;
+    const std::string k = kind;
+    if (k == "gate" || k == "up") return std::pair<std::int64_t, std::int64_t>{c.d_model, c.d_ff};
+    if (k == "down") return std::pair<std::int64_t, std::int64_t>{c.d_ff, c.d_model};
+    return std::nullopt;
+}
+
+void check_tile_grid(const TileLevels& tiles, std::int64_t K, std::int64_t N, const std::string& name, const std::string& file) {
+    if (tiles.k_tiles * tiles.tile_rows < K || (tiles.k_tiles - 1) * tiles.tile_rows >= K ||
+        tiles.n_tiles * tiles.tile_cols < N || (tiles.n_tiles - 1) * tiles.tile_cols >= N)
+        throw_bad_input("E7044", file, 0, "tile grid of " + name + " does not fit its weight", fmt::format("K={} N={}", K, N),
+                        fmt::format("{}x{} tiles of {}x{}", tiles.k_tiles, tiles.n_tiles, tiles.tile_rows, tiles.tile_cols));
+}
+
 }  // namespace
+
+std::string linear_gemm_name(int layer, model::LinearKind kind, int expert) {
+    return expert < 0 ? fmt::format("blk.{}.{}", layer, model::linear_name(kind))
+                      : fmt::format("blk.{}.{}_exps.{}", layer, model::linear_name(kind), expert);
+}
 
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used) {
     const std::int64_t pairs = tokens * experts_used, base = pairs / n_experts, extra = pairs % n_experts;
@@ -231,13 +260,17 @@ void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& c
         WorkItem* hit = nullptr;
         for (auto& it : work)
             if (it.has_weights && it.gemm.name == name) hit = &it;
-        if (!hit)
-            throw_bad_input("E7044", file, 0, "tile levels name a layer the model does not have", "blk.<i>.attn_q ... output", name);
-        if (tiles.k_tiles * tiles.tile_rows < hit->gemm.K || (tiles.k_tiles - 1) * tiles.tile_rows >= hit->gemm.K ||
-            tiles.n_tiles * tiles.tile_cols < hit->gemm.N || (tiles.n_tiles - 1) * tiles.tile_cols >= hit->gemm.N)
-            throw_bad_input("E7044", file, 0, "tile grid of " + name + " does not fit its weight",
-                            fmt::format("K={} N={}", hit->gemm.K, hit->gemm.N),
-                            fmt::format("{}x{} tiles of {}x{}", tiles.k_tiles, tiles.n_tiles, tiles.tile_rows, tiles.tile_cols));
+        if (!hit) {
+            // An expert of the model that no token reaches in this phase (even routing gives it no
+            // row): it has no GEMM, so its tiles cost nothing; its grid must still fit its weight.
+            if (const auto kn = expert_gemm_shape(name, c)) {
+                check_tile_grid(tiles, kn->first, kn->second, name, file);
+                continue;
+            }
+            throw_bad_input("E7044", file, 0, "tile levels name a layer the model does not have",
+                            "blk.<i>.attn_q ... output (blk.<i>.ffn_gate_exps.<e> ... for a MoE model)", name);
+        }
+        check_tile_grid(tiles, hit->gemm.K, hit->gemm.N, name, file);
         hit->tiles = tiles;
     }
     for (const auto& [name, nnz] : lv.sparse_nnz)

@@ -52,6 +52,10 @@ struct Phase {
 // an expert with no row has no GEMM). Only the active experts' work is counted: top-k of E.
 std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, const Phase& phase);
 
+// The workload's name of a weight GEMM: "blk.<l>.attn_q", or a MoE expert's "blk.<l>.ffn_gate_exps.<e>"
+// (expert >= 0). Quantizers name their tile levels with it.
+std::string linear_gemm_name(int layer, model::LinearKind kind, int expert = -1);
+
 // Rows of each expert under even routing: tokens * experts_used split over n_experts.
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used);
 
@@ -80,7 +84,10 @@ ModelTileLevels read_tile_levels(const std::filesystem::path& path);
 nlohmann::json tile_levels_json(const ModelTileLevels& levels);
 void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels);
 // Attaches tiles to the workload's layers by name; throws E7044 (bad input) when the levels
-// describe a different model (shape mismatch, unknown layer name).
+// describe a different model (shape mismatch, unknown layer name). A MoE expert linear
+// ("blk.<i>.ffn_gate_exps.<e>") the workload has no GEMM for (no token routed to it in this
+// phase) is accepted when the config has that expert and the grid fits its weight: only the
+// active experts' tiles are priced.
 void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& config, const ModelTileLevels& levels,
                         const std::string& file);
 

@@ -84,7 +84,7 @@ accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm
     m.vocab_size = c.vocab_size;
     for (const auto& rec : qm.linears) {
         const auto& t = rec.tensor;
-        const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+        const std::string name = accel::linear_gemm_name(rec.layer, rec.kind, rec.expert);  // the simulator's GEMM
         if (t.tiles.tile_rows < 1 || t.tiles.tile_cols < 1)
             throw_internal("E9053", fmt::format("{}: a DVFS-aware baseline tensor carries no tile levels", name));
         const MultiplierMap map = multiplier_map(t.spec(), &ladder);

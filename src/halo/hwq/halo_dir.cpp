@@ -39,7 +39,7 @@ void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, 
         for (std::int64_t cc = 0; cc < t.cols(); ++cc)
             ++tl.code_histogram[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)]
                                [static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
-    const std::string name = fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind));
+    const std::string name = accel::linear_gemm_name(rec.layer, rec.kind, rec.expert);  // the simulator's GEMM
     m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
     if (sparse_level >= 0) m.sparse_level.emplace_back(name, sparse_level);
     m.layers.emplace_back(name, std::move(tl));

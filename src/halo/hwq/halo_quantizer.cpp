@@ -311,61 +311,122 @@ HaloModelResult empty_halo_result(const Ladder& L, const HaloOptions& o, const M
     return out;
 }
 
+namespace {
+// One linear of a block (a block's own, or a MoE expert's: `expert` >= 0): HALO-quantized in
+// place and recorded in `out` like every other.
+void quantize_linear_into(model::Matrix& w, const model::LinearInputStats& st, const model::Matrix* f, int l,
+                          model::LinearKind k, int expert, const Ladder& L, const HaloOptions& o, HaloModelResult& out,
+                          int& prev_level, Progress* progress, const ModelPlan* plan) {
+    const auto tk = std::chrono::steady_clock::now();
+    const std::string place = expert < 0 ? fmt::format("blk.{}.{}", l, model::linear_name(k))
+                                         : fmt::format("blk.{}.{}_exps.{}", l, model::linear_name(k), expert);
+    const std::vector<int>* fixed = plan ? &plan->levels[out.linears.size()] : nullptr;
+    auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place, fixed);
+    quant::LinearRecord rec;
+    rec.layer = l, rec.kind = k, rec.expert = expert;
+    model::Matrix q = r.tensor.decode();
+    if (st.gram.rows == w.cols) rec.output_error = quant::output_error(w, q, st.gram);
+    w = std::move(q);
+    for (int lv : r.assignment.level) ++out.tiles_per_level[static_cast<std::size_t>(lv)];
+    if (r.sparse_nnz > 0) ++out.sparse_linears_per_level[static_cast<std::size_t>(r.sparse_level.level)];
+    const auto order = grouped_order(r.assignment.level);
+    out.switches += switches(r.assignment.level, order, prev_level);
+    prev_level = r.assignment.level[order.back()];
+    rec.tensor = r.tensor;
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tk).count();
+    const auto b = rec.tensor.bits();
+    auto& B = out.model.bits;
+    B.weights += b.weights, B.code_bits += b.code_bits, B.scale_bits += b.scale_bits;
+    B.codebook_bits += b.codebook_bits, B.input_scale_bits += b.input_scale_bits, B.sparse_bits += b.sparse_bits;
+    out.model.linears.push_back(std::move(rec));
+    r.tensor = {};
+    out.linears.push_back(std::move(r));
+    if (progress) progress->advance();
+}
+
+// A MoE block's expert statistics, checked: with calibration, every expert must have had a
+// routed token (quantizing it from no data would be a silent fallback to round-to-nearest).
+void check_expert_stats(const std::vector<model::ExpertInputStats>& stats, std::size_t experts, int l) {
+    if (stats.empty()) return;  // no calibration at all: every linear rounds alike
+    if (stats.size() != experts)
+        throw_internal("E9082", fmt::format("block {}: statistics for {} experts, the block has {}", l, stats.size(), experts));
+    for (std::size_t e = 0; e < experts; ++e)
+        if (stats[e][0].tokens == 0)
+            throw_bad_value("E9081", fmt::format("blk.{}.ffn_*_exps expert {}", l, e),
+                            "expert saw no calibration token, HALO cannot calibrate it", "at least 1 routed token", "0",
+                            "use more or longer calibration samples (--samples, --seq-len)");
+}
+}  // namespace
+
+void check_tiles_fit(const model::ModelWeights& weights, const HaloOptions& o) {
+    const model::LayerWeights& b0 = weights.layers.at(0);
+    for (auto k : model::kLinearKinds) {
+        const bool expert = !b0.experts.empty() && model::is_expert_kind(k);
+        const model::Matrix& w = expert ? b0.experts[0][k] : b0[k];
+        (void)make_grid(w.rows, w.cols, o.tile_n, o.tile_k,
+                        expert ? fmt::format("blk.0.{}_exps.0", model::linear_name(k)) : fmt::format("blk.0.{}", model::linear_name(k)));
+    }
+}
+
+std::size_t linear_count(const model::ModelWeights& weights) {
+    std::size_t n = 0;
+    for (const auto& layer : weights.layers)
+        n += layer.experts.empty() ? model::kLinearKinds.size() : model::kLinearKinds.size() - 3 + 3 * layer.experts.size();
+    return n;
+}
+
 void quantize_block_halo(model::LayerWeights& layer, int l, const std::array<model::LinearInputStats, 7>& stats,
                          const std::array<model::Matrix, 7>* fisher, const Ladder& L, const HaloOptions& o,
                          HaloModelResult& out, int& prev_level, Progress* progress, const ModelPlan* plan) {
     for (auto k : model::kLinearKinds)
         quant::check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
     for (auto k : model::kLinearKinds) {
-        const auto tk = std::chrono::steady_clock::now();
-        model::Matrix& w = layer[k];
-        const auto& st = stats[static_cast<std::size_t>(k)];
+        if (!layer.experts.empty() && model::is_expert_kind(k)) continue;  // a MoE block's FFN is its experts
         const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(k)] : nullptr;
-        const std::string place = fmt::format("blk.{}.{}", l, model::linear_name(k));
-        const std::vector<int>* fixed = plan ? &plan->levels[out.linears.size()] : nullptr;
-        auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place, fixed);
-        quant::LinearRecord rec;
-        rec.layer = l, rec.kind = k;
-        model::Matrix q = r.tensor.decode();
-        if (st.gram.rows == w.cols) rec.output_error = quant::output_error(w, q, st.gram);
-        w = std::move(q);
-        for (int lv : r.assignment.level) ++out.tiles_per_level[static_cast<std::size_t>(lv)];
-        if (r.sparse_nnz > 0) ++out.sparse_linears_per_level[static_cast<std::size_t>(r.sparse_level.level)];
-        const auto order = grouped_order(r.assignment.level);
-        out.switches += switches(r.assignment.level, order, prev_level);
-        prev_level = r.assignment.level[order.back()];
-        rec.tensor = r.tensor;
-        rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tk).count();
-        const auto b = rec.tensor.bits();
-        auto& B = out.model.bits;
-        B.weights += b.weights, B.code_bits += b.code_bits, B.scale_bits += b.scale_bits;
-        B.codebook_bits += b.codebook_bits, B.input_scale_bits += b.input_scale_bits, B.sparse_bits += b.sparse_bits;
-        out.model.linears.push_back(std::move(rec));
-        r.tensor = {};
-        out.linears.push_back(std::move(r));
-        if (progress) progress->advance();
+        quantize_linear_into(layer[k], stats[static_cast<std::size_t>(k)], f, l, k, -1, L, o, out, prev_level, progress, plan);
     }
 }
 
+void quantize_experts_halo(model::LayerWeights& layer, int l, const std::vector<model::ExpertInputStats>& stats,
+                           const std::vector<model::ExpertWeights>* fisher, const Ladder& L, const HaloOptions& o,
+                           HaloModelResult& out, int& prev_level, Progress* progress, const ModelPlan* plan) {
+    check_expert_stats(stats, layer.experts.size(), l);
+    if (!stats.empty()) {  // tokens routed to each expert, reported like quant's methods do
+        quant::ExpertTokens coverage{l, {}};
+        for (const auto& st : stats) coverage.tokens.push_back(st[0].tokens);
+        out.model.expert_tokens.push_back(std::move(coverage));
+    }
+    const model::LinearInputStats none{};
+    for (std::size_t e = 0; e < layer.experts.size(); ++e)
+        for (auto k : model::kExpertKinds) {
+            model::Matrix& w = layer.experts[e][k];
+            quant::check_finite(w, fmt::format("blk.{}.{}_exps.weight[{}]", l, model::linear_name(k), e));
+            const auto& st = stats.empty() ? none : stats[e][model::ExpertWeights::slot(k)];
+            const model::Matrix* f = fisher ? &(*fisher)[e][k] : nullptr;
+            quantize_linear_into(w, st, f, l, k, static_cast<int>(e), L, o, out, prev_level, progress, plan);
+        }
+}
+
 HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
-                                    quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
+                                    quant::CalibrationSource* cal, const model::FisherDiagonal* fisher,
                                     ProgressSink sink, const ModelPlan* plan) {
     const auto t0 = std::chrono::steady_clock::now();
-    model::refuse_experts(weights.config, "HALO quantization");  // per-expert tiles: not done (issue 14)
-    const std::size_t n_linears = weights.layers.size() * model::kLinearKinds.size();
+    const std::size_t n_linears = linear_count(weights);
     if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_linears))
         throw_internal("E9067", fmt::format("model-wide assignment needs plan_model_wide's levels for all {} linears", n_linears));
     HaloModelResult out = empty_halo_result(L, o, plan);
     const int n_layers = static_cast<int>(weights.layers.size());
-    Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo quantize linears",
-                      static_cast<std::size_t>(n_layers) * 7);
+    Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo quantize linears", n_linears);
     int prev_level = -1;
     for (int l = 0; l < n_layers; ++l) {
-        auto& layer = weights.layers[static_cast<std::size_t>(l)];
+        const auto li = static_cast<std::size_t>(l);
+        auto& layer = weights.layers[li];
         std::array<model::LinearInputStats, 7> stats{};
         if (cal) stats = cal->capture(l, {.gram = true, .channel_stats = false});
-        quantize_block_halo(layer, l, stats, fisher ? &(*fisher)[static_cast<std::size_t>(l)] : nullptr, L, o, out,
-                            prev_level, &progress, plan);
+        quantize_block_halo(layer, l, stats, fisher ? &fisher->linear[li] : nullptr, L, o, out, prev_level, &progress, plan);
+        if (!layer.experts.empty())  // each expert's linears, one more linear each, from its routed tokens
+            quantize_experts_halo(layer, l, cal ? cal->take_expert_stats() : std::vector<model::ExpertInputStats>{},
+                                  fisher ? &fisher->experts[li] : nullptr, L, o, out, prev_level, &progress, plan);
         if (cal) cal->advance(l);
     }
     progress.finish();
@@ -373,26 +434,48 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
     return out;
 }
 
+namespace {
+// A MoE block's expert linears' tile costs, in quantize_experts_halo's order.
+void append_expert_costs(const model::LayerWeights& layer, int l, const std::vector<model::ExpertInputStats>& stats,
+                         const std::vector<model::ExpertWeights>* fisher, const Ladder& L, const HaloOptions& o,
+                         std::vector<TileCosts>& costs, Progress& progress) {
+    check_expert_stats(stats, layer.experts.size(), l);
+    const model::LinearInputStats none{};
+    for (std::size_t e = 0; e < layer.experts.size(); ++e)
+        for (auto k : model::kExpertKinds) {
+            const model::Matrix& w = layer.experts[e][k];
+            quant::check_finite(w, fmt::format("blk.{}.{}_exps.weight[{}]", l, model::linear_name(k), e));
+            const auto& st = stats.empty() ? none : stats[e][model::ExpertWeights::slot(k)];
+            costs.push_back(linear_tile_costs(w, st.gram, st.tokens, fisher ? &(*fisher)[e][k] : nullptr, L, o,
+                                              fmt::format("blk.{}.{}_exps.{}", l, model::linear_name(k), e)));
+            progress.advance();
+        }
+}
+}  // namespace
+
 ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
-                          quant::CalibrationSource* cal, const std::vector<std::array<model::Matrix, 7>>* fisher,
-                          ProgressSink sink) {
+                          quant::CalibrationSource* cal, const model::FisherDiagonal* fisher, ProgressSink sink) {
     check_options(o, L);
     check_level_shares(o.level_shares, L.levels.size());
     const int n_layers = static_cast<int>(weights.layers.size());
-    Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo model-wide plan",
-                      static_cast<std::size_t>(n_layers) * 7);
+    Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo model-wide plan", linear_count(weights));
     std::vector<TileCosts> costs;
     for (int l = 0; l < n_layers; ++l) {
-        const auto& layer = weights.layers[static_cast<std::size_t>(l)];
+        const auto li = static_cast<std::size_t>(l);
+        const auto& layer = weights.layers[li];
         std::array<model::LinearInputStats, 7> stats{};
         if (cal) stats = cal->capture(l, {.gram = true, .channel_stats = false});
-        for (auto k : model::kLinearKinds) {
+        for (auto k : model::kLinearKinds) {  // quantize_block_halo's order
+            if (!layer.experts.empty() && model::is_expert_kind(k)) continue;
             quant::check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
             const auto& st = stats[static_cast<std::size_t>(k)];
-            const model::Matrix* f = fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr;
+            const model::Matrix* f = fisher ? &fisher->linear[li][static_cast<std::size_t>(k)] : nullptr;
             costs.push_back(linear_tile_costs(layer[k], st.gram, st.tokens, f, L, o, fmt::format("blk.{}.{}", l, model::linear_name(k))));
             progress.advance();
         }
+        if (!layer.experts.empty())
+            append_expert_costs(layer, l, cal ? cal->take_expert_stats() : std::vector<model::ExpertInputStats>{},
+                                fisher ? &fisher->experts[li] : nullptr, L, o, costs, progress);
         if (cal) cal->advance(l);
     }
     progress.finish();

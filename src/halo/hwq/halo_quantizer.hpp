@@ -102,14 +102,20 @@ struct HaloModelResult {
 // The model-wide budget's pass 1: every linear's tile costs with the statistics of the
 // unquantized model (`fp_calibration` walks the weights as given; null -> w^2 sensitivity),
 // then assign_model_wide. Levels per linear, in quantize_model_halo's order (block-major,
-// kLinearKinds order). Pass 2 is quantize_model_halo with this plan: GPTQ still refits every
+// kLinearKinds order, a MoE block's experts after its attention linears, expert-major). Pass 2 is quantize_model_halo with this plan: GPTQ still refits every
 // tile from the weights it has updated, only the levels are fixed.
 struct ModelPlan {
     std::vector<std::vector<int>> levels;
 };
 ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
-                          quant::CalibrationSource* fp_calibration,
-                          const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress);
+                          quant::CalibrationSource* fp_calibration, const model::FisherDiagonal* fisher,
+                          ProgressSink progress);
+// Each linear shape of block 0 (a MoE block's: its attention linears and expert 0's gate, up,
+// down) against the tile (make_grid's errors), so a tile that does not fit fails before work.
+void check_tiles_fit(const model::ModelWeights& weights, const HaloOptions& options);
+// Linears of the model as HALO quantizes them: seven per dense block; in a MoE block the four
+// attention linears and each expert's gate, up and down.
+std::size_t linear_count(const model::ModelWeights& weights);
 
 // The pieces of quantize_model_halo, shared with the block-streaming driver (halo_streaming.hpp):
 // an empty result (method, spec, tile counters), and one decoder block: quantizes `layer`'s seven
@@ -123,12 +129,21 @@ void quantize_block_halo(model::LayerWeights& layer, int l, const std::array<mod
                          const std::array<model::Matrix, 7>* fisher, const Ladder& ladder, const HaloOptions& options,
                          HaloModelResult& out, int& prev_level, Progress* progress,
                          const ModelPlan* plan = nullptr);
+// A MoE block's experts (issue 14): each expert's gate, up and down is one more linear, tiled,
+// assigned (per layer, or by `plan`) and recorded (LinearRecord::expert) like the block's own,
+// from that expert's routed-token Gram (`stats` [n_experts], empty without calibration) and its
+// Fisher entries (`fisher` [n_experts] or null). With calibration, an expert no token reached
+// is bad input E9081 (rounding it blind would be a silent fallback).
+void quantize_experts_halo(model::LayerWeights& layer, int l, const std::vector<model::ExpertInputStats>& stats,
+                           const std::vector<model::ExpertWeights>* fisher, const Ladder& ladder, const HaloOptions& options,
+                           HaloModelResult& out, int& prev_level, Progress* progress, const ModelPlan* plan = nullptr);
 
 // Streams block by block like quant::quantize_model; `calibration` null -> RTN rounding with
 // the w^2 sensitivity (or Fisher when given). `plan` (scope model): the levels of every linear.
+// `fisher` (optional) the model's Fisher diagonal, experts included. A MoE block's experts
+// follow its own linears (quantize_experts_halo).
 HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
-                                    quant::CalibrationSource* calibration,
-                                    const std::vector<std::array<model::Matrix, 7>>* fisher, ProgressSink progress,
-                                    const ModelPlan* plan = nullptr);
+                                    quant::CalibrationSource* calibration, const model::FisherDiagonal* fisher,
+                                    ProgressSink progress, const ModelPlan* plan = nullptr);
 
 }  // namespace halo::hwq

@@ -45,7 +45,16 @@ struct HaloOutcome {
     int eval_chunks = 0;
     std::vector<std::int64_t> tiles_per_level;
     std::optional<StreamSummary> streamed;
+    std::vector<quant::ExpertTokens> expert_tokens;  // MoE: calibration tokens routed per expert
+    int n_experts = 0, n_experts_used = 0;
 };
+
+// --min-expert-tokens sets the coverage warnings of a MoE model's experts; on any other model,
+// or streamed (which has no expert path), it would be silently ignored.
+void check_min_expert_tokens(const HaloQuantizeOptions& o, const model::ModelConfig& c) {
+    if (o.min_expert_tokens_given && (!c.moe() || o.stream))
+        throw_usage("E9083", "--min-expert-tokens applies to a mixture-of-experts model quantized in memory (HALO without --stream)");
+}
 
 // --stream: the block loop of hwq/halo_streaming.hpp writes the directory as it goes.
 HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& ho, const std::filesystem::path& model_path,
@@ -56,6 +65,7 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     const auto t0 = std::chrono::steady_clock::now();
     hwq::check_streamable(ho);  // before opening the model
     const model::LazyModel source(model_path);
+    check_min_expert_tokens(o, source.config());
     hwq::StreamingHaloOptions so;
     so.halo = ho;
     so.samples = samples;
@@ -131,11 +141,9 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
         return run_streamed(o, ho, model_path, calib_path, samples, ladder, machine, have_energy ? &prof.profile : nullptr,
                             prof.info, threads, cb);
     auto w = model::load_model(model_path);
-    model::refuse_experts(w.config, "HALO quantization");  // before the tile check, which needs the dense FFN
-    for (auto k : model::kLinearKinds)  // a tile that does not fit fails before the long work
-        (void)hwq::make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
-                             fmt::format("blk.0.{}", model::linear_name(k)));
-    std::vector<std::array<model::Matrix, 7>> fisher;
+    check_min_expert_tokens(o, w.config);
+    hwq::check_tiles_fit(w, o.halo);  // a tile that does not fit fails before the long work
+    model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
         fisher = model::fisher_diagonal(w, samples, threads, sink);
@@ -157,6 +165,8 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     res.bits_per_weight = r.model.bits.bits_per_weight();
     res.info_bits = hwq::information_bits_per_weight(r);
     res.tiles_per_level = r.tiles_per_level;
+    res.expert_tokens = r.model.expert_tokens;
+    res.n_experts = w.config.n_experts, res.n_experts_used = w.config.n_experts_used;
     quant::RunInfo info;
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = w.source_format;
@@ -200,6 +210,10 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.stream = c.stream;
     o.activation_budget_bytes = c.activation_budget_bytes;
     o.spill_dir = c.spill_dir;
+    if (c.min_expert_tokens < 0)
+        throw_bad_flag("E9084", "--min-expert-tokens", "the expert coverage threshold is a token count", ">= 0",
+                       std::to_string(c.min_expert_tokens));
+    o.min_expert_tokens_given = c.min_expert_tokens_given;
     o.ladder.timing = hwq::timing_field(f.timing).id;
     o.ladder.guard_band = f.guard_band;
     if (!f.levels.empty()) o.ladder.levels = hwq::parse_levels(f.levels);
@@ -246,6 +260,8 @@ QuantizeJobResult run_halo_quantize(const QuantizeJobOptions& options, const Job
     res.perplexity = r.perplexity;
     res.streamed = r.streamed;
     res.eval_chunks = r.eval_chunks;
+    res.expert_tokens = r.expert_tokens;
+    res.n_experts = r.n_experts, res.n_experts_used = r.n_experts_used;
     res.peak_rss_mib = peak_rss_mib();
     const std::string point = o.halo.scope == hwq::AssignScope::model ? "model@" + options.halo.level_shares : options.halo.objective;
     res.halo = HaloSummary{point, o.halo.budget, o.halo.tile_k, o.halo.tile_n, r.info_bits, r.tiles_per_level};

@@ -32,6 +32,9 @@ struct HaloQuantizeOptions {
     bool stream = false;
     std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
     std::filesystem::path spill_dir;   // "" = system temp
+    // --min-expert-tokens was given: it applies only to a mixture-of-experts model quantized in
+    // memory (usage E9083 otherwise); a negative threshold is E9084.
+    bool min_expert_tokens_given = false;
 };
 
 // The HALO options of `options` (its tile, sensitivity, GPTQ settings and HaloJobOptions),

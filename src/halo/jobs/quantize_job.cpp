@@ -114,7 +114,7 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
     if (o.min_expert_tokens_given && !(weights.config.moe() && needs_calib))
         throw_usage("E6164", "--min-expert-tokens applies to a mixture-of-experts model quantized with calibration (gptq, awq, kmeans)");
     std::unique_ptr<quant::CalibrationSource> source;
-    std::vector<std::array<model::Matrix, 7>> fisher;
+    model::FisherDiagonal fisher;
     nlohmann::json calib_info = nullptr;
     std::unique_ptr<model::Tokenizer> tokenizer;
     if (needs_calib || !o.eval_text.empty()) tokenizer = model::load_tokenizer(model_path);

@@ -306,11 +306,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     {
         const auto w = model::load_model(model_path);
         config = w.config;
-        if (!o.halo_objectives.empty()) model::refuse_experts(w.config, "HALO quantization");
-        if (!o.halo_objectives.empty())
-            for (auto k : model::kLinearKinds)
-                (void)make_grid(w.layers.at(0)[k].rows, w.layers.at(0)[k].cols, o.halo.tile_n, o.halo.tile_k,
-                                fmt::format("blk.0.{}", model::linear_name(k)));
+        if (!o.halo_objectives.empty()) check_tiles_fit(w, o.halo);
         if (o.fp_reference) {
             say("FP32 reference");
             fp_ppl = ppl(w, false);
@@ -431,8 +427,11 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         auto round_bf16 = [](model::Matrix& m) {
             for (auto& x : m.data) x = model::bf16_to_fp32(model::fp32_to_bf16(x));
         };
-        for (auto& layer : w.layers)
+        for (auto& layer : w.layers) {
             for (auto k : model::kLinearKinds) round_bf16(layer[k]);
+            for (auto& e : layer.experts)
+                for (auto& m : e.linear) round_bf16(m);
+        }
         round_bf16(w.token_embedding);
         round_bf16(w.output);
         VariantResult v;
@@ -458,7 +457,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         auto w = model::load_model(model_path);
         config = w.config;
         ho.threads = threads;
-        std::vector<std::array<model::Matrix, 7>> fisher;
+        model::FisherDiagonal fisher;
         if (ho.sensitivity == SensitivitySource::fisher) {
             say("Fisher diagonal");
             fisher = model::fisher_diagonal(w, samples, threads, sink);

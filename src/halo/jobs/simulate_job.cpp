@@ -13,6 +13,8 @@
 #include "halo/accel/scalesim_io.hpp"
 #include "halo/accel/sim_config.hpp"
 #include "halo/accel/workload.hpp"
+#include "halo/model/lazy_model.hpp"
+#include "halo/model/model_loader.hpp"
 #include "halo/model/safetensors_reader.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -46,6 +48,17 @@ void check_options(const SimulateJobOptions& a, bool design_run) {
                              "HALO/DVFS path, not to design runs");
     if (a.reorder != "" && a.reorder != "level" && a.reorder != "none")
         throw_bad_flag("E7067", "--reorder", "unknown tile order", "level or none", a.reorder);
+}
+
+// The transformer's shape: a built-in name, a config.json (model::read_hf_config), or a model
+// file or directory read by the model loader's own config reader (model::LazyModel maps the
+// files and checks every tensor's presence and shape against the config, metadata only; a
+// GGUF or config.json whose expert or head counts disagree with the tensors is its E53xx,
+// naming the file and the key or tensor).
+model::ModelConfig workload_config(const SimulateJobOptions& a) {
+    if (!a.model_shape.empty()) return builtin_model(a.model_shape);
+    if (!a.hf_config.empty()) return model::read_hf_config(a.hf_config);
+    return model::LazyModel(model::resolve_model_path(a.model)).config();
 }
 
 void design_run(const SimulateJobOptions& a, const std::vector<WorkItem>& work, const DesignPick& pick,
@@ -105,14 +118,14 @@ SimulateJobResult run_simulate_job(const SimulateJobOptions& a) {
         if (halo_dir)
             throw_usage("E7068", "--quantized (a HALO directory) does not apply to a --topology workload (its tile levels are "
                                  "per model layer)");
-        if (!a.model_shape.empty() || !a.hf_config.empty())
-            throw_usage("E7064", "give exactly one of --model-shape NAME, --hf-config config.json or --topology FILE.csv");
+        if (!a.model_shape.empty() || !a.hf_config.empty() || !a.model.empty())
+            throw_usage("E7064", "give exactly one of --model-shape NAME, --hf-config config.json, --model FILE.gguf|DIR|NAME or --topology FILE.csv");
         for (auto& g : read_scalesim_topology(a.topology)) work.push_back({g});
         res.workload = a.topology;
     } else {
-        if (a.model_shape.empty() == a.hf_config.empty())
-            throw_usage("E7064", "give exactly one of --model-shape NAME, --hf-config config.json or --topology FILE.csv");
-        const model::ModelConfig mc = a.model_shape.empty() ? model::read_hf_config(a.hf_config) : builtin_model(a.model_shape);
+        if (int{!a.model_shape.empty()} + int{!a.hf_config.empty()} + int{!a.model.empty()} != 1)
+            throw_usage("E7064", "give exactly one of --model-shape NAME, --hf-config config.json, --model FILE.gguf|DIR|NAME or --topology FILE.csv");
+        const model::ModelConfig mc = workload_config(a);
         Phase ph;
         if (a.batch > 0) {
             ph.kind = Phase::Kind::decode;
@@ -122,7 +135,7 @@ SimulateJobResult run_simulate_job(const SimulateJobOptions& a) {
             ph.seq_len = a.seq;
         }
         work = transformer_workload(mc, ph);
-        res.workload = (mc.name.empty() ? a.hf_config : mc.name) +
+        res.workload = (mc.name.empty() ? (a.model.empty() ? a.hf_config : a.model) : mc.name) +
                        (a.batch > 0 ? fmt::format(" decode B={} C={}", a.batch, a.context) : fmt::format(" prefill L={}", a.seq));
         // A HALO directory's per-tile levels (docs/formats.md "Tile levels").
         const std::string levels_file = !a.tile_levels.empty() ? a.tile_levels

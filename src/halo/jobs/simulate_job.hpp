@@ -1,5 +1,5 @@
-// The simulate job: cycles, time and energy of a workload (a transformer from a built-in shape
-// or a config.json, or a SCALE-Sim topology) on a systolic array or a GPU model against uniform
+// The simulate job: cycles, time and energy of a workload (a transformer from a built-in shape,
+// a config.json or a model file's own config, or a SCALE-Sim topology) on a systolic array or a GPU model against uniform
 // INT8 at the nominal level (the HALO/DVFS path, with tile levels from a HALO directory or a
 // tile-level file); or a hardware design of accel/design_sim.hpp (named, or picked from a
 // quantized directory's manifest) on the systolic array or a tensor core against a baseline
@@ -21,6 +21,9 @@ namespace halo::jobs {
 struct SimulateJobOptions {
     std::string arch = "systolic", array, dataflow, model_shape, hf_config, quantized, tile_levels, profile, config_file,
                 topology, scalesim_cfg, out, reorder, gpu, gpu_path, baseline, design;
+    // --model: a GGUF file, safetensors directory or installed model name whose shape (only) is
+    // read by the model loader's config reader (model::LazyModel: metadata, tensor shapes checked).
+    std::string model;
     long long seq = 2048, batch = 0, context = 2048;
     double switch_penalty_ns = -1;
 };

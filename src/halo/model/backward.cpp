@@ -21,7 +21,6 @@ template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
                                     unsigned threads) {
     validate_weights(weights);
-    refuse_experts(weights.config, "the backward pass (Fisher sensitivity)");
     if (tokens.size() < 2) {
         throw_bad_value("E5504", "tokens", "next-token loss needs two tokens", "at least 2 tokens",
                         std::to_string(tokens.size()));
@@ -89,10 +88,11 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
     }
 
     out.grads.resize(sz(c.n_layers));
+    out.moe.resize(sz(c.n_layers));
     for (int l = c.n_layers - 1; l >= 0; --l) {
         auto& g = out.grads[sz(l)];
         for (std::size_t k = 0; k < 7; ++k) g[k].assign(weights.layers[sz(l)].linear[k].size(), T(0));
-        block_backward(view, l, caches[sz(l)], S, ropes.for_layer(l), d_x.data(), g);
+        block_backward(view, l, caches[sz(l)], S, ropes.for_layer(l), d_x.data(), g, c.moe() ? &out.moe[sz(l)] : nullptr);
         caches[sz(l)] = BlockCache<T>{};  // free as we go
     }
     return out;
@@ -101,43 +101,72 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
 template LossGradients<float> loss_and_gradients<float>(const ModelWeights&, std::span<const std::int32_t>, unsigned);
 template LossGradients<double> loss_and_gradients<double>(const ModelWeights&, std::span<const std::int32_t>, unsigned);
 
-std::vector<std::array<Matrix, 7>> linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
-                                                    unsigned threads, double* loss) {
-    LossGradients<float> lg = loss_and_gradients<float>(weights, tokens, threads);
-    if (loss != nullptr) *loss = lg.loss;
-    std::vector<std::array<Matrix, 7>> out(lg.grads.size());
-    for (std::size_t l = 0; l < lg.grads.size(); ++l) {
-        for (std::size_t k = 0; k < 7; ++k) {
-            const Matrix& w = weights.layers[l].linear[k];
-            out[l][k].rows = w.rows;
-            out[l][k].cols = w.cols;
-            out[l][k].data = std::move(lg.grads[l][k]);
+namespace {
+Matrix shaped_like(const Matrix& w, std::vector<float> values) {
+    Matrix m;
+    m.rows = w.rows;
+    m.cols = w.cols;
+    m.data = std::move(values);
+    return m;
+}
+
+// A FisherDiagonal of zeros in the model's shapes.
+FisherDiagonal zeros_like(const ModelWeights& weights) {
+    FisherDiagonal f;
+    f.linear.resize(weights.layers.size());
+    f.experts.resize(weights.layers.size());
+    for (std::size_t l = 0; l < weights.layers.size(); ++l) {
+        const LayerWeights& lw = weights.layers[l];
+        for (std::size_t k = 0; k < 7; ++k) f.linear[l][k] = Matrix(lw.linear[k].rows, lw.linear[k].cols);
+        for (const auto& e : lw.experts) {
+            ExpertWeights z;
+            for (std::size_t s = 0; s < 3; ++s) z.linear[s] = Matrix(e.linear[s].rows, e.linear[s].cols);
+            f.experts[l].push_back(std::move(z));
         }
     }
+    return f;
+}
+
+// Calls fn(fisher matrix, gradient values) for every linear of the model, experts included.
+template <class Fn>
+void for_each_gradient(FisherDiagonal& f, LossGradients<float>& lg, Fn fn) {
+    for (std::size_t l = 0; l < f.linear.size(); ++l) {
+        for (std::size_t k = 0; k < 7; ++k) fn(f.linear[l][k], lg.grads[l][k]);
+        for (std::size_t e = 0; e < f.experts[l].size(); ++e)
+            for (std::size_t s = 0; s < 3; ++s) fn(f.experts[l][e].linear[s], lg.moe[l].experts[e][s]);
+    }
+}
+}  // namespace
+
+const Matrix& FisherDiagonal::at(int layer, LinearKind kind, int expert) const {
+    const auto l = sz(layer);
+    return expert < 0 ? linear[l][static_cast<std::size_t>(kind)] : experts[l][sz(expert)][kind];
+}
+
+FisherDiagonal linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens, unsigned threads,
+                                double* loss) {
+    LossGradients<float> lg = loss_and_gradients<float>(weights, tokens, threads);
+    if (loss != nullptr) *loss = lg.loss;
+    FisherDiagonal out = zeros_like(weights);
+    for_each_gradient(out, lg, [](Matrix& m, std::vector<float>& g) { m = shaped_like(m, std::move(g)); });
     return out;
 }
 
-std::vector<std::array<Matrix, 7>> fisher_diagonal(const ModelWeights& weights,
-                                                   const std::vector<std::vector<std::int32_t>>& samples,
-                                                   unsigned threads, ProgressSink progress) {
+FisherDiagonal fisher_diagonal(const ModelWeights& weights, const std::vector<std::vector<std::int32_t>>& samples,
+                               unsigned threads, ProgressSink progress) {
     if (samples.empty()) {
         throw_bad_value("E5506", "calibration samples", "the Fisher diagonal needs at least one sample", ">= 1 sample",
                         "0");
     }
-    std::vector<std::array<Matrix, 7>> fisher(weights.layers.size());
-    for (std::size_t l = 0; l < weights.layers.size(); ++l)
-        for (std::size_t k = 0; k < 7; ++k)
-            fisher[l][k] = Matrix(weights.layers[l].linear[k].rows, weights.layers[l].linear[k].cols);
+    FisherDiagonal fisher = zeros_like(weights);
     Progress prog(progress ? progress : ProgressSink([](const ProgressUpdate&) {}), "fisher", samples.size());
     const float inv_n = 1.0f / static_cast<float>(samples.size());
     for (const auto& sample : samples) {
         LossGradients<float> lg = loss_and_gradients<float>(weights, sample, threads);
-        for (std::size_t l = 0; l < fisher.size(); ++l)
-            for (std::size_t k = 0; k < 7; ++k) {
-                float* f = fisher[l][k].data.data();
-                const std::vector<float>& g = lg.grads[l][k];
-                for (std::size_t i = 0; i < g.size(); ++i) f[i] += g[i] * g[i] * inv_n;
-            }
+        for_each_gradient(fisher, lg, [&](Matrix& m, const std::vector<float>& g) {
+            float* f = m.data.data();
+            for (std::size_t i = 0; i < g.size(); ++i) f[i] += g[i] * g[i] * inv_n;
+        });
         prog.advance();
     }
     prog.finish();

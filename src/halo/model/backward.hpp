@@ -2,7 +2,8 @@
 // respect to every block's seven linear weights, by manual backprop through the final norm,
 // each block's SwiGLU/GeGLU FFN, RMSNorms, attention (softmax, causal/sliding mask, GQA) and
 // RoPE. The embeddings, norms and LM head get no gradient (quantizers do not need them).
-// Also through Gemma 3's QK-norm and post-norms and through logit soft-capping.
+// Also through Gemma 3's QK-norm and post-norms and through logit soft-capping, and through a
+// mixture-of-experts block's routed experts and router (moe.hpp: the top-k choice held fixed).
 #pragma once
 
 #include <array>
@@ -10,6 +11,8 @@
 #include <span>
 #include <vector>
 
+#include "halo/model/calibration.hpp"
+#include "halo/model/moe.hpp"
 #include "halo/model/weights.hpp"
 
 namespace halo::model {
@@ -17,8 +20,11 @@ namespace halo::model {
 template <class T>
 struct LossGradients {
     double loss = 0;  // mean next-token cross-entropy, nats
-    // [layer][LinearKind], row-major with the weight's shape [out x in].
+    // [layer][LinearKind], row-major with the weight's shape [out x in] (a MoE block's FFN
+    // kinds are empty: its experts hold the FFN).
     std::vector<std::array<std::vector<T>, 7>> grads;
+    // [layer]: a MoE block's experts (gate, up, down) and router; empty for a dense block.
+    std::vector<MoeGradients<T>> moe;
 };
 
 // T = float runs on the weights as they are; T = double converts them first (gradient checks).
@@ -26,8 +32,8 @@ template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
                                     unsigned threads = 0);
 
-// The same for T = float, as Matrix per linear.
-std::vector<std::array<Matrix, 7>> linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
-                                                    unsigned threads = 0, double* loss = nullptr);
+// The same for T = float, as Matrix per linear (the experts' in FisherDiagonal's layout).
+FisherDiagonal linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens, unsigned threads = 0,
+                                double* loss = nullptr);
 
 }  // namespace halo::model

@@ -97,11 +97,20 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// One value per linear weight of the model, each the weight's shape: the block's own linears
+// and, in a MoE block, each expert's gate/up/down.
+struct FisherDiagonal {
+    std::vector<std::array<Matrix, 7>> linear;        // [layer][LinearKind]; FFN kinds empty in a MoE block
+    std::vector<std::vector<ExpertWeights>> experts;  // [layer][expert]; empty for a dense block
+    bool empty() const { return linear.empty(); }
+    // The entry of block `layer`'s linear `kind`, of expert `expert` (-1: the block's own).
+    const Matrix& at(int layer, LinearKind kind, int expert = -1) const;
+};
+
 // Gradients of the mean next-token cross-entropy over `samples` with respect to every linear
-// weight, reduced to the Fisher diagonal: mean over samples of the squared per-sample
-// gradient. Result indexed [layer][LinearKind], each the shape of the weight.
-std::vector<std::array<Matrix, 7>> fisher_diagonal(const ModelWeights& weights,
-                                                   const std::vector<std::vector<std::int32_t>>& samples,
-                                                   unsigned threads, ProgressSink progress = {});
+// weight (experts included), reduced to the Fisher diagonal: mean over samples of the squared
+// per-sample gradient.
+FisherDiagonal fisher_diagonal(const ModelWeights& weights, const std::vector<std::vector<std::int32_t>>& samples,
+                               unsigned threads, ProgressSink progress = {});
 
 }  // namespace halo::model

@@ -114,6 +114,40 @@ std::vector<T> through_post_norm(const ModelConfig& c, const std::vector<float>&
     return d_pre;
 }
 
+// The dense SwiGLU/GeGLU FFN on h = the FFN norm's output: x += [PostNorm](act(h Wg^T) * h Wu^T) Wd^T.
+template <class T>
+void dense_ffn_forward(const ModelView<T>& model, int layer, const T* h, std::int64_t S, T* x, const ForwardHooks* hooks,
+                       const LinearInputObserver* observer, BlockCache<T>* cache) {
+    const ModelConfig& c = model.config();
+    const LayerWeights& lw = model.weights->layers[sz(layer)];
+    const auto& W = model.linear[sz(layer)];
+    const std::int64_t D = c.d_model, F = c.d_ff;
+    auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
+    BlockBuffers<T>& buf = block_buffers<T>();
+    std::vector<T>& scratch = buf.scratch;
+    T* gate = sized(buf.gate, S * F);
+    T* up = sized(buf.up, S * F);
+    linear_forward(linear_input(LinearKind::ffn_gate, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::ffn_gate), F, gate);
+    linear_forward(linear_input(LinearKind::ffn_up, h, S, D, hooks, observer, layer, scratch), S, D,
+                   w(LinearKind::ffn_up), F, up);
+    T* act = sized(buf.act, S * F);
+    gated_activation(gate, up, act, S * F, c.gelu_gate);
+    const T* act_in = linear_input(LinearKind::ffn_down, act, S, F, hooks, observer, layer, scratch);
+    if (c.post_norms) {
+        add_post_normed(act_in, S, F, w(LinearKind::ffn_down), D, lw.post_ffn_norm, c, x,
+                        cache != nullptr ? &cache->ffn_out : nullptr,
+                        cache != nullptr ? &cache->inv_rms_post_ffn : nullptr);
+    } else {
+        linear_forward(act_in, S, F, w(LinearKind::ffn_down), D, x, T(1));
+    }
+    if (cache != nullptr) {
+        cache->gate.assign(gate, gate + S * F);
+        cache->up.assign(up, up + S * F);
+        cache->act.assign(act, act + S * F);
+    }
+}
+
 }  // namespace
 
 void release_block_buffers() {
@@ -165,7 +199,7 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
     const ModelConfig& c = model.config();
     const LayerWeights& lw = model.weights->layers[sz(layer)];
     const auto& W = model.linear[sz(layer)];
-    const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads, F = c.d_ff;
+    const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads;
     const std::int64_t dq = Hq * hd, dkv = Hkv * hd;
     auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
 
@@ -223,27 +257,12 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
     T* inv2 = sized(buf.inv2, S);
     if (cache != nullptr) cache->x_mid.assign(x, x + S * D);
     rms_norm(x, h, S, D, lw.ffn_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv2);
-    if (c.moe()) {  // router and experts (moe.hpp); the backward pass refuses MoE (E5540), so no cache
-        if (cache != nullptr || c.post_norms)
-            throw_internal("E5541", "a MoE block has no backward cache and no post-norms");
-        moe_ffn_forward(c, layer, model.router[sz(layer)], model.experts[sz(layer)], h, S, x, hooks, observer);
-        return;
-    }
-    T* gate = sized(buf.gate, S * F);
-    T* up = sized(buf.up, S * F);
-    linear_forward(linear_input(LinearKind::ffn_gate, h, S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::ffn_gate), F, gate);
-    linear_forward(linear_input(LinearKind::ffn_up, h, S, D, hooks, observer, layer, scratch), S, D,
-                   w(LinearKind::ffn_up), F, up);
-    T* act = sized(buf.act, S * F);
-    gated_activation(gate, up, act, S * F, c.gelu_gate);
-    const T* act_in = linear_input(LinearKind::ffn_down, act, S, F, hooks, observer, layer, scratch);
-    if (c.post_norms) {
-        add_post_normed(act_in, S, F, w(LinearKind::ffn_down), D, lw.post_ffn_norm, c, x,
-                        cache != nullptr ? &cache->ffn_out : nullptr,
-                        cache != nullptr ? &cache->inv_rms_post_ffn : nullptr);
+    if (c.moe()) {  // router and experts (moe.hpp)
+        if (c.post_norms) throw_internal("E5541", "a MoE block has no post-norms");
+        moe_ffn_forward(c, layer, model.router[sz(layer)], model.experts[sz(layer)], h, S, x, hooks, observer,
+                        static_cast<ExpertRouting*>(nullptr), cache != nullptr ? &cache->moe : nullptr);
     } else {
-        linear_forward(act_in, S, F, w(LinearKind::ffn_down), D, x, T(1));
+        dense_ffn_forward(model, layer, h, S, x, hooks, observer, cache);
     }
 
     if (cache != nullptr) {
@@ -258,24 +277,21 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t S, c
         cache->k.assign(k, k + S * dkv);
         cache->v.assign(v, v + S * dkv);
         cache->attn.assign(attn, attn + S * dq);
-        cache->gate.assign(gate, gate + S * F);
-        cache->up.assign(up, up + S * F);
-        cache->act.assign(act, act + S * F);
     }
 }
 
+namespace {
+// The dense FFN's backward: accumulates gate/up/down gradients and returns dLoss/dh2 [S x D].
 template <class T>
-void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t S,
-                    const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads) {
+std::vector<T> dense_ffn_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t S,
+                                  const T* d_x, std::array<std::vector<T>, 7>& grads) {
     const ModelConfig& c = model.config();
     const LayerWeights& lw = model.weights->layers[sz(layer)];
     const auto& W = model.linear[sz(layer)];
-    const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads, F = c.d_ff;
-    const std::int64_t dq = Hq * hd, dkv = Hkv * hd;
+    const std::int64_t D = c.d_model, F = c.d_ff;
     auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
     auto g = [&](LinearKind k) -> std::vector<T>& { return grads[static_cast<std::size_t>(k)]; };
-
-    // FFN: x_out = x_mid + [PostNorm](act Wd^T), act = gate_act(gate) * up.
+    // x_out = x_mid + [PostNorm](act Wd^T), act = gate_act(gate) * up.
     const std::vector<T> d_down =
         through_post_norm(c, lw.post_ffn_norm, cache.ffn_out, cache.inv_rms_post_ffn, S, D, d_x);
     std::vector<T> d_act(sz(S * F));
@@ -291,6 +307,31 @@ void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& c
     std::vector<T> d_h(sz(S * D));
     gemm(false, false, S, D, F, T(1), d_gate.data(), F, w(LinearKind::ffn_gate), D, T(0), d_h.data(), D);
     gemm(false, false, S, D, F, T(1), d_up.data(), F, w(LinearKind::ffn_up), D, T(1), d_h.data(), D);
+    return d_h;
+}
+}  // namespace
+
+template <class T>
+void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t S,
+                    const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads, MoeGradients<T>* moe_grads) {
+    const ModelConfig& c = model.config();
+    const LayerWeights& lw = model.weights->layers[sz(layer)];
+    const auto& W = model.linear[sz(layer)];
+    const std::int64_t D = c.d_model, hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads;
+    const std::int64_t dq = Hq * hd, dkv = Hkv * hd;
+    auto w = [&](LinearKind k) { return W[static_cast<std::size_t>(k)]; };
+    auto g = [&](LinearKind k) -> std::vector<T>& { return grads[static_cast<std::size_t>(k)]; };
+
+    // FFN (dense, or the router and experts of a MoE block), then the FFN norm.
+    std::vector<T> d_h;
+    if (c.moe()) {
+        if (moe_grads == nullptr) throw_internal("E5544", "block_backward of a MoE block needs its expert gradients");
+        d_h.resize(sz(S * D));
+        moe_ffn_backward(c, model.router[sz(layer)], model.experts[sz(layer)], cache.moe, cache.h2.data(), S, d_x,
+                         d_h.data(), *moe_grads);
+    } else {
+        d_h = dense_ffn_backward(model, layer, cache, S, d_x, grads);
+    }
     rms_norm_backward(cache.x_mid.data(), cache.inv_rms2.data(), lw.ffn_norm.data(), c.norm_weight_plus_one, S, D,
                       d_h.data(), d_x);
 
@@ -341,7 +382,7 @@ void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T*
     template void block_forward<T>(const ModelView<T>&, int, T*, std::int64_t, const RopeTable&, const ForwardHooks*, \
                                    const LinearInputObserver*, BlockCache<T>*);                                     \
     template void block_backward<T>(const ModelView<T>&, int, const BlockCache<T>&, std::int64_t, const RopeTable&,  \
-                                    T*, std::array<std::vector<T>, 7>&);                                            \
+                                    T*, std::array<std::vector<T>, 7>&, MoeGradients<T>*);                                            \
     template void final_logits<T>(const ModelView<T>&, T*, std::int64_t, T*, T*);
 HALO_INSTANTIATE(float)
 HALO_INSTANTIATE(double)

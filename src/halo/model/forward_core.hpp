@@ -11,6 +11,7 @@
 
 #include "halo/model/forward.hpp"
 #include "halo/model/forward_ops.hpp"
+#include "halo/model/moe.hpp"
 #include "halo/model/weights.hpp"
 
 namespace halo::model {
@@ -44,8 +45,9 @@ struct BlockCache {
     std::vector<T> x_mid;     // [S x D] after the attention residual
     std::vector<T> inv_rms2;  // [S]
     std::vector<T> h2;        // [S x D] input of gate and up
-    std::vector<T> gate, up;  // [S x F] pre-activation
-    std::vector<T> act;       // [S x F] input of ffn_down
+    std::vector<T> gate, up;  // [S x F] pre-activation (dense FFN)
+    std::vector<T> act;       // [S x F] input of ffn_down (dense FFN)
+    MoeCache<T> moe;          // a MoE block's router and experts instead (moe.hpp)
     // Gemma 3 parts (empty otherwise): Q/K before their per-head norm, with 1/rms per head row;
     // attention and MLP outputs before their post-norms, with 1/rms per token.
     std::vector<T> q_raw, k_raw, inv_rms_q, inv_rms_k;
@@ -66,10 +68,11 @@ void block_forward(const ModelView<T>& model, int layer, T* x, std::int64_t toke
 void release_block_buffers();
 
 // Gradient of the block: given d_x = dLoss/d(block output), accumulates dLoss/dW into
-// grads[kind] (each [out x in]) and replaces d_x by dLoss/d(block input).
+// grads[kind] (each [out x in]; a MoE block's FFN kinds stay empty) and, for a MoE block, into
+// moe_grads (its experts and router; required then), and replaces d_x by dLoss/d(block input).
 template <class T>
 void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& cache, std::int64_t tokens,
-                    const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads);
+                    const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads, MoeGradients<T>* moe_grads);
 
 // Final RMSNorm (in place on x) and logits [S x vocab]; inv_rms (optional) for backward.
 template <class T>

@@ -66,22 +66,25 @@ std::vector<std::int64_t> tokens_per_expert(const ExpertRouting& r, int n_expert
 template <class T>
 void moe_ffn_forward(const ModelConfig& c, int layer, const T* router, const std::vector<std::array<const T*, 3>>& experts,
                      const T* h, std::int64_t S, T* x, const ForwardHooks* hooks, const LinearInputObserver* observer,
-                     ExpertRouting* routing_out) {
+                     ExpertRouting* routing_out, MoeCache<T>* cache) {
     const std::int64_t D = c.d_model, F = c.d_ff;
     const int E = c.n_experts, k = c.n_experts_used;
     std::vector<T> logits(sz(S * E));
     linear_forward(h, S, D, router, E, logits.data());
     ExpertRouting routing = route_tokens(logits.data(), S, E, k, c.moe_norm_topk);
 
-    // Rows routed to each expert, in token order, with their weights.
-    std::vector<std::vector<std::int64_t>> rows(sz(E));
-    std::vector<std::vector<double>> weights(sz(E));
+    // Rows routed to each expert, in token order, with their routing slots (t*k + j).
+    std::vector<std::vector<std::int64_t>> rows(sz(E)), slots(sz(E));
     for (std::int64_t t = 0; t < S; ++t)
         for (int j = 0; j < k; ++j) {
             const auto e = sz(routing.expert[sz(t * k + j)]);
             rows[e].push_back(t);
-            weights[e].push_back(routing.weight[sz(t * k + j)]);
+            slots[e].push_back(t * k + j);
         }
+    if (cache != nullptr) {
+        cache->logits = logits;
+        cache->experts.assign(sz(E), {});
+    }
     std::vector<T> in, gate, up, act, out, scratch;
     for (int e = 0; e < E; ++e) {
         const auto n = static_cast<std::int64_t>(rows[sz(e)].size());
@@ -100,13 +103,23 @@ void moe_ffn_forward(const ModelConfig& c, int layer, const T* router, const std
         gated_activation(gate.data(), up.data(), act.data(), n * F, c.gelu_gate);
         linear_forward(expert_input(LinearKind::ffn_down, e, act.data(), n, F, hooks, observer, layer, scratch), n, F, w[2], D,
                        out.data());
+        if (cache != nullptr) {
+            auto& ce = cache->experts[sz(e)];
+            ce.rows = rows[sz(e)];
+            ce.slots = slots[sz(e)];
+            ce.gate = gate;
+            ce.up = up;
+            ce.act = act;
+            ce.out = out;
+        }
         for (std::int64_t i = 0; i < n; ++i) {
-            const T wt = static_cast<T>(weights[sz(e)][sz(i)]);
+            const T wt = static_cast<T>(routing.weight[sz(slots[sz(e)][sz(i)])]);
             T* xr = x + rows[sz(e)][sz(i)] * D;
             const T* o = out.data() + i * D;
             for (std::int64_t d = 0; d < D; ++d) xr[d] += wt * o[d];
         }
     }
+    if (cache != nullptr) cache->routing = routing;
     if (routing_out != nullptr) *routing_out = std::move(routing);
 }
 
@@ -114,7 +127,7 @@ void moe_ffn_forward(const ModelConfig& c, int layer, const T* router, const std
     template ExpertRouting route_tokens<T>(const T*, std::int64_t, int, int, bool);                                    \
     template void moe_ffn_forward<T>(const ModelConfig&, int, const T*, const std::vector<std::array<const T*, 3>>&, \
                                      const T*, std::int64_t, T*, const ForwardHooks*, const LinearInputObserver*,      \
-                                     ExpertRouting*);
+                                     ExpertRouting*, MoeCache<T>*);
 HALO_INSTANTIATE(float)
 HALO_INSTANTIATE(double)
 #undef HALO_INSTANTIATE

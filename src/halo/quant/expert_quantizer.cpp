@@ -19,7 +19,7 @@ void add_bits(BitAccount& sum, const BitAccount& b) {
 }
 
 void quantize_block_experts(model::LayerWeights& layer, int l, const MethodTraits& m, const MethodSettings& settings,
-                            const std::vector<model::ExpertInputStats>& stats, std::int64_t /*calibration_tokens*/,
+                            const std::vector<model::ExpertInputStats>& stats, const model::FisherDiagonal* fisher,
                             QuantizedModel& out, Progress& progress) {
     const bool with_stats = !stats.empty();
     if (with_stats && stats.size() != layer.experts.size())
@@ -44,7 +44,7 @@ void quantize_block_experts(model::LayerWeights& layer, int l, const MethodTrait
             model::Matrix& w = layer.experts[e][k];
             check_finite(w, fmt::format("blk.{}.{}_exps.weight[{}]", l, model::linear_name(k), e));
             const model::LinearInputStats& st = with_stats ? stats[e][model::ExpertWeights::slot(k)] : none;
-            const LayerInput input{w, st, nullptr, st.tokens, l, k};
+            const LayerInput input{w, st, fisher ? &fisher->at(l, k, static_cast<int>(e)) : nullptr, st.tokens, l, k};
             LinearRecord rec = m.quantize_layer(input, settings);
             rec.layer = l;
             rec.kind = k;

@@ -22,11 +22,12 @@ namespace halo::quant {
 
 // Quantizes (decodes in place) every expert of block `layer_index`, appending one LinearRecord per
 // expert linear (LinearRecord::expert set) and the block's token counts to `out`.
-// `stats` is [n_experts] (empty when the method needs no statistics: counts are then unknown).
-// `calibration_tokens` is unused (kept for the callers); coverage comes from `stats` itself.
+// `stats` is [n_experts] (empty when the method needs no statistics: counts are then unknown);
+// coverage comes from `stats` itself. `fisher` (optional): the model's Fisher diagonal, whose
+// expert entries go to the method as each expert linear's sensitivity.
 void quantize_block_experts(model::LayerWeights& layer, int layer_index, const MethodTraits& method,
                             const MethodSettings& settings, const std::vector<model::ExpertInputStats>& stats,
-                            std::int64_t calibration_tokens, QuantizedModel& out, Progress& progress);
+                            const model::FisherDiagonal* fisher, QuantizedModel& out, Progress& progress);
 
 // One line per expert that saw fewer than `min_tokens` calibration tokens:
 // "block 3 expert 5: 2 calibration tokens (< 16)".

@@ -11,6 +11,7 @@
 #include "halo/quant/device_backend.hpp"
 #include "halo/quant/expert_quantizer.hpp"
 #include "halo/quant/mixed_types.hpp"
+#include "halo/quant/smoothquant.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
@@ -83,39 +84,6 @@ using model::LinearKind;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Divides an RMSNorm weight by s (SmoothQuant's fold); Gemma-style norms apply (1 + w).
-void divide_norm(std::vector<float>& norm, std::span<const float> s, bool plus_one) {
-    for (std::size_t j = 0; j < norm.size(); ++j)
-        norm[j] = plus_one ? (1.0f + norm[j]) / s[j] - 1.0f : norm[j] / s[j];
-}
-
-void smooth_block(model::LayerWeights& layer, const std::array<model::LinearInputStats, 7>& stats, float alpha,
-                  bool plus_one) {
-    auto idx = [](LinearKind k) { return static_cast<std::size_t>(k); };
-    {  // q, k, v read the attention norm's output
-        const model::Matrix* ws[3] = {&layer[LinearKind::attn_q], &layer[LinearKind::attn_k], &layer[LinearKind::attn_v]};
-        const auto s = smoothing_factors(stats[idx(LinearKind::attn_q)].abs_max, ws, alpha);
-        for (auto k : {LinearKind::attn_q, LinearKind::attn_k, LinearKind::attn_v}) scale_columns(layer[k], s);
-        divide_norm(layer.attn_norm, s, plus_one);
-    }
-    {  // gate, up read the FFN norm's output
-        const model::Matrix* ws[2] = {&layer[LinearKind::ffn_gate], &layer[LinearKind::ffn_up]};
-        const auto s = smoothing_factors(stats[idx(LinearKind::ffn_gate)].abs_max, ws, alpha);
-        for (auto k : {LinearKind::ffn_gate, LinearKind::ffn_up}) scale_columns(layer[k], s);
-        divide_norm(layer.ffn_norm, s, plus_one);
-    }
-    {  // down reads act(gate) * up: dividing up's output rows by s divides the input exactly
-        const model::Matrix* ws[1] = {&layer[LinearKind::ffn_down]};
-        const auto s = smoothing_factors(stats[idx(LinearKind::ffn_down)].abs_max, ws, alpha);
-        scale_columns(layer[LinearKind::ffn_down], s);
-        auto& up = layer[LinearKind::ffn_up];
-        for (std::int64_t r = 0; r < up.rows; ++r)
-            for (std::int64_t c = 0; c < up.cols; ++c) up.at(r, c) /= s[static_cast<std::size_t>(r)];
-    }
-    // attn_output is left unsmoothed: with grouped-query attention its input channels share V
-    // channels, so no per-channel fold into V is exact.
 }
 
 }  // namespace
@@ -191,7 +159,7 @@ std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::
 }
 
 QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOptions& opt, CalibrationSource* cal,
-                              const std::vector<std::array<model::Matrix, 7>>* fisher) {
+                              const model::FisherDiagonal* fisher) {
     const auto t0 = std::chrono::steady_clock::now();
     if (static_cast<std::size_t>(opt.method) >= kMethods.size())
         throw_internal("E6034", "quantize_model runs quant's own rows; HALO runs through its own block driver");
@@ -216,9 +184,6 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
     out.activation_format = std::string(m.activation_format);
     const int n_layers = static_cast<int>(weights.layers.size());
     const model::ModelConfig& config = weights.config;
-    if (config.moe() && opt.method == Method::smoothquant)
-        throw_bad_value("E6162", "--method", "SmoothQuant's norm folding has no mixture-of-experts form",
-                        "rtn, gptq, awq or kmeans for a MoE model", "smoothquant");
     const std::size_t per_block = config.moe() ? 4 + 3 * static_cast<std::size_t>(config.n_experts) : 7;
     Progress progress(opt.progress ? opt.progress : ProgressSink([](const ProgressUpdate&) {}), "quantize linears",
                       static_cast<std::size_t>(n_layers) * per_block);
@@ -227,28 +192,27 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
         for (auto k : model::kLinearKinds)
             check_finite(layer[k], fmt::format("blk.{}.{}.weight", l, model::linear_name(k)));
         std::array<model::LinearInputStats, 7> stats{};
+        std::vector<model::ExpertInputStats> expert_stats;  // a MoE block's, from its routed tokens
         if (cal && want_stats) {
             model::StatsRequest req;
             req.gram = m.needs_gram || opt.method == Method::kmeans;
             req.channel_stats = m.needs_channel_stats;
             PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::capture));
             stats = cal->capture(l, req);
+            if (config.moe()) expert_stats = cal->take_expert_stats();
         }
         // --calib-inputs unquantized: the next block is calibrated through this one as it was.
         std::optional<model::LayerWeights> unquantized;
         if (cal && want_stats && opt.calib_inputs == CalibrationInputs::unquantized) unquantized = layer;
-        if (opt.method == Method::smoothquant) {
-            smooth_block(layer, stats, opt.smooth_alpha, weights.config.norm_weight_plus_one);
-            out.vectors.push_back({l, "attn_norm", layer.attn_norm});
-            out.vectors.push_back({l, "ffn_norm", layer.ffn_norm});
-        }
+        if (opt.method == Method::smoothquant)
+            for (auto& v : smooth_block(layer, l, stats, expert_stats, opt.smooth_alpha, config.norm_weight_plus_one))
+                out.vectors.push_back(std::move(v));
         for (auto k : model::kLinearKinds) {
             if (config.moe() && model::is_expert_kind(k)) continue;  // the experts hold the FFN: below
             const auto tk = std::chrono::steady_clock::now();
             model::Matrix& w = layer[k];
             const auto& st = stats[static_cast<std::size_t>(k)];
-            const LayerInput input{w, st, fisher ? &(*fisher)[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)] : nullptr,
-                                   cal ? cal->tokens() : 0, l, k};
+            const LayerInput input{w, st, fisher ? &fisher->at(l, k) : nullptr, cal ? cal->tokens() : 0, l, k};
             LinearRecord rec = m.quantize_layer(input, settings);  // the row's per-layer entry point
             rec.layer = l;
             rec.kind = k;
@@ -274,8 +238,7 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             progress.advance();
         }
         if (config.moe())
-            quantize_block_experts(layer, l, m, settings, cal && want_stats ? cal->take_expert_stats() : std::vector<model::ExpertInputStats>{},
-                                   cal ? cal->tokens() : 0, out, progress);
+            quantize_block_experts(layer, l, m, settings, expert_stats, fisher, out, progress);
         if (cal && want_stats) {
             PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::advance));
             if (unquantized) std::swap(layer, *unquantized);  // the source reads weights.layers[l]

@@ -176,10 +176,10 @@ struct QuantizedModel {
 
 // Quantizes every linear of `weights` in place (decoded values) and returns the codes.
 // `calibration` may be null for RTN (and k-means with no sensitivity); a method that needs
-// statistics without one is bad input E6008. `fisher` (optional) gives k-means its sensitivity.
+// statistics without one is bad input E6008. `fisher` (optional) gives k-means its sensitivity
+// (the experts' entries to the experts).
 QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOptions& options,
-                              CalibrationSource* calibration,
-                              const std::vector<std::array<model::Matrix, 7>>* fisher = nullptr);
+                              CalibrationSource* calibration, const model::FisherDiagonal* fisher = nullptr);
 
 // Cuts a token stream into `samples` windows of `seq_len` tokens: seed 0 spreads them evenly
 // (non-overlapping when the text is long enough); another seed draws each window's start

@@ -551,8 +551,12 @@ void apply_linear(model::LayerWeights& layer, const LinearRecord& rec) {
 
 void apply_vector(model::LayerWeights& layer, const ModifiedVector& v) {
     const std::string place = fmt::format("blk.{}.{}", v.layer, v.name);
-    std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm : v.name == "ffn_norm" ? &layer.ffn_norm : nullptr;
-    if (!dst) bad(place, "unknown vector name", "attn_norm or ffn_norm", v.name);
+    // SmoothQuant's folds: the norms, and a MoE block's router (its columns scaled; flat [E x D]).
+    std::vector<float>* dst = v.name == "attn_norm" ? &layer.attn_norm
+                              : v.name == "ffn_norm" ? &layer.ffn_norm
+                              : v.name == "router" && layer.router.size() ? &layer.router.data
+                                                                           : nullptr;
+    if (!dst) bad(place, "unknown vector name", "attn_norm, ffn_norm or (a MoE block) router", v.name);
     if (dst->size() != v.values.size())
         bad(place, "vector size differs from the model's", fmt::format("{}", dst->size()), fmt::format("{}", v.values.size()));
     *dst = v.values;

@@ -77,14 +77,15 @@ TEST(BackwardGradcheck, LossMatchesForwardAndFloatMatchesDouble) {
     const auto f = linear_gradients(w, kTokens, 1, &loss_f);
     EXPECT_NEAR(d.loss, mean_next_token_nll(w, kTokens), 1e-5);
     EXPECT_NEAR(loss_f, d.loss, 1e-5);
-    for (std::size_t l = 0; l < f.size(); ++l)
+    for (std::size_t l = 0; l < f.linear.size(); ++l)
         for (std::size_t k = 0; k < 7; ++k) {
-            ASSERT_EQ(f[l][k].rows, w.layers[l].linear[k].rows);
-            ASSERT_EQ(f[l][k].cols, w.layers[l].linear[k].cols);
+            const Matrix& fk = f.linear[l][k];
+            ASSERT_EQ(fk.rows, w.layers[l].linear[k].rows);
+            ASSERT_EQ(fk.cols, w.layers[l].linear[k].cols);
             double max_abs = 0, err = 0;
-            for (std::size_t i = 0; i < f[l][k].size(); ++i) {
+            for (std::size_t i = 0; i < fk.size(); ++i) {
                 max_abs = std::max(max_abs, std::fabs(d.grads[l][k][i]));
-                err = std::max(err, std::fabs(f[l][k].data[i] - d.grads[l][k][i]));
+                err = std::max(err, std::fabs(fk.data[i] - d.grads[l][k][i]));
             }
             EXPECT_LT(err, 1e-4 * max_abs + 1e-7) << l << " " << k;
         }
@@ -94,14 +95,15 @@ TEST(BackwardGradcheck, FisherIsMeanOfSquaredPerSampleGradients) {
     const ModelWeights w = tiny_model(tiny_config());
     const std::vector<std::vector<std::int32_t>> samples = {{1, 2, 3, 4, 5}, {9, 8, 7, 6, 5, 4}, {0, 10, 0, 10}};
     const auto fisher = fisher_diagonal(w, samples, 1);
-    std::vector<std::vector<std::array<Matrix, 7>>> g;
+    std::vector<FisherDiagonal> g;
     for (const auto& s : samples) g.push_back(linear_gradients(w, s, 1));
-    for (std::size_t l = 0; l < fisher.size(); ++l)
+    EXPECT_TRUE(fisher.experts.size() == fisher.linear.size() && fisher.experts[0].empty());  // dense: no experts
+    for (std::size_t l = 0; l < fisher.linear.size(); ++l)
         for (std::size_t k = 0; k < 7; ++k)
-            for (std::size_t i = 0; i < fisher[l][k].size(); i += 7) {
+            for (std::size_t i = 0; i < fisher.linear[l][k].size(); i += 7) {
                 double want = 0;
-                for (const auto& gs : g) want += static_cast<double>(gs[l][k].data[i]) * gs[l][k].data[i] / 3.0;
-                EXPECT_NEAR(fisher[l][k].data[i], want, 1e-6 * want + 1e-12);
+                for (const auto& gs : g) want += static_cast<double>(gs.linear[l][k].data[i]) * gs.linear[l][k].data[i] / 3.0;
+                EXPECT_NEAR(fisher.linear[l][k].data[i], want, 1e-6 * want + 1e-12);
             }
     EXPECT_THROW(fisher_diagonal(w, {}, 1), Error);
 }

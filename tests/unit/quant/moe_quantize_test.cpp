@@ -1,8 +1,10 @@
 // Quantizing a mixture-of-experts model (the tiny Mixtral-row model of the model tests): RTN,
-// GPTQ and AWQ quantize every expert's gate/up/down as its own linear, GPTQ and AWQ from the
-// expert's own statistics; the calibration tokens routed to each expert are recorded and equal
-// a direct count; experts below a threshold are listed; an expert no token reached cannot be
-// calibrated (E6160); SmoothQuant refuses MoE (E6162); the quantized directory keeps the experts.
+// GPTQ, AWQ, k-means and SmoothQuant quantize every expert's gate/up/down as its own linear,
+// the calibrated ones from the expert's own statistics; k-means with Fisher sensitivity gets each
+// expert's own Fisher diagonal (moe_smoothquant_test.cpp checks SmoothQuant's fold; HALO's row
+// is tested in tests/unit/hwq); the calibration tokens routed to each expert are recorded and
+// equal a direct count; experts below a threshold are listed; an expert no token reached cannot
+// be calibrated (E6160); the quantized directory keeps the experts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,6 +15,7 @@
 #include "../model/forward_tiny_model.hpp"
 #include "../model/gguf_test_util.hpp"  // ScratchDir, expect_error
 #include "halo/model/architecture.hpp"
+#include "halo/model/calibration.hpp"
 #include "halo/model/forward.hpp"
 #include "halo/quant/expert_quantizer.hpp"
 #include "halo/quant/model_quantizer.hpp"
@@ -70,23 +73,24 @@ std::vector<std::int64_t> direct_count_block0(const model::ModelWeights& w) {
 TEST(MoeQuantize, EveryExpertQuantizedFromItsOwnTokens) {
     const model::ModelWeights original = tiny_moe(7);
     const auto direct = direct_count_block0(original);
-    for (const auto method : {Method::rtn, Method::gptq, Method::awq}) {
+    for (const auto method : {Method::rtn, Method::gptq, Method::awq, Method::kmeans, Method::smoothquant}) {
         SCOPED_TRACE(static_cast<int>(method));
         model::ModelWeights w = original;
         QuantizeOptions opt;
         opt.method = method;
-        opt.format = "int4";
+        opt.format = method == Method::smoothquant ? "int8" : "int4";
         opt.threads = 1;
         LayerwiseSource src(w, samples(), 1);
         const QuantizedModel qm = quantize_model(w, opt, method == Method::rtn ? nullptr : &src);
+        const bool smoothed = method == Method::smoothquant;
         // 4 block linears + 4 experts x 3 per block, each once.
         ASSERT_EQ(qm.linears.size(), 2u * (4 + 12));
         std::set<std::tuple<int, int, int>> seen;
         for (const auto& r : qm.linears) {
             EXPECT_TRUE(seen.insert({r.layer, r.expert, static_cast<int>(r.kind)}).second);
             EXPECT_EQ(r.expert >= 0, model::is_expert_kind(r.kind));
-            if (method != Method::rtn && r.expert >= 0) {
-                EXPECT_GE(r.output_error, 0.0);  // a Gram of the expert's own inputs was there
+            if (method != Method::rtn && method != Method::smoothquant && r.expert >= 0) {
+                EXPECT_GE(r.output_error, 0.0);  // a Gram of the expert's own inputs was there (SmoothQuant takes maxima only)
             }
         }
         for (int l = 0; l < 2; ++l)
@@ -94,10 +98,13 @@ TEST(MoeQuantize, EveryExpertQuantizedFromItsOwnTokens) {
                 for (auto k : model::kExpertKinds) {
                     const auto& q = w.layers[static_cast<std::size_t>(l)].experts[static_cast<std::size_t>(e)][k];
                     const auto& o = original.layers[static_cast<std::size_t>(l)].experts[static_cast<std::size_t>(e)][k];
-                    EXPECT_NE(q.data, o.data);  // decoded 4-bit values replaced the weights
-                    EXPECT_LE(max_abs_diff(q.data, o.data), 0.5f * max_abs(o.data));
+                    EXPECT_NE(q.data, o.data);  // decoded values replaced the weights
+                    if (!smoothed) {  // smoothing rescales columns: the decoded values are not o's
+                        EXPECT_LE(max_abs_diff(q.data, o.data), 0.5f * max_abs(o.data));
+                    }
                 }
-        EXPECT_EQ(w.layers[0].router.data, original.layers[0].router.data);  // the router stays FP32
+        // The router stays FP32 (SmoothQuant scales its columns with the shared factor).
+        EXPECT_EQ(w.layers[0].router.data == original.layers[0].router.data, !smoothed);
         if (method == Method::rtn) {
             EXPECT_TRUE(qm.expert_tokens.empty());  // no calibration: no counts to report
         } else {
@@ -134,10 +141,37 @@ TEST(MoeQuantize, AnExpertNoTokenReachedIsRefusedByCalibratedMethods) {
     LayerwiseSource src(w, samples(), 1);
     expect_error([&] { (void)quantize_model(w, opt, &src); }, "E6160",
                                 {"blk.0.ffn_*_exps expert 2", "no calibration token", "gptq"});
-    opt.method = Method::smoothquant;
-    model::ModelWeights w2 = tiny_moe(7);
-    LayerwiseSource src2(w2, samples(), 1);
-    expect_error([&] { (void)quantize_model(w2, opt, &src2); }, "E6162", {"smoothquant", "mixture-of-experts"});
+}
+
+// k-means with Fisher sensitivity: each expert linear is clustered with its own Fisher diagonal
+// (the same result as quantize_kmeans called directly with that expert's entry).
+TEST(MoeQuantize, KmeansFisherUsesEachExpertsOwnFisherDiagonal) {
+    const model::ModelWeights original = tiny_moe(7);
+    const model::FisherDiagonal fisher = model::fisher_diagonal(original, samples(), 1);
+    model::ModelWeights w = original;
+    QuantizeOptions opt;
+    opt.method = Method::kmeans;
+    opt.format = "int3";
+    opt.kmeans_fisher = true;
+    opt.threads = 1;
+    const QuantizedModel qm = quantize_model(w, opt, nullptr, &fisher);
+    ASSERT_EQ(qm.linears.size(), 2u * (4 + 12));
+    int experts = 0, differs_from_hessian_free = 0;
+    for (const auto& r : qm.linears) {
+        if (r.expert < 0) continue;
+        ++experts;
+        const auto& o = original.layers[static_cast<std::size_t>(r.layer)].experts[static_cast<std::size_t>(r.expert)][r.kind];
+        KmeansOptions ko = opt.kmeans;
+        ko.bits = 3;
+        const QuantizedTensor want = quantize_kmeans(o, &fisher.at(r.layer, r.kind, r.expert), {}, ko);
+        EXPECT_EQ(r.tensor.decode().data, want.decode().data) << r.layer << " " << r.expert;
+        // Uniform sensitivity would cluster differently: the Fisher entries did matter.
+        model::Matrix ones(o.rows, o.cols);
+        std::fill(ones.data.begin(), ones.data.end(), 1.0f);
+        if (quantize_kmeans(o, &ones, {}, ko).decode().data != want.decode().data) ++differs_from_hessian_free;
+    }
+    EXPECT_EQ(experts, 24);
+    EXPECT_GT(differs_from_hessian_free, 12);
 }
 
 TEST(MoeQuantize, TheQuantizedDirectoryKeepsEachExpert) {
