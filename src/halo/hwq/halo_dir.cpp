@@ -7,6 +7,7 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::hwq {
 
@@ -115,8 +116,8 @@ void write_halo_dir(const std::filesystem::path& dir, const HaloModelResult& r, 
                    "weight the array multiplies and z the tile's zero point; a sparse entry replaces the dense value"}};
     // The quant directory writer stages and renames the whole directory; the simulator's files go
     // in through its `extra_files` so the directory appears complete or not at all.
-    const auto tile_levels_text = accel::tile_levels_json(tile_levels_of(r, c, model_name)).dump() + "\n";
-    const auto sim_config_text = accel::simulator_config_json(machine).dump(1) + "\n";
+    const auto tile_levels_text = dump_json(accel::tile_levels_json(tile_levels_of(r, c, model_name)), -1, "tile_levels.json") + "\n";
+    const auto sim_config_text = dump_json(accel::simulator_config_json(machine), 1, "sim_config.json") + "\n";
     std::vector<std::pair<std::string, std::string>> extra = {{"tile_levels.json", tile_levels_text},
                                                                {"sim_config.json", sim_config_text}};
     if (energy_profile) extra.emplace_back("mac_profile.json", mac::profile_json(*energy_profile));

@@ -9,6 +9,7 @@
 
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::mac {
 
@@ -94,7 +95,7 @@ std::string profile_json(const MacProfile& p) {
     }
     j["weights"] = std::move(ws);
     j["leakage_nw"] = opt(p.leakage_nw);
-    return j.dump(2) + "\n";
+    return dump_json(j, 2, "profile.json") + "\n";  // names from the netlist and paths may be any bytes
 }
 
 std::string profile_csv(const MacProfile& p) {
@@ -287,7 +288,7 @@ MacProfile read_profile(const std::filesystem::path& path) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e99999
         bad_profile(path.string(), "", "MAC profile is not valid JSON", "JSON", e.what());
     }
     return parse_profile(j, path.string());
