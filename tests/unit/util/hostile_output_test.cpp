@@ -259,7 +259,7 @@ TEST(HostileOutput, OutputUnderARegularFileOrInAPlaceThatRefusesIsBadInput) {
             EXPECT_EQ(e.diagnostic().code, "E0024");
             EXPECT_EQ(e.exit_code(), 2);
             const std::string msg = e.what();
-            EXPECT_EQ(msg.rfind(path + ": error E0024: cannot write the output here (expected a path in a writable directory, found " + found, 0), 0u) << msg;
+            EXPECT_EQ(msg.rfind("error E0024: " + path + ": cannot write the output here (expected a path in a writable directory, found " + found, 0), 0u) << msg;
         }
     };
     const std::string in_the_way = (s / "afile").string() + " is a regular file, not a directory";
