@@ -157,7 +157,7 @@ ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& fi
     m.d_ff = mo.at("d_ff").int32(1, kMaxDim);
     m.vocab_size = mo.at("vocab_size").int32(1, kMaxDim);
     const JsonView tile = top.at("tile");
-    const std::int64_t tr = tile.at(std::size_t{0}).integer(1, 16384), tc = tile.at(std::size_t{1}).integer(1, 16384);
+    const std::int64_t tr = tile.at(std::size_t{0}).integer(0, 16384), tc = tile.at(std::size_t{1}).integer(0, 16384);  // 0: no layers
     const std::string fmt_name = top.string_or("weight_format", "int8");
     const bool zero_point = top.boolean_or("zero_point", false);
     for (const auto& [name, l] : top.at("layers").members()) {
