@@ -169,6 +169,10 @@ TEST(HostileOutputCli, NonUtf8PathThatWouldReachJsonIsExit2) {
     EXPECT_NE(r.err.find("a name to be written into JSON output is not UTF-8 text"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("m\\xff\\xfe"), std::string::npos) << r.err;  // the bytes, escaped: the line stays valid text
     EXPECT_FALSE(fs::exists(dir / "r.json"));
+    const auto out = run_halo({"eval", "--model", bad_name, "--text", "t.txt", "--ctx", "16", "--max-chunks", "1", "--json"}, dir);
+    EXPECT_EQ(out.exit_code, 2) << out.err;
+    EXPECT_NE(out.err.find("halo: --json (stdout): error E0023: "), std::string::npos) << out.err;
+    EXPECT_EQ(out.out, "");
 }
 
 TEST(HostileMessages, ADirectoryGivenAsTheLibertyFileIsCalledADirectory) {

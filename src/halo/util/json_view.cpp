@@ -214,7 +214,7 @@ template <class Json>
 std::string dump_checked(const Json& j, int indent, const std::string& out) {
     std::string where, bytes;
     if (find_bad_utf8(j, "", where, bytes))
-        throw_bad_input_at("E0023", out, where, "a name to be written into JSON output is not UTF-8 text",
+        throw_bad_input_at("E0023", out == "-" ? "--json (stdout)" : out, where, "a name to be written into JSON output is not UTF-8 text",
                            "UTF-8 text (rename the input file or tensor)", "\"" + printable(bytes, 120) + "\"");
     return j.dump(indent);
 }

@@ -76,7 +76,8 @@ std::string describe_json(const nlohmann::json& v);
 
 // Serializes `j` for the output file `out`. A string that is not valid UTF-8 (a file name or a
 // tensor name taken from the input) cannot be written as JSON: instead of nlohmann's type_error
-// (an internal error), E0023 names the output, the key path of the string and its bytes.
+// (an internal error), E0023 names the output ("-" is stdout), the key path of the string and
+// its bytes.
 std::string dump_json(const nlohmann::json& j, int indent, const std::string& out);
 std::string dump_json(const nlohmann::ordered_json& j, int indent, const std::string& out);
 
