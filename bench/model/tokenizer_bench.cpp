@@ -1,5 +1,7 @@
 // Tokenizer throughput on 1 MB of real text (the first 1,000,000 bytes of data/text/calib.txt,
 // cut back to a line end), one thread, for each tokenizer kind: the default model's GPT-2 BPE,
+// the same byte-level BPE vocabulary under the Llama-3 and the Qwen2 pre-tokenizers (their split
+// patterns; the vocabulary is not theirs, the split and merge work per byte is what is measured),
 // and SentencePiece on a vocabulary of the same pieces (tests/unit/model/spm_from_bpe_vocab.hpp).
 // Issue #17's bar: each under 1 s. Results: docs/results/model.md.
 #include <benchmark/benchmark.h>
@@ -43,6 +45,31 @@ void BM_Tokenize1MB_Bpe(benchmark::State& state) {
     run(state, *tok);
 }
 BENCHMARK(BM_Tokenize1MB_Bpe)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// The default model's vocabulary and merges under another pre-tokenizer (GGUF tokenizer.ggml.pre).
+BpeVocab default_vocab_with_pre(const std::string& pre) {
+    const GgufFile f(default_model_path());
+    BpeVocab v;
+    v.source = f.path().string();
+    v.tokens = f.find("tokenizer.ggml.tokens")->strings;
+    v.merges = f.find("tokenizer.ggml.merges")->strings;
+    v.pre = pre;
+    return v;
+}
+
+void BM_Tokenize1MB_Llama3Bpe(benchmark::State& state) {
+    if (!have_data(state)) return;
+    const BpeTokenizer tok(default_vocab_with_pre("llama-bpe"));
+    run(state, tok);
+}
+BENCHMARK(BM_Tokenize1MB_Llama3Bpe)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Tokenize1MB_Qwen2Bpe(benchmark::State& state) {
+    if (!have_data(state)) return;
+    const BpeTokenizer tok(default_vocab_with_pre("qwen2"));
+    run(state, tok);
+}
+BENCHMARK(BM_Tokenize1MB_Qwen2Bpe)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 void BM_Tokenize1MB_Spm(benchmark::State& state) {
     if (!have_data(state)) return;

@@ -16,6 +16,7 @@
 #include "halo/util/diagnostics.hpp"
 #include "cuda_glue.hpp"
 #include "halo/cuda/cuda_model.hpp"
+#include "halo/util/json_view.hpp"
 #include "streaming_glue.hpp"
 #include "terminal_progress.hpp"
 
@@ -82,7 +83,7 @@ int run_eval(const EvalFlags& f) {
     const jobs::EvalJobResult r = jobs::run_eval_job(o, terminal_progress(f.quiet || f.json == "-"));
     const bool add_bos = r.bos;
     if (!f.json.empty()) {
-        write_json_output(f.json, r.json().dump(2));
+        write_json_output(f.json, dump_json(r.json(), 2, f.json));
     }
     if (f.json != "-") {
         fmt::print("model: {} ({})\ntext: {} ({} tokens)\nmethod: {}, ctx {}{}, {} chunks, {} tokens scored{}\n",

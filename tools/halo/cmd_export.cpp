@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "halo/quant/export_gguf.hpp"
+#include "halo/util/json_view.hpp"
 #include "terminal_progress.hpp"
 
 namespace halo::cli {
@@ -50,10 +51,10 @@ int run_export(const ExportFlags& f) {
         for (const auto& l : r.linears)
             linears.push_back({{"name", l.name}, {"spec", l.spec}, {"type", l.type}, {"exact", l.exact},
                                {"fallback", l.fallback}, {"max_abs_error", l.max_abs_error}});
-        write_json_output(f.json, nlohmann::json{{"out", r.out.string()}, {"model", r.model.string()}, {"bytes", r.bytes},
+        write_json_output(f.json, dump_json(nlohmann::json{{"out", r.out.string()}, {"model", r.model.string()}, {"bytes", r.bytes},
                                                  {"tensors_copied", r.tensors_copied}, {"types", by_type}, {"linears", linears},
-                                                 {"dropped_activation_format", r.dropped_activation_format}}
-                                      .dump(2));
+                                                 {"dropped_activation_format", r.dropped_activation_format}},
+                                      2, f.json));
         if (f.json == "-") return 0;
     }
     fmt::print("source model: {}\nwrote {} ({:.1f} MiB): {} linears", r.model.string(), r.out.string(),

@@ -21,6 +21,7 @@
 #include "halo/gpu/gemm_bench.hpp"
 #include "halo/gpu/int_gemm_reference.hpp"
 #include "halo/gpu/nvml_probe.hpp"
+#include "halo/util/json_view.hpp"
 #endif
 
 namespace halo::cli {
@@ -240,7 +241,7 @@ int run_gpu_bench(const GpuBenchArgs& args) {
                             {"repetitions", o.repetitions}, {"seconds", o.measure_s}, {"warmup_s", o.warmup_s},
                             {"activation_sigma", o.activation_sigma}, {"cases", nlohmann::json::array()}};
         for (const auto& r : results) j["cases"].push_back(result_json(r));
-        write_file_atomic(args.json_out, j.dump(1) + "\n");
+        write_file_atomic(args.json_out, dump_json(j, 1, args.json_out) + "\n");
     }
     return 0;
 }

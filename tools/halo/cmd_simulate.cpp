@@ -27,6 +27,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/jobs/simulate_job.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::cli {
 
@@ -120,7 +121,7 @@ int run_simulate(const SimulateArgs& a, const SimulateModeFlags& mode_flags) {
         if (!a.baseline.empty() && a.baseline != "none") require_member("--baseline", a.baseline, design_names(), "hardware design");
     }
     const jobs::SimulateJobResult r = jobs::run_simulate_job(a);
-    if (!a.json.empty()) write_json_output(a.json, r.report.dump(2));
+    if (!a.json.empty()) write_json_output(a.json, dump_json(r.report, 2, a.json));
     if (a.json == "-") return 0;
     if (r.design) return print_design_run(a, r);
     const auto& run = r.run;

@@ -10,6 +10,7 @@
 #include "halo/model/tokenizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/memory_usage.hpp"
+#include "halo/util/json_view.hpp"
 #include "flags.hpp"
 #include "terminal_progress.hpp"
 
@@ -58,7 +59,7 @@ int run_cuda_eval(const CudaEvalArgs& a) {
                                   {"gpu_allocated_gib", static_cast<double>(gpu.device_bytes()) / gib},
                                   {"gpu_peak_used_gib", static_cast<double>(gpu.peak_device_bytes()) / gib},
                                   {"peak_rss_mb", peak_rss_mib()}};
-        write_json_output(a.json, j.dump(2));
+        write_json_output(a.json, dump_json(j, 2, a.json));
     }
     if (a.json != "-") {
         fmt::print("model: {} ({}) on cuda:{} {} ({} GEMMs)\ntext: {} ({} tokens)\nmethod: {}, ctx {}, {} chunks, {} tokens scored\n",

@@ -16,6 +16,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/memory_usage.hpp"
+#include "halo/util/json_view.hpp"
 #include "flags.hpp"
 #include "terminal_progress.hpp"
 
@@ -140,7 +141,7 @@ int run_streaming_eval(const StreamEvalArgs& a, const StreamFlags& s) {
                                   {"act_format", act_format},             {"blocks", source.config().n_layers},
                                   {"activations_spilled", r.activations_spilled},
                                   {"peak_rss_mb", peak_rss_mib()},         {"wall_s", since(t0)}};
-        write_json_output(a.json, j.dump(2));
+        write_json_output(a.json, dump_json(j, 2, a.json));
     }
     if (a.json != "-") {
         fmt::print("model: {} ({}, streamed block by block{})\ntext: {} ({} tokens)\nmethod: llamacpp, ctx {}, {} chunks, {} tokens scored{}\n",

@@ -5,6 +5,7 @@
 
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::accel {
 
@@ -13,44 +14,45 @@ void apply_simulator_config(SystolicOptions& o, const nlohmann::json& j, const s
         throw_bad_input("E7031", file, 0, "bad simulator config key " + key, expected, found,
                         "see docs/formats.md \"Simulator config\"");
     };
-    if (!j.is_object()) bad("(top)", "an object", j.type_name());
-    try {
-        for (const auto& [sec, v] : j.items()) {
-            if (sec == "array") {
-                for (const auto& [k, x] : v.items()) {
-                    if (k == "rows") o.array.rows = x.get<int>();
-                    else if (k == "cols") o.array.cols = x.get<int>();
-                    else if (k == "dataflow") o.array.dataflow = parse_dataflow(x.get<std::string>());
-                    else if (k == "ifmap_sram_kb") o.array.ifmap_sram_kb = x.get<std::int64_t>();
-                    else if (k == "filter_sram_kb") o.array.filter_sram_kb = x.get<std::int64_t>();
-                    else if (k == "ofmap_sram_kb") o.array.ofmap_sram_kb = x.get<std::int64_t>();
-                    else if (k == "dram_bandwidth_gbps") o.array.dram_bandwidth_gbps = x.get<double>();
-                    else if (k == "word_bytes") o.array.word_bytes = x.get<int>();
-                    else if (k == "psum_bytes") o.array.psum_bytes = x.get<int>();
-                    else bad("array." + k, "rows, cols, dataflow, *_sram_kb, dram_bandwidth_gbps, word_bytes, psum_bytes", k);
-                }
-            } else if (sec == "dvfs") {
-                for (const auto& [k, x] : v.items()) {
-                    if (k == "levels") {
-                        o.dvfs.levels.clear();
-                        for (const auto& l : x)
-                            o.dvfs.levels.push_back({l.value("name", fmt::format("L{}", o.dvfs.levels.size())),
-                                                     l.at("freq_mhz").get<double>(), l.at("voltage_v").get<double>()});
-                    } else if (k == "nominal") o.dvfs.nominal = x.get<int>();
-                    else if (k == "switch_penalty_ns") o.dvfs.switch_penalty_ns = x.get<double>();
-                    else if (k == "switch_energy_nj") o.dvfs.switch_energy_nj = x.get<double>();
-                    else bad("dvfs." + k, "levels, nominal, switch_penalty_ns, switch_energy_nj", k);
-                }
-            } else if (sec == "energy") {
-                apply_energy_json(o.energy, v, file);
-            } else if (sec == "activation_level") {
-                o.activation_level = v.get<int>();
-            } else {
-                bad(sec, "array, dvfs, energy or activation_level", sec);
+    // Types and ranges of the values: JsonView (E0020-E0022, naming the key path); the
+    // array's and the DVFS table's consistency: validate() below.
+    const JsonView top(j, file);
+    if (!j.is_object()) bad("(top)", "an object", describe_json(j));
+    constexpr std::int64_t kMaxSramKb = std::int64_t{1} << 40;  // 1 EB: beyond it byte counts overflow
+    for (const auto& [sec, v] : top.members()) {
+        if (sec == "array") {
+            for (const auto& [k, x] : v.members()) {
+                if (k == "rows") o.array.rows = x.int32();
+                else if (k == "cols") o.array.cols = x.int32();
+                else if (k == "dataflow") o.array.dataflow = parse_dataflow(x.string());
+                else if (k == "ifmap_sram_kb") o.array.ifmap_sram_kb = x.integer(0, kMaxSramKb);
+                else if (k == "filter_sram_kb") o.array.filter_sram_kb = x.integer(0, kMaxSramKb);
+                else if (k == "ofmap_sram_kb") o.array.ofmap_sram_kb = x.integer(0, kMaxSramKb);
+                else if (k == "dram_bandwidth_gbps") o.array.dram_bandwidth_gbps = x.number();
+                else if (k == "word_bytes") o.array.word_bytes = x.int32(1, 64);
+                else if (k == "psum_bytes") o.array.psum_bytes = x.int32(1, 64);
+                else bad("array." + k, "rows, cols, dataflow, *_sram_kb, dram_bandwidth_gbps, word_bytes, psum_bytes", k);
             }
+        } else if (sec == "dvfs") {
+            for (const auto& [k, x] : v.members()) {
+                if (k == "levels") {
+                    o.dvfs.levels.clear();
+                    for (const auto& l : x.elements())
+                        o.dvfs.levels.push_back({l.string_or("name", fmt::format("L{}", o.dvfs.levels.size())),
+                                                 l.at("freq_mhz").number(), l.at("voltage_v").number()});
+                } else if (k == "nominal") o.dvfs.nominal = x.int32();
+                else if (k == "switch_penalty_ns") o.dvfs.switch_penalty_ns = x.number();
+                else if (k == "switch_energy_nj") o.dvfs.switch_energy_nj = x.number();
+                else bad("dvfs." + k, "levels, nominal, switch_penalty_ns, switch_energy_nj", k);
+            }
+        } else if (sec == "energy") {
+            v.require_object();
+            apply_energy_json(o.energy, v.raw(), file);
+        } else if (sec == "activation_level") {
+            o.activation_level = v.int32();
+        } else {
+            bad(sec, "array, dvfs, energy or activation_level", sec);
         }
-    } catch (const nlohmann::json::exception& e) {
-        bad("(value)", "the types of docs/formats.md", e.what());
     }
     validate(o.array);
     validate(o.dvfs);
@@ -88,7 +90,7 @@ nlohmann::json simulator_config_json(const SystolicOptions& o) {
 }
 
 void write_simulator_config(const std::filesystem::path& path, const SystolicOptions& options) {
-    write_file_atomic(path, simulator_config_json(options).dump(1) + "\n");
+    write_file_atomic(path, dump_json(simulator_config_json(options), 1, path.string()) + "\n");
 }
 
 }  // namespace halo::accel

@@ -10,6 +10,7 @@
 
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::accel {
 
@@ -170,39 +171,41 @@ model::ModelConfig builtin_model(const std::string& name) {
 }
 
 ModelTileLevels parse_tile_levels(const nlohmann::json& j, const std::string& file) {
-    auto bad = [&](const std::string& msg, const std::string& expected, const std::string& found) {
-        throw_bad_input("E7043", file, 0, msg, expected, found, "see docs/formats.md \"Tile levels\"");
-    };
-    if (!j.is_object() || j.value("format", "") != "halo-tile-levels")
-        bad("not a tile-level file", "\"format\": \"halo-tile-levels\"", j.is_object() ? j.value("format", "(none)") : "not an object");
+    // Every value is type- and range-checked by JsonView (E0020-E0022 naming the key path).
+    const JsonView top(j, file);
+    if (!j.is_object() || !top.has("format") || !j.at("format").is_string() || j.at("format") != "halo-tile-levels")
+        throw_bad_input("E7043", file, 0, "not a tile-level file", "\"format\": \"halo-tile-levels\"",
+                        j.is_object() ? (j.contains("format") ? describe_json(j.at("format")) : "(none)") : describe_json(j),
+                        "see docs/formats.md \"Tile levels\"");
+    constexpr std::int64_t kMaxDim = std::int64_t{1} << 30;
     ModelTileLevels m;
-    try {
-        const auto& mo = j.at("model");
-        m.model_name = mo.value("name", "");
-        m.n_layers = mo.at("n_layers").get<int>();
-        m.d_model = mo.at("d_model").get<int>();
-        m.d_ff = mo.at("d_ff").get<int>();
-        m.vocab_size = mo.at("vocab_size").get<int>();
-        const auto tile = j.at("tile");
-        std::int64_t tr = tile.at(0).get<std::int64_t>(), tc = tile.at(1).get<std::int64_t>();
-        std::string fmt_name = j.value("weight_format", "int8");
-        const bool zero_point = j.value("zero_point", false);
-        for (const auto& [name, l] : j.at("layers").items()) {
-            TileLevels t;
-            t.tile_rows = tr;
-            t.tile_cols = tc;
-            t.weight_format = fmt_name;
-            t.zero_point = zero_point;
-            t.k_tiles = l.at("k_tiles").get<std::int64_t>();
-            t.n_tiles = l.at("n_tiles").get<std::int64_t>();
-            t.level = l.at("levels").get<std::vector<int>>();
-            if (l.contains("histograms")) t.code_histogram = l["histograms"].get<std::vector<std::vector<std::uint64_t>>>();
-            if (l.contains("sparse_nnz")) m.sparse_nnz.emplace_back(name, l["sparse_nnz"].get<std::int64_t>());
-            if (l.contains("sparse_level")) m.sparse_level.emplace_back(name, l["sparse_level"].get<int>());
-            m.layers.emplace_back(name, std::move(t));
-        }
-    } catch (const nlohmann::json::exception& e) {
-        bad("malformed tile-level file", "the fields of docs/formats.md", e.what());
+    const JsonView mo = top.at("model");
+    m.model_name = mo.string_or("name", "");
+    m.n_layers = mo.at("n_layers").int32(1, kMaxDim);
+    m.d_model = mo.at("d_model").int32(1, kMaxDim);
+    m.d_ff = mo.at("d_ff").int32(1, kMaxDim);
+    m.vocab_size = mo.at("vocab_size").int32(1, kMaxDim);
+    const JsonView tile = top.at("tile");
+    const std::int64_t tr = tile.at(std::size_t{0}).integer(0, 16384), tc = tile.at(std::size_t{1}).integer(0, 16384);  // 0: no layers
+    const std::string fmt_name = top.string_or("weight_format", "int8");
+    const bool zero_point = top.boolean_or("zero_point", false);
+    for (const auto& [name, l] : top.at("layers").members()) {
+        TileLevels t;
+        t.tile_rows = tr;
+        t.tile_cols = tc;
+        t.weight_format = fmt_name;
+        t.zero_point = zero_point;
+        t.k_tiles = l.at("k_tiles").integer(1, kMaxDim);
+        t.n_tiles = l.at("n_tiles").integer(1, kMaxDim);
+        for (const auto& v : l.at("levels").elements()) t.level.push_back(v.int32());  // against the DVFS table: E7021
+        if (l.has("histograms"))
+            for (const auto& h : l.at("histograms").elements()) {
+                auto& row = t.code_histogram.emplace_back();
+                for (const auto& count : h.elements()) row.push_back(static_cast<std::uint64_t>(count.integer(0)));
+            }
+        if (l.has("sparse_nnz")) m.sparse_nnz.emplace_back(name, l.at("sparse_nnz").integer(0));
+        if (l.has("sparse_level")) m.sparse_level.emplace_back(name, l.at("sparse_level").int32());
+        m.layers.emplace_back(name, std::move(t));
     }
     return m;
 }
@@ -245,7 +248,7 @@ nlohmann::json tile_levels_json(const ModelTileLevels& m) {
 }
 
 void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels) {
-    write_file_atomic(path, tile_levels_json(levels).dump() + "\n");
+    write_file_atomic(path, dump_json(tile_levels_json(levels), -1, path.string()) + "\n");
 }
 
 void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& c, const ModelTileLevels& lv,

@@ -10,6 +10,7 @@
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::gpu {
 
@@ -73,7 +74,10 @@ std::vector<ExportedLayer> export_layer_operands(const std::filesystem::path& di
     // Merge with entries already exported into the same folder by other models.
     const auto index_path = out_dir / "index.json";
     nlohmann::json all = nlohmann::json::array();
-    if (std::filesystem::exists(index_path)) all = nlohmann::json::parse(read_file(index_path));
+    if (std::filesystem::exists(index_path)) {
+        for (const auto& e : read_exported_index(out_dir)) (void)e;  // the same checks as a reader of the index
+        all = nlohmann::json::parse(read_file(index_path));
+    }
     for (auto& e : index) all.push_back(e);
     write_file_atomic(index_path, all.dump(1) + "\n");
     return out;
@@ -88,10 +92,13 @@ std::vector<ExportedLayer> read_exported_index(const std::filesystem::path& out_
         throw_bad_input("E8052", path.string(), 0, "index.json is not valid JSON", "an index written by gpu-bench --export", e.what());
     }
     std::vector<ExportedLayer> out;
-    for (const auto& e : j) {
-        if (!e.contains("label") || !e.contains("N") || !e.contains("K") || !e.contains("file"))
-            throw_bad_input("E8052", path.string(), 0, "index entry lacks a field", "label, N, K, file", e.dump());
-        out.push_back({e["label"].get<std::string>(), e["N"].get<std::int64_t>(), e["K"].get<std::int64_t>(), out_dir / e["file"].get<std::string>()});
+    for (const auto& e : JsonView(j, path.string()).elements()) {  // types and ranges: E0020-E0022 at the key path
+        const std::string file = e.at("file").string();
+        if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
+            throw_bad_input_at("E8054", path.string(), e.place() + ".file", "an index entry's file leaves the folder",
+                               "a plain file name", "\"" + file + "\"");
+        out.push_back({e.at("label").string(), e.at("N").integer(1, std::int64_t{1} << 31), e.at("K").integer(1, std::int64_t{1} << 31),
+                       out_dir / file});
     }
     return out;
 }

@@ -29,6 +29,7 @@
 #include "halo/util/parallel.hpp"
 #include "halo/util/provenance.hpp"
 #include "halo/util/shape.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::jobs {
 using namespace hwq;  // the HALO algorithm this job runs
@@ -540,7 +541,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     } else {
         rep.json["device"] = "cpu";
     }
-    write_file_atomic(out / "results.json", rep.json.dump(1) + "\n");
+    write_file_atomic(out / "results.json", dump_json(rep.json, 1, (out / "results.json").string()) + "\n");
     write_file_atomic(out / "pareto.svg", pareto_svg(rep.variants, fp_ppl));
     write_file_atomic(out / "pareto_energy.svg", pareto_svg(rep.variants, fp_ppl, true));
     std::string md = fmt::format("# halo run ({})\n\nhalo {} (commit {}): `{}`  \n"

@@ -19,6 +19,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/shape.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::jobs {
 
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 using namespace halo::accel;
 
 void write_reports(const std::string& out, const nlohmann::json& j, const std::string& svg) {
-    write_file_atomic(out, j.dump(2) + "\n");
+    write_file_atomic(out, dump_json(j, 2, out) + "\n");
     write_file_atomic(fs::path(out).replace_extension(".svg"), svg);
 }
 

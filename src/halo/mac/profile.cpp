@@ -9,6 +9,7 @@
 
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::mac {
 
@@ -94,7 +95,7 @@ std::string profile_json(const MacProfile& p) {
     }
     j["weights"] = std::move(ws);
     j["leakage_nw"] = opt(p.leakage_nw);
-    return j.dump(2) + "\n";
+    return dump_json(j, 2, "profile.json") + "\n";  // names from the netlist and paths may be any bytes
 }
 
 std::string profile_csv(const MacProfile& p) {
@@ -188,6 +189,17 @@ std::optional<double> opt_number(const nlohmann::json& o, const char* key, const
     return o.at(key).get<double>();
 }
 
+// A count stored as a JSON number (cells, transitions, a seed): a whole number in [0, max], so the
+// cast to an integer is defined (a negative or 1e300 "cells" was undefined behaviour).
+std::optional<double> opt_count(const nlohmann::json& o, const char* key, const std::string& file, const std::string& place,
+                                double max) {
+    const auto v = opt_number(o, key, file, place);
+    if (v && !(*v >= 0 && *v <= max && *v == std::floor(*v)))
+        bad_profile(file, (place.empty() ? "" : place + ".") + key, "profile count is not a whole number in range",
+                    fmt::format("0..{}", max), o.at(key).dump());
+    return v;
+}
+
 std::string opt_string(const nlohmann::json& o, const char* key, const std::string& file, const std::string& place) {
     if (!o.contains(key) || o.at(key).is_null()) return {};
     if (!o.at(key).is_string()) bad_profile(file, (place.empty() ? "" : place + ".") + key, "profile field is not a string", "a string or null", o.at(key).dump());
@@ -222,22 +234,22 @@ MacProfile parse_profile(const nlohmann::json& j, const std::string& file) {
     p.arch = opt_string(d, "arch", file, "design");
     p.weight_format = opt_string(d, "weight_format", file, "design");
     p.activation_format = opt_string(d, "activation_format", file, "design");
-    p.accumulator_bits = static_cast<int>(opt_number(d, "accumulator_bits", file, "design").value_or(0));
+    p.accumulator_bits = static_cast<int>(opt_count(d, "accumulator_bits", file, "design", 1024).value_or(0));
     p.top = opt_string(d, "top", file, "design");
     p.netlist = opt_string(d, "netlist", file, "design");
     p.liberty = opt_string(d, "liberty", file, "design");
     p.library = opt_string(d, "library", file, "design");
     p.nominal_voltage_v = opt_number(d, "nominal_voltage_v", file, "design").value_or(0);
     p.load_pf = opt_number(d, "load_pf", file, "design").value_or(p.load_pf);
-    p.cells = static_cast<std::size_t>(opt_number(d, "cells", file, "design").value_or(0));
+    p.cells = static_cast<std::size_t>(opt_count(d, "cells", file, "design", 9007199254740992.0).value_or(0));
     p.area_um2 = opt_number(d, "area_um2", file, "design").value_or(0);
     p.nominal_delay_ns = opt_number(d, "nominal_delay_ns", file, "design");
     const nlohmann::json a = j.contains("analysis") && j.at("analysis").is_object() ? j.at("analysis") : nlohmann::json::object();
     p.static_analysis = a.contains("static") && a.at("static").is_boolean() && a.at("static").get<bool>();
     p.dynamic_analysis = a.contains("dynamic") && a.at("dynamic").is_boolean() && a.at("dynamic").get<bool>();
-    if (auto t = opt_number(a, "transitions", file, "analysis")) p.transitions = static_cast<std::uint64_t>(*t);
+    if (auto t = opt_count(a, "transitions", file, "analysis", 9007199254740992.0)) p.transitions = static_cast<std::uint64_t>(*t);
     p.transition_set = opt_string(a, "transition_set", file, "analysis");
-    p.seed = static_cast<std::uint64_t>(opt_number(a, "seed", file, "analysis").value_or(1));
+    p.seed = static_cast<std::uint64_t>(opt_count(a, "seed", file, "analysis", 9007199254740992.0).value_or(1));
     if (auto s = opt_string(a, "delay_model", file, "analysis"); !s.empty()) p.delay_model = s;
     if (a.contains("measured") && a.at("measured") == true) {
         GpuMeasurement g;
@@ -246,7 +258,7 @@ MacProfile parse_profile(const nlohmann::json& j, const std::string& file) {
         g.gemm = opt_string(d, "gemm", file, "design");
         g.kind = opt_string(d, "kind", file, "design");
         g.profile_mode = opt_string(a, "profile_mode", file, "analysis");
-        g.repetitions = static_cast<int>(opt_number(a, "repetitions", file, "analysis").value_or(0));
+        g.repetitions = static_cast<int>(opt_count(a, "repetitions", file, "analysis", 1e9).value_or(0));
         g.seconds = opt_number(a, "seconds", file, "analysis").value_or(0);
         g.activation_sigma = opt_number(a, "activation_sigma", file, "analysis").value_or(0);
         p.gpu = g;
@@ -287,7 +299,7 @@ MacProfile read_profile(const std::filesystem::path& path) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e99999
         bad_profile(path.string(), "", "MAC profile is not valid JSON", "JSON", e.what());
     }
     return parse_profile(j, path.string());

@@ -138,9 +138,12 @@ void parse_yosys_stat(const std::string& text, const std::string& file, SynthRes
 SynthResult synthesize_verilog(const std::string& verilog, const std::string& label, const fs::path& liberty_path,
                                const fs::path& work_dir, const SynthOptions& options) {
     std::error_code ec;
-    if (!fs::is_regular_file(liberty_path, ec))
+    if (!fs::is_regular_file(liberty_path, ec)) {
+        const auto st = fs::status(liberty_path, ec);
         throw_bad_input("E4041", liberty_path.string(), 0, "Liberty file not found", "a readable .lib file",
-                        "nothing at that path");
+                        fs::exists(st) ? "a " + std::string(fs::is_directory(st) ? "directory" : "file that is not a regular file")
+                                       : "nothing at that path");
+    }
     const fs::path lib_abs = fs::absolute(liberty_path);
     const std::string script = yosys_script(lib_abs, options.abc_delay_ps);
     const auto mtime = fs::last_write_time(lib_abs).time_since_epoch().count();

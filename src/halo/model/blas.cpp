@@ -108,7 +108,7 @@ void gemm_reference(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, 
 
 void set_blas_threads(unsigned threads) {
     g_threads = threads;
-    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(static_cast<int>(resolve_threads(threads)));
+    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(static_cast<int>(blas_library_threads(threads)));
 }
 
 void gram_accumulate_lower(const float* x, std::int64_t rows, std::int64_t cols, float* gram) {

@@ -12,6 +12,7 @@
 #include "halo/model/spm_tokenizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::model {
 
@@ -198,8 +199,10 @@ std::unique_ptr<BpeTokenizer> bpe_from_tokenizer_json(const std::filesystem::pat
     const auto bad = [&](const std::string& what, const std::string& found) {
         throw_bad_value("E5405", src, what, "a Hugging Face BPE tokenizer.json", found);
     };
-    if (!j.contains("model") || !j["model"].is_object() || j["model"].value("type", "") != "BPE")
-        bad("model.type is not BPE", j.contains("model") ? j["model"].value("type", std::string("?")) : "no model");
+    // Types of the values: JsonView (E0020-E0022, naming file and key path).
+    const JsonView top(j, src);
+    if (!top.has("model") || !top.at("model").has("type") || top.at("model").at("type").string() != "BPE")
+        bad("model.type is not BPE", top.has("model") ? top.at("model").string_or("type", "?") : "no model");
     const json& m = j["model"];
     if (!m.contains("vocab") || !m["vocab"].is_object()) bad("model.vocab is not an object", "none");
     BpeVocab v;
@@ -212,17 +215,16 @@ std::unique_ptr<BpeTokenizer> bpe_from_tokenizer_json(const std::filesystem::pat
         v.tokens[i] = tok;
     }
     std::vector<std::int32_t> types(v.tokens.size(), static_cast<std::int32_t>(TokenType::normal));
-    if (j.contains("added_tokens") && j["added_tokens"].is_array())
-        for (const auto& a : j["added_tokens"]) {
-            const auto id = a.value("id", -1);
-            if (id < 0) bad("added token without an id", a.dump());
+    if (top.has("added_tokens"))
+        for (const auto& a : top.at("added_tokens").elements()) {
+            const auto id = a.at("id").integer(0, 1 << 24);
             if (static_cast<std::size_t>(id) >= v.tokens.size()) {
                 v.tokens.resize(static_cast<std::size_t>(id) + 1);
                 types.resize(v.tokens.size(), static_cast<std::int32_t>(TokenType::unused));
             }
-            v.tokens[static_cast<std::size_t>(id)] = a.value("content", "");
+            v.tokens[static_cast<std::size_t>(id)] = a.string_or("content", "");
             types[static_cast<std::size_t>(id)] =
-                static_cast<std::int32_t>(a.value("special", false) ? TokenType::control : TokenType::user_defined);
+                static_cast<std::int32_t>(a.boolean_or("special", false) ? TokenType::control : TokenType::user_defined);
         }
     v.types = std::move(types);
     if (m.contains("merges") && m["merges"].is_array())
@@ -237,41 +239,44 @@ std::unique_ptr<BpeTokenizer> bpe_from_tokenizer_json(const std::filesystem::pat
     // Split of Llama 3 / Qwen2 (recognised by its exact pattern; another pattern is refused).
     bool digits = false, byte_level = false;
     std::string split_pre;
-    const auto visit = [&](const json& p) {
-        const std::string type = p.value("type", "");
-        if (type == "Digits") digits = p.value("individual_digits", false);
+    const auto visit = [&](const JsonView& p) {
+        const std::string type = p.string_or("type", "");
+        if (type == "Digits") digits = p.boolean_or("individual_digits", false);
         if (type == "ByteLevel") byte_level = true;
         if (type == "Split") {
-            const json pattern = p.value("pattern", json::object());
-            const std::string regex = pattern.is_object() ? pattern.value("Regex", "") : "";
+            const std::string regex = p.has("pattern") ? p.at("pattern").string_or("Regex", "") : "";
             split_pre = split_pre_tokenizer_of(regex);
             if (split_pre.empty())
                 throw_bad_value("E5407", src + ": pre_tokenizer", "Split pattern is not one halo implements",
                                 "the Llama 3 or Qwen2 pattern", "\"" + regex.substr(0, 120) + "\"");
         }
     };
-    if (j.contains("pre_tokenizer") && j["pre_tokenizer"].is_object()) {
-        const json& p = j["pre_tokenizer"];
-        if (p.value("type", "") == "Sequence" && p.contains("pretokenizers"))
-            for (const auto& q : p["pretokenizers"]) visit(q);
+    if (top.has("pre_tokenizer")) {
+        const JsonView p = top.at("pre_tokenizer");
+        if (p.string_or("type", "") == "Sequence" && p.has("pretokenizers"))
+            for (const auto& q : p.at("pretokenizers").elements()) visit(q);
         else visit(p);
     }
     if (!byte_level) bad("pre_tokenizer has no ByteLevel step", j.contains("pre_tokenizer") ? j["pre_tokenizer"].dump().substr(0, 80) : "none");
     v.pre = !split_pre.empty() ? split_pre : digits ? "smollm" : "gpt2";
     const auto config = path.parent_path() / "tokenizer_config.json";
-    const auto id_of = [&](const json& t) -> std::int32_t {
-        const std::string s = t.is_string() ? t.get<std::string>() : (t.is_object() ? t.value("content", "") : "");
+    const auto id_of = [&](const JsonView& t) -> std::int32_t {
+        const std::string s = t.raw().is_object() ? t.string_or("content", "") : t.raw().is_null() ? "" : t.string();
         for (std::size_t i = 0; i < v.tokens.size(); ++i)
             if (!s.empty() && v.tokens[i] == s) return static_cast<std::int32_t>(i);
         return -1;
     };
     if (std::filesystem::exists(config)) {
-        const json c = json::parse(read_file(config), nullptr, /*allow_exceptions=*/false);
-        if (c.is_object()) {
-            if (c.contains("bos_token")) v.bos_id = id_of(c["bos_token"]);
-            if (c.contains("eos_token")) v.eos_id = id_of(c["eos_token"]);
-            if (c.contains("unk_token")) v.unk_id = id_of(c["unk_token"]);
+        json c;
+        try {
+            c = json::parse(read_file(config));
+        } catch (const json::exception& e) {
+            throw_bad_value("E5408", config.string(), "tokenizer_config.json is not valid JSON", "JSON", e.what());
         }
+        const JsonView cv(c, config.string());
+        if (cv.has("bos_token")) v.bos_id = id_of(cv.at("bos_token"));
+        if (cv.has("eos_token")) v.eos_id = id_of(cv.at("eos_token"));
+        if (cv.has("unk_token")) v.unk_id = id_of(cv.at("unk_token"));
     }
     return std::make_unique<BpeTokenizer>(std::move(v));
 }

@@ -12,6 +12,7 @@
 #include "halo/model/float_convert.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::model {
 namespace {
@@ -216,8 +217,9 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
         if (!j[key].is_number()) throw_bad_input_at("E5220", config_json, key, "config value is not a number", "a number", j[key].dump());
         return j[key].get<double>();
     };
+    const JsonView top(j, config_json.string());  // every other key: type-checked, named by its path
     ModelConfig c;
-    const std::string model_type = j.value("model_type", std::string("llama"));
+    const std::string model_type = top.string_or("model_type", "llama");
     const ArchitectureRow* row = find_architecture_hf(model_type);
     if (row == nullptr || row->moe_shared_expert) {
         std::string known;
@@ -247,16 +249,16 @@ ModelConfig read_hf_config(const std::filesystem::path& config_json) {
     c.rms_norm_eps = static_cast<float>(opt_num("rms_norm_eps", 1e-6));
     c.rope_theta = static_cast<float>(opt_num("rope_theta", 10000.0));
     // Gemma ties its head unless told otherwise; the Llama-style configs default to untied.
-    c.tied_embeddings = j.value("tie_word_embeddings", row->embedding_scale_sqrt_d);
-    if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
-        const auto& rs = j["rope_scaling"];
-        const std::string key = rs.contains("rope_type") ? "rope_scaling.rope_type" : "rope_scaling.type";
-        const std::string kind = rs.value("rope_type", rs.value("type", std::string("none")));
+    c.tied_embeddings = top.boolean_or("tie_word_embeddings", row->embedding_scale_sqrt_d);
+    if (top.has("rope_scaling")) {
+        const JsonView rs = top.at("rope_scaling");
+        const std::string key = rs.has("rope_type") ? "rope_scaling.rope_type" : "rope_scaling.type";
+        const std::string kind = rs.string_or("rope_type", rs.string_or("type", "none"));
         c.rope_scaling = parse_rope_scaling(kind, config_json.string(), key);
-        c.rope_scaling_factor = static_cast<float>(rs.value("factor", 1.0));
+        c.rope_scaling_factor = static_cast<float>(rs.number_or("factor", 1.0));
     }
     // Sliding window: Mistral and Gemma 3 use `sliding_window`; Qwen2 only when use_sliding_window.
-    if (j.value("use_sliding_window", true) && j.contains("sliding_window") && !j["sliding_window"].is_null())
+    if (top.boolean_or("use_sliding_window", true) && j.contains("sliding_window") && !j["sliding_window"].is_null())
         c.sliding_window = req_int("sliding_window");
     if (j.contains("sliding_window_pattern") && !j["sliding_window_pattern"].is_null())
         c.swa_pattern = req_int("sliding_window_pattern");

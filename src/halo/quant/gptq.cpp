@@ -57,7 +57,7 @@ public:
 
 GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& opt) {
     if (opt.device) return opt.device->gptq(w, gram, rounder, opt);  // the same algorithm, its algebra on the device
-    openblas_set_num_threads(static_cast<int>(std::max(1u, opt.threads)));
+    openblas_set_num_threads(static_cast<int>(blas_library_threads(std::max(1u, opt.threads))));  // util/parallel.hpp
     CpuAlgebra cpu;
     return gptq_with(cpu, w, gram, rounder, opt);
 }

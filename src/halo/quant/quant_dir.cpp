@@ -10,6 +10,7 @@
 #include "halo/model/activation_quant.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 #include "halo/util/sha256.hpp"
 
 namespace halo::quant {
@@ -116,17 +117,24 @@ nlohmann::json spec_json(const QuantSpec& s) {
     return j;
 }
 
-QuantSpec spec_from_json(const nlohmann::json& j, const std::string& place) {
+// A linear's "spec" object. make_spec checks the values as it checks flags ("--group"); a value
+// from the manifest is reported at its key path in the manifest instead.
+QuantSpec spec_from_json(const JsonView& j) {
+    const std::string scale_name = j.at("scale_format").string();
+    const auto* sf = find_scale_format(scale_name);
+    if (!sf) bad(j.file() + ": " + j.place() + ".scale_format", "unknown scale format", "fp16, e8m0, e4m3, fp32", scale_name);
+    Codebook cb;
+    if (j.has("codebook")) {
+        std::vector<float> values;
+        for (const auto& v : j.at("codebook").elements()) values.push_back(static_cast<float>(v.number()));
+        cb = Codebook(std::move(values));
+    }
+    const std::string format = j.at("format").string();
+    const Granularity g{j.at("group_rows").integer(0, std::int64_t{1} << 31), j.at("group_cols").integer(0, std::int64_t{1} << 31)};
     try {
-        const auto* sf = find_scale_format(j.at("scale_format").get<std::string>());
-        if (!sf) bad(place, "unknown scale format", "fp16, e8m0, e4m3, fp32", j.at("scale_format").dump());
-        Codebook cb;
-        if (j.contains("codebook")) cb = Codebook(j.at("codebook").get<std::vector<float>>());
-        return make_spec(j.at("format").get<std::string>(),
-                         Granularity{j.at("group_rows").get<std::int64_t>(), j.at("group_cols").get<std::int64_t>()}, sf->id,
-                         std::move(cb));
-    } catch (const nlohmann::json::exception& e) {
-        bad(place, "manifest spec is malformed", "format, group_rows, group_cols, scale_format", e.what());
+        return make_spec(format, g, sf->id, std::move(cb));
+    } catch (const Error& e) {
+        rethrow_at(e, j.file(), j.place());
     }
 }
 
@@ -428,7 +436,7 @@ void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions&
         impl_->write(name, bytes);
     }
     m["file_sha256"] = impl_->file_sha256;
-    write_file_atomic(impl_->out / "manifest.json", m.dump(1) + "\n");
+    write_file_atomic(impl_->out / "manifest.json", dump_json(m, 1, (impl_->out / "manifest.json").string()) + "\n");
     impl_->out.commit();
 }
 
@@ -452,84 +460,83 @@ nlohmann::json read_manifest_json(const std::filesystem::path& dir) {
     } catch (const nlohmann::json::exception& e) {
         bad(mpath.string(), "manifest is not valid JSON", "JSON", e.what());
     }
-    if (!m.is_object() || m.value("format", "") != "halo-quantized-model")
+    if (!m.is_object() || !m.contains("format") || m.at("format") != "halo-quantized-model")
         bad(mpath.string(), "not a halo quantized model manifest", "\"format\": \"halo-quantized-model\"",
-            m.is_object() ? m.value("format", "(none)") : "not an object");
+            m.is_object() ? (m.contains("format") ? describe_json(m.at("format")) : "(none)") : describe_json(m));
     return m;
 }
 
-model::LinearKind linear_kind_named(const std::string& name, const std::string& manifest_file) {
+constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
+
+model::LinearKind linear_kind_named(const std::string& name, const std::string& place) {
     for (auto k : model::kLinearKinds)
         if (model::linear_name(k) == name) return k;
-    bad(manifest_file, "unknown linear name", "attn_q .. ffn_down", name);
+    bad(place, "unknown linear name", "attn_q .. ffn_down", name);
 }
 
 // The manifest's linear entries without their files (layer, kind, expert): what check_complete
 // needs before a block-by-block reader has read any codes.
 QuantizedDir manifest_entries(const nlohmann::json& m, const std::string& manifest_file) {
     QuantizedDir out;
-    try {
-        for (const auto& e : m.at("linears")) {
-            LinearRecord rec;
-            rec.layer = e.at("layer").get<int>();
-            rec.kind = linear_kind_named(e.at("name").get<std::string>(), manifest_file);
-            if (e.contains("expert")) rec.expert = e.at("expert").get<int>();
-            out.linears.push_back(std::move(rec));
-        }
-    } catch (const nlohmann::json::exception& e) {
-        bad(manifest_file, "manifest is missing a field or has a wrong type", "the documented fields", e.what());
+    const JsonView top(m, manifest_file);
+    for (const auto& e : top.at("linears").elements()) {
+        LinearRecord rec;
+        rec.layer = e.at("layer").int32(0, 1 << 20);
+        rec.kind = linear_kind_named(e.at("name").string(), manifest_file + ": " + e.place() + ".name");
+        if (e.has("expert")) rec.expert = e.at("expert").int32();
+        out.linears.push_back(std::move(rec));
     }
     return out;
 }
 
-// The manifest's linears and vectors with their files read; `only_layer` >= 0 reads that block's only.
+// The manifest's linears and vectors with their files read; `only_layer` >= 0 reads that block's
+// only. Every field is type- and range-checked where it is read (E0020-E0022 name its key path).
 void read_entries(const std::filesystem::path& dir, const nlohmann::json& m, int only_layer, bool verify, QuantizedDir& out) {
     const auto mpath = dir / "manifest.json";
-    try {
-        for (const auto& e : m.at("linears")) {
-            const int layer = e.at("layer").get<int>();
-            if (only_layer >= 0 && layer != only_layer) continue;
-            const std::string file = e.at("file").get<std::string>();
-            const std::string place = (dir / file).string();
-            LinearRecord rec;
-            rec.layer = layer;
-            const std::string name = e.at("name").get<std::string>();
-            rec.kind = linear_kind_named(name, mpath.string());
-            rec.tensor = read_hqt(read_listed_file(dir, m, file, mpath.string(), verify), spec_from_json(e.at("spec"), place), place);
-            if (rec.tensor.rows() != e.at("rows").get<std::int64_t>() || rec.tensor.cols() != e.at("cols").get<std::int64_t>())
-                bad(place, "tensor shape disagrees with the manifest",
-                    fmt::format("{}x{}", e.at("rows").get<std::int64_t>(), e.at("cols").get<std::int64_t>()),
-                    fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
-            const auto& t = e.at("tiles");
-            rec.tensor.tiles.tile_rows = t.at("rows").get<std::int64_t>();
-            rec.tensor.tiles.tile_cols = t.at("cols").get<std::int64_t>();
-            rec.tensor.tiles.level = t.at("level").get<std::vector<std::int32_t>>();
-            rec.tensor.tiles.codebook_id = t.at("codebook_id").get<std::vector<std::int32_t>>();
-            if (e.contains("awq_alpha")) rec.awq_alpha = e.at("awq_alpha").get<float>();
-            if (e.contains("expert")) {
-                rec.expert = e.at("expert").get<int>();
-                if (rec.expert < 0 || !model::is_expert_kind(rec.kind))
-                    bad(place, "an expert index belongs to an FFN linear (ffn_gate, ffn_up, ffn_down)", "expert >= 0 of an FFN linear",
-                        fmt::format("expert {} of {}", rec.expert, name));
-            }
-            if (!e.at("output_error").is_null()) rec.output_error = e.at("output_error").get<double>();
-            out.linears.push_back(std::move(rec));
+    const JsonView top(m, mpath.string());
+    for (const auto& e : top.at("linears").elements()) {
+        const int layer = e.at("layer").int32(0, 1 << 20);
+        if (only_layer >= 0 && layer != only_layer) continue;
+        const std::string file = e.at("file").string();
+        const std::string place = (dir / file).string();
+        LinearRecord rec;
+        rec.layer = layer;
+        const std::string name = e.at("name").string();
+        rec.kind = linear_kind_named(name, mpath.string() + ": " + e.place() + ".name");
+        const std::int64_t rows = e.at("rows").integer(1, kMaxDim), cols = e.at("cols").integer(1, kMaxDim);
+        rec.tensor = read_hqt(read_listed_file(dir, m, file, mpath.string(), verify), spec_from_json(e.at("spec")), place);
+        if (rec.tensor.rows() != rows || rec.tensor.cols() != cols)
+            bad(place, "tensor shape disagrees with the manifest", fmt::format("{}x{}", rows, cols),
+                fmt::format("{}x{}", rec.tensor.rows(), rec.tensor.cols()));
+        const JsonView t = e.at("tiles");
+        rec.tensor.tiles.tile_rows = t.at("rows").integer(0, kMaxDim);
+        rec.tensor.tiles.tile_cols = t.at("cols").integer(0, kMaxDim);
+        for (const auto& v : t.at("level").elements()) rec.tensor.tiles.level.push_back(v.int32());
+        for (const auto& v : t.at("codebook_id").elements()) rec.tensor.tiles.codebook_id.push_back(v.int32());
+        if (e.has("awq_alpha")) rec.awq_alpha = static_cast<float>(e.at("awq_alpha").number());
+        if (e.has("expert")) {
+            rec.expert = e.at("expert").int32();
+            if (rec.expert < 0 || !model::is_expert_kind(rec.kind))
+                bad(place, "an expert index belongs to an FFN linear (ffn_gate, ffn_up, ffn_down)", "expert >= 0 of an FFN linear",
+                    fmt::format("expert {} of {}", rec.expert, name));
         }
-        for (const auto& e : m.at("vectors")) {
-            ModifiedVector v;
-            v.layer = e.at("layer").get<int>();
-            if (only_layer >= 0 && v.layer != only_layer) continue;
-            v.name = e.at("name").get<std::string>();
-            const std::string bytes = read_listed_file(dir, m, e.at("file").get<std::string>(), mpath.string(), verify);
-            if (bytes.size() != e.at("size").get<std::size_t>() * sizeof(float))
-                bad((dir / e.at("file").get<std::string>()).string(), "vector file size disagrees with the manifest",
-                    fmt::format("{} bytes", e.at("size").get<std::size_t>() * 4), fmt::format("{}", bytes.size()));
-            v.values.resize(bytes.size() / 4);
-            std::memcpy(v.values.data(), bytes.data(), bytes.size());
-            out.vectors.push_back(std::move(v));
-        }
-    } catch (const nlohmann::json::exception& e) {
-        bad(mpath.string(), "manifest is missing a field or has a wrong type", "the documented fields", e.what());
+        if (e.has("output_error")) rec.output_error = e.at("output_error").number();
+        out.linears.push_back(std::move(rec));
+    }
+    for (const auto& e : top.at("vectors").elements()) {
+        ModifiedVector v;
+        v.layer = e.at("layer").int32(-1, 1 << 20);
+        if (only_layer >= 0 && v.layer != only_layer) continue;
+        v.name = e.at("name").string();
+        const std::string file = e.at("file").string();
+        const std::int64_t size = e.at("size").integer(0, kMaxDim);
+        const std::string bytes = read_listed_file(dir, m, file, mpath.string(), verify);
+        if (bytes.size() != static_cast<std::size_t>(size) * sizeof(float))
+            bad((dir / file).string(), "vector file size disagrees with the manifest", fmt::format("{} bytes", size * 4),
+                fmt::format("{}", bytes.size()));
+        v.values.resize(bytes.size() / 4);
+        std::memcpy(v.values.data(), bytes.data(), bytes.size());
+        out.vectors.push_back(std::move(v));
     }
 }
 
@@ -574,17 +581,14 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
 QuantizedDirReader::QuantizedDirReader(const std::filesystem::path& dir, int n_layers, bool verify)
     : dir_(dir), manifest_(read_manifest_json(dir)), verify_(verify) {
     const auto mpath = (dir / "manifest.json").string();
-    try {
-        for (const char* list : {"linears", "vectors"})
-            for (const auto& e : manifest_.at(list)) {
-                const int layer = e.at("layer").get<int>();
-                if (layer < 0 || layer >= n_layers)
-                    bad(mpath, fmt::format("{} entry \"{}\": layer index beyond the model", list, e.at("name").get<std::string>()),
-                        fmt::format("0 <= layer < {}", n_layers), fmt::format("{}", layer));
-            }
-    } catch (const nlohmann::json::exception& e) {
-        bad(mpath, "manifest is missing a field or has a wrong type", "the documented fields", e.what());
-    }
+    const JsonView top(manifest_, mpath);
+    for (const char* list : {"linears", "vectors"})
+        for (const auto& e : top.at(list).elements()) {
+            const int layer = e.at("layer").int32();
+            if (layer < 0 || layer >= n_layers)
+                bad(mpath, fmt::format("{} entry \"{}\": layer index beyond the model", list, e.at("name").string()),
+                    fmt::format("0 <= layer < {}", n_layers), fmt::format("{}", layer));
+        }
     check_complete(manifest_entries(manifest_, mpath), n_layers);  // before any block is evaluated
     activation_format_ = manifest_["activation_format"].is_string() ? manifest_["activation_format"].get<std::string>() : "";
 }

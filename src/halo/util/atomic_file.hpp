@@ -40,6 +40,11 @@ private:
 // existing <dir>), so <dir> always holds a complete result. Destroyed uncommitted (an error) or on
 // SIGINT/SIGTERM, the staging directory is removed. With overwrite=false an existing <dir> is a
 // bad-input error (E0003); a <dir> that is or contains an input of this run is refused (E0005).
+// A run killed by SIGKILL leaves its staging directory and never touches <dir>: the next run on
+// the same <dir> removes such leftovers once it holds the lock. Likewise write_file_atomic removes
+// "<path>.tmp.<pid>.<n>" of processes that no longer exist. An output that cannot be created where
+// it was asked for (under a regular file, in a read-only or unwritable directory) is bad input
+// (E0024) naming what is in the way.
 class AtomicDirectory {
 public:
     AtomicDirectory(std::filesystem::path final_dir, bool overwrite);
@@ -48,6 +53,9 @@ public:
     AtomicDirectory& operator=(const AtomicDirectory&) = delete;
 
     const std::filesystem::path& staging() const { return staging_; }
+    // Staging directories "<dir>.partial.*" of runs killed by SIGKILL, removed by this one (under
+    // the lock no live run can own one).
+    int stale_removed() const { return stale_removed_; }
     std::filesystem::path operator/(std::string_view name) const { return staging_ / name; }
     void commit();
 
@@ -56,6 +64,7 @@ private:
     std::filesystem::path staging_;
     std::unique_ptr<OutputLock> lock_;
     int cleanup_slot_ = -1;
+    int stale_removed_ = 0;
     bool committed_ = false;
 };
 

@@ -4,24 +4,39 @@
 
 namespace halo {
 
+namespace {
+
+// A part of a diagnostic that echoes input (a token, a key, a JSON parser's "last read") is cut
+// at this many bytes: a 600 kB line helps nobody and floods logs (issue #17, class 10).
+constexpr std::size_t kMaxEchoBytes = 300;
+
+std::string capped(const std::string& text, std::size_t max_bytes = kMaxEchoBytes) {
+    if (text.size() <= max_bytes) return text;
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 character
+    return fmt::format("{}... ({} bytes in all)", text.substr(0, cut), text.size());
+}
+
+}  // namespace
+
 std::string Diagnostic::render() const {
     std::string out;
     if (!file.empty()) {
-        out += file;
+        out += capped(file, 4096);  // PATH_MAX: a real path is never cut
         if (line > 0) out += fmt::format(":{}", line);
         out += ": ";
     }
     out += fmt::format("error {}: ", code);
-    if (!place.empty()) out += fmt::format("{}: ", place);
-    out += message;
+    if (!place.empty()) out += fmt::format("{}: ", capped(place));
+    out += capped(message, 1000);
     if (!expected.empty() || !found.empty()) {
         out += " (";
-        if (!expected.empty()) out += "expected " + expected;
+        if (!expected.empty()) out += "expected " + capped(expected, 4096);  // halo's own lists of names
         if (!expected.empty() && !found.empty()) out += ", ";
-        if (!found.empty()) out += "found " + found;
+        if (!found.empty()) out += "found " + capped(found);
         out += ")";
     }
-    if (!hint.empty()) out += "; hint: " + hint;
+    if (!hint.empty()) out += "; hint: " + capped(hint, 4096);
     return out;
 }
 
@@ -70,6 +85,15 @@ void throw_bad_value(std::string code, std::string place, std::string message, s
                      std::string found, std::string hint) {
     throw_located(ErrorKind::bad_input, std::move(code), "", std::move(place), std::move(message), std::move(expected),
                   std::move(found), std::move(hint));
+}
+
+void rethrow_at(const Error& e, std::string file, std::string place) {
+    Diagnostic d = e.diagnostic();
+    if (d.kind == ErrorKind::usage) d.kind = ErrorKind::bad_input;  // it came from a file, not a flag
+    d.file = std::move(file);
+    d.line = 0;
+    d.place = std::move(place);
+    throw Error(std::move(d));
 }
 
 void throw_internal(std::string code, std::string message, std::string hint) {

@@ -50,6 +50,10 @@ private:
                                      std::string expected = {}, std::string found = {}, std::string hint = {});
 [[noreturn]] void throw_bad_value(std::string code, std::string place, std::string message,
                                   std::string expected = {}, std::string found = {}, std::string hint = {});
+// The same diagnostic (code, message, expected, found, hint) at another file and place: a value
+// a library function checked as if it came from a flag ("--group") but that came from a file
+// (a manifest's "linears[3].spec") is reported where it was read.
+[[noreturn]] void rethrow_at(const Error& e, std::string file, std::string place);
 [[noreturn]] void throw_internal(std::string code, std::string message, std::string hint = {});
 [[noreturn]] void throw_usage(std::string code, std::string message, std::string hint = {});
 // A flag whose value is out of range (exit 1): the place is the flag ("--ctx"), with what was

@@ -1,5 +1,8 @@
 #include "halo/util/parallel.hpp"
 
+#include <sched.h>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -13,6 +16,19 @@ unsigned resolve_threads(unsigned threads) {
     if (threads > 0) return threads;
     unsigned hw = std::thread::hardware_concurrency();
     return hw == 0 ? 1 : hw;
+}
+
+unsigned blas_library_threads(unsigned threads) {
+    unsigned n = resolve_threads(threads);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        n = std::min(n, static_cast<unsigned>(CPU_COUNT(&set)));
+    struct rlimit as {};
+    constexpr unsigned long long kBytesPerWorker = 512ull << 20;
+    if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+        n = std::min<unsigned long long>(n, std::max<unsigned long long>(1, static_cast<unsigned long long>(as.rlim_cur) / 2 / kBytesPerWorker));
+    return std::max(1u, n);
 }
 
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t, unsigned)>& body,

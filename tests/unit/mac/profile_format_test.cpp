@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -264,6 +265,26 @@ TEST(ProfileFormat, BadFilesNameFileAndField) {
     d = file_error_of("bad_bits.json", text);
     EXPECT_EQ(d.place, "design.weight_bits");
     EXPECT_EQ(d.kind, ErrorKind::bad_input);
+
+    // Issue #17: a number too large for a double was an uncaught out_of_range (exit 3).
+    d = file_error_of("huge.json", R"({"format": 1e99999})");
+    EXPECT_EQ(d.code, "E4050");
+    EXPECT_EQ(d.message, "MAC profile is not valid JSON");
+}
+
+TEST(ProfileFormat, CountsAreWholeNumbersInRange) {
+    // A negative or huge count was cast to an integer (undefined behaviour); now E4050 at the field.
+    const auto j = nlohmann::json::parse(profile_json(two_bit_profile()));
+    for (const auto& [section, key, value] : {std::tuple{"design", "cells", -5.0}, std::tuple{"design", "cells", 1e300},
+                                              std::tuple{"analysis", "seed", 2.5}, std::tuple{"design", "accumulator_bits", 4096.0}}) {
+        auto k = j;
+        k[section][key] = value;
+        const auto d = error_of(k);
+        EXPECT_EQ(d.code, "E4050");
+        EXPECT_EQ(d.place, std::string(section) + "." + key);
+        EXPECT_EQ(d.message, "profile count is not a whole number in range");
+        EXPECT_EQ(d.found, nlohmann::json(value).dump());
+    }
 }
 
 }  // namespace

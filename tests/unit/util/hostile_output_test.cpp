@@ -1,7 +1,9 @@
 // Issue #17 classes 3, 4, 5 at the util layer: readers take only regular files (a symlink to
 // /dev/zero, a FIFO, a directory are refused by name); outputs never replace an input, compared
 // by file identity; a directory output is committed by one rename or one exchange, under a lock
-// that makes a second writer of the same --out fail; SIGTERM removes staged outputs.
+// that makes a second writer of the same --out fail; SIGTERM removes staged outputs; SIGKILL's
+// leftovers are removed by the next run and never cost the existing --out; an output that cannot
+// be created where it was asked for is bad input (E0024, exit 2), not an internal error.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -174,6 +177,110 @@ TEST(HostileOutput, SigtermRemovesTheStagedDirectoryAndTemporaryFile) {
     EXPECT_EQ(left, "");
     ::close(ready[0]);
     ::close(ready[1]);
+}
+
+TEST(HostileOutput, SigkillLeftoversAreRemovedByTheNextRunAndTheOldOutputSurvives) {
+    Scratch s;
+    {
+        halo::AtomicDirectory out(s / "out", false);
+        halo::write_file_atomic(out / "result", "old");
+        out.commit();
+    }
+    // A run replacing out/ is killed with SIGKILL (no handler runs) while its staging directory
+    // and a temporary file of another output exist.
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        halo::AtomicDirectory out(s / "out", true);
+        halo::write_file_atomic(out / "result", "new, unfinished");
+        halo::write_file_atomic(s / "report.json", [&](std::ostream& os) {
+            os << "partial";
+            os.flush();
+            (void)!::write(ready[1], "r", 1);
+            ::pause();
+        });
+        ::_exit(3);
+    }
+    char c = 0;
+    ASSERT_EQ(::read(ready[0], &c, 1), 1);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    ::close(ready[0]);
+    ::close(ready[1]);
+    std::string left;
+    for (const auto& e : fs::directory_iterator(s.path())) left += e.path().filename().string().substr(0, 12) + " ";
+    // out/ intact beside the leftovers: out.partial.<pid>.<n>, out.lock (unlocked), report.json.tmp.<pid>.<n>.
+    EXPECT_EQ(halo::read_file(s / "out/result"), "old");
+    EXPECT_NE(left.find("out.partial."), std::string::npos) << left;
+    EXPECT_NE(left.find("report.json."), std::string::npos) << left;
+
+    // The next run takes the (released) lock, removes the dead run's staging directory, commits.
+    {
+        halo::AtomicDirectory out(s / "out", true);
+        EXPECT_EQ(out.stale_removed(), 1);
+        halo::write_file_atomic(out / "result", "next");
+        out.commit();
+    }
+    EXPECT_EQ(halo::read_file(s / "out/result"), "next");
+    // The next write of report.json removes the temporary of the dead process.
+    halo::write_file_atomic(s / "report.json", "done");
+    left.clear();
+    for (const auto& e : fs::directory_iterator(s.path())) left += e.path().filename().string() + " ";
+    EXPECT_TRUE(left == "out report.json " || left == "report.json out ") << left;
+}
+
+TEST(HostileOutput, StagingOfALiveRunOrAnotherNameIsNotTouched) {
+    Scratch s;
+    fs::create_directories(s / "out.partial.notapid.0");          // not "<pid>.<n>"
+    fs::create_directories(s / "outer.partial.123.0");            // another output's name
+    write_plain(s / ("x.json.tmp." + std::to_string(::getppid()) + ".0"), "live");  // a live process's temporary
+    {
+        halo::AtomicDirectory out(s / "out", false);
+        EXPECT_EQ(out.stale_removed(), 0);
+        out.commit();
+    }
+    halo::write_file_atomic(s / "x.json", "1");
+    EXPECT_TRUE(fs::exists(s / "out.partial.notapid.0"));
+    EXPECT_TRUE(fs::exists(s / "outer.partial.123.0"));
+    EXPECT_TRUE(fs::exists(s / ("x.json.tmp." + std::to_string(::getppid()) + ".0")));
+}
+
+TEST(HostileOutput, OutputUnderARegularFileOrInAPlaceThatRefusesIsBadInput) {
+    Scratch s;
+    write_plain(s / "afile", "x");
+    const auto check = [&](const std::function<void()>& f, const std::string& path, const std::string& found) {
+        try {
+            f();
+            ADD_FAILURE() << "no error for " << path;
+        } catch (const halo::Error& e) {
+            EXPECT_EQ(e.diagnostic().code, "E0024");
+            EXPECT_EQ(e.exit_code(), 2);
+            const std::string msg = e.what();
+            EXPECT_EQ(msg.rfind("error E0024: " + path + ": cannot write the output here (expected a path in a writable directory, found " + found, 0), 0u) << msg;
+        }
+    };
+    const std::string in_the_way = (s / "afile").string() + " is a regular file, not a directory";
+    check([&] { halo::write_file_atomic(s / "afile/sub/x.json", "1"); }, (s / "afile/sub/x.json").string(), in_the_way);
+    check([&] { halo::AtomicDirectory out(s / "afile/q", false); }, (s / "afile/q").string(), in_the_way);
+    // A place that refuses new entries: a read-only directory for a user, /sys for root (who may
+    // write anywhere else).
+    fs::path refusing = s / "ro";
+    std::string found;
+    if (::geteuid() == 0) {
+        if (!fs::is_directory("/sys")) GTEST_SKIP() << "no /sys to stand for an unwritable place";
+        refusing = "/sys/halo_test_not_here";
+        found = "/sys refuses a new entry";
+    } else {
+        fs::create_directories(refusing);
+        fs::permissions(refusing, fs::perms::owner_read | fs::perms::owner_exec);
+        found = refusing.string() + " is not writable";
+    }
+    check([&] { halo::write_file_atomic(refusing / "x.json", "1"); }, (refusing / "x.json").string(), found);
+    check([&] { halo::AtomicDirectory out(refusing / "q", false); }, (refusing / "q").string(), found);
+    if (::geteuid() != 0) fs::permissions(refusing, fs::perms::owner_all);
 }
 
 }  // namespace
