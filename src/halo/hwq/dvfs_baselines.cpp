@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/hwq/array_tile_levels.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::hwq {
@@ -88,25 +89,10 @@ accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm
         if (t.tiles.tile_rows < 1 || t.tiles.tile_cols < 1)
             throw_internal("E9053", fmt::format("{}: a DVFS-aware baseline tensor carries no tile levels", name));
         const MultiplierMap map = multiplier_map(t.spec(), &ladder);
-        accel::TileLevels tl;
-        tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
-        tl.tile_cols = t.tiles.tile_rows;  // N extent: its output rows
-        tl.n_tiles = (t.rows() + t.tiles.tile_rows - 1) / t.tiles.tile_rows;
-        tl.k_tiles = (t.cols() + t.tiles.tile_cols - 1) / t.tiles.tile_cols;
-        tl.weight_format = "int8";
-        tl.zero_point = t.spec().format->asymmetric;
-        const std::int64_t nrt = tl.n_tiles, nct = tl.k_tiles;
-        tl.level.assign(static_cast<std::size_t>(nrt * nct), 0);
-        tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
-        for (std::int64_t rt = 0; rt < nrt; ++rt)
-            for (std::int64_t ct = 0; ct < nct; ++ct)
-                tl.level[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
-        for (std::int64_t rr = 0; rr < t.rows(); ++rr)
-            for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
-                const int v = multiplier_value(t.spec(), map, t.code(rr, cc));
-                ++tl.code_histogram[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)]
-                                   [static_cast<std::uint8_t>(static_cast<std::int8_t>(v))];
-            }
+        // the multiplier's INT8 value (sign bit included), counted as a byte
+        accel::TileLevels tl = array_tile_levels(t, t.spec().format->asymmetric, [&](std::int64_t r, std::int64_t c) {
+            return static_cast<std::uint8_t>(static_cast<std::int8_t>(multiplier_value(t.spec(), map, t.code(r, c))));
+        });
         m.layers.emplace_back(name, std::move(tl));
     }
     return m;

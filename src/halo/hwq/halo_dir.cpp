@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "halo/accel/sim_config.hpp"
+#include "halo/hwq/array_tile_levels.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/json_view.hpp"
@@ -23,23 +24,10 @@ accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& c, const std:
 
 void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, int sparse_level) {
     const auto& t = rec.tensor;
-    accel::TileLevels tl;
-    tl.tile_rows = t.tiles.tile_cols;  // the array's K extent: the weight's input columns
-    tl.tile_cols = t.tiles.tile_rows;  // N extent: its output rows
-    tl.n_tiles = (t.rows() + t.tiles.tile_rows - 1) / t.tiles.tile_rows;  // N tiles (outputs)
-    tl.k_tiles = (t.cols() + t.tiles.tile_cols - 1) / t.tiles.tile_cols;  // K tiles (inputs)
-    tl.weight_format = "int8";
-    tl.zero_point = true;  // per-tile w = s * (c - z): the simulator charges z * sum(a)
-    const std::int64_t nrt = tl.n_tiles, nct = tl.k_tiles;
-    tl.level.assign(static_cast<std::size_t>(nrt * nct), 0);
-    tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
-    for (std::int64_t rt = 0; rt < nrt; ++rt)
-        for (std::int64_t ct = 0; ct < nct; ++ct)
-            tl.level[static_cast<std::size_t>(ct * nrt + rt)] = t.tiles.level[static_cast<std::size_t>(rt * nct + ct)];
-    for (std::int64_t rr = 0; rr < t.rows(); ++rr)
-        for (std::int64_t cc = 0; cc < t.cols(); ++cc)
-            ++tl.code_histogram[static_cast<std::size_t>((cc / t.tiles.tile_cols) * nrt + rr / t.tiles.tile_rows)]
-                               [static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(rr, cc)) - 128))];
+    // per-tile w = s * (c - z): the simulator charges z * sum(a); the array multiplies c = u - 128
+    accel::TileLevels tl = array_tile_levels(t, true, [&](std::int64_t r, std::int64_t c) {
+        return static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(r, c)) - 128));
+    });
     const std::string name = accel::linear_gemm_name(rec.layer, rec.kind, rec.expert);  // the simulator's GEMM
     m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
     if (sparse_level >= 0) m.sparse_level.emplace_back(name, sparse_level);
