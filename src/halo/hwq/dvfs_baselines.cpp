@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "halo/hwq/array_tile_levels.hpp"
+#include "halo/hwq/halo_dir.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::hwq {
@@ -77,12 +78,7 @@ void place_tiles_at_fastest_levels(quant::QuantizedTensor& t, const Ladder& ladd
 }
 
 accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c, const Ladder& ladder) {
-    accel::ModelTileLevels m;
-    m.model_name = c.name;
-    m.n_layers = c.n_layers;
-    m.d_model = c.d_model;
-    m.d_ff = c.d_ff;
-    m.vocab_size = c.vocab_size;
+    accel::ModelTileLevels m = empty_tile_levels(c, c.name);
     for (const auto& rec : qm.linears) {
         const auto& t = rec.tensor;
         const std::string name = accel::linear_gemm_name(rec.layer, rec.kind, rec.expert);  // the simulator's GEMM

@@ -334,10 +334,7 @@ void quantize_linear_into(model::Matrix& w, const model::LinearInputStats& st, c
     prev_level = r.assignment.level[order.back()];
     rec.tensor = r.tensor;
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tk).count();
-    const auto b = rec.tensor.bits();
-    auto& B = out.model.bits;
-    B.weights += b.weights, B.code_bits += b.code_bits, B.scale_bits += b.scale_bits;
-    B.codebook_bits += b.codebook_bits, B.input_scale_bits += b.input_scale_bits, B.sparse_bits += b.sparse_bits;
+    out.model.bits += rec.tensor.bits();
     out.model.linears.push_back(std::move(rec));
     r.tensor = {};
     out.linears.push_back(std::move(r));

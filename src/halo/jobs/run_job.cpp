@@ -42,12 +42,7 @@ double since(std::chrono::steady_clock::time_point t0) {
 // Tile levels of a uniformly quantized model: every tile at the nominal level, code histograms
 // from the INT8 values its codes decode to (an INT4 code -8..7 is the INT8 weight -8..7).
 accel::ModelTileLevels uniform_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c, std::int64_t tile) {
-    accel::ModelTileLevels m;
-    m.model_name = c.name;
-    m.n_layers = c.n_layers;
-    m.d_model = c.d_model;
-    m.d_ff = c.d_ff;
-    m.vocab_size = c.vocab_size;
+    accel::ModelTileLevels m = hwq::empty_tile_levels(c, c.name);
     for (const auto& rec : qm.linears) {
         const auto& t = rec.tensor;
         accel::TileLevels tl;
@@ -63,7 +58,7 @@ accel::ModelTileLevels uniform_tile_levels(const quant::QuantizedModel& qm, cons
                 const int v = static_cast<int>(t.spec().value(t.code(r, cc)));
                 ++tl.code_histogram[static_cast<std::size_t>((cc / tile) * tl.n_tiles + r / tile)][static_cast<std::uint8_t>(static_cast<std::int8_t>(v))];
             }
-        m.layers.emplace_back(fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind)), std::move(tl));
+        m.layers.emplace_back(accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), std::move(tl));  // experts too
     }
     return m;
 }

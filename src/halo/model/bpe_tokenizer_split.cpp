@@ -46,8 +46,6 @@ Decoded decode_all(std::string_view s) {
     return d;
 }
 
-bool is_other(char32_t c) { return !unicode::is_space(c) && !unicode::is_letter(c) && !unicode::is_number(c); }
-
 // Length in code points of the regex match at i (always >= 1).
 std::size_t match_at(const std::vector<char32_t>& cp, std::size_t i) {
     const std::size_t n = cp.size();
@@ -57,17 +55,10 @@ std::size_t match_at(const std::vector<char32_t>& cp, std::size_t i) {
         return j - from;
     };
     // 's|'t|'re|'ve|'m|'ll|'d
-    if (cp[i] == '\'' && i + 1 < n) {
-        const char32_t a = cp[i + 1];
-        if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
-        if (i + 2 < n) {
-            const char32_t b = cp[i + 2];
-            if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
-        }
-    }
+    if (const std::size_t c = unicode::contraction_length(cp, i, false)) return c;
     // ' ?X+' for X in letters, numbers, others: an optional single U+0020 then a run.
     const std::size_t lead = (cp[i] == ' ' && i + 1 < n) ? 1 : 0;
-    for (auto cls : {unicode::is_letter, unicode::is_number, is_other}) {
+    for (auto cls : {unicode::is_letter, unicode::is_number, unicode::is_other}) {
         // Without the space the class would have to match at cp[i] == ' ', which no class does.
         if (std::size_t len = run(i + lead, cls)) return lead + len;
     }

@@ -15,8 +15,6 @@ namespace halo::model {
 namespace {
 
 bool is_newline(char32_t c) { return c == '\r' || c == '\n'; }
-bool is_other(char32_t c) { return !unicode::is_space(c) && !unicode::is_letter(c) && !unicode::is_number(c); }
-char32_t ascii_lower(char32_t c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
 
 // Length in code points of the match at i (always >= 1).
 std::size_t match_at(const std::vector<char32_t>& cp, std::size_t i, std::size_t max_digits) {
@@ -27,14 +25,7 @@ std::size_t match_at(const std::vector<char32_t>& cp, std::size_t i, std::size_t
         return j - from;
     };
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)
-    if (cp[i] == '\'' && i + 1 < n) {
-        const char32_t a = ascii_lower(cp[i + 1]);
-        if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
-        if (i + 2 < n) {
-            const char32_t b = ascii_lower(cp[i + 2]);
-            if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
-        }
-    }
+    if (const std::size_t c = unicode::contraction_length(cp, i, true)) return c;
     // [^\r\n\p{L}\p{N}]?\p{L}+ : a letter run, optionally led by one character that is neither a
     // newline, a letter nor a number (a space, a tab, punctuation: " word", ".word").
     if (unicode::is_letter(cp[i])) return run(i, unicode::is_letter);
@@ -44,7 +35,7 @@ std::size_t match_at(const std::vector<char32_t>& cp, std::size_t i, std::size_t
     if (unicode::is_number(cp[i])) return std::min(run(i, unicode::is_number), max_digits);
     // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
     const std::size_t lead = cp[i] == ' ' ? 1 : 0;
-    if (const std::size_t others = run(i + lead, is_other)) {
+    if (const std::size_t others = run(i + lead, unicode::is_other)) {
         const std::size_t end = i + lead + others;
         return end - i + run(end, is_newline);
     }

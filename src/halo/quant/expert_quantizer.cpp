@@ -9,15 +9,6 @@
 
 namespace halo::quant {
 
-void add_bits(BitAccount& sum, const BitAccount& b) {
-    sum.weights += b.weights;
-    sum.code_bits += b.code_bits;
-    sum.scale_bits += b.scale_bits;
-    sum.codebook_bits += b.codebook_bits;
-    sum.input_scale_bits += b.input_scale_bits;
-    sum.sparse_bits += b.sparse_bits;
-}
-
 void quantize_block_experts(model::LayerWeights& layer, int l, const MethodTraits& m, const MethodSettings& settings,
                             const std::vector<model::ExpertInputStats>& stats, const model::FisherDiagonal* fisher,
                             QuantizedModel& out, Progress& progress) {
@@ -53,7 +44,7 @@ void quantize_block_experts(model::LayerWeights& layer, int l, const MethodTrait
             if (st.gram.rows == w.cols) rec.output_error = output_error(w, q, st.gram);
             w = std::move(q);
             rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            add_bits(out.bits, rec.tensor.bits());
+            out.bits += rec.tensor.bits();
             out.linears.push_back(std::move(rec));
             progress.advance();
         }

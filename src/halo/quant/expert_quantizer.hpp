@@ -33,7 +33,4 @@ void quantize_block_experts(model::LayerWeights& layer, int layer_index, const M
 // "block 3 expert 5: 2 calibration tokens (< 16)".
 std::vector<std::string> expert_coverage_warnings(const std::vector<ExpertTokens>& coverage, std::int64_t min_tokens);
 
-// Adds b into sum, field by field.
-void add_bits(BitAccount& sum, const BitAccount& b);
-
 }  // namespace halo::quant

@@ -227,13 +227,7 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             }
             w = std::move(q);
             rec.seconds = seconds_since(tk);
-            const auto b = rec.tensor.bits();
-            out.bits.weights += b.weights;
-            out.bits.code_bits += b.code_bits;
-            out.bits.scale_bits += b.scale_bits;
-            out.bits.codebook_bits += b.codebook_bits;
-            out.bits.input_scale_bits += b.input_scale_bits;
-            out.bits.sparse_bits += b.sparse_bits;
+            out.bits += rec.tensor.bits();
             out.linears.push_back(std::move(rec));
             progress.advance();
         }

@@ -39,6 +39,12 @@ struct BitAccount {
     std::uint64_t sparse_bits = 0;  // FP16 values + 32-bit column indices + 32-bit row pointers
     std::uint64_t total() const { return code_bits + scale_bits + codebook_bits + input_scale_bits + sparse_bits; }
     double bits_per_weight() const { return weights ? static_cast<double>(total()) / static_cast<double>(weights) : 0; }
+    // Adds another account field by field (a model's total over its linears and blocks).
+    BitAccount& operator+=(const BitAccount& b) {
+        weights += b.weights, code_bits += b.code_bits, scale_bits += b.scale_bits;
+        codebook_bits += b.codebook_bits, input_scale_bits += b.input_scale_bits, sparse_bits += b.sparse_bits;
+        return *this;
+    }
 };
 
 class QuantizedTensor {

@@ -27,15 +27,6 @@ private:
     model::BlockStreamCalibration& cal_;
 };
 
-void add_bits(BitAccount& sum, const BitAccount& b) {
-    sum.weights += b.weights;
-    sum.code_bits += b.code_bits;
-    sum.scale_bits += b.scale_bits;
-    sum.codebook_bits += b.codebook_bits;
-    sum.input_scale_bits += b.input_scale_bits;
-    sum.sparse_bits += b.sparse_bits;
-}
-
 }  // namespace
 
 StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const StreamingQuantizeOptions& so,
@@ -108,7 +99,7 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
             v.layer = l;
             out.add_vector(v);
         }
-        add_bits(r.totals.bits, qm.bits);
+        r.totals.bits += qm.bits;
         block.layers[0] = {};
         ++r.blocks;
         if (so.block_done) so.block_done(l, r.phases);
