@@ -214,9 +214,9 @@ Command quantize_command() {
                 app.add_option("--calib", f->calib, "calibration text (default: data/text/calib.txt)");
                 app.add_option("--samples", f->job.samples, "calibration samples")->check(integer_in(1, 1 << 20));
                 app.add_option("--seq-len", f->job.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20));
-                app.add_option("--calib-inputs", f->job.calib_inputs,
-                               "sequential (default: block l calibrated on the outputs of the quantized blocks before it) or "
-                               "unquantized (every block on the unquantized model's hidden states)");
+                std::vector<std::string> calib_modes;
+                for (const auto& m : quant::calibration_inputs_modes()) calib_modes.push_back(fmt::format("{} ({})", m.name, m.summary));
+                app.add_option("--calib-inputs", f->job.calib_inputs, fmt::format("{}", fmt::join(calib_modes, "; ")));
                 app.add_option("--out", f->out, "output directory")->required();
                 app.add_flag("--force", f->job.force, "replace an existing --out");
                 app.add_option("--threads", f->job.threads, "threads (0 = all cores)")->check(integer_in(0, 4096));

@@ -65,11 +65,10 @@ quant::QuantizeOptions table_quantize_options(const QuantizeJobOptions& o, const
     opt.gptq.block_size = o.block_size;
     opt.gptq.damp = o.damp;
     opt.gptq.act_order = o.act_order;
-    if (o.calib_inputs != "sequential" && o.calib_inputs != "unquantized")
-        throw_bad_value("E6195", "--calib-inputs", "unknown calibration inputs", "sequential or unquantized", o.calib_inputs);
-    if (o.calib_inputs == "unquantized" && !(row.needs_gram || row.needs_channel_stats || row.id == quant::Method::kmeans))
+    opt.calib_inputs = quant::calibration_inputs(o.calib_inputs).id;  // E6195
+    if (opt.calib_inputs == quant::CalibrationInputs::unquantized &&
+        !(row.needs_gram || row.needs_channel_stats || row.id == quant::Method::kmeans))
         throw_usage("E6196", fmt::format("--calib-inputs applies to methods that calibrate; {} reads no calibration", row.name));
-    opt.calib_inputs = o.calib_inputs == "unquantized" ? quant::CalibrationInputs::unquantized : quant::CalibrationInputs::sequential;
     opt.kmeans.sparse_fraction = o.sparse_fraction;
     if (o.sensitivity != "hessian" && o.sensitivity != "fisher")
         throw_bad_value("E6001", "--sensitivity", "unknown sensitivity", "hessian or fisher", o.sensitivity);

@@ -15,6 +15,24 @@
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::quant {
+
+namespace {
+constexpr CalibrationInputsTraits kCalibrationInputs[] = {
+    {CalibrationInputs::sequential, "sequential", "block l calibrated on the outputs of the quantized blocks before it (default)"},
+    {CalibrationInputs::unquantized, "unquantized", "every block on the unquantized model's hidden states"},
+};
+}  // namespace
+
+std::span<const CalibrationInputsTraits> calibration_inputs_modes() { return kCalibrationInputs; }
+
+const CalibrationInputsTraits& calibration_inputs(std::string_view name) {
+    std::string names;
+    for (const auto& m : kCalibrationInputs) {
+        if (m.name == name) return m;
+        names += fmt::format("{}{}", names.empty() ? "" : " or ", m.name);
+    }
+    throw_bad_value("E6195", "--calib-inputs", "unknown calibration inputs", names, std::string(name));
+}
 namespace {
 
 // The per-layer entry points, one per row.

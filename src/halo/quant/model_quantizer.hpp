@@ -96,6 +96,13 @@ void register_quant_methods(MethodRegistry& registry);
 // are then independent of how the earlier blocks were rounded: two devices calibrate every
 // block on the same inputs up to float summation order).
 enum class CalibrationInputs : std::uint8_t { sequential, unquantized };
+struct CalibrationInputsTraits {
+    CalibrationInputs id;
+    std::string_view name;     // as --calib-inputs takes it
+    std::string_view summary;  // for --help
+};
+std::span<const CalibrationInputsTraits> calibration_inputs_modes();
+const CalibrationInputsTraits& calibration_inputs(std::string_view name);  // E6195 otherwise
 
 struct QuantizeOptions {
     Method method = Method::rtn;
