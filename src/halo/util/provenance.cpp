@@ -7,9 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#ifndef HALO_GIT_COMMIT
-#define HALO_GIT_COMMIT "unknown"
-#endif
+#include "halo_git_commit.h"  // HALO_GIT_COMMIT, generated at build time (src/halo/util/CMakeLists.txt)
 #ifndef HALO_VERSION
 #define HALO_VERSION "unknown"
 #endif
