@@ -149,8 +149,7 @@ INSTANTIATE_TEST_SUITE_P(
         // eval's perplexity method is --ppl-method (--method is quantize's quantizer).
         BadFlag{{"simulate", "--model", "tiny"},
                 2, "halo: error E5304: tiny: model path is neither a GGUF file nor a checkpoint directory (expected a .gguf file or "
-                   "a directory with config.json and *.safetensors, found nothing there); hint: run `scripts/setup.sh data` to "
-                   "install the default model\n"},
+                   "a directory with config.json and *.safetensors, found no such file or directory)\n"},
         BadFlag{{"eval", "--method", "hf"},
                 1, "The following arguments were not expected: hf --method\nRun with --help or --help-all for more information.\n"},
         // --tile has one syntax (RxC) and one parser (util/shape.hpp) in quantize and run.

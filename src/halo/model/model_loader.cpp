@@ -356,9 +356,15 @@ LazyModel::LazyModel(const std::filesystem::path& path) : impl_(std::make_unique
         const GgufTensorInfo* probe = file->find_tensor("blk.0.attn_q.weight");
         m.source_format = "gguf:" + std::string(probe ? probe->type->name : "?");
     } else {
+        // The set-up hint only where the missing file is the default model; for a path the user
+        // gave, it misled (the path is wrong, not the installation).
+        std::error_code ec;
+        const bool is_default = std::filesystem::weakly_canonical(path, ec) ==
+                                std::filesystem::weakly_canonical(default_model_path(), ec);
         throw_bad_value("E5304", path.string(), "model path is neither a GGUF file nor a checkpoint directory",
-                        "a .gguf file or a directory with config.json and *.safetensors", "nothing there",
-                        "run `scripts/setup.sh data` to install the default model");
+                        "a .gguf file or a directory with config.json and *.safetensors",
+                        std::filesystem::exists(path) ? "neither a regular file nor a directory" : "no such file or directory",
+                        is_default ? "run `scripts/setup.sh data` to install the default model" : "");
     }
     m.check_all();
 }
