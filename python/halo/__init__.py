@@ -18,9 +18,22 @@ found. Long work runs with the GIL released and reports progress through tqdm wh
 installed (progress=False silences it; a callable gets (task, done, total, elapsed_s)).
 """
 
+import os as _os
+
 import numpy as _np
 
-from . import _halo
+# OpenBLAS (linked by _halo) starts (cores - 1) worker threads when the module loads, sized by
+# OPENBLAS_NUM_THREADS; with 1 it starts none, and the jobs' set_blas_threads(n) starts them when
+# a call first asks for n > 1 (the CLI does the same with tools/halo/blas_start). The variable is
+# removed again at once, so child processes and the caller's environment are as before.
+_blas_quiet = "OPENBLAS_NUM_THREADS" not in _os.environ
+if _blas_quiet:
+    _os.environ["OPENBLAS_NUM_THREADS"] = "1"
+try:
+    from . import _halo
+finally:
+    if _blas_quiet:
+        del _os.environ["OPENBLAS_NUM_THREADS"]
 from ._errors import Error, python_error as _python_error
 from ._options import fill as _fill
 from ._progress import make_sink as _make_sink

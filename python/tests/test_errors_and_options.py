@@ -108,3 +108,23 @@ def test_profile_round_trip_is_byte_identical(tmp_path):
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert q.value.tolist() == list(range(-8, 8)) or sorted(q.value.tolist()) == list(range(-8, 8))
+
+
+def test_import_starts_no_blas_threads_and_leaves_the_environment():
+    # OpenBLAS in _halo would start (cores - 1) threads at import; halo/__init__.py keeps it at
+    # none and removes the variable it set. Measured in a fresh interpreter (numpy first: its
+    # own BLAS threads are not halo's).
+    import os
+    import subprocess
+    import sys
+    code = ("import os, numpy\n"
+            "before = len(os.listdir('/proc/self/task'))\n"
+            "import halo\n"
+            "print(before, len(os.listdir('/proc/self/task')), 'OPENBLAS_NUM_THREADS' in os.environ)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    before, after, env_set = int(out[0]), int(out[1]), out[2]
+    if os.cpu_count() == 1:
+        pytest.skip("one core: OpenBLAS starts no worker either way")
+    assert after == before, f"import halo started {after - before} thread(s)"
+    assert env_set == "False"
