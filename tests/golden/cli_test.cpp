@@ -150,6 +150,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"simulate", "--model", "tiny"},
                 2, "halo: error E5304: tiny: model path is neither a GGUF file nor a checkpoint directory (expected a .gguf file or "
                    "a directory with config.json and *.safetensors, found no such file or directory)\n"},
+        // "--name=" is an empty value, not "take the next argument" (CLI11 alone ran this with baselines "--seedz").
+        BadFlag{{"run", "--baselines=", "--seedz"},
+                1, "The following argument was not expected: --seedz\nRun with --help or --help-all for more information.\n"},
         BadFlag{{"eval", "--method", "hf"},
                 1, "The following arguments were not expected: hf --method\nRun with --help or --help-all for more information.\n"},
         // --tile has one syntax (RxC) and one parser (util/shape.hpp) in quantize and run.

@@ -12,6 +12,43 @@
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/provenance.hpp"
 
+namespace {
+
+// True if `name` is an option of the subcommand named on the line that takes a value (not a flag).
+bool takes_value(const CLI::App& app, const std::vector<std::string>& args, const std::string& name) {
+    for (const auto& a : args) {
+        if (a.starts_with("-")) continue;
+        const auto subs = app.get_subcommands([&a](const CLI::App* s) { return s->get_name() == a; });
+        if (subs.empty()) return false;
+        const CLI::App* sub = subs.front();
+        const CLI::Option* opt = sub->get_option_no_throw(name);
+        return opt != nullptr && opt->get_items_expected_min() > 0;
+    }
+    return false;
+}
+
+// The arguments for CLI11, in the reversed order its vector parse takes. "--name=" (an empty
+// value written with '=') for an option that takes a value becomes "--name" and "": CLI11 read it
+// as the option without its value and took the NEXT argument as the value (`--baselines= --seedz`
+// quietly ran with baselines "--seedz"), where the user asked for an empty value. Flags keep
+// CLI11's reading.
+std::vector<std::string> cli_args(const CLI::App& app, int argc, char** argv) {
+    const std::vector<std::string> given(argv + 1, argv + argc);
+    std::vector<std::string> args;
+    for (const auto& a : given) {
+        const std::string name = a.substr(0, a.size() - 1);
+        if (a.size() > 3 && a.starts_with("--") && a.find('=') == a.size() - 1 && takes_value(app, given, name)) {
+            args.push_back(name);
+            args.emplace_back();
+        } else {
+            args.push_back(a);
+        }
+    }
+    return {args.rbegin(), args.rend()};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     halo_blas_start_restore();  // OpenBLAS started no worker threads; give children the user's environment
     halo::record_command_line(std::vector<std::string>(argv, argv + argc));  // the "command" of every manifest and report
@@ -46,7 +83,8 @@ int main(int argc, char** argv) {
         };
     });
     try {
-        app.parse(argc, argv);
+        std::vector<std::string> args = cli_args(app, argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 1;
     }
