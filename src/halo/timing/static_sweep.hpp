@@ -1,5 +1,5 @@
 // The per-weight static sweep: one compiled graph, every weight code held in turn on the weight
-// port, evaluated in parallel (one workspace per thread).
+// port, evaluated in parallel (StaticSweepEngine: incremental, in a measured Gray order).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,11 @@ std::vector<double> static_delay_sweep(const netlist::Netlist& netlist, std::str
 std::vector<double> static_delay_sweep(const StaticTimer& timer, std::string_view weight_port,
                                        std::span<const std::uint64_t> codes, unsigned threads,
                                        const ProgressSink& progress = {});
+
+// The plain reference of the sweep: every code evaluated in full (StaticTimer::evaluate), one
+// workspace per code. static_delay_sweep (static_sweep_engine.hpp) must equal it exactly.
+std::vector<double> reference_static_delay_sweep(const StaticTimer& timer, std::string_view weight_port,
+                                                 std::span<const std::uint64_t> codes, unsigned threads);
 
 // Every code of a `bits`-wide port, 0 .. 2^bits - 1.
 std::vector<std::uint64_t> all_codes(unsigned bits);

@@ -13,6 +13,7 @@
 #include "halo/timing/delay_annotation.hpp"
 #include "halo/timing/static_reference.hpp"
 #include "halo/timing/static_sweep.hpp"
+#include "halo/timing/static_sweep_engine.hpp"
 #include "halo/timing/static_timing.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -320,10 +321,11 @@ TEST(TruthTables, SenseUnderConstantsMatchesHandCases) {
 namespace halo::timing {
 namespace {
 
-// The sweep re-evaluates only the gates downstream of changed weight bits (codes in Gray order,
-// runs per worker): every code's figure must equal a full evaluation exactly, whatever the
-// order of the codes asked for (duplicates, jumps of many bits, one thread or two).
-TEST(IncrementalSweep, EqualsFullEvaluationOnEveryCodeOfAnInt8Mac) {
+// The sweep engine re-evaluates only the gates downstream of changed weight bits (codes in its
+// measured Gray order, runs per worker): every code's figure must equal a full evaluation and
+// the plain reference sweep exactly, whatever the order of the codes asked for (duplicates, jumps
+// of many bits, one thread or two).
+TEST(StaticSweepEngine, EqualsFullEvaluationOnEveryCodeOfAnInt8Mac) {
     if (!std::filesystem::exists(test::kOsu018)) GTEST_SKIP() << "osu018 missing";
     auto dir = std::filesystem::temp_directory_path() / ("halo_incremental_sweep_" + std::to_string(::getpid()));
     auto json = test::synthesize(test::mac_verilog(8, 24), dir);
@@ -337,19 +339,54 @@ TEST(IncrementalSweep, EqualsFullEvaluationOnEveryCodeOfAnInt8Mac) {
     std::vector<std::uint64_t> shuffled = codes;
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
     shuffled.insert(shuffled.end(), {0, 255, 0, 128, 128, 1});
-    std::size_t differ = 0, nonzero = 0;
+    std::size_t differ = 0, differ_reference = 0, nonzero = 0;
     for (const auto* list : {&codes, &shuffled}) {
+        const std::vector<double> reference = reference_static_delay_sweep(timer, "w", *list, 2);
         for (unsigned threads : {1u, 2u}) {
             const std::vector<double> got = static_delay_sweep(timer, "w", *list, threads);
             for (std::size_t i = 0; i < list->size(); ++i) {
                 const Endpoint want = timer.analyze(hold_port(nl, "w", (*list)[i]));
                 differ += got[i] != (want.reached ? want.delay_ns : 0.0);
+                differ_reference += got[i] != reference[i];
                 nonzero += got[i] > 0;
             }
         }
     }
     EXPECT_EQ(differ, 0u);
+    EXPECT_EQ(differ_reference, 0u);
     EXPECT_GT(nonzero, 1000u);
+}
+
+// The visiting order is a Gray order over the port bits permuted by measured cost: consecutive
+// codes differ in exactly one bit, and the bit at Gray position k changes 2^(7-k) times.
+TEST(StaticSweepEngine, VisitsCodesInAGrayOrderOfTheMeasuredBitCosts) {
+    if (!std::filesystem::exists(test::kOsu018)) GTEST_SKIP() << "osu018 missing";
+    auto dir = std::filesystem::temp_directory_path() / ("halo_sweep_order_" + std::to_string(::getpid()));
+    auto json = test::synthesize(test::mac_verilog(8, 24), dir);
+    if (json.empty()) GTEST_SKIP() << "yosys missing";
+    const auto lib = liberty::read_liberty(test::kOsu018);
+    const auto nl = netlist::read_yosys_json(json, "t", lib);
+    std::filesystem::remove_all(dir);
+    StaticTimer timer(nl, {});
+    const StaticSweepEngine engine(timer, "w");
+    const auto& order = engine.bit_order();
+    ASSERT_EQ(order.size(), 8u);
+    std::vector<unsigned> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, (std::vector<unsigned>{0, 1, 2, 3, 4, 5, 6, 7}));
+    for (std::size_t k = 1; k < order.size(); ++k) EXPECT_LE(engine.bit_cost()[order[k - 1]], engine.bit_cost()[order[k]]);
+    std::vector<std::uint64_t> by_rank(256);
+    for (std::uint64_t c = 0; c < 256; ++c) {
+        ASSERT_LT(engine.visit_rank(c), 256u);
+        by_rank[engine.visit_rank(c)] = c;
+    }
+    std::vector<int> flips(8, 0);
+    for (std::size_t r = 1; r < 256; ++r) {
+        const std::uint64_t diff = by_rank[r] ^ by_rank[r - 1];
+        ASSERT_EQ(__builtin_popcountll(diff), 1) << "rank " << r;
+        ++flips[__builtin_ctzll(diff)];
+    }
+    for (std::size_t k = 0; k < 8; ++k) EXPECT_EQ(flips[order[k]], 1 << (7 - k)) << "position " << k;
 }
 
 }  // namespace
