@@ -102,8 +102,6 @@ std::unique_ptr<quant::DeviceBackend> device_backend(const QuantizeFlags& f, con
     if (row.id == quant::Method::halo)
         throw_usage("E6192", "quantize --method halo does not take --device yet; `halo run --device cuda` runs HALO's "
                              "calibration and GPTQ on the GPU");
-    if (f.job.sensitivity == "fisher")
-        throw_usage("E6193", "--sensitivity fisher runs backward passes on the CPU only; drop --device or use hessian");
     if (app.count("--activation-budget-mb") || app.count("--spill-dir"))
         throw_usage("E6194", "--activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states stay "
                              "on the GPU)");

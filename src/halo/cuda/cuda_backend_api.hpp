@@ -17,7 +17,7 @@
 
 namespace halo::cuda {
 
-constexpr int kCudaBackendAbi = 2;
+constexpr int kCudaBackendAbi = 3;
 
 struct DeviceInfo {
     int index = 0;
@@ -87,6 +87,31 @@ public:
     virtual double output_error(const float* d, std::int64_t rows, std::int64_t cols, const float* gram) = 0;
 };
 
+// The backward pass of model/backward.cpp on the GPU, for the Fisher diagonal: every block
+// resident (FP32), one sequence at a time. The forward keeps only each block's input; the
+// backward recomputes a block's activations from it before going through it (one block's
+// activations on the device at a time, at the cost of a second forward). The gradients of the
+// seven linears of every block are summed into device accumulators of the weights' shapes.
+class FisherEngine {
+public:
+    virtual ~FisherEngine() = default;
+    // cos/sin [max_tokens x head_dim/2], what model::RopeTable computes.
+    virtual void upload_rope(const std::vector<float>& cos, const std::vector<float>& sin) = 0;
+    virtual void upload_embedding(const model::Matrix& table) = 0;
+    // `lm_head` null: tied to the embedding.
+    virtual void upload_head(const std::vector<float>& output_norm, const model::Matrix* lm_head) = 0;
+    // Block `layer`'s weights (every layer < the config's n_layers, once each); its accumulators
+    // are allocated and zeroed here.
+    virtual void upload_block(int layer, const model::LayerWeights& weights) = 0;
+    // One sequence (2..max_tokens ids, checked by the host): accum += scale * g^2 (`squared`)
+    // or scale * g (the gradient itself) for g = dLoss/dW of every linear, Loss = the mean
+    // next-token cross-entropy. Returns Loss (nats).
+    virtual double accumulate(std::span<const std::int32_t> tokens, float scale, bool squared) = 0;
+    // The accumulator of (layer, kind) into host `out` (the weight's size).
+    virtual void download(int layer, model::LinearKind kind, float* out) = 0;
+    virtual std::size_t peak_device_bytes() const = 0;
+};
+
 struct CudaBackendApi {
     int abi = 0;
     // E8101 no usable driver or GPU, E8108 no device `index`.
@@ -96,6 +121,9 @@ struct CudaBackendApi {
     ForwardEngine* (*make_forward)(int device, const model::ModelConfig& config, int slots, std::int64_t max_tokens,
                                    bool tf32) = nullptr;
     GptqEngine* (*make_gptq)(int device) = nullptr;
+    // `max_tokens`: the longest sequence accumulate() will see. E8102 when the accumulators or
+    // work buffers do not fit.
+    FisherEngine* (*make_fisher)(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32) = nullptr;
 };
 
 }  // namespace halo::cuda

@@ -22,17 +22,22 @@ void check_supported(const model::ModelConfig& c, const std::string& where) {
                         "use --device cpu");
 }
 
-void upload_rope_table(ForwardEngine& engine, const model::ModelConfig& c, std::int64_t positions) {
+RopeFloats rope_floats(const model::ModelConfig& c, std::int64_t positions) {
     const model::RopeTable rope(c, positions);
     const std::int64_t half = c.head_dim / 2;
     const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
-    std::vector<float> cs(sz(positions * half)), sn(sz(positions * half));
+    RopeFloats t{std::vector<float>(sz(positions * half)), std::vector<float>(sz(positions * half))};
     for (std::int64_t p = 0; p < positions; ++p)
         for (std::int64_t i = 0; i < half; ++i) {
-            cs[sz(p * half + i)] = static_cast<float>(rope.cos_at(p, i));
-            sn[sz(p * half + i)] = static_cast<float>(rope.sin_at(p, i));
+            t.cos[sz(p * half + i)] = static_cast<float>(rope.cos_at(p, i));
+            t.sin[sz(p * half + i)] = static_cast<float>(rope.sin_at(p, i));
         }
-    engine.upload_rope(cs, sn);
+    return t;
+}
+
+void upload_rope_table(ForwardEngine& engine, const model::ModelConfig& c, std::int64_t positions) {
+    const RopeFloats t = rope_floats(c, positions);
+    engine.upload_rope(t.cos, t.sin);
 }
 
 struct CudaModel::Impl {

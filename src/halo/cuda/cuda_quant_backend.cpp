@@ -1,9 +1,13 @@
 #include "halo/cuda/cuda_quant_backend.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "halo/cuda/cuda_backend.hpp"
 #include "halo/cuda/cuda_calibration.hpp"
+#include "halo/cuda/cuda_fisher.hpp"
 #include "halo/cuda/cuda_gptq.hpp"
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -39,6 +43,16 @@ double CudaQuantBackend::output_error(const model::Matrix& w, const model::Matri
     return gptq_engine().output_error(d.data(), w.rows, w.cols, gram.data.data());
 }
 
+model::FisherDiagonal CudaQuantBackend::fisher_diagonal(const model::ModelWeights& model,
+                                                        const std::vector<std::vector<std::int32_t>>& samples,
+                                                        ProgressSink progress) {
+    FisherRun run;
+    model::FisherDiagonal f = fisher_diagonal_on_device(model, samples, device_.index, tf32_, std::move(progress), &run);
+    peak_bytes_ = std::max(peak_bytes_, run.peak_device_bytes);
+    fisher_ran_ = true;
+    return f;
+}
+
 nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
     nlohmann::json p = {{"device", describe()},
                         {"gemm_math", tf32_ ? "tf32" : "fp32"},
@@ -53,6 +67,7 @@ nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
         p["awq"] = "cpu: scale and clip search";
     else
         p[std::string(method)] = "cpu";
+    if (fisher_ran_) p["fisher"] = "cuda: backward passes (cuBLAS, kernels), squared gradients summed on the device";
     return p;
 }
 

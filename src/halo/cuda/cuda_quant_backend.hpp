@@ -1,6 +1,6 @@
 // `quantize --device cuda[:N]`: the quant::DeviceBackend of the CUDA module. Calibration
 // (block forwards, X^T X, channel statistics: cuda_calibration.hpp) and GPTQ's algebra
-// (cuda_gptq.hpp) run on the GPU; RTN, AWQ's scale search, k-means, SmoothQuant's fold and the
+// (cuda_gptq.hpp) and the Fisher diagonal's backward passes (cuda_fisher.hpp) run on the GPU; RTN, AWQ's scale search, k-means, SmoothQuant's fold and the
 // per-column rounding run on the CPU, and placement() lists that for the manifest.
 #pragma once
 
@@ -22,6 +22,8 @@ public:
     quant::GptqResult gptq(model::Matrix& w, const model::Matrix& gram, quant::ColumnRounder& rounder,
                            const quant::GptqOptions& options) override;
     double output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) override;
+    model::FisherDiagonal fisher_diagonal(const model::ModelWeights& model, const std::vector<std::vector<std::int32_t>>& samples,
+                                          ProgressSink progress) override;
     void time_phases(quant::PhaseSeconds* phases) override { phases_ = phases; }
     nlohmann::json placement(std::string_view method) const override;
     double peak_device_gib() const override;
@@ -33,6 +35,7 @@ private:
     std::unique_ptr<GptqEngine> gptq_;
     quant::PhaseSeconds* phases_ = nullptr;
     std::size_t peak_bytes_ = 0;
+    bool fisher_ran_ = false;  // placement() names the backward passes only when they ran
 };
 
 }  // namespace halo::cuda

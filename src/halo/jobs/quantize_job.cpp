@@ -123,7 +123,9 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
         auto samples = quant::calibration_samples(tokens, o.samples, o.seq_len, calib_path.string());
         calib_info = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
                       {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
-        if (opt.kmeans_fisher) fisher = model::fisher_diagonal(weights, samples, opt.threads, cb.progress);
+        if (opt.kmeans_fisher)  // the backward passes on the device when there is one
+            fisher = o.device ? o.device->fisher_diagonal(weights, samples, cb.progress)
+                              : model::fisher_diagonal(weights, samples, opt.threads, cb.progress);
         if (o.device)
             source = o.device->calibration(weights, samples);
         else

@@ -456,7 +456,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         model::FisherDiagonal fisher;
         if (ho.sensitivity == SensitivitySource::fisher) {
             say("Fisher diagonal");
-            fisher = model::fisher_diagonal(w, samples, threads, sink);
+            fisher = o.device ? o.device->fisher_diagonal(w, samples, sink) : model::fisher_diagonal(w, samples, threads, sink);
         }
         ho.gptq_options.device = o.device;
         ModelPlan plan;

@@ -12,10 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "halo/model/calibration.hpp"
 #include "halo/model/weights.hpp"
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/rounder.hpp"
+#include "halo/util/progress.hpp"
 
 namespace halo::quant {
 
@@ -34,6 +36,11 @@ public:
     virtual GptqResult gptq(model::Matrix& w, const model::Matrix& gram, ColumnRounder& rounder, const GptqOptions& options) = 0;
     // quantized_tensor.hpp's output_error(): tr((W-Q) G (W-Q)^T), the product on the device.
     virtual double output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) = 0;
+    // model::fisher_diagonal (mean over samples of every linear's squared gradient) with the
+    // backward passes on the device.
+    virtual model::FisherDiagonal fisher_diagonal(const model::ModelWeights& model,
+                                                  const std::vector<std::vector<std::int32_t>>& samples,
+                                                  ProgressSink progress) = 0;
     // Host-side phases of the backend's calibration (Gram download and copies) are added here.
     virtual void time_phases(PhaseSeconds* phases) = 0;
     // Which step ran where, for the manifest and the summary.
