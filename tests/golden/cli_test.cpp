@@ -93,6 +93,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "halo: error E6194: --activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states "
                 "stay on the GPU)\n"},
         BadFlag{{"run", "--cuda-math", "tf32"}, 1, "halo: error E9090: --cuda-math applies to --device cuda only\n"},
+        BadFlag{{"run", "--sensitivity", "grad"},
+                2,
+                "halo: error E9011: --sensitivity: unknown sensitivity source (expected fisher or hessian, found grad)\n"},
         BadFlag{{"simulate", "--model-shape", "tiny", "--array", "128"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},

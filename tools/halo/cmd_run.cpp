@@ -33,7 +33,7 @@ Command run_command() {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128", level_codes = "0",
-                                rank = "sensitivity", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
+                                rank = "sensitivity", sensitivity = "hessian", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false, no_fp_reference = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -71,6 +71,10 @@ Command run_command() {
                 app.add_option("--max-codes", f->o.halo.fit.max_codes, "cap on every level's codebook budget (0 = none)")
                     ->capture_default_str();
                 app.add_option("--rank", f->rank, "model-wide points: tile ranking, error or sensitivity")->capture_default_str();
+                app.add_option("--sensitivity", f->sensitivity,
+                               "HALO points: hessian (w^2 x the Gram's diagonal) or fisher (mean squared gradient: a backward "
+                               "pass per calibration sample, on the GPU with --device cuda)")
+                    ->capture_default_str();
                 app.add_option("--baselines", f->baselines,
                                "comma list, may be empty: rtn-w8, rtn-w4, gptq-w4, gptq-w4-g128, {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (tile "
                                "scale/zero, each tile at its fastest level), iso (rtn-w8 at every ladder voltage), bf16, or "
@@ -131,6 +135,7 @@ Command run_command() {
                     o.halo.gptq = !f->no_gptq;
                     o.halo.level_codes = hwq::parse_level_codes(f->level_codes);
                     o.halo.rank = hwq::rank_key(f->rank).id;
+                    o.halo.sensitivity = hwq::sensitivity_source(f->sensitivity).id;  // E9011
                     const ShapeRc tile = parse_shape_rc("--tile", f->tile);
                     if (tile.rows != tile.cols)
                         throw_bad_flag("E9012", "--tile", "halo run's tile is square (its baselines use uniform square tiles)",
