@@ -317,3 +317,111 @@ BENCHMARK(BM_CandidateTimesInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Uni
 
 }  // namespace
 }  // namespace halo::timing
+
+namespace halo::timing {
+namespace {
+
+// Where the work of the exhaustive data-dependent sweep is, for one weight (arg): every
+// activation pair (65,536 transitions, Gaussian partial sums) through the fast exact engine's
+// lane code with a scratch of its own, so that each gate's output event count per transition can
+// be read. Counters: gate-output toggles per transition; the share of them in gates whose fan-in
+// cone holds accumulator bits (those differ in every transition, the partial sums being drawn per
+// transition); and `memo_share`, the toggles left if each gate's waveform were computed once per
+// distinct value of its cone's input bits before and after (a gate's waveform is a function of
+// them), i.e. the work an exact per-gate memo could not avoid.
+void BM_WaveWorkByConeInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    const std::uint64_t w = static_cast<std::uint64_t>(state.range(0));
+    DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    EnergyModel e = build_energy_model(c, *m.nl, d);
+    const WaveCircuit flat = flatten_circuit(c, &e);
+    const WaveView view = flat.view();
+    const auto stimuli = exhaustive_data_transitions(1, 8, 24, DataDistribution{});
+    const std::size_t n = stimuli.size(), gates = flat.gates.size();
+    const int na = c.activation_bits;
+    // Cone of each slot over the primary bits (activation bit i = bit i, accumulator bit k = bit na + k).
+    std::vector<std::uint64_t> cone(flat.slot_count, 0);
+    for (int p = 0; p < na + c.accumulator_bits; ++p) cone[static_cast<std::size_t>(p)] = std::uint64_t{1} << p;
+    for (const WaveGate& g : flat.gates)
+        for (std::uint32_t j = 0; j < g.input_count; ++j) cone[g.output] |= cone[g.inputs[j]];
+    std::vector<std::uint16_t> toggles(n * gates, 0);
+    std::vector<WaveEvent> events(1 << 16);
+    std::vector<std::uint32_t> begin(flat.slot_count), end(flat.slot_count), stamp(flat.slot_count, 0);
+    std::vector<std::uint64_t> dirty((gates + 63) / 64, 0);
+    for (auto _ : state) {
+        for (std::size_t t = 0; t < n; ++t) {
+            const Stimulus& st = stimuli[t];
+            const std::vector<std::uint8_t> init = evaluate_circuit(c, st.a0, st.acc0);
+            WaveScratch s{events.data(), static_cast<std::uint32_t>(events.size()), begin.data(), end.data(),
+                          stamp.data(), dirty.data(), static_cast<std::uint32_t>(t + 1)};
+            const WaveLaneResult r =
+                simulate_wave_lane(view, st.a1, st.acc1, [&](std::uint32_t slot) { return init[slot]; }, s);
+            if (r.overflow) return state.SkipWithError("scratch overflow");
+            for (std::size_t g = 0; g < gates; ++g) {
+                const std::uint32_t out = flat.gates[g].output;
+                if (stamp[out] == t + 1) toggles[t * gates + g] = static_cast<std::uint16_t>(end[out] - begin[out]);
+            }
+        }
+    }
+    double total = 0, with_acc = 0, memo = 0, act_only_gates = 0;
+    const std::uint64_t acc_mask = ~((std::uint64_t{1} << na) - 1);
+    std::vector<std::pair<std::uint64_t, std::uint16_t>> keyed(n);
+    for (std::size_t g = 0; g < gates; ++g) {
+        const std::uint64_t mask = cone[flat.gates[g].output];
+        act_only_gates += (mask & acc_mask) == 0;
+        for (std::size_t t = 0; t < n; ++t) {
+            const Stimulus& st = stimuli[t];
+            const std::uint64_t x0 = st.a0 | (st.acc0 << na), x1 = st.a1 | (st.acc1 << na);
+            keyed[t] = {((x0 & mask) << 32) | (x1 & mask), toggles[t * gates + g]};
+            total += toggles[t * gates + g];
+            if (mask & acc_mask) with_acc += toggles[t * gates + g];
+        }
+        std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (std::size_t t = 0; t < n; ++t)
+            if (t == 0 || keyed[t].first != keyed[t - 1].first) memo += keyed[t].second;
+    }
+    state.counters["gates"] = static_cast<double>(gates);
+    state.counters["activation_only_gates"] = act_only_gates;
+    state.counters["gate_toggles_per_op"] = total / static_cast<double>(n);
+    state.counters["acc_cone_share"] = with_acc / total;
+    state.counters["memo_share"] = memo / total;
+}
+BENCHMARK(BM_WaveWorkByConeInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Unit(benchmark::kSecond);
+
+// Gate-output and input toggles per transition for every weight (1,024 sampled activation pairs
+// per weight, Gaussian partial sums, the fast exact engine): the total work of the exhaustive
+// sweep is 65,536 x the sum over weights; dividing a time budget by it gives the time per toggle
+// an engine would need.
+void BM_WaveTogglesAllWeightsInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    StaticTimer timer(*m.nl, {});
+    double toggles = 0, transitions = 0, lo = 1e300, hi = 0;
+    for (auto _ : state) {
+        for (std::uint64_t w = 0; w < 256; ++w) {
+            DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+            DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+            WaveformEngine engine(c, nullptr);
+            auto stimuli = sample_data_transitions(1024, stream_seed(1, w), 8, 24, DataDistribution{});
+            std::vector<EventSimResult> results(stimuli.size());
+            engine.run(stimuli, results);
+            double sum = 0;
+            for (const auto& r : results) sum += static_cast<double>(r.toggles);
+            toggles += sum;
+            transitions += static_cast<double>(results.size());
+            lo = std::min(lo, sum / static_cast<double>(results.size()));
+            hi = std::max(hi, sum / static_cast<double>(results.size()));
+        }
+    }
+    state.counters["toggles_per_op"] = toggles / transitions;
+    state.counters["min_weight_toggles_per_op"] = lo;
+    state.counters["max_weight_toggles_per_op"] = hi;
+    state.counters["exhaustive_sweep_toggles"] = toggles / transitions * 256.0 * 65536.0;
+}
+BENCHMARK(BM_WaveTogglesAllWeightsInt8)->Iterations(1)->Unit(benchmark::kSecond);
+
+}  // namespace
+}  // namespace halo::timing
