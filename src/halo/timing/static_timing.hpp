@@ -81,7 +81,7 @@ public:
     // Propagates constants, slews and arrivals into `ws` and returns the latest output arrival.
     Endpoint evaluate(std::span<const NetConstant> held, StaWorkspace& ws) const;
 
-    // The two per-gate steps of evaluate(), for incremental re-evaluation (static_sweep.cpp):
+    // The two per-gate steps of evaluate(), for incremental re-evaluation (static_sweep_engine.cpp):
     // gate `gi`'s constant flag and output value from its inputs' values (the output must start
     // as Logic::x unless held), then its output's slews and arrivals from its inputs' states.
     void evaluate_gate_constant(std::size_t gi, StaWorkspace& ws) const;
