@@ -158,7 +158,10 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
         fmt::print("device: {} opened, unused (RTN needs no calibration; it ran on the CPU)\n", device->describe());
     else if (device)
         fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", device->describe(),
-                   row.id == quant::Method::gptq ? " and GPTQ's algebra" : "", device->peak_device_gib());
+                   row.id == quant::Method::gptq                               ? " and GPTQ's algebra"
+                   : row.id == quant::Method::kmeans && o.sensitivity == "fisher" ? " and the Fisher backward passes"
+                                                                                   : "",
+                   device->peak_device_gib());
     return 0;
 }
 
