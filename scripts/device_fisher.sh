@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Session 8, fisher helper (issue #13): the GPU backward pass for the Fisher diagonal on the lent
 # H200, binaries built on the dev machine (sm_90) and carried xz-compressed in .device/fisher/
-# {bin,lib}. One call: every CUDA test (test_cuda, the CudaFisher ones first), `quantize --method
+# {bin,lib} (halo, libhalo_cuda.so, libhalo_blas_start.so, test_cuda, bench_cuda; OpenBLAS, fmt,
+# gfortran, quadmath, libcrypto, libbenchmark), with any text as .device/fisher/calib.txt (session 8:
+# README.md). One call: every CUDA test (test_cuda, the CudaFisher ones first), `quantize --method
 # kmeans --sensitivity fisher` on test-tiny with --device cpu and cuda, then bench_cuda's
 # Fisher cases (bench/cuda/fisher_bench.cpp: CPU on all 16 cores vs GPU, FP32 and TF32, on
 # synthetic F16 checkpoints of the SmolLM2-135M and TinyLlama-1.1B shapes written to /root/fb).
