@@ -38,3 +38,31 @@ void BM_FitTile(benchmark::State& state) {
 BENCHMARK(BM_FitTile)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// The two steps of fit_tile apart (tile_fit.hpp): the histogram reads the 16,384 weights once
+// per tile; the fit on the histogram runs once per (tile, level). A Llama-2-7B block has 12,352
+// tiles of 128x128 (4 x 32x32 + 3 x 32x86): HALO builds 2 histograms per tile (costs, then
+// GPTQ's refit) and 4 fits (3 levels, then the assigned one).
+void BM_TileHistogram(benchmark::State& state) {
+    std::vector<float> w(128 * 128);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> n(0, 0.02f);
+    for (auto& x : w) x = n(rng);
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::tile_histogram(w, {}));
+}
+BENCHMARK(BM_TileHistogram)->Unit(benchmark::kMicrosecond);
+
+void BM_FitHistogram(benchmark::State& state) {
+    const auto L = halo::hwq::build_ladder(profile(), {});
+    const auto& lv = L.levels[static_cast<std::size_t>(state.range(0))];
+    std::vector<double> e;
+    for (int v : lv.values) e.push_back(L.energy_of(v));
+    std::vector<float> w(128 * 128);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> n(0, 0.02f);
+    for (auto& x : w) x = n(rng);
+    const auto h = halo::hwq::tile_histogram(w, {});
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::fit_histogram(h, lv.values, e, {}));
+    state.SetLabel(std::to_string(lv.values.size()) + " allowed codes");
+}
+BENCHMARK(BM_FitHistogram)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);

@@ -84,10 +84,6 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"quantize", "--method", "gptq", "--cuda-math", "tf32", "--out", "q"},
                 1,
                 "halo: error E6191: --cuda-math applies to --device cuda only\n"},
-        BadFlag{{"quantize", "--method", "halo", "--device", "cuda", "--out", "q"},
-                1,
-                "halo: error E6192: quantize --method halo does not take --device yet; `halo run --device cuda` runs HALO's "
-                "calibration and GPTQ on the GPU\n"},
         BadFlag{{"quantize", "--method", "gptq", "--device", "cuda", "--spill-dir", "/tmp", "--stream", "--out", "q"},
                 1,
                 "halo: error E6194: --activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states "

@@ -99,9 +99,6 @@ std::unique_ptr<quant::DeviceBackend> device_backend(const QuantizeFlags& f, con
         if (app.count("--cuda-math")) throw_usage("E6191", "--cuda-math applies to --device cuda only");
         return nullptr;
     }
-    if (row.id == quant::Method::halo)
-        throw_usage("E6192", "quantize --method halo does not take --device yet; `halo run --device cuda` runs HALO's "
-                             "calibration and GPTQ on the GPU");
     if (app.count("--activation-budget-mb") || app.count("--spill-dir"))
         throw_usage("E6194", "--activation-budget-mb and --spill-dir do not apply with --device cuda (the hidden states stay "
                              "on the GPU)");
@@ -160,6 +157,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
         fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", device->describe(),
                    row.id == quant::Method::gptq                               ? " and GPTQ's algebra"
                    : row.id == quant::Method::kmeans && o.sensitivity == "fisher" ? " and the Fisher backward passes"
+                   : row.id == quant::Method::halo                                ? ", GPTQ's algebra and the tile fits"
                                                                                    : "",
                    device->peak_device_gib());
     return 0;
@@ -237,8 +235,8 @@ Command quantize_command() {
                 app.add_option("--min-expert-tokens", f->job.min_expert_tokens,
                                "mixture-of-experts: warn about experts that calibration routed fewer tokens to (default 16)");
                 app.add_option("--device", f->device,
-                               "cpu (default), cuda or cuda:N: calibration forwards, X^T X and GPTQ's algebra on the GPU (never "
-                               "falls back to cpu)");
+                               "cpu (default), cuda or cuda:N: calibration forwards, X^T X, GPTQ's algebra and HALO's tile "
+                               "fits on the GPU (never falls back to cpu)");
                 app.add_option("--cuda-math", f->cuda_math, "--device cuda calibration GEMMs: fp32 (default, strict) or tf32");
                 add_halo_flags(app, f->job.halo, *f);
                 add_stream_flags(app, f->stream);

@@ -112,6 +112,43 @@ public:
     virtual std::size_t peak_device_bytes() const = 0;
 };
 
+// HALO's tile fitting (hwq/tile_fit.hpp) on the GPU, for cuda_tile_fit.hpp. A batch is a weight
+// matrix on the host, the distinct tiles to histogram and the (tile, level) jobs to fit; one
+// kernel builds each tile's 1024-bin histogram, a second fits every job on its tile's
+// histogram. Built with --fmad=false and summing in the CPU's order, so every result equals
+// hwq::fit_tile bit for bit.
+struct TileFitLevel {
+    std::vector<std::int32_t> allowed;   // ascending, at most kTileFitMaxCodes
+    std::vector<double> energy_fj;       // by index into allowed, or empty
+    std::int32_t max_codes = 0;
+    double energy_weight = 0;
+    std::int32_t zero_min = -128, zero_max = 127;
+};
+constexpr int kTileFitMaxCodes = 256;
+struct TileFitBatch {
+    const float* w = nullptr;                // host, row-major [rows x cols]
+    const std::uint8_t* mask = nullptr;      // host, same shape: 1 = dense (fitted), 0 = sparse
+    std::int64_t rows = 0, cols = 0, tile_rows = 0, tile_cols = 0;
+    std::vector<std::int64_t> tiles;         // distinct tile indices (row-major in the grid)
+    std::vector<std::int32_t> job_tile;      // per job: index into tiles
+    std::vector<std::int32_t> job_level;     // per job: index into levels
+    std::vector<TileFitLevel> levels;
+};
+struct TileFitResults {  // per job; codes [jobs x kTileFitMaxCodes], the first n_codes used
+    std::vector<std::int32_t> codes, n_codes, zero;
+    std::vector<float> scale;
+    std::vector<double> sse, count, energy_fj;
+};
+class TileFitEngine {
+public:
+    virtual ~TileFitEngine() = default;
+    // E8140: a tile or a level the kernels cannot hold (tile over kTileFitMaxTileWeights
+    // weights, more than kTileFitMaxCodes codes in a level).
+    virtual TileFitResults fit(const TileFitBatch& batch) = 0;
+    virtual std::size_t peak_device_bytes() const = 0;
+};
+constexpr std::int64_t kTileFitMaxTileWeights = 65536;  // the histogram kernel's bin indices live in shared memory
+
 struct CudaBackendApi {
     int abi = 0;
     // E8101 no usable driver or GPU, E8108 no device `index`.
@@ -124,6 +161,8 @@ struct CudaBackendApi {
     // `max_tokens`: the longest sequence accumulate() will see. E8102 when the accumulators or
     // work buffers do not fit.
     FisherEngine* (*make_fisher)(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32) = nullptr;
+
+    TileFitEngine* (*make_tile_fit)(int device) = nullptr;  // abi 3
 };
 
 }  // namespace halo::cuda

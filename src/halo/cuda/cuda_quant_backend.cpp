@@ -65,12 +65,23 @@ nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
     if (method == "gptq" || method == "awq" || method == "kmeans") p["output_error"] = "cuda: (W-Q) G by cuBLAS SGEMM, the trace summed in double";
     else if (method == "awq")
         p["awq"] = "cpu: scale and clip search";
+    else if (method == "halo")
+        p["halo"] = "cuda: tile histograms and codebook/scale/zero fits (bit-identical to the cpu), GPTQ's inverse Hessian "
+                    "factor and lazy block updates; sensitivity, assignment and per-column rounding on the cpu";
     else
         p[std::string(method)] = "cpu";
     if (fisher_ran_) p["fisher"] = "cuda: backward passes (cuBLAS, kernels), squared gradients summed on the device";
     return p;
 }
 
-double CudaQuantBackend::peak_device_gib() const { return static_cast<double>(peak_bytes_) / (1 << 30); }
+double CudaQuantBackend::peak_device_gib() const {
+    const std::size_t fit = fitter_ ? fitter_->peak_device_bytes() : 0;
+    return static_cast<double>(std::max(peak_bytes_, fit)) / (1 << 30);
+}
+
+hwq::TileFitter* CudaQuantBackend::tile_fitter() {
+    if (!fitter_) fitter_ = std::make_unique<CudaTileFitter>(device_.index);
+    return fitter_.get();
+}
 
 }  // namespace halo::cuda

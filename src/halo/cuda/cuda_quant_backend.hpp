@@ -1,12 +1,14 @@
 // `quantize --device cuda[:N]`: the quant::DeviceBackend of the CUDA module. Calibration
 // (block forwards, X^T X, channel statistics: cuda_calibration.hpp) and GPTQ's algebra
-// (cuda_gptq.hpp) and the Fisher diagonal's backward passes (cuda_fisher.hpp) run on the GPU; RTN, AWQ's scale search, k-means, SmoothQuant's fold and the
-// per-column rounding run on the CPU, and placement() lists that for the manifest.
+// (cuda_gptq.hpp), the Fisher diagonal's backward passes (cuda_fisher.hpp) and HALO's tile
+// fitting (cuda_tile_fit.hpp) run on the GPU; RTN, AWQ's scale search, k-means, SmoothQuant's
+// fold and the per-column rounding run on the CPU, and placement() lists that for the manifest.
 #pragma once
 
 #include <memory>
 
 #include "halo/cuda/cuda_backend_api.hpp"
+#include "halo/cuda/cuda_tile_fit.hpp"
 #include "halo/quant/device_backend.hpp"
 
 namespace halo::cuda {
@@ -27,12 +29,14 @@ public:
     void time_phases(quant::PhaseSeconds* phases) override { phases_ = phases; }
     nlohmann::json placement(std::string_view method) const override;
     double peak_device_gib() const override;
+    hwq::TileFitter* tile_fitter() override;
 
 private:
     DeviceInfo device_;
     bool tf32_ = false;
     GptqEngine& gptq_engine();
     std::unique_ptr<GptqEngine> gptq_;
+    std::unique_ptr<CudaTileFitter> fitter_;
     quant::PhaseSeconds* phases_ = nullptr;
     std::size_t peak_bytes_ = 0;
     bool fisher_ran_ = false;  // placement() names the backward passes only when they ran

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -24,17 +25,18 @@ std::vector<double> level_energies(const Ladder& L, std::size_t l) {
     return e;
 }
 
-// Gathers tile t's weights (row-major inside the tile) and mask.
-void gather(const model::Matrix& w, const std::vector<std::uint8_t>& mask, const TileGrid& g, std::int64_t t,
-            std::vector<float>& wt, std::vector<std::uint8_t>& mt) {
-    const std::int64_t r0 = (t / g.n_col_tiles()) * g.tile_rows, c0 = (t % g.n_col_tiles()) * g.tile_cols;
-    const std::int64_t r1 = std::min(g.rows, r0 + g.tile_rows), c1 = std::min(g.cols, c0 + g.tile_cols);
-    wt.clear(), mt.clear();
-    for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t c = c0; c < c1; ++c) {
-            wt.push_back(w.at(r, c));
-            mt.push_back(mask[static_cast<std::size_t>(r * g.cols + c)]);
-        }
+// The levels as the tile fitters take them.
+std::vector<LevelCodebook> level_codebooks(const Ladder& L, const std::vector<TileFitOptions>& fo) {
+    std::vector<LevelCodebook> out(L.levels.size());
+    for (std::size_t l = 0; l < out.size(); ++l) out[l] = {L.levels[l].values, level_energies(L, l), fo[l]};
+    return out;
+}
+
+// The fitter of `o`: its own, else a CPU one kept in `local`.
+TileFitter& fitter_of(const HaloOptions& o, std::unique_ptr<TileFitter>& local) {
+    if (o.fitter) return *o.fitter;
+    if (!local) local = std::make_unique<CpuTileFitter>(o.threads);
+    return *local;
 }
 
 // GPTQ's rounding callback with a codebook per tile: fit() refits the tiles of a column block
@@ -42,28 +44,28 @@ void gather(const model::Matrix& w, const std::vector<std::uint8_t>& mask, const
 // tile's codebook (dense) or to the row's INT8 sparse grid (sparse positions).
 class HaloRounder final : public quant::ColumnRounder {
 public:
-    HaloRounder(const TileGrid& g, const Ladder& L, const std::vector<int>& level, const std::vector<std::uint8_t>& mask,
-                const std::vector<float>& sparse_scale, std::vector<TileFitOptions> fo, quant::QuantizedTensor& out, unsigned threads)
-        : g_(g), L_(L), level_(level), mask_(mask), sparse_scale_(sparse_scale), fo_(std::move(fo)), out_(out), threads_(threads),
+    HaloRounder(const TileGrid& g, const std::vector<LevelCodebook>& levels, const std::vector<int>& level,
+                const std::vector<std::uint8_t>& mask, const std::vector<float>& sparse_scale, quant::QuantizedTensor& out,
+                TileFitter& fitter)
+        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), out_(out), fitter_(fitter),
           fits_(static_cast<std::size_t>(g.count())), sparse_(static_cast<std::size_t>(g.rows)) {}
     std::int64_t group_cols() const override { return g_.tile_cols; }
     void fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1) override {
         const std::int64_t ct0 = c0 / g_.tile_cols, ct1 = (c1 - 1) / g_.tile_cols;
-        std::vector<std::int64_t> tiles;
+        std::vector<TileFitJob> jobs;
         for (std::int64_t rt = 0; rt < g_.n_row_tiles(); ++rt)
-            for (std::int64_t ct = ct0; ct <= ct1; ++ct) tiles.push_back(rt * g_.n_col_tiles() + ct);
-        parallel_for(tiles.size(), threads_, [&](std::size_t i, unsigned) {
-            const auto t = tiles[i];
-            std::vector<float> wt;
-            std::vector<std::uint8_t> mt;
-            gather(w, mask_, g_, t, wt, mt);
-            const auto l = static_cast<std::size_t>(level_[static_cast<std::size_t>(t)]);
-            const auto e = level_energies(L_, l);
-            fits_[static_cast<std::size_t>(t)] = fit_tile(wt, mt, L_.levels[l].values, e, fo_[l]);
+            for (std::int64_t ct = ct0; ct <= ct1; ++ct) {
+                const std::int64_t t = rt * g_.n_col_tiles() + ct;
+                jobs.push_back({t, level_[static_cast<std::size_t>(t)]});
+            }
+        auto fits = fitter_.fit(w, mask_, g_, jobs, levels_);
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            const auto t = jobs[i].tile;
+            fits_[static_cast<std::size_t>(t)] = std::move(fits[i]);
             auto& p = out_.params(t);
             p.scale = fits_[static_cast<std::size_t>(t)].scale;
             p.zero = static_cast<float>(fits_[static_cast<std::size_t>(t)].zero + 128);
-        });
+        }
     }
     float round(std::int64_t r, std::int64_t c, float v) override {
         const auto& f = fits_[static_cast<std::size_t>(g_.index(r, c))];
@@ -85,13 +87,12 @@ public:
 
 private:
     const TileGrid& g_;
-    const Ladder& L_;
+    const std::vector<LevelCodebook>& levels_;
     const std::vector<int>& level_;
     const std::vector<std::uint8_t>& mask_;
     const std::vector<float>& sparse_scale_;
-    std::vector<TileFitOptions> fo_;  // per level
     quant::QuantizedTensor& out_;
-    unsigned threads_;
+    TileFitter& fitter_;
     std::vector<TileFit> fits_;
     std::vector<std::vector<std::pair<std::int64_t, float>>> sparse_;
 };
@@ -179,23 +180,28 @@ TileCosts costs_of(const model::Matrix& w, const Prepared& p, const Ladder& L, c
     costs.err.assign(nt * nl, 0), costs.time.assign(nt * nl, 0), costs.energy.assign(nt * nl, 0);
     costs.weights.assign(nt, 0);
     costs.score = p.score;
-    std::vector<std::vector<double>> energies(nl);
     std::vector<TileFitOptions> fo(nl);
-    for (std::size_t l = 0; l < nl; ++l) energies[l] = level_energies(L, l), fo[l] = fit_options_for_level(o, L, l);
-    parallel_for(nt, o.threads, [&](std::size_t t, unsigned) {
-        std::vector<float> wt;
-        std::vector<std::uint8_t> mt;
-        gather(w, p.mask, g, static_cast<std::int64_t>(t), wt, mt);
-        const double n = static_cast<double>(wt.size());
+    for (std::size_t l = 0; l < nl; ++l) fo[l] = fit_options_for_level(o, L, l);
+    const auto levels = level_codebooks(L, fo);
+    std::vector<TileFitJob> jobs;
+    jobs.reserve(nt * nl);
+    for (std::size_t t = 0; t < nt; ++t)
+        for (std::size_t l = 0; l < nl; ++l) jobs.push_back({static_cast<std::int64_t>(t), static_cast<int>(l)});
+    std::unique_ptr<TileFitter> local;
+    const auto fits = fitter_of(o, local).fit(w, p.mask, g, jobs, levels);
+    for (std::size_t t = 0; t < nt; ++t) {
+        const std::int64_t r0 = (static_cast<std::int64_t>(t) / g.n_col_tiles()) * g.tile_rows;
+        const std::int64_t c0 = (static_cast<std::int64_t>(t) % g.n_col_tiles()) * g.tile_cols;
+        const double n = static_cast<double>((std::min(g.rows, r0 + g.tile_rows) - r0) * (std::min(g.cols, c0 + g.tile_cols) - c0));
         costs.weights[t] = n;
         for (std::size_t l = 0; l < nl; ++l) {
-            const auto f = fit_tile(wt, mt, L.levels[l].values, energies[l], fo[l]);
+            const auto& f = fits[t * nl + l];
             const double vr = L.levels[l].voltage_v / L.levels[0].voltage_v;
             costs.err[t * nl + l] = p.score[t] * f.mse() * n;
             costs.time[t * nl + l] = n / L.levels[l].freq_mhz;
             costs.energy[t * nl + l] = n * (std::isfinite(f.energy_fj) ? f.energy_fj : 1.0) * vr * vr;
         }
-    });
+    }
     return costs;
 }
 
@@ -240,7 +246,9 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
 
     const auto spec = quant::make_spec("int8-asym", quant::Granularity::per_tile(o.tile_n, o.tile_k));
     res.tensor = quant::QuantizedTensor(spec, w.rows, w.cols);
-    HaloRounder rounder(g, L, level, mask, sparse_scale, fo, res.tensor, o.threads);
+    const auto level_books = level_codebooks(L, fo);
+    std::unique_ptr<TileFitter> local_fitter;
+    HaloRounder rounder(g, level_books, level, mask, sparse_scale, res.tensor, fitter_of(o, local_fitter));
     model::Matrix work = w;
     if (o.gptq && gram.rows == w.cols) {
         quant::GptqOptions go = o.gptq_options;

@@ -21,6 +21,7 @@
 #include "halo/hwq/sensitivity.hpp"
 #include "halo/hwq/sparse_level.hpp"
 #include "halo/hwq/tile_fit.hpp"
+#include "halo/hwq/tile_fit_batch.hpp"
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
 #include "halo/quant/quantized_tensor.hpp"
@@ -48,6 +49,9 @@ struct HaloOptions {
     bool gptq = true;
     quant::GptqOptions gptq_options;
     unsigned threads = 1;
+    // Who fits the tiles (tile_fit_batch.hpp): null = a CpuTileFitter on `threads`; `quantize
+    // --device cuda` gives the GPU's. Not owned; every fitter gives the CPU's fits bit for bit.
+    TileFitter* fitter = nullptr;
 };
 
 // Deduplicated codebooks of a model (id = index).

@@ -35,14 +35,21 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
     model::ModelWeights block = source.skeleton();
     block.layers.resize(1);
     std::unique_ptr<model::BlockStreamCalibration> cal;
+    std::unique_ptr<quant::CalibrationSource> device_cal;  // --device: hidden states on the device instead
     if (!so.samples.empty()) {
         block.token_embedding = source.token_embedding();
-        cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, so.threads, so.activation_budget_bytes,
-                                                              so.spill_dir);
+        if (so.device) {
+            device_cal = so.device->calibration(block, so.samples);
+            r.calibration_tokens = device_cal->tokens();
+            r.activation_bytes = r.calibration_tokens * config.d_model * static_cast<std::int64_t>(sizeof(float));
+        } else {
+            cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, so.threads, so.activation_budget_bytes,
+                                                                  so.spill_dir);
+            r.activations_spilled = cal->store().spilled();
+            r.activation_bytes = cal->store().total_bytes();
+            r.calibration_tokens = cal->tokens();
+        }
         block.token_embedding = {};  // only the embedding step needed it
-        r.activations_spilled = cal->store().spilled();
-        r.activation_bytes = cal->store().total_bytes();
-        r.calibration_tokens = cal->tokens();
     }
     accel::ModelTileLevels tile_levels = empty_tile_levels(config, config.name);
     InformationBits info_bits;
@@ -53,6 +60,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         block.layers[0] = source.layer(l);
         std::array<model::LinearInputStats, 7> stats{};
         if (cal) stats = cal->capture({.gram = true, .channel_stats = false});
+        if (device_cal) stats = device_cal->capture(0, {.gram = true, .channel_stats = false});  // the block is layer 0
         quantize_block_halo(block.layers[0], l, stats, nullptr, L, so.halo, r.totals, prev_level, nullptr);
         stats = {};
         for (std::size_t i = 0; i < r.totals.model.linears.size(); ++i) {
@@ -64,6 +72,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         r.totals.model.linears.clear();  // this block's codes are on disk
         r.totals.linears.clear();
         if (cal) cal->advance();
+        if (device_cal) device_cal->advance(0);
         block.layers[0] = {};
         ++r.blocks;
         progress.advance();

@@ -1,7 +1,8 @@
 // HALO with one decoder block resident (`halo quantize --method halo --stream`): the block loop
 // of quant/streaming_quantizer.hpp around the per-block step of quantize_model_halo.
 //   open the model lazily; embed the calibration samples (model::BlockStreamCalibration: hidden
-//     states in memory up to the budget, else in a spill file); for each block l:
+//     states in memory up to the budget, else in a spill file; with a device, its calibration
+//     source keeps them on the GPU); for each block l:
 //     materialise block l -> capture its Grams -> quantize_block_halo (sensitivity, sparse split,
 //     tile fitting per level, assignment, GPTQ rounding: the in-memory code) -> write its seven
 //     .hqt files (QuantizedDirWriter) and add their tile levels and information bits -> advance
@@ -24,6 +25,7 @@
 #include "halo/hwq/ladder.hpp"
 #include "halo/mac/profile.hpp"
 #include "halo/model/lazy_model.hpp"
+#include "halo/quant/device_backend.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/progress.hpp"
 
@@ -36,6 +38,10 @@ struct StreamingHaloOptions {
     std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
     std::filesystem::path spill_dir;                 // default: the system temp directory
     ProgressSink block_progress;                     // one update per block ("halo blocks")
+    // --device cuda: the hidden states live on the device and its calibration captures the
+    // Grams (the activation budget and spill directory do not apply); halo.fitter and
+    // halo.gptq_options.device say where the tiles are fitted and GPTQ's algebra runs.
+    quant::DeviceBackend* device = nullptr;
 };
 
 struct StreamingHaloResult {

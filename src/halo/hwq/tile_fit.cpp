@@ -10,18 +10,17 @@
 namespace halo::hwq {
 namespace {
 
-constexpr int kBins = 1024;
+constexpr int kBins = TileHistogram::kBins;
 
 // Scales are stored as FP16 in the quantized model directory: fit with the stored value so the
 // decoded weights are exactly what the fit scored.
 float fp16(float s) { return quant::scale_format(quant::ScaleFormat::fp16).round(s); }
 
-struct Hist {
-    std::vector<double> center, count;
-    double lo = 0, hi = 0, total = 0;
-};
+using Hist = TileHistogram;
 
-Hist histogram(std::span<const float> w, std::span<const std::uint8_t> mask) {
+}  // namespace
+
+TileHistogram tile_histogram(std::span<const float> w, std::span<const std::uint8_t> mask) {
     Hist h;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (std::size_t i = 0; i < w.size(); ++i)
@@ -41,6 +40,8 @@ Hist histogram(std::span<const float> w, std::span<const std::uint8_t> mask) {
         if (cnt[b] > 0) h.center.push_back(sum[b] / cnt[b]), h.count.push_back(cnt[b]), h.total += cnt[b];
     return h;
 }
+
+namespace {
 
 // Squared error and energy of the histogram under (codes, s, z).
 void score(const Hist& h, const std::vector<int>& codes, float s, int z, std::span<const int> allowed,
@@ -82,8 +83,12 @@ int nearest_code(std::span<const int> codes, float u) {
 
 TileFit fit_tile(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
                  std::span<const double> energy, const TileFitOptions& o) {
+    return fit_histogram(tile_histogram(w, mask), allowed, energy, o);
+}
+
+TileFit fit_histogram(const TileHistogram& h, std::span<const int> allowed, std::span<const double> energy,
+                      const TileFitOptions& o) {
     TileFit best;
-    const Hist h = histogram(w, mask);
     const int amin = allowed.front(), amax = allowed.back();
     if (h.total == 0 || h.hi == h.lo || amin == amax) {
         // Constant tile (or a single code): one code c; z = c makes 0 exact, z = c - 1 lets the

@@ -11,6 +11,12 @@
 // among equally accurate codes the lower-energy one wins. Then s and z are refitted on a grid of
 // clip ratios with a least-squares scale step. All of this runs on a 1024-bin histogram of the
 // tile (exact for the final rounding, which uses every weight).
+//
+// The work splits in two steps: tile_histogram (the only step that reads the tile's weights)
+// and fit_histogram (everything after, on at most 1024 bins). fit_tile is the two in a row and
+// is the reference every other fitter (tile_fit_batch.hpp: the CPU batch fitter and the CUDA
+// one) must equal bit for bit: the histogram sums and every score run sequentially in bin order
+// in double, with no fused multiply-add (this file is built with -ffp-contract=off).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +40,20 @@ struct TileFit {
     double energy_fj = 0;      // mean MAC energy per weight under the fit (NaN energies count 0)
     double mse() const { return count > 0 ? sse / count : 0; }
 };
+
+// Bin b of 1024 equal bins over [lo, hi] holds the weights with (w - lo) / ((hi - lo) / 1024)
+// in [b, b+1) (the top one the maximum too); only non-empty bins are kept, ascending, each as
+// its mean (the weights summed in index order, in double) and its weight count.
+struct TileHistogram {
+    static constexpr int kBins = 1024;
+    std::vector<double> center, count;
+    double lo = 0, hi = 0, total = 0;
+};
+// `mask` (optional, same size as w) excludes weights (the sparse part) when false.
+TileHistogram tile_histogram(std::span<const float> w, std::span<const std::uint8_t> mask);
+// The fit of a tile from its histogram (the selection and the scale/zero search above).
+TileFit fit_histogram(const TileHistogram& h, std::span<const int> allowed, std::span<const double> allowed_energy_fj,
+                      const TileFitOptions& options);
 
 // `allowed` ascending integer codes; `energy_fj(code value)` by index into allowed (may be empty).
 // `mask` (optional, same size as w) excludes weights (the sparse part) when false.

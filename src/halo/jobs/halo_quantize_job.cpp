@@ -73,6 +73,7 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     so.activation_budget_bytes = o.activation_budget_bytes;
     so.spill_dir = o.spill_dir;
     so.block_progress = cb.progress;
+    so.device = o.device;
     quant::RunInfo info;
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = source.source_format();
@@ -80,6 +81,7 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
                         {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
     info.flags = halo_flags(so.halo, profile_info, threads);
     info.flags["stream"] = {{"blocks", source.config().n_layers}, {"block_fp32_bytes", source.layer_bytes()}};
+    info.flags["device"] = o.device ? o.device->placement("halo") : nlohmann::json("cpu");
     cb.say(fmt::format("HALO {}@{}, streamed block by block into {}",
                        hwq::objectives()[static_cast<std::size_t>(so.halo.objective)].name, so.halo.budget, o.out_dir.string()));
     quant::QuantizedDirWriter out(o.out_dir, o.force);
@@ -135,6 +137,10 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
                                          [](const auto& pw) { return pw.energy_fj.has_value(); });
     hwq::HaloOptions ho = o.halo;
     ho.threads = threads;
+    if (o.device) {  // the tile fits and GPTQ's algebra on the GPU
+        ho.fitter = o.device->tile_fitter();
+        ho.gptq_options.device = o.device;
+    }
     ho.sparse_macs_per_cycle = machine.energy.sparse_macs_per_cycle;
     hwq::check_options(ho, ladder);
     if (o.stream)
@@ -146,7 +152,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
-        fisher = model::fisher_diagonal(w, samples, threads, sink);
+        fisher = o.device ? o.device->fisher_diagonal(w, samples, sink) : model::fisher_diagonal(w, samples, threads, sink);
     }
     hwq::ModelPlan plan;
     const bool model_wide = ho.scope == hwq::AssignScope::model;
@@ -157,8 +163,10 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     }
     say(model_wide ? std::string("HALO, model-wide shares")
                    : fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
-    quant::LayerwiseSource src(w, samples, threads);
-    auto r = hwq::quantize_model_halo(w, ladder, ho, &src, fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
+    std::unique_ptr<quant::CalibrationSource> src;  // on the device when there is one
+    if (o.device) src = o.device->calibration(w, samples);
+    else src = std::make_unique<quant::LayerwiseSource>(w, samples, threads);
+    auto r = hwq::quantize_model_halo(w, ladder, ho, src.get(), fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
 
     HaloOutcome res;
     res.model_name = w.config.name;
@@ -173,7 +181,11 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
                         {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
     info.flags = halo_flags(ho, prof.info, threads);
+    info.flags["device"] = o.device ? o.device->placement("halo") : nlohmann::json("cpu");
+    src.reset();  // frees the device's hidden states
+    if (o.device) info.flags["peak_gpu_gib"] = o.device->peak_device_gib();
     if (!o.eval_text.empty()) {
+        if (o.device) info.flags["device"]["eval"] = "cpu (INT8 activation hooks)";
         say("perplexity");
         const auto hooks = quant::activation_hooks_for("int8_per_token");
         model::PerplexityOptions po;
@@ -210,6 +222,7 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.stream = c.stream;
     o.activation_budget_bytes = c.activation_budget_bytes;
     o.spill_dir = c.spill_dir;
+    o.device = c.device;
     if (c.min_expert_tokens < 0)
         throw_bad_flag("E9084", "--min-expert-tokens", "the expert coverage threshold is a token count", ">= 0",
                        std::to_string(c.min_expert_tokens));

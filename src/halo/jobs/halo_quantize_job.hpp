@@ -11,6 +11,7 @@
 #include "halo/hwq/halo_quantizer.hpp"
 #include "halo/hwq/ladder.hpp"
 #include "halo/jobs/quantize_job.hpp"
+#include "halo/quant/device_backend.hpp"
 
 namespace halo::jobs {
 
@@ -35,6 +36,8 @@ struct HaloQuantizeOptions {
     // --min-expert-tokens was given: it applies only to a mixture-of-experts model quantized in
     // memory (usage E9083 otherwise); a negative threshold is E9084.
     bool min_expert_tokens_given = false;
+    // --device cuda: calibration, GPTQ's algebra and the tile fits on the GPU (not owned).
+    quant::DeviceBackend* device = nullptr;
 };
 
 // The HALO options of `options` (its tile, sensitivity, GPTQ settings and HaloJobOptions),

@@ -459,6 +459,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             fisher = o.device ? o.device->fisher_diagonal(w, samples, sink) : model::fisher_diagonal(w, samples, threads, sink);
         }
         ho.gptq_options.device = o.device;
+        ho.fitter = o.device ? o.device->tile_fitter() : nullptr;  // the GPU fits the tiles; null: the CPU
         ModelPlan plan;
         if (ho.scope == AssignScope::model) {
             say("model-wide plan (FP32 statistics)");
@@ -529,7 +530,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                 {"variants", vj}, {"seconds", since(t_all)}};
     if (o.device) {
         rep.json["device"] = o.device->placement("gptq");
-        rep.json["device"]["halo"] = "cpu: tile fitting and codebooks (GPTQ inside it on the device)";
+        rep.json["device"]["halo"] = o.device->placement("halo")["halo"];
         rep.json["device"]["perplexity"] = "cpu (A8 activation hooks)";
         rep.json["device"]["simulate"] = "cpu";
         rep.json["peak_gpu_gib"] = o.device->peak_device_gib();

@@ -1,8 +1,10 @@
 // What `--device cuda` gives the quantize drivers: calibration (the block forwards, X^T X and
 // the channel statistics) and GPTQ on an accelerator. The implementation lives in cuda/
 // (cuda_quant_backend.hpp); quant only sees this interface, so the dispatch is one pointer in
-// QuantizeOptions (null: everything on the CPU). Whatever a backend does not cover (AWQ's
-// search, k-means, HALO's fitting) runs on the CPU, and `placement()` says so for the manifest.
+// QuantizeOptions (null: everything on the CPU). HALO's tile fitter (hwq/tile_fit_batch.hpp)
+// comes from here too, named by a forward declaration only (quant does not depend on hwq).
+// Whatever a backend does not cover (AWQ's search, k-means) runs on the CPU, and `placement()`
+// says so for the manifest.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,10 @@
 #include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/rounder.hpp"
 #include "halo/util/progress.hpp"
+
+namespace halo::hwq {
+class TileFitter;
+}
 
 namespace halo::quant {
 
@@ -46,6 +52,8 @@ public:
     // Which step ran where, for the manifest and the summary.
     virtual nlohmann::json placement(std::string_view method) const = 0;
     virtual double peak_device_gib() const = 0;
+    // HALO's tile fitting on the device (owned by the backend); null: the CPU fits the tiles.
+    virtual hwq::TileFitter* tile_fitter() { return nullptr; }
 };
 
 }  // namespace halo::quant

@@ -11,6 +11,7 @@ namespace halo::cuda {
 ForwardEngine* make_forward_engine(int device, const model::ModelConfig& config, int slots, std::int64_t max_tokens, bool tf32);
 GptqEngine* make_gptq_engine(int device);
 FisherEngine* make_fisher_engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32);
+TileFitEngine* make_tile_fit_engine(int device);
 
 namespace {
 
@@ -35,7 +36,8 @@ DeviceInfo open_device(int index) {
     return d;
 }
 
-const CudaBackendApi kApi{kCudaBackendAbi, open_device, make_forward_engine, make_gptq_engine, make_fisher_engine};
+const CudaBackendApi kApi{kCudaBackendAbi, open_device, make_forward_engine, make_gptq_engine, make_fisher_engine,
+                          make_tile_fit_engine};
 
 }  // namespace
 }  // namespace halo::cuda

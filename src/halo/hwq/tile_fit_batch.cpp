@@ -1,0 +1,46 @@
+#include "halo/hwq/tile_fit_batch.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "halo/util/parallel.hpp"
+
+namespace halo::hwq {
+
+void gather_tile(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g, std::int64_t t,
+                 std::vector<float>& wt, std::vector<std::uint8_t>& mt) {
+    const std::int64_t r0 = (t / g.n_col_tiles()) * g.tile_rows, c0 = (t % g.n_col_tiles()) * g.tile_cols;
+    const std::int64_t r1 = std::min(g.rows, r0 + g.tile_rows), c1 = std::min(g.cols, c0 + g.tile_cols);
+    wt.clear(), mt.clear();
+    for (std::int64_t r = r0; r < r1; ++r)
+        for (std::int64_t c = c0; c < c1; ++c) {
+            wt.push_back(w.at(r, c));
+            mt.push_back(mask[static_cast<std::size_t>(r * g.cols + c)]);
+        }
+}
+
+std::vector<TileFit> CpuTileFitter::fit(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g,
+                                        std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels) {
+    // Jobs grouped by tile (stable: job order within a tile), so each tile's histogram is built once.
+    std::vector<std::size_t> order(jobs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return jobs[a].tile < jobs[b].tile; });
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < order.size(); ++i)
+        if (i == 0 || jobs[order[i]].tile != jobs[order[i - 1]].tile) starts.push_back(i);
+    starts.push_back(order.size());
+    std::vector<TileFit> fits(jobs.size());
+    parallel_for(starts.size() - 1, threads_, [&](std::size_t s, unsigned) {
+        std::vector<float> wt;
+        std::vector<std::uint8_t> mt;
+        gather_tile(w, mask, g, jobs[order[starts[s]]].tile, wt, mt);
+        const TileHistogram h = tile_histogram(wt, mt);
+        for (std::size_t i = starts[s]; i < starts[s + 1]; ++i) {
+            const auto& lv = levels[static_cast<std::size_t>(jobs[order[i]].level)];
+            fits[order[i]] = fit_histogram(h, lv.allowed, lv.energy_fj, lv.options);
+        }
+    });
+    return fits;
+}
+
+}  // namespace halo::hwq
