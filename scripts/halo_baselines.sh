@@ -37,7 +37,7 @@ profile() {  # mac arch analysis out
     if [ ! -s "$4" ]; then
         local extra=()
         [ "$3" = static ] || extra=(--transitions 200)
-        local cmd=(nice "$HALO" characterize --mac "$1" --arch "$2" --analysis "$3" "${extra[@]}" --liberty "$LIBERTY"
+        local cmd=(nice "$HALO" characterize --mac "$1" --mac-arch "$2" --analysis "$3" "${extra[@]}" --liberty "$LIBERTY"
                    --threads "$THREADS" --work-dir "$OUT/profiles/work-$1-$2" --out "$4")
         log "${cmd[*]}"
         "${cmd[@]}" > /dev/null

@@ -92,6 +92,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"run", "--sensitivity", "grad"},
                 2,
                 "halo: error E9011: --sensitivity: unknown sensitivity source (expected fisher or hessian, found grad)\n"},
+        // --quantize-head: HALO's flag only, and not streamed (yet): refused before any model is read
+        BadFlag{{"quantize", "--method", "rtn", "--quantize-head", "--out", "q"},
+                1,
+                "halo: error E6035: --quantize-head does not apply to --method rtn (it takes: --format --bits --asym --group "
+                "--tile --scale-format --codebook --act-format)\n"},
+        BadFlag{{"quantize", "--method", "halo", "--quantize-head", "--stream", "--out", "q"},
+                1,
+                "halo: error E9150: --quantize-head does not combine with --stream (yet): quantize without --stream\n"},
         BadFlag{{"simulate", "--model-shape", "tiny", "--array", "128"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},

@@ -94,6 +94,8 @@ Command run_command() {
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->check(finite_in(0, 1))->capture_default_str();
                 app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
+                app.add_flag("--quantize-head", f->o.halo.quantize_head,
+                             "HALO: quantize the LM head (a tied embedding as head) and assign its tiles like any linear");
                 app.add_flag("--no-fp-reference", f->no_fp_reference,
                              "skip the FP32 perplexity (a run split into parts measures it once)");
                 app.add_option("--samples", f->o.samples, "calibration samples")->check(integer_in(1, 1 << 20))->capture_default_str();

@@ -121,9 +121,10 @@ int run_streaming_eval(const StreamEvalArgs& a, const StreamFlags& s) {
         qdir.emplace(a.quantized, source.config().n_layers, a.verify);
         if (a.verify) quant::check_source_model(qdir->manifest(), a.quantized / "manifest.json", a.model_path);
         so.transform_block = [&](int layer, model::LayerWeights& w) { qdir->apply_block(layer, w); };
+        so.transform_head = [&](model::ModelWeights& w) { qdir->apply_head(w); };  // a quantized LM head (HALO)
     }
     const std::string act_format = !a.act_format.empty() ? a.act_format : qdir ? qdir->activation_format() : std::string();
-    const model::ForwardHooks hooks = quant::activation_hooks_for(act_format);
+    const model::ForwardHooks hooks = quant::activation_hooks_for(act_format, qdir && qdir->has_head());
     if (!act_format.empty()) so.hooks = &hooks;
     const auto ts = std::chrono::steady_clock::now();
     const auto r = model::streaming_perplexity(source, tokens, po, so);

@@ -6,6 +6,7 @@
 
 #include "halo/accel/sim_config.hpp"
 #include "halo/hwq/array_tile_levels.hpp"
+#include "halo/hwq/head_quantizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/json_view.hpp"
@@ -22,22 +23,29 @@ accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& c, const std:
     return m;
 }
 
-void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, int sparse_level) {
-    const auto& t = rec.tensor;
+namespace {
+// One GEMM's entry: tiles, sparse part and its level, under the simulator's GEMM name.
+void add_gemm_tile_levels(accel::ModelTileLevels& m, const std::string& name, const quant::QuantizedTensor& t, int sparse_level) {
     // per-tile w = s * (c - z): the simulator charges z * sum(a); the array multiplies c = u - 128
     accel::TileLevels tl = array_tile_levels(t, true, [&](std::int64_t r, std::int64_t c) {
         return static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(r, c)) - 128));
     });
-    const std::string name = accel::linear_gemm_name(rec.layer, rec.kind, rec.expert);  // the simulator's GEMM
     m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
     if (sparse_level >= 0) m.sparse_level.emplace_back(name, sparse_level);
     m.layers.emplace_back(name, std::move(tl));
+}
+}  // namespace
+
+void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, int sparse_level) {
+    add_gemm_tile_levels(m, accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), rec.tensor, sparse_level);
 }
 
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
     accel::ModelTileLevels m = empty_tile_levels(c, model_name);
     for (std::size_t i = 0; i < r.model.linears.size(); ++i)
         add_tile_levels(m, r.model.linears[i], i < r.linears.size() ? r.linears[i].sparse_level.level : -1);
+    if (r.model.head)  // the simulator's "output" GEMM at the head's tile levels
+        add_gemm_tile_levels(m, kHeadName, r.model.head->tensor, r.head ? r.head->sparse_level.level : -1);
     return m;
 }
 
@@ -73,6 +81,7 @@ double InformationBits::per_weight(const CodebookRegistry& books) const {
 double information_bits_per_weight(const HaloModelResult& r) {
     InformationBits ib;
     for (const auto& rec : r.model.linears) ib.add(rec.tensor, r.books);
+    if (r.model.head) ib.add(r.model.head->tensor, r.books);
     return ib.per_weight(r.books);
 }
 
@@ -106,6 +115,9 @@ nlohmann::json halo_manifest_section(const HaloModelResult& r, double informatio
         {"outlier_sigma", o.sparse.outlier_sigma},
         {"gptq", o.gptq},
         {"tiles_per_level", r.tiles_per_level},
+        {"quantize_head", o.quantize_head},
+        {"head_tiles_per_level", r.head_tiles_per_level},
+        {"head_sparse_level", r.head ? nlohmann::json(r.head->sparse_level.level) : nlohmann::json(nullptr)},
         {"switches_grouped", r.switches},
         {"information_bits_per_weight", information_bits},
         {"decode", "int8-asym: w = scale * (u - zu) per tile with u = c + 128, zu = z + 128, where c is the INT8 "

@@ -33,10 +33,11 @@ namespace halo::hwq {
 // `sparse_level` is the level its sparse part runs at (HaloLinearResult::sparse_level), -1 for none.
 accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& config, const std::string& model_name);
 void add_tile_levels(accel::ModelTileLevels& levels, const quant::LinearRecord& rec, int sparse_level);
+// With a quantized head (r.model.head) it adds the simulator's "output" GEMM.
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& config, const std::string& model_name);
 // The ladder's levels as the simulator's DVFS table (nominal = L0; switch costs at their defaults).
 accel::DvfsTable dvfs_table(const Ladder& ladder);
-// Bits of information per weight: per tile ceil(log2 |codebook|) per weight, plus scale (16) and
+// Bits of information per weight (over the block linears and, when quantized, the head): per tile ceil(log2 |codebook|) per weight, plus scale (16) and
 // zero (8) per tile, the sparse part (INT8 value + 32-bit index + FP16 row scale per row with
 // sparse entries), and the codebooks (8 bits per entry, once per model).
 double information_bits_per_weight(const HaloModelResult& r);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/hwq/head_quantizer.hpp"
 #include "halo/model/architecture.hpp"
 #include "halo/quant/rounder.hpp"
 #include "halo/quant/scale_format.hpp"
@@ -417,8 +418,9 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
                                     ProgressSink sink, const ModelPlan* plan) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::size_t n_linears = linear_count(weights);
-    if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_linears))
-        throw_internal("E9067", fmt::format("model-wide assignment needs plan_model_wide's levels for all {} linears", n_linears));
+    const std::size_t n_planned = n_linears + (o.quantize_head ? 1 : 0);  // the head's levels last
+    if (o.scope == AssignScope::model && (!plan || plan->levels.size() != n_planned))
+        throw_internal("E9067", fmt::format("model-wide assignment needs plan_model_wide's levels for all {} linears", n_planned));
     HaloModelResult out = empty_halo_result(L, o, plan);
     const int n_layers = static_cast<int>(weights.layers.size());
     Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo quantize linears", n_linears);
@@ -434,6 +436,7 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
                                   fisher ? &fisher->experts[li] : nullptr, L, o, out, prev_level, &progress, plan);
         if (cal) cal->advance(l);
     }
+    if (o.quantize_head) quantize_head_halo(weights, cal, L, o, out, prev_level, plan);
     progress.finish();
     out.model.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
@@ -483,6 +486,7 @@ ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& L, c
                                 fisher ? &fisher->experts[li] : nullptr, L, o, costs, progress);
         if (cal) cal->advance(l);
     }
+    if (o.quantize_head) costs.push_back(head_tile_costs(weights, cal, L, o));
     progress.finish();
     return {assign_model_wide(costs, o.level_shares, o.rank)};
 }

@@ -47,6 +47,9 @@ struct HaloOptions {
     SparseSplitOptions sparse;
     SensitivitySource sensitivity = SensitivitySource::hessian;
     bool gptq = true;
+    // --quantize-head: the LM head (a tied model's embedding table as head) quantized and
+    // assigned like any linear, after the last block (head_quantizer.hpp); off = FP32 head at L0.
+    bool quantize_head = false;
     quant::GptqOptions gptq_options;
     unsigned threads = 1;
     // Who fits the tiles (tile_fit_batch.hpp): null = a CpuTileFitter on `threads`; `quantize
@@ -101,11 +104,16 @@ struct HaloModelResult {
     std::vector<std::int64_t> tiles_per_level;
     std::vector<std::int64_t> sparse_linears_per_level;  // linears whose sparse part runs at each level
     int switches = 0;
+    // --quantize-head: the head's result (its tensor moved to model.head) and tiles per level;
+    // not counted in tiles_per_level, which stay the block linears'.
+    std::optional<HaloLinearResult> head;
+    std::vector<std::int64_t> head_tiles_per_level;
 };
 
 // The model-wide budget's pass 1: every linear's tile costs with the statistics of the
 // unquantized model (`fp_calibration` walks the weights as given; null -> w^2 sensitivity),
-// then assign_model_wide. Levels per linear, in quantize_model_halo's order (block-major,
+// then assign_model_wide. With options.quantize_head the head's tiles are ranked with the rest
+// and its levels are the plan's last entry. Levels per linear, in quantize_model_halo's order (block-major,
 // kLinearKinds order, a MoE block's experts after its attention linears, expert-major). Pass 2 is quantize_model_halo with this plan: GPTQ still refits every
 // tile from the weights it has updated, only the levels are fixed.
 struct ModelPlan {

@@ -13,6 +13,10 @@
 namespace halo::hwq {
 
 void check_streamable(const HaloOptions& o) {
+    // The head is calibrated from the hidden states after the last block, which the block
+    // streamer's calibration does not keep for it (not built; the in-memory path quantizes it).
+    if (o.quantize_head)
+        throw_usage("E9150", "--quantize-head does not combine with --stream (yet): quantize without --stream");
     if (o.sensitivity == SensitivitySource::fisher)
         throw_bad_value("E9076", "--sensitivity", "HALO with Fisher sensitivity cannot stream (it needs whole-model gradients)",
                         "hessian, or quantize without --stream", "fisher");

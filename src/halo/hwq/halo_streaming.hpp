@@ -13,7 +13,8 @@
 // counters, the tile_levels.json entries (levels and code histograms per tile), the manifest
 // entries. Every output file is byte-identical to the in-memory `quantize --method halo` except
 // the manifest's timings, flags and provenance (tests/unit/hwq/halo_streaming_test.cpp).
-// Not streamable: Fisher sensitivity (whole-model gradients; E9076).
+// Not streamable: Fisher sensitivity (whole-model gradients; E9076), the model-wide budget
+// (E9074) and the LM head (--quantize-head, E9150).
 #pragma once
 
 #include <cstdint>

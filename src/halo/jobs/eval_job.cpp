@@ -54,7 +54,7 @@ EvalJobResult run_eval_job(const EvalJobOptions& o, const ProgressSink& progress
     model::PerplexityOptions opt;
     opt.method = model::parse_method(o.method);
     model::set_blas_threads(o.threads);
-    const model::ForwardHooks act_hooks = quant::activation_hooks_for(o.act_format);  // "" = none
+    model::ForwardHooks act_hooks;
     model::ModelWeights weights = model::load_model(res.model_path);
     res.weights = weights.source_format;
     // A quantized model: its decoded (fake-quant) linear weights replace the base model's, and
@@ -65,7 +65,10 @@ EvalJobResult run_eval_job(const EvalJobOptions& o, const ProgressSink& progress
         quantized = quant::load_quantized(o.quantized, weights, {.verify = o.verify, .source_model = res.model_path});
         hooks = quantized->hooks();
     }
-    if (!o.act_format.empty()) hooks = &act_hooks;
+    if (!o.act_format.empty()) {  // --act-format overrides the directory's; a quantized head's input gets it too
+        act_hooks = quant::activation_hooks_for(o.act_format, quantized && quantized->head);
+        hooks = &act_hooks;
+    }
     const auto tokenizer = model::load_tokenizer(res.model_path);
     opt.ctx = o.ctx;
     opt.stride = o.stride;

@@ -34,6 +34,7 @@ nlohmann::json halo_flags(const hwq::HaloOptions& ho, const nlohmann::json& prof
             {"assignment", hwq::assign_scopes()[static_cast<std::size_t>(ho.scope)].name},
             {"level_shares", ho.level_shares},
             {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
+            {"quantize_head", ho.quantize_head},
             {"profile", profile_info},
             {"threads", threads}};
 }
@@ -187,7 +188,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     if (!o.eval_text.empty()) {
         if (o.device) info.flags["device"]["eval"] = "cpu (INT8 activation hooks)";
         say("perplexity");
-        const auto hooks = quant::activation_hooks_for("int8_per_token");
+        const auto hooks = quant::activation_hooks_for("int8_per_token", ho.quantize_head);  // the head's input too
         model::PerplexityOptions po;
         po.ctx = o.ctx;
         po.max_chunks = o.max_chunks;
@@ -252,6 +253,7 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.halo.fit.max_codes = f.max_codes;
     o.halo.sparse = {f.salient, f.outlier_sigma};
     o.halo.gptq = f.gptq;
+    o.halo.quantize_head = f.quantize_head;
     o.halo.gptq_options.block_size = c.block_size;
     o.halo.gptq_options.damp = c.damp;
     if (!c.sensitivity.empty()) o.halo.sensitivity = hwq::sensitivity_source(c.sensitivity).id;

@@ -39,6 +39,7 @@ struct HaloJobOptions {
     std::string rank = "sensitivity";         // --assign model: tile ranking, error or sensitivity
     bool objective_given = false, budget_given = false;  // set: refused with --assign model (E9070)
     bool gptq = true;                         // false = --no-gptq
+    bool quantize_head = false;               // --quantize-head: the LM head quantized and assigned too
 };
 
 struct QuantizeJobOptions {

@@ -110,6 +110,7 @@ std::vector<std::pair<std::string, double>> layer_bits(const quant::QuantizedMod
     std::vector<std::pair<std::string, double>> v;
     for (const auto& rec : qm.linears)
         v.emplace_back(fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind)), rec.tensor.bits().bits_per_weight());
+    if (qm.head) v.emplace_back("output", qm.head->tensor.bits().bits_per_weight());  // decode reads the head's codes
     return v;
 }
 
@@ -225,6 +226,11 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
+    // The head is calibrated from the CPU source's final hidden states (CalibrationSource::
+    // capture_head); refuse before the long work rather than after every block.
+    if (o.device && o.halo.quantize_head)
+        throw_usage("E9152", "--quantize-head needs the CPU calibration (the CUDA source does not capture the head's input); "
+                             "drop --device");
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
     AtomicDirectory out(o.out_dir, o.force);
@@ -277,15 +283,16 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     const auto calib_tokens = tokenizer->encode(read_file(calib_path), false);
     const auto samples = quant::calibration_samples(calib_tokens, o.samples, o.seq_len, calib_path.string(), o.seed);
     const auto hooks = quant::activation_hooks_for("int8_per_token");
+    const auto head_hooks = quant::activation_hooks_for("int8_per_token", true);  // a quantized head's input too
     model::PerplexityOptions po;
     po.ctx = o.ctx;
     po.max_chunks = o.max_chunks;
     po.bos = model::model_adds_bos(model_path) ? tokenizer->bos_id() : -1;
     po.progress = sink;
-    auto ppl = [&](const model::ModelWeights& w, bool int8_act) {
+    auto ppl = [&](const model::ModelWeights& w, bool int8_act, bool head = false) {
         say("perplexity");
-        return model::perplexity_of_text(w, *tokenizer, eval_path, po, {.threads = threads, .hooks = int8_act ? &hooks : nullptr})
-            .result.perplexity;
+        const model::ForwardHooks* h = !int8_act ? nullptr : head ? &head_hooks : &hooks;
+        return model::perplexity_of_text(w, *tokenizer, eval_path, po, {.threads = threads, .hooks = h}).result.perplexity;
     };
 
     // Calibration on the device when one is given, else on the CPU (the one place run picks).
@@ -473,7 +480,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         v.weights = fmt::format("HALO A8");
         v.bits_per_weight = r.model.bits.bits_per_weight();
         v.info_bits = information_bits_per_weight(r);
-        v.perplexity = ppl(w, true);
+        v.perplexity = ppl(w, true, ho.quantize_head);
         say("simulate");
         const auto halo_tiles = tile_levels_of(r, w.config, w.config.name);
         fill_sim(v, {&halo_tiles, layer_bits(r.model), nullptr}, w.config, so, o);
@@ -484,6 +491,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed}};
         info.provenance = provenance;
         info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity},
+                      {"quantize_head", ho.quantize_head},
                       {"device", o.device ? o.device->placement("halo") : nlohmann::json("cpu")}};
         if (ho.scope == AssignScope::model) info.flags["level_shares"] = ho.level_shares;
         say(fmt::format("writing {}", v.name));

@@ -6,6 +6,7 @@
 
 #include "halo/model/blas.hpp"
 #include "halo/model/forward_core.hpp"
+#include "halo/model/forward_ops.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -145,6 +146,23 @@ void LayerwiseCalibration::advance(int layer) {
                       static_cast<BlockCache<float>*>(nullptr));
     }
     ++impl_->next_layer;
+}
+
+LinearInputStats LayerwiseCalibration::capture_head(const StatsRequest& request) {
+    const ModelWeights& w = *impl_->weights;
+    impl_->expect_layer(w.config.n_layers, "capture_head");
+    const auto D = static_cast<std::int64_t>(w.config.d_model);
+    LinearStatsSums sums;
+    std::vector<float> x;
+    for (const auto& h : impl_->hidden) {
+        const auto rows = static_cast<std::int64_t>(h.size()) / D;
+        x.resize(h.size());  // the final norm on a copy: the hidden states stay as advance left them
+        rms_norm(h.data(), x.data(), rows, w.config.d_model, w.output_norm.data(), w.config.norm_weight_plus_one,
+                 w.config.rms_norm_eps, static_cast<float*>(nullptr));
+        if (impl_->hooks && impl_->hooks->lm_head_input) impl_->hooks->lm_head_input(x.data(), rows, D, w.config.n_layers);
+        sums.add(x.data(), rows, D, request);
+    }
+    return sums.finish(request);
 }
 
 std::size_t LayerwiseCalibration::resident_bytes() const {

@@ -89,6 +89,10 @@ public:
     // Runs block `layer` with the weights as they are now (possibly quantized) to move the
     // hidden states to the next block's input.
     void advance(int layer);
+    // Statistics of the LM head's input (the final RMSNorm of the hidden states, after the
+    // hooks' lm_head_input when set), once every block has been advanced (E5507 otherwise):
+    // what HALO's --quantize-head calibrates the head with.
+    LinearInputStats capture_head(const StatsRequest& request);
     // Bytes held for hidden states now (for the bounded-memory test).
     std::size_t resident_bytes() const;
 

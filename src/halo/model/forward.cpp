@@ -104,7 +104,7 @@ Matrix forward_logits(const ModelWeights& weights, std::span<const std::int32_t>
     release_block_buffers();  // before the logits, the largest allocation
     Matrix logits(S, c.vocab_size);
     const std::int64_t from = std::min<std::int64_t>(std::max<std::int64_t>(options.logits_from_row, 0), S);
-    final_logits(view, x.data() + from * c.d_model, S - from, logits.row(from), static_cast<float*>(nullptr));
+    final_logits(view, x.data() + from * c.d_model, S - from, logits.row(from), static_cast<float*>(nullptr), options.hooks);
     return logits;
 }
 

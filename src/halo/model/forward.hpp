@@ -30,6 +30,10 @@ struct ForwardHooks {
     // (QK^T contracts over head_dim); attn_p: softmax probabilities [tokens x tokens], row = query,
     // zeros where masked; attn_v: V [tokens x head_dim] (PV contracts over tokens).
     ActivationHook attn_q, attn_k, attn_p, attn_v;
+    // The LM head's input (the final RMSNorm's output), [tokens x d_model], called once per
+    // forward pass with layer = n_layers: a quantized head (HALO --quantize-head) gets INT8
+    // activations like every other linear, and calibration observes the head's input here.
+    ActivationHook lm_head_input;
 
     bool any_attention() const { return attn_q || attn_k || attn_p || attn_v; }
 };

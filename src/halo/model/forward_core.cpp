@@ -368,9 +368,11 @@ void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& c
 }
 
 template <class T>
-void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T* inv_rms) {
+void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T* inv_rms, const ForwardHooks* hooks) {
     const ModelConfig& c = model.config();
     rms_norm(x, x, S, c.d_model, model.weights->output_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps, inv_rms);
+    if constexpr (std::is_same_v<T, float>)  // hooks are float; the double pass (backward tests) has none
+        if (hooks && hooks->lm_head_input) hooks->lm_head_input(x, S, static_cast<std::int64_t>(c.d_model), c.n_layers);
     linear_forward(x, S, static_cast<std::int64_t>(c.d_model), model.lm_head, static_cast<std::int64_t>(c.vocab_size),
                    logits);
     softcap(logits, S * c.vocab_size, c.final_logit_softcap);
@@ -383,7 +385,7 @@ void final_logits(const ModelView<T>& model, T* x, std::int64_t S, T* logits, T*
                                    const LinearInputObserver*, BlockCache<T>*);                                     \
     template void block_backward<T>(const ModelView<T>&, int, const BlockCache<T>&, std::int64_t, const RopeTable&,  \
                                     T*, std::array<std::vector<T>, 7>&, MoeGradients<T>*);                                            \
-    template void final_logits<T>(const ModelView<T>&, T*, std::int64_t, T*, T*);
+    template void final_logits<T>(const ModelView<T>&, T*, std::int64_t, T*, T*, const ForwardHooks*);
 HALO_INSTANTIATE(float)
 HALO_INSTANTIATE(double)
 #undef HALO_INSTANTIATE

@@ -75,7 +75,9 @@ void block_backward(const ModelView<T>& model, int layer, const BlockCache<T>& c
                     const RopeTable& rope, T* d_x, std::array<std::vector<T>, 7>& grads, MoeGradients<T>* moe_grads);
 
 // Final RMSNorm (in place on x) and logits [S x vocab]; inv_rms (optional) for backward.
+// `hooks->lm_head_input` (float only; optional) rewrites the normed rows before the head GEMM.
 template <class T>
-void final_logits(const ModelView<T>& model, T* x, std::int64_t tokens, T* logits, T* inv_rms);
+void final_logits(const ModelView<T>& model, T* x, std::int64_t tokens, T* logits, T* inv_rms,
+                  const ForwardHooks* hooks = nullptr);
 
 }  // namespace halo::model

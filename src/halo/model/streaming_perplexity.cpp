@@ -78,6 +78,7 @@ StreamingPerplexity streaming_perplexity(const LazyModel& model, std::span<const
 
     w.output_norm = model.output_norm();
     w.output = model.output();
+    if (so.transform_head) so.transform_head(w);  // a quantized LM head replaces (or unties) the head
     const ModelView<float> view = make_view<float>(w);
     PerplexityResult& r = out.result;
     r.method = o.method;
@@ -86,7 +87,7 @@ StreamingPerplexity streaming_perplexity(const LazyModel& model, std::span<const
     for (std::size_t c = 0; c < windows.size(); ++c) {
         store.load(c, x);
         Matrix logits(S, cfg.vocab_size);
-        final_logits(view, x.data() + first * D, S - first, logits.row(first), static_cast<float*>(nullptr));
+        final_logits(view, x.data() + first * D, S - first, logits.row(first), static_cast<float*>(nullptr), so.hooks);
         for (std::int64_t t = first + 1; t < S; ++t) {
             r.nll_sum += token_nll(logits.row(t - 1), logits.cols, windows[c][static_cast<std::size_t>(t)]);
             ++r.tokens_scored;

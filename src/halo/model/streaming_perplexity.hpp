@@ -26,7 +26,11 @@ struct StreamingEvalOptions {
     ProgressSink block_progress;  // one update per block ("perplexity blocks")
     // Called with block l's weights after they are materialised (e.g. apply quantized codes).
     std::function<void(int layer, LayerWeights& weights)> transform_block;
-    // Activation quantizers on every block's linear inputs (a weight-activation format), or null.
+    // Called once before scoring with the weights the head reads (output_norm, output, and a tied
+    // model's token_embedding): a quantized LM head sets `output` (eval of a directory with a HALO head).
+    std::function<void(ModelWeights& head)> transform_head;
+    // Activation quantizers on every block's linear inputs (a weight-activation format) and,
+    // with lm_head_input set, on the LM head's input; or null.
     const ForwardHooks* hooks = nullptr;
 };
 

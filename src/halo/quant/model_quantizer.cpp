@@ -83,7 +83,7 @@ constexpr std::string_view kAllMethodFlags[] = {
     "--format", "--bits", "--asym", "--group", "--tile", "--scale-format", "--codebook", "--act-format", "--act-order",
     "--damp", "--block-size", "--sparse-fraction", "--sensitivity", "--smooth-alpha", "--profile", "--objective", "--levels",
     "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band", "--timing", "--budget", "--max-codes", "--salient",
-    "--outlier-sigma", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank"};
+    "--outlier-sigma", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head"};
 
 constexpr std::array<MethodTraits, 5> kMethods = {{
     {Method::rtn, "rtn", false, false, false, "", "round to nearest, per group/channel/tile", false, false, false, kGridFlags,
@@ -144,6 +144,11 @@ LayerwiseSource::LayerwiseSource(const model::ModelWeights& weights, std::vector
           for (const auto& s : samples) tokens_ += static_cast<std::int64_t>(s.size());
           return std::move(samples);
       }(), threads) {}
+
+model::LinearInputStats CalibrationSource::capture_head(const model::StatsRequest&) {
+    throw_usage("E6051", "this calibration source cannot capture the LM head's input (--quantize-head needs the CPU "
+                         "calibration: run without --device)");
+}
 
 std::array<model::LinearInputStats, 7> LayerwiseSource::capture(int layer, const model::StatsRequest& request) {
     return cal_.capture(layer, request);

@@ -132,6 +132,9 @@ public:
     // After capture() of a MoE block: each expert's statistics from its routed tokens
     // ([n_experts]); empty for a dense block or a source without experts.
     virtual std::vector<model::ExpertInputStats> take_expert_stats() { return {}; }
+    // After the last block's advance(): the LM head's input statistics (HALO --quantize-head).
+    // A source that cannot give them (the CUDA calibration) refuses with usage error E6051.
+    virtual model::LinearInputStats capture_head(const model::StatsRequest& request);
 };
 
 class LayerwiseSource final : public CalibrationSource {
@@ -141,6 +144,7 @@ public:
     void advance(int layer) override { cal_.advance(layer); }
     std::int64_t tokens() const override { return tokens_; }
     std::vector<model::ExpertInputStats> take_expert_stats() override { return cal_.take_expert_stats(); }
+    model::LinearInputStats capture_head(const model::StatsRequest& request) override { return cal_.capture_head(request); }
 
 private:
     model::LayerwiseCalibration cal_;
@@ -170,6 +174,16 @@ struct ExpertTokens {
     std::vector<std::int64_t> tokens;
 };
 
+// A quantized LM head (HALO --quantize-head): the [vocab x d_model] head, also when the model
+// ties it to the token embedding (`tied`: the embedding lookup keeps its FP32 table, only the
+// head GEMM uses these codes). Written as DIR/output.hqt with the manifest entry "head".
+struct HeadRecord {
+    QuantizedTensor tensor;
+    bool tied = false;
+    double seconds = 0;
+    double output_error = -1;  // tr((W-Q) G (W-Q)^T) over the head's calibration input, else -1
+};
+
 struct QuantizedModel {
     std::string method;
     std::string spec;              // QuantSpec::describe()
@@ -178,6 +192,7 @@ struct QuantizedModel {
     std::vector<ModifiedVector> vectors;
     BitAccount bits;               // summed over all linears
     std::vector<ExpertTokens> expert_tokens;  // MoE blocks calibrated (expert_quantizer.hpp)
+    std::optional<HeadRecord> head;           // the LM head, when the method quantized it (not in `bits`)
     double seconds = 0;
 };
 

@@ -341,6 +341,7 @@ struct QuantizedDirWriter::Impl {
     nlohmann::json linears = nlohmann::json::array();
     nlohmann::json vectors = nlohmann::json::array();
     nlohmann::json file_sha256 = nlohmann::json::object();  // every file but the manifest
+    nlohmann::json head;  // the "head" entry, null without a quantized LM head
     void write(const std::string& name, const std::string& bytes) {
         write_file_atomic(out / name, bytes);
         file_sha256[name] = sha256_hex(bytes);
@@ -389,6 +390,27 @@ void QuantizedDirWriter::add_vector(const ModifiedVector& v) {
     impl_->vectors.push_back({{"layer", v.layer}, {"name", v.name}, {"file", file}, {"size", v.values.size()}});
 }
 
+void QuantizedDirWriter::add_head(const HeadRecord& h) {
+    if (!impl_->head.is_null()) throw_internal("E6055", "the LM head was added to the quantized directory twice");
+    const std::string file = "output.hqt";
+    impl_->write(file, write_hqt(h.tensor));
+    const auto b = h.tensor.bits();
+    impl_->head = {{"file", file},
+                   {"rows", h.tensor.rows()},
+                   {"cols", h.tensor.cols()},
+                   {"tied", h.tied},
+                   {"spec", spec_json(h.tensor.spec())},
+                   {"bits_per_weight", b.bits_per_weight()},
+                   {"total_bits", b.total()},
+                   {"seconds", h.seconds},
+                   {"output_error", h.output_error >= 0 ? nlohmann::json(h.output_error) : nlohmann::json(nullptr)},
+                   {"tiles",
+                    {{"rows", h.tensor.tiles.tile_rows},
+                     {"cols", h.tensor.tiles.tile_cols},
+                     {"level", h.tensor.tiles.level},
+                     {"codebook_id", h.tensor.tiles.codebook_id}}}};
+}
+
 void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions& opt, const RunInfo& info,
                                 const std::vector<std::pair<std::string, std::string>>& extra_files) {
     std::string source_sha256 = info.source_model_sha256;
@@ -421,6 +443,7 @@ void QuantizedDirWriter::finish(const QuantizedModel& qm, const QuantizeOptions&
                         {"command", info.provenance.command_line},
                         {"linears", impl_->linears},
                         {"vectors", impl_->vectors}};
+    if (!impl_->head.is_null()) m["head"] = impl_->head;
     if (!qm.expert_tokens.empty()) {  // MoE: calibration tokens routed to each expert, per block
         nlohmann::json cov = nlohmann::json::array();
         for (const auto& b : qm.expert_tokens) cov.push_back({{"layer", b.layer}, {"tokens", b.tokens}});
@@ -446,6 +469,7 @@ void write_quantized_dir(const std::filesystem::path& dir, const QuantizedModel&
     QuantizedDirWriter out(dir, overwrite);
     for (const auto& rec : qm.linears) out.add_linear(rec);
     for (const auto& v : qm.vectors) out.add_vector(v);
+    if (qm.head) out.add_head(*qm.head);
     out.finish(qm, opt, info, extra_files);
 }
 
@@ -540,6 +564,48 @@ void read_entries(const std::filesystem::path& dir, const nlohmann::json& m, int
     }
 }
 
+// The manifest's "head" entry with DIR/output.hqt read (none without the entry). A listed head
+// file that is absent is E6054 (the directory lost its head: evaluating with the FP32 head
+// instead would be a silent fallback).
+std::optional<HeadRecord> read_head(const std::filesystem::path& dir, const nlohmann::json& m, bool verify) {
+    if (!m.contains("head")) return std::nullopt;
+    const auto mpath = dir / "manifest.json";
+    const JsonView top(m, mpath.string());
+    const JsonView e = top.at("head");
+    const std::string file = e.at("file").string();
+    const auto path = file_in_dir(dir, file, mpath.string());
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw_bad_input_at("E6054", mpath.string(), "head.file", "the LM head file the manifest lists is missing",
+                           fmt::format("a file {}", path.string()), "none",
+                           "the directory is incomplete; re-run halo quantize --quantize-head");
+    HeadRecord h;
+    const std::int64_t rows = e.at("rows").integer(1, kMaxDim), cols = e.at("cols").integer(1, kMaxDim);
+    h.tensor = read_hqt(read_listed_file(dir, m, file, mpath.string(), verify), spec_from_json(e.at("spec")), path.string());
+    if (h.tensor.rows() != rows || h.tensor.cols() != cols)
+        bad(path.string(), "tensor shape disagrees with the manifest", fmt::format("{}x{}", rows, cols),
+            fmt::format("{}x{}", h.tensor.rows(), h.tensor.cols()));
+    const JsonView t = e.at("tiles");
+    h.tensor.tiles.tile_rows = t.at("rows").integer(0, kMaxDim);
+    h.tensor.tiles.tile_cols = t.at("cols").integer(0, kMaxDim);
+    for (const auto& v : t.at("level").elements()) h.tensor.tiles.level.push_back(v.int32());
+    for (const auto& v : t.at("codebook_id").elements()) h.tensor.tiles.codebook_id.push_back(v.int32());
+    h.tied = e.at("tied").boolean();
+    return h;
+}
+
+// The decoded head as the model's `output` (an untied copy for a tied model: its embedding
+// lookup keeps the FP32 table). E6052 when the head is not the model's [vocab x d_model].
+void apply_head(model::ModelWeights& weights, const HeadRecord& h, const std::string& place) {
+    const model::Matrix& head = weights.lm_head();
+    if (head.rows != h.tensor.rows() || head.cols != h.tensor.cols())
+        throw_bad_value("E6052", place, "the quantized LM head's shape differs from the model's head",
+                        fmt::format("{}x{} (vocab x d_model)", head.rows, head.cols),
+                        fmt::format("{}x{}", h.tensor.rows(), h.tensor.cols()),
+                        "evaluate the directory with the model it was quantized from");
+    weights.output = h.tensor.decode();
+}
+
 std::string linear_place(const LinearRecord& rec) {
     return rec.expert < 0 ? fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind))
                           : fmt::format("blk.{}.{}_exps[{}]", rec.layer, model::linear_name(rec.kind), rec.expert);
@@ -575,6 +641,7 @@ QuantizedDir read_quantized_dir(const std::filesystem::path& dir, bool verify) {
     QuantizedDir out;
     out.manifest = read_manifest_json(dir);
     read_entries(dir, out.manifest, -1, verify, out);
+    out.head = read_head(dir, out.manifest, verify);
     return out;
 }
 
@@ -598,6 +665,10 @@ void QuantizedDirReader::apply_block(int layer, model::LayerWeights& weights) co
     read_entries(dir_, manifest_, layer, verify_, block);
     for (const auto& rec : block.linears) apply_linear(weights, rec);
     for (const auto& v : block.vectors) apply_vector(weights, v);
+}
+
+void QuantizedDirReader::apply_head(model::ModelWeights& weights) const {
+    if (const auto h = read_head(dir_, manifest_, verify_)) quant::apply_head(weights, *h, (dir_ / "output.hqt").string());
 }
 
 ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& file) {
@@ -702,12 +773,23 @@ void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir) {
     };
     for (const auto& rec : dir.linears) apply_linear(layer_of(rec.layer, linear_place(rec)), rec);
     for (const auto& v : dir.vectors) apply_vector(layer_of(v.layer, fmt::format("blk.{}.{}", v.layer, v.name)), v);
+    if (dir.head) quant::apply_head(weights, *dir.head, "output.hqt");
 }
 
 model::ForwardHooks activation_hooks_for(const std::string& activation_format) {
     if (activation_format.empty()) return {};
     if (auto plan = parse_activation_plan(activation_format)) return activation_plan_hooks(*plan);  // amove_activation.hpp
     return model::uniform_activation_hooks(model::activation_format(activation_format));
+}
+
+model::ForwardHooks activation_hooks_for(const std::string& activation_format, bool head) {
+    model::ForwardHooks hooks = activation_hooks_for(activation_format);
+    if (!head || activation_format.empty()) return hooks;
+    if (parse_activation_plan(activation_format))
+        throw_bad_value("E6053", activation_format, "an Amove activation plan names block linears only, not the LM head",
+                        "a format name (int8_per_token) with a quantized head", activation_format);
+    hooks.lm_head_input = model::activation_hook(model::activation_format(activation_format));
+    return hooks;
 }
 
 LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights, const QuantizedLoadOptions& options) {
@@ -717,7 +799,8 @@ LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWei
     LoadedQuantized out;
     out.manifest = qd.manifest;
     out.activation_format = qd.manifest["activation_format"].is_string() ? qd.manifest["activation_format"].get<std::string>() : "";
-    out.activation_hooks = activation_hooks_for(out.activation_format);
+    out.head = qd.head.has_value();
+    out.activation_hooks = activation_hooks_for(out.activation_format, out.head);
     return out;
 }
 

@@ -4,6 +4,8 @@
 //                                  one entry per linear (file, shape, bits, error, tile slots)
 //   DIR/blk.<l>.<linear>.hqt       codes (bit-packed) + scales + zero points + optional parts
 //   DIR/blk.<l>.<norm>.f32         float vectors quantization changed (SmoothQuant's norms)
+//   DIR/output.hqt                 the LM head, when the method quantized it (HALO --quantize-head;
+//                                  manifest entry "head": file, shape, spec, bits, tiles, tied)
 // Written through util::AtomicDirectory (staged as DIR.partial.<pid>.<n>, renamed on success).
 //
 // Trust (issue #17, class 6): the manifest records "source_model_sha256" (util/sha256.hpp: the
@@ -79,6 +81,8 @@ public:
     QuantizedDirWriter& operator=(const QuantizedDirWriter&) = delete;
     void add_linear(const LinearRecord& rec);
     void add_vector(const ModifiedVector& v);
+    // The LM head (at most once): DIR/output.hqt and the manifest's "head" entry.
+    void add_head(const HeadRecord& head);
     void finish(const QuantizedModel& totals, const QuantizeOptions& options, const RunInfo& info,
                 const std::vector<std::pair<std::string, std::string>>& extra_files = {});
 
@@ -98,6 +102,7 @@ struct QuantizedDir {
     nlohmann::json manifest;
     std::vector<LinearRecord> linears;  // tensors read back (tiles included)
     std::vector<ModifiedVector> vectors;
+    std::optional<HeadRecord> head;     // the LM head when the manifest has a "head" entry
 };
 // Reads and checks a directory (E6010 on anything malformed; E6037/E6043 a listed name that
 // leaves the directory). `verify`: each file's SHA-256 must match the manifest's "file_sha256"
@@ -150,6 +155,11 @@ public:
     // block's weights), exactly as apply_quantized does for the whole model (E6010 on a shape
     // mismatch).
     void apply_block(int layer, model::LayerWeights& weights) const;
+    // The directory quantized the LM head (manifest entry "head").
+    bool has_head() const { return manifest_.contains("head"); }
+    // Reads DIR/output.hqt and sets `weights.output` to the decoded head (E6052 when its shape
+    // is not the model's head, E6054 when the file is missing); a no-op without a head.
+    void apply_head(model::ModelWeights& weights) const;
 
 private:
     std::filesystem::path dir_;
@@ -159,7 +169,9 @@ private:
 };
 
 // Replaces the linears (decoded) and the changed vectors of `weights` (the source model, loaded
-// by the caller) with the directory's. Shape mismatch: E6010; a missing linear: E6041.
+// by the caller) with the directory's, and the LM head when the directory has one (as
+// `weights.output`: a tied model's embedding lookup keeps its table). Shape mismatch: E6010
+// (E6052 for the head); a missing linear: E6041.
 void apply_quantized(model::ModelWeights& weights, const QuantizedDir& dir);
 
 // For `halo eval --quantized DIR` (and `halo quantize --eval`): applies the directory to
@@ -170,6 +182,7 @@ struct LoadedQuantized {
     nlohmann::json manifest;
     std::string activation_format;  // "" or a model::activation_formats() name
     model::ForwardHooks activation_hooks;
+    bool head = false;              // the directory's LM head replaced the model's
     const model::ForwardHooks* hooks() const { return activation_format.empty() ? nullptr : &activation_hooks; }
 };
 struct QuantizedLoadOptions {
@@ -178,7 +191,10 @@ struct QuantizedLoadOptions {
 };
 LoadedQuantized load_quantized(const std::filesystem::path& dir, model::ModelWeights& weights,
                                const QuantizedLoadOptions& options = {});
-// The hooks for an activation format name ("" = none).
+// The hooks for an activation format name ("" = none). `head`: the LM head is quantized too,
+// so its input gets the same format (lm_head_input); an Amove activation plan names block
+// linears only and cannot (E6053).
 model::ForwardHooks activation_hooks_for(const std::string& activation_format);
+model::ForwardHooks activation_hooks_for(const std::string& activation_format, bool head);
 
 }  // namespace halo::quant

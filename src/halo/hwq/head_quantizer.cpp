@@ -1,0 +1,58 @@
+#include "halo/hwq/head_quantizer.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "halo/quant/quantized_tensor.hpp"
+#include "halo/util/diagnostics.hpp"
+
+namespace halo::hwq {
+
+namespace {
+// The head's input statistics: the Gram of the final-normed hidden states (none without
+// calibration: round to nearest, w^2 sensitivity, as for the block linears).
+model::LinearInputStats head_stats(quant::CalibrationSource* cal) {
+    if (!cal) return {};
+    return cal->capture_head({.gram = true, .channel_stats = false});
+}
+}  // namespace
+
+TileCosts head_tile_costs(const model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L,
+                          const HaloOptions& o) {
+    const model::Matrix& head = weights.lm_head();
+    quant::check_finite(head, weights.output.size() ? "output.weight" : "token_embd.weight (tied LM head)");
+    const auto st = head_stats(cal);
+    return linear_tile_costs(head, st.gram, st.tokens, nullptr, L, o, kHeadName);
+}
+
+void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L, const HaloOptions& o,
+                        HaloModelResult& out, int& prev_level, const ModelPlan* plan) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool tied = weights.output.size() == 0;
+    const model::Matrix& head = weights.lm_head();
+    quant::check_finite(head, tied ? "token_embd.weight (tied LM head)" : "output.weight");
+    const auto st = head_stats(cal);
+    if (plan && plan->levels.size() != out.linears.size() + 1)
+        throw_internal("E9151", fmt::format("the model-wide plan has {} entries; the head needs one after the {} linears",
+                                            plan->levels.size(), out.linears.size()));
+    const std::vector<int>* fixed = plan ? &plan->levels.back() : nullptr;
+    auto r = quantize_linear_halo(head, st.gram, st.tokens, nullptr, L, o, out.books, kHeadName, fixed);
+    model::Matrix q = r.tensor.decode();
+    quant::HeadRecord rec;
+    rec.tied = tied;
+    if (st.gram.rows == head.cols) rec.output_error = quant::output_error(head, q, st.gram);
+    weights.output = std::move(q);  // a tied model: the lookup keeps token_embedding, the GEMM uses these
+    out.head_tiles_per_level.assign(L.levels.size(), 0);
+    for (int lv : r.assignment.level) ++out.head_tiles_per_level[static_cast<std::size_t>(lv)];
+    const auto order = grouped_order(r.assignment.level);
+    out.switches += switches(r.assignment.level, order, prev_level);
+    prev_level = r.assignment.level[order.back()];
+    rec.tensor = std::move(r.tensor);
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out.model.head = std::move(rec);
+    r.tensor = {};
+    out.head = std::move(r);
+}
+
+}  // namespace halo::hwq
