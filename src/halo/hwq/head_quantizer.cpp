@@ -18,6 +18,12 @@ model::LinearInputStats head_stats(quant::CalibrationSource* cal) {
 }
 }  // namespace
 
+void check_head_calibration(const HaloOptions& o, bool on_device) {
+    if (o.quantize_head && on_device)
+        throw_usage("E9152", "--quantize-head needs the CPU calibration (the CUDA source does not capture the head's input); "
+                             "drop --device");
+}
+
 TileCosts head_tile_costs(const model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L,
                           const HaloOptions& o) {
     const model::Matrix& head = weights.lm_head();

@@ -16,6 +16,7 @@
 #include "halo/accel/workload.hpp"
 #include "halo/hwq/dvfs_baselines.hpp"
 #include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/head_quantizer.hpp"
 #include "halo/mac/characterize.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/architecture.hpp"
@@ -228,9 +229,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                         "pass --force to replace it");
     // The head is calibrated from the CPU source's final hidden states (CalibrationSource::
     // capture_head); refuse before the long work rather than after every block.
-    if (o.device && o.halo.quantize_head)
-        throw_usage("E9152", "--quantize-head needs the CPU calibration (the CUDA source does not capture the head's input); "
-                             "drop --device");
+    check_head_calibration(o.halo, o.device != nullptr);
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
     AtomicDirectory out(o.out_dir, o.force);
