@@ -100,6 +100,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"quantize", "--method", "halo", "--quantize-head", "--stream", "--out", "q"},
                 1,
                 "halo: error E9150: --quantize-head does not combine with --stream (yet): quantize without --stream\n"},
+        // eval --device cuda: --act-format runs there for the formats the GPU has; others are
+        // bad input before the GPU is opened (no CPU fallback), --stream is a usage error
+        BadFlag{{"eval", "--device", "cuda", "--act-format", "int4@g64+attn"},
+                2,
+                "halo: error E8153: --act-format: this activation format does not run on the GPU (yet) (expected "
+                "int8_per_token, or a signed integer format per token without +attn: int8@row, int4@g64, int3@g128, ..., "
+                "found int4@g64+attn); hint: use --device cpu for this format\n"},
+        BadFlag{{"eval", "--device", "cuda", "--stream"},
+                1,
+                "halo: error E0017: --device cuda evaluates a base model: no --quantized or --stream (yet)\n"},
         BadFlag{{"simulate", "--model-shape", "tiny", "--array", "128"},
                 1,
                 "halo: error E0010: --array: bad shape (expected RxC with 1..16384 each, e.g. 128x128, found \"128\")\n"},

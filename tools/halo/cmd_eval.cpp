@@ -55,9 +55,10 @@ int run_eval(const EvalFlags& f) {
     const std::filesystem::path text_path = f.text.empty() ? model::default_eval_text_path() : std::filesystem::path(f.text);
     model::set_blas_threads(f.threads);
     if (const auto gpu = cuda::parse_device(f.device)) {
-        if (!f.quantized.empty() || !f.act_format.empty() || f.stream.stream)
-            throw_usage("E0017", "--device cuda evaluates a base model: no --quantized, --act-format or --stream (yet)");
-        CudaEvalArgs a{model_path, text_path, {}, *gpu, f.cuda_math == "tf32", f.json, f.quiet};
+        if (!f.quantized.empty() || f.stream.stream)
+            throw_usage("E0017", "--device cuda evaluates a base model: no --quantized or --stream (yet)");
+        require_valid_value("--act-format", [&] { (void)quant::activation_hooks_for(f.act_format); });  // exit 1 before any work
+        CudaEvalArgs a{model_path, text_path, {}, *gpu, f.cuda_math == "tf32", f.json, f.quiet, f.act_format};
         a.options.method = model::parse_method(f.method);
         a.options.ctx = f.ctx;
         a.options.stride = f.stride;

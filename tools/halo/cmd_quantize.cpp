@@ -156,6 +156,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     else if (device)
         fmt::print("device: {} (calibration{} on the GPU, peak {:.2f} GiB in use; the rest on the CPU)\n", device->describe(),
                    row.id == quant::Method::gptq                               ? " and GPTQ's algebra"
+                   : row.id == quant::Method::awq                              ? " and AWQ's candidate errors"
                    : row.id == quant::Method::kmeans && o.sensitivity == "fisher" ? " and the Fisher backward passes"
                    : row.id == quant::Method::halo                                ? ", GPTQ's algebra and the tile fits"
                                                                                    : "",

@@ -42,7 +42,7 @@ int run_synth(const SynthFlags& f) {
 }  // namespace
 
 Command synth_command() {
-    return {"synth", "write a synthetic checkpoint of a published shape (tinyllama-1.1b, llama2-7b, llama3-8b, qwen2.5-7b, mixtral-8x7b)",
+    return {"synth", "write a synthetic checkpoint of a published shape (tinyllama-1.1b, llama2-7b, llama3-8b, qwen2.5-7b, mixtral-8x7b, smollm2-135m)",
             [](CLI::App& app) -> std::function<int()> {
                 auto f = std::make_shared<SynthFlags>();
                 std::string shapes;

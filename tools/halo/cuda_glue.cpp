@@ -19,6 +19,7 @@ namespace halo::cli {
 int run_cuda_eval(const CudaEvalArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto since = [](auto t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
+    const cuda::ActivationQuant act = cuda::device_activation_quant(a.act_format);  // E8153 before the GPU opens
     cuda::open_device(a.device);  // fail before reading anything when there is no GPU
     const model::LazyModel source(a.model_path);
     const auto tokenizer = model::load_tokenizer(a.model_path);
@@ -28,6 +29,7 @@ int run_cuda_eval(const CudaEvalArgs& a) {
     po.text_name = a.text_path.string();
     po.progress = terminal_progress(a.quiet || a.json == "-");
     cuda::CudaModel gpu(source, a.device, po.ctx, terminal_progress(a.quiet || a.json == "-"), a.tf32);
+    gpu.set_activation_quant(act);
     const double load_s = since(t0);
     const auto ts = std::chrono::steady_clock::now();
     const model::NllFn fn = [&](std::span<const std::int32_t> window, std::int64_t first_target, std::int64_t end_target) {
@@ -53,6 +55,7 @@ int run_cuda_eval(const CudaEvalArgs& a) {
                                   {"text", a.text_path.string()},
                                   {"device", fmt::format("cuda:{} {}", gpu.device().index, gpu.device().name)},
                                   {"gemm_math", a.tf32 ? "tf32" : "fp32"},
+                                  {"act_format", a.act_format},
                                   {"seconds", seconds},
                                   {"load_s", load_s},
                                   {"tokens_per_s", tokens_per_s},
@@ -62,9 +65,9 @@ int run_cuda_eval(const CudaEvalArgs& a) {
         write_json_output(a.json, dump_json(j, 2, a.json));
     }
     if (a.json != "-") {
-        fmt::print("model: {} ({}) on cuda:{} {} ({} GEMMs)\ntext: {} ({} tokens)\nmethod: {}, ctx {}, {} chunks, {} tokens scored\n",
+        fmt::print("model: {} ({}) on cuda:{} {} ({} GEMMs{})\ntext: {} ({} tokens)\nmethod: {}, ctx {}, {} chunks, {} tokens scored\n",
                    a.model_path.string(), source.source_format(), gpu.device().index, gpu.device().name, a.tf32 ? "TF32" : "FP32",
-                   a.text_path.string(),
+                   a.act_format.empty() ? "" : fmt::format(", activations {}", a.act_format), a.text_path.string(),
                    tokens.size(), model::method_name(r.method), r.ctx, r.chunks, r.tokens_scored);
         fmt::print("perplexity: {:.4f}\ntime: {:.1f} s ({:.1f} tokens/s), upload {:.1f} s\n"
                    "GPU memory: {:.2f} GiB allocated, {:.2f} GiB in use at peak; peak host memory {:.0f} MiB\n",

@@ -37,6 +37,20 @@ struct InputStats {
 enum class BlockInput : std::uint8_t { attn_norm_out, attn_out, ffn_norm_out, ffn_act };
 constexpr std::size_t kBlockInputs = 4;
 
+// Activation quantization inside the forward (`--act-format` on the GPU): the inputs of the
+// seven linears are quantized and dequantized per token (row) before their GEMM, as the CPU
+// forward's ForwardHooks::linear_input do. int8_per_token: model/activation_quant.cpp's fast
+// path (scale max|x|/127, x * (127/max|x|) rounded half to even, clamped to +-127). int_symmetric:
+// quant::quantize_activation_rows for a signed integer row of the format table with FP16 scales
+// (per group: s = fp16(max|x| / (2^(bits-1) - 1)), code = rint(clamp(x / s, -2^(bits-1),
+// 2^(bits-1) - 1)), x = s * code).
+struct ActivationQuant {
+    enum class Kind : std::uint8_t { none, int8_per_token, int_symmetric };
+    Kind kind = Kind::none;
+    int bits = 8;            // int_symmetric
+    std::int64_t group = 0;  // int_symmetric: columns per scale group; 0 = the whole row
+};
+
 // A decoder (or one block of it) resident on one GPU, FP32 weights; cuBLAS for the linears and
 // the attention products, small kernels for the rest (cuda_kernels.hpp).
 class ForwardEngine {
@@ -67,6 +81,12 @@ public:
 
     virtual std::size_t device_bytes() const = 0;
     virtual std::size_t peak_device_bytes() const = 0;
+
+    // Appended in ABI 3. The forward's activation quantizer (none by default); calibration
+    // statistics are taken before it.
+    virtual void set_activation_quant(const ActivationQuant& quant) = 0;
+    // That quantizer alone on host rows [rows x cols] in place (the kernel's test against the CPU).
+    virtual void quantize_activations(float* rows_data, std::int64_t rows, std::int64_t cols) = 0;
 };
 
 // GPTQ's dense algebra on the GPU (cuda_gptq.hpp runs the algorithm on the host around it).
@@ -149,6 +169,18 @@ public:
 };
 constexpr std::int64_t kTileFitMaxTileWeights = 65536;  // the histogram kernel's bin indices live in shared memory
 
+// AWQ's candidate errors (quant::DeviceBackend::row_errors): W [rows x cols] and its Gram G
+// [cols x cols] resident, then per candidate decode Q from the host out[r] = ((W-Q) G (W-Q)^T)_rr,
+// one strict-FP32 SGEMM and the row sums in double (quant/awq.cpp's row_errors).
+class RowErrorEngine {
+public:
+    virtual ~RowErrorEngine() = default;
+    virtual void upload(const float* w, std::int64_t rows, std::int64_t cols, const float* gram) = 0;
+    virtual void row_errors(const float* q, double* out) = 0;  // q [rows x cols], out [rows]
+    virtual void release() = 0;                                // frees W, G and the work buffers
+    virtual std::size_t peak_device_bytes() const = 0;         // device memory in use, highest seen after an upload
+};
+
 struct CudaBackendApi {
     int abi = 0;
     // E8101 no usable driver or GPU, E8108 no device `index`.
@@ -163,6 +195,7 @@ struct CudaBackendApi {
     FisherEngine* (*make_fisher)(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32) = nullptr;
 
     TileFitEngine* (*make_tile_fit)(int device) = nullptr;  // abi 3
+    RowErrorEngine* (*make_row_error)(int device) = nullptr;  // abi 3 (AWQ's search)
 };
 
 }  // namespace halo::cuda

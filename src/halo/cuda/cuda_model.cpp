@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include "halo/cuda/cuda_backend.hpp"
+#include "halo/model/activation_quant.hpp"
 #include "halo/model/forward_ops.hpp"
+#include "halo/quant/amove_activation.hpp"
+#include "halo/quant/element_type.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::cuda {
@@ -38,6 +41,33 @@ RopeFloats rope_floats(const model::ModelConfig& c, std::int64_t positions) {
 void upload_rope_table(ForwardEngine& engine, const model::ModelConfig& c, std::int64_t positions) {
     const RopeFloats t = rope_floats(c, positions);
     engine.upload_rope(t.cos, t.sin);
+}
+
+ActivationQuant device_activation_quant(std::string_view name) {
+    ActivationQuant q;
+    if (name.empty()) return q;
+    const auto plan = quant::parse_activation_plan(name);  // E6804 when malformed
+    if (!plan) {
+        (void)model::activation_format(name);  // E5510 when unknown
+        if (name == "int8_per_token") q.kind = ActivationQuant::Kind::int8_per_token;
+    } else if (!plan->attention && plan->linear.spec && !plan->linear.row_fn) {
+        const quant::QuantSpec& spec = *plan->linear.spec;
+        const quant::FormatTraits& f = *spec.format;
+        if (f.element && !f.asymmetric && !f.tensor_scale && !f.two_level && !f.custom && f.rule == quant::ScaleRule::absmax &&
+            spec.scale == quant::ScaleFormat::fp16) {
+            const quant::ElementType& e = quant::element_type(*f.element);
+            if (e.kind == quant::ElementKind::integer && e.is_signed && e.int_step == 1.0f && spec.granularity.group_rows == 1) {
+                q.kind = ActivationQuant::Kind::int_symmetric;
+                q.bits = e.bits;
+                q.group = spec.granularity.group_cols;
+            }
+        }
+    }
+    if (q.kind == ActivationQuant::Kind::none)
+        throw_bad_value("E8153", "--act-format", "this activation format does not run on the GPU (yet)",
+                        "int8_per_token, or a signed integer format per token without +attn: int8@row, int4@g64, int3@g128, ...",
+                        std::string(name), "use --device cpu for this format");
+    return q;
 }
 
 struct CudaModel::Impl {
@@ -88,6 +118,7 @@ const model::ModelConfig& CudaModel::config() const { return impl_->config; }
 const DeviceInfo& CudaModel::device() const { return impl_->device; }
 std::size_t CudaModel::peak_device_bytes() const { return impl_->engine->peak_device_bytes(); }
 std::size_t CudaModel::device_bytes() const { return impl_->engine->device_bytes(); }
+void CudaModel::set_activation_quant(const ActivationQuant& quant) { impl_->engine->set_activation_quant(quant); }
 
 namespace {
 

@@ -10,8 +10,13 @@
 // block at a time; or from a ModelWeights already in memory, e.g. a quantized model) and stay
 // resident on the GPU (a 7B model: ~27 GB FP32).
 //
+// Activation quantization (`--act-format`) on the GPU: int8_per_token and symmetric signed
+// integer rows of the format table per token ("int8@row", "int4@g64", ...: FP16 scales) on
+// the seven linears' inputs (device_activation_quant); other formats and the attention matmuls
+// ("+attn") are refused (E8153), never run on the CPU behind the user's back.
+//
 // Not on the GPU: QK-norm, sliding windows, GeGLU, QKV biases, post-norms, logit soft-capping,
-// interleaved RoPE (refused, E8103), activation hooks. Errors (bad input, exit 2): E8100 bad
+// interleaved RoPE (refused, E8103). Errors (bad input, exit 2): E8100 bad
 // --device text, E8109 the CUDA module cannot be loaded (not built, or its CUDA libraries
 // missing), E8101 no driver or GPU, E8108 no device N, E8102 out of GPU memory (asked, free,
 // and the flag that lowers it). Never a silent fallback to the CPU.
@@ -44,6 +49,10 @@ bool cuda_built();
 // Refuses (E8103) model options the CUDA forward does not implement.
 void check_supported(const model::ModelConfig& config, const std::string& where);
 
+// The GPU form of an `--act-format` name ("" -> none). E8153 (bad input) naming what the GPU
+// takes when the format is not on the GPU; malformed names keep their own errors (E5510, E6804).
+ActivationQuant device_activation_quant(std::string_view act_format);
+
 class CudaModel {
 public:
     // Uploads every block (and embedding, final norm, LM head). `max_tokens`: the longest
@@ -69,6 +78,8 @@ public:
     std::size_t device_bytes() const;       // what this model allocated
     std::size_t peak_device_bytes() const;  // device memory in use at its peak (cudaMemGetInfo)
     const DeviceInfo& device() const;
+    // Quantize the linears' inputs in every later forward (device_activation_quant's result).
+    void set_activation_quant(const ActivationQuant& quant);
 
 private:
     struct Impl;

@@ -53,6 +53,40 @@ model::FisherDiagonal CudaQuantBackend::fisher_diagonal(const model::ModelWeight
     return f;
 }
 
+namespace {
+
+// One tensor's search: W and G uploaded at construction, freed at the end.
+class CudaRowErrors final : public quant::RowErrors {
+public:
+    CudaRowErrors(RowErrorEngine& engine, const model::Matrix& w, const model::Matrix& gram, std::size_t* peak_bytes)
+        : engine_(engine), rows_(w.rows), cols_(w.cols) {
+        if (gram.rows != w.cols || gram.cols != w.cols)
+            throw_internal("E8150", fmt::format("AWQ row errors of a {}x{} weight with a {}x{} Gram", w.rows, w.cols, gram.rows,
+                                                gram.cols));
+        engine_.upload(w.data.data(), w.rows, w.cols, gram.data.data());
+        *peak_bytes = std::max(*peak_bytes, engine_.peak_device_bytes());
+    }
+    ~CudaRowErrors() override { engine_.release(); }
+    std::vector<double> of(const model::Matrix& q) override {
+        if (q.rows != rows_ || q.cols != cols_)
+            throw_internal("E8151", fmt::format("AWQ candidate {}x{} for a {}x{} weight", q.rows, q.cols, rows_, cols_));
+        std::vector<double> out(static_cast<std::size_t>(rows_));
+        engine_.row_errors(q.data.data(), out.data());
+        return out;
+    }
+
+private:
+    RowErrorEngine& engine_;
+    std::int64_t rows_, cols_;
+};
+
+}  // namespace
+
+std::unique_ptr<quant::RowErrors> CudaQuantBackend::row_errors(const model::Matrix& w, const model::Matrix& gram) {
+    if (!row_error_) row_error_.reset(backend_api().make_row_error(device_.index));
+    return std::make_unique<CudaRowErrors>(*row_error_, w, gram, &peak_bytes_);
+}
+
 nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
     nlohmann::json p = {{"device", describe()},
                         {"gemm_math", tf32_ ? "tf32" : "fp32"},
@@ -62,15 +96,15 @@ nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
         p["rtn"] = "cpu";
     } else if (method == "gptq")
         p["gptq"] = "cuda: inverse Hessian factor (cuSOLVER), lazy block updates (cuBLAS); per-column rounding on the cpu";
-    if (method == "gptq" || method == "awq" || method == "kmeans") p["output_error"] = "cuda: (W-Q) G by cuBLAS SGEMM, the trace summed in double";
     else if (method == "awq")
-        p["awq"] = "cpu: scale and clip search";
+        p["awq"] = "cuda: each candidate's per-row errors ((W-Q) G by cuBLAS SGEMM, row sums in double); rounding of the candidates on the cpu";
     else if (method == "halo")
         p["halo"] = "cuda: tile histograms and codebook/scale/zero fits (bit-identical to the cpu), GPTQ's inverse Hessian "
                     "factor and lazy block updates; sensitivity, assignment and per-column rounding on the cpu";
     else
         p[std::string(method)] = "cpu";
     if (fisher_ran_) p["fisher"] = "cuda: backward passes (cuBLAS, kernels), squared gradients summed on the device";
+    if (method == "gptq" || method == "awq" || method == "kmeans") p["output_error"] = "cuda: (W-Q) G by cuBLAS SGEMM, the trace summed in double";
     return p;
 }
 

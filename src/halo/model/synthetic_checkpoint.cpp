@@ -21,7 +21,7 @@ using nlohmann::json;
 
 // clang-format off
 // Numbers from each model's published config.json on the Hugging Face hub.
-constexpr std::array<SyntheticShape, 7> kShapes = {{
+constexpr std::array<SyntheticShape, 8> kShapes = {{
     {"tinyllama-1.1b", "llama", 22, 2048, 32, 4, 5632, 32000, 2048, 10000.0, 1e-5, false, false,
      "TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json"},
     {"llama2-7b", "llama", 32, 4096, 32, 32, 11008, 32000, 4096, 10000.0, 1e-5, false, false,
@@ -32,6 +32,10 @@ constexpr std::array<SyntheticShape, 7> kShapes = {{
      "Qwen/Qwen2.5-7B config.json"},
     {"mixtral-8x7b", "mixtral", 32, 4096, 32, 8, 14336, 32000, 32768, 1000000.0, 1e-5, false, false,
      "mistralai/Mixtral-8x7B-v0.1 config.json", 8, 2},
+    // The default model's shape (data/models/smollm2-135m-*.gguf): for GPU comparisons where the
+    // 98 MB GGUF cannot travel.
+    {"smollm2-135m", "llama", 30, 576, 9, 3, 1536, 49152, 8192, 100000.0, 1e-5, false, true,
+     "HuggingFaceTB/SmolLM2-135M config.json"},
     {"test-tiny", "llama", 2, 64, 4, 2, 160, 320, 256, 10000.0, 1e-5, false, false,
      "halo's unit-test shape (GQA, vocabulary above the tokenizer's 258 ids)"},
     {"test-tiny-moe", "mixtral", 2, 64, 4, 2, 160, 320, 256, 10000.0, 1e-5, false, false,

@@ -47,7 +47,8 @@ struct SyntheticShape {
     int n_experts = 0;        // mixture-of-experts (model_type mixtral): experts per block, 0 = dense MLP
     int n_experts_used = 0;   // experts per token (top-k)
 };
-// The table: tinyllama-1.1b, llama2-7b, llama3-8b, qwen2.5-7b, mixtral-8x7b, test-tiny (a 2-block
+// The table: tinyllama-1.1b, llama2-7b, llama3-8b, qwen2.5-7b, mixtral-8x7b, smollm2-135m (the
+// default model's shape, tied embeddings), test-tiny (a 2-block
 // model for unit tests) and test-tiny-moe (test-tiny's attention with 8 experts, top-2, Mixtral's
 // tensor names: block_sparse_moe.gate, block_sparse_moe.experts.E.w1/w2/w3).
 std::span<const SyntheticShape> synthetic_shapes();

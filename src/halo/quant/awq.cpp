@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/quant/device_backend.hpp"
 #include "halo/quant/methods.hpp"
 #include "halo/quant/mixed_types.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -26,13 +27,35 @@ std::vector<double> row_errors(const model::Matrix& w, const model::Matrix& q, c
     return out;
 }
 
-QuantizedTensor scaled_rtn(const model::Matrix& w, const std::vector<float>& s, const QuantSpec& spec, float clip) {
+QuantizedTensor scaled_rtn(const model::Matrix& w, const std::vector<float>& s, const QuantSpec& spec, float clip,
+                           unsigned threads) {
     model::Matrix ws = w;
     scale_columns(ws, s);
-    QuantizedTensor q = quantize_rtn(ws, spec, clip);
+    QuantizedTensor q = quantize_rtn(ws, spec, clip, threads);
     q.input_scale = s;
     return q;
 }
+
+// The search's two objectives for candidate decodes: the total tr((W-Q) G (W-Q)^T) and its
+// per-row terms. Here: quant::output_error and row_errors above (the reference). On a device:
+// its row errors, the total their sum in row order.
+class CandidateErrors {
+public:
+    CandidateErrors(const model::Matrix& w, const model::Matrix& gram, DeviceBackend* device)
+        : w_(w), gram_(gram), device_(device ? device->row_errors(w, gram) : nullptr) {}
+    double total(const model::Matrix& q) const {
+        if (!device_) return output_error(w_, q, gram_);
+        double s = 0;
+        for (const double e : device_->of(q)) s += e;
+        return s;
+    }
+    std::vector<double> rows(const model::Matrix& q) const { return device_ ? device_->of(q) : row_errors(w_, q, gram_); }
+
+private:
+    const model::Matrix& w_;
+    const model::Matrix& gram_;
+    std::unique_ptr<RowErrors> device_;
+};
 
 }  // namespace
 
@@ -42,6 +65,8 @@ AwqResult quantize_awq(const model::Matrix& w, const model::Matrix& gram, std::s
     if (static_cast<std::int64_t>(act_abs_mean.size()) != w.cols)
         throw_bad_value("E6005", "awq", "activation statistics do not match the weight's input dimension",
                         fmt::format("{}", w.cols), fmt::format("{}", act_abs_mean.size()));
+    const CandidateErrors errors(w, gram, opt.device);
+    const unsigned threads = opt.threads;
     AwqResult best;
     std::vector<float> best_s;
     for (int k = 0; k < std::max(1, opt.alpha_grid); ++k) {
@@ -55,8 +80,8 @@ AwqResult quantize_awq(const model::Matrix& w, const model::Matrix& gram, std::s
         }
         const float norm = std::sqrt(smax * smin);
         for (float& v : s) v = scale_format(ScaleFormat::fp16).round(v / norm);
-        QuantizedTensor q = scaled_rtn(w, s, spec, 1.0f);
-        const double err = output_error(w, q.decode(), gram);
+        QuantizedTensor q = scaled_rtn(w, s, spec, 1.0f, threads);
+        const double err = errors.total(q.decode(threads));
         if (k == 0) best.rtn_error = err;
         if (k == 0 || err < best.error) {
             best.error = err;
@@ -67,11 +92,11 @@ AwqResult quantize_awq(const model::Matrix& w, const model::Matrix& gram, std::s
     }
     // Clip search at the chosen scales, per output row when scale groups are single rows.
     const bool per_row = best.tensor.group_rows() == 1;
-    std::vector<double> best_row = row_errors(w, best.tensor.decode(), gram);
+    std::vector<double> best_row = errors.rows(best.tensor.decode(threads));
     for (int k = 1; k < opt.clip_steps; ++k) {
         const float clip = 1.0f - (1.0f - opt.clip_min) * static_cast<float>(k) / static_cast<float>(opt.clip_steps - 1);
-        QuantizedTensor q = scaled_rtn(w, best_s, spec, clip);
-        const auto errs = row_errors(w, q.decode(), gram);
+        QuantizedTensor q = scaled_rtn(w, best_s, spec, clip, threads);
+        const auto errs = errors.rows(q.decode(threads));
         if (per_row) {
             const std::int64_t ng = best.tensor.n_group_cols();
             for (std::int64_t r = 0; r < w.rows; ++r) {
@@ -90,7 +115,7 @@ AwqResult quantize_awq(const model::Matrix& w, const model::Matrix& gram, std::s
             }
         }
     }
-    best.error = output_error(w, best.tensor.decode(), gram);
+    best.error = errors.total(best.tensor.decode(threads));
     return best;
 }
 

@@ -3,7 +3,7 @@
 // (cuda_quant_backend.hpp); quant only sees this interface, so the dispatch is one pointer in
 // QuantizeOptions (null: everything on the CPU). HALO's tile fitter (hwq/tile_fit_batch.hpp)
 // comes from here too, named by a forward declaration only (quant does not depend on hwq).
-// Whatever a backend does not cover (AWQ's search, k-means) runs on the CPU, and `placement()`
+// Whatever a backend does not cover (AWQ's rounding, k-means) runs on the CPU, and `placement()`
 // says so for the manifest.
 #pragma once
 
@@ -29,6 +29,15 @@ namespace halo::quant {
 
 class CalibrationSource;
 
+// The per-row output errors diag((W-Q) G (W-Q)^T) of many candidate decodes Q of one weight W
+// (AWQ's scale and clip search): W and G stay resident, each candidate crosses once.
+class RowErrors {
+public:
+    virtual ~RowErrors() = default;
+    // [W.rows] errors of `q` (same shape as W); products and sums in double.
+    virtual std::vector<double> of(const model::Matrix& q) = 0;
+};
+
 class DeviceBackend {
 public:
     virtual ~DeviceBackend() = default;
@@ -47,6 +56,8 @@ public:
     virtual model::FisherDiagonal fisher_diagonal(const model::ModelWeights& model,
                                                   const std::vector<std::vector<std::int32_t>>& samples,
                                                   ProgressSink progress) = 0;
+    // AWQ's candidate errors for W and its Gram G [cols x cols]; both must outlive the result.
+    virtual std::unique_ptr<RowErrors> row_errors(const model::Matrix& w, const model::Matrix& gram) = 0;
     // Host-side phases of the backend's calibration (Gram download and copies) are added here.
     virtual void time_phases(PhaseSeconds* phases) = 0;
     // Which step ran where, for the manifest and the summary.

@@ -12,6 +12,8 @@
 
 namespace halo::quant {
 
+class DeviceBackend;  // device_backend.hpp
+
 // AWQ (Lin et al. 2024): per-input-channel scales s_j = mean|x_j|^alpha (normalized by
 // sqrt(max s * min s), FP16), alpha on a grid in [0, 1); the weight is quantized as W diag(s)
 // and decodes as Q diag(1/s) (the 1/s folds into the previous operator at deployment; here it
@@ -19,10 +21,15 @@ namespace halo::quant {
 // to clip_min; one ratio for the whole tensor when scale groups span rows). The objective is
 // the layer's output error through the Gram: tr((W-Q) G (W-Q)^T). alpha = 0 and clip 1 is RTN,
 // so AWQ never does worse than RTN on that objective.
+// Work split: each candidate is rounded on the CPU (row-parallel on `threads`), and its errors
+// are computed here (BLAS; the reference) or, with `device`, there (DeviceBackend::row_errors),
+// the total then being the sum of the row errors.
 struct AwqOptions {
     int alpha_grid = 10;
     int clip_steps = 6;
     float clip_min = 0.55f;
+    unsigned threads = 1;             // rounding and decoding threads (0 = all cores); same tensor for any count
+    DeviceBackend* device = nullptr;  // --device cuda: the candidate errors there; null: here
 };
 struct AwqResult {
     QuantizedTensor tensor;

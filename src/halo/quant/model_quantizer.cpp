@@ -53,7 +53,10 @@ LinearRecord gptq_layer(const LayerInput& in, const MethodSettings& s) {
 }
 
 LinearRecord awq_layer(const LayerInput& in, const MethodSettings& s) {
-    auto r = quantize_awq(in.weight, in.stats.gram, in.stats.abs_mean, *s.spec, s.options->awq);
+    AwqOptions a = s.options->awq;
+    a.threads = s.options->threads;
+    a.device = s.options->device;
+    auto r = quantize_awq(in.weight, in.stats.gram, in.stats.abs_mean, *s.spec, a);
     LinearRecord rec;
     rec.awq_alpha = r.alpha;
     rec.tensor = std::move(r.tensor);

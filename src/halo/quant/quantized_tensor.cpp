@@ -40,6 +40,17 @@ void QuantizedTensor::fit(const model::Matrix& w, std::int64_t c0, std::int64_t 
     }
 }
 
+void QuantizedTensor::fit_group_row(const model::Matrix& w, std::int64_t gr, float clip) {
+    const std::int64_t rb = gr * g_rows_, re = std::min(rows_, rb + g_rows_);
+    std::vector<float> buf;
+    for (std::int64_t gc = 0; gc < n_group_cols(); ++gc) {
+        const std::int64_t cb = gc * g_cols_, ce = std::min(cols_, cb + g_cols_);
+        buf.clear();
+        for (std::int64_t r = rb; r < re; ++r) buf.insert(buf.end(), w.row(r) + cb, w.row(r) + ce);
+        params_[static_cast<std::size_t>(gr * n_group_cols() + gc)] = fit_group(spec_, buf, tensor_scale, clip);
+    }
+}
+
 float QuantizedTensor::quantize(std::int64_t r, std::int64_t c, float w) {
     if (spec_.format->custom) return spec_.format->custom->round(*this, r, c, w);
     const auto& p = params_[static_cast<std::size_t>(group_index(r, c))];
@@ -98,11 +109,21 @@ BitAccount QuantizedTensor::bits() const {
     return b;
 }
 
-QuantizedTensor quantize_rtn(const model::Matrix& w, const QuantSpec& spec, float clip) {
+QuantizedTensor quantize_rtn(const model::Matrix& w, const QuantSpec& spec, float clip, unsigned threads) {
     QuantizedTensor q(spec, w.rows, w.cols);
-    q.fit(w, 0, w.cols, clip);
-    for (std::int64_t r = 0; r < w.rows; ++r)
-        for (std::int64_t c = 0; c < w.cols; ++c) q.quantize(r, c, w.at(r, c));
+    if (threads == 1 || spec.format->two_level || spec.format->custom || w.rows == 0) {  // the reference loop
+        q.fit(w, 0, w.cols, clip);
+        for (std::int64_t r = 0; r < w.rows; ++r)
+            for (std::int64_t c = 0; c < w.cols; ++c) q.quantize(r, c, w.at(r, c));
+        return q;
+    }
+    if (spec.format->tensor_scale) q.tensor_scale = fit_tensor_scale(spec, w.data);  // over the whole tensor, first
+    parallel_for(static_cast<std::size_t>(q.n_group_rows()), threads, [&](std::size_t item, unsigned) {
+        const auto gr = static_cast<std::int64_t>(item);
+        q.fit_group_row(w, gr, clip);
+        for (std::int64_t r = gr * q.group_rows(); r < std::min(w.rows, (gr + 1) * q.group_rows()); ++r)
+            for (std::int64_t c = 0; c < w.cols; ++c) q.quantize(r, c, w.at(r, c));
+    });
     return q;
 }
 

@@ -85,6 +85,9 @@ public:
 
     // Fits the parameters of every group overlapping columns [c0, c1) from `w` (all rows).
     void fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1, float clip = 1.0f);
+    // Fits every group of group row `group_row` (all columns) as fit() does, from `w`, with the
+    // tensor_scale already set: the unit of the row-parallel RTN (grid formats only).
+    void fit_group_row(const model::Matrix& w, std::int64_t group_row, float clip = 1.0f);
     // Quantizes one weight with its group's parameters; stores the code, returns the decoded value.
     float quantize(std::int64_t r, std::int64_t c, float w);
     float decode(std::int64_t r, std::int64_t c) const;
@@ -100,8 +103,11 @@ private:
 };
 
 // Round-to-nearest of a whole matrix (fit every group, quantize every weight). clip as in
-// fit_group. `w` must be finite (check_finite).
-QuantizedTensor quantize_rtn(const model::Matrix& w, const QuantSpec& spec, float clip = 1.0f);
+// fit_group. `w` must be finite (check_finite). With `threads` != 1 (0 = all cores) the group
+// rows are fitted and rounded in parallel: the same tensor for any count (each group's fit and
+// each weight's code depend on that group only). Formats with their own fit (two-level, custom
+// rows) keep the serial loop.
+QuantizedTensor quantize_rtn(const model::Matrix& w, const QuantSpec& spec, float clip = 1.0f, unsigned threads = 1);
 
 // Bad input E6003 naming the tensor and the first bad element when `w` holds NaN or Inf.
 void check_finite(const model::Matrix& w, const std::string& tensor_name);

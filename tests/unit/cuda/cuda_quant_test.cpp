@@ -20,6 +20,7 @@
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/quant/gptq.hpp"
+#include "halo/quant/methods.hpp"
 #include "halo/quant/model_quantizer.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -180,32 +181,79 @@ TEST(CudaGptq, CodesMatchTheCpuGptqAtAModelShape) {
 }
 
 // The output error tr((W-Q) G (W-Q)^T) on the device against quant::output_error, on shapes that
-// are no multiple of the GEMM tiles, with Q a real GPTQ result (the manifest's use).
+// are no multiple of the GEMM tiles. Q is an RTN decode: the CPU side needs no LAPACK (a CPU GPTQ
+// here ran potrf, which segfaults inside Debian's OpenBLAS 0.3.21 on CPUs it takes for Prescott).
 TEST(CudaQuantBackend, OutputErrorMatchesTheCpu) {
     if (!have_gpu()) GTEST_SKIP() << "no GPU";
-    // On a CPU that Debian's OpenBLAS 0.3.21 takes for "Prescott" (this dev VM; the H200 host in
-    // session 5 crashed the same way), the CPU GPTQ below segfaults inside OpenBLAS's
-    // strsm_kernel_RT_PRESCOTT (LAPACK's potrf); OPENBLAS_CORETYPE=Haswell or SkylakeX runs it.
-    struct Shape {
-        std::int64_t rows, cols;
-    };
-    std::vector<GptqCase> cases;
-    std::vector<model::Matrix> decoded;
-    std::vector<double> cpu;
-    for (const Shape s : {Shape{96, 320}, Shape{301, 517}}) {
-        cases.push_back(make_case(s.rows, s.cols, 700, 3));
-        const GptqCase& c = cases.back();
-        const auto spec = quant::make_spec("int4", quant::Granularity::per_group(128));
-        const quant::QuantizedTensor t = quant::quantize_gptq(c.w, c.gram, spec, quant::GptqOptions{});
-        decoded.push_back(t.decode());
-        cpu.push_back(quant::output_error(c.w, decoded.back(), c.gram));
-        ASSERT_GT(cpu.back(), 0);
-    }
     CudaQuantBackend backend(0, false);
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-        SCOPED_TRACE(fmt::format("{}x{}", cases[i].w.rows, cases[i].w.cols));
-        const double gpu = backend.output_error(cases[i].w, decoded[i], cases[i].gram);
-        EXPECT_LT(std::abs(gpu - cpu[i]) / cpu[i], 1e-5) << "cpu " << cpu[i] << " gpu " << gpu;
+    for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{96, 320}, {301, 517}}) {
+        SCOPED_TRACE(fmt::format("{}x{}", rows, cols));
+        const GptqCase c = make_case(rows, cols, 700, 3);
+        const model::Matrix q = quant::quantize_rtn(c.w, quant::make_spec("int4", quant::Granularity::per_group(128))).decode();
+        const double cpu = quant::output_error(c.w, q, c.gram);
+        ASSERT_GT(cpu, 0);
+        const double gpu = backend.output_error(c.w, q, c.gram);
+        EXPECT_LT(std::abs(gpu - cpu) / cpu, 1e-5) << "cpu " << cpu << " gpu " << gpu;
+    }
+}
+
+// AWQ's per-row candidate errors against a plain double-precision reference (no BLAS):
+// e_r = sum_i sum_j d_ri G_ij d_rj; several candidates through one upload of W and G.
+TEST(CudaAwq, RowErrorsMatchAPlainReference) {
+    if (!have_gpu()) GTEST_SKIP() << "no GPU";
+    CudaQuantBackend backend(0, false);
+    const GptqCase c = make_case(77, 203, 500, 9);
+    const auto errors = backend.row_errors(c.w, c.gram);
+    for (const float clip : {1.0f, 0.8f, 0.6f}) {
+        SCOPED_TRACE(fmt::format("clip {}", clip));
+        const model::Matrix q = quant::quantize_rtn(c.w, quant::make_spec("int3", quant::Granularity::per_channel()), clip).decode();
+        const std::vector<double> got = errors->of(q);
+        ASSERT_EQ(got.size(), 77u);
+        double largest = 0;
+        std::vector<double> want(77, 0.0);
+        for (std::int64_t r = 0; r < 77; ++r) {
+            for (std::int64_t i = 0; i < 203; ++i)
+                for (std::int64_t j = 0; j < 203; ++j)
+                    want[r] += (double(c.w.at(r, i)) - q.at(r, i)) * c.gram.at(i, j) * (double(c.w.at(r, j)) - q.at(r, j));
+            largest = std::max(largest, want[r]);
+        }
+        ASSERT_GT(largest, 0);
+        for (std::size_t r = 0; r < want.size(); ++r) EXPECT_LT(std::abs(got[r] - want[r]) / largest, 1e-5) << r;
+    }
+}
+
+// AWQ with the candidate errors on the GPU against the CPU search: the same alpha and codes (a
+// choice flips only where two candidates' errors agree to FP32 rounding).
+TEST(CudaAwq, CodesMatchTheCpuAwq) {
+    if (!have_gpu()) GTEST_SKIP() << "no GPU";
+    CudaQuantBackend backend(0, false);
+    struct Case {
+        std::int64_t rows, cols;
+        const char* format;
+        quant::Granularity g;
+    };
+    const Case cases[] = {{96, 320, "int4", quant::Granularity::per_group(128)},
+                          {96, 320, "int3-asym", quant::Granularity::per_channel()},
+                          {1536, 576, "int4", quant::Granularity::per_group(128)}};  // the default model's FFN up
+    for (const Case& k : cases) {
+        SCOPED_TRACE(fmt::format("{}x{} {} {}", k.rows, k.cols, k.format, k.g.describe()));
+        const GptqCase c = make_case(k.rows, k.cols, 1000, 13);
+        std::vector<float> abs_mean(static_cast<std::size_t>(k.cols));
+        for (std::int64_t j = 0; j < k.cols; ++j) abs_mean[j] = std::sqrt(c.gram.at(j, j) / 1000.0f);  // an RMS stand-in
+        const auto spec = quant::make_spec(k.format, k.g);
+        quant::AwqOptions o;
+        o.threads = 4;
+        const auto cpu = quant::quantize_awq(c.w, c.gram, abs_mean, spec, o);
+        o.device = &backend;
+        const auto gpu = quant::quantize_awq(c.w, c.gram, abs_mean, spec, o);
+        const double equal = equal_code_fraction(cpu.tensor, gpu.tensor);
+        std::printf("AWQ %lldx%lld %s %s, same Gram: alpha cpu %.2f gpu %.2f, %.4f %% of codes equal\n",
+                    static_cast<long long>(k.rows), static_cast<long long>(k.cols), k.format, k.g.describe().c_str(), cpu.alpha,
+                    gpu.alpha, 100.0 * equal);
+        EXPECT_EQ(gpu.alpha, cpu.alpha);
+        EXPECT_GE(equal, 0.999);
+        EXPECT_LT(std::abs(gpu.error - cpu.error) / cpu.error, 1e-4);
+        EXPECT_EQ(gpu.tensor.input_scale, cpu.tensor.input_scale);
     }
 }
 

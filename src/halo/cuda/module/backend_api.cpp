@@ -12,6 +12,7 @@ ForwardEngine* make_forward_engine(int device, const model::ModelConfig& config,
 GptqEngine* make_gptq_engine(int device);
 FisherEngine* make_fisher_engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32);
 TileFitEngine* make_tile_fit_engine(int device);
+RowErrorEngine* make_row_error_engine(int device);
 
 namespace {
 
@@ -37,7 +38,7 @@ DeviceInfo open_device(int index) {
 }
 
 const CudaBackendApi kApi{kCudaBackendAbi, open_device, make_forward_engine, make_gptq_engine, make_fisher_engine,
-                          make_tile_fit_engine};
+                          make_tile_fit_engine, make_row_error_engine};
 
 }  // namespace
 }  // namespace halo::cuda

@@ -2,6 +2,8 @@
 
 #include <cfloat>
 
+#include <cuda_fp16.h>
+
 namespace halo::cuda {
 namespace {
 
@@ -145,6 +147,57 @@ __global__ void dot_partials_kernel(const float* a, const float* b, std::int64_t
     if (threadIdx.x == 0) partials[blockIdx.x] = v;
 }
 
+__global__ void subtract_kernel(const float* a, const float* b, float* out, std::int64_t n) {
+    const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+    if (i < n) out[i] = a[i] - b[i];
+}
+
+// One block per row; each thread's strided sum, then the block's fixed-shape tree: deterministic.
+__global__ void row_dot_double_kernel(const float* a, const float* b, std::int64_t cols, double* out) {
+    __shared__ double shared[kThreads / 32];
+    const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * cols;
+    double v = 0;
+    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) v += static_cast<double>(a[base + c]) * b[base + c];
+    v = block_sum(v, shared);
+    if (threadIdx.x == 0) out[blockIdx.x] = v;
+}
+
+// One block per token row: model/activation_quant.cpp's int8_per_token_fast, operation for operation.
+__global__ void act_int8_per_token_kernel(float* x, std::int64_t cols) {
+    __shared__ float shared[kThreads / 32];
+    float* row = x + static_cast<std::int64_t>(blockIdx.x) * cols;
+    float amax = 0.0f;
+    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) amax = fmaxf(amax, fabsf(row[c]));
+    amax = block_max(amax, shared);
+    if (amax == 0.0f) return;
+    const float scale = amax / 127.0f, inv = 127.0f / amax;  // IEEE division: no fast-math in this module
+    for (std::int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+        const float q = rintf(__fmul_rn(row[c], inv));  // rintf: ties to even, as std::nearbyint
+        row[c] = __fmul_rn(fminf(127.0f, fmaxf(-127.0f, q)), scale);
+    }
+}
+
+// One block per (row, group): quant::fit_group's symmetric absmax rule with an FP16 scale
+// (round_scale: a scale that rounds to 0 becomes 1), then encode/decode of a signed integer.
+__global__ void act_int_symmetric_kernel(float* x, std::int64_t cols, std::int64_t group, std::int64_t groups_per_row, int bits) {
+    __shared__ float shared[kThreads / 32];
+    const std::int64_t row = blockIdx.x / groups_per_row, g = blockIdx.x % groups_per_row;
+    const std::int64_t begin = g * group, end = min(cols, begin + group);
+    float* p = x + row * cols;
+    float amax = 0.0f;
+    for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) amax = fmaxf(amax, fabsf(p[c]));
+    amax = block_max(amax, shared);
+    if (amax == 0.0f) return;  // the CPU's scale 1, codes 0: the zeros stay
+    const float top = static_cast<float>((1 << (bits - 1)) - 1), bottom = -static_cast<float>(1 << (bits - 1));
+    float s = __half2float(__float2half_rn(amax / top));
+    if (!(s > 0.0f)) s = 1.0f;
+    for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) {
+        const float y = __fadd_rn(__fdiv_rn(p[c], s), 0.0f);  // w / scale + zero
+        const float q = rintf(fminf(fmaxf(y, bottom), top));
+        p[c] = __fmul_rn(s, __fsub_rn(q, 0.0f));             // scale * (v(code) - zero)
+    }
+}
+
 __global__ void sum_partials_kernel(const double* partials, unsigned count, double* out) {
     __shared__ double shared[kThreads / 32];
     double v = 0;
@@ -164,6 +217,25 @@ void mirror_lower(float* g, std::int64_t n, cudaStream_t s) {
 void dot_double(const float* a, const float* b, std::int64_t n, double* partials, double* out, cudaStream_t s) {
     dot_partials_kernel<<<kDotBlocks, kThreads, 0, s>>>(a, b, n, partials);
     sum_partials_kernel<<<1, kThreads, 0, s>>>(partials, kDotBlocks, out);
+}
+
+void subtract(const float* a, const float* b, float* out, std::int64_t n, cudaStream_t s) {
+    if (n > 0) subtract_kernel<<<blocks_for(n), kThreads, 0, s>>>(a, b, out, n);
+}
+
+void row_dot_double(const float* a, const float* b, std::int64_t rows, std::int64_t cols, double* out, cudaStream_t s) {
+    if (rows > 0) row_dot_double_kernel<<<static_cast<unsigned>(rows), kThreads, 0, s>>>(a, b, cols, out);
+}
+
+void act_int8_per_token(float* x, std::int64_t rows, std::int64_t cols, cudaStream_t s) {
+    if (rows > 0 && cols > 0) act_int8_per_token_kernel<<<static_cast<unsigned>(rows), kThreads, 0, s>>>(x, cols);
+}
+
+void act_int_symmetric(float* x, std::int64_t rows, std::int64_t cols, std::int64_t group, int bits, cudaStream_t s) {
+    if (rows <= 0 || cols <= 0) return;
+    const std::int64_t g = group > 0 && group < cols ? group : cols;
+    const std::int64_t per_row = (cols + g - 1) / g;
+    act_int_symmetric_kernel<<<static_cast<unsigned>(rows * per_row), kThreads, 0, s>>>(x, cols, g, per_row, bits);
 }
 
 void column_abs_stats(const float* x, std::int64_t rows, std::int64_t cols, double* abs_sum, float* abs_max, cudaStream_t s) {

@@ -41,4 +41,16 @@ void mirror_lower(float* g, std::int64_t n, cudaStream_t s);
 constexpr unsigned kDotBlocks = 1024;
 void dot_double(const float* a, const float* b, std::int64_t n, double* partials, double* out, cudaStream_t s);
 
+// Activation quantize-dequantize in place, one token per row (cuda_backend_api.hpp ActivationQuant):
+// model::activation_format("int8_per_token").fast, and quant::quantize_activation_rows for a
+// signed `bits`-bit integer with FP16 scales per `group` columns (0 or >= cols: the whole row).
+void act_int8_per_token(float* x, std::int64_t rows, std::int64_t cols, cudaStream_t s);
+void act_int_symmetric(float* x, std::int64_t rows, std::int64_t cols, std::int64_t group, int bits, cudaStream_t s);
+
+// out = a - b, element-wise over n floats.
+void subtract(const float* a, const float* b, float* out, std::int64_t n, cudaStream_t s);
+// out[r] = sum_c a[r, c] * b[r, c] over row-major [rows x cols], products and sums in double
+// (AWQ's per-row errors, quant/awq.cpp's row_errors), one block per row in a fixed order.
+void row_dot_double(const float* a, const float* b, std::int64_t rows, std::int64_t cols, double* out, cudaStream_t s);
+
 }  // namespace halo::cuda

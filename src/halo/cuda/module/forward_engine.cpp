@@ -191,7 +191,28 @@ public:
     }
     std::size_t peak_device_bytes() const override { return peak_used_; }
 
+    void set_activation_quant(const ActivationQuant& q) override {
+        if (q.kind == ActivationQuant::Kind::int_symmetric && (q.bits < 2 || q.bits > 16 || q.group < 0))
+            throw_internal("E8152", fmt::format("activation quantizer of {} bits, group {}", q.bits, q.group));
+        act_ = q;
+    }
+    void quantize_activations(float* host, std::int64_t rows, std::int64_t cols) override {
+        DeviceBuffer buf(static_cast<std::size_t>(rows * cols) * sizeof(float), "the activations to quantize", kLowerTokens);
+        check(cudaMemcpyAsync(buf.f(), host, buf.bytes(), cudaMemcpyHostToDevice, stream_), "upload");
+        quantize_input(buf.f(), rows, cols);
+        check(cudaMemcpyAsync(host, buf.f(), buf.bytes(), cudaMemcpyDeviceToHost, stream_), "download");
+        sync("activation quantization");
+    }
+
 private:
+    // The forward's activation quantizer on one linear input [rows x cols] (the CPU's hooks).
+    void quantize_input(float* x, std::int64_t rows, std::int64_t cols) {
+        switch (act_.kind) {
+            case ActivationQuant::Kind::none: return;
+            case ActivationQuant::Kind::int8_per_token: return act_int8_per_token(x, rows, cols, stream_);
+            case ActivationQuant::Kind::int_symmetric: return act_int_symmetric(x, rows, cols, act_.group, act_.bits, stream_);
+        }
+    }
     void note_usage() { peak_used_ = std::max(peak_used_, device_used_bytes()); }
     void sync(const char* what) {
         check(cudaStreamSynchronize(stream_), what);
@@ -263,6 +284,9 @@ private:
         const auto W = [&](model::LinearKind k) { return b.linear[static_cast<std::size_t>(k)].f(); };
         rms_norm(x, h_.f(), S, D, b.attn_norm.f(), plus_one, c.rms_norm_eps, stream_);
         if (col) collect(*col, BlockInput::attn_norm_out, h_.f(), S, D);
+        // Q, K and V share one quantized input: the CPU quantizes a copy for each with the same
+        // deterministic function, so one pass gives the same three inputs.
+        quantize_input(h_.f(), S, D);
         linear(h_.f(), S, D, W(model::LinearKind::attn_q), dq, q_.f(), 0.0f);
         linear(h_.f(), S, D, W(model::LinearKind::attn_k), dkv, k_.f(), 0.0f);
         linear(h_.f(), S, D, W(model::LinearKind::attn_v), dkv, v_.f(), 0.0f);
@@ -270,13 +294,16 @@ private:
         rope(k_.f(), S, c.n_kv_heads, c.head_dim, rope_cos_.f(), rope_sin_.f(), stream_);
         attention(S);
         if (col) collect(*col, BlockInput::attn_out, attn_.f(), S, dq);
+        quantize_input(attn_.f(), S, dq);
         linear(attn_.f(), S, dq, W(model::LinearKind::attn_output), D, x, 1.0f);  // residual
         rms_norm(x, h_.f(), S, D, b.ffn_norm.f(), plus_one, c.rms_norm_eps, stream_);
         if (col) collect(*col, BlockInput::ffn_norm_out, h_.f(), S, D);
+        quantize_input(h_.f(), S, D);
         linear(h_.f(), S, D, W(model::LinearKind::ffn_gate), F, gate_.f(), 0.0f);
         linear(h_.f(), S, D, W(model::LinearKind::ffn_up), F, up_.f(), 0.0f);
         swiglu(gate_.f(), up_.f(), gate_.f(), S * F, stream_);
         if (col) collect(*col, BlockInput::ffn_act, gate_.f(), S, F);
+        quantize_input(gate_.f(), S, F);
         linear(gate_.f(), S, F, W(model::LinearKind::ffn_down), D, x, 1.0f);
     }
     // Every slot, then the final norm and LM head for rows >= first_row (into logits_ from its
@@ -311,6 +338,7 @@ private:
     DeviceBuffer hidden_;
     std::vector<std::int64_t> offsets_;
     std::size_t peak_used_ = 0;
+    ActivationQuant act_;
 };
 
 }  // namespace
