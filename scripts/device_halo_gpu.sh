@@ -4,6 +4,7 @@
 # {bin,lib}, with the texts (text/), the MAC profile (profile.json) and the default model in two
 # parts (it does not fit one call's 64 MiB beside the binaries). Two calls back to back (the
 # machine stays warm 30 s between them, so /root keeps what the first left):
+# The CPU side of the default-model comparison also ran on the dev machine (same binary).
 #   one: unpacks the binaries and part A of the model into /root; the GPU tests; the synthetic
 #        Llama-2-7B (bf16, 3 shards) into /root/l7 beside the tests; `halo run --device cuda` on
 #        the synthetic test-tiny shape (completes on the GPU: one HALO point, one baseline)
@@ -60,15 +61,18 @@ case "$mode" in
     step "run --device cuda on the synthetic test-tiny shape"
     timed "$H" synth --shape test-tiny --out /root/tiny --dtype f32 > /dev/null
     timed timeout 60 "$H" run --model /root/tiny --device cuda --profile /root/profile.json --objectives bal --baselines rtn-w8 \
-      --samples 8 --seq-len 64 --ctx 128 --max-chunks 2 --out /root/run_tiny --quiet 2>&1 | tail -25
+      --samples 8 --seq-len 64 --ctx 128 --max-chunks 2 --tile 32x32 --out /root/run_tiny --quiet 2>&1 | tail -25
     wait "$synth_pid"; tail -3 "$O/synth7b.log"
     ;;
   two)
+    if [ ! -d /root/l7 ]; then  # a fresh machine: call one's checkpoint is gone
+      step "synth 7B"; timed "$H" synth --shape llama2-7b --out /root/l7 --dtype bf16 --shards 3 --threads 16 | tail -2
+    fi
     step "HALO bal 7B cuda streamed tf32 (limit ${HALO_LIMIT_S:-400} s)"
     gpu_watch gpumem_halo7b.txt
     timed timeout "${HALO_LIMIT_S:-400}" "$H" quantize --model /root/l7 --method halo --objective bal --profile /root/profile.json \
         --samples 128 --seq-len 2048 --calib /root/data/text/calib.txt --stream --device cuda --cuda-math tf32 \
-        --out /root/l7_halo 2>&1 | tr '\r' '\n' | grep -v '^$' | awk '/halo blocks/ { print strftime("%H:%M:%S"), $0; fflush(); next } { print; fflush() }'
+        --out /root/l7_halo 2>&1 | tr '\r' '\n' | grep -v '^$'
     gpu_unwatch gpumem_halo7b.txt
     cp /root/l7_halo/manifest.json "$O/l7_halo_manifest.json" 2>/dev/null
     M=/root/data/models/smollm2-135m-instruct-q4_1.gguf
