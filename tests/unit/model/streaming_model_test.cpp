@@ -107,6 +107,24 @@ TEST(SyntheticCheckpoint, TokenizerRoundTripsBytesAndBadOptionsAreErrors) {
     EXPECT_EQ(synthetic_shape("llama3-8b").n_kv_heads, 8);
 }
 
+// smollm2-135m stands in for the default model on the GPU machine (its GGUF exceeds one call's
+// carry): its shape must be the installed default model's, field by field.
+TEST(SyntheticCheckpoint, Smollm2ShapeIsTheDefaultModels) {
+    if (!std::filesystem::exists(default_model_path())) GTEST_SKIP() << "default model not installed";
+    const ModelConfig c = LazyModel(default_model_path()).config();
+    const SyntheticShape& s = synthetic_shape("smollm2-135m");
+    EXPECT_EQ(s.n_layers, c.n_layers);
+    EXPECT_EQ(s.d_model, c.d_model);
+    EXPECT_EQ(s.n_heads, c.n_heads);
+    EXPECT_EQ(s.n_kv_heads, c.n_kv_heads);
+    EXPECT_EQ(s.d_ff, c.d_ff);
+    EXPECT_EQ(s.vocab_size, c.vocab_size);
+    EXPECT_EQ(s.context_length, c.context_length);
+    EXPECT_EQ(s.tied_embeddings, c.tied_embeddings);
+    EXPECT_FLOAT_EQ(static_cast<float>(s.rope_theta), c.rope_theta);
+    EXPECT_FLOAT_EQ(static_cast<float>(s.rms_norm_eps), c.rms_norm_eps);
+}
+
 TEST(LazyModel, MaterialisesTheSameBitsAsLoadModelBlockByBlock) {
     ScratchDir dir;
     const auto path = synth(dir, "m", 2, "bf16");
