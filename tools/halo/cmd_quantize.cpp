@@ -77,12 +77,12 @@ void print_summary(const jobs::QuantizeJobOptions& o, const jobs::QuantizeJobRes
                    r.bits_per_weight, r.halo->info_bits, levels, perplexity_line);
         if (r.streamed)
             fmt::print("streamed: {} blocks, one resident ({:.0f} MiB FP32), {:.1f} s per block; calibration {} tokens, hidden "
-                       "states {:.0f} MiB {}\nwall {:.1f} s, peak host memory {:.0f} MiB\n",
+                       "states {:.0f} MiB {}\nwall {:.1f} s, peak host memory {:.0f} MiB\ntime by phase: {}\n",
                        r.streamed->blocks, static_cast<double>(r.streamed->block_fp32_bytes) / (1 << 20),
                        r.streamed->wall_seconds / std::max(1, r.streamed->blocks), r.streamed->calibration_tokens,
                        static_cast<double>(r.streamed->activation_bytes) / (1 << 20),
                        r.streamed->activations_spilled ? "(spilled to disk)" : "(in memory)", r.streamed->wall_seconds,
-                       r.peak_rss_mib);
+                       r.peak_rss_mib, r.streamed->phases.empty() ? std::string("not timed") : r.streamed->phases);
         return;
     }
     fmt::print("{}: {} {} -> {}\nbits per weight (linears, with scales/zeros/extras): {:.4f}\nquantization time: {:.1f} s, "

@@ -4,11 +4,14 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "halo/hwq/head_quantizer.hpp"
 #include "halo/model/architecture.hpp"
+#include "halo/quant/device_backend.hpp"
+#include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/rounder.hpp"
 #include "halo/quant/scale_format.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -47,11 +50,12 @@ class HaloRounder final : public quant::ColumnRounder {
 public:
     HaloRounder(const TileGrid& g, const std::vector<LevelCodebook>& levels, const std::vector<int>& level,
                 const std::vector<std::uint8_t>& mask, const std::vector<float>& sparse_scale, quant::QuantizedTensor& out,
-                TileFitter& fitter)
-        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), out_(out), fitter_(fitter),
+                TileFitter& fitter, quant::PhaseSeconds* phases)
+        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), out_(out), fitter_(fitter), phases_(phases),
           fits_(static_cast<std::size_t>(g.count())), sparse_(static_cast<std::size_t>(g.rows)) {}
     std::int64_t group_cols() const override { return g_.tile_cols; }
     void fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1) override {
+        quant::PhaseTimer timer(quant::phase_slot(phases_, &quant::PhaseSeconds::halo_refit));
         const std::int64_t ct0 = c0 / g_.tile_cols, ct1 = (c1 - 1) / g_.tile_cols;
         std::vector<TileFitJob> jobs;
         for (std::int64_t rt = 0; rt < g_.n_row_tiles(); ++rt)
@@ -94,6 +98,7 @@ private:
     const std::vector<float>& sparse_scale_;
     quant::QuantizedTensor& out_;
     TileFitter& fitter_;
+    quant::PhaseSeconds* phases_;
     std::vector<TileFit> fits_;
     std::vector<std::vector<std::pair<std::int64_t, float>>> sparse_;
 };
@@ -220,7 +225,9 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
                                       CodebookRegistry& books, const std::string& place, const std::vector<int>* levels) {
     if (L.levels.empty()) throw_bad_value("E9007", place, "the ladder has no levels", ">= 1 level", "0");
     check_options(o, L);
+    std::optional<quant::PhaseTimer> timer(std::in_place, quant::phase_slot(o.phases, &quant::PhaseSeconds::halo_prepare));
     const Prepared prep = prepare(w, gram, tokens, fisher, o, place);
+    timer.emplace(quant::phase_slot(o.phases, &quant::PhaseSeconds::halo_costs));
     const TileGrid& g = prep.grid;
     const auto& mask = prep.mask;
     const std::size_t nt = static_cast<std::size_t>(g.count()), nl = L.levels.size();
@@ -249,11 +256,13 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
     res.tensor = quant::QuantizedTensor(spec, w.rows, w.cols);
     const auto level_books = level_codebooks(L, fo);
     std::unique_ptr<TileFitter> local_fitter;
-    HaloRounder rounder(g, level_books, level, mask, sparse_scale, res.tensor, fitter_of(o, local_fitter));
+    HaloRounder rounder(g, level_books, level, mask, sparse_scale, res.tensor, fitter_of(o, local_fitter), o.phases);
     model::Matrix work = w;
+    timer.reset();  // GPTQ times itself (factor, columns, updates)
     if (o.gptq && gram.rows == w.cols) {
         quant::GptqOptions go = o.gptq_options;
         go.threads = o.threads;
+        go.phases = o.phases;
         go.block_size = std::max<std::int64_t>(1, std::min(go.block_size, g.tile_cols));
         quant::gptq(work, gram, rounder, go);
     } else {
@@ -266,6 +275,7 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
             });
         }
     }
+    timer.emplace(quant::phase_slot(o.phases, &quant::PhaseSeconds::halo_records));
     // Sparse CSR (GPTQ visits columns in order per row, but sort anyway for act_order).
     auto& sp = rounder.sparse();
     res.tensor.sparse.row_ptr.assign(1, 0);
@@ -333,8 +343,16 @@ void quantize_linear_into(model::Matrix& w, const model::LinearInputStats& st, c
     auto r = quantize_linear_halo(w, st.gram, st.tokens, f, L, o, out.books, place, fixed);
     quant::LinearRecord rec;
     rec.layer = l, rec.kind = k, rec.expert = expert;
-    model::Matrix q = r.tensor.decode();
-    if (st.gram.rows == w.cols) rec.output_error = quant::output_error(w, q, st.gram);
+    model::Matrix q;
+    {
+        quant::PhaseTimer timer(quant::phase_slot(o.phases, &quant::PhaseSeconds::decode));
+        q = r.tensor.decode(o.threads);
+    }
+    if (st.gram.rows == w.cols) {  // on the device with GPTQ's algebra, as quant::quantize_model does
+        quant::PhaseTimer timer(quant::phase_slot(o.phases, &quant::PhaseSeconds::output_error));
+        quant::DeviceBackend* device = o.gptq_options.device;
+        rec.output_error = device ? device->output_error(w, q, st.gram) : quant::output_error(w, q, st.gram);
+    }
     w = std::move(q);
     for (int lv : r.assignment.level) ++out.tiles_per_level[static_cast<std::size_t>(lv)];
     if (r.sparse_nnz > 0) ++out.sparse_linears_per_level[static_cast<std::size_t>(r.sparse_level.level)];

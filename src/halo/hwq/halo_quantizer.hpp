@@ -24,6 +24,7 @@
 #include "halo/hwq/tile_fit_batch.hpp"
 #include "halo/quant/gptq.hpp"
 #include "halo/quant/model_quantizer.hpp"
+#include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 #include "halo/util/progress.hpp"
 
@@ -55,6 +56,8 @@ struct HaloOptions {
     // Who fits the tiles (tile_fit_batch.hpp): null = a CpuTileFitter on `threads`; `quantize
     // --device cuda` gives the GPU's. Not owned; every fitter gives the CPU's fits bit for bit.
     TileFitter* fitter = nullptr;
+    // Time by phase (halo_* fields, and GPTQ's and the decode's) is added here when set; not owned.
+    quant::PhaseSeconds* phases = nullptr;
 };
 
 // Deduplicated codebooks of a model (id = index).

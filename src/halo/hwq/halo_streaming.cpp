@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -36,6 +37,15 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
     model::refuse_experts(config, "HALO quantization");  // per-expert tiles: not done (issue 14)
     StreamingHaloResult r;
     r.totals = empty_halo_result(L, so.halo);
+    HaloOptions ho = so.halo;
+    ho.phases = &r.phases;
+    if (so.device) so.device->time_phases(&r.phases);
+    struct StopTiming {  // the backend forgets r.phases when this returns or throws
+        quant::DeviceBackend* device;
+        ~StopTiming() {
+            if (device) device->time_phases(nullptr);
+        }
+    } stop_timing{so.device};
     model::ModelWeights block = source.skeleton();
     block.layers.resize(1);
     std::unique_ptr<model::BlockStreamCalibration> cal;
@@ -61,12 +71,19 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
                       static_cast<std::size_t>(config.n_layers));
     int prev_level = -1;
     for (int l = 0; l < config.n_layers; ++l) {
-        block.layers[0] = source.layer(l);
+        {
+            quant::PhaseTimer timer(&r.phases.load);
+            block.layers[0] = source.layer(l);
+        }
         std::array<model::LinearInputStats, 7> stats{};
-        if (cal) stats = cal->capture({.gram = true, .channel_stats = false});
-        if (device_cal) stats = device_cal->capture(0, {.gram = true, .channel_stats = false});  // the block is layer 0
-        quantize_block_halo(block.layers[0], l, stats, nullptr, L, so.halo, r.totals, prev_level, nullptr);
+        {
+            quant::PhaseTimer timer(&r.phases.capture);
+            if (cal) stats = cal->capture({.gram = true, .channel_stats = false});
+            if (device_cal) stats = device_cal->capture(0, {.gram = true, .channel_stats = false});  // the block is layer 0
+        }
+        quantize_block_halo(block.layers[0], l, stats, nullptr, L, ho, r.totals, prev_level, nullptr);
         stats = {};
+        std::optional<quant::PhaseTimer> write_timer(std::in_place, &r.phases.write);
         for (std::size_t i = 0; i < r.totals.model.linears.size(); ++i) {
             const auto& rec = r.totals.model.linears[i];
             add_tile_levels(tile_levels, rec, r.totals.linears[i].sparse_level.level);
@@ -75,10 +92,15 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         }
         r.totals.model.linears.clear();  // this block's codes are on disk
         r.totals.linears.clear();
-        if (cal) cal->advance();
-        if (device_cal) device_cal->advance(0);
+        write_timer.reset();
+        {
+            quant::PhaseTimer timer(&r.phases.advance);
+            if (cal) cal->advance();
+            if (device_cal) device_cal->advance(0);
+        }
         block.layers[0] = {};
         ++r.blocks;
+        if (so.block_done) so.block_done(l, r.phases);
         progress.advance();
     }
     progress.finish();

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "halo/accel/simulate.hpp"
@@ -27,6 +28,7 @@
 #include "halo/mac/profile.hpp"
 #include "halo/model/lazy_model.hpp"
 #include "halo/quant/device_backend.hpp"
+#include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/progress.hpp"
 
@@ -43,6 +45,9 @@ struct StreamingHaloOptions {
     // Grams (the activation budget and spill directory do not apply); halo.fitter and
     // halo.gptq_options.device say where the tiles are fitted and GPTQ's algebra runs.
     quant::DeviceBackend* device = nullptr;
+    // After each block: its index and the time by phase so far (so a stopped run still says
+    // where a block's time goes).
+    std::function<void(int block, const quant::PhaseSeconds& so_far)> block_done;
 };
 
 struct StreamingHaloResult {
@@ -52,6 +57,7 @@ struct StreamingHaloResult {
     bool activations_spilled = false;
     std::int64_t activation_bytes = 0;
     std::int64_t calibration_tokens = 0;
+    quant::PhaseSeconds phases;        // whole run: load, capture, HALO's steps, GPTQ, decode, advance, write
 };
 
 // E9076 (bad input) for options that cannot stream (Fisher sensitivity); the driver checks too.

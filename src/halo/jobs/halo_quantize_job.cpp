@@ -76,6 +76,9 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     so.spill_dir = o.spill_dir;
     so.block_progress = cb.progress;
     so.device = o.device;
+    so.block_done = [&cb](int l, const quant::PhaseSeconds& p) {  // per block, so a stopped run still says where time went
+        cb.say(fmt::format("block {} done; so far: {}", l, p.describe()));
+    };
     quant::RunInfo info;
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = source.source_format();
@@ -95,7 +98,8 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     res.tiles_per_level = r.totals.tiles_per_level;
     res.streamed = StreamSummary{r.blocks, source.layer_bytes(), r.activation_bytes, r.calibration_tokens,
                                  r.activations_spilled,
-                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                                 r.phases.describe()};
     return res;
 }
 

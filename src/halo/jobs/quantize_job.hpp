@@ -92,6 +92,7 @@ struct StreamSummary {
     std::int64_t block_fp32_bytes = 0, activation_bytes = 0, calibration_tokens = 0;
     bool activations_spilled = false;
     double wall_seconds = 0;
+    std::string phases;  // time by phase over the run (quant::PhaseSeconds::describe), when timed
 };
 
 struct QuantizeJobResult {

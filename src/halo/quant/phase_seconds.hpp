@@ -20,7 +20,12 @@ struct PhaseSeconds {
     double output_error = 0;  // tr((W-Q) G (W-Q)^T) for the manifest
     double decode = 0;        // codes -> the FP32 weight the next block's calibration runs through
     double advance = 0;       // calibration: hidden states through the quantized block
-    double write = 0;         // the block's .hqt files
+    double write = 0;         // the block's .hqt files (HALO: with its tile-level table and information bits)
+    // HALO (hwq/halo_quantizer.hpp), per linear:
+    double halo_prepare = 0;  // Hessian sensitivity, sparse split, tile scores
+    double halo_costs = 0;    // every tile fitted at every level, then the tile-to-level assignment
+    double halo_refit = 0;    // the tile fits of GPTQ's column blocks (part of gptq columns)
+    double halo_records = 0;  // sparse part (CSR, values, its level), codebook ids, counters
     // "load 1.2 s, capture 3.4 s (gram on host 0.5 s), ..." (phases that took no time are left out).
     std::string describe() const;
 };

@@ -5,6 +5,9 @@
 // and the installed default model (Slow suite).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <numeric>
+
 #include <atomic>
 #include <filesystem>
 #include <unistd.h>
@@ -88,9 +91,24 @@ void expect_streamed_identical(const std::filesystem::path& model_path, const Ha
     so.samples = samples;
     so.threads = o.threads;
     so.activation_budget_bytes = budget;
+    std::vector<int> done;
+    std::vector<double> capture_so_far;
+    so.block_done = [&](int l, const quant::PhaseSeconds& p) { done.push_back(l), capture_so_far.push_back(p.capture); };
     quant::QuantizedDirWriter out(dir / "str", false);
     const auto r = quantize_halo_streaming(lazy, L, so, out, info, machine, &profile);
     EXPECT_EQ(r.blocks, w.config.n_layers);
+    // Timed by phase: one report per block, in order, running totals; every step that ran took time.
+    std::vector<int> every_block(static_cast<std::size_t>(w.config.n_layers));
+    std::iota(every_block.begin(), every_block.end(), 0);
+    EXPECT_EQ(done, every_block);
+    ASSERT_EQ(capture_so_far.size(), every_block.size());
+    EXPECT_GT(capture_so_far.front(), 0.0);
+    EXPECT_TRUE(std::is_sorted(capture_so_far.begin(), capture_so_far.end()));
+    EXPECT_EQ(capture_so_far.back(), r.phases.capture);
+    for (double t : {r.phases.load, r.phases.halo_prepare, r.phases.halo_costs, r.phases.halo_refit, r.phases.halo_records,
+                     r.phases.factor, r.phases.columns, r.phases.decode, r.phases.output_error, r.phases.advance, r.phases.write})
+        EXPECT_GT(t, 0.0);
+    EXPECT_LE(r.phases.halo_refit, r.phases.columns);  // the refits happen inside GPTQ's column loop
     EXPECT_EQ(r.activations_spilled, budget == 0);
     EXPECT_EQ(r.totals.tiles_per_level, ref.tiles_per_level);
     EXPECT_EQ(r.totals.switches, ref.switches);
