@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "halo/hwq/ladder.hpp"
+#include "halo/hwq/sensitivity.hpp"
 #include "halo/hwq/tile_fit.hpp"
 
 namespace {
@@ -66,3 +67,31 @@ void BM_FitHistogram(benchmark::State& state) {
     state.SetLabel(std::to_string(lv.values.size()) + " allowed codes");
 }
 BENCHMARK(BM_FitHistogram)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// The sparse split of a Llama-2-7B down projection (4096 x 11008, 45 M weights): the k = 0.05 %
+// most sensitive weights and the 3-sigma outliers (hwq/sensitivity.hpp).
+void BM_SparseMask7bDown(benchmark::State& state) {
+    halo::model::Matrix w(4096, 11008), s(4096, 11008);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> n(0, 0.02f);
+    for (std::size_t i = 0; i < w.data.size(); ++i) w.data[i] = n(rng), s.data[i] = w.data[i] * w.data[i];
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::sparse_mask(w, s, {}));
+}
+BENCHMARK(BM_SparseMask7bDown)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+// The other per-linear host passes of HALO's prepare step on the same matrix, one thread each.
+void BM_HessianSensitivity7bDown(benchmark::State& state) {
+    halo::model::Matrix w(4096, 11008), g(11008, 11008);
+    for (std::size_t i = 0; i < w.data.size(); ++i) w.data[i] = 0.01f * static_cast<float>(i % 97);
+    for (std::int64_t i = 0; i < g.rows; ++i) g.at(i, i) = 1.0f + static_cast<float>(i % 5);
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::hessian_sensitivity(w, g, 262144));
+}
+BENCHMARK(BM_HessianSensitivity7bDown)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+void BM_TileScores7bDown(benchmark::State& state) {
+    halo::model::Matrix s(4096, 11008);
+    for (std::size_t i = 0; i < s.data.size(); ++i) s.data[i] = 0.01f * static_cast<float>(i % 97);
+    const auto grid = halo::hwq::make_grid(4096, 11008, 128, 128, "bench");
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::tile_scores(s, grid));
+}
+BENCHMARK(BM_TileScores7bDown)->Unit(benchmark::kMillisecond)->Iterations(2);

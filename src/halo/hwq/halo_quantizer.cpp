@@ -171,7 +171,7 @@ Prepared prepare(const model::Matrix& w, const model::Matrix& gram, std::int64_t
                  const HaloOptions& o, const std::string& place) {
     Prepared p;
     p.grid = make_grid(w.rows, w.cols, o.tile_n, o.tile_k, place);
-    const model::Matrix sens = fisher ? *fisher : hessian_sensitivity(w, gram, tokens);
+    const model::Matrix sens = fisher ? *fisher : hessian_sensitivity(w, gram, tokens, o.threads);
     p.mask = sparse_mask(w, sens, o.sparse);
     p.score = tile_scores(sens, p.grid);
     return p;

@@ -32,7 +32,8 @@ std::span<const SensitivityTraits> sensitivity_sources();
 const SensitivityTraits& sensitivity_source(std::string_view name);  // E9011 otherwise
 
 // w^2 * gram_jj / tokens; gram empty -> w^2.
-model::Matrix hessian_sensitivity(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens);
+// Element by element, so `threads` (rows split among them) changes nothing in the result.
+model::Matrix hessian_sensitivity(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens, unsigned threads = 1);
 
 struct TileGrid {
     std::int64_t rows = 0, cols = 0;            // matrix

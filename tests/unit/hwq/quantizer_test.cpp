@@ -294,8 +294,15 @@ TEST(Sensitivity, SparseMaskFastMatchesReference) {
     const auto w = test::random_matrix(64, 96, 11);
     const auto g = test::random_matrix(96, 96, 12, 1.0);
     const auto s = hessian_sensitivity(w, g, 7);
+    EXPECT_EQ(hessian_sensitivity(w, g, 7, 3).data, s.data);  // rows split over threads: the same values
     for (double frac : {0.0, 0.001, 0.05})
         for (double sigma : {2.0, 3.0}) EXPECT_EQ(sparse_mask(w, s, {frac, sigma}), sparse_mask_ref(w, s, {frac, sigma}));
+    // Many ties at the threshold (a Fisher diagonal full of zeros, coarse values): the lowest
+    // indices among the tied win in both.
+    model::Matrix coarse(64, 96);
+    for (std::size_t i = 0; i < coarse.data.size(); ++i) coarse.data[i] = static_cast<float>((i * 7919) % 13 == 0 ? (i % 3) : 0);
+    for (double frac : {0.001, 0.01, 0.05, 0.2, 0.9})
+        EXPECT_EQ(sparse_mask(w, coarse, {frac, 3.0}), sparse_mask_ref(w, coarse, {frac, 3.0})) << frac;
     EXPECT_THAT(message_of([] { sensitivity_source("grad"); }), ::testing::HasSubstr("E9011"));
 }
 
