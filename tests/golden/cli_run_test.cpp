@@ -80,6 +80,39 @@ TEST(CliCharacterize, BuiltinInt4Static) {
 // A synthetic mixture-of-experts checkpoint (8 experts, top-2): GPTQ calibrates every expert,
 // prints the tokens routed to each, warns below --min-expert-tokens, and the manifest keeps the
 // counts and one tensor file per expert linear.
+// `halo run --quantize-head` on the tiny synthetic model: the HALO row's directory holds the
+// head (output.hqt), results.json counts the head's tiles, and `halo eval --quantized` of the
+// directory reproduces the run's perplexity (the head and its INT8 input hook applied).
+TEST(CliRun, QuantizeHeadTinyModelEvalReproducesTheRun) {
+    const auto dir = fresh_dir();
+    auto r = run_halo({"synth", "--shape", "test-tiny", "--out", "m", "--dtype", "f32", "--threads", "1", "--quiet"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> printable(33, 126);
+    std::string text;
+    for (int i = 0; i < 3000; ++i) text += static_cast<char>(printable(rng));
+    std::ofstream(dir / "text.txt") << text;
+    const auto profile = (fs::path(HALO_GOLDEN_DIR) / "../../docs/results/profiles/int8-yosys.json").string();
+    r = run_halo({"run", "--model", "m", "--eval", "text.txt", "--calib", "text.txt", "--profile", profile, "--quantize-head",
+                  "--objectives", "bal", "--baselines=", "--no-fp-reference", "--tile", "32x32", "--samples", "2",
+                  "--seq-len", "64", "--ctx", "64", "--max-chunks", "2", "--sim-seq-len", "64", "--threads", "1", "--quiet",
+                  "--out", "run"},
+                 dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json res = json::parse(read_text(dir / "run" / "results.json"));
+    ASSERT_EQ(res["variants"].size(), 1u);
+    const json& v = res["variants"][0];
+    std::int64_t head_tiles = 0;
+    for (const auto& n : v["head_tiles_per_level"]) head_tiles += n.get<std::int64_t>();
+    EXPECT_EQ(head_tiles, (320 / 32) * (64 / 32));  // test-tiny's head: vocab 320 x d_model 64
+    ASSERT_TRUE(fs::exists(dir / "run" / "halo-bal" / "output.hqt"));
+    r = run_halo({"eval", "--quantized", "run/halo-bal", "--text", "text.txt", "--ctx", "64", "--max-chunks", "2",
+                  "--threads", "1", "--quiet", "--json", "e.json"},
+                 dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(read_text(dir / "e.json"))["perplexity"].get<double>(), v["perplexity"].get<double>());
+}
+
 TEST(CliMoe, SynthQuantizeReportsTokensPerExpert) {
     const auto dir = fresh_dir();
     auto r = run_halo({"synth", "--shape", "test-tiny-moe", "--out", "m", "--dtype", "f32", "--quiet"}, dir);

@@ -484,6 +484,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         const auto halo_tiles = tile_levels_of(r, w.config, w.config.name);
         fill_sim(v, {&halo_tiles, layer_bits(r.model), nullptr}, w.config, so, o);
         v.tiles_per_level = r.tiles_per_level;
+        v.head_tiles_per_level = r.head_tiles_per_level;
+        if (ho.quantize_head) v.note = "LM head quantized and assigned too (--quantize-head); head_tiles_per_level";
         quant::RunInfo info;
         info.source_model = std::filesystem::absolute(model_path).string();
         info.source_format = w.source_format;
@@ -519,7 +521,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         vj.push_back({{"name", v.name}, {"arith", v.weights}, {"bits_per_weight", v.bits_per_weight}, {"info_bits", v.info_bits},
                       {"perplexity", v.perplexity}, {"speedup", v.speedup}, {"energy_ratio", v.energy_ratio},
                       {"mac_energy_ratio", v.mac_energy_ratio}, {"switches", v.switches},
-                      {"tiles_per_level", v.tiles_per_level}, {"phases", ph}, {"phases_at_mac_energy_scale", scaled}, {"note", v.note}, {"seconds", v.seconds}});
+                      {"tiles_per_level", v.tiles_per_level}, {"head_tiles_per_level", v.head_tiles_per_level}, {"phases", ph}, {"phases_at_mac_energy_scale", scaled}, {"note", v.note}, {"seconds", v.seconds}});
     }
     rep.json = {{"format", "halo-run"}, {"version", 1}, {"date", provenance.date_utc},
                 {"halo_version", provenance.halo_version}, {"git_commit", provenance.git_commit},

@@ -80,7 +80,8 @@ struct VariantResult {
     double energy_ratio = 1;     // run / baseline energy
     double mac_energy_ratio = 1;
     int switches = 0;            // simulator's DVFS switch count
-    std::vector<std::int64_t> tiles_per_level;
+    std::vector<std::int64_t> tiles_per_level;       // the block linears'
+    std::vector<std::int64_t> head_tiles_per_level;  // the LM head's (HALO --quantize-head), else empty
     std::vector<PhaseResult> phases;  // prefill first, then each decode batch
     std::vector<std::pair<double, std::vector<PhaseResult>>> phases_at_scale;  // per extra MAC energy scale
     std::string note;                 // what the row borrows or assumes ("" for none)
