@@ -4,6 +4,8 @@
 
 #include <cuda_fp16.h>
 
+#include "halo/cuda/module/block_reduce.cuh"
+
 namespace halo::cuda {
 namespace {
 
@@ -17,38 +19,6 @@ __global__ void embed_kernel(const float* table, const std::int32_t* tokens, std
     if (i >= n * dim) return;
     const std::int64_t t = i / dim, c = i % dim;
     x[i] = table[static_cast<std::int64_t>(tokens[t]) * dim + c] * scale;
-}
-
-__device__ double block_sum(double v, double* shared) {
-    for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        v = lane < blockDim.x / 32 ? shared[lane] : 0.0;
-        for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
-        if (lane == 0) shared[0] = v;
-    }
-    __syncthreads();
-    const double total = shared[0];
-    __syncthreads();
-    return total;
-}
-
-__device__ float block_max(float v, float* shared) {
-    for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        v = lane < blockDim.x / 32 ? shared[lane] : -FLT_MAX;
-        for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-        if (lane == 0) shared[0] = v;
-    }
-    __syncthreads();
-    const float m = shared[0];
-    __syncthreads();
-    return m;
 }
 
 __global__ void rms_norm_kernel(const float* x, float* y, std::int64_t dim, const float* w, bool plus_one, float eps) {

@@ -2,46 +2,14 @@
 
 #include <cfloat>
 
+#include "halo/cuda/module/block_reduce.cuh"
+
 namespace halo::cuda {
 namespace {
 
 constexpr int kThreads = 256;
 
 unsigned blocks_for(std::int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-
-// Block-wide reductions (cuda_kernels.cu has the same two: device code is not linked across
-// translation units in this module, which is built without relocatable device code).
-__device__ double block_sum(double v, double* shared) {
-    for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        v = lane < blockDim.x / 32 ? shared[lane] : 0.0;
-        for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
-        if (lane == 0) shared[0] = v;
-    }
-    __syncthreads();
-    const double total = shared[0];
-    __syncthreads();
-    return total;
-}
-
-__device__ float block_max(float v, float* shared) {
-    for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        v = lane < blockDim.x / 32 ? shared[lane] : -FLT_MAX;
-        for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-        if (lane == 0) shared[0] = v;
-    }
-    __syncthreads();
-    const float m = shared[0];
-    __syncthreads();
-    return m;
-}
 
 __global__ void loss_grad_kernel(float* logits, std::int64_t S, std::int64_t vocab, const std::int32_t* targets, double n,
                                  double* nll) {
