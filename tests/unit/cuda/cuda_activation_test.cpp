@@ -22,18 +22,12 @@
 #include "halo/quant/amove_activation.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "have_gpu.hpp"
 
 namespace halo::cuda {
 namespace {
 
-bool have_gpu() {
-    try {
-        open_device(0);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
+using test::have_gpu;
 
 std::string error_code(std::string_view name) {
     try {

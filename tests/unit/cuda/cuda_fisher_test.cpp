@@ -22,18 +22,12 @@
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "have_gpu.hpp"
 
 namespace halo::cuda {
 namespace {
 
-bool have_gpu() {
-    try {
-        open_device(0);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
+using test::have_gpu;
 
 model::ModelWeights synthetic_model(const model::SyntheticShape& shape) {
     static std::atomic<int> n{0};

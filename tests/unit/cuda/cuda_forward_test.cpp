@@ -19,18 +19,12 @@
 #include "halo/model/model_loader.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "have_gpu.hpp"
 
 namespace halo::cuda {
 namespace {
 
-bool have_gpu() {
-    try {
-        open_device(0);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
+using test::have_gpu;
 
 TEST(CudaDevice, ParsesDeviceNamesAndRejectsOthers) {
     EXPECT_EQ(parse_device("cpu"), std::nullopt);

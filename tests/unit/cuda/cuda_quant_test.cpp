@@ -23,18 +23,12 @@
 #include "halo/quant/methods.hpp"
 #include "halo/quant/model_quantizer.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "have_gpu.hpp"
 
 namespace halo::cuda {
 namespace {
 
-bool have_gpu() {
-    try {
-        open_device(0);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
+using test::have_gpu;
 
 TEST(CudaQuantBackend, WithoutAGpuTheBackendRefusesToOpen) {
     if (have_gpu()) GTEST_SKIP() << "a GPU is present";

@@ -17,18 +17,12 @@
 #include "halo/cuda/cuda_tile_fit.hpp"
 #include "halo/hwq/halo_quantizer.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "have_gpu.hpp"
 
 namespace halo::cuda {
 namespace {
 
-bool have_gpu() {
-    try {
-        open_device(0);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
+using test::have_gpu;
 
 bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
 
