@@ -283,6 +283,18 @@ TEST(HeadQuantizer, BadOrMissingHeadFilesAreNamedErrors) {
     model::ModelWeights w = model::load_model(path);
     EXPECT_THROW(reader.apply_head(w), Error);
 
+    // A head's input takes the directory's activation format; an Amove plan names block
+    // linears only (E6053), a plain format hooks the head too.
+    try {
+        (void)quant::activation_hooks_for("amove-aggressive", true);
+        ADD_FAILURE() << "expected E6053";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E6053");
+    }
+    EXPECT_TRUE(static_cast<bool>(quant::activation_hooks_for("int8_per_token", true).lm_head_input));
+    EXPECT_FALSE(static_cast<bool>(quant::activation_hooks_for("int8_per_token", false).lm_head_input));
+    EXPECT_FALSE(static_cast<bool>(quant::activation_hooks_for("amove-aggressive", false).lm_head_input));
+
     // The block streamer does not quantize the head (yet): refused before any work.
     try {
         check_streamable(o);
