@@ -116,9 +116,6 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
     o.halo.objective_given = f.objective_opt && f.objective_opt->count() > 0;
     o.halo.budget_given = f.budget_opt && f.budget_opt->count() > 0;
     o.min_expert_tokens_given = app.count("--min-expert-tokens") > 0;
-    if (row.id == quant::Method::halo && app.count("--calib-inputs"))
-        throw_usage("E6197", "--calib-inputs applies to the table methods (gptq, awq, kmeans, smoothquant); HALO's driver "
-                             "calibrates sequentially");
     const auto device = device_backend(f, app, row);
     o.device = device.get();
     if (f.stream.stream) {

@@ -448,11 +448,18 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
         auto& layer = weights.layers[li];
         std::array<model::LinearInputStats, 7> stats{};
         if (cal) stats = cal->capture(l, {.gram = true, .channel_stats = false});
+        // --calib-inputs unquantized: the next block is calibrated through this one as it was.
+        std::optional<model::LayerWeights> unquantized;
+        if (cal && o.calib_inputs == quant::CalibrationInputs::unquantized) unquantized = layer;
         quantize_block_halo(layer, l, stats, fisher ? &fisher->linear[li] : nullptr, L, o, out, prev_level, &progress, plan);
         if (!layer.experts.empty())  // each expert's linears, one more linear each, from its routed tokens
             quantize_experts_halo(layer, l, cal ? cal->take_expert_stats() : std::vector<model::ExpertInputStats>{},
                                   fisher ? &fisher->experts[li] : nullptr, L, o, out, prev_level, &progress, plan);
-        if (cal) cal->advance(l);
+        if (cal) {
+            if (unquantized) std::swap(layer, *unquantized);  // the source reads weights.layers[l]
+            cal->advance(l);
+            if (unquantized) std::swap(layer, *unquantized);
+        }
     }
     if (o.quantize_head) quantize_head_halo(weights, cal, L, o, out, prev_level, plan);
     progress.finish();

@@ -51,6 +51,11 @@ struct HaloOptions {
     // --quantize-head: the LM head (a tied model's embedding table as head) quantized and
     // assigned like any linear, after the last block (head_quantizer.hpp); off = FP32 head at L0.
     bool quantize_head = false;
+    // --calib-inputs: `sequential` calibrates block l on the model with blocks 0..l-1 already
+    // quantized (each block corrects the error before it); `unquantized` on the FP model's hidden
+    // states, so every block's statistics are independent of how the others were rounded (what
+    // makes a CPU and a GPU run comparable block by block).
+    quant::CalibrationInputs calib_inputs = quant::CalibrationInputs::sequential;
     quant::GptqOptions gptq_options;
     unsigned threads = 1;
     // Who fits the tiles (tile_fit_batch.hpp): null = a CpuTileFitter on `threads`; `quantize

@@ -81,6 +81,9 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
             if (cal) stats = cal->capture({.gram = true, .channel_stats = false});
             if (device_cal) stats = device_cal->capture(0, {.gram = true, .channel_stats = false});  // the block is layer 0
         }
+        // --calib-inputs unquantized: the next block is calibrated through this one as it was.
+        std::optional<model::LayerWeights> unquantized;
+        if ((cal || device_cal) && ho.calib_inputs == quant::CalibrationInputs::unquantized) unquantized = block.layers[0];
         quantize_block_halo(block.layers[0], l, stats, nullptr, L, ho, r.totals, prev_level, nullptr);
         stats = {};
         std::optional<quant::PhaseTimer> write_timer(std::in_place, &r.phases.write);
@@ -95,6 +98,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         write_timer.reset();
         {
             quant::PhaseTimer timer(&r.phases.advance);
+            if (unquantized) std::swap(block.layers[0], *unquantized);  // both sources read block.layers[0]
             if (cal) cal->advance();
             if (device_cal) device_cal->advance(0);
         }

@@ -36,6 +36,7 @@ nlohmann::json halo_flags(const hwq::HaloOptions& ho, const nlohmann::json& prof
             {"level_shares", ho.level_shares},
             {"tile", fmt::format("{}x{}", ho.tile_k, ho.tile_n)},
             {"quantize_head", ho.quantize_head},
+            {"calib_inputs", quant::calibration_inputs_modes()[static_cast<std::size_t>(ho.calib_inputs)].name},
             {"profile", profile_info},
             {"threads", threads}};
 }
@@ -260,6 +261,7 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.halo.sparse = {f.salient, f.outlier_sigma};
     o.halo.gptq = f.gptq;
     o.halo.quantize_head = f.quantize_head;
+    o.halo.calib_inputs = quant::calibration_inputs(c.calib_inputs).id;  // E6195
     o.halo.gptq_options.block_size = c.block_size;
     o.halo.gptq_options.damp = c.damp;
     if (!c.sensitivity.empty()) o.halo.sensitivity = hwq::sensitivity_source(c.sensitivity).id;

@@ -146,6 +146,70 @@ TEST(StreamingHalo, FilesIdenticalInMemoryAndSpilled) {
     expect_streamed_identical(path, o, samples, 0);
 }
 
+// --calib-inputs unquantized: the streamed driver writes what the in-memory one does.
+TEST(StreamingHalo, UnquantizedCalibrationInputsIdenticalInMemoryAndStreamed) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    HaloOptions o;
+    o.tile_k = 32, o.tile_n = 16;
+    o.threads = 2;
+    o.calib_inputs = quant::CalibrationInputs::unquantized;
+    expect_streamed_identical(path, o, samples_for(path, 3, 48), 0);
+}
+
+// Forwards to a LayerwiseSource and keeps every block's q-projection input Gram.
+class RecordingSource final : public quant::CalibrationSource {
+public:
+    RecordingSource(const model::ModelWeights& w, std::vector<std::vector<std::int32_t>> samples) : inner_(w, std::move(samples), 1) {}
+    std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) override {
+        auto stats = inner_.capture(layer, request);
+        grams.push_back(stats[static_cast<std::size_t>(model::LinearKind::attn_q)].gram.data);
+        return stats;
+    }
+    void advance(int layer) override { inner_.advance(layer); }
+    std::int64_t tokens() const override { return inner_.tokens(); }
+    std::vector<std::vector<float>> grams;
+
+private:
+    quant::LayerwiseSource inner_;
+};
+
+// With unquantized inputs every block's Gram is the FP model's (the blocks before it are
+// quantized, but the hidden states go through them as they were); sequential ones differ from
+// block 1 on. The reference Grams come from a second source on an untouched copy of the model.
+TEST(HaloCalibrationInputs, UnquantizedGramsAreTheFpModels) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    const auto samples = samples_for(path, 2, 48);
+    const Ladder L = build_ladder(test::synthetic_int8_profile(), {});
+    const model::ModelWeights fp = model::load_model(path);
+    RecordingSource reference(fp, samples);
+    for (int l = 0; l < fp.config.n_layers; ++l) {
+        reference.capture(l, {.gram = true, .channel_stats = false});
+        reference.advance(l);
+    }
+    ASSERT_GE(reference.grams.size(), 2u);
+    for (auto mode : {quant::CalibrationInputs::unquantized, quant::CalibrationInputs::sequential}) {
+        HaloOptions o;
+        o.tile_k = 32, o.tile_n = 16;
+        o.calib_inputs = mode;
+        model::ModelWeights w = fp;
+        RecordingSource src(w, samples);
+        const auto r = quantize_model_halo(w, L, o, &src, nullptr, {});
+        ASSERT_EQ(src.grams.size(), reference.grams.size());
+        EXPECT_EQ(src.grams[0], reference.grams[0]);  // block 0 sees the embeddings either way
+        for (std::size_t l = 1; l < src.grams.size(); ++l) {
+            if (mode == quant::CalibrationInputs::unquantized)
+                EXPECT_EQ(src.grams[l], reference.grams[l]) << "block " << l;
+            else
+                EXPECT_NE(src.grams[l], reference.grams[l]) << "block " << l;
+        }
+        // The weights were quantized in both modes: the model differs from the FP one.
+        EXPECT_NE(w.layers[0][model::LinearKind::attn_q].data, fp.layers[0][model::LinearKind::attn_q].data);
+        EXPECT_EQ(r.model.linears.size(), static_cast<std::size_t>(fp.config.n_layers) * 7);
+    }
+}
+
 TEST(StreamingHalo, FisherSensitivityIsRefused) {
     Scratch dir;
     const model::LazyModel lazy(tiny_checkpoint(dir));
