@@ -25,26 +25,16 @@
 #include "halo/model/tokenizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "scratch.hpp"
 #include "test_support.hpp"
 
 namespace halo::hwq {
 namespace {
 
-class Scratch {
+// Each test's files in a directory of their own.
+class Scratch : public test::Scratch {
 public:
-    Scratch() {
-        static std::atomic<int> n{0};
-        path_ = std::filesystem::temp_directory_path() / fmt::format("halo_head_test_{}_{}", ::getpid(), n++);
-        std::filesystem::create_directories(path_);
-    }
-    ~Scratch() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::filesystem::path operator/(const std::string& s) const { return path_ / s; }
-
-private:
-    std::filesystem::path path_;
+    Scratch() : test::Scratch("halo_head_test") {}
 };
 
 std::string sample_text() {
