@@ -196,9 +196,7 @@ TileCosts costs_of(const model::Matrix& w, const Prepared& p, const Ladder& L, c
     std::unique_ptr<TileFitter> local;
     const auto fits = fitter_of(o, local).fit(w, p.mask, g, jobs, levels);
     for (std::size_t t = 0; t < nt; ++t) {
-        const std::int64_t r0 = (static_cast<std::int64_t>(t) / g.n_col_tiles()) * g.tile_rows;
-        const std::int64_t c0 = (static_cast<std::int64_t>(t) % g.n_col_tiles()) * g.tile_cols;
-        const double n = static_cast<double>((std::min(g.rows, r0 + g.tile_rows) - r0) * (std::min(g.cols, c0 + g.tile_cols) - c0));
+        const double n = static_cast<double>(g.bounds(static_cast<std::int64_t>(t)).weights());
         costs.weights[t] = n;
         for (std::size_t l = 0; l < nl; ++l) {
             const auto& f = fits[t * nl + l];

@@ -42,6 +42,15 @@ struct TileGrid {
     std::int64_t n_col_tiles() const { return (cols + tile_cols - 1) / tile_cols; }
     std::int64_t count() const { return n_row_tiles() * n_col_tiles(); }
     std::int64_t index(std::int64_t r, std::int64_t c) const { return (r / tile_rows) * n_col_tiles() + c / tile_cols; }
+    // Tile t's rows [r0, r1) and columns [c0, c1) (tiles row-major; the last ones may be partial).
+    struct Bounds {
+        std::int64_t r0, r1, c0, c1;
+        std::int64_t weights() const { return (r1 - r0) * (c1 - c0); }
+    };
+    Bounds bounds(std::int64_t t) const {
+        const std::int64_t r0 = (t / n_col_tiles()) * tile_rows, c0 = (t % n_col_tiles()) * tile_cols;
+        return {r0, r0 + tile_rows < rows ? r0 + tile_rows : rows, c0, c0 + tile_cols < cols ? c0 + tile_cols : cols};
+    }
 };
 // E9012 when a tile dimension is < 1 or larger than the matrix (the last tile may be partial).
 TileGrid make_grid(std::int64_t rows, std::int64_t cols, std::int64_t tile_rows, std::int64_t tile_cols,

@@ -9,11 +9,10 @@ namespace halo::hwq {
 
 void gather_tile(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g, std::int64_t t,
                  std::vector<float>& wt, std::vector<std::uint8_t>& mt) {
-    const std::int64_t r0 = (t / g.n_col_tiles()) * g.tile_rows, c0 = (t % g.n_col_tiles()) * g.tile_cols;
-    const std::int64_t r1 = std::min(g.rows, r0 + g.tile_rows), c1 = std::min(g.cols, c0 + g.tile_cols);
+    const auto b = g.bounds(t);
     wt.clear(), mt.clear();
-    for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t c = c0; c < c1; ++c) {
+    for (std::int64_t r = b.r0; r < b.r1; ++r)
+        for (std::int64_t c = b.c0; c < b.c1; ++c) {
             wt.push_back(w.at(r, c));
             mt.push_back(mask[static_cast<std::size_t>(r * g.cols + c)]);
         }
