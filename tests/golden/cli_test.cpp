@@ -100,13 +100,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"quantize", "--method", "halo", "--quantize-head", "--stream", "--out", "q"},
                 1,
                 "halo: error E9150: --quantize-head does not combine with --stream (yet): quantize without --stream\n"},
-        // eval --device cuda: --act-format runs there for the formats the GPU has; others are
-        // bad input before the GPU is opened (no CPU fallback), --stream is a usage error
-        BadFlag{{"eval", "--device", "cuda", "--act-format", "int4@g64+attn"},
-                2,
-                "halo: error E8153: --act-format: this activation format does not run on the GPU (yet) (expected "
-                "int8_per_token, or a signed integer format per token without +attn: int8@row, int4@g64, int3@g128, ..., "
-                "found int4@g64+attn); hint: use --device cpu for this format\n"},
+        // eval --device cuda: --act-format takes every name the CPU takes (cuda/act_row_format.hpp);
+        // what the CPU refuses is a usage error before the GPU is opened; --stream is a usage error
+        BadFlag{{"eval", "--device", "cuda", "--act-format", "bitmod-fp4@g128"},
+                1,
+                "halo: error E0019: --act-format: malformed activation format: 'bitmod-fp4' is a weight format (per-group type "
+                "choice or pairs); activations take the baseline types 'ant4' or 'olive4' (one scale per token) (expected "
+                "<fmt>[+attn[=<fmt>]] with fmt an amove-* name or <format>@g<G> / @row, or amove-aggressive[-<elem>] / "
+                "amove-conservative[-<elem>], found bitmod-fp4@g128)\n"},
         BadFlag{{"eval", "--device", "cuda", "--stream"},
                 1,
                 "halo: error E0017: --device cuda evaluates a base model: no --quantized or --stream (yet)\n"},

@@ -58,7 +58,6 @@ int run_eval(const EvalFlags& f) {
         if (!f.quantized.empty() || f.stream.stream)
             throw_usage("E0017", "--device cuda evaluates a base model: no --quantized or --stream (yet)");
         require_valid_value("--act-format", [&] { (void)quant::activation_hooks_for(f.act_format); });  // exit 1 before any work
-        (void)cuda::device_activation_quant(f.act_format);  // E8153 (exit 2) before any file is read
         CudaEvalArgs a{model_path, text_path, {}, *gpu, f.cuda_math == "tf32", f.json, f.quiet, f.act_format};
         a.options.method = model::parse_method(f.method);
         a.options.ctx = f.ctx;

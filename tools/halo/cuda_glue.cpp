@@ -19,7 +19,7 @@ namespace halo::cli {
 int run_cuda_eval(const CudaEvalArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto since = [](auto t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
-    const cuda::ActivationQuant act = cuda::device_activation_quant(a.act_format);  // E8153 before the GPU opens
+    const cuda::ActivationQuant act = cuda::device_activation_quant(a.act_format);  // every format the CPU takes
     cuda::open_device(a.device);  // fail before reading anything when there is no GPU
     const model::LazyModel source(a.model_path);
     const auto tokenizer = model::load_tokenizer(a.model_path);

@@ -14,7 +14,7 @@ struct CudaEvalArgs {
     bool tf32 = false;
     std::string json;  // "" none, "-" stdout, else a path (flags.hpp add_json_option)
     bool quiet = false;
-    std::string act_format;  // "" none; cuda::device_activation_quant refuses what the GPU lacks (E8153)
+    std::string act_format;  // "" none; any name the CPU takes (cuda/act_row_format.hpp)
 };
 int run_cuda_eval(const CudaEvalArgs& args);
 

@@ -13,11 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "halo/cuda/act_row_quant.hpp"
 #include "halo/model/weights.hpp"
 
 namespace halo::cuda {
 
-constexpr int kCudaBackendAbi = 3;
+constexpr int kCudaBackendAbi = 4;  // 4: ActivationQuant carries act_row_quant.hpp's formats and +attn
 
 struct DeviceInfo {
     int index = 0;
@@ -43,12 +44,24 @@ constexpr std::size_t kBlockInputs = 4;
 // path (scale max|x|/127, x * (127/max|x|) rounded half to even, clamped to +-127). int_symmetric:
 // quant::quantize_activation_rows for a signed integer row of the format table with FP16 scales
 // (per group: s = fp16(max|x| / (2^(bits-1) - 1)), code = rint(clamp(x / s, -2^(bits-1),
-// 2^(bits-1) - 1)), x = s * code).
+// 2^(bits-1) - 1)), x = s * code). row_format: any other operand (act_row_quant.hpp; the table of
+// act_row_format.hpp says which row runs what). `attention` ("+attn"): Q and K after RoPE, P
+// after the softmax and V (grouped along tokens) go through `attention_format` too, as the CPU's
+// attn_q/attn_k/attn_p/attn_v hooks.
 struct ActivationQuant {
-    enum class Kind : std::uint8_t { none, int8_per_token, int_symmetric };
+    enum class Kind : std::uint8_t { none, int8_per_token, int_symmetric, row_format };
     Kind kind = Kind::none;
     int bits = 8;            // int_symmetric
     std::int64_t group = 0;  // int_symmetric: columns per scale group; 0 = the whole row
+    ActRowFormat format;     // row_format
+    bool attention = false;
+    ActRowFormat attention_format;
+};
+// Where ForwardEngine::quantize_activations applies which operand (the kernels' test).
+enum class ActivationUse : std::uint8_t {
+    linear,             // the linears' quantizer on rows
+    attention_rows,     // the attention operand on rows (Q, K, P)
+    attention_columns,  // the attention operand on columns: groups run down a column (V)
 };
 
 // A decoder (or one block of it) resident on one GPU, FP32 weights; cuBLAS for the linears and
@@ -85,8 +98,8 @@ public:
     // Appended in ABI 3. The forward's activation quantizer (none by default); calibration
     // statistics are taken before it.
     virtual void set_activation_quant(const ActivationQuant& quant) = 0;
-    // That quantizer alone on host rows [rows x cols] in place (the kernel's test against the CPU).
-    virtual void quantize_activations(float* rows_data, std::int64_t rows, std::int64_t cols) = 0;
+    // That quantizer alone on a host matrix [rows x cols] in place (the kernels' test against the CPU).
+    virtual void quantize_activations(float* data, std::int64_t rows, std::int64_t cols, ActivationUse use) = 0;
 };
 
 // GPTQ's dense algebra on the GPU (cuda_gptq.hpp runs the algorithm on the host around it).

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/cuda/act_row_format.hpp"
 #include "halo/cuda/cuda_backend.hpp"
 #include "halo/model/activation_quant.hpp"
 #include "halo/model/forward_ops.hpp"
@@ -49,24 +50,24 @@ ActivationQuant device_activation_quant(std::string_view name) {
     const auto plan = quant::parse_activation_plan(name);  // E6804 when malformed
     if (!plan) {
         (void)model::activation_format(name);  // E5510 when unknown
-        if (name == "int8_per_token") q.kind = ActivationQuant::Kind::int8_per_token;
-    } else if (!plan->attention && plan->linear.spec && !plan->linear.row_fn) {
-        const quant::QuantSpec& spec = *plan->linear.spec;
-        const quant::FormatTraits& f = *spec.format;
-        if (f.element && !f.asymmetric && !f.tensor_scale && !f.two_level && !f.custom && f.rule == quant::ScaleRule::absmax &&
-            spec.scale == quant::ScaleFormat::fp16) {
-            const quant::ElementType& e = quant::element_type(*f.element);
-            if (e.kind == quant::ElementKind::integer && e.is_signed && e.int_step == 1.0f && spec.granularity.group_rows == 1) {
-                q.kind = ActivationQuant::Kind::int_symmetric;
-                q.bits = e.bits;
-                q.group = spec.granularity.group_cols;
-            }
-        }
+        if (name != "int8_per_token")         // a row added to model's table without a GPU kernel
+            throw_internal("E8191", fmt::format("activation format {} of the model's table has no GPU kernel", name));
+        q.kind = ActivationQuant::Kind::int8_per_token;
+        return q;
     }
-    if (q.kind == ActivationQuant::Kind::none)
-        throw_bad_value("E8153", "--act-format", "this activation format does not run on the GPU (yet)",
-                        "int8_per_token, or a signed integer format per token without +attn: int8@row, int4@g64, int3@g128, ...",
-                        std::string(name), "use --device cpu for this format");
+    const quant::ActivationOperand& lin = plan->linear;
+    if (gpu_activation_row(lin) == GpuActRow::int_symmetric) {  // symmetric integer, FP16 scales: act_int_symmetric
+        q.kind = ActivationQuant::Kind::int_symmetric;
+        q.bits = quant::element_type(*lin.spec->format->element).bits;
+        q.group = lin.spec->granularity.group_cols;
+    } else {
+        q.kind = ActivationQuant::Kind::row_format;
+        q.format = act_row_format(lin);  // E8190 when the table has no row for it
+    }
+    if (plan->attention) {
+        q.attention = true;
+        q.attention_format = act_row_format(*plan->attention);
+    }
     return q;
 }
 

@@ -10,10 +10,9 @@
 // block at a time; or from a ModelWeights already in memory, e.g. a quantized model) and stay
 // resident on the GPU (a 7B model: ~27 GB FP32).
 //
-// Activation quantization (`--act-format`) on the GPU: int8_per_token and symmetric signed
-// integer rows of the format table per token ("int8@row", "int4@g64", ...: FP16 scales) on
-// the seven linears' inputs (device_activation_quant); other formats and the attention matmuls
-// ("+attn") are refused (E8153), never run on the CPU behind the user's back.
+// Activation quantization (`--act-format`) on the GPU: every name the CPU takes (int8_per_token,
+// the format table's rows per token, Amove, olive4/ant4, "+attn"), on the seven linears' inputs
+// and, with +attn, Q, K, P and V (device_activation_quant; the table in act_row_format.hpp).
 //
 // Not on the GPU: QK-norm, sliding windows, GeGLU, QKV biases, post-norms, logit soft-capping,
 // interleaved RoPE (refused, E8103). Errors (bad input, exit 2): E8100 bad
@@ -49,8 +48,9 @@ bool cuda_built();
 // Refuses (E8103) model options the CUDA forward does not implement.
 void check_supported(const model::ModelConfig& config, const std::string& where);
 
-// The GPU form of an `--act-format` name ("" -> none). E8153 (bad input) naming what the GPU
-// takes when the format is not on the GPU; malformed names keep their own errors (E5510, E6804).
+// The GPU form of an `--act-format` name ("" -> none). Names the CPU refuses keep their errors
+// (E5510 unknown, E6804 malformed, E6001 a bad spec); E8190/E8191 (internal) when the CPU takes
+// a name the GPU's table has no row for.
 ActivationQuant device_activation_quant(std::string_view act_format);
 
 class CudaModel {

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "halo/cuda/cuda_backend_api.hpp"
+#include "halo/cuda/module/act_row_kernel.hpp"
 #include "halo/cuda/module/cuda_kernels.hpp"
 #include "halo/cuda/module/device_memory.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -196,10 +197,12 @@ public:
             throw_internal("E8152", fmt::format("activation quantizer of {} bits, group {}", q.bits, q.group));
         act_ = q;
     }
-    void quantize_activations(float* host, std::int64_t rows, std::int64_t cols) override {
+    void quantize_activations(float* host, std::int64_t rows, std::int64_t cols, ActivationUse use) override {
         DeviceBuffer buf(static_cast<std::size_t>(rows * cols) * sizeof(float), "the activations to quantize", kLowerTokens);
         check(cudaMemcpyAsync(buf.f(), host, buf.bytes(), cudaMemcpyHostToDevice, stream_), "upload");
-        quantize_input(buf.f(), rows, cols);
+        if (use == ActivationUse::linear) quantize_input(buf.f(), rows, cols);
+        else if (use == ActivationUse::attention_rows) act_rows(buf.f(), rows, cols, cols, 1, act_.attention_format, stream_);
+        else act_rows(buf.f(), cols, rows, 1, cols, act_.attention_format, stream_);  // column c: a row of `rows` values, stride cols
         check(cudaMemcpyAsync(host, buf.f(), buf.bytes(), cudaMemcpyDeviceToHost, stream_), "download");
         sync("activation quantization");
     }
@@ -211,6 +214,7 @@ private:
             case ActivationQuant::Kind::none: return;
             case ActivationQuant::Kind::int8_per_token: return act_int8_per_token(x, rows, cols, stream_);
             case ActivationQuant::Kind::int_symmetric: return act_int_symmetric(x, rows, cols, act_.group, act_.bits, stream_);
+            case ActivationQuant::Kind::row_format: return act_rows(x, rows, cols, cols, 1, act_.format, stream_);
         }
     }
     void note_usage() { peak_used_ = std::max(peak_used_, device_used_bytes()); }
@@ -234,6 +238,11 @@ private:
         const std::int64_t hd = c.head_dim, Hq = c.n_heads, Hkv = c.n_kv_heads, G = Hq / Hkv;
         const int ldq = static_cast<int>(Hq * hd), ldkv = static_cast<int>(Hkv * hd);
         const float one = 1.0f, zero = 0.0f;
+        if (act_.attention) {  // model/attention.cpp's attn_q/attn_k/attn_v hooks: per head, groups along head_dim; V along tokens
+            act_rows(q_.f(), S * Hq, hd, hd, 1, act_.attention_format, stream_);
+            act_rows(k_.f(), S * Hkv, hd, hd, 1, act_.attention_format, stream_);
+            act_rows(v_.f(), Hkv * hd, S, 1, ldkv, act_.attention_format, stream_);
+        }
         for (std::int64_t g = 0; g < Hkv; ++g) {
             // scores_h[i][j] = Q_h[i] . K_g[j] for the G query heads h = g*G .. g*G+G-1
             check(cublasSgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(S), static_cast<int>(S),
@@ -241,6 +250,8 @@ private:
                                             &zero, scores_.f(), static_cast<int>(S), S * S, static_cast<int>(G)),
                   "scores");
             causal_softmax(scores_.f(), G, S, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd))), stream_);
+            // attn_p: each head's full [S x S] probabilities, zeros above the diagonal (causal_softmax writes them).
+            if (act_.attention) act_rows(scores_.f(), G * S, S, S, 1, act_.attention_format, stream_);
             // out_h[i] = sum_j P_h[i][j] V_g[j]
             check(cublasSgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(hd), static_cast<int>(S),
                                             static_cast<int>(S), &one, v_.f() + g * hd, ldkv, 0, scores_.f(), static_cast<int>(S),
