@@ -4,6 +4,7 @@
 
 #include <cuda_fp16.h>
 
+#include "halo/cuda/act_row_quant.hpp"
 #include "halo/cuda/module/block_reduce.cuh"
 
 namespace halo::cuda {
@@ -148,7 +149,9 @@ __global__ void act_int8_per_token_kernel(float* x, std::int64_t cols) {
 }
 
 // One block per (row, group): quant::fit_group's symmetric absmax rule with an FP16 scale
-// (round_scale: a scale that rounds to 0 becomes 1), then encode/decode of a signed integer.
+// (round_scale: FP16 saturates at 65504, a scale that rounds to 0 becomes 1; a group of zeros
+// keeps scale 1 and still goes through encode/decode, so -0 becomes +0), then encode/decode of a
+// signed integer: clamp, then round (a NaN's code is 0: x86's (int)NaN masked to the bits).
 __global__ void act_int_symmetric_kernel(float* x, std::int64_t cols, std::int64_t group, std::int64_t groups_per_row, int bits) {
     __shared__ float shared[kThreads / 32];
     const std::int64_t row = blockIdx.x / groups_per_row, g = blockIdx.x % groups_per_row;
@@ -157,14 +160,16 @@ __global__ void act_int_symmetric_kernel(float* x, std::int64_t cols, std::int64
     float amax = 0.0f;
     for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) amax = fmaxf(amax, fabsf(p[c]));
     amax = block_max(amax, shared);
-    if (amax == 0.0f) return;  // the CPU's scale 1, codes 0: the zeros stay
     const float top = static_cast<float>((1 << (bits - 1)) - 1), bottom = -static_cast<float>(1 << (bits - 1));
-    float s = __half2float(__float2half_rn(amax / top));
-    if (!(s > 0.0f)) s = 1.0f;
+    float s = 1.0f;
+    if (amax != 0.0f) {
+        s = fp16_decode(fp16_code(amax / top));
+        if (!(s > 0.0f)) s = 1.0f;
+    }
     for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) {
         const float y = __fadd_rn(__fdiv_rn(p[c], s), 0.0f);  // w / scale + zero
-        const float q = rintf(fminf(fmaxf(y, bottom), top));
-        p[c] = __fmul_rn(s, __fsub_rn(q, 0.0f));             // scale * (v(code) - zero)
+        const float q = rintf(act_clamp(y, bottom, top));     // std::nearbyint(std::clamp(..))
+        p[c] = __fmul_rn(s, __fsub_rn(q == q ? q : 0.0f, 0.0f));  // scale * (v(code) - zero)
     }
 }
 
