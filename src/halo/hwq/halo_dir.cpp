@@ -1,5 +1,6 @@
 #include "halo/hwq/halo_dir.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -25,19 +26,20 @@ accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& c, const std:
 
 namespace {
 // One GEMM's entry: tiles, sparse part and its level, under the simulator's GEMM name.
-void add_gemm_tile_levels(accel::ModelTileLevels& m, const std::string& name, const quant::QuantizedTensor& t, int sparse_level) {
+void add_gemm_tile_levels(accel::ModelTileLevels& m, const std::string& name, const quant::QuantizedTensor& t, int sparse_level,
+                          unsigned threads = 1) {
     // per-tile w = s * (c - z): the simulator charges z * sum(a); the array multiplies c = u - 128
     accel::TileLevels tl = array_tile_levels(t, true, [&](std::int64_t r, std::int64_t c) {
         return static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(t.code(r, c)) - 128));
-    });
+    }, threads);
     m.sparse_nnz.emplace_back(name, static_cast<std::int64_t>(t.sparse.nnz()));
     if (sparse_level >= 0) m.sparse_level.emplace_back(name, sparse_level);
     m.layers.emplace_back(name, std::move(tl));
 }
 }  // namespace
 
-void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, int sparse_level) {
-    add_gemm_tile_levels(m, accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), rec.tensor, sparse_level);
+void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, int sparse_level, unsigned threads) {
+    add_gemm_tile_levels(m, accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), rec.tensor, sparse_level, threads);
 }
 
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
@@ -59,10 +61,13 @@ accel::DvfsTable dvfs_table(const Ladder& L) {
 
 void InformationBits::add(const quant::QuantizedTensor& t, const CodebookRegistry& books) {
     weights += static_cast<double>(t.rows() * t.cols());
+    // Weights per tile: its rows times its columns (the last row and column of tiles may be partial).
     std::vector<double> n(t.tiles.level.size(), 0);
-    for (std::int64_t rr = 0; rr < t.rows(); ++rr)
-        for (std::int64_t cc = 0; cc < t.cols(); ++cc)
-            n[static_cast<std::size_t>(t.group_index(rr, cc))] += 1;
+    const std::int64_t gr = t.group_rows(), gc = t.group_cols(), ngc = t.n_group_cols();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const std::int64_t r0 = static_cast<std::int64_t>(i) / ngc * gr, c0 = static_cast<std::int64_t>(i) % ngc * gc;
+        n[i] = static_cast<double>((std::min(t.rows(), r0 + gr) - r0) * (std::min(t.cols(), c0 + gc) - c0));
+    }
     for (std::size_t i = 0; i < n.size(); ++i) {
         const auto k = books.books[static_cast<std::size_t>(t.tiles.codebook_id[i])].size();
         bits += n[i] * std::ceil(std::log2(std::max<double>(2, static_cast<double>(k)))) + 16 + 8;

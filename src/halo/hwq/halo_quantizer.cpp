@@ -172,8 +172,8 @@ Prepared prepare(const model::Matrix& w, const model::Matrix& gram, std::int64_t
     Prepared p;
     p.grid = make_grid(w.rows, w.cols, o.tile_n, o.tile_k, place);
     const model::Matrix sens = fisher ? *fisher : hessian_sensitivity(w, gram, tokens, o.threads);
-    p.mask = sparse_mask(w, sens, o.sparse);
-    p.score = tile_scores(sens, p.grid);
+    p.mask = sparse_mask(w, sens, o.sparse, o.threads);
+    p.score = tile_scores(sens, p.grid, o.threads);
     return p;
 }
 
@@ -243,12 +243,14 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
 
     // Sparse rows' INT8 scales from the original weights (10 % headroom for GPTQ's updates).
     std::vector<float> sparse_scale(static_cast<std::size_t>(w.rows), 1.0f);
-    for (std::int64_t r = 0; r < w.rows; ++r) {
+    parallel_for(static_cast<std::size_t>(w.rows), o.threads, [&](std::size_t r, unsigned) {  // rows apart: any split, same scales
         float m = 0;
+        const std::uint8_t* mr = mask.data() + r * static_cast<std::size_t>(w.cols);
+        const float* wr = w.data.data() + r * static_cast<std::size_t>(w.cols);
         for (std::int64_t c = 0; c < w.cols; ++c)
-            if (!mask[static_cast<std::size_t>(r * w.cols + c)]) m = std::max(m, std::fabs(w.at(r, c)));
-        if (m > 0) sparse_scale[static_cast<std::size_t>(r)] = fp16(1.1f * m / 127.0f);
-    }
+            if (!mr[c]) m = std::max(m, std::fabs(wr[c]));
+        if (m > 0) sparse_scale[r] = fp16(1.1f * m / 127.0f);
+    }, 64);
 
     const auto spec = quant::make_spec("int8-asym", quant::Granularity::per_tile(o.tile_n, o.tile_k));
     res.tensor = quant::QuantizedTensor(spec, w.rows, w.cols);
@@ -357,7 +359,7 @@ void quantize_linear_into(model::Matrix& w, const model::LinearInputStats& st, c
     const auto order = grouped_order(r.assignment.level);
     out.switches += switches(r.assignment.level, order, prev_level);
     prev_level = r.assignment.level[order.back()];
-    rec.tensor = r.tensor;
+    rec.tensor = std::move(r.tensor);  // r keeps the fits and levels; the codes live in the record
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tk).count();
     out.model.bits += rec.tensor.bits();
     out.model.linears.push_back(std::move(rec));

@@ -59,7 +59,8 @@ struct HaloOptions {
     quant::GptqOptions gptq_options;
     unsigned threads = 1;
     // Who fits the tiles (tile_fit_batch.hpp): null = a CpuTileFitter on `threads`; `quantize
-    // --device cuda` gives the GPU's. Not owned; every fitter gives the CPU's fits bit for bit.
+    // --device cuda` gives a RoutedTileFitter (large batches on the GPU, GPTQ's refits on the
+    // CPU). Not owned; every fitter gives the CPU's fits bit for bit.
     TileFitter* fitter = nullptr;
     // Time by phase (halo_* fields, and GPTQ's and the decode's) is added here when set; not owned.
     quant::PhaseSeconds* phases = nullptr;

@@ -89,7 +89,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         std::optional<quant::PhaseTimer> write_timer(std::in_place, &r.phases.write);
         for (std::size_t i = 0; i < r.totals.model.linears.size(); ++i) {
             const auto& rec = r.totals.model.linears[i];
-            add_tile_levels(tile_levels, rec, r.totals.linears[i].sparse_level.level);
+            add_tile_levels(tile_levels, rec, r.totals.linears[i].sparse_level.level, ho.threads);
             info_bits.add(rec.tensor, r.totals.books);
             out.add_linear(rec);
         }

@@ -56,15 +56,22 @@ struct TileGrid {
 TileGrid make_grid(std::int64_t rows, std::int64_t cols, std::int64_t tile_rows, std::int64_t tile_cols,
                    std::string_view place);
 
-std::vector<double> tile_scores(const model::Matrix& sensitivity, const TileGrid& grid);
+// Each tile's mean sensitivity, summed in double row by row, column by column inside the tile.
+// The fast version splits row tiles among `threads` (a tile's sum keeps its order, so the result
+// is the reference's bit for bit); tile_scores_ref is the plain loop over every weight.
+std::vector<double> tile_scores(const model::Matrix& sensitivity, const TileGrid& grid, unsigned threads = 1);
+std::vector<double> tile_scores_ref(const model::Matrix& sensitivity, const TileGrid& grid);
 
 struct SparseSplitOptions {
     double salient_fraction = 0.0005;  // 0.05 %
     double outlier_sigma = 3.0;
 };
-// Mask: 1 = dense, 0 = sparse. Reference and fast (nth_element) versions agree exactly.
+// Mask: 1 = dense, 0 = sparse. Reference (a stable sort of every index) and fast versions agree
+// exactly, ties included. The fast one finds the k-th largest sensitivity by a two-pass radix
+// select over the values' ordered bit patterns, its passes split among `threads` (integer counts:
+// the thread count changes nothing); the matrix moments stay one sequential double sum.
 std::vector<std::uint8_t> sparse_mask(const model::Matrix& w, const model::Matrix& sensitivity,
-                                      const SparseSplitOptions& options);
+                                      const SparseSplitOptions& options, unsigned threads = 1);
 std::vector<std::uint8_t> sparse_mask_ref(const model::Matrix& w, const model::Matrix& sensitivity,
                                           const SparseSplitOptions& options);
 

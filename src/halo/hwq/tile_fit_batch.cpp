@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "halo/util/parallel.hpp"
 
 namespace halo::hwq {
@@ -40,6 +42,15 @@ std::vector<TileFit> CpuTileFitter::fit(const model::Matrix& w, std::span<const 
         }
     });
     return fits;
+}
+
+std::string RoutedTileFitter::describe() const {
+    return fmt::format("{} (batches under {} jobs: cpu)", large_.describe(), min_jobs_);
+}
+
+std::vector<TileFit> RoutedTileFitter::fit(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g,
+                                           std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels) {
+    return jobs.size() < min_jobs_ ? small_.fit(w, mask, g, jobs, levels) : large_.fit(w, mask, g, jobs, levels);
 }
 
 }  // namespace halo::hwq

@@ -145,8 +145,10 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
                                          [](const auto& pw) { return pw.energy_fj.has_value(); });
     hwq::HaloOptions ho = o.halo;
     ho.threads = threads;
-    if (o.device) {  // the tile fits and GPTQ's algebra on the GPU
-        ho.fitter = o.device->tile_fitter();
+    std::optional<hwq::RoutedTileFitter> fitter;
+    if (o.device) {  // the tile fits (large batches) and GPTQ's algebra on the GPU
+        fitter.emplace(*o.device->tile_fitter(), threads, hwq::kDeviceTileFitMinJobs);
+        ho.fitter = &*fitter;
         ho.gptq_options.device = o.device;
     }
     ho.sparse_macs_per_cycle = machine.energy.sparse_macs_per_cycle;

@@ -465,7 +465,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             fisher = o.device ? o.device->fisher_diagonal(w, samples, sink) : model::fisher_diagonal(w, samples, threads, sink);
         }
         ho.gptq_options.device = o.device;
-        ho.fitter = o.device ? o.device->tile_fitter() : nullptr;  // the GPU fits the tiles; null: the CPU
+        std::optional<RoutedTileFitter> fitter;  // the GPU fits large batches of tiles; null: all on the CPU
+        if (o.device) fitter.emplace(*o.device->tile_fitter(), threads, kDeviceTileFitMinJobs);
+        ho.fitter = fitter ? &*fitter : nullptr;
         ModelPlan plan;
         if (ho.scope == AssignScope::model) {
             say("model-wide plan (FP32 statistics)");

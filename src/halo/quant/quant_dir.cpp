@@ -76,6 +76,7 @@ float finite_fp16(std::uint16_t bits, const std::string& place, const char* what
 // value, value i at bit i * bits of the stream (unpack_bits is the inverse, bit by bit). A 64-bit
 // accumulator emits whole bytes (a 7B block's 200 M codes took ~4 s bit by bit).
 std::string pack_bits(std::span<const std::uint8_t> values, int bits) {
+    if (bits == 8) return std::string(reinterpret_cast<const char*>(values.data()), values.size());  // one code a byte: a copy
     std::string packed((values.size() * static_cast<std::size_t>(bits) + 7) / 8, '\0');
     const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
     std::uint64_t acc = 0;

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
 
 #include <gmock/gmock.h>
@@ -8,6 +9,7 @@
 #include "halo/accel/sim_config.hpp"
 #include "halo/util/provenance.hpp"
 
+#include "halo/hwq/array_tile_levels.hpp"
 #include "halo/hwq/assign.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/hwq/halo_quantizer.hpp"
@@ -304,6 +306,72 @@ TEST(Sensitivity, SparseMaskFastMatchesReference) {
     for (double frac : {0.001, 0.01, 0.05, 0.2, 0.9})
         EXPECT_EQ(sparse_mask(w, coarse, {frac, 3.0}), sparse_mask_ref(w, coarse, {frac, 3.0})) << frac;
     EXPECT_THAT(message_of([] { sensitivity_source("grad"); }), ::testing::HasSubstr("E9011"));
+}
+
+// The radix select over several work items and threads: random sensitivities, signed values
+// with -0 and +0 tied at the threshold, heavy ties, and a NaN (the reference's order then).
+TEST(Sensitivity, SparseMaskOnThreadsMatchesReference) {
+    const auto w = test::random_matrix(520, 300, 21);  // 156,000 weights: three work items of 65,536
+    const auto g = test::random_matrix(300, 300, 22, 1.0);
+    const auto s = hessian_sensitivity(w, g, 5, 4);
+    for (unsigned threads : {1u, 3u, 8u})
+        for (double frac : {0.0005, 0.01, 0.3}) EXPECT_EQ(sparse_mask(w, s, {frac, 3.0}, threads), sparse_mask_ref(w, s, {frac, 3.0})) << threads << " " << frac;
+    model::Matrix signed_s(520, 300);
+    for (std::size_t i = 0; i < signed_s.data.size(); ++i) {
+        const int v = static_cast<int>((i * 2654435761u) % 7) - 3;  // -3..3
+        signed_s.data[i] = v == 0 ? ((i % 2) ? -0.0f : 0.0f) : static_cast<float>(v) * 0.25f;
+    }
+    for (unsigned threads : {1u, 4u})
+        for (double frac : {0.1, 3.0 / 7.0, 0.5, 0.6, 0.95})  // 3/7: the threshold falls among the zeros
+            EXPECT_EQ(sparse_mask(w, signed_s, {frac, 1e9}, threads), sparse_mask_ref(w, signed_s, {frac, 1e9})) << threads << " " << frac;
+    model::Matrix with_nan = s;
+    with_nan.data[777] = std::nanf("");
+    EXPECT_EQ(sparse_mask(w, with_nan, {0.01, 3.0}, 4), sparse_mask_ref(w, with_nan, {0.01, 3.0}));
+}
+
+// tile_levels.json's code histograms (row tiles split among threads) and the information bits
+// (a tile's weight count from its bounds) against per-weight loops, on a grid with partial tiles.
+TEST(HaloDir, TileHistogramsAndInformationBitsOfPartialTiles) {
+    const std::int64_t rows = 37, cols = 50, tr = 16, tc = 32, nrt = 3, nct = 2;
+    quant::QuantizedTensor t(quant::make_spec("int8-asym", quant::Granularity::per_tile(tr, tc)), rows, cols);
+    for (std::size_t i = 0; i < t.codes().size(); ++i) t.codes()[i] = static_cast<std::uint8_t>((i * 37 + i / 7) % 256);
+    t.tiles.tile_rows = tr, t.tiles.tile_cols = tc;
+    CodebookRegistry books;
+    for (int i = 0; i < nrt * nct; ++i) {
+        t.tiles.level.push_back(i % 3);
+        std::vector<int> book(static_cast<std::size_t>(1 + 3 * i));  // 1, 4, 7, ... codes
+        std::iota(book.begin(), book.end(), -i);
+        t.tiles.codebook_id.push_back(books.id(book));
+    }
+    const auto multiplier = [&](std::int64_t r, std::int64_t c) { return static_cast<std::uint8_t>(t.code(r, c) ^ 0x80); };
+    std::vector<std::vector<std::uint64_t>> want(static_cast<std::size_t>(nrt * nct), std::vector<std::uint64_t>(256, 0));
+    double want_bits = 0;
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < cols; ++c) {
+            ++want[static_cast<std::size_t>((c / tc) * nrt + r / tr)][multiplier(r, c)];
+            const auto k = books.books[static_cast<std::size_t>(t.tiles.codebook_id[static_cast<std::size_t>((r / tr) * nct + c / tc)])].size();
+            want_bits += std::ceil(std::log2(std::max<double>(2, static_cast<double>(k))));
+        }
+    for (unsigned threads : {1u, 2u, 5u}) {
+        const auto tl = array_tile_levels(t, true, multiplier, threads);
+        EXPECT_EQ(tl.code_histogram, want) << threads;
+        ASSERT_EQ(tl.level.size(), 6u);
+        EXPECT_EQ(tl.level[1 * nrt + 2], t.tiles.level[2 * nct + 1]);  // transposed: K tile 1, N tile 2
+    }
+    InformationBits ib;
+    ib.add(t, books);
+    EXPECT_EQ(ib.weights, static_cast<double>(rows * cols));
+    EXPECT_EQ(ib.bits, want_bits + 6 * (16 + 8));  // no sparse part: codes plus a scale and zero per tile
+}
+
+TEST(Sensitivity, TileScoresOnThreadsEqualTheReference) {
+    const auto w = test::random_matrix(70, 45, 31);
+    const auto s = hessian_sensitivity(w, test::random_matrix(45, 45, 32, 1.0), 3);
+    for (auto [tr, tc] : {std::pair{16, 32}, std::pair{70, 45}, std::pair{1, 1}, std::pair{7, 45}}) {
+        const auto grid = make_grid(70, 45, tr, tc, "t");  // partial last tiles in each direction for 16x32
+        const auto want = tile_scores_ref(s, grid);
+        for (unsigned threads : {1u, 3u}) EXPECT_EQ(tile_scores(s, grid, threads), want) << tr << "x" << tc;  // exact doubles
+    }
 }
 
 }  // namespace

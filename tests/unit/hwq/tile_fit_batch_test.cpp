@@ -80,5 +80,34 @@ TEST(TileFitBatch, ASubsetOfTilesIsFittedAtItsOwnLevels) {
     EXPECT_NE(fits[0].codes, fits[2].codes);  // same tile, two levels: two codebooks
 }
 
+// A fitter that records the batch sizes it was given and fits on the CPU.
+class CountingFitter final : public TileFitter {
+public:
+    std::string describe() const override { return "counting"; }
+    std::vector<TileFit> fit(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g,
+                             std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels) override {
+        batches.push_back(jobs.size());
+        return CpuTileFitter(1).fit(w, mask, g, jobs, levels);
+    }
+    std::vector<std::size_t> batches;
+};
+
+TEST(TileFitBatch, RoutedFitterSendsSmallBatchesToTheCpuWithTheSameFits) {
+    const auto c = tile_cases::tile_fit_case();
+    const auto all = tile_cases::every_job(c);  // 9 tiles x the case's levels
+    ASSERT_GT(all.size(), 5u);
+    const std::vector<TileFitJob> few(all.begin(), all.begin() + 5);
+    CountingFitter large;
+    RoutedTileFitter routed(large, 2, 6);
+    EXPECT_EQ(routed.describe(), "counting (batches under 6 jobs: cpu)");
+    const auto small_fits = routed.fit(c.w, c.mask, c.grid, few, c.levels);
+    EXPECT_TRUE(large.batches.empty());  // 5 jobs < 6: the CPU's
+    const auto large_fits = routed.fit(c.w, c.mask, c.grid, all, c.levels);
+    EXPECT_EQ(large.batches, std::vector<std::size_t>{all.size()});
+    const auto want = CpuTileFitter(1).fit(c.w, c.mask, c.grid, all, c.levels);
+    for (std::size_t i = 0; i < all.size(); ++i) expect_equal_fit(large_fits[i], want[i], "large job " + std::to_string(i));
+    for (std::size_t i = 0; i < few.size(); ++i) expect_equal_fit(small_fits[i], want[i], "small job " + std::to_string(i));
+}
+
 }  // namespace
 }  // namespace halo::hwq

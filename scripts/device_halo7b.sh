@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Session 9 (helper halo7b, issue #13): the 7B HALO run end to end and the default model's HALO
+# CUDA-vs-CPU check on the lent H200, binaries built on the dev machine (sm_90) and carried
+# xz-compressed in .device/halo7b/{bin,lib,text} with the MAC profile (profile.json); the default
+# model travels in two parts (it does not fit one call's 64 MiB beside the binaries). Three calls
+# back to back on one warm machine (it stays warm ~30 s after a call, and /root with it):
+#   one:   unpacks the binaries, the texts and model part A into /root; the synthetic Llama-2-7B
+#          (bf16, 3 shards) into /root/l7 while the GPU tests run
+#   two:   Llama-2-7B shape, HALO bal streamed, 128 x 2048 calibration tokens, --device cuda
+#          --cuda-math tf32, under /usr/bin/time with nvidia-smi sampling, stopped at $HALO_LIMIT_S
+#          (default 570); then joins part B (carried in this call) to part A, sha256 checked
+#   three: the default model: HALO bal with --calib-inputs unquantized and --eval, --device cuda
+#          and on the CPU (16 threads), codes compared (scripts/compare_hqt_codes.py); then
+#          `halo run --device cuda` on it, limited to $RUN_LIMIT_S (default 240)
+# A fresh machine (given back between calls) is reported and what it lacks is redone or skipped.
+set -uo pipefail
+D=$PWD/.device/halo7b
+O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
+mode=${1:-one}
+exec > >(tee "$O/$mode.log") 2>&1
+t_start=$EPOCHREALTIME
+elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
+step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
+timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }
+export OPENBLAS_CORETYPE=Haswell  # Debian's OpenBLAS 0.3.21 takes this CPU for Prescott (and LAPACK can crash there)
+if [ -d "$D/bin" ] && [ ! -f /root/hb/halo ]; then  # once per machine
+  mkdir -p /root/hb /root/hl /root/data/models /root/data/text
+  python3 - "$D" <<'PY'
+import lzma, os, pathlib, sys
+d = pathlib.Path(sys.argv[1])
+for sub, dst in (("bin", "/root/hb"), ("lib", "/root/hl"), ("text", "/root/data/text")):
+    for f in (d / sub).glob("*.xz"):
+        out = pathlib.Path(dst) / f.name[:-3]
+        out.write_bytes(lzma.decompress(f.read_bytes()))
+        os.chmod(out, 0o755)
+PY
+  cp "$D/profile.json" /root/profile.json
+fi
+[ -f "$D/model/model.partA" ] && [ ! -f /root/model.partA ] && cp "$D/model/model.partA" /root/model.partA
+[ -f /root/hb/halo ] || { echo "/root/hb/halo missing: a fresh machine without the binaries (carry .device/halo7b)"; exit 3; }
+LD_LIBRARY_PATH="/root/hl:${LD_LIBRARY_PATH:-}"
+for lib in libcublas.so.13 libcublasLt.so.13 libcusolver.so.12 libcusparse.so.12 libnvJitLink.so.13; do
+  p=$(find /usr/local /usr/lib /opt -name "$lib" 2>/dev/null | head -1)
+  if [ -n "$p" ]; then LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$p")"; else echo "missing $lib"; fi
+done
+export LD_LIBRARY_PATH HALO_DATA=/root/data HALO_CUDA_MODULE=/root/hb/libhalo_cuda.so
+H=/root/hb/halo
+M=/root/data/models/smollm2-135m-instruct-q4_1.gguf
+date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv,noheader; nproc; free -g | head -2
+gpu_watch() {  # GPU memory in use every 2 s, into $O/$1 (the summary's peak is the process's own figure)
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 2000 > "$O/$1" 2>/dev/null &
+  watch_pid=$!
+}
+gpu_unwatch() { kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; sort -n "$O/$1" | tail -1 | sed "s/^/peak GPU memory used (nvidia-smi, MiB): /"; }
+case "$mode" in
+  one)
+    step "synth 7B (background)"
+    ( timed "$H" synth --shape llama2-7b --out /root/l7 --dtype bf16 --shards 3 --threads 12 --quiet > "$O/synth7b.log" 2>&1 ) &
+    synth_pid=$!
+    step "GPU tests"
+    timed timeout 150 /root/hb/test_cuda > "$O/test_cuda.log" 2>&1
+    grep -E "^\[  (PASSED|FAILED|SKIPPED) |FAILED|Failure" "$O/test_cuda.log" | head -40
+    wait "$synth_pid"; cat "$O/synth7b.log"
+    ;;
+  two)
+    if [ ! -f /root/l7/config.json ]; then  # a fresh machine: call one's checkpoint is gone
+      step "synth 7B (fresh machine)"; timed "$H" synth --shape llama2-7b --out /root/l7 --dtype bf16 --shards 3 --threads 16 --quiet
+    fi
+    step "HALO bal 7B cuda streamed tf32 (limit ${HALO_LIMIT_S:-570} s)"
+    gpu_watch gpumem_halo7b.txt
+    timed timeout "${HALO_LIMIT_S:-570}" "$H" quantize --model /root/l7 --method halo --objective bal --profile /root/profile.json \
+        --samples 128 --seq-len 2048 --calib /root/data/text/calib.txt --stream --device cuda --cuda-math tf32 \
+        --out /root/l7_halo 2>&1 | tr '\r' '\n' | grep -v '^$' | grep -v '^halo blocks' 
+    gpu_unwatch gpumem_halo7b.txt
+    cp /root/l7_halo/manifest.json "$O/l7_halo_manifest.json" 2>/dev/null
+    ls /root/l7_halo | wc -l | sed 's/^/files in the output directory: /'
+    du -sb /root/l7_halo 2>/dev/null
+    if [ -f /root/model.partA ] && [ -f "$D/model/model.partB" ]; then
+      cat /root/model.partA "$D/model/model.partB" > "$M"
+      echo "$(cat "$D/model/model.sha256")  $M" | sha256sum -c
+    else echo "model part A or B missing: the default model is not assembled"; fi
+    ;;
+  three)
+    [ -f "$M" ] || { echo "$M missing (the machine was given back between the calls)"; exit 3; }
+    for dev in cuda cpu; do
+      step "HALO bal default model, --calib-inputs unquantized, $dev"
+      flags=(); [ "$dev" = cuda ] && flags=(--device cuda)
+      timed "$H" quantize --method halo --objective bal --profile /root/profile.json --calib-inputs unquantized \
+        --eval /root/data/text/eval.txt --threads 16 "${flags[@]}" --out /root/q_halo_$dev --quiet 2>&1 | tail -12
+      cp /root/q_halo_$dev/manifest.json "$O/q_halo_${dev}_manifest.json" 2>/dev/null
+    done
+    step "codes, CUDA vs CPU"
+    python3 "$PWD/scripts/compare_hqt_codes.py" /root/q_halo_cuda /root/q_halo_cpu | tail -8
+    n_same=0; n_all=0
+    for f in /root/q_halo_cuda/*.hqt; do n_all=$((n_all + 1)); cmp -s "$f" "/root/q_halo_cpu/$(basename "$f")" && n_same=$((n_same + 1)); done
+    echo ".hqt files byte-identical: $n_same of $n_all"
+    step "run --device cuda, default model (limit ${RUN_LIMIT_S:-240} s)"
+    gpu_watch gpumem_run.txt
+    timed timeout "${RUN_LIMIT_S:-240}" "$H" run --device cuda --profile /root/profile.json --objectives bal --baselines rtn-w8 \
+      --out /root/run_cuda --quiet 2>&1 | tail -30
+    gpu_unwatch gpumem_run.txt
+    cp /root/run_cuda/report.md "$O/run_cuda_report.md" 2>/dev/null
+    ;;
+esac
+step "done"
