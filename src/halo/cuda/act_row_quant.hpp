@@ -212,6 +212,24 @@ HALO_HD inline float scale_round(ActScale f, const ActElement& e4m3, float x) {
     return f == ActScale::fp32 ? x : scale_decode(f, e4m3, scale_encode(f, e4m3, x));
 }
 
+// ---- act_int_symmetric (cuda_kernels.cu): a signed integer row with FP16 scales -------------
+
+// The group's scale from its max |x| (quant::fit_group + round_scale: FP16 saturates at 65504, a
+// scale that rounds to 0 becomes 1, a group of zeros keeps 1).
+HALO_HD inline float int_symmetric_scale(float amax, int bits) {
+    if (amax == 0.0f) return 1.0f;
+    const float s = fp16_decode(fp16_code(amax / static_cast<float>((1 << (bits - 1)) - 1)));
+    return s > 0.0f ? s : 1.0f;
+}
+// One value: encode (clamp, then round: a NaN's code is 0, x86's (int)NaN masked), decode (the
+// code's value, so a negative value that rounds to zero comes back +0), times the scale.
+HALO_HD inline float int_symmetric_value(float x, float s, int bits) {
+    const float top = static_cast<float>((1 << (bits - 1)) - 1), bottom = -static_cast<float>(1 << (bits - 1));
+    const float q = rintf(act_clamp(x / s + 0.0f, bottom, top));
+    const float v = q == q ? q + 0.0f : 0.0f;  // -0 + 0 = +0
+    return s * (v - 0.0f);
+}
+
 // ---- a strided row ---------------------------------------------------------------------------
 
 // Element c of a row: p[c * stride] (V's rows are its columns: the attention groups tokens).

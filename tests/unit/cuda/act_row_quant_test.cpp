@@ -5,6 +5,7 @@
 // functions run in the GPU kernel (cuda_activation_test.cpp checks them there).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <functional>
@@ -159,6 +160,42 @@ TEST(ActRowQuant, HostPortEqualsTheCpuOnEveryRow) {
     }
     EXPECT_EQ(checked, names * std::size(kShapes));
     EXPECT_GE(names, 40u);
+}
+
+// act_int_symmetric (the symmetric integer rows' own kernel) as the GPU runs it: per group the
+// max |x| (fmaxf leaves NaNs out), int_symmetric_scale, int_symmetric_value. Its first device run
+// (session 9) kept -0 where a negative value rounds to zero; the CPU decodes code 0 as +0.
+void fast_int_symmetric(float* x, std::int64_t rows, std::int64_t cols, std::int64_t group, int bits) {
+    const std::int64_t g = group > 0 && group < cols ? group : cols;
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t b = 0; b < cols; b += g) {
+            float* p = x + r * cols;
+            const std::int64_t e = std::min(cols, b + g);
+            float amax = 0;
+            for (std::int64_t c = b; c < e; ++c) amax = std::fmax(amax, std::fabs(p[c]));
+            const float s = int_symmetric_scale(amax, bits);
+            for (std::int64_t c = b; c < e; ++c) p[c] = int_symmetric_value(p[c], s, bits);
+        }
+}
+
+TEST(ActRowQuant, FastIntSymmetricEqualsTheCpu) {
+    const auto names = row_examples(gpu_activation_row_info(GpuActRow::int_symmetric));
+    ASSERT_GE(names.size(), 5u);
+    for (const auto& name : names) {
+        const ActivationQuant q = device_activation_quant(name);
+        ASSERT_EQ(q.kind, ActivationQuant::Kind::int_symmetric) << name;
+        for (const Shape s : kShapes) {
+            SCOPED_TRACE(fmt::format("{} {}x{}", name, s.rows, s.cols));
+            std::vector<float> want = hostile_rows(s.rows, s.cols, 17), got = want;
+            cpu_quantize(name, want.data(), s.rows, s.cols);
+            fast_int_symmetric(got.data(), s.rows, s.cols, q.group, q.bits);
+            EXPECT_EQ(differing(want, got), 0u);
+            std::vector<float> nf = nonfinite_rows(s.cols, 5), nf_got = nf;
+            cpu_quantize(name, nf.data(), 4, s.cols);
+            fast_int_symmetric(nf_got.data(), 4, s.cols, q.group, q.bits);
+            EXPECT_EQ(differing(nf, nf_got), 0u) << "non-finite rows";
+        }
+    }
 }
 
 // "+attn": the attention operand on Q's rows and on V's columns (model/attention.cpp's hooks).

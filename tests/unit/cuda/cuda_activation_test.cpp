@@ -57,6 +57,8 @@ model::ModelConfig tiny_config() {
 
 // Every example of every row of the GPU's activation-format table (act_row_format.hpp), on the
 // linears' rows; the operands also as "+attn" on Q-like rows and V-like columns. Bit for bit.
+// One line per name ("act-kernel ...": the differing values of each check), so that a device
+// log shows every result, not only the first failures.
 TEST(CudaActivationQuant, KernelsEqualTheCpuBitForBit) {
     if (!have_gpu()) GTEST_SKIP() << "no GPU";
     std::unique_ptr<ForwardEngine> engine(backend_api().make_forward(0, tiny_config(), 1, 16, false));
@@ -64,44 +66,48 @@ TEST(CudaActivationQuant, KernelsEqualTheCpuBitForBit) {
     for (const auto& row : gpu_activation_rows()) {
         const auto id = static_cast<GpuActRow>(&row - gpu_activation_rows().data());
         for (const auto& name : row_examples(row)) {
+            std::size_t rows_differ = 0, nan_differ = 0, inf_differ = 0, q_differ = 0, v_differ = 0;
             for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{23, 320}, {7, 1000}, {12, 50}}) {
-                SCOPED_TRACE(fmt::format("{} {}x{}", name, rows, cols));
                 std::vector<float> want = hostile_rows(rows, cols, 17), got = want;
                 cpu_quantize(name, want.data(), rows, cols);
                 engine->set_activation_quant(device_activation_quant(name));
                 engine->quantize_activations(got.data(), rows, cols, ActivationUse::linear);
-                EXPECT_EQ(differing(want, got), 0u) << "of " << want.size();
+                rows_differ += differing(want, got);
                 values += want.size();
                 std::vector<float> nf = nonfinite_rows(cols, 5), nf_got = nf;
                 cpu_quantize(name, nf.data(), 4, cols);
                 engine->quantize_activations(nf_got.data(), 4, cols, ActivationUse::linear);
-                const auto c = static_cast<std::size_t>(cols);
-                const std::vector<float> nan_row(nf.begin(), nf.begin() + static_cast<std::ptrdiff_t>(c)),
-                    nan_row_got(nf_got.begin(), nf_got.begin() + static_cast<std::ptrdiff_t>(c));
-                EXPECT_EQ(differing(nan_row, nan_row_got), 0u) << "the row with a NaN";
-                const std::size_t inf_differ = differing(nf, nf_got) - differing(nan_row, nan_row_got);
-                if (inf_rows_defined(id)) EXPECT_EQ(inf_differ, 0u) << "the rows with an inf";
-                else if (inf_differ) std::printf("act %s %lldx%lld: %zu values of the rows with an inf differ (NaN sign)\n", name.c_str(),
-                                                 static_cast<long long>(rows), static_cast<long long>(cols), inf_differ);
+                const auto c = static_cast<std::ptrdiff_t>(cols);
+                const std::vector<float> nan_row(nf.begin(), nf.begin() + c), nan_row_got(nf_got.begin(), nf_got.begin() + c);
+                nan_differ += differing(nan_row, nan_row_got);
+                inf_differ += differing(nf, nf_got) - differing(nan_row, nan_row_got);
             }
-            if (name == "int8_per_token") continue;  // no +attn form
             const std::string attn = name.find('+') == std::string::npos ? name + "+attn" : name;
-            const ActivationQuant q = device_activation_quant(attn);
-            if (!q.attention) continue;
-            const model::ForwardHooks hooks = quant::activation_plan_hooks(*quant::parse_activation_plan(attn));
-            engine->set_activation_quant(q);
-            for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{96, 64}, {33, 17}}) {
-                SCOPED_TRACE(fmt::format("{} attention {}x{}", attn, rows, cols));
-                std::vector<float> want = hostile_rows(rows, cols, 3), got = want;
-                hooks.attn_q(want.data(), rows, cols, 0);
-                engine->quantize_activations(got.data(), rows, cols, ActivationUse::attention_rows);
-                EXPECT_EQ(differing(want, got), 0u) << "Q rows";
-                want = hostile_rows(rows, cols, 4), got = want;
-                hooks.attn_v(want.data(), rows, cols, 0);
-                engine->quantize_activations(got.data(), rows, cols, ActivationUse::attention_columns);
-                EXPECT_EQ(differing(want, got), 0u) << "V columns";
+            const bool has_attn = name != "int8_per_token" && device_activation_quant(attn).attention;
+            if (has_attn) {
+                const model::ForwardHooks hooks = quant::activation_plan_hooks(*quant::parse_activation_plan(attn));
+                engine->set_activation_quant(device_activation_quant(attn));
+                for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{96, 64}, {33, 17}}) {
+                    std::vector<float> want = hostile_rows(rows, cols, 3), got = want;
+                    hooks.attn_q(want.data(), rows, cols, 0);
+                    engine->quantize_activations(got.data(), rows, cols, ActivationUse::attention_rows);
+                    q_differ += differing(want, got);
+                    want = hostile_rows(rows, cols, 4), got = want;
+                    hooks.attn_v(want.data(), rows, cols, 0);
+                    engine->quantize_activations(got.data(), rows, cols, ActivationUse::attention_columns);
+                    v_differ += differing(want, got);
+                }
+                ++names;
             }
-            ++names;
+            std::printf("act-kernel %s: rows %zu, NaN row %zu, inf rows %zu%s, +attn Q %zu, V %zu\n", name.c_str(), rows_differ,
+                        nan_differ, inf_differ, inf_rows_defined(id) ? "" : " (NaN sign not defined)", q_differ, v_differ);
+            EXPECT_EQ(rows_differ, 0u) << name;
+            EXPECT_EQ(nan_differ, 0u) << name;
+            if (inf_rows_defined(id)) {
+                EXPECT_EQ(inf_differ, 0u) << name;
+            }
+            EXPECT_EQ(q_differ, 0u) << name;
+            EXPECT_EQ(v_differ, 0u) << name;
         }
     }
     std::printf("act kernels: %zu names with +attn, %zu finite values compared\n", names, values);

@@ -148,10 +148,10 @@ __global__ void act_int8_per_token_kernel(float* x, std::int64_t cols) {
     }
 }
 
-// One block per (row, group): quant::fit_group's symmetric absmax rule with an FP16 scale
-// (round_scale: FP16 saturates at 65504, a scale that rounds to 0 becomes 1; a group of zeros
-// keeps scale 1 and still goes through encode/decode, so -0 becomes +0), then encode/decode of a
-// signed integer: clamp, then round (a NaN's code is 0: x86's (int)NaN masked to the bits).
+// One block per (row, group): the group's max |x| over the block, then act_row_quant.hpp's
+// int_symmetric_scale and int_symmetric_value (quant::fit_group's symmetric absmax rule with an
+// FP16 scale, encode/decode of a signed integer; the host tests run the same two functions).
+// Division, addition and multiplication stay separate operations: no multiply-add to fuse.
 __global__ void act_int_symmetric_kernel(float* x, std::int64_t cols, std::int64_t group, std::int64_t groups_per_row, int bits) {
     __shared__ float shared[kThreads / 32];
     const std::int64_t row = blockIdx.x / groups_per_row, g = blockIdx.x % groups_per_row;
@@ -160,17 +160,8 @@ __global__ void act_int_symmetric_kernel(float* x, std::int64_t cols, std::int64
     float amax = 0.0f;
     for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) amax = fmaxf(amax, fabsf(p[c]));
     amax = block_max(amax, shared);
-    const float top = static_cast<float>((1 << (bits - 1)) - 1), bottom = -static_cast<float>(1 << (bits - 1));
-    float s = 1.0f;
-    if (amax != 0.0f) {
-        s = fp16_decode(fp16_code(amax / top));
-        if (!(s > 0.0f)) s = 1.0f;
-    }
-    for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) {
-        const float y = __fadd_rn(__fdiv_rn(p[c], s), 0.0f);  // w / scale + zero
-        const float q = rintf(act_clamp(y, bottom, top));     // std::nearbyint(std::clamp(..))
-        p[c] = __fmul_rn(s, __fsub_rn(q == q ? q : 0.0f, 0.0f));  // scale * (v(code) - zero)
-    }
+    const float s = int_symmetric_scale(amax, bits);
+    for (std::int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) p[c] = int_symmetric_value(p[c], s, bits);
 }
 
 __global__ void sum_partials_kernel(const double* partials, unsigned count, double* out) {
