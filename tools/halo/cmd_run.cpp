@@ -95,7 +95,8 @@ Command run_command() {
                 app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
                 app.add_flag("--quantize-head", f->o.halo.quantize_head,
-                             "HALO: quantize the LM head (a tied embedding as head) and assign its tiles like any linear");
+                             "quantize the LM head (a tied embedding as head): HALO assigns its tiles like any linear's; "
+                             "each baseline row quantizes it with its own method and format");
                 app.add_flag("--no-fp-reference", f->no_fp_reference,
                              "skip the FP32 perplexity (a run split into parts measures it once)");
                 app.add_option("--samples", f->o.samples, "calibration samples")->check(integer_in(1, 1 << 20))->capture_default_str();

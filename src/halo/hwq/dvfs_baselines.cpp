@@ -7,6 +7,7 @@
 
 #include "halo/hwq/array_tile_levels.hpp"
 #include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/head_quantizer.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::hwq {
@@ -90,6 +91,15 @@ accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm
             return static_cast<std::uint8_t>(static_cast<std::int8_t>(multiplier_value(t.spec(), map, t.code(r, c))));
         });
         m.layers.emplace_back(name, std::move(tl));
+    }
+    if (qm.head) {  // --quantize-head: the simulator's "output" GEMM at the head's tile levels
+        const auto& t = qm.head->tensor;
+        if (t.tiles.tile_rows < 1 || t.tiles.tile_cols < 1)
+            throw_internal("E9161", "output: a DVFS-aware baseline's quantized head carries no tile levels");
+        const MultiplierMap map = multiplier_map(t.spec(), &ladder);
+        m.layers.emplace_back(kHeadName, array_tile_levels(t, t.spec().format->asymmetric, [&](std::int64_t r, std::int64_t c) {
+            return static_cast<std::uint8_t>(static_cast<std::int8_t>(multiplier_value(t.spec(), map, t.code(r, c))));
+        }));
     }
     return m;
 }

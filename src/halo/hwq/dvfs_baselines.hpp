@@ -48,7 +48,9 @@ void place_tiles_at_fastest_levels(quant::QuantizedTensor& t, const Ladder& ladd
 
 // The simulator's tile levels of a model whose linears carry tiles: per tile the level placed
 // above and the histogram of the multiplier values its codes drive (the ladder's embedding); zero_point for asymmetric
-// formats (the array then charges the z * sum(a) correction, as for HALO).
+// formats (the array then charges the z * sum(a) correction, as for HALO). A quantized head
+// (qm.head, `halo run --quantize-head`) placed by place_tiles_at_fastest_levels becomes the
+// simulator's "output" GEMM (E9161, internal, when it carries no tile levels).
 accel::ModelTileLevels dvfs_baseline_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& config,
                                                  const Ladder& ladder);
 

@@ -50,8 +50,9 @@ class HaloRounder final : public quant::ColumnRounder {
 public:
     HaloRounder(const TileGrid& g, const std::vector<LevelCodebook>& levels, const std::vector<int>& level,
                 const std::vector<std::uint8_t>& mask, const std::vector<float>& sparse_scale, quant::QuantizedTensor& out,
-                TileFitter& fitter, quant::PhaseSeconds* phases)
-        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), out_(out), fitter_(fitter), phases_(phases),
+                TileFitter& fitter, unsigned threads, const std::vector<float>& column_weight, quant::PhaseSeconds* phases)
+        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), out_(out), fitter_(fitter), threads_(threads),
+          column_weight_(column_weight), phases_(phases),
           fits_(static_cast<std::size_t>(g.count())), sparse_(static_cast<std::size_t>(g.rows)) {}
     std::int64_t group_cols() const override { return g_.tile_cols; }
     void fit(const model::Matrix& w, std::int64_t c0, std::int64_t c1) override {
@@ -63,7 +64,7 @@ public:
                 const std::int64_t t = rt * g_.n_col_tiles() + ct;
                 jobs.push_back({t, level_[static_cast<std::size_t>(t)]});
             }
-        auto fits = fitter_.fit(w, mask_, g_, jobs, levels_);
+        auto fits = fit_tiles_exact(fitter_, w, mask_, g_, jobs, levels_, threads_, column_weight_);
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             const auto t = jobs[i].tile;
             fits_[static_cast<std::size_t>(t)] = std::move(fits[i]);
@@ -98,6 +99,8 @@ private:
     const std::vector<float>& sparse_scale_;
     quant::QuantizedTensor& out_;
     TileFitter& fitter_;
+    unsigned threads_;
+    const std::vector<float>& column_weight_;
     quant::PhaseSeconds* phases_;
     std::vector<TileFit> fits_;
     std::vector<std::vector<std::pair<std::int64_t, float>>> sparse_;
@@ -165,6 +168,7 @@ struct Prepared {
     TileGrid grid;
     std::vector<std::uint8_t> mask;
     std::vector<double> score;
+    std::vector<float> column_weight;  // X^T X's diagonal (the exact fit step's importance); empty without a Gram
 };
 
 Prepared prepare(const model::Matrix& w, const model::Matrix& gram, std::int64_t tokens, const model::Matrix* fisher,
@@ -174,6 +178,8 @@ Prepared prepare(const model::Matrix& w, const model::Matrix& gram, std::int64_t
     const model::Matrix sens = fisher ? *fisher : hessian_sensitivity(w, gram, tokens, o.threads);
     p.mask = sparse_mask(w, sens, o.sparse, o.threads);
     p.score = tile_scores(sens, p.grid, o.threads);
+    if (gram.rows == w.cols)
+        for (std::int64_t c = 0; c < w.cols; ++c) p.column_weight.push_back(gram.at(c, c));
     return p;
 }
 
@@ -194,7 +200,7 @@ TileCosts costs_of(const model::Matrix& w, const Prepared& p, const Ladder& L, c
     for (std::size_t t = 0; t < nt; ++t)
         for (std::size_t l = 0; l < nl; ++l) jobs.push_back({static_cast<std::int64_t>(t), static_cast<int>(l)});
     std::unique_ptr<TileFitter> local;
-    const auto fits = fitter_of(o, local).fit(w, p.mask, g, jobs, levels);
+    const auto fits = fit_tiles_exact(fitter_of(o, local), w, p.mask, g, jobs, levels, o.threads, p.column_weight);
     for (std::size_t t = 0; t < nt; ++t) {
         const double n = static_cast<double>(g.bounds(static_cast<std::int64_t>(t)).weights());
         costs.weights[t] = n;
@@ -256,7 +262,7 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
     res.tensor = quant::QuantizedTensor(spec, w.rows, w.cols);
     const auto level_books = level_codebooks(L, fo);
     std::unique_ptr<TileFitter> local_fitter;
-    HaloRounder rounder(g, level_books, level, mask, sparse_scale, res.tensor, fitter_of(o, local_fitter), o.phases);
+    HaloRounder rounder(g, level_books, level, mask, sparse_scale, res.tensor, fitter_of(o, local_fitter), o.threads, prep.column_weight, o.phases);
     model::Matrix work = w;
     timer.reset();  // GPTQ times itself (factor, columns, updates)
     if (o.gptq && gram.rows == w.cols) {

@@ -179,4 +179,61 @@ TileFit fit_histogram(const TileHistogram& h, std::span<const int> allowed, std:
     return best;
 }
 
+namespace {
+
+// Exact squared error (plain and weighted by `h`, empty = 1) and mean energy of the dense
+// weights under (codes, s, z).
+double score_exact(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const float> h, const std::vector<int>& codes,
+                   float s, int z, std::span<const int> allowed, std::span<const double> energy, TileFit& out) {
+    double sse = 0, weighted = 0, e = 0, n = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        if (!mask.empty() && !mask[i]) continue;
+        const int c = nearest_code(codes, w[i] / s + static_cast<float>(z));
+        const double d = double(w[i]) - double(s) * (c - z);
+        sse += d * d;
+        weighted += (h.empty() ? 1.0 : double(h[i])) * d * d;
+        n += 1;
+        if (!energy.empty()) {
+            const auto it = std::lower_bound(allowed.begin(), allowed.end(), c);
+            const double ef = energy[static_cast<std::size_t>(it - allowed.begin())];
+            if (std::isfinite(ef)) e += ef;
+        }
+    }
+    out.sse = sse;
+    out.count = n;
+    out.energy_fj = n > 0 ? e / n : 0;
+    return weighted;
+}
+
+}  // namespace
+
+void min_max_scale_zero(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> codes,
+                        const TileFitOptions& o, float& scale, int& zero) {
+    // quant::fit_group's asymmetric rule in the same float arithmetic, on the code range
+    // [cmin, cmax] instead of its stored range [0, 2^b - 1]: for cmin = -128 the zero differs by
+    // exactly 128 (cmin - lo / s is exact in float for |lo / s| <= 255).
+    float lo = 0, hi = 0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+        if (mask.empty() || mask[i]) lo = std::min(lo, w[i]), hi = std::max(hi, w[i]);
+    const int cmin = codes.front(), cmax = codes.back();
+    float s = fp16((hi - lo) / static_cast<float>(cmax - cmin));
+    if (!(s > 0)) s = fp16(std::numeric_limits<float>::min());
+    if (!(s > 0)) s = 1.0f;
+    scale = s;
+    zero = static_cast<int>(std::clamp(std::nearbyint(static_cast<float>(cmin) - lo / s), static_cast<float>(o.zero_min),
+                                       static_cast<float>(o.zero_max)));
+}
+
+TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
+                    std::span<const double> energy, const TileFitOptions& o, std::span<const float> h) {
+    TileFit best = fit;
+    const double e_best = score_exact(w, mask, h, best.codes, best.scale, best.zero, allowed, energy, best);
+    if (best.codes.size() < 2 || best.count == 0) return best;
+    TileFit mm = fit;
+    min_max_scale_zero(w, mask, mm.codes, o, mm.scale, mm.zero);
+    if (mm.scale == best.scale && mm.zero == best.zero) return best;
+    const double e_mm = score_exact(w, mask, h, mm.codes, mm.scale, mm.zero, allowed, energy, mm);
+    return e_mm < e_best ? mm : best;
+}
+
 }  // namespace halo::hwq

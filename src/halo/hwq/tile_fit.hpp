@@ -60,6 +60,30 @@ TileFit fit_histogram(const TileHistogram& h, std::span<const int> allowed, std:
 TileFit fit_tile(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
                  std::span<const double> allowed_energy_fj, const TileFitOptions& options);
 
+// The exact step after a histogram fit. The histogram's bins are (hi - lo) / 1024 wide, so for
+// a codebook of unit gaps over 256 codes (L0 with every INT8 code) a bin is a quarter of a code
+// step and its SSE estimate cannot rank scales; and squared weight error is not what a layer
+// loses: a weight on an input channel with large activations (SmolLM2's ffn_down) costs far more
+// when clipped. Without a sparse part HALO at L0 had 6.6x the ffn_down output error of GPTQ on
+// the same per-tile INT8 grid (docs/results/halo.md, part E). Two candidates:
+//   the histogram fit's scale and zero, and
+//   the min/max rule of quant's asymmetric integer formats (quant::fit_group, the DVFS-aware
+//   baselines' fit): lo = min(0, min w), hi = max(0, max w), s = fp16((hi - lo) / (cmax - cmin)),
+//   z = round(cmin - lo / s) clamped to the zero range;
+// each scored on every dense weight by sum_i h_i (w_i - q_i)^2 with h_i = `importance` (the
+// input channel's X^T X diagonal, GPTQ's Hessian diagonal; empty = 1 for every weight); the
+// lower wins (the histogram fit on ties). The codes stay the fit's; sse, count and energy_fj
+// become the exact unweighted values of the winner. With every INT8 code (cmin -128, cmax 127)
+// the min/max candidate is the baseline's scale and zero bit for bit, so a tile's weighted
+// error is never above the baseline's on the same weights. Every fitter's output goes through
+// this step on the CPU (fit_tiles_exact, tile_fit_batch.hpp), so CPU and CUDA fitters still agree.
+TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
+                    std::span<const double> allowed_energy_fj, const TileFitOptions& options,
+                    std::span<const float> importance = {});
+// The min/max candidate alone (scale and zero of the rule above for `codes`; codes.size() >= 2).
+void min_max_scale_zero(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> codes,
+                        const TileFitOptions& options, float& scale, int& zero);
+
 // Nearest codebook entry to u (ties to the lower entry): reference (linear scan) and fast (binary search).
 int nearest_code_ref(std::span<const int> codes, float u);
 int nearest_code(std::span<const int> codes, float u);

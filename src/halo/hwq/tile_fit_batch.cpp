@@ -20,16 +20,48 @@ void gather_tile(const model::Matrix& w, std::span<const std::uint8_t> mask, con
         }
 }
 
-std::vector<TileFit> CpuTileFitter::fit(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g,
-                                        std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels) {
-    // Jobs grouped by tile (stable: job order within a tile), so each tile's histogram is built once.
-    std::vector<std::size_t> order(jobs.size());
+namespace {
+// Job indices grouped by tile (stable: job order within a tile): order, and where each tile's run starts (plus the end).
+void group_by_tile(std::span<const TileFitJob> jobs, std::vector<std::size_t>& order, std::vector<std::size_t>& starts) {
+    order.resize(jobs.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return jobs[a].tile < jobs[b].tile; });
-    std::vector<std::size_t> starts;
+    starts.clear();
     for (std::size_t i = 0; i < order.size(); ++i)
         if (i == 0 || jobs[order[i]].tile != jobs[order[i - 1]].tile) starts.push_back(i);
     starts.push_back(order.size());
+}
+}  // namespace
+
+std::vector<TileFit> fit_tiles_exact(TileFitter& fitter, const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g,
+                                     std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels, unsigned threads,
+                                     std::span<const float> column_weight) {
+    std::vector<TileFit> fits = fitter.fit(w, mask, g, jobs, levels);
+    std::vector<std::size_t> order, starts;
+    group_by_tile(jobs, order, starts);
+    parallel_for(starts.size() - 1, threads, [&](std::size_t s, unsigned) {
+        std::vector<float> wt, ht;
+        std::vector<std::uint8_t> mt;
+        const std::int64_t t = jobs[order[starts[s]]].tile;
+        gather_tile(w, mask, g, t, wt, mt);
+        if (!column_weight.empty()) {  // gather_tile's order: row-major inside the tile
+            const auto b = g.bounds(t);
+            for (std::int64_t r = b.r0; r < b.r1; ++r)
+                for (std::int64_t c = b.c0; c < b.c1; ++c) ht.push_back(column_weight[static_cast<std::size_t>(c)]);
+        }
+        for (std::size_t i = starts[s]; i < starts[s + 1]; ++i) {
+            const auto& lv = levels[static_cast<std::size_t>(jobs[order[i]].level)];
+            fits[order[i]] = refit_exact(fits[order[i]], wt, mt, lv.allowed, lv.energy_fj, lv.options, ht);
+        }
+    });
+    return fits;
+}
+
+std::vector<TileFit> CpuTileFitter::fit(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& g,
+                                        std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels) {
+    // Jobs grouped by tile, so each tile's histogram is built once.
+    std::vector<std::size_t> order, starts;
+    group_by_tile(jobs, order, starts);
     std::vector<TileFit> fits(jobs.size());
     parallel_for(starts.size() - 1, threads_, [&](std::size_t s, unsigned) {
         std::vector<float> wt;

@@ -76,6 +76,13 @@ private:
 // The batch size from which HALO's quantize hands tile fits to the device: a whole linear's
 // costs (every tile at every level, thousands of jobs) go to the GPU, GPTQ's refits stay here.
 inline constexpr std::size_t kDeviceTileFitMinJobs = 1024;
+// What HALO's quantizer calls: `fitter`'s fits, then refit_exact (tile_fit.hpp) of every job
+// on the CPU over `threads`, each tile gathered once, with importance column_weight[c] for
+// every weight of input column c (empty: 1). The exact step is outside the fitters, so a CPU
+// and a CUDA fitter that agree bit for bit still give the same result here.
+std::vector<TileFit> fit_tiles_exact(TileFitter& fitter, const model::Matrix& w, std::span<const std::uint8_t> mask,
+                                     const TileGrid& grid, std::span<const TileFitJob> jobs, std::span<const LevelCodebook> levels,
+                                     unsigned threads, std::span<const float> column_weight = {});
 
 // Tile t's weights (row-major inside the tile) and mask, as every fitter reads them.
 void gather_tile(const model::Matrix& w, std::span<const std::uint8_t> mask, const TileGrid& grid, std::int64_t tile,

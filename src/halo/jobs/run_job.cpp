@@ -42,25 +42,29 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 // Tile levels of a uniformly quantized model: every tile at the nominal level, code histograms
 // from the INT8 values its codes decode to (an INT4 code -8..7 is the INT8 weight -8..7).
+// One uniform tensor's GEMM: every tile at L0, each tile's histogram of the INT8 values its codes drive.
+accel::TileLevels uniform_gemm_levels(const quant::QuantizedTensor& t, std::int64_t tile) {
+    accel::TileLevels tl;
+    tl.tile_rows = tile;
+    tl.tile_cols = tile;
+    tl.n_tiles = (t.rows() + tile - 1) / tile;
+    tl.k_tiles = (t.cols() + tile - 1) / tile;
+    tl.weight_format = "int8";
+    tl.level.assign(static_cast<std::size_t>(tl.n_tiles * tl.k_tiles), 0);
+    tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
+    for (std::int64_t r = 0; r < t.rows(); ++r)
+        for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
+            const int v = static_cast<int>(t.spec().value(t.code(r, cc)));
+            ++tl.code_histogram[static_cast<std::size_t>((cc / tile) * tl.n_tiles + r / tile)][static_cast<std::uint8_t>(static_cast<std::int8_t>(v))];
+        }
+    return tl;
+}
+
 accel::ModelTileLevels uniform_tile_levels(const quant::QuantizedModel& qm, const model::ModelConfig& c, std::int64_t tile) {
     accel::ModelTileLevels m = hwq::empty_tile_levels(c, c.name);
-    for (const auto& rec : qm.linears) {
-        const auto& t = rec.tensor;
-        accel::TileLevels tl;
-        tl.tile_rows = tile;
-        tl.tile_cols = tile;
-        tl.n_tiles = (t.rows() + tile - 1) / tile;
-        tl.k_tiles = (t.cols() + tile - 1) / tile;
-        tl.weight_format = "int8";
-        tl.level.assign(static_cast<std::size_t>(tl.n_tiles * tl.k_tiles), 0);
-        tl.code_histogram.assign(tl.level.size(), std::vector<std::uint64_t>(256, 0));
-        for (std::int64_t r = 0; r < t.rows(); ++r)
-            for (std::int64_t cc = 0; cc < t.cols(); ++cc) {
-                const int v = static_cast<int>(t.spec().value(t.code(r, cc)));
-                ++tl.code_histogram[static_cast<std::size_t>((cc / tile) * tl.n_tiles + r / tile)][static_cast<std::uint8_t>(static_cast<std::int8_t>(v))];
-            }
-        m.layers.emplace_back(accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), std::move(tl));  // experts too
-    }
+    for (const auto& rec : qm.linears)
+        m.layers.emplace_back(accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), uniform_gemm_levels(rec.tensor, tile));  // experts too
+    if (qm.head) m.layers.emplace_back(hwq::kHeadName, uniform_gemm_levels(qm.head->tensor, tile));  // its codes' energies
     return m;
 }
 
@@ -345,6 +349,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         qo.threads = threads;
         qo.progress = sink;
         qo.device = o.device;
+        qo.quantize_head = o.halo.quantize_head;  // the rows quantize their head as HALO does: equal terms
         const auto src = it.method == quant::Method::gptq ? calibration(w) : nullptr;
         auto qm = quant::quantize_model(w, qo, src.get());
         VariantResult v;
@@ -352,14 +357,20 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         v.weights = it.wa;
         v.bits_per_weight = qm.bits.bits_per_weight();
         v.info_bits = v.bits_per_weight;
-        v.perplexity = ppl(w, true);
+        v.perplexity = ppl(w, true, qm.head.has_value());
         say("simulate");
         v.tiles_per_level.assign(ladder.levels.size(), 0);
+        if (qm.head) v.note = "LM head quantized too, with the row's format (--quantize-head); head_tiles_per_level";
         accel::ModelTileLevels tiles;
         if (it.dvfs_aware) {
             for (auto& rec : qm.linears) {
                 place_tiles_at_fastest_levels(rec.tensor, ladder, tile, tile);
                 for (auto l : rec.tensor.tiles.level) ++v.tiles_per_level[static_cast<std::size_t>(l)];
+            }
+            if (qm.head) {
+                place_tiles_at_fastest_levels(qm.head->tensor, ladder, tile, tile);
+                v.head_tiles_per_level.assign(ladder.levels.size(), 0);
+                for (auto l : qm.head->tensor.tiles.level) ++v.head_tiles_per_level[static_cast<std::size_t>(l)];
             }
             tiles = dvfs_baseline_tile_levels(qm, w.config, ladder);
         } else {

@@ -184,6 +184,32 @@ std::vector<std::vector<std::int32_t>> calibration_samples(std::span<const std::
     return out;
 }
 
+namespace {
+// QuantizeOptions::quantize_head: the head as one more linear of the method's (cal: advanced
+// through every block, or null: no statistics).
+HeadRecord quantize_head_uniform(model::ModelWeights& weights, const MethodTraits& m, const MethodSettings& settings,
+                                 CalibrationSource* cal) {
+    const QuantizeOptions& opt = *settings.options;
+    const auto tk = std::chrono::steady_clock::now();
+    HeadRecord head;
+    head.tied = weights.output.size() == 0;
+    const model::Matrix& w = weights.lm_head();
+    check_finite(w, head.tied ? "token_embd.weight (tied LM head)" : "output.weight");
+    model::LinearInputStats st;
+    if (cal) {
+        PhaseTimer timer(phase_slot(opt.phases, &PhaseSeconds::capture));
+        st = cal->capture_head({.gram = m.needs_gram, .channel_stats = m.needs_channel_stats});
+    }
+    const LayerInput input{w, st, nullptr, cal ? cal->tokens() : 0, static_cast<int>(weights.layers.size()), model::LinearKind::attn_q};
+    head.tensor = m.quantize_layer(input, settings).tensor;
+    model::Matrix q = head.tensor.decode(opt.threads);
+    if (st.gram.rows == w.cols) head.output_error = output_error(w, q, st.gram);
+    weights.output = std::move(q);  // a tied model: the lookup keeps token_embedding, the GEMM uses these
+    head.seconds = seconds_since(tk);
+    return head;
+}
+}  // namespace
+
 QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOptions& opt, CalibrationSource* cal,
                               const model::FisherDiagonal* fisher) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -266,6 +292,7 @@ QuantizedModel quantize_model(model::ModelWeights& weights, const QuantizeOption
             if (unquantized) std::swap(layer, *unquantized);
         }
     }
+    if (opt.quantize_head) out.head = quantize_head_uniform(weights, m, settings, cal && want_stats ? cal : nullptr);
     progress.finish();
     out.seconds = seconds_since(t0);
     return out;

@@ -120,6 +120,13 @@ struct QuantizeOptions {
     DeviceBackend* device = nullptr;        // --device cuda: calibration and GPTQ there (device_backend.hpp)
     CalibrationInputs calib_inputs = CalibrationInputs::sequential;
     PhaseSeconds* phases = nullptr;         // time by phase added here when set (phase_seconds.hpp)
+    // The LM head (a tied model's embedding table as head) quantized too, after the last block,
+    // with the method's own per-layer entry point and format, from the statistics of its input
+    // (CalibrationSource::capture_head); its decoded weights become weights.output. What `halo
+    // run --quantize-head` gives the baseline rows, so they are compared with HALO's quantized
+    // head on equal terms (its rows are RTN and GPTQ). SmoothQuant does not smooth the head's
+    // input (the final norm); k-means builds per-row codebooks as for any linear.
+    bool quantize_head = false;
 };
 
 // Streams statistics block by block (model::LayerwiseCalibration in practice; a stub in tests).
