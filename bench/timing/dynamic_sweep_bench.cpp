@@ -180,6 +180,10 @@ void BM_DataSweepInt8(benchmark::State& state) {
     state.counters["mean_toggles"] = toggles / static_cast<double>(r.weights.size());
     state.counters["max_settle_ns"] = settle;
     state.counters["device_s"] = r.device_seconds;
+    state.counters["kernel_s"] = r.kernel_seconds;
+    state.counters["prepare_s"] = r.prepare_seconds;
+    state.counters["device_wall_s"] = r.device_wall_seconds;
+    state.counters["bound_s"] = r.bound_seconds;
     state.counters["overflowed"] = static_cast<double>(r.data_overflowed);
     state.counters["acausal"] = static_cast<double>(r.data_acausal_transitions);
     if (const char* csv = std::getenv("HALO_DYNAMIC_CSV")) {
@@ -194,7 +198,8 @@ void BM_DataSweepInt8(benchmark::State& state) {
 BENCHMARK(BM_DataSweepInt8)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 // The CUDA kernel alone on every weight's exhaustive data-dependent set (256 x 65,536
-// transitions prepared once, outside the timing), arg = resident threads per multiprocessor.
+// transitions prepared once, outside the timing), args = resident threads per multiprocessor and
+// the kernel (0 level: one warp per transition; 1 lane: one thread per transition).
 // Device time (copies, allocation, kernel) and kernel time as counters; the wall time includes
 // the host's flattening and packing.
 void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
@@ -222,7 +227,8 @@ void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
     std::vector<WaveDeviceJob> device_jobs;
     for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.results});
     WaveCudaRun run;
-    for (auto _ : state) run = run_waveform_cuda(device_jobs, 8192, static_cast<std::uint32_t>(state.range(0)));
+    const auto kernel = state.range(1) == 0 ? WaveCudaKernel::level : WaveCudaKernel::lane;
+    for (auto _ : state) run = run_waveform_cuda(device_jobs, 0, static_cast<std::uint32_t>(state.range(0)), kernel);
     double energy = 0;
     for (const auto& j : jobs)
         for (const auto& r : j.results) energy += r.switching_energy_fj;
@@ -232,8 +238,18 @@ void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
     state.counters["overflowed"] = static_cast<double>(run.overflowed);
     state.counters["acausal"] = static_cast<double>(run.acausal);
     state.counters["mean_energy_fj"] = energy / (256.0 * 65536.0);
+    state.counters["near_events"] = run.near_events;
+    state.counters["level_kernel"] = run.kernel == WaveCudaKernel::level ? 1 : 0;
 }
-BENCHMARK(BM_WaveCudaAllWeightsInt8)->Arg(384)->Arg(512)->Arg(768)->Arg(1024)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_WaveCudaAllWeightsInt8)
+    ->Args({512, 0})
+    ->Args({384, 0})
+    ->Args({768, 0})
+    ->Args({1024, 0})
+    ->Args({768, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
 
 void BM_BoundOneWeightInt8(benchmark::State& state) {
     const auto& m = mac();

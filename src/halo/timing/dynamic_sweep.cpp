@@ -1,6 +1,7 @@
 #include "halo/timing/dynamic_sweep.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <optional>
@@ -196,6 +197,9 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
             std::vector<EventSimResult> results;
         };
         std::vector<Prepared> prep(codes.size());
+        using Clock = std::chrono::steady_clock;
+        const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+        const auto t_prepare = Clock::now();
         parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
             const DynamicDelays d = timer ? delays_for_case(*timer, hold_port(nl, o.ports.weight, codes[i])) : *fixed;
             Prepared& p = prep[i];
@@ -204,23 +208,28 @@ DynamicResult dynamic_sweep(const netlist::Netlist& nl, const DelayAnnotation& a
             p.stimuli = data_stimuli(o, p.circuit);
             p.results.resize(p.stimuli.size());
         });
+        result.prepare_seconds = seconds_since(t_prepare);
         std::vector<WaveDeviceJob> jobs;
         for (auto& p : prep) jobs.push_back({&p.circuit, &p.energy, p.stimuli, p.results});
         WaveCudaRun run;
         std::exception_ptr device_error;
+        const auto t_device = Clock::now();
         std::thread device([&] {
             try {
                 run = run_waveform_cuda(jobs);
             } catch (...) {
                 device_error = std::current_exception();
             }
+            result.device_wall_seconds = seconds_since(t_device);
         });
         parallel_for(codes.size(), o.threads, [&](std::size_t i, unsigned) {
             result.weights[i] = bound_figures(prep[i].circuit, o, codes[i]);
         });
+        result.bound_seconds = seconds_since(t_device);
         device.join();
         if (device_error) std::rethrow_exception(device_error);
         result.device_seconds = run.total_s;
+        result.kernel_seconds = run.kernel_s;
         result.data_engine = "fast exact engine, CUDA (" + run.device + ")";
         result.data_overflowed = run.overflowed;
         result.data_acausal_transitions = run.acausal;

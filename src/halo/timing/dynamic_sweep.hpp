@@ -80,6 +80,10 @@ struct DynamicResult {
     std::size_t data_acausal_transitions = 0;  // summed over weights (waveform_engine.hpp)
     std::size_t data_overflowed = 0; // cuda: transitions re-run on the CPU (device scratch too small)
     double device_seconds = 0;       // cuda: device time (copies, allocation, kernels)
+    double kernel_seconds = 0;       // cuda: the kernel alone
+    double prepare_seconds = 0;      // cuda: wall time of the host's per-weight delays, circuits, stimuli
+    double device_wall_seconds = 0;  // cuda: wall time of the device thread (flattening, packing, device)
+    double bound_seconds = 0;        // cuda: wall time of the sound bounds on the CPU (beside the device)
     std::string distribution;        // DataDistribution::describe()
     std::string delay_mode;          // "transport" or "inertial"
     std::string delay_source;        // "per-weight static pass" or "annotation"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "halo/timing/waveform_cuda_api.hpp"
+#include "halo/timing/waveform_level.hpp"
 
 namespace halo::timing {
 namespace {
@@ -97,6 +98,152 @@ __global__ void __launch_bounds__(kBlock, MinBlocks)
     }
 }
 
+
+// The level kernel (waveform_level.hpp): one warp per transition, the lanes replaying the dirty
+// gates of a level side by side, events packed in the warp's shared memory (the first
+// `near` of them) and beyond that in its slice of global memory. Same steps and event indices
+// as simulate_wave_levelled on the CPU.
+struct DevLevelJob {
+    WaveView circuit;  // device pointers
+    WaveLevelView levels;
+    const std::uint64_t* a0;
+    const std::uint64_t* a1;
+    const std::uint64_t* acc0;
+    const std::uint64_t* acc1;
+    WaveLaneResult* results;
+    std::size_t first;
+    std::size_t count;
+};
+
+constexpr int kLevelBlock = 128;
+constexpr unsigned kFull = 0xffffffffu;
+
+// Per-warp shared memory: events, then ranges and the three bit sets (32-bit words).
+struct LevelLayout {
+    std::uint32_t near, max_slots, max_positions;
+    __host__ __device__ std::size_t warp_bytes() const {
+        return (std::size_t{near} * sizeof(WavePackedEvent) + 4ull * (max_slots + 2 * ((max_slots + 31) / 32) + (max_positions + 31) / 32) + 15) /
+               16 * 16;
+    }
+};
+
+__device__ inline std::uint32_t warp_exclusive_sum(std::uint32_t x, std::uint32_t lane, std::uint32_t& total) {
+    std::uint32_t inc = x;
+    for (int d = 1; d < 32; d <<= 1) {
+        const std::uint32_t y = __shfl_up_sync(kFull, inc, d);
+        if (lane >= static_cast<std::uint32_t>(d)) inc += y;
+    }
+    total = __shfl_sync(kFull, inc, 31);
+    return inc - x;
+}
+
+template <int MinBlocks>
+__global__ void __launch_bounds__(kLevelBlock, MinBlocks)
+    wave_level_kernel(const DevLevelJob* jobs, int job_count, std::size_t total, WavePackedEvent* far_base,
+                      std::uint32_t far_per_warp, std::uint32_t capacity, LevelLayout lay, std::size_t warps) {
+    extern __shared__ __align__(16) unsigned char smem[];
+    const std::uint32_t lane = threadIdx.x & 31u;
+    const std::uint32_t warp_in_block = threadIdx.x >> 5;
+    const std::size_t warp = std::size_t{blockIdx.x} * (kLevelBlock / 32) + warp_in_block;
+    unsigned char* mine = smem + warp_in_block * lay.warp_bytes();
+    WaveLevelScratch s;
+    s.events = {reinterpret_cast<WavePackedEvent*>(mine), lay.near, far_base + warp * far_per_warp};
+    s.capacity = capacity;
+    s.range = reinterpret_cast<std::uint32_t*>(mine + std::size_t{lay.near} * sizeof(WavePackedEvent));
+    s.init = s.range + lay.max_slots;
+    s.written = s.init + (lay.max_slots + 31) / 32;
+    s.dirty = s.written + (lay.max_slots + 31) / 32;
+    const std::uint32_t lanemask_lt = (1u << lane) - 1u;
+    for (std::size_t i = warp; i < total; i += warps) {
+        int lo = 0, hi = job_count - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (jobs[mid].first <= i) lo = mid;
+            else hi = mid - 1;
+        }
+        const DevLevelJob& job = jobs[lo];
+        const std::size_t k = i - job.first;
+        const WaveView& c = job.circuit;
+        const WaveLevelView& l = job.levels;
+        const std::uint64_t a0 = job.a0[k], a1 = job.a1[k], acc0 = job.acc0[k], acc1 = job.acc1[k];
+        for (std::uint32_t w = lane; w < wave_slot_words(c); w += 32) s.init[w] = s.written[w] = 0;
+        for (std::uint32_t w = lane; w < wave_position_words(c); w += 32) s.dirty[w] = 0;
+        __syncwarp();
+        double energy = 0;
+        float settle = -INFINITY;
+        bool acausal = false, overflow = false;
+        std::uint32_t count = 0;
+        const auto primaries = static_cast<std::uint32_t>(c.activation_bits + c.accumulator_bits);
+        for (std::uint32_t p0 = 0; p0 < primaries; p0 += 32) {
+            const std::uint32_t p = p0 + lane;
+            const bool toggles = p < primaries && wave_level_primary(c, s, p, a0, acc0, a1, acc1);
+            const unsigned m = __ballot_sync(kFull, toggles);
+            if (toggles) wave_level_primary_event(c, l, s, p, count + __popc(m & lanemask_lt), a1, acc1, energy, settle);
+            count += __popc(m);
+        }
+        __syncwarp();
+        std::uint32_t next[kWaveMaxInputs], last[kWaveMaxInputs];
+        for (std::uint32_t lv = 0; lv < l.levels && !overflow; ++lv) {
+            const std::uint32_t end = l.level_begin[lv + 1];
+            for (std::uint32_t base = l.level_begin[lv]; base < end; base += 32) {
+                const std::uint32_t pos = base + lane;
+                std::uint32_t gi = 0, bound = 0;
+                unsigned assign = 0;
+                bool dirty = false;
+                if (pos < end) {
+                    gi = l.order[pos];
+                    const WaveGate& g = c.gates[gi];
+                    assign = wave_level_init(g, s);
+                    dirty = wave_bit(s.dirty, pos);
+                    if (dirty) bound = wave_level_inputs(g, s, next, last);
+                }
+                std::uint32_t bound_total = 0;
+                const std::uint32_t reserved = count + warp_exclusive_sum(bound, lane, bound_total);
+                if (count + bound_total > capacity) {
+                    overflow = true;
+                    break;
+                }
+                std::uint32_t n = 0;
+                if (dirty) {
+                    std::uint32_t stop = reserved;
+                    wave_gate_replay(c.gates[gi], gi, s.events, next, last, assign, reserved, stop, reserved + bound, acausal);
+                    n = stop - reserved;
+                }
+                std::uint32_t n_total = 0;
+                const std::uint32_t at = count + warp_exclusive_sum(n, lane, n_total);
+                __syncwarp();
+                // Pack the regions together in lane order; each destination lies at or below its
+                // source and above every later one, so chunks of 32 read before they write.
+                unsigned movers = __ballot_sync(kFull, n > 0 && at != reserved);
+                while (movers != 0) {
+                    const int from = __ffs(movers) - 1;
+                    movers &= movers - 1;
+                    const std::uint32_t src = __shfl_sync(kFull, reserved, from), dst = __shfl_sync(kFull, at, from),
+                                        len = __shfl_sync(kFull, n, from);
+                    for (std::uint32_t c0 = 0; c0 < len; c0 += 32) {
+                        const bool mine_k = c0 + lane < len;
+                        WavePackedEvent v{};
+                        if (mine_k) v = s.events.at(src + c0 + lane);
+                        __syncwarp();
+                        if (mine_k) s.events.at(dst + c0 + lane) = v;
+                        __syncwarp();
+                    }
+                }
+                if (dirty) wave_level_finish(c, l, s, gi, at, n, energy, settle);
+                count += n_total;
+                __syncwarp();
+            }
+        }
+        for (int d = 16; d > 0; d >>= 1) {
+            energy += __shfl_xor_sync(kFull, energy, d);
+            settle = fmaxf(settle, __shfl_xor_sync(kFull, settle, d));
+        }
+        acausal = __any_sync(kFull, acausal);
+        if (lane == 0) job.results[k] = WaveLaneResult{settle, count, energy, overflow, acausal};
+        __syncwarp();
+    }
+}
+
 // Packs host arrays into one staging buffer, then one copy to the device.
 class Packer {
 public:
@@ -132,7 +279,7 @@ std::string probe() {
 }
 
 void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity, std::uint32_t threads_per_sm,
-         WaveCudaStats* stats) {
+         WaveCudaKernel kernel, WaveCudaStats* stats) {
     cudaEvent_t t0, t1, k0, k1;
     check(cudaEventCreate(&t0), "event");
     check(cudaEventCreate(&t1), "event");
@@ -145,8 +292,17 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     Packer pack;
     struct Offsets {
         std::size_t gates, internal, toggle, is_output, fan_begin, fan_gates, a0, a1, acc0, acc1, results;
+        std::size_t order, level_begin, fan_pos;
     };
     std::vector<Offsets> off(job_count);
+    // The level kernel where every circuit fits its packed events (else the lane kernel).
+    std::vector<WaveLevelCircuit> levelled;
+    if (kernel == WaveCudaKernel::level)
+        for (std::size_t j = 0; j < job_count && levelled.size() == j; ++j) {
+            levelled.push_back(level_circuit(jobs[j].circuit));
+            if (!levelled.back().supported) levelled.clear();
+        }
+    const bool level = kernel == WaveCudaKernel::level && levelled.size() == job_count;
     std::size_t total = 0;
     std::uint32_t max_slots = 0, max_words = 0;
     for (std::size_t j = 0; j < job_count; ++j) {
@@ -164,11 +320,18 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         o.acc0 = pack.add(job.acc0, 8 * job.count);
         o.acc1 = pack.add(job.acc1, 8 * job.count);
         o.results = pack.zeros(sizeof(WaveLaneResult) * job.count);
+        if (level) {
+            const WaveLevelCircuit& lc = levelled[j];
+            o.order = pack.add(lc.order.data(), 4 * lc.order.size());
+            o.level_begin = pack.add(lc.level_begin.data(), 4 * lc.level_begin.size());
+            o.fan_pos = pack.add(lc.fanout_pos.data(), 4 * lc.fanout_pos.size());
+        }
         total += job.count;
         max_slots = std::max(max_slots, c.slot_count);
         max_words = std::max(max_words, (c.gate_count + 63) / 64);
     }
     const std::size_t jobs_off = pack.zeros(sizeof(DevJob) * job_count);
+    const std::size_t level_jobs_off = pack.zeros(level ? sizeof(DevLevelJob) * job_count : 0);
 
     unsigned char* dev = nullptr;
     check(cudaMalloc(&dev, pack.data().size()), "malloc (circuits)");
@@ -195,38 +358,98 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         first += jobs[j].count;
     }
     std::memcpy(pack.data().data() + jobs_off, dj.data(), sizeof(DevJob) * job_count);
+    if (level) {
+        std::vector<DevLevelJob> lj(job_count);
+        for (std::size_t j = 0; j < job_count; ++j) {
+            const Offsets& o = off[j];
+            lj[j] = {dj[j].circuit, levelled[j].view(), dj[j].a0, dj[j].a1, dj[j].acc0, dj[j].acc1, dj[j].results, dj[j].first, dj[j].count};
+            lj[j].levels.order = reinterpret_cast<const std::uint32_t*>(dev + o.order);
+            lj[j].levels.level_begin = reinterpret_cast<const std::uint32_t*>(dev + o.level_begin);
+            lj[j].levels.fanout_begin = dj[j].circuit.fanout_begin;  // same offsets as the lane kernel's
+            lj[j].levels.fanout_pos = reinterpret_cast<const std::uint32_t*>(dev + o.fan_pos);
+        }
+        std::memcpy(pack.data().data() + level_jobs_off, lj.data(), sizeof(DevLevelJob) * job_count);
+    }
     check(cudaMemcpy(dev, pack.data().data(), pack.data().size(), cudaMemcpyHostToDevice), "copy in");
 
-    // Resident threads: threads_per_sm per multiprocessor, rounded to a supported kernel variant
-    // (blocks per multiprocessor 3, 4, 6 or 8; 0: 6, the fastest of the four on an H200 for the
-    // INT8 MACs, docs/results/characterize.md), never more than transitions.
-    const std::uint32_t want_blocks = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 6;
-    const int blocks_per_sm = want_blocks <= 3 ? 3 : want_blocks <= 4 ? 4 : want_blocks <= 6 ? 6 : 8;
-    std::size_t threads = std::min<std::size_t>(
-        total, std::size_t{static_cast<unsigned>(prop.multiProcessorCount)} * static_cast<std::size_t>(blocks_per_sm) * kBlock);
-    threads = std::max<std::size_t>(1, (threads + kBlock - 1) / kBlock) * kBlock;
-    const ScratchLayout l = layout(capacity, max_slots, max_words, threads);
-    if (g_scratch.bytes < l.bytes) {
-        if (g_scratch.ptr) check(cudaFree(g_scratch.ptr), "free (scratch)");
-        g_scratch = {};
-        check(cudaMalloc(&g_scratch.ptr, l.bytes), "malloc (scratch)");
-        g_scratch.bytes = l.bytes;
-    }
-    // Stamps and dirty bits start at zero (events, ranges and initial values are written first).
-    check(cudaMemset(g_scratch.ptr + l.stamp_off, 0, l.init_off - l.stamp_off), "memset (scratch)");
     // The order comparison recurses through cause chains (waveform_lane.hpp), with two
     // kWaveMaxChain arrays per level.
     check(cudaDeviceSetLimit(cudaLimitStackSize, 24 * 1024), "stack size");
-    check(cudaEventRecord(k0), "event record");
-    if (total > 0) {
-        const auto* dev_jobs = reinterpret_cast<const DevJob*>(dev + jobs_off);
-        const unsigned grid = static_cast<unsigned>(threads / kBlock);
-        const int n = static_cast<int>(job_count);
+    // Resident threads: threads_per_sm per multiprocessor, rounded to a supported kernel variant
+    // (blocks of 128 threads per multiprocessor 3, 4, 6 or 8, the compiler capping registers to
+    // fit them), never more than the work needs.
+    auto blocks_variant = [](std::uint32_t want) { return want <= 3 ? 3 : want <= 4 ? 4 : want <= 6 ? 6 : 8; };
+    std::size_t threads = 0;
+    const auto sms = static_cast<std::size_t>(prop.multiProcessorCount);
+    if (level) {
+        // Default 4 blocks (16 warps) per multiprocessor; each warp gets a quarter of its
+        // block's share of shared memory, the events beyond that go to its global slice.
+        const int blocks_per_sm = blocks_variant(threads_per_sm > 0 ? (threads_per_sm + kLevelBlock - 1) / kLevelBlock : 4);
+        capacity = std::min(capacity, kWaveLevelMaxEvents);
+        std::uint32_t max_positions = 0;
+        for (std::size_t j = 0; j < job_count; ++j) max_positions = std::max(max_positions, jobs[j].circuit.gate_count);
+        LevelLayout lay{0, max_slots, max_positions};
+        const std::size_t block_bytes = std::min<std::size_t>(
+            prop.sharedMemPerMultiprocessor / static_cast<std::size_t>(blocks_per_sm) - prop.reservedSharedMemPerBlock,
+            prop.sharedMemPerBlockOptin);
+        const std::size_t warp_share = block_bytes / (kLevelBlock / 32);
+        if (warp_share < lay.warp_bytes() + 64 * sizeof(WavePackedEvent))
+            throw std::runtime_error("circuit too large for the level kernel's shared memory");
+        lay.near = static_cast<std::uint32_t>(std::min<std::size_t>(capacity, (warp_share - lay.warp_bytes()) / sizeof(WavePackedEvent)));
+        const std::size_t blocks =
+            std::max<std::size_t>(1, std::min(sms * static_cast<std::size_t>(blocks_per_sm), (total + kLevelBlock / 32 - 1) / (kLevelBlock / 32)));
+        const std::size_t warps = blocks * (kLevelBlock / 32);
+        const std::uint32_t far_per_warp = capacity > lay.near ? capacity - lay.near : 0;
+        const std::size_t far_bytes = std::max<std::size_t>(16, warps * far_per_warp * sizeof(WavePackedEvent));
+        if (g_scratch.bytes < far_bytes) {
+            if (g_scratch.ptr) check(cudaFree(g_scratch.ptr), "free (scratch)");
+            g_scratch = {};
+            check(cudaMalloc(&g_scratch.ptr, far_bytes), "malloc (scratch)");
+            g_scratch.bytes = far_bytes;
+        }
+        const std::size_t smem = lay.warp_bytes() * (kLevelBlock / 32);
+        threads = warps * 32;
+        const auto* dev_jobs = reinterpret_cast<const DevLevelJob*>(dev + level_jobs_off);
+        auto* far = reinterpret_cast<WavePackedEvent*>(g_scratch.ptr);
+        auto launch = [&](auto kernel_fn) {
+            check(cudaFuncSetAttribute(kernel_fn, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
+                  "shared memory size");
+            check(cudaEventRecord(k0), "event record");
+            if (total > 0)
+                kernel_fn<<<static_cast<unsigned>(blocks), kLevelBlock, smem>>>(dev_jobs, static_cast<int>(job_count), total, far,
+                                                                                  far_per_warp, capacity, lay, warps);
+        };
         switch (blocks_per_sm) {
-        case 3: wave_kernel<3><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-        case 4: wave_kernel<4><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-        case 6: wave_kernel<6><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-        default: wave_kernel<8><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+        case 3: launch(wave_level_kernel<3>); break;
+        case 4: launch(wave_level_kernel<4>); break;
+        case 6: launch(wave_level_kernel<6>); break;
+        default: launch(wave_level_kernel<8>); break;
+        }
+        if (stats) stats->near_events = lay.near;
+    } else {
+        const int blocks_per_sm = blocks_variant(threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 6);
+        threads = std::min<std::size_t>(total, sms * static_cast<std::size_t>(blocks_per_sm) * kBlock);
+        threads = std::max<std::size_t>(1, (threads + kBlock - 1) / kBlock) * kBlock;
+        const ScratchLayout l = layout(capacity, max_slots, max_words, threads);
+        if (g_scratch.bytes < l.bytes) {
+            if (g_scratch.ptr) check(cudaFree(g_scratch.ptr), "free (scratch)");
+            g_scratch = {};
+            check(cudaMalloc(&g_scratch.ptr, l.bytes), "malloc (scratch)");
+            g_scratch.bytes = l.bytes;
+        }
+        // Stamps and dirty bits start at zero (events, ranges and initial values are written first).
+        check(cudaMemset(g_scratch.ptr + l.stamp_off, 0, l.init_off - l.stamp_off), "memset (scratch)");
+        check(cudaEventRecord(k0), "event record");
+        if (total > 0) {
+            const auto* dev_jobs = reinterpret_cast<const DevJob*>(dev + jobs_off);
+            const unsigned grid = static_cast<unsigned>(threads / kBlock);
+            const int n = static_cast<int>(job_count);
+            switch (blocks_per_sm) {
+            case 3: wave_kernel<3><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+            case 4: wave_kernel<4><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+            case 6: wave_kernel<6><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+            default: wave_kernel<8><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+            }
         }
     }
     check(cudaGetLastError(), "kernel launch");
@@ -247,6 +470,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         stats->total_s = total_ms / 1000.0;
         stats->threads = threads;
         stats->device = prop.name;
+        stats->kernel = level ? WaveCudaKernel::level : WaveCudaKernel::lane;
     }
 }
 

@@ -12,7 +12,12 @@
 
 namespace halo::timing {
 
-constexpr int kWaveCudaAbi = 2;
+constexpr int kWaveCudaAbi = 3;
+
+// Which kernel runs the transitions: `lane` one thread per transition (the lane engine's code);
+// `level` one warp per transition, the gates of a level side by side, events in shared memory
+// (waveform_level.hpp; used only where every circuit fits its packed events, else `lane`).
+enum class WaveCudaKernel : std::uint8_t { level, lane };
 
 // One circuit (per weight) and its transitions; views and arrays in host memory.
 struct WaveCudaJob {
@@ -30,17 +35,21 @@ struct WaveCudaStats {
     double total_s = 0;         // including copies and allocation
     std::size_t threads = 0;    // resident threads launched
     std::string device;         // e.g. "NVIDIA H200"
+    WaveCudaKernel kernel = WaveCudaKernel::level;  // the kernel that ran
+    std::uint32_t near_events = 0;  // level kernel: events per warp in shared memory
 };
 
 struct WaveCudaApi {
     int abi = 0;
     // "" when a CUDA device is usable, else why not.
     std::string (*probe)() = nullptr;
-    // Runs every job; `event_capacity` events of scratch per thread, `threads_per_sm` resident
-    // threads per multiprocessor (rounded to 384, 512, 768 or 1024; 0: the default, 768).
-    // Throws std::runtime_error with the CUDA error text on failure.
+    // Runs every job; `event_capacity` events of scratch per transition (level kernel: at most
+    // kWaveLevelMaxEvents, reservations included; lane kernel: per thread), `threads_per_sm`
+    // resident threads per multiprocessor (rounded to 384, 512, 768 or 1024; 0: the default,
+    // 512 for the level kernel, 768 for the lane kernel). Throws std::runtime_error with the
+    // CUDA error text on failure.
     void (*run)(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t event_capacity, std::uint32_t threads_per_sm,
-                WaveCudaStats* stats) = nullptr;
+                WaveCudaKernel kernel, WaveCudaStats* stats) = nullptr;
 };
 
 }  // namespace halo::timing

@@ -33,7 +33,9 @@ std::string cuda_unavailable_reason() {
     return a->probe();
 }
 
-WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity, std::uint32_t threads_per_sm) {
+WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity, std::uint32_t threads_per_sm,
+                              WaveCudaKernel kernel) {
+    if (event_capacity == 0) event_capacity = kernel == WaveCudaKernel::level ? 0x7fffu : 8192u;
     std::string why;
     const WaveCudaApi* a = api(&why);
     if (a) why = a->probe();
@@ -71,7 +73,7 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     }
     WaveCudaStats stats;
     try {
-        a->run(cuda_jobs.data(), cuda_jobs.size(), event_capacity, threads_per_sm, &stats);
+        a->run(cuda_jobs.data(), cuda_jobs.size(), event_capacity, threads_per_sm, kernel, &stats);
     } catch (const std::exception& e) {
         throw_internal("E3541", std::string("the CUDA engine failed: ") + e.what(), "");
     }
@@ -80,6 +82,8 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     run.total_s = stats.total_s;
     run.threads = stats.threads;
     run.device = stats.device;
+    run.kernel = stats.kernel;
+    run.near_events = stats.near_events;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         std::vector<Stimulus> redo;
         std::vector<std::size_t> where;

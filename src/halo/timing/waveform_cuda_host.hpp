@@ -10,6 +10,7 @@
 #include "halo/timing/dynamic_circuit.hpp"
 #include "halo/timing/energy.hpp"
 #include "halo/timing/event_sim.hpp"
+#include "halo/timing/waveform_cuda_api.hpp"
 
 namespace halo::timing {
 
@@ -27,6 +28,8 @@ struct WaveCudaRun {
     std::size_t overflowed = 0;           // transitions re-run on the CPU engine (scratch too small)
     std::size_t acausal = 0;              // transitions with an event scheduled before its cause's time
     std::string device;
+    WaveCudaKernel kernel = WaveCudaKernel::level;  // the kernel that ran
+    std::uint32_t near_events = 0;        // level kernel: events per warp in shared memory
 };
 
 // "" when the CUDA path can run here, else why not (module missing, no device ...).
@@ -34,8 +37,11 @@ std::string cuda_unavailable_reason();
 
 // Errors: E3540 the CUDA module or device is unusable, E3541 a CUDA call failed, E3542 a
 // circuit the fast engine does not support (a non-finite arc delay, or too deep).
-// `threads_per_sm`: resident threads per multiprocessor (0: the module's default).
-WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity = 8192,
-                              std::uint32_t threads_per_sm = 0);
+// `event_capacity`: events per transition (level kernel, at most 32,767) or per thread (lane
+// kernel); 0: 32,767 and 8,192. `threads_per_sm`: resident threads per multiprocessor (0: the
+// module's default). `kernel`: waveform_cuda_api.hpp (level falls back to lane for circuits of
+// 4,096 slots or more).
+WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity = 0,
+                              std::uint32_t threads_per_sm = 0, WaveCudaKernel kernel = WaveCudaKernel::level);
 
 }  // namespace halo::timing

@@ -11,8 +11,13 @@
 
 #if defined(__CUDACC__)
 #define HALO_WAVE_HD __host__ __device__
+// The order comparison of acausal events: rare, deep and recursive. Kept out of line on the
+// device, where inlining its copies tripled the kernels' code (and their instruction-cache
+// misses), CUDA C++ only.
+#define HALO_WAVE_COLD __noinline__
 #else
 #define HALO_WAVE_HD
+#define HALO_WAVE_COLD
 #endif
 
 namespace halo::timing {
@@ -103,7 +108,7 @@ struct WaveLaneResult {
 // the events whose key exceeds every key after them on the chain (the event itself is last).
 // For causal events (kCausal) that sequence is the event alone: order = key order.
 template <class Ev>
-HALO_WAVE_HD inline bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b);
+HALO_WAVE_HD HALO_WAVE_COLD bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b);
 
 // Key (time, seq) of a below key of b (a != b).
 template <class Ev>
@@ -123,7 +128,7 @@ HALO_WAVE_HD inline bool wave_key_less(const Ev& ev, std::uint32_t a, std::uint3
 
 // The leaders of x's cause chain, x first (upward). Returns their count.
 template <class Ev>
-HALO_WAVE_HD inline int wave_leaders(const Ev& ev, std::uint32_t x, std::uint32_t* out) {
+HALO_WAVE_HD HALO_WAVE_COLD int wave_leaders(const Ev& ev, std::uint32_t x, std::uint32_t* out) {
     int n = 0;
     out[n++] = x;
     std::uint32_t top = x;
@@ -138,7 +143,7 @@ HALO_WAVE_HD inline int wave_leaders(const Ev& ev, std::uint32_t x, std::uint32_
 
 // Whether the reference processes event a before event b (a != b).
 template <class Ev>
-HALO_WAVE_HD inline bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b) {
+HALO_WAVE_HD HALO_WAVE_COLD bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b) {
     if (ev[a].flags & ev[b].flags & kCausal) return wave_key_less(ev, a, b);
     std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
     const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
@@ -147,6 +152,82 @@ HALO_WAVE_HD inline bool wave_processed_before(const Ev& ev, std::uint32_t a, st
         if (x != y) return wave_key_less(ev, x, y);
     }
     return na < nb;  // a leads b's chain: a is b's ancestor
+}
+
+// Writes event i of an event store (packed stores overload this beside their type).
+HALO_WAVE_HD inline void wave_put(WaveEvent* ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
+HALO_WAVE_HD inline void wave_put(const WaveStrided<WaveEvent>& ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
+
+// One gate's whole output waveform: replays its input events (next[j]..last[j] on pin j, each
+// list time-sorted) in the reference's processing order through the reference's per-gate rule,
+// appending the output events at out_begin..count. `assign`: the inputs' initial values (bit j
+// = pin j). False when the events would pass `capacity` (count is then left at capacity).
+template <class Ev>
+HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, const Ev& ev, std::uint32_t* next,
+                                          const std::uint32_t* last, unsigned assign, std::uint32_t out_begin,
+                                          std::uint32_t& count, std::uint32_t capacity, bool& acausal) {
+    const std::uint32_t n = g.input_count;
+    const auto init_out = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+    for (;;) {
+        // The input event processed next: earliest time, then the reference's seq order
+        // (the same event on two pins: fan-out order, i.e. the lower pin first).
+        int best = -1;
+        for (std::uint32_t j = 0; j < n; ++j) {
+            if (next[j] == last[j]) continue;
+            if (best < 0) {
+                best = static_cast<int>(j);
+                continue;
+            }
+            const std::uint32_t ea = next[j], eb = next[best];
+            if (ea == eb) continue;  // one event on two pins: the lower pin first
+            if (ev[ea].flags & ev[eb].flags & kCausal) {
+                const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
+                if (ta < tb || (ta == tb && wave_key_less(ev, ea, eb))) best = static_cast<int>(j);
+            } else if (wave_processed_before(ev, ea, eb)) {
+                best = static_cast<int>(j);
+            }
+        }
+        if (best < 0) return true;
+        const std::uint32_t e = next[best]++;
+        const float t = ev[e].time_ns;
+        const std::uint8_t rose = ev[e].value;
+        if (rose) assign |= 1u << best;
+        else assign &= ~(1u << best);
+        const auto v = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+        const float due = t + g.delay_ns[best][v ? 0 : 1][rose ? 0 : 1];
+        // Cancel the output events not yet processed that are due at or after `due`
+        // (the processed ones are a prefix of the list).
+        while (count > out_begin) {
+            const std::uint32_t k = count - 1;
+            if (ev[k].time_ns < due) break;
+            if (wave_processed_before(ev, k, e)) break;
+            --count;
+        }
+        const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;
+        if (projected != v) {
+            if (count == capacity) return false;
+            const bool causal = (ev[e].flags & kCausal) && due >= t;
+            acausal |= !causal;
+            wave_put(ev, count++, WaveEvent{due, e, gi, static_cast<std::uint16_t>(best), v, causal ? kCausal : std::uint8_t{0}});
+        }
+    }
+}
+
+// The switching energy of a gate's output events begin..end (each toggle's net energy plus the
+// internal energy of the arc that caused it); `last` becomes the latest event time (not the
+// final event's: with negative delays times can fall).
+template <class Ev>
+HALO_WAVE_HD inline double wave_gate_energy(const WaveView& c, std::uint32_t gi, const Ev& ev, std::uint32_t begin,
+                                            std::uint32_t end, float& last) {
+    const double toggle = c.toggle_fj[c.gates[gi].output];
+    const double* internal = c.internal_fj + static_cast<std::size_t>(gi) * kWaveMaxInputs * 4;
+    double energy = 0;
+    for (std::uint32_t k = begin; k < end; ++k) {
+        const WaveEvent x = ev[k];
+        energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (ev[x.cause].value ? 0 : 1)];
+        last = last > x.time_ns ? last : x.time_ns;
+    }
+    return energy;
 }
 
 // One transition: the circuit starts settled with slot values init(slot) (a0, acc0 and what the
@@ -206,65 +287,14 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
                 assign |= static_cast<unsigned>(init(in)) << j;
             }
             const std::uint32_t out_begin = count;
-            const auto init_out = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
-            for (;;) {
-                // The input event processed next: earliest time, then the reference's seq order
-                // (the same event on two pins: fan-out order, i.e. the lower pin first).
-                int best = -1;
-                for (std::uint32_t j = 0; j < n; ++j) {
-                    if (next[j] == last[j]) continue;
-                    if (best < 0) {
-                        best = static_cast<int>(j);
-                        continue;
-                    }
-                    const std::uint32_t ea = next[j], eb = next[best];
-                    if (ea == eb) continue;  // one event on two pins: the lower pin first
-                    if (ev[ea].flags & ev[eb].flags & kCausal) {
-                        const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
-                        if (ta < tb || (ta == tb && wave_key_less(ev, ea, eb))) best = static_cast<int>(j);
-                    } else if (wave_processed_before(ev, ea, eb)) {
-                        best = static_cast<int>(j);
-                    }
-                }
-                if (best < 0) break;
-                const std::uint32_t e = next[best]++;
-                const float t = ev[e].time_ns;
-                const std::uint8_t rose = ev[e].value;
-                if (rose) assign |= 1u << best;
-                else assign &= ~(1u << best);
-                const auto v = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
-                const float due = t + g.delay_ns[best][v ? 0 : 1][rose ? 0 : 1];
-                // Cancel the output events not yet processed that are due at or after `due`
-                // (the processed ones are a prefix of the list).
-                while (count > out_begin) {
-                    const std::uint32_t k = count - 1;
-                    if (ev[k].time_ns < due) break;
-                    if (wave_processed_before(ev, k, e)) break;
-                    --count;
-                }
-                const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;
-                if (projected != v) {
-                    if (count == s.capacity) return give_up();
-                    const bool causal = (ev[e].flags & kCausal) && due >= t;
-                    r.acausal |= !causal;
-                    ev[count++] = {due, e, gi, static_cast<std::uint16_t>(best), v, causal ? kCausal : std::uint8_t{0}};
-                }
-            }
+            if (!wave_gate_replay(g, gi, ev, next, last, assign, out_begin, count, s.capacity, r.acausal)) return give_up();
             s.begin[g.output] = out_begin;
             s.end[g.output] = count;
             s.stamp[g.output] = stamp;
             if (count == out_begin) continue;
-            const double toggle = c.toggle_fj[g.output];
-            const double* internal = c.internal_fj + static_cast<std::size_t>(gi) * kWaveMaxInputs * 4;
-            double energy = 0;
-            float last = -INFINITY;  // not the final event's time: with negative delays times can fall
-            for (std::uint32_t k = out_begin; k < count; ++k) {
-                const WaveEvent x = ev[k];
-                energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (ev[x.cause].value ? 0 : 1)];
-                last = last > x.time_ns ? last : x.time_ns;
-            }
-            r.energy_fj += energy;
-            if (c.is_output[g.output]) r.settle_ns = r.settle_ns > last ? r.settle_ns : last;
+            float latest = -INFINITY;
+            r.energy_fj += wave_gate_energy(c, gi, ev, out_begin, count, latest);
+            if (c.is_output[g.output]) r.settle_ns = r.settle_ns > latest ? r.settle_ns : latest;
             mark_fanout(g.output);
         }
     }

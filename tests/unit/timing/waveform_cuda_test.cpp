@@ -60,7 +60,6 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         std::vector<EventSimResult> gpu;
     };
     std::vector<Job> jobs(weights.size());
-    std::vector<WaveDeviceJob> device_jobs;
     for (std::size_t i = 0; i < weights.size(); ++i) {
         const DynamicDelays d = delays_for_case(timer, hold_port(*nl, "w", weights[i]));
         jobs[i].circuit = build_dynamic_circuit(*nl, d, {}, weights[i]);
@@ -68,33 +67,63 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         jobs[i].stimuli = exhaustive_data_transitions(stream_seed(1, weights[i]), 8, jobs[i].circuit.accumulator_bits, {});
         jobs[i].gpu.resize(jobs[i].stimuli.size());
     }
-    for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
-    // A small scratch so that some transitions overflow and take the CPU re-run path too.
-    const WaveCudaRun run = run_waveform_cuda(device_jobs, 3072);
-    std::vector<std::size_t> differ_cpu(jobs.size(), 0), differ_ref(jobs.size(), 0), checked(jobs.size(), 0);
+    // The CPU engine's results once, then each device configuration against them.
+    std::vector<std::vector<EventSimResult>> want(jobs.size());
+    std::vector<std::size_t> differ_ref(jobs.size(), 0), checked(jobs.size(), 0);
     parallel_for(jobs.size(), 0, [&](std::size_t i, unsigned) {
         Job& j = jobs[i];
         WaveformEngine cpu(j.circuit, &j.energy);
-        std::vector<EventSimResult> want(j.stimuli.size());
-        cpu.run(j.stimuli, want);
-        for (std::size_t k = 0; k < want.size(); ++k) differ_cpu[i] += !same(want[k], j.gpu[k]);
+        want[i].resize(j.stimuli.size());
+        cpu.run(j.stimuli, want[i]);
         EventSimulator ref(j.circuit, &j.energy);
-        for (std::size_t k = 0; k < j.stimuli.size(); k += 997, ++checked[i]) differ_ref[i] += !same(ref.run(j.stimuli[k]), j.gpu[k]);
+        for (std::size_t k = 0; k < j.stimuli.size(); k += 997, ++checked[i]) differ_ref[i] += !same(ref.run(j.stimuli[k]), want[i][k]);
     });
-    std::size_t compared = 0, differ = 0, checked_reference = 0, differ_reference = 0;
+    std::size_t checked_reference = 0, differ_reference = 0;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
-        compared += jobs[i].stimuli.size();
-        differ += differ_cpu[i];
         checked_reference += checked[i];
         differ_reference += differ_ref[i];
     }
     EXPECT_EQ(differ_reference, 0u);
-    EXPECT_EQ(compared, weights.size() * 65536u);
-    EXPECT_EQ(differ, 0u);
     EXPECT_GT(checked_reference, 0u);
-    std::printf("[cuda] %s: %zu transitions compared with the CPU engine (%zu differ), %zu with the reference (%zu differ); "
-                "%zu acausal, %zu re-run on the CPU after overflow; kernel %.3f s\n",
-                run.device.c_str(), compared, differ, checked_reference, differ_reference, run.acausal, run.overflowed, run.kernel_s);
+    struct Config {
+        const char* what;
+        WaveCudaKernel kernel;
+        std::uint32_t capacity, threads_per_sm;
+    };
+    // Small capacities so that some transitions overflow and take the CPU re-run path too; the
+    // level kernel also with 8 blocks per multiprocessor (less shared memory per warp, more
+    // events in global memory).
+    const Config configs[] = {{"level kernel, defaults", WaveCudaKernel::level, 0, 0},
+                              {"level kernel, capacity 2048, 1024 threads/SM", WaveCudaKernel::level, 2048, 1024},
+                              {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0}};
+    for (const Config& cfg : configs) {
+        for (auto& j : jobs) std::fill(j.gpu.begin(), j.gpu.end(), EventSimResult{-1.0f, 0, -1.0});  // poison
+        std::vector<WaveDeviceJob> device_jobs;
+        for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
+        const WaveCudaRun run = run_waveform_cuda(device_jobs, cfg.capacity, cfg.threads_per_sm, cfg.kernel);
+        EXPECT_EQ(run.kernel, cfg.kernel) << cfg.what;
+        std::size_t compared = 0, differ = 0;
+        std::string first;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            for (std::size_t k = 0; k < want[i].size(); ++k, ++compared) {
+                if (same(want[i][k], jobs[i].gpu[k])) continue;
+                if (differ++ == 0)
+                    first = "weight " + std::to_string(weights[i]) + " transition " + std::to_string(k) + ": toggles " +
+                            std::to_string(want[i][k].toggles) + " vs " + std::to_string(jobs[i].gpu[k].toggles) +
+                            ", settle " + std::to_string(want[i][k].settle_ns) + " vs " + std::to_string(jobs[i].gpu[k].settle_ns);
+            }
+        }
+        EXPECT_EQ(compared, weights.size() * 65536u) << cfg.what;
+        EXPECT_EQ(differ, 0u) << cfg.what << ": " << first;
+        if (cfg.capacity != 0) {
+            EXPECT_GT(run.overflowed, 0u) << cfg.what << ": the small capacity should overflow";
+        }
+        std::printf("[cuda] %s, %s: %zu transitions compared with the CPU engine (%zu differ), %zu with the reference "
+                    "(%zu differ); %zu acausal, %zu re-run on the CPU after overflow; %u events per warp in shared "
+                    "memory; kernel %.3f s, device %.3f s\n",
+                    run.device.c_str(), cfg.what, compared, differ, checked_reference, differ_reference, run.acausal,
+                    run.overflowed, run.near_events, run.kernel_s, run.total_s);
+    }
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "halo/timing/ternary_timing.hpp"
 #include "halo/timing/transition_set.hpp"
 #include "halo/timing/waveform_engine.hpp"
+#include "halo/timing/waveform_level.hpp"
 
 namespace halo::timing {
 namespace {
@@ -46,14 +47,42 @@ void compare(const Stimulus& s, const EventSimResult& ref, const EventSimResult&
                   std::to_string(fast.toggles);
 }
 
-void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::vector<Stimulus>& stimuli, Mismatches& m) {
+// The levelled form (waveform_level.hpp), the steps the CUDA level kernel takes, run on the CPU.
+// Only `near` events sit in the first store, the rest in the second, as shared and global
+// memory on the GPU. Overflowing transitions keep overflow set.
+std::vector<WaveLaneResult> run_levelled(const WaveformEngine& engine, const std::vector<Stimulus>& stimuli,
+                                         std::uint32_t near = 40, std::uint32_t capacity = kWaveLevelMaxEvents) {
+    const WaveView c = engine.flat().view();
+    const WaveLevelCircuit lc = level_circuit(c);
+    EXPECT_TRUE(lc.supported);
+    std::vector<WavePackedEvent> near_events(near), far_events(capacity);
+    std::vector<std::uint32_t> range(c.slot_count), init(wave_slot_words(c)), written(wave_slot_words(c)),
+        dirty(wave_position_words(c));
+    WaveLevelScratch s{{near_events.data(), near, far_events.data()}, capacity, range.data(), init.data(), written.data(),
+                       dirty.data()};
+    std::vector<WaveLaneResult> out;
+    for (const Stimulus& st : stimuli) out.push_back(simulate_wave_levelled(c, lc.view(), st.a0, st.a1, st.acc0, st.acc1, s));
+    return out;
+}
+
+void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::vector<Stimulus>& stimuli, Mismatches& m,
+               Mismatches* levelled = nullptr) {
     EventSimulator ref(c, energy);
     WaveformEngine fast(c, energy);
     ASSERT_TRUE(fast.supported());
     std::vector<EventSimResult> got(stimuli.size());
     fast.run(stimuli, got);
     m.acausal += fast.acausal_transitions();
-    for (std::size_t i = 0; i < stimuli.size(); ++i) compare(stimuli[i], ref.run(stimuli[i]), got[i], m);
+    std::vector<WaveLaneResult> lev;
+    if (levelled) lev = run_levelled(fast, stimuli);
+    for (std::size_t i = 0; i < stimuli.size(); ++i) {
+        const EventSimResult want = ref.run(stimuli[i]);
+        compare(stimuli[i], want, got[i], m);
+        if (!levelled) continue;
+        EXPECT_FALSE(lev[i].overflow);
+        compare(stimuli[i], want, {lev[i].settle_ns, lev[i].toggles, lev[i].energy_fj}, *levelled);
+        levelled->acausal += lev[i].acausal;
+    }
 }
 
 // A random DAG of the test library's cells over w (1 bit, tied), a (4 bits), acc (2 bits).
@@ -94,7 +123,7 @@ DynamicCircuit random_circuit(const liberty::Library& lib, std::mt19937& rng, De
 TEST(WaveformEngine, EqualsReferenceOnRandomCircuitsWithTiesAndZeroDelays) {
     auto lib = test::function_library();
     std::mt19937 rng(7);
-    Mismatches m;
+    Mismatches m, lev;
     std::size_t glitchy = 0;
     for (int trial = 0; trial < 200; ++trial) {
         DelayAnnotation ann;
@@ -104,7 +133,7 @@ TEST(WaveformEngine, EqualsReferenceOnRandomCircuitsWithTiesAndZeroDelays) {
         std::vector<Stimulus> all;
         for (std::uint64_t x0 = 0; x0 < 64; ++x0)
             for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
-        check_all(c, &energy, all, m);
+        check_all(c, &energy, all, m, &lev);
         // Glitches: more toggles than nets that differ between the two settled states.
         EventSimulator ref(c, &energy);
         for (const auto& s : all) {
@@ -119,6 +148,8 @@ TEST(WaveformEngine, EqualsReferenceOnRandomCircuitsWithTiesAndZeroDelays) {
     EXPECT_EQ(m.toggles, 0u) << m.first;
     EXPECT_EQ(m.energy, 0u) << m.first;
     EXPECT_GT(glitchy, m.compared / 20) << "the random circuits should glitch often";
+    EXPECT_EQ(lev.compared, m.compared);
+    EXPECT_EQ(lev.settle + lev.toggles + lev.energy, 0u) << "levelled form: " << lev.first;
 }
 
 TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
@@ -126,7 +157,7 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
     // few): the reference then processes events out of time order; the engine follows it.
     auto lib = test::function_library();
     std::mt19937 rng(11);
-    Mismatches m;
+    Mismatches m, lev;
     for (int trial = 0; trial < 40; ++trial) {
         DelayAnnotation ann;
         netlist::Netlist nl;
@@ -135,12 +166,48 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
         std::vector<Stimulus> all;
         for (std::uint64_t x0 = 0; x0 < 64; ++x0)
             for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
-        check_all(c, &energy, all, m);
+        check_all(c, &energy, all, m, &lev);
     }
     EXPECT_EQ(m.settle, 0u) << m.first;
     EXPECT_EQ(m.toggles, 0u) << m.first;
     EXPECT_EQ(m.energy, 0u) << m.first;
     EXPECT_GT(m.acausal, m.compared / 10) << "the negative delays should act often";
+    EXPECT_EQ(lev.compared, m.compared);
+    EXPECT_EQ(lev.settle + lev.toggles + lev.energy, 0u) << "levelled form: " << lev.first;
+    EXPECT_EQ(lev.acausal, m.acausal);
+}
+
+// The levelled form's capacity counts the current chunk's reservations: a transition that
+// would pass it is flagged (the CUDA host re-runs those on the CPU engine), the others are exact.
+TEST(WaveformLevelled, FlagsTransitionsBeyondItsCapacityAndKeepsTheRestExact) {
+    auto lib = test::function_library();
+    std::mt19937 rng(5);
+    std::size_t overflowed = 0, exact = 0, compared = 0;
+    for (int trial = 0; trial < 20; ++trial) {
+        DelayAnnotation ann;
+        netlist::Netlist nl;
+        DynamicCircuit c = random_circuit(*lib, rng, ann, nl);
+        const EnergyModel energy = build_energy_model(c, nl, delays_from_annotation(ann));
+        std::vector<Stimulus> all;
+        for (std::uint64_t x0 = 0; x0 < 64; ++x0)
+            for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
+        WaveformEngine fast(c, &energy);
+        std::vector<EventSimResult> want(all.size());
+        fast.run(all, want);
+        const std::vector<WaveLaneResult> got = run_levelled(fast, all, 8, 24);
+        for (std::size_t i = 0; i < all.size(); ++i, ++compared) {
+            if (got[i].overflow) {
+                ++overflowed;
+                continue;
+            }
+            Mismatches m;
+            compare(all[i], want[i], {got[i].settle_ns, got[i].toggles, got[i].energy_fj}, m);
+            exact += m.settle + m.toggles + m.energy == 0;
+        }
+    }
+    EXPECT_GT(overflowed, 0u) << "24 events should not hold every transition";
+    EXPECT_GT(exact, compared / 2);
+    EXPECT_EQ(exact + overflowed, compared);
 }
 
 TEST(WaveformEngine, RefusesNonFiniteDelays) {
@@ -195,7 +262,7 @@ TEST_F(WaveformMac, SweepFiguresEqualOnFastAndReferenceEngines) {
 }
 
 TEST_F(WaveformMac, Int4MacEqualsReferenceExhaustively) {
-    Mismatches m;
+    Mismatches m, lev;
     std::uint64_t glitch_toggles = 0;
     const std::uint64_t accs[][2] = {{0, 0}, {0, 1023}, {511, 512}, {300, 77}};
     for (std::uint64_t w = 0; w < 16; ++w) {
@@ -206,7 +273,7 @@ TEST_F(WaveformMac, Int4MacEqualsReferenceExhaustively) {
         for (const auto& acc : accs)
             for (std::uint64_t a0 = 0; a0 < 16; ++a0)
                 for (std::uint64_t a1 = 0; a1 < 16; ++a1) all.push_back({a0, a1, acc[0], acc[1]});
-        check_all(c, &energy, all, m);
+        check_all(c, &energy, all, m, &lev);
         EventSimulator ref(c, &energy);
         for (const auto& s : all) glitch_toggles += ref.run(s).toggles;
     }
@@ -216,6 +283,8 @@ TEST_F(WaveformMac, Int4MacEqualsReferenceExhaustively) {
     EXPECT_EQ(m.toggles, 0u) << m.first;
     EXPECT_EQ(m.energy, 0u) << m.first;
     EXPECT_GT(glitch_toggles, 0u);
+    EXPECT_EQ(lev.compared, m.compared);
+    EXPECT_EQ(lev.settle + lev.toggles + lev.energy, 0u) << "levelled form: " << lev.first;
 }
 
 // The INT8 MAC on osu035, whose per-weight delays include negative arcs (NLDM at slow input
@@ -233,12 +302,12 @@ TEST(WaveformMacOsu035, Int8MacEqualsReferenceOnSampledTransitions) {
     const netlist::Netlist nl = netlist::read_yosys_json(dir / "t.json", "t", lib);
     std::filesystem::remove_all(dir);
     StaticTimer timer(nl, {});
-    Mismatches m;
+    Mismatches m, lev;
     for (std::uint64_t w : {1u, 128u, 255u}) {
         const DynamicDelays d = delays_for_case(timer, hold_port(nl, "w", w));
         const DynamicCircuit c = build_dynamic_circuit(nl, d, {}, w);
         const EnergyModel energy = build_energy_model(c, nl, d);
-        check_all(c, &energy, sample_data_transitions(3000, 5 + w, 8, 24, DataDistribution{}), m);
+        check_all(c, &energy, sample_data_transitions(3000, 5 + w, 8, 24, DataDistribution{}), m, &lev);
     }
     EXPECT_EQ(m.compared, 9000u);
     EXPECT_EQ(m.settle, 0u) << m.first;
@@ -246,6 +315,9 @@ TEST(WaveformMacOsu035, Int8MacEqualsReferenceOnSampledTransitions) {
     EXPECT_EQ(m.energy, 0u) << m.first;
     EXPECT_GT(m.acausal, 0u);
     std::printf("[int8 mac, osu035] %zu of %zu transitions acausal (negative arc delays)\n", m.acausal, m.compared);
+    EXPECT_EQ(lev.compared, m.compared);
+    EXPECT_EQ(lev.settle + lev.toggles + lev.energy, 0u) << "levelled form: " << lev.first;
+    EXPECT_EQ(lev.acausal, m.acausal);
 }
 
 }  // namespace
