@@ -5,7 +5,7 @@
 # (Yosys JSON) and Liberty files in .device/dyngpu/mac. Steps (arguments, default "test bench"):
 #   test   test_timing WaveformCuda* on both MACs (every activation pair of 8 weights; level
 #          kernel defaults, level kernel small capacity, lane kernel; all against the CPU engine)
-#   bench  BM_WaveCudaAllWeightsInt8 (256 x 65,536 transitions; level kernel at 384-1024
+#   bench  BM_WaveCudaAllWeightsInt8 (256 x 65,536 transitions; level kernel at 512 and 768
 #          threads/SM, lane kernel) and BM_DataSweepInt8/1 (the whole sweep) on both MACs
 #   ncu    Nsight Compute on the level kernel of the osu035 test launch
 set -uo pipefail
@@ -46,7 +46,7 @@ for what in ${@:-test bench}; do
       bench)
         step "bench $name: kernel alone"
         lane=""; [ "$name" = osu035 ] && lane="|BM_WaveCudaAllWeightsInt8/768/1"  # the lane kernel (before) once
-        timeout 240 /root/hb/bench_timing --benchmark_filter="BM_WaveCudaAllWeightsInt8/(384|512|768|1024)/0$lane" \
+        timeout 240 /root/hb/bench_timing --benchmark_filter="BM_WaveCudaAllWeightsInt8/(512|768)/0$lane" \
           --benchmark_counters_tabular=true 2>&1 | grep -v "^\*\*\*"
         step "bench $name: whole sweep (CSV $O/sweep_$name.csv)"
         HALO_DYNAMIC_CSV=$O/sweep_$name.csv timeout 240 /usr/bin/time -v /root/hb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \

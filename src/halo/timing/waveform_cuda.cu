@@ -191,8 +191,8 @@ __global__ void __launch_bounds__(kLevelBlock, MinBlocks)
                 unsigned assign = 0;
                 bool dirty = false;
                 if (pos < end) {
-                    gi = l.order[pos];
-                    const WaveGate& g = c.gates[gi];
+                    const WaveLevelGate g = l.gates[pos];
+                    gi = g.gate;
                     assign = wave_level_init(g, s);
                     dirty = wave_bit(s.dirty, pos);
                     if (dirty) bound = wave_level_inputs(g, s, next, last);
@@ -244,9 +244,30 @@ __global__ void __launch_bounds__(kLevelBlock, MinBlocks)
     }
 }
 
-// Packs host arrays into one staging buffer, then one copy to the device.
+// Packs host arrays into one staging buffer, then one copy to the device. The large arrays (the
+// transitions) go after it instead, copied straight from where they are, and the results' region
+// is left for the kernel to write (it writes every transition's): no staging or zeroing of
+// hundreds of megabytes on the host.
 class Packer {
 public:
+    // Offsets at or above kLater lie after the staged bytes (at() resolves both kinds).
+    static constexpr std::size_t kLater = std::size_t{1} << 62;
+    std::size_t later(const void* p, std::size_t bytes) {
+        const std::size_t off = (later_ + 255) / 256 * 256;
+        later_ = off + bytes;
+        if (p != nullptr && bytes > 0) copies_.push_back({off, p, bytes});
+        return kLater + off;
+    }
+    std::size_t staged_bytes() const { return (data_.size() + 255) / 256 * 256; }
+    std::size_t bytes() const { return staged_bytes() + later_; }
+    unsigned char* at(unsigned char* dev, std::size_t off) const {
+        return off >= kLater ? dev + staged_bytes() + (off - kLater) : dev + off;
+    }
+    void copy_in(unsigned char* dev) const {
+        check(cudaMemcpy(dev, data_.data(), data_.size(), cudaMemcpyHostToDevice), "copy in");
+        for (const Copy& c : copies_)
+            check(cudaMemcpy(dev + staged_bytes() + c.off, c.from, c.bytes, cudaMemcpyHostToDevice), "copy in");
+    }
     std::size_t add(const void* p, std::size_t bytes) {
         const std::size_t off = (data_.size() + 15) / 16 * 16;
         data_.resize(off + bytes);
@@ -261,7 +282,14 @@ public:
     std::vector<unsigned char>& data() { return data_; }
 
 private:
+    struct Copy {
+        std::size_t off;
+        const void* from;
+        std::size_t bytes;
+    };
     std::vector<unsigned char> data_;
+    std::vector<Copy> copies_;
+    std::size_t later_ = 0;
 };
 
 struct Scratch {
@@ -292,7 +320,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     Packer pack;
     struct Offsets {
         std::size_t gates, internal, toggle, is_output, fan_begin, fan_gates, a0, a1, acc0, acc1, results;
-        std::size_t order, level_begin, fan_pos;
+        std::size_t level_gates, level_begin, fan_pos;
     };
     std::vector<Offsets> off(job_count);
     // The level kernel where every circuit fits its packed events (else the lane kernel).
@@ -315,14 +343,14 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         o.is_output = pack.add(c.is_output, c.slot_count);
         o.fan_begin = pack.add(c.fanout_begin, sizeof(std::uint32_t) * (c.slot_count + 1));
         o.fan_gates = pack.add(c.fanout_gates, sizeof(std::uint32_t) * c.fanout_begin[c.slot_count]);
-        o.a0 = pack.add(job.a0, 8 * job.count);
-        o.a1 = pack.add(job.a1, 8 * job.count);
-        o.acc0 = pack.add(job.acc0, 8 * job.count);
-        o.acc1 = pack.add(job.acc1, 8 * job.count);
-        o.results = pack.zeros(sizeof(WaveLaneResult) * job.count);
+        o.a0 = pack.later(job.a0, 8 * job.count);
+        o.a1 = pack.later(job.a1, 8 * job.count);
+        o.acc0 = pack.later(job.acc0, 8 * job.count);
+        o.acc1 = pack.later(job.acc1, 8 * job.count);
+        o.results = pack.later(nullptr, sizeof(WaveLaneResult) * job.count);
         if (level) {
             const WaveLevelCircuit& lc = levelled[j];
-            o.order = pack.add(lc.order.data(), 4 * lc.order.size());
+            o.level_gates = pack.add(lc.gates.data(), sizeof(WaveLevelGate) * lc.gates.size());
             o.level_begin = pack.add(lc.level_begin.data(), 4 * lc.level_begin.size());
             o.fan_pos = pack.add(lc.fanout_pos.data(), 4 * lc.fanout_pos.size());
         }
@@ -334,7 +362,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     const std::size_t level_jobs_off = pack.zeros(level ? sizeof(DevLevelJob) * job_count : 0);
 
     unsigned char* dev = nullptr;
-    check(cudaMalloc(&dev, pack.data().size()), "malloc (circuits)");
+    check(cudaMalloc(&dev, pack.bytes()), "malloc (circuits, transitions, results)");
     std::size_t first = 0;
     std::vector<DevJob> dj(job_count);
     for (std::size_t j = 0; j < job_count; ++j) {
@@ -342,17 +370,17 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         const Offsets& o = off[j];
         DevJob& d = dj[j];
         d.circuit = c;
-        d.circuit.gates = reinterpret_cast<const WaveGate*>(dev + o.gates);
-        d.circuit.internal_fj = reinterpret_cast<const double*>(dev + o.internal);
-        d.circuit.toggle_fj = reinterpret_cast<const double*>(dev + o.toggle);
-        d.circuit.is_output = dev + o.is_output;
-        d.circuit.fanout_begin = reinterpret_cast<const std::uint32_t*>(dev + o.fan_begin);
-        d.circuit.fanout_gates = reinterpret_cast<const std::uint32_t*>(dev + o.fan_gates);
-        d.a0 = reinterpret_cast<const std::uint64_t*>(dev + o.a0);
-        d.a1 = reinterpret_cast<const std::uint64_t*>(dev + o.a1);
-        d.acc0 = reinterpret_cast<const std::uint64_t*>(dev + o.acc0);
-        d.acc1 = reinterpret_cast<const std::uint64_t*>(dev + o.acc1);
-        d.results = reinterpret_cast<WaveLaneResult*>(dev + o.results);
+        d.circuit.gates = reinterpret_cast<const WaveGate*>(pack.at(dev, o.gates));
+        d.circuit.internal_fj = reinterpret_cast<const double*>(pack.at(dev, o.internal));
+        d.circuit.toggle_fj = reinterpret_cast<const double*>(pack.at(dev, o.toggle));
+        d.circuit.is_output = pack.at(dev, o.is_output);
+        d.circuit.fanout_begin = reinterpret_cast<const std::uint32_t*>(pack.at(dev, o.fan_begin));
+        d.circuit.fanout_gates = reinterpret_cast<const std::uint32_t*>(pack.at(dev, o.fan_gates));
+        d.a0 = reinterpret_cast<const std::uint64_t*>(pack.at(dev, o.a0));
+        d.a1 = reinterpret_cast<const std::uint64_t*>(pack.at(dev, o.a1));
+        d.acc0 = reinterpret_cast<const std::uint64_t*>(pack.at(dev, o.acc0));
+        d.acc1 = reinterpret_cast<const std::uint64_t*>(pack.at(dev, o.acc1));
+        d.results = reinterpret_cast<WaveLaneResult*>(pack.at(dev, o.results));
         d.first = first;
         d.count = jobs[j].count;
         first += jobs[j].count;
@@ -363,14 +391,14 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         for (std::size_t j = 0; j < job_count; ++j) {
             const Offsets& o = off[j];
             lj[j] = {dj[j].circuit, levelled[j].view(), dj[j].a0, dj[j].a1, dj[j].acc0, dj[j].acc1, dj[j].results, dj[j].first, dj[j].count};
-            lj[j].levels.order = reinterpret_cast<const std::uint32_t*>(dev + o.order);
-            lj[j].levels.level_begin = reinterpret_cast<const std::uint32_t*>(dev + o.level_begin);
+            lj[j].levels.gates = reinterpret_cast<const WaveLevelGate*>(pack.at(dev, o.level_gates));
+            lj[j].levels.level_begin = reinterpret_cast<const std::uint32_t*>(pack.at(dev, o.level_begin));
             lj[j].levels.fanout_begin = dj[j].circuit.fanout_begin;  // same offsets as the lane kernel's
-            lj[j].levels.fanout_pos = reinterpret_cast<const std::uint32_t*>(dev + o.fan_pos);
+            lj[j].levels.fanout_pos = reinterpret_cast<const std::uint32_t*>(pack.at(dev, o.fan_pos));
         }
         std::memcpy(pack.data().data() + level_jobs_off, lj.data(), sizeof(DevLevelJob) * job_count);
     }
-    check(cudaMemcpy(dev, pack.data().data(), pack.data().size(), cudaMemcpyHostToDevice), "copy in");
+    pack.copy_in(dev);
 
     // The order comparison recurses through cause chains (waveform_lane.hpp), with two
     // kWaveMaxChain arrays per level.
@@ -409,7 +437,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         }
         const std::size_t smem = lay.warp_bytes() * (kLevelBlock / 32);
         threads = warps * 32;
-        const auto* dev_jobs = reinterpret_cast<const DevLevelJob*>(dev + level_jobs_off);
+        const auto* dev_jobs = reinterpret_cast<const DevLevelJob*>(pack.at(dev, level_jobs_off));
         auto* far = reinterpret_cast<WavePackedEvent*>(g_scratch.ptr);
         auto launch = [&](auto kernel_fn) {
             check(cudaFuncSetAttribute(kernel_fn, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
@@ -441,7 +469,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         check(cudaMemset(g_scratch.ptr + l.stamp_off, 0, l.init_off - l.stamp_off), "memset (scratch)");
         check(cudaEventRecord(k0), "event record");
         if (total > 0) {
-            const auto* dev_jobs = reinterpret_cast<const DevJob*>(dev + jobs_off);
+            const auto* dev_jobs = reinterpret_cast<const DevJob*>(pack.at(dev, jobs_off));
             const unsigned grid = static_cast<unsigned>(threads / kBlock);
             const int n = static_cast<int>(job_count);
             switch (blocks_per_sm) {
@@ -456,7 +484,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     check(cudaEventRecord(k1), "event record");
     check(cudaDeviceSynchronize(), "kernel");
     for (std::size_t j = 0; j < job_count; ++j)
-        check(cudaMemcpy(jobs[j].results, dev + off[j].results, sizeof(WaveLaneResult) * jobs[j].count, cudaMemcpyDeviceToHost),
+        check(cudaMemcpy(jobs[j].results, pack.at(dev, off[j].results), sizeof(WaveLaneResult) * jobs[j].count, cudaMemcpyDeviceToHost),
               "copy out");
     check(cudaFree(dev), "free (circuits)");
     check(cudaEventRecord(t1), "event record");

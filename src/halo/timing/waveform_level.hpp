@@ -57,10 +57,22 @@ struct WaveSplitEvents {
 };
 HALO_WAVE_HD inline void wave_put(const WaveSplitEvents& ev, std::uint32_t i, const WaveEvent& e) { ev.at(i) = wave_pack(e); }
 
+// What the levelled steps read of every gate, whether it has events or not, in one 32-byte
+// record per position (a warp's lanes read neighbouring records).
+struct WaveLevelGate {
+    std::uint64_t truth;
+    std::uint16_t inputs[kWaveMaxInputs];
+    std::uint16_t output;
+    std::uint16_t input_count;
+    std::uint32_t gate;  // index in WaveView::gates (delays, energies)
+    std::uint32_t unused;
+};
+static_assert(sizeof(WaveLevelGate) == 32);
+
 // The gates by logic level (primary inputs are level 0): positions 0..gate_count-1 in level
 // order (gate order inside a level), as device or host pointers.
 struct WaveLevelView {
-    const std::uint32_t* order = nullptr;         // position -> gate
+    const WaveLevelGate* gates = nullptr;         // index = position
     const std::uint32_t* level_begin = nullptr;   // levels + 1 positions
     std::uint32_t levels = 0;
     const std::uint32_t* fanout_begin = nullptr;  // slot_count + 1 offsets into fanout_pos
@@ -68,16 +80,18 @@ struct WaveLevelView {
 };
 
 struct WaveLevelCircuit {
-    std::vector<std::uint32_t> order, level_begin, fanout_begin, fanout_pos;
+    std::vector<WaveLevelGate> gates;
+    std::vector<std::uint32_t> level_begin, fanout_begin, fanout_pos;
     bool supported = false;  // fits the packed encoding (slots and gates < 4096, <= 6 inputs)
     WaveLevelView view() const {
-        return {order.data(), level_begin.data(), static_cast<std::uint32_t>(level_begin.size() - 1), fanout_begin.data(),
+        return {gates.data(), level_begin.data(), static_cast<std::uint32_t>(level_begin.size() - 1), fanout_begin.data(),
                 fanout_pos.data()};
     }
 };
 
 inline WaveLevelCircuit level_circuit(const WaveView& c) {
     WaveLevelCircuit l;
+    // Slots fit 16 bits in WaveLevelGate too.
     l.supported = c.slot_count < kWaveLevelMaxSources && c.gate_count < kWaveLevelMaxSources;
     std::vector<std::uint32_t> level(c.slot_count, 0), gate_level(c.gate_count, 0);
     std::uint32_t levels = 0;
@@ -92,10 +106,12 @@ inline WaveLevelCircuit level_circuit(const WaveView& c) {
     for (std::uint32_t g = 0; g < c.gate_count; ++g) ++l.level_begin[gate_level[g]];
     for (std::uint32_t k = 1; k <= levels; ++k) l.level_begin[k] += l.level_begin[k - 1];
     std::vector<std::uint32_t> fill(l.level_begin.begin(), l.level_begin.end() - 1), position(c.gate_count);
-    l.order.resize(c.gate_count);
+    l.gates.resize(c.gate_count);
     for (std::uint32_t g = 0; g < c.gate_count; ++g) {
         position[g] = fill[gate_level[g] - 1]++;
-        l.order[position[g]] = g;
+        WaveLevelGate& r = l.gates[position[g]];
+        r = {c.gates[g].truth, {}, static_cast<std::uint16_t>(c.gates[g].output), static_cast<std::uint16_t>(c.gates[g].input_count), g, 0};
+        for (std::uint32_t j = 0; j < c.gates[g].input_count; ++j) r.inputs[j] = static_cast<std::uint16_t>(c.gates[g].inputs[j]);
     }
     l.fanout_begin.assign(c.fanout_begin, c.fanout_begin + c.slot_count + 1);
     l.fanout_pos.resize(c.fanout_begin[c.slot_count]);
@@ -151,17 +167,17 @@ HALO_WAVE_HD inline void wave_level_primary_event(const WaveView& c, const WaveL
     wave_mark_fanout(l, s, p);
 }
 
-// Gate gi's initial output from its inputs' initial bits (all of lower levels): sets its bit,
+// A gate's initial output from its inputs' initial bits (all of lower levels): sets its bit,
 // returns the inputs' assignment.
-HALO_WAVE_HD inline unsigned wave_level_init(const WaveGate& g, const WaveLevelScratch& s) {
+HALO_WAVE_HD inline unsigned wave_level_init(const WaveLevelGate& g, const WaveLevelScratch& s) {
     unsigned assign = 0;
     for (std::uint32_t j = 0; j < g.input_count; ++j) assign |= static_cast<unsigned>(wave_bit(s.init, g.inputs[j])) << j;
     if ((g.truth >> assign) & 1u) wave_set_bit(s.init, g.output);
     return assign;
 }
 
-// Gate gi's input event ranges; returns how many output events it may append at most.
-HALO_WAVE_HD inline std::uint32_t wave_level_inputs(const WaveGate& g, const WaveLevelScratch& s, std::uint32_t* next,
+// A gate's input event ranges; returns how many output events it may append at most.
+HALO_WAVE_HD inline std::uint32_t wave_level_inputs(const WaveLevelGate& g, const WaveLevelScratch& s, std::uint32_t* next,
                                                     std::uint32_t* last) {
     std::uint32_t bound = 0;
     for (std::uint32_t j = 0; j < g.input_count; ++j) {
@@ -214,7 +230,7 @@ inline WaveLaneResult simulate_wave_levelled(const WaveView& c, const WaveLevelV
             const std::uint32_t lanes = std::min(kLanes, l.level_begin[lv + 1] - base);
             std::uint32_t total = 0;
             for (std::uint32_t k = 0; k < lanes; ++k) {
-                const WaveGate& g = c.gates[l.order[base + k]];
+                const WaveLevelGate& g = l.gates[base + k];
                 assign[k] = wave_level_init(g, s);
                 dirty[k] = wave_bit(s.dirty, base + k);
                 bound[k] = dirty[k] ? wave_level_inputs(g, s, next[k], last[k]) : 0;
@@ -229,7 +245,7 @@ inline WaveLaneResult simulate_wave_levelled(const WaveView& c, const WaveLevelV
             for (std::uint32_t k = 0; k < lanes; ++k) {
                 n[k] = 0;
                 if (!dirty[k]) continue;
-                const std::uint32_t gi = l.order[base + k];
+                const std::uint32_t gi = l.gates[base + k].gate;
                 std::uint32_t end = reserved[k];
                 wave_gate_replay(c.gates[gi], gi, s.events, next[k], last[k], assign[k], reserved[k], end,
                                  reserved[k] + bound[k], r.acausal);
@@ -238,7 +254,7 @@ inline WaveLaneResult simulate_wave_levelled(const WaveView& c, const WaveLevelV
             for (std::uint32_t k = 0; k < lanes; ++k) {  // pack the regions together, in lane order
                 if (!dirty[k]) continue;
                 for (std::uint32_t e = 0; e < n[k]; ++e) s.events.at(count + e) = s.events.at(reserved[k] + e);
-                wave_level_finish(c, l, s, l.order[base + k], count, n[k], r.energy_fj, r.settle_ns);
+                wave_level_finish(c, l, s, l.gates[base + k].gate, count, n[k], r.energy_fj, r.settle_ns);
                 count += n[k];
             }
         }
