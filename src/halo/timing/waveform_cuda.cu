@@ -330,7 +330,24 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
             levelled.push_back(level_circuit(jobs[j].circuit));
             if (!levelled.back().supported) levelled.clear();
         }
-    const bool level = kernel == WaveCudaKernel::level && levelled.size() == job_count;
+    // Resident threads: threads_per_sm per multiprocessor, rounded to a supported kernel variant
+    // (blocks of 128 threads per multiprocessor 3, 4, 6 or 8, the compiler capping registers to
+    // fit them), never more than the work needs. The level kernel: default 4 blocks (16 warps)
+    // per multiprocessor, each warp a quarter of its block's share of shared memory (the lane
+    // kernel where a warp's ranges and bit sets leave no room for events).
+    auto blocks_variant = [](std::uint32_t want) { return want <= 3 ? 3 : want <= 4 ? 4 : want <= 6 ? 6 : 8; };
+    const int level_blocks = blocks_variant(threads_per_sm > 0 ? (threads_per_sm + kLevelBlock - 1) / kLevelBlock : 4);
+    const std::size_t level_warp_share =
+        std::min<std::size_t>(prop.sharedMemPerMultiprocessor / static_cast<std::size_t>(level_blocks) - prop.reservedSharedMemPerBlock,
+                              prop.sharedMemPerBlockOptin) /
+        (kLevelBlock / 32);
+    LevelLayout lay{0, 0, 0};
+    for (std::size_t j = 0; j < job_count; ++j) {
+        lay.max_slots = std::max(lay.max_slots, jobs[j].circuit.slot_count);
+        lay.max_positions = std::max(lay.max_positions, jobs[j].circuit.gate_count);
+    }
+    const bool level = kernel == WaveCudaKernel::level && levelled.size() == job_count &&
+                       level_warp_share >= lay.warp_bytes() + 64 * sizeof(WavePackedEvent);
     std::size_t total = 0;
     std::uint32_t max_slots = 0, max_words = 0;
     for (std::size_t j = 0; j < job_count; ++j) {
@@ -403,27 +420,14 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
     // The order comparison recurses through cause chains (waveform_lane.hpp), with two
     // kWaveMaxChain arrays per level.
     check(cudaDeviceSetLimit(cudaLimitStackSize, 24 * 1024), "stack size");
-    // Resident threads: threads_per_sm per multiprocessor, rounded to a supported kernel variant
-    // (blocks of 128 threads per multiprocessor 3, 4, 6 or 8, the compiler capping registers to
-    // fit them), never more than the work needs.
-    auto blocks_variant = [](std::uint32_t want) { return want <= 3 ? 3 : want <= 4 ? 4 : want <= 6 ? 6 : 8; };
     std::size_t threads = 0;
     const auto sms = static_cast<std::size_t>(prop.multiProcessorCount);
     if (level) {
-        // Default 4 blocks (16 warps) per multiprocessor; each warp gets a quarter of its
-        // block's share of shared memory, the events beyond that go to its global slice.
-        const int blocks_per_sm = blocks_variant(threads_per_sm > 0 ? (threads_per_sm + kLevelBlock - 1) / kLevelBlock : 4);
+        // The events beyond the warp's shared memory go to its global slice.
+        const int blocks_per_sm = level_blocks;
         capacity = std::min(capacity, kWaveLevelMaxEvents);
-        std::uint32_t max_positions = 0;
-        for (std::size_t j = 0; j < job_count; ++j) max_positions = std::max(max_positions, jobs[j].circuit.gate_count);
-        LevelLayout lay{0, max_slots, max_positions};
-        const std::size_t block_bytes = std::min<std::size_t>(
-            prop.sharedMemPerMultiprocessor / static_cast<std::size_t>(blocks_per_sm) - prop.reservedSharedMemPerBlock,
-            prop.sharedMemPerBlockOptin);
-        const std::size_t warp_share = block_bytes / (kLevelBlock / 32);
-        if (warp_share < lay.warp_bytes() + 64 * sizeof(WavePackedEvent))
-            throw std::runtime_error("circuit too large for the level kernel's shared memory");
-        lay.near = static_cast<std::uint32_t>(std::min<std::size_t>(capacity, (warp_share - lay.warp_bytes()) / sizeof(WavePackedEvent)));
+        lay.near = static_cast<std::uint32_t>(
+            std::min<std::size_t>(capacity, (level_warp_share - lay.warp_bytes()) / sizeof(WavePackedEvent)));
         const std::size_t blocks =
             std::max<std::size_t>(1, std::min(sms * static_cast<std::size_t>(blocks_per_sm), (total + kLevelBlock / 32 - 1) / (kLevelBlock / 32)));
         const std::size_t warps = blocks * (kLevelBlock / 32);

@@ -16,7 +16,8 @@ constexpr int kWaveCudaAbi = 3;
 
 // Which kernel runs the transitions: `lane` one thread per transition (the lane engine's code);
 // `level` one warp per transition, the gates of a level side by side, events in shared memory
-// (waveform_level.hpp; used only where every circuit fits its packed events, else `lane`).
+// (waveform_level.hpp; used only where every circuit fits its packed events and a warp's
+// per-slot ranges and bit sets leave room for events in shared memory, else `lane`).
 enum class WaveCudaKernel : std::uint8_t { level, lane };
 
 // One circuit (per weight) and its transitions; views and arrays in host memory.
