@@ -24,6 +24,7 @@
 #include "halo/timing/static_timing.hpp"
 #include "halo/timing/waveform_cuda_host.hpp"
 #include "halo/timing/waveform_engine.hpp"
+#include "halo/timing/waveform_level.hpp"
 #include "halo/timing/ternary_timing.hpp"
 #include "halo/timing/transition_set.hpp"
 #include "halo/util/parallel.hpp"
@@ -250,6 +251,47 @@ BENCHMARK(BM_WaveCudaAllWeightsInt8)
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
+
+// The level kernel's mapping measured on the CPU (simulate_wave_levelled's work counters) over
+// 4,096 of a weight's exhaustive transitions: chunks of up to 32 gates per transition, how many
+// hold a dirty gate, and the lanes' use: input events replayed over 32 x the longest lane's per
+// chunk (1 = every lane busy for the whole chunk).
+void BM_WaveLevelWorkInt8(benchmark::State& state) {
+    const auto& m = mac();
+    if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
+    const auto w = static_cast<std::uint64_t>(state.range(0));
+    StaticTimer timer(*m.nl, {});
+    const DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+    const DynamicCircuit c = build_dynamic_circuit(*m.nl, d, {}, w);
+    const EnergyModel energy = build_energy_model(c, *m.nl, d);
+    auto stimuli = exhaustive_data_transitions(stream_seed(1, w) + 1, 8, c.accumulator_bits, {});
+    std::vector<Stimulus> sample;
+    for (std::size_t i = 0; i < stimuli.size(); i += 16) sample.push_back(stimuli[i]);
+    const WaveCircuit flat = flatten_circuit(c, &energy);
+    const WaveView v = flat.view();
+    const WaveLevelCircuit lc = level_circuit(v);
+    std::vector<WavePackedEvent> events(kWaveLevelMaxEvents);
+    std::vector<std::uint32_t> range(v.slot_count), init(wave_slot_words(v)), written(wave_slot_words(v)), dirty(wave_position_words(v));
+    WaveLevelScratch s{{events.data(), kWaveLevelMaxEvents, nullptr}, kWaveLevelMaxEvents, range.data(), init.data(), written.data(), dirty.data()};
+    WaveLevelWork work;
+    double toggles = 0;
+    for (auto _ : state) {
+        work = {};
+        toggles = 0;
+        for (const Stimulus& st : sample)
+            toggles += simulate_wave_levelled(v, lc.view(), st.a0, st.a1, st.acc0, st.acc1, s, &work).toggles;
+    }
+    const double n = static_cast<double>(work.transitions);
+    state.counters["levels"] = static_cast<double>(lc.level_begin.size() - 1);
+    state.counters["gates"] = static_cast<double>(v.gate_count);
+    state.counters["chunks"] = static_cast<double>(work.chunks) / n;
+    state.counters["busy_chunks"] = static_cast<double>(work.busy_chunks) / n;
+    state.counters["dirty_gates"] = static_cast<double>(work.dirty_gates) / n;
+    state.counters["events_in"] = static_cast<double>(work.lane_events) / n;
+    state.counters["lane_use"] = static_cast<double>(work.lane_events) / (32.0 * static_cast<double>(work.chunk_events));
+    state.counters["toggles"] = toggles / n;
+}
+BENCHMARK(BM_WaveLevelWorkInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Unit(benchmark::kSecond);
 
 void BM_BoundOneWeightInt8(benchmark::State& state) {
     const auto& m = mac();

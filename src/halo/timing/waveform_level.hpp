@@ -207,11 +207,19 @@ HALO_WAVE_HD inline void wave_level_finish(const WaveView& c, const WaveLevelVie
 HALO_WAVE_HD inline std::uint32_t wave_slot_words(const WaveView& c) { return (c.slot_count + 31) / 32; }
 HALO_WAVE_HD inline std::uint32_t wave_position_words(const WaveView& c) { return (c.gate_count + 31) / 32; }
 
+// What a warp would do for the transitions simulated so far (bench/timing): each lane's work is
+// taken as the input events its gate replays; the warp takes the longest lane's per chunk.
+struct WaveLevelWork {
+    std::uint64_t transitions = 0, chunks = 0, busy_chunks = 0, dirty_gates = 0;
+    std::uint64_t lane_events = 0;   // input events replayed, summed over lanes
+    std::uint64_t chunk_events = 0;  // the longest lane's, summed over chunks
+};
+
 // The kernel's steps, one lane after the other (see the top of this file): the CPU model of
-// one warp's transition, same event indices as on the GPU.
+// one warp's transition, same event indices as on the GPU. `work` (may be null) accumulates.
 inline WaveLaneResult simulate_wave_levelled(const WaveView& c, const WaveLevelView& l, std::uint64_t a0,
                                              std::uint64_t a1, std::uint64_t acc0, std::uint64_t acc1,
-                                             const WaveLevelScratch& s) {
+                                             const WaveLevelScratch& s, WaveLevelWork* work = nullptr) {
     constexpr std::uint32_t kLanes = 32;
     for (std::uint32_t k = 0; k < wave_slot_words(c); ++k) s.init[k] = s.written[k] = 0;
     for (std::uint32_t k = 0; k < wave_position_words(c); ++k) s.dirty[k] = 0;
@@ -242,6 +250,18 @@ inline WaveLaneResult simulate_wave_levelled(const WaveView& c, const WaveLevelV
                 r.toggles = count;
                 return r;
             }
+            if (work != nullptr) {
+                std::uint32_t longest = 0, dirty_here = 0;
+                for (std::uint32_t k = 0; k < lanes; ++k) {
+                    longest = std::max(longest, bound[k]);
+                    dirty_here += dirty[k];
+                }
+                ++work->chunks;
+                work->busy_chunks += dirty_here > 0;
+                work->dirty_gates += dirty_here;
+                work->lane_events += total;
+                work->chunk_events += longest;
+            }
             for (std::uint32_t k = 0; k < lanes; ++k) {
                 n[k] = 0;
                 if (!dirty[k]) continue;
@@ -260,6 +280,7 @@ inline WaveLaneResult simulate_wave_levelled(const WaveView& c, const WaveLevelV
         }
     }
     r.toggles = count;
+    if (work != nullptr) ++work->transitions;
     return r;
 }
 
