@@ -75,6 +75,7 @@ void bind_jobs(nb::module_& m) {
     halo_option(q, "level_shares", &jobs::HaloJobOptions::level_shares);
     halo_option(q, "rank", &jobs::HaloJobOptions::rank);
     halo_option(q, "gptq", &jobs::HaloJobOptions::gptq);
+    halo_option(q, "quantize_head", &jobs::HaloJobOptions::quantize_head);
 
     nb::class_<P> p(m, "PerplexityOptions");
     p.def(nb::init<>())

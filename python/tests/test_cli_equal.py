@@ -93,3 +93,22 @@ def test_same_simulation(cli, flags):
     args = [a for k, v in flags.items() for a in ("--" + k.replace("_", "-"), v)]
     want = json.loads(cli("simulate", *args, "--json"))
     assert halo.simulate(**flags) == want
+
+
+def test_quantize_head_as_the_cli(cli, tmp_path):
+    # quantize_head=True is --quantize-head: the same head file (output.hqt) and manifest entry as
+    # the CLI's, on the tiny synthetic checkpoint (byte-level tokenizer: any printable text).
+    cli("synth", "--shape", "test-tiny", "--out", tmp_path / "m", "--dtype", "f32", "--threads", "1", "--quiet")
+    text = tmp_path / "text.txt"
+    text.write_text("".join(chr(33 + (i * 7919) % 94) for i in range(3000)))
+    profile = SOURCE_DIR / "docs" / "results" / "profiles" / "int8-yosys.json"
+    flags = dict(tile="32x32", calib=str(text), samples=2, seq_len=64, threads=1)
+    cli("quantize", "--model", tmp_path / "m", "--method", "halo", "--quantize-head", "--profile", profile,
+        *[a for k, v in flags.items() for a in ("--" + k.replace("_", "-"), v)], "--out", tmp_path / "cli", "--quiet")
+    manifest = halo.quantize(model=str(tmp_path / "m"), method="halo", quantize_head=True, profile=str(profile),
+                             out=tmp_path / "py", progress=False, **flags)
+    assert manifest["head"]["file"] == "output.hqt"
+    assert manifest["halo"]["quantize_head"] is True
+    assert (tmp_path / "py" / "output.hqt").read_bytes() == (tmp_path / "cli" / "output.hqt").read_bytes()
+    cli_manifest = json.loads((tmp_path / "cli" / "manifest.json").read_text())
+    assert strip_run_fields(manifest["head"]) == strip_run_fields(cli_manifest["head"])

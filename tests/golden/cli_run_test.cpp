@@ -113,6 +113,35 @@ TEST(CliRun, QuantizeHeadTinyModelEvalReproducesTheRun) {
     EXPECT_EQ(json::parse(read_text(dir / "e.json"))["perplexity"].get<double>(), v["perplexity"].get<double>());
 }
 
+// `halo quantize --method halo --quantize-head --stream` (one block resident) writes the head
+// the in-memory quantize writes: output.hqt and tile_levels.json byte for byte.
+TEST(CliRun, QuantizeHeadStreamedEqualsInMemory) {
+    const auto dir = fresh_dir();
+    auto r = run_halo({"synth", "--shape", "test-tiny", "--out", "m", "--dtype", "f32", "--threads", "1", "--quiet"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> printable(33, 126);
+    std::string text;
+    for (int i = 0; i < 3000; ++i) text += static_cast<char>(printable(rng));
+    std::ofstream(dir / "text.txt") << text;
+    const auto profile = (fs::path(HALO_GOLDEN_DIR) / "../../docs/results/profiles/int8-yosys.json").string();
+    for (const std::string out : {"mem", "str"}) {
+        std::vector<std::string> args = {"quantize", "--model", "m", "--method", "halo", "--quantize-head", "--profile", profile,
+                                         "--tile", "32x32", "--calib", "text.txt", "--samples", "2", "--seq-len", "64",
+                                         "--threads", "1", "--quiet", "--out", out};
+        if (out == "str") args.push_back("--stream");
+        r = run_halo(args, dir);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    ASSERT_TRUE(fs::exists(dir / "str" / "output.hqt"));
+    EXPECT_TRUE(read_text(dir / "str" / "output.hqt") == read_text(dir / "mem" / "output.hqt"));
+    EXPECT_TRUE(read_text(dir / "str" / "tile_levels.json") == read_text(dir / "mem" / "tile_levels.json"));
+    const json ms = json::parse(read_text(dir / "str" / "manifest.json")), mm = json::parse(read_text(dir / "mem" / "manifest.json"));
+    EXPECT_EQ(ms["head"]["file"], "output.hqt");
+    EXPECT_EQ(ms["head"]["output_error"], mm["head"]["output_error"]);
+    EXPECT_EQ(ms["halo"]["head_tiles_per_level"], mm["halo"]["head_tiles_per_level"]);
+}
+
 TEST(CliMoe, SynthQuantizeReportsTokensPerExpert) {
     const auto dir = fresh_dir();
     auto r = run_halo({"synth", "--shape", "test-tiny-moe", "--out", "m", "--dtype", "f32", "--quiet"}, dir);

@@ -92,14 +92,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"run", "--sensitivity", "grad"},
                 2,
                 "halo: error E9011: --sensitivity: unknown sensitivity source (expected fisher or hessian, found grad)\n"},
-        // --quantize-head: HALO's flag only, and not streamed (yet): refused before any model is read
+        // --quantize-head: HALO's flag only, refused before any model is read
         BadFlag{{"quantize", "--method", "rtn", "--quantize-head", "--out", "q"},
                 1,
                 "halo: error E6035: --quantize-head does not apply to --method rtn (it takes: --format --bits --asym --group "
                 "--tile --scale-format --codebook --act-format)\n"},
-        BadFlag{{"quantize", "--method", "halo", "--quantize-head", "--stream", "--out", "q"},
-                1,
-                "halo: error E9150: --quantize-head does not combine with --stream (yet): quantize without --stream\n"},
         // eval --device cuda: --act-format takes every name the CPU takes (cuda/act_row_format.hpp);
         // what the CPU refuses is a usage error before the GPU is opened; --stream is a usage error
         BadFlag{{"eval", "--device", "cuda", "--act-format", "bitmod-fp4@g128"},

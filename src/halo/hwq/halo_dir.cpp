@@ -42,12 +42,16 @@ void add_tile_levels(accel::ModelTileLevels& m, const quant::LinearRecord& rec, 
     add_gemm_tile_levels(m, accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), rec.tensor, sparse_level, threads);
 }
 
+void add_head_tile_levels(accel::ModelTileLevels& m, const quant::HeadRecord& head, int sparse_level, unsigned threads) {
+    add_gemm_tile_levels(m, kHeadName, head.tensor, sparse_level, threads);
+}
+
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& c, const std::string& model_name) {
     accel::ModelTileLevels m = empty_tile_levels(c, model_name);
     for (std::size_t i = 0; i < r.model.linears.size(); ++i)
         add_tile_levels(m, r.model.linears[i], i < r.linears.size() ? r.linears[i].sparse_level.level : -1);
     if (r.model.head)  // the simulator's "output" GEMM at the head's tile levels
-        add_gemm_tile_levels(m, kHeadName, r.model.head->tensor, r.head ? r.head->sparse_level.level : -1);
+        add_head_tile_levels(m, *r.model.head, r.head ? r.head->sparse_level.level : -1);
     return m;
 }
 

@@ -33,6 +33,8 @@ namespace halo::hwq {
 // `sparse_level` is the level its sparse part runs at (HaloLinearResult::sparse_level), -1 for none.
 accel::ModelTileLevels empty_tile_levels(const model::ModelConfig& config, const std::string& model_name);
 void add_tile_levels(accel::ModelTileLevels& levels, const quant::LinearRecord& rec, int sparse_level, unsigned threads = 1);
+// The quantized head's entry (the simulator's "output" GEMM), after every linear's.
+void add_head_tile_levels(accel::ModelTileLevels& levels, const quant::HeadRecord& head, int sparse_level, unsigned threads = 1);
 // With a quantized head (r.model.head) it adds the simulator's "output" GEMM.
 accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::ModelConfig& config, const std::string& model_name);
 // The ladder's levels as the simulator's DVFS table (nominal = L0; switch costs at their defaults).

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "halo/hwq/halo_dir.hpp"
+#include "halo/hwq/head_quantizer.hpp"
 #include "halo/model/architecture.hpp"
 #include "halo/model/streaming_calibration.hpp"
 #include "halo/util/diagnostics.hpp"
@@ -14,10 +15,6 @@
 namespace halo::hwq {
 
 void check_streamable(const HaloOptions& o) {
-    // The head is calibrated from the hidden states after the last block, which the block
-    // streamer's calibration does not keep for it (not built; the in-memory path quantizes it).
-    if (o.quantize_head)
-        throw_usage("E9150", "--quantize-head does not combine with --stream (yet): quantize without --stream");
     if (o.sensitivity == SensitivitySource::fisher)
         throw_bad_value("E9076", "--sensitivity", "HALO with Fisher sensitivity cannot stream (it needs whole-model gradients)",
                         "hessian, or quantize without --stream", "fisher");
@@ -33,6 +30,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
                                             const accel::SystolicOptions& machine, const mac::MacProfile* energy_profile) {
     const auto t0 = std::chrono::steady_clock::now();
     check_streamable(so.halo);
+    check_head_calibration(so.halo, so.device != nullptr);  // the CUDA source keeps no head input (E9152)
     const model::ModelConfig& config = source.config();
     model::refuse_experts(config, "HALO quantization");  // per-expert tiles: not done (issue 14)
     StreamingHaloResult r;
@@ -106,6 +104,25 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         ++r.blocks;
         if (so.block_done) so.block_done(l, r.phases);
         progress.advance();
+    }
+    if (ho.quantize_head) {  // after the last block, from the hidden states it left (as quantize_model_halo does)
+        model::Matrix head = source.output();
+        const bool tied = head.size() == 0;
+        if (tied) head = source.token_embedding();
+        model::LinearInputStats st;
+        if (cal) {
+            quant::PhaseTimer timer(&r.phases.capture);
+            const std::vector<float> norm = source.output_norm();
+            if (static_cast<std::int64_t>(norm.size()) != config.d_model)
+                throw_internal("E9162", fmt::format("output_norm has {} values, d_model is {}", norm.size(), config.d_model));
+            st = cal->capture_head({.gram = true, .channel_stats = false}, norm);
+        }
+        (void)quantize_head_halo(head, tied, st, L, ho, r.totals, prev_level, nullptr);
+        std::optional<quant::PhaseTimer> head_write(std::in_place, &r.phases.write);
+        const quant::HeadRecord& rec = *r.totals.model.head;
+        add_head_tile_levels(tile_levels, rec, r.totals.head->sparse_level.level, ho.threads);
+        info_bits.add(rec.tensor, r.totals.books);
+        out.add_head(rec);
     }
     progress.finish();
     r.information_bits = info_bits.per_weight(r.totals.books);

@@ -13,8 +13,12 @@
 // counters, the tile_levels.json entries (levels and code histograms per tile), the manifest
 // entries. Every output file is byte-identical to the in-memory `quantize --method halo` except
 // the manifest's timings, flags and provenance (tests/unit/hwq/halo_streaming_test.cpp).
-// Not streamable: Fisher sensitivity (whole-model gradients; E9076), the model-wide budget
-// (E9074) and the LM head (--quantize-head, E9150).
+// --quantize-head: after the last block the head (the token embedding's table when tied) is
+// quantized from the final-normed hidden states the block loop left (BlockStreamCalibration::
+// capture_head) and written as output.hqt, identical to the in-memory one; not with --device
+// cuda (E9152: the device calibration keeps no head input).
+// Not streamable: Fisher sensitivity (whole-model gradients; E9076) and the model-wide budget
+// (E9074).
 #pragma once
 
 #include <cstdint>

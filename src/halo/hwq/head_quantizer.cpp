@@ -32,13 +32,10 @@ TileCosts head_tile_costs(const model::ModelWeights& weights, quant::Calibration
     return linear_tile_costs(head, st.gram, st.tokens, nullptr, L, o, kHeadName);
 }
 
-void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L, const HaloOptions& o,
-                        HaloModelResult& out, int& prev_level, const ModelPlan* plan) {
+model::Matrix quantize_head_halo(const model::Matrix& head, bool tied, const model::LinearInputStats& st, const Ladder& L,
+                                 const HaloOptions& o, HaloModelResult& out, int& prev_level, const ModelPlan* plan) {
     const auto t0 = std::chrono::steady_clock::now();
-    const bool tied = weights.output.size() == 0;
-    const model::Matrix& head = weights.lm_head();
     quant::check_finite(head, tied ? "token_embd.weight (tied LM head)" : "output.weight");
-    const auto st = head_stats(cal);
     if (plan && plan->levels.size() != out.linears.size() + 1)
         throw_internal("E9151", fmt::format("the model-wide plan has {} entries; the head needs one after the {} linears",
                                             plan->levels.size(), out.linears.size()));
@@ -48,7 +45,6 @@ void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* 
     quant::HeadRecord rec;
     rec.tied = tied;
     if (st.gram.rows == head.cols) rec.output_error = quant::output_error(head, q, st.gram);
-    weights.output = std::move(q);  // a tied model: the lookup keeps token_embedding, the GEMM uses these
     out.head_tiles_per_level.assign(L.levels.size(), 0);
     for (int lv : r.assignment.level) ++out.head_tiles_per_level[static_cast<std::size_t>(lv)];
     const auto order = grouped_order(r.assignment.level);
@@ -59,6 +55,16 @@ void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* 
     out.model.head = std::move(rec);
     r.tensor = {};
     out.head = std::move(r);
+    return q;
+}
+
+void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L, const HaloOptions& o,
+                        HaloModelResult& out, int& prev_level, const ModelPlan* plan) {
+    const bool tied = weights.output.size() == 0;
+    quant::check_finite(weights.lm_head(), tied ? "token_embd.weight (tied LM head)" : "output.weight");
+    const auto st = head_stats(cal);
+    // a tied model: the lookup keeps token_embedding, the GEMM uses the decoded codes
+    weights.output = quantize_head_halo(weights.lm_head(), tied, st, L, o, out, prev_level, plan);
 }
 
 }  // namespace halo::hwq

@@ -34,5 +34,11 @@ void check_head_calibration(const HaloOptions& options, bool on_device);
 // weights.output to the decoded head. `plan` (scope model): its last entry is the head's levels.
 void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& ladder,
                         const HaloOptions& options, HaloModelResult& out, int& prev_level, const ModelPlan* plan);
+// The same from the head's matrix (`tied`: the token embedding's table) and its input statistics
+// (empty: round to nearest, w^2 sensitivity); returns the decoded head. What the block-streaming
+// driver calls after its last block (halo_streaming.hpp), with BlockStreamCalibration's head
+// statistics.
+model::Matrix quantize_head_halo(const model::Matrix& head, bool tied, const model::LinearInputStats& stats, const Ladder& ladder,
+                                 const HaloOptions& options, HaloModelResult& out, int& prev_level, const ModelPlan* plan);
 
 }  // namespace halo::hwq

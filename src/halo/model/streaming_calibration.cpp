@@ -6,6 +6,7 @@
 #include "halo/model/architecture.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/forward_core.hpp"
+#include "halo/model/forward_ops.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -71,6 +72,21 @@ void BlockStreamCalibration::advance() {
                       static_cast<const LinearInputObserver*>(nullptr), static_cast<BlockCache<float>*>(nullptr));
         store_.store(i, x);
     }
+}
+
+LinearInputStats BlockStreamCalibration::capture_head(const StatsRequest& request, std::span<const float> output_norm) {
+    const ModelConfig& c = model_->config;  // output_norm has d_model values (the caller checks)
+    LinearStatsSums sums;
+    std::vector<float> h, x;
+    for (std::size_t i = 0; i < store_.size(); ++i) {
+        store_.load(i, h);
+        const std::int64_t rows = store_.rows(i);
+        x.resize(h.size());  // the final norm on a copy, as LayerwiseCalibration::capture_head does
+        rms_norm(h.data(), x.data(), rows, c.d_model, output_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
+                 static_cast<float*>(nullptr));
+        sums.add(x.data(), rows, c.d_model, request);
+    }
+    return sums.finish(request);
 }
 
 }  // namespace halo::model

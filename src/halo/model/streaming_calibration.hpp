@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "halo/model/activation_store.hpp"
@@ -29,6 +30,10 @@ public:
 
     std::array<LinearInputStats, 7> capture(const StatsRequest& request);
     void advance();
+    // After the last block's advance(): the LM head's input statistics (the final RMSNorm with
+    // `output_norm` of the hidden states), LayerwiseCalibration::capture_head's arithmetic, so
+    // a streamed --quantize-head is bit-identical to the in-memory one. No activation hooks.
+    LinearInputStats capture_head(const StatsRequest& request, std::span<const float> output_norm);
     std::int64_t tokens() const { return tokens_; }
     const ActivationStore& store() const { return store_; }
 

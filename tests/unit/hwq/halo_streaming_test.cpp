@@ -41,12 +41,14 @@ std::vector<std::vector<std::int32_t>> samples_for(const std::filesystem::path& 
     return quant::calibration_samples(tok->encode(text, false), n, len, "test text");
 }
 
-std::filesystem::path tiny_checkpoint(const Scratch& dir) {
+std::filesystem::path tiny_checkpoint(const Scratch& dir, bool tied = false) {
     model::SyntheticOptions o;
     o.shards = 2;
     o.dtype = "bf16";
     o.threads = 1;
-    model::write_synthetic_checkpoint(dir / "tiny", model::synthetic_shape("test-tiny"), o);
+    auto shape = model::synthetic_shape("test-tiny");
+    shape.tied_embeddings = tied;  // the head is then the token embedding's table
+    model::write_synthetic_checkpoint(dir / "tiny", shape, o);
     return dir / "tiny";
 }
 
@@ -54,6 +56,7 @@ nlohmann::json without_timings(nlohmann::json m) {
     m.erase("time_s");
     m.erase("date");
     for (auto& e : m.at("linears")) e.erase("seconds");
+    if (m.contains("head")) m.at("head").erase("seconds");
     return m;
 }
 
@@ -94,7 +97,8 @@ void expect_streamed_identical(const std::filesystem::path& model_path, const Ha
     ASSERT_EQ(capture_so_far.size(), every_block.size());
     EXPECT_GT(capture_so_far.front(), 0.0);
     EXPECT_TRUE(std::is_sorted(capture_so_far.begin(), capture_so_far.end()));
-    EXPECT_EQ(capture_so_far.back(), r.phases.capture);
+    if (o.quantize_head) EXPECT_LT(capture_so_far.back(), r.phases.capture);  // the head's statistics, after the last block
+    else EXPECT_EQ(capture_so_far.back(), r.phases.capture);
     for (double t : {r.phases.load, r.phases.halo_prepare, r.phases.halo_costs, r.phases.halo_refit, r.phases.halo_records,
                      r.phases.factor, r.phases.columns, r.phases.decode, r.phases.output_error, r.phases.advance, r.phases.write})
         EXPECT_GT(t, 0.0);
@@ -119,7 +123,10 @@ void expect_streamed_identical(const std::filesystem::path& model_path, const Ha
             EXPECT_TRUE(read_file(streamed) == read_file(entry.path())) << name << " differs";
         }
     }
-    EXPECT_EQ(files, static_cast<std::size_t>(w.config.n_layers) * 7 + 4);  // + manifest, tile levels, sim config, profile
+    // + manifest, tile levels, sim config, profile; + output.hqt with --quantize-head
+    EXPECT_EQ(files, static_cast<std::size_t>(w.config.n_layers) * 7 + 4 + (o.quantize_head ? 1 : 0));
+    EXPECT_EQ(std::filesystem::exists(dir / "str" / "output.hqt"), o.quantize_head);
+    EXPECT_EQ(r.totals.head_tiles_per_level, ref.head_tiles_per_level);
 }
 
 TEST(StreamingHalo, FilesIdenticalInMemoryAndSpilled) {
@@ -145,6 +152,27 @@ TEST(StreamingHalo, UnquantizedCalibrationInputsIdenticalInMemoryAndStreamed) {
     o.threads = 2;
     o.calib_inputs = quant::CalibrationInputs::unquantized;
     expect_streamed_identical(path, o, samples_for(path, 3, 48), 0);
+}
+
+// --quantize-head streamed: the head quantized after the last block from the hidden states the
+// block loop left is the in-memory one file for file (output.hqt, its tile levels, the
+// manifest's head entries), tied (the embedding table as head) and untied, spilled, and with
+// unquantized calibration inputs.
+TEST(StreamingHalo, QuantizedHeadIdenticalInMemoryAndStreamed) {
+    for (bool tied : {true, false}) {
+        Scratch dir;
+        const auto path = tiny_checkpoint(dir, tied);
+        EXPECT_EQ(model::LazyModel(path).output().size() == 0, tied);
+        HaloOptions o;
+        o.tile_k = 32, o.tile_n = 16;  // the head: 320 x 64 -> 20 x 2 tiles
+        o.sparse.salient_fraction = 0.01;
+        o.objective = Objective::perf;  // leaves L0 on most tiles, so the head's levels are compared too
+        o.quantize_head = true;
+        o.threads = 2;
+        expect_streamed_identical(path, o, samples_for(path, 3, 48), tied ? 0 : 1 << 30);
+        o.calib_inputs = quant::CalibrationInputs::unquantized;
+        expect_streamed_identical(path, o, samples_for(path, 3, 48), 0);
+    }
 }
 
 // Forwards to a LayerwiseSource and keeps every block's q-projection input Gram.
