@@ -155,7 +155,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
                    row.id == quant::Method::gptq                               ? " and GPTQ's algebra"
                    : row.id == quant::Method::awq                              ? " and AWQ's candidate errors"
                    : row.id == quant::Method::kmeans && o.sensitivity == "fisher" ? " and the Fisher backward passes"
-                   : row.id == quant::Method::halo                                ? ", GPTQ's algebra and the tile fits"
+                   : row.id == quant::Method::halo                                ? ", GPTQ's algebra and the tile costs' fits"
                                                                                    : "",
                    device->peak_device_gib());
     return 0;

@@ -1,6 +1,7 @@
 #include "halo/accel/workload.hpp"
 
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -220,7 +221,10 @@ ModelTileLevels read_tile_levels(const std::filesystem::path& path) {
     return parse_tile_levels(j, path.string());
 }
 
-nlohmann::json tile_levels_json(const ModelTileLevels& m) {
+namespace {
+
+// The file's JSON, with or without the code histograms (tile_levels_text writes those itself).
+nlohmann::json tile_levels_dom(const ModelTileLevels& m, bool histograms) {
     const TileLevels* first = m.layers.empty() ? nullptr : &m.layers.front().second;
     nlohmann::json layers = nlohmann::json::object();
     for (const auto& [name, t] : m.layers) {
@@ -229,7 +233,7 @@ nlohmann::json tile_levels_json(const ModelTileLevels& m) {
             throw_internal("E7045", fmt::format("tile levels of {} differ in tile shape, weight format or zero point from {}", name,
                                                 m.layers.front().first));
         nlohmann::json l = {{"k_tiles", t.k_tiles}, {"n_tiles", t.n_tiles}, {"levels", t.level}};
-        if (!t.code_histogram.empty()) l["histograms"] = t.code_histogram;
+        if (histograms && !t.code_histogram.empty()) l["histograms"] = t.code_histogram;
         layers[name] = std::move(l);
     }
     for (const auto& [name, nnz] : m.sparse_nnz)
@@ -247,8 +251,77 @@ nlohmann::json tile_levels_json(const ModelTileLevels& m) {
     return j;
 }
 
+// [[c, c, ...], ...] as nlohmann's compact dump writes a vector of vectors of counts.
+void append_histograms(std::string& out, const std::vector<std::vector<std::uint64_t>>& histograms) {
+    out += '[';
+    for (std::size_t t = 0; t < histograms.size(); ++t) {
+        if (t) out += ',';
+        out += '[';
+        for (std::size_t i = 0; i < histograms[t].size(); ++i) {
+            if (i) out += ',';
+            const fmt::format_int digits(histograms[t][i]);
+            out.append(digits.data(), digits.size());
+        }
+        out += ']';
+    }
+    out += ']';
+}
+
+}  // namespace
+
+nlohmann::json tile_levels_json(const ModelTileLevels& m) { return tile_levels_dom(m, true); }
+
+std::string tile_levels_text(const ModelTileLevels& m, const std::string& file) {
+    // Everything but the histograms goes through the (small) DOM, in its key order; a layer's
+    // "histograms" sorts before its other keys, so it is written first, straight from the counts.
+    const nlohmann::json j = tile_levels_dom(m, false);
+    (void)dump_json(j, -1, file);  // E0023 on a name that is not UTF-8, as the DOM's writer says it
+    std::map<std::string, const TileLevels*> by_name;  // a repeated name: the last one, as in the DOM
+    std::size_t counts = 0;
+    for (const auto& [name, t] : m.layers) {
+        by_name[name] = &t;
+        counts += t.code_histogram.size() * 257;
+    }
+    std::string out;
+    out.reserve(counts * 2 + (std::size_t{1} << 20));
+    out += '{';
+    bool first_key = true;
+    for (const auto& [key, value] : j.items()) {
+        out += first_key ? "" : ",";
+        first_key = false;
+        out += nlohmann::json(key).dump() + ":";
+        if (key != "layers") {
+            out += value.dump();
+            continue;
+        }
+        out += '{';
+        bool first_layer = true;
+        for (const auto& [name, layer] : value.items()) {
+            out += first_layer ? "" : ",";
+            first_layer = false;
+            out += nlohmann::json(name).dump() + ":{";
+            const TileLevels& t = *by_name.at(name);
+            bool first_field = true;
+            if (!t.code_histogram.empty()) {
+                out += "\"histograms\":";
+                append_histograms(out, t.code_histogram);
+                first_field = false;
+            }
+            for (const auto& [field, v] : layer.items()) {
+                out += first_field ? "" : ",";
+                first_field = false;
+                out += nlohmann::json(field).dump() + ":" + v.dump();
+            }
+            out += '}';
+        }
+        out += '}';
+    }
+    out += "}\n";
+    return out;
+}
+
 void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels) {
-    write_file_atomic(path, dump_json(tile_levels_json(levels), -1, path.string()) + "\n");
+    write_file_atomic(path, tile_levels_text(levels, path.string()));
 }
 
 void attach_tile_levels(std::vector<WorkItem>& work, const model::ModelConfig& c, const ModelTileLevels& lv,

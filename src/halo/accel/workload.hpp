@@ -82,6 +82,12 @@ ModelTileLevels read_tile_levels(const std::filesystem::path& path);
 // Every layer must share one tile shape and weight format (the file has one "tile" and one
 // "weight_format"); E7045 (internal) otherwise. "zero_point" is written when the layers carry one.
 nlohmann::json tile_levels_json(const ModelTileLevels& levels);
+// The file's text: dump_json(tile_levels_json(levels), -1) and a newline, byte for byte, with the
+// code histograms (256 counts a tile) written straight from the counts instead of through the
+// DOM: a Llama-2-7B's 395,264 tiles are 101 M counts, ~16 bytes each as JSON values, which put
+// the streamed 7B HALO's peak host memory over 8 GB at its end (session 9). `file` names the
+// output in E0023 (a name that is not UTF-8).
+std::string tile_levels_text(const ModelTileLevels& levels, const std::string& file);
 void write_tile_levels(const std::filesystem::path& path, const ModelTileLevels& levels);
 // Attaches tiles to the workload's layers by name; throws E7044 (bad input) when the levels
 // describe a different model (shape mismatch, unknown layer name). A MoE expert linear

@@ -99,12 +99,13 @@ nlohmann::json CudaQuantBackend::placement(std::string_view method) const {
     else if (method == "awq")
         p["awq"] = "cuda: each candidate's per-row errors ((W-Q) G by cuBLAS SGEMM, row sums in double); rounding of the candidates on the cpu";
     else if (method == "halo")
-        p["halo"] = "cuda: tile histograms and codebook/scale/zero fits (bit-identical to the cpu), GPTQ's inverse Hessian "
-                    "factor and lazy block updates; sensitivity, assignment and per-column rounding on the cpu";
+        p["halo"] = "cuda: the tile costs' histograms and codebook/scale/zero fits (every tile at every level, bit-identical to "
+                    "the cpu), GPTQ's inverse Hessian factor and lazy block updates; GPTQ's refits per column block (batches under "
+                    "1024 tiles: hwq::RoutedTileFitter), sensitivity, sparse split, assignment and per-column rounding on the cpu";
     else
         p[std::string(method)] = "cpu";
     if (fisher_ran_) p["fisher"] = "cuda: backward passes (cuBLAS, kernels), squared gradients summed on the device";
-    if (method == "gptq" || method == "awq" || method == "kmeans") p["output_error"] = "cuda: (W-Q) G by cuBLAS SGEMM, the trace summed in double";
+    if (method == "gptq" || method == "awq" || method == "kmeans" || method == "halo") p["output_error"] = "cuda: (W-Q) G by cuBLAS SGEMM, the trace summed in double";
     return p;
 }
 

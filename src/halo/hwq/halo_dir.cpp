@@ -137,7 +137,7 @@ std::vector<std::pair<std::string, std::string>> halo_extra_files(const accel::M
                                                                   const accel::SystolicOptions& machine,
                                                                   const mac::MacProfile* energy_profile) {
     std::vector<std::pair<std::string, std::string>> extra = {
-        {"tile_levels.json", dump_json(accel::tile_levels_json(tile_levels), -1, "tile_levels.json") + "\n"},
+        {"tile_levels.json", accel::tile_levels_text(tile_levels, "tile_levels.json")},
         {"sim_config.json", dump_json(accel::simulator_config_json(machine), 1, "sim_config.json") + "\n"}};
     if (energy_profile) extra.emplace_back("mac_profile.json", mac::profile_json(*energy_profile));
     return extra;

@@ -36,7 +36,7 @@ struct HaloQuantizeOptions {
     // --min-expert-tokens was given: it applies only to a mixture-of-experts model quantized in
     // memory (usage E9083 otherwise); a negative threshold is E9084.
     bool min_expert_tokens_given = false;
-    // --device cuda: calibration, GPTQ's algebra and the tile fits on the GPU (not owned).
+    // --device cuda: calibration, GPTQ's algebra and the tile costs' fits on the GPU (not owned).
     quant::DeviceBackend* device = nullptr;
 };
 

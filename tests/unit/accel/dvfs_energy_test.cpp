@@ -15,6 +15,7 @@
 #include "halo/accel/workload.hpp"
 #include "halo/model/safetensors_reader.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/json_view.hpp"
 
 namespace halo::accel {
 namespace {
@@ -313,6 +314,47 @@ TEST(Workload, TileLevelFileCarriesTheZeroPointFlag) {
     EXPECT_TRUE(m.layers[0].second.zero_point);
     j.erase("zero_point");
     EXPECT_FALSE(parse_tile_levels(j, "t.json").layers[0].second.zero_point);
+}
+
+// The file's text written straight from the counts equals the DOM's compact dump byte for byte:
+// layers out of key order, a repeated name (the last wins), one without histograms, sparse entries
+// for present and absent layers, counts past 2^32, a name JSON must escape; with and without a
+// zero point, and with no layer at all. A name that is not UTF-8 is E0023 in both.
+TEST(Workload, TileLevelTextEqualsTheDomDump) {
+    const auto layer = [](std::int64_t kt, std::int64_t nt, bool histograms, std::uint64_t scale) {
+        TileLevels t;
+        t.tile_rows = 4, t.tile_cols = 8, t.k_tiles = kt, t.n_tiles = nt, t.zero_point = true;
+        for (std::int64_t i = 0; i < kt * nt; ++i) t.level.push_back(static_cast<int>(i % 3));
+        if (histograms)
+            for (std::int64_t i = 0; i < kt * nt; ++i) {
+                std::vector<std::uint64_t> h(256, 0);
+                for (std::size_t c = 0; c < h.size(); c += 7 + static_cast<std::size_t>(i)) h[c] = scale * (c + 1) + static_cast<std::uint64_t>(i);
+                t.code_histogram.push_back(std::move(h));
+            }
+        return t;
+    };
+    ModelTileLevels m;
+    m.model_name = "a \"quoted\\ model\"";
+    m.n_layers = 11, m.d_model = 64, m.d_ff = 128, m.vocab_size = 100;
+    m.layers = {{"blk.10.ffn_up", layer(2, 3, true, 1)},
+                {"blk.1.attn_q", layer(1, 2, true, std::uint64_t{1} << 33)},
+                {"output", layer(3, 1, false, 1)},
+                {"blk.1.attn_q", layer(2, 2, true, 5)},  // repeated: this one is written
+                {"blk.0.ffn_down", layer(1, 1, true, 0)}};
+    m.sparse_nnz = {{"blk.0.ffn_down", 12}, {"blk.9.absent", 3}, {"blk.0.ffn_down", 13}};
+    m.sparse_level = {{"blk.10.ffn_up", 2}};
+    EXPECT_EQ(tile_levels_text(m, "t.json"), dump_json(tile_levels_json(m), -1, "t.json") + "\n");
+    for (auto& [name, t] : m.layers) t.zero_point = false;
+    EXPECT_EQ(tile_levels_text(m, "t.json"), dump_json(tile_levels_json(m), -1, "t.json") + "\n");
+    ModelTileLevels empty;
+    EXPECT_EQ(tile_levels_text(empty, "t.json"), dump_json(tile_levels_json(empty), -1, "t.json") + "\n");
+    m.layers[0].first = "blk.\xff";
+    try {
+        (void)tile_levels_text(m, "t.json");
+        ADD_FAILURE() << "a name that is not UTF-8 was written";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("E0023"), std::string::npos) << e.what();
+    }
 }
 
 }  // namespace
