@@ -17,20 +17,9 @@ t0=$EPOCHREALTIME
 since() { awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{print int(b-a)}'; }
 left() { echo $(( ${ACT_LIMIT_S:-165} - $(since) )); }
 step() { echo; echo "== $(date -u +%H:%M:%S) (+$(since) s) $*"; }
-mkdir -p /root/hb /root/hl
-python3 - "$D" <<'PY'
-import lzma, os, pathlib, sys
-d = pathlib.Path(sys.argv[1])
-for sub, dst in (("bin", "/root/hb"), ("lib", "/root/hl")):
-    for f in (d / sub).glob("*.xz"):
-        out = pathlib.Path(dst) / f.name[:-3]
-        out.write_bytes(lzma.decompress(f.read_bytes())); os.chmod(out, 0o755)
-PY
-LD_LIBRARY_PATH="/root/hl"
-for lib in libcublas.so.13 libcublasLt.so.13 libcusolver.so.12 libcusparse.so.12 libnvJitLink.so.13; do
-  p=$(find /usr/local /usr/lib /opt -name "$lib" 2>/dev/null | head -1); [ -n "$p" ] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$p")"
-done
-export LD_LIBRARY_PATH HALO_CUDA_MODULE=/root/hb/libhalo_cuda.so OPENBLAS_CORETYPE=Haswell
+source "$PWD/scripts/device_env.sh"
+device_unpack "$D" bin=/root/hb lib=/root/hl
+device_cuda_env /root/hl /root/hb/libhalo_cuda.so
 H=/root/hb/halo
 date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc
 step "activation tests (test_cuda)"

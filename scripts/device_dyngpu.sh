@@ -14,22 +14,9 @@ O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
 exec > >(tee "$O/run.log") 2>&1
 t_start=$EPOCHREALTIME
 step() { echo; echo "== $(date -u +%H:%M:%S) (+$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}') s) $*"; }
-mkdir -p /root/hb /root/hl
-python3 - "$D" <<'PY'
-import lzma, os, pathlib, sys
-d = pathlib.Path(sys.argv[1])
-for sub, dst in (("bin", "/root/hb"), ("lib", "/root/hl")):
-    for f in (d / sub).glob("*.xz"):
-        out = pathlib.Path(dst) / f.name[:-3]
-        out.write_bytes(lzma.decompress(f.read_bytes()))
-        os.chmod(out, 0o755)
-PY
-LD_LIBRARY_PATH="/root/hl:${LD_LIBRARY_PATH:-}"
-for lib in libcublas.so.13 libcublasLt.so.13 libcusolver.so.12 libcusparse.so.12 libnvJitLink.so.13; do  # the module's
-  p=$(find /usr/local /usr/lib /opt -name "$lib" 2>/dev/null | head -1)
-  if [ -n "$p" ]; then LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$p")"; else echo "missing $lib"; fi
-done
-export LD_LIBRARY_PATH HALO_CUDA_MODULE=/root/hb/libhalo_cuda.so OPENBLAS_CORETYPE=Haswell
+source "$PWD/scripts/device_env.sh"
+device_unpack "$D" bin=/root/hb lib=/root/hl
+device_cuda_env /root/hl /root/hb/libhalo_cuda.so
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader; nproc
 cuobjdump -res-usage /root/hb/libhalo_cuda.so 2>/dev/null | grep -A1 "wave_" | grep -oE "wave_[a-z_]+Li[0-9]|REG:[0-9]+|STACK:[0-9]+|LOCAL:[0-9]+" | paste -sd' ' | sed 's/wave_/\nwave_/g'
 echo

@@ -22,28 +22,16 @@ t_start=$EPOCHREALTIME
 elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
 step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
 timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }
-export OPENBLAS_CORETYPE=Haswell  # Debian's OpenBLAS 0.3.21 takes this CPU for Prescott (and LAPACK can crash there)
+source "$PWD/scripts/device_env.sh"
 if [ -d "$D/bin" ] && [ ! -f /root/hb/halo ]; then  # once per machine
-  mkdir -p /root/hb /root/hl /root/data/models /root/data/text
-  python3 - "$D" <<'PY'
-import lzma, os, pathlib, sys
-d = pathlib.Path(sys.argv[1])
-for sub, dst in (("bin", "/root/hb"), ("lib", "/root/hl"), ("text", "/root/data/text")):
-    for f in (d / sub).glob("*.xz"):
-        out = pathlib.Path(dst) / f.name[:-3]
-        out.write_bytes(lzma.decompress(f.read_bytes()))
-        os.chmod(out, 0o755)
-PY
+  mkdir -p /root/data/models
+  device_unpack "$D" bin=/root/hb lib=/root/hl text=/root/data/text
   cp "$D/profile.json" /root/profile.json
 fi
 [ -f "$D/model/model.partA" ] && [ ! -f /root/model.partA ] && cp "$D/model/model.partA" /root/model.partA
 [ -f /root/hb/halo ] || { echo "/root/hb/halo missing: a fresh machine without the binaries (carry .device/halo7b)"; exit 3; }
-LD_LIBRARY_PATH="/root/hl:${LD_LIBRARY_PATH:-}"
-for lib in libcublas.so.13 libcublasLt.so.13 libcusolver.so.12 libcusparse.so.12 libnvJitLink.so.13; do
-  p=$(find /usr/local /usr/lib /opt -name "$lib" 2>/dev/null | head -1)
-  if [ -n "$p" ]; then LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$p")"; else echo "missing $lib"; fi
-done
-export LD_LIBRARY_PATH HALO_DATA=/root/data HALO_CUDA_MODULE=/root/hb/libhalo_cuda.so
+device_cuda_env /root/hl /root/hb/libhalo_cuda.so
+export HALO_DATA=/root/data
 H=/root/hb/halo
 M=/root/data/models/smollm2-135m-instruct-q4_1.gguf
 date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv,noheader; nproc; free -g | head -2

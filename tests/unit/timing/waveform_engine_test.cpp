@@ -120,6 +120,15 @@ DynamicCircuit random_circuit(const liberty::Library& lib, std::mt19937& rng, De
     return circuit;
 }
 
+// Every transition of random_circuit's inputs: 4 activation bits and 2 accumulator bits,
+// before and after (64 x 64).
+std::vector<Stimulus> every_random_circuit_transition() {
+    std::vector<Stimulus> all;
+    for (std::uint64_t x0 = 0; x0 < 64; ++x0)
+        for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
+    return all;
+}
+
 TEST(WaveformEngine, EqualsReferenceOnRandomCircuitsWithTiesAndZeroDelays) {
     auto lib = test::function_library();
     std::mt19937 rng(7);
@@ -130,9 +139,7 @@ TEST(WaveformEngine, EqualsReferenceOnRandomCircuitsWithTiesAndZeroDelays) {
         netlist::Netlist nl;
         DynamicCircuit c = random_circuit(*lib, rng, ann, nl);
         const EnergyModel energy = build_energy_model(c, nl, delays_from_annotation(ann));
-        std::vector<Stimulus> all;
-        for (std::uint64_t x0 = 0; x0 < 64; ++x0)
-            for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
+        const std::vector<Stimulus> all = every_random_circuit_transition();
         check_all(c, &energy, all, m, &lev);
         // Glitches: more toggles than nets that differ between the two settled states.
         EventSimulator ref(c, &energy);
@@ -163,9 +170,7 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
         netlist::Netlist nl;
         DynamicCircuit c = random_circuit(*lib, rng, ann, nl, -1);
         const EnergyModel energy = build_energy_model(c, nl, delays_from_annotation(ann));
-        std::vector<Stimulus> all;
-        for (std::uint64_t x0 = 0; x0 < 64; ++x0)
-            for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
+        const std::vector<Stimulus> all = every_random_circuit_transition();
         check_all(c, &energy, all, m, &lev);
     }
     EXPECT_EQ(m.settle, 0u) << m.first;
@@ -188,9 +193,7 @@ TEST(WaveformLevelled, FlagsTransitionsBeyondItsCapacityAndKeepsTheRestExact) {
         netlist::Netlist nl;
         DynamicCircuit c = random_circuit(*lib, rng, ann, nl);
         const EnergyModel energy = build_energy_model(c, nl, delays_from_annotation(ann));
-        std::vector<Stimulus> all;
-        for (std::uint64_t x0 = 0; x0 < 64; ++x0)
-            for (std::uint64_t x1 = 0; x1 < 64; ++x1) all.push_back({x0 & 15, x1 & 15, x0 >> 4, x1 >> 4});
+        const std::vector<Stimulus> all = every_random_circuit_transition();
         WaveformEngine fast(c, &energy);
         std::vector<EventSimResult> want(all.size());
         fast.run(all, want);

@@ -1,0 +1,32 @@
+# Shared set-up of the device scripts (sourced, not run): unpacking the xz-compressed binaries,
+# libraries and texts staged under .device/NAME, and the environment the CUDA module needs on the
+# lent machine (its CUDA libraries live under /usr/local there; Debian's OpenBLAS 0.3.21 takes
+# the host CPU for Prescott, where LAPACK can crash, hence OPENBLAS_CORETYPE).
+
+# device_unpack DIR SUB=DEST...: every DIR/SUB/*.xz decompressed into DEST, made executable.
+device_unpack() {
+  local dir=$1; shift
+  python3 - "$dir" "$@" <<'PY'
+import lzma, os, pathlib, sys
+d = pathlib.Path(sys.argv[1])
+for pair in sys.argv[2:]:
+    sub, dst = pair.split("=", 1)
+    pathlib.Path(dst).mkdir(parents=True, exist_ok=True)
+    for f in (d / sub).glob("*.xz"):
+        out = pathlib.Path(dst) / f.name[:-3]
+        out.write_bytes(lzma.decompress(f.read_bytes()))
+        os.chmod(out, 0o755)
+PY
+}
+
+# device_cuda_env LIBDIR MODULE: LD_LIBRARY_PATH = LIBDIR + the CUDA libraries' folders (a missing
+# one is reported), HALO_CUDA_MODULE = MODULE, OPENBLAS_CORETYPE=Haswell; all exported.
+device_cuda_env() {
+  local p lib
+  LD_LIBRARY_PATH="$1${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  for lib in libcublas.so.13 libcublasLt.so.13 libcusolver.so.12 libcusparse.so.12 libnvJitLink.so.13; do
+    p=$(find /usr/local /usr/lib /opt -name "$lib" 2>/dev/null | head -1)
+    if [ -n "$p" ]; then LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$p")"; else echo "missing $lib"; fi
+  done
+  export LD_LIBRARY_PATH HALO_CUDA_MODULE=$2 OPENBLAS_CORETYPE=Haswell
+}
