@@ -36,7 +36,7 @@ struct WaveCudaStats {
     double total_s = 0;         // including copies and allocation
     std::size_t threads = 0;    // resident threads launched
     std::string device;         // e.g. "NVIDIA H200"
-    WaveCudaKernel kernel = WaveCudaKernel::level;  // the kernel that ran
+    WaveCudaKernel kernel = WaveCudaKernel::lane;   // the kernel that ran
     std::uint32_t near_events = 0;  // level kernel: events per warp in shared memory
 };
 

@@ -28,7 +28,7 @@ struct WaveCudaRun {
     std::size_t overflowed = 0;           // transitions re-run on the CPU engine (scratch too small)
     std::size_t acausal = 0;              // transitions with an event scheduled before its cause's time
     std::string device;
-    WaveCudaKernel kernel = WaveCudaKernel::level;  // the kernel that ran
+    WaveCudaKernel kernel = WaveCudaKernel::lane;   // the kernel that ran
     std::uint32_t near_events = 0;        // level kernel: events per warp in shared memory
 };
 
@@ -40,8 +40,10 @@ std::string cuda_unavailable_reason();
 // `event_capacity`: events per transition (level kernel, at most 32,767) or per thread (lane
 // kernel); 0: 32,767 and 8,192. `threads_per_sm`: resident threads per multiprocessor (0: the
 // module's default). `kernel`: waveform_cuda_api.hpp (level falls back to lane for circuits of
-// 4,096 slots or more).
+// 4,096 slots or more). The default is the lane kernel: the faster one on the osu035 INT8 MAC's
+// exhaustive sweep on an H200 (12.1 s against 21.1 s for the level kernel's default, 17.1 s at
+// 768 threads/SM; docs/results/characterize.md).
 WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity = 0,
-                              std::uint32_t threads_per_sm = 0, WaveCudaKernel kernel = WaveCudaKernel::level);
+                              std::uint32_t threads_per_sm = 0, WaveCudaKernel kernel = WaveCudaKernel::lane);
 
 }  // namespace halo::timing

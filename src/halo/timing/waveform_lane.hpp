@@ -154,6 +154,20 @@ HALO_WAVE_HD HALO_WAVE_COLD bool wave_processed_before(const Ev& ev, std::uint32
     return na < nb;  // a leads b's chain: a is b's ancestor
 }
 
+// wave_processed_before with the common case inline: two causal events of different times, the
+// earlier first (a causal event is never earlier than t = 0, the primary inputs' time, so a
+// primary input still comes first). On the device nvcc keeps wave_key_less out of line too (it
+// recurses through wave_processed_before); the cancellation check of wave_gate_replay used to
+// pay that call (registers saved to the stack around it) on every output event it looked at.
+template <class Ev>
+HALO_WAVE_HD inline bool wave_before(const Ev& ev, std::uint32_t a, std::uint32_t b) {
+    if (ev[a].flags & ev[b].flags & kCausal) {
+        const float ta = ev[a].time_ns, tb = ev[b].time_ns;
+        return ta != tb ? ta < tb : wave_key_less(ev, a, b);
+    }
+    return wave_processed_before(ev, a, b);
+}
+
 // Writes event i of an event store (packed stores overload this beside their type).
 HALO_WAVE_HD inline void wave_put(WaveEvent* ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
 HALO_WAVE_HD inline void wave_put(const WaveStrided<WaveEvent>& ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
@@ -200,7 +214,7 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
         while (count > out_begin) {
             const std::uint32_t k = count - 1;
             if (ev[k].time_ns < due) break;
-            if (wave_processed_before(ev, k, e)) break;
+            if (wave_before(ev, k, e)) break;
             --count;
         }
         const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;

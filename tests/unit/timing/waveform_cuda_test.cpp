@@ -93,7 +93,8 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
     // Small capacities so that some transitions overflow and take the CPU re-run path too; the
     // level kernel also with 8 blocks per multiprocessor (less shared memory per warp, more
     // events in global memory).
-    const Config configs[] = {{"level kernel, defaults", WaveCudaKernel::level, 0, 0},
+    const Config configs[] = {{"lane kernel, defaults (the default kernel)", WaveCudaKernel::lane, 0, 0},
+                              {"level kernel, defaults", WaveCudaKernel::level, 0, 0},
                               {"level kernel, capacity 2048, 1024 threads/SM", WaveCudaKernel::level, 2048, 1024},
                               {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0}};
     for (const Config& cfg : configs) {
