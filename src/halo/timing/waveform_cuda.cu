@@ -62,7 +62,7 @@ template <int MinBlocks>
 __global__ void __launch_bounds__(kBlock, MinBlocks)
     wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
     const std::size_t tid = std::size_t{blockIdx.x} * blockDim.x + threadIdx.x;
-    const std::size_t threads = l.threads;
+    const auto threads = static_cast<std::uint32_t>(l.threads);
     if (tid >= threads) return;
     const WaveStrided<std::uint8_t> init{scratch + l.init_off + tid, threads};
     DeviceScratch s;

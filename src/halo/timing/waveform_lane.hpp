@@ -35,18 +35,22 @@ struct WaveGate {
 // One event of a net's waveform. `cause` is the event whose processing scheduled it
 // (kPrimaryCause for a primary-input toggle at t = 0); `source` is the gate that scheduled it
 // (its slot for a primary input) and `pin` the gate input the cause arrived on.
-struct WaveEvent {
+struct alignas(16) WaveEvent {  // 16 bytes: one vector load on the device
     float time_ns;
     std::uint32_t cause;
     std::uint32_t source;
     std::uint16_t pin;
     std::uint8_t value;
-    std::uint8_t flags;  // kCausal
+    std::uint8_t flags;  // kCausal, kCauseRose
 };
 constexpr std::uint32_t kPrimaryCause = 0xffffffffu;
 // The event and all its ancestors were scheduled no earlier than their causes' times (no
 // negative arc delay on the way): the reference processes such events in key order.
 constexpr std::uint8_t kCausal = 1;
+// The cause was a rising event (a copy of ev[cause].value for the energy's internal-power arc, so
+// that the energy pass need not read the cause; set by wave_gate_replay, not kept by the packed
+// events of waveform_level.hpp, which read the cause instead).
+constexpr std::uint8_t kCauseRose = 2;
 // Longest cause chain the order comparison follows (a chain moves to a later gate at each
 // step, so the circuit's logic depth + 1 bounds it; flatten_circuit checks).
 constexpr int kWaveMaxChain = 192;
@@ -72,8 +76,8 @@ struct WaveView {
 template <class T>
 struct WaveStrided {
     T* p = nullptr;
-    std::size_t stride = 1;
-    HALO_WAVE_HD T& operator[](std::size_t k) const { return p[k * stride]; }
+    std::uint32_t stride = 1;  // threads (32 bits: fewer registers per array)
+    HALO_WAVE_HD T& operator[](std::size_t k) const { return p[k * std::size_t{stride}]; }
 };
 
 // Per-lane working memory: events (capacity), per slot range and stamp, per gate dirty bits.
@@ -173,38 +177,89 @@ HALO_WAVE_HD inline void wave_put(WaveEvent* ev, std::uint32_t i, const WaveEven
 HALO_WAVE_HD inline void wave_put(const WaveStrided<WaveEvent>& ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
 
 // One gate's whole output waveform: replays its input events (next[j]..last[j] on pin j, each
-// list time-sorted) in the reference's processing order through the reference's per-gate rule,
-// appending the output events at out_begin..count. `assign`: the inputs' initial values (bit j
-// = pin j). False when the events would pass `capacity` (count is then left at capacity).
+// list time-sorted and contiguous) in the reference's processing order through the reference's
+// per-gate rule, appending the output events at out_begin..count. `assign`: the inputs' initial
+// values (bit j = pin j). False when the events would pass `capacity` (count is then left at
+// capacity).
+//
+// Each pin's next event (index, time, value, causal flag) and the last output event (time,
+// value) are kept in registers: the loops over pins are unrolled to kWaveMaxInputs with
+// compile-time indices, so no array goes to local memory, and an input event is read once (one
+// 16-byte load) instead of at every comparison of the pins' heads (the lane kernel's loads wait
+// on memory: docs/results/characterize.md, session 4).
 template <class Ev>
-HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, const Ev& ev, std::uint32_t* next,
+HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, const Ev& ev, const std::uint32_t* next,
                                           const std::uint32_t* last, unsigned assign, std::uint32_t out_begin,
                                           std::uint32_t& count, std::uint32_t capacity, bool& acausal) {
-    const std::uint32_t n = g.input_count;
+    const int n = static_cast<int>(g.input_count);
     const auto init_out = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+    std::uint32_t at[kWaveMaxInputs], stop[kWaveMaxInputs];
+    float head_t[kWaveMaxInputs];
+    unsigned heads = 0;  // pin j: bit 2j its next event's value, bit 2j+1 its kCausal flag
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int j = 0; j < kWaveMaxInputs; ++j) {
+        at[j] = j < n ? next[j] : 0u;
+        stop[j] = j < n ? last[j] : 0u;
+        head_t[j] = 0.0f;
+        if (at[j] != stop[j]) {
+            const WaveEvent x = ev[at[j]];
+            head_t[j] = x.time_ns;
+            heads |= (static_cast<unsigned>(x.value & 1u) | static_cast<unsigned>(x.flags & kCausal) << 1) << (2 * j);
+        }
+    }
+    float tail_t = 0.0f;  // the last output event's time and value (valid while count > out_begin)
+    std::uint8_t tail_v = 0;
     for (;;) {
         // The input event processed next: earliest time, then the reference's seq order
         // (the same event on two pins: fan-out order, i.e. the lower pin first).
         int best = -1;
-        for (std::uint32_t j = 0; j < n; ++j) {
-            if (next[j] == last[j]) continue;
-            if (best < 0) {
-                best = static_cast<int>(j);
-                continue;
+        std::uint32_t e = 0;
+        float t = 0.0f;
+        unsigned bits = 0;
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int j = 0; j < kWaveMaxInputs; ++j) {
+            if (at[j] == stop[j]) continue;
+            const unsigned hb = (heads >> (2 * j)) & 3u;
+            bool take = best < 0;
+            if (!take && at[j] != e) {  // one event on two pins: the lower pin first
+                if (hb & bits & 2u) take = head_t[j] < t || (head_t[j] == t && wave_key_less(ev, at[j], e));
+                else take = wave_processed_before(ev, at[j], e);
             }
-            const std::uint32_t ea = next[j], eb = next[best];
-            if (ea == eb) continue;  // one event on two pins: the lower pin first
-            if (ev[ea].flags & ev[eb].flags & kCausal) {
-                const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
-                if (ta < tb || (ta == tb && wave_key_less(ev, ea, eb))) best = static_cast<int>(j);
-            } else if (wave_processed_before(ev, ea, eb)) {
-                best = static_cast<int>(j);
+            if (take) {
+                best = j;
+                e = at[j];
+                t = head_t[j];
+                bits = hb;
             }
         }
         if (best < 0) return true;
-        const std::uint32_t e = next[best]++;
-        const float t = ev[e].time_ns;
-        const std::uint8_t rose = ev[e].value;
+        // Advance pin `best` (its list is contiguous: the next event is e + 1).
+        std::uint32_t best_stop = 0;
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int j = 0; j < kWaveMaxInputs; ++j) best_stop = j == best ? stop[j] : best_stop;
+        float next_t = 0.0f;
+        unsigned next_bits = 0;
+        if (e + 1 != best_stop) {
+            const WaveEvent x = ev[e + 1];
+            next_t = x.time_ns;
+            next_bits = static_cast<unsigned>(x.value & 1u) | static_cast<unsigned>(x.flags & kCausal) << 1;
+        }
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int j = 0; j < kWaveMaxInputs; ++j) {
+            if (j != best) continue;
+            at[j] = e + 1;
+            head_t[j] = next_t;
+            heads = (heads & ~(3u << (2 * j))) | next_bits << (2 * j);
+        }
+        const bool rose = bits & 1u;
         if (rose) assign |= 1u << best;
         else assign &= ~(1u << best);
         const auto v = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
@@ -212,20 +267,35 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
         // Cancel the output events not yet processed that are due at or after `due`
         // (the processed ones are a prefix of the list).
         while (count > out_begin) {
-            const std::uint32_t k = count - 1;
-            if (ev[k].time_ns < due) break;
-            if (wave_before(ev, k, e)) break;
-            --count;
+            if (tail_t < due) break;
+            if (wave_before(ev, count - 1, e)) break;
+            if (--count > out_begin) {
+                const WaveEvent x = ev[count - 1];
+                tail_t = x.time_ns;
+                tail_v = x.value;
+            }
         }
-        const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;
+        const std::uint8_t projected = count > out_begin ? tail_v : init_out;
         if (projected != v) {
             if (count == capacity) return false;
-            const bool causal = (ev[e].flags & kCausal) && due >= t;
+            const bool causal = (bits & 2u) && due >= t;
             acausal |= !causal;
-            wave_put(ev, count++, WaveEvent{due, e, gi, static_cast<std::uint16_t>(best), v, causal ? kCausal : std::uint8_t{0}});
+            const auto flags = static_cast<std::uint8_t>((causal ? kCausal : 0) | (rose ? kCauseRose : 0));
+            wave_put(ev, count++, WaveEvent{due, e, gi, static_cast<std::uint16_t>(best), v, flags});
+            tail_t = due;
+            tail_v = v;
         }
     }
 }
+
+// Whether output event x's cause rose: kCauseRose where the store keeps it (plain and strided
+// WaveEvent stores), else read from the cause.
+template <class Ev>
+HALO_WAVE_HD inline bool wave_cause_rose(const Ev& ev, const WaveEvent& x) {
+    return ev[x.cause].value != 0;
+}
+HALO_WAVE_HD inline bool wave_cause_rose(WaveEvent* const&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
+HALO_WAVE_HD inline bool wave_cause_rose(const WaveStrided<WaveEvent>&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
 
 // The switching energy of a gate's output events begin..end (each toggle's net energy plus the
 // internal energy of the arc that caused it); `last` becomes the latest event time (not the
@@ -238,7 +308,7 @@ HALO_WAVE_HD inline double wave_gate_energy(const WaveView& c, std::uint32_t gi,
     double energy = 0;
     for (std::uint32_t k = begin; k < end; ++k) {
         const WaveEvent x = ev[k];
-        energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (ev[x.cause].value ? 0 : 1)];
+        energy += toggle + internal[x.pin * 4 + (x.value ? 0 : 2) + (wave_cause_rose(ev, x) ? 0 : 1)];
         last = last > x.time_ns ? last : x.time_ns;
     }
     return energy;
@@ -293,11 +363,18 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
             const WaveGate& g = c.gates[gi];
             const std::uint32_t n = g.input_count;
             unsigned assign = 0;
-            for (std::uint32_t j = 0; j < n; ++j) {
+            // Unrolled with constant indices: next and last stay in registers (wave_gate_replay).
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+            for (std::uint32_t j = 0; j < static_cast<std::uint32_t>(kWaveMaxInputs); ++j) {
+                next[j] = last[j] = 0;
+                if (j >= n) continue;
                 const std::uint32_t in = g.inputs[j];
-                const bool valid = s.stamp[in] == stamp;
-                next[j] = valid ? s.begin[in] : 0;
-                last[j] = valid ? s.end[in] : 0;
+                if (s.stamp[in] == stamp) {
+                    next[j] = s.begin[in];
+                    last[j] = s.end[in];
+                }
                 assign |= static_cast<unsigned>(init(in)) << j;
             }
             const std::uint32_t out_begin = count;

@@ -180,9 +180,13 @@ HALO_WAVE_HD inline unsigned wave_level_init(const WaveLevelGate& g, const WaveL
 HALO_WAVE_HD inline std::uint32_t wave_level_inputs(const WaveLevelGate& g, const WaveLevelScratch& s, std::uint32_t* next,
                                                     std::uint32_t* last) {
     std::uint32_t bound = 0;
-    for (std::uint32_t j = 0; j < g.input_count; ++j) {
+    // Unrolled with constant indices: next and last stay in registers (wave_gate_replay).
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (std::uint32_t j = 0; j < static_cast<std::uint32_t>(kWaveMaxInputs); ++j) {
         const std::uint32_t in = g.inputs[j];
-        const std::uint32_t r = wave_bit(s.written, in) ? s.range[in] : 0u;
+        const std::uint32_t r = j < g.input_count && wave_bit(s.written, in) ? s.range[in] : 0u;
         next[j] = r & 0xffffu;
         last[j] = r >> 16;
         bound += last[j] - next[j];
