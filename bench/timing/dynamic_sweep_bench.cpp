@@ -248,6 +248,9 @@ BENCHMARK(BM_WaveCudaAllWeightsInt8)
     ->Args({768, 0})
     ->Args({1024, 0})
     ->Args({768, 1})
+    ->Args({384, 1})
+    ->Args({512, 1})
+    ->Args({640, 1})
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
@@ -407,20 +410,20 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
         for (std::uint32_t j = 0; j < g.input_count; ++j) cone[g.output] |= cone[g.inputs[j]];
     std::vector<std::uint16_t> toggles(n * gates, 0);
     std::vector<WaveEvent> events(1 << 16);
-    std::vector<std::uint32_t> begin(flat.slot_count), end(flat.slot_count), stamp(flat.slot_count, 0);
+    std::vector<WaveRange> range(flat.slot_count, WaveRange{0, 0, 0, 0});
     std::vector<std::uint64_t> dirty((gates + 63) / 64, 0);
     for (auto _ : state) {
         for (std::size_t t = 0; t < n; ++t) {
             const Stimulus& st = stimuli[t];
             const std::vector<std::uint8_t> init = evaluate_circuit(c, st.a0, st.acc0);
-            WaveScratch s{events.data(), static_cast<std::uint32_t>(events.size()), begin.data(), end.data(),
-                          stamp.data(), dirty.data(), static_cast<std::uint32_t>(t + 1)};
+            WaveScratch s{events.data(), static_cast<std::uint32_t>(events.size()), range.data(), dirty.data(),
+                          static_cast<std::uint32_t>(t + 1)};
             const WaveLaneResult r =
                 simulate_wave_lane(view, st.a1, st.acc1, [&](std::uint32_t slot) { return init[slot]; }, s);
             if (r.overflow) return state.SkipWithError("scratch overflow");
             for (std::size_t g = 0; g < gates; ++g) {
                 const std::uint32_t out = flat.gates[g].output;
-                if (stamp[out] == t + 1) toggles[t * gates + g] = static_cast<std::uint16_t>(end[out] - begin[out]);
+                if (range[out].stamp == t + 1) toggles[t * gates + g] = static_cast<std::uint16_t>(range[out].end - range[out].begin);
             }
         }
     }

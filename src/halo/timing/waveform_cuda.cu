@@ -37,22 +37,20 @@ struct DevJob {
 struct ScratchLayout {
     std::uint32_t capacity, max_slots, max_words;
     std::size_t threads;
-    std::size_t events_off, begin_off, end_off, stamp_off, dirty_off, init_off, bytes;
+    std::size_t events_off, range_off, dirty_off, init_off, bytes;
 };
 
 ScratchLayout layout(std::uint32_t capacity, std::uint32_t max_slots, std::uint32_t max_words, std::size_t threads) {
     auto round256 = [](std::size_t x) { return (x + 255) / 256 * 256; };
-    ScratchLayout l{capacity, max_slots, max_words, threads, 0, 0, 0, 0, 0, 0, 0};
-    l.begin_off = round256(threads * capacity * sizeof(WaveEvent));
-    l.end_off = l.begin_off + round256(threads * max_slots * 4);
-    l.stamp_off = l.end_off + round256(threads * max_slots * 4);
-    l.dirty_off = l.stamp_off + round256(threads * max_slots * 4);
+    ScratchLayout l{capacity, max_slots, max_words, threads, 0, 0, 0, 0, 0};
+    l.range_off = round256(threads * capacity * sizeof(WaveEvent));
+    l.dirty_off = l.range_off + round256(threads * max_slots * sizeof(WaveRange));
     l.init_off = l.dirty_off + round256(threads * max_words * 8);
     l.bytes = l.init_off + round256(threads * max_slots);
     return l;
 }
 
-using DeviceScratch = WaveScratchOf<WaveStrided<WaveEvent>, WaveStrided<std::uint32_t>, WaveStrided<std::uint64_t>>;
+using DeviceScratch = WaveScratchOf<WaveStrided<WaveEvent>, WaveStrided<WaveRange>, WaveStrided<std::uint64_t>>;
 
 constexpr int kBlock = 128;
 
@@ -68,9 +66,7 @@ __global__ void __launch_bounds__(kBlock, MinBlocks)
     DeviceScratch s;
     s.events = {reinterpret_cast<WaveEvent*>(scratch + l.events_off) + tid, threads};
     s.capacity = l.capacity;
-    s.begin = {reinterpret_cast<std::uint32_t*>(scratch + l.begin_off) + tid, threads};
-    s.end = {reinterpret_cast<std::uint32_t*>(scratch + l.end_off) + tid, threads};
-    s.stamp = {reinterpret_cast<std::uint32_t*>(scratch + l.stamp_off) + tid, threads};
+    s.range = {reinterpret_cast<WaveRange*>(scratch + l.range_off) + tid, threads};
     s.dirty = {reinterpret_cast<std::uint64_t*>(scratch + l.dirty_off) + tid, threads};
     s.stamp_value = 0;
     for (std::size_t i = tid; i < total; i += threads) {
@@ -459,7 +455,9 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         }
         if (stats) stats->near_events = lay.near;
     } else {
-        const int blocks_per_sm = blocks_variant(threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 6);
+        // The lane kernel also comes with 5 blocks (640 threads, about 100 registers each).
+        const std::uint32_t want = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 6;
+        const int blocks_per_sm = want == 5 ? 5 : blocks_variant(want);
         threads = std::min<std::size_t>(total, sms * static_cast<std::size_t>(blocks_per_sm) * kBlock);
         threads = std::max<std::size_t>(1, (threads + kBlock - 1) / kBlock) * kBlock;
         const ScratchLayout l = layout(capacity, max_slots, max_words, threads);
@@ -469,8 +467,8 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
             check(cudaMalloc(&g_scratch.ptr, l.bytes), "malloc (scratch)");
             g_scratch.bytes = l.bytes;
         }
-        // Stamps and dirty bits start at zero (events, ranges and initial values are written first).
-        check(cudaMemset(g_scratch.ptr + l.stamp_off, 0, l.init_off - l.stamp_off), "memset (scratch)");
+        // Range stamps and dirty bits start at zero (events and initial values are written first).
+        check(cudaMemset(g_scratch.ptr + l.range_off, 0, l.init_off - l.range_off), "memset (scratch)");
         check(cudaEventRecord(k0), "event record");
         if (total > 0) {
             const auto* dev_jobs = reinterpret_cast<const DevJob*>(pack.at(dev, jobs_off));
@@ -479,6 +477,7 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
             switch (blocks_per_sm) {
             case 3: wave_kernel<3><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
             case 4: wave_kernel<4><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+            case 5: wave_kernel<5><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
             case 6: wave_kernel<6><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
             default: wave_kernel<8><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
             }

@@ -94,9 +94,7 @@ WaveView WaveCircuit::view() const {
 WaveformEngine::WaveformEngine(const DynamicCircuit& circuit, const EnergyModel* energy)
     : flat_(flatten_circuit(circuit, energy)), view_(flat_.view()) {
     init_.assign(flat_.slot_count, 0);
-    begin_.assign(flat_.slot_count, 0);
-    end_.assign(flat_.slot_count, 0);
-    stamp_.assign(flat_.slot_count, 0);
+    range_.assign(flat_.slot_count, WaveRange{0, 0, 0, 0});
     dirty_.assign((flat_.gates.size() + 63) / 64, 0);
     events_.resize(4096);
 }
@@ -128,11 +126,11 @@ void WaveformEngine::run(std::span<const Stimulus> stimuli, std::span<EventSimRe
             auto init = [this, l](std::uint32_t slot) { return static_cast<std::uint8_t>((init_[slot] >> l) & 1u); };
             for (;;) {
                 if (++stamp_value_ == 0) {  // wrapped: forget every old range
-                    std::fill(stamp_.begin(), stamp_.end(), 0u);
+                    std::fill(range_.begin(), range_.end(), WaveRange{0, 0, 0, 0});
                     stamp_value_ = 1;
                 }
-                WaveScratch s{events_.data(), static_cast<std::uint32_t>(events_.size()), begin_.data(), end_.data(),
-                              stamp_.data(), dirty_.data(), stamp_value_};
+                WaveScratch s{events_.data(), static_cast<std::uint32_t>(events_.size()), range_.data(), dirty_.data(),
+                              stamp_value_};
                 const WaveLaneResult r = simulate_wave_lane(view_, st.a1, st.acc1, init, s);
                 if (!r.overflow) {
                     results[base + l] = {r.settle_ns, r.toggles, r.energy_fj};

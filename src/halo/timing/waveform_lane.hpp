@@ -80,19 +80,27 @@ struct WaveStrided {
     HALO_WAVE_HD T& operator[](std::size_t k) const { return p[k * std::size_t{stride}]; }
 };
 
-// Per-lane working memory: events (capacity), per slot range and stamp, per gate dirty bits.
-// `Events`, `U32s`, `U64s`: raw pointers (CPU) or WaveStrided (CUDA).
-template <class Events, class U32s, class U64s>
+// A slot's events begin..end, valid when stamp == the scratch's stamp_value: one 16-byte record,
+// so that a gate reads each input's range with one load (one memory request on the device,
+// where the three were separate arrays before).
+struct alignas(16) WaveRange {
+    std::uint32_t begin;
+    std::uint32_t end;
+    std::uint32_t stamp;
+    std::uint32_t unused;
+};
+
+// Per-lane working memory: events (capacity), per slot range, per gate dirty bits.
+// `Events`, `Ranges`, `U64s`: raw pointers (CPU) or WaveStrided (CUDA).
+template <class Events, class Ranges, class U64s>
 struct WaveScratchOf {
     Events events{};
     std::uint32_t capacity = 0;
-    U32s begin{};   // index = slot
-    U32s end{};
-    U32s stamp{};   // range valid when == stamp_value; zero-initialised
-    U64s dirty{};   // (gate_count + 63) / 64 words, all zero between lanes
+    Ranges range{};  // index = slot; stamps zero-initialised
+    U64s dirty{};    // (gate_count + 63) / 64 words, all zero between lanes
     std::uint32_t stamp_value = 0;    // incremented per lane by the caller, never 0
 };
-using WaveScratch = WaveScratchOf<WaveEvent*, std::uint32_t*, std::uint64_t*>;
+using WaveScratch = WaveScratchOf<WaveEvent*, WaveRange*, std::uint64_t*>;
 
 struct WaveLaneResult {
     float settle_ns;
@@ -339,8 +347,7 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
     for (int p = 0; p < primaries; ++p) {
         const auto slot = static_cast<std::uint32_t>(p);
         const std::uint8_t after = p < na ? (a1 >> p) & 1u : (acc1 >> (p - na)) & 1u;
-        s.begin[slot] = count;
-        s.stamp[slot] = stamp;
+        const std::uint32_t first = count;
         if (init(slot) != after) {
             if (count == s.capacity) return give_up();
             ev[count++] = {0.0f, kPrimaryCause, slot, 0, after, kCausal};
@@ -348,7 +355,7 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
             if (c.is_output[slot]) r.settle_ns = r.settle_ns > 0.0f ? r.settle_ns : 0.0f;
             mark_fanout(slot);
         }
-        s.end[slot] = count;
+        s.range[slot] = WaveRange{first, count, stamp, 0};
     }
     std::uint32_t next[kWaveMaxInputs], last[kWaveMaxInputs];
     for (std::uint32_t wi = 0; wi < words; ++wi) {
@@ -371,17 +378,16 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
                 next[j] = last[j] = 0;
                 if (j >= n) continue;
                 const std::uint32_t in = g.inputs[j];
-                if (s.stamp[in] == stamp) {
-                    next[j] = s.begin[in];
-                    last[j] = s.end[in];
+                const WaveRange r = s.range[in];
+                if (r.stamp == stamp) {
+                    next[j] = r.begin;
+                    last[j] = r.end;
                 }
                 assign |= static_cast<unsigned>(init(in)) << j;
             }
             const std::uint32_t out_begin = count;
             if (!wave_gate_replay(g, gi, ev, next, last, assign, out_begin, count, s.capacity, r.acausal)) return give_up();
-            s.begin[g.output] = out_begin;
-            s.end[g.output] = count;
-            s.stamp[g.output] = stamp;
+            s.range[g.output] = WaveRange{out_begin, count, stamp, 0};
             if (count == out_begin) continue;
             float latest = -INFINITY;
             r.energy_fj += wave_gate_energy(c, gi, ev, out_begin, count, latest);
