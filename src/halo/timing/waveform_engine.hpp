@@ -58,6 +58,9 @@ public:
 
     // Transport mode, one result per stimulus, the reference's figures.
     void run(std::span<const Stimulus> stimuli, std::span<EventSimResult> results);
+    // Replays gates through the CUDA kernels' form of the per-gate rule (wave_gate_replay_cached)
+    // instead of the host's: same results, slower here; for the tests.
+    void use_device_replay(bool on) { device_replay_ = on; }
 
 private:
     void initial_values(std::span<const Stimulus> block);
@@ -70,6 +73,7 @@ private:
     std::vector<WaveRange> range_;     // index = slot
     std::vector<std::uint64_t> dirty_;
     std::uint32_t stamp_value_ = 0;
+    bool device_replay_ = false;
 };
 
 }  // namespace halo::timing

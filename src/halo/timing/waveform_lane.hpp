@@ -184,21 +184,91 @@ HALO_WAVE_HD inline bool wave_before(const Ev& ev, std::uint32_t a, std::uint32_
 HALO_WAVE_HD inline void wave_put(WaveEvent* ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
 HALO_WAVE_HD inline void wave_put(const WaveStrided<WaveEvent>& ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
 
+// Event i's time and `bits` = value | kCausal flag << 1. On the device one 16-byte load of the
+// whole event; on the host the fields themselves (a copy of the struct there went through the
+// stack and made the CPU engine 1.7x slower, dev VM).
+template <class Ev>
+HALO_WAVE_HD inline void wave_read_head(const Ev& ev, std::uint32_t i, float& t, unsigned& bits) {
+#if defined(__CUDA_ARCH__)
+    const WaveEvent x = ev[i];
+    t = x.time_ns;
+    bits = static_cast<unsigned>(x.value & 1u) | static_cast<unsigned>(x.flags & kCausal) << 1;
+#else
+    t = ev[i].time_ns;
+    bits = static_cast<unsigned>(ev[i].value & 1u) | static_cast<unsigned>(ev[i].flags & kCausal) << 1;
+#endif
+}
+
 // One gate's whole output waveform: replays its input events (next[j]..last[j] on pin j, each
 // list time-sorted and contiguous) in the reference's processing order through the reference's
 // per-gate rule, appending the output events at out_begin..count. `assign`: the inputs' initial
 // values (bit j = pin j). False when the events would pass `capacity` (count is then left at
-// capacity).
-//
-// Each pin's next event (index, time, value, causal flag) and the last output event (time,
-// value) are kept in registers: the loops over pins are unrolled to kWaveMaxInputs with
-// compile-time indices, so no array goes to local memory, and an input event is read once (one
-// 16-byte load) instead of at every comparison of the pins' heads (the lane kernel's loads wait
-// on memory: docs/results/characterize.md, session 4).
+// capacity). Two forms of the same steps: this one reads the pins' next events from the store
+// at every comparison (the host's: the CPU engine is 1.4x slower with the cached form, dev VM),
+// wave_gate_replay_cached keeps them in registers (the device's); wave_gate_replay picks one,
+// and the tests check both against the reference.
 template <class Ev>
-HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, const Ev& ev, const std::uint32_t* next,
-                                          const std::uint32_t* last, unsigned assign, std::uint32_t out_begin,
-                                          std::uint32_t& count, std::uint32_t capacity, bool& acausal) {
+HALO_WAVE_HD inline bool wave_gate_replay_scan(const WaveGate& g, std::uint32_t gi, const Ev& ev, std::uint32_t* next,
+                                               const std::uint32_t* last, unsigned assign, std::uint32_t out_begin,
+                                               std::uint32_t& count, std::uint32_t capacity, bool& acausal) {
+    const std::uint32_t n = g.input_count;
+    const auto init_out = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+    for (;;) {
+        // The input event processed next: earliest time, then the reference's seq order
+        // (the same event on two pins: fan-out order, i.e. the lower pin first).
+        int best = -1;
+        for (std::uint32_t j = 0; j < n; ++j) {
+            if (next[j] == last[j]) continue;
+            if (best < 0) {
+                best = static_cast<int>(j);
+                continue;
+            }
+            const std::uint32_t ea = next[j], eb = next[best];
+            if (ea == eb) continue;  // one event on two pins: the lower pin first
+            if (ev[ea].flags & ev[eb].flags & kCausal) {
+                const float ta = ev[ea].time_ns, tb = ev[eb].time_ns;
+                if (ta < tb || (ta == tb && wave_key_less(ev, ea, eb))) best = static_cast<int>(j);
+            } else if (wave_processed_before(ev, ea, eb)) {
+                best = static_cast<int>(j);
+            }
+        }
+        if (best < 0) return true;
+        const std::uint32_t e = next[best]++;
+        const float t = ev[e].time_ns;
+        const std::uint8_t rose = ev[e].value;
+        if (rose) assign |= 1u << best;
+        else assign &= ~(1u << best);
+        const auto v = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
+        const float due = t + g.delay_ns[best][v ? 0 : 1][rose ? 0 : 1];
+        // Cancel the output events not yet processed that are due at or after `due`
+        // (the processed ones are a prefix of the list).
+        while (count > out_begin) {
+            const std::uint32_t k = count - 1;
+            if (ev[k].time_ns < due) break;
+            if (wave_before(ev, k, e)) break;
+            --count;
+        }
+        const std::uint8_t projected = count > out_begin ? ev[count - 1].value : init_out;
+        if (projected != v) {
+            if (count == capacity) return false;
+            const bool causal = (ev[e].flags & kCausal) && due >= t;
+            acausal |= !causal;
+            const auto flags = static_cast<std::uint8_t>((causal ? kCausal : 0) | (rose ? kCauseRose : 0));
+            wave_put(ev, count++, WaveEvent{due, e, gi, static_cast<std::uint16_t>(best), v, flags});
+        }
+    }
+}
+
+// wave_gate_replay_scan's steps with each pin's next event (index, time, value, causal flag) and
+// the last output event (time, value) in registers: the loops over pins are unrolled to
+// kWaveMaxInputs with compile-time indices (stopping at the gate's input count), so no array
+// goes to local memory, and an input event is read once (one 16-byte load) instead of at every
+// comparison of the pins' heads (the lane kernel's loads wait on memory:
+// docs/results/characterize.md, session 4).
+template <class Ev>
+HALO_WAVE_HD inline bool wave_gate_replay_cached(const WaveGate& g, std::uint32_t gi, const Ev& ev, const std::uint32_t* next,
+                                                 const std::uint32_t* last, unsigned assign, std::uint32_t out_begin,
+                                                 std::uint32_t& count, std::uint32_t capacity, bool& acausal) {
     const int n = static_cast<int>(g.input_count);
     const auto init_out = static_cast<std::uint8_t>((g.truth >> assign) & 1u);
     std::uint32_t at[kWaveMaxInputs], stop[kWaveMaxInputs];
@@ -207,14 +277,15 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
-    for (int j = 0; j < kWaveMaxInputs; ++j) {
-        at[j] = j < n ? next[j] : 0u;
-        stop[j] = j < n ? last[j] : 0u;
+    for (int j = 0; j < kWaveMaxInputs; ++j) {  // the loops stop at n: only pins 0..n-1 are set
+        if (j >= n) break;
+        at[j] = next[j];
+        stop[j] = last[j];
         head_t[j] = 0.0f;
         if (at[j] != stop[j]) {
-            const WaveEvent x = ev[at[j]];
-            head_t[j] = x.time_ns;
-            heads |= (static_cast<unsigned>(x.value & 1u) | static_cast<unsigned>(x.flags & kCausal) << 1) << (2 * j);
+            unsigned hb = 0;
+            wave_read_head(ev, at[j], head_t[j], hb);
+            heads |= hb << (2 * j);
         }
     }
     float tail_t = 0.0f;  // the last output event's time and value (valid while count > out_begin)
@@ -230,6 +301,7 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
 #pragma unroll
 #endif
         for (int j = 0; j < kWaveMaxInputs; ++j) {
+            if (j >= n) break;
             if (at[j] == stop[j]) continue;
             const unsigned hb = (heads >> (2 * j)) & 3u;
             bool take = best < 0;
@@ -250,18 +322,18 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
-        for (int j = 0; j < kWaveMaxInputs; ++j) best_stop = j == best ? stop[j] : best_stop;
+        for (int j = 0; j < kWaveMaxInputs; ++j) {
+            if (j >= n) break;
+            best_stop = j == best ? stop[j] : best_stop;
+        }
         float next_t = 0.0f;
         unsigned next_bits = 0;
-        if (e + 1 != best_stop) {
-            const WaveEvent x = ev[e + 1];
-            next_t = x.time_ns;
-            next_bits = static_cast<unsigned>(x.value & 1u) | static_cast<unsigned>(x.flags & kCausal) << 1;
-        }
+        if (e + 1 != best_stop) wave_read_head(ev, e + 1, next_t, next_bits);
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
         for (int j = 0; j < kWaveMaxInputs; ++j) {
+            if (j >= n) break;
             if (j != best) continue;
             at[j] = e + 1;
             head_t[j] = next_t;
@@ -278,9 +350,9 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
             if (tail_t < due) break;
             if (wave_before(ev, count - 1, e)) break;
             if (--count > out_begin) {
-                const WaveEvent x = ev[count - 1];
-                tail_t = x.time_ns;
-                tail_v = x.value;
+                unsigned tail_bits = 0;
+                wave_read_head(ev, count - 1, tail_t, tail_bits);
+                tail_v = static_cast<std::uint8_t>(tail_bits & 1u);
             }
         }
         const std::uint8_t projected = count > out_begin ? tail_v : init_out;
@@ -294,6 +366,20 @@ HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, c
             tail_v = v;
         }
     }
+}
+
+// The device's form where nvcc compiles for the GPU (kWaveCachedReplay), the host's elsewhere.
+#if defined(__CUDA_ARCH__)
+constexpr bool kWaveCachedReplay = true;
+#else
+constexpr bool kWaveCachedReplay = false;
+#endif
+template <bool Cached = kWaveCachedReplay, class Ev>
+HALO_WAVE_HD inline bool wave_gate_replay(const WaveGate& g, std::uint32_t gi, const Ev& ev, std::uint32_t* next,
+                                          const std::uint32_t* last, unsigned assign, std::uint32_t out_begin,
+                                          std::uint32_t& count, std::uint32_t capacity, bool& acausal) {
+    if constexpr (Cached) return wave_gate_replay_cached(g, gi, ev, next, last, assign, out_begin, count, capacity, acausal);
+    else return wave_gate_replay_scan(g, gi, ev, next, last, assign, out_begin, count, capacity, acausal);
 }
 
 // Whether output event x's cause rose: kCauseRose where the store keeps it (plain and strided
@@ -324,7 +410,8 @@ HALO_WAVE_HD inline double wave_gate_energy(const WaveView& c, std::uint32_t gi,
 
 // One transition: the circuit starts settled with slot values init(slot) (a0, acc0 and what the
 // gates compute from them) and the primary inputs jump to (a1, acc1) at t = 0.
-template <class Init, class Scratch>
+// `Cached`: which form of the per-gate replay (wave_gate_replay; the tests run both on the host).
+template <bool Cached = kWaveCachedReplay, class Init, class Scratch>
 HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,
                                                       const Init& init, Scratch& s) {
     WaveLaneResult r{-INFINITY, 0, 0.0, false, false};
@@ -386,7 +473,7 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
                 assign |= static_cast<unsigned>(init(in)) << j;
             }
             const std::uint32_t out_begin = count;
-            if (!wave_gate_replay(g, gi, ev, next, last, assign, out_begin, count, s.capacity, r.acausal)) return give_up();
+            if (!wave_gate_replay<Cached>(g, gi, ev, next, last, assign, out_begin, count, s.capacity, r.acausal)) return give_up();
             s.range[g.output] = WaveRange{out_begin, count, stamp, 0};
             if (count == out_begin) continue;
             float latest = -INFINITY;

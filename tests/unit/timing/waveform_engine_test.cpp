@@ -75,14 +75,23 @@ void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::ve
     m.acausal += fast.acausal_transitions();
     std::vector<WaveLaneResult> lev;
     if (levelled) lev = run_levelled(fast, stimuli);
+    // The CUDA kernels' form of the per-gate replay (registers instead of re-reads), run here.
+    WaveformEngine device_form(c, energy);
+    device_form.use_device_replay(true);
+    std::vector<EventSimResult> got_device(stimuli.size());
+    device_form.run(stimuli, got_device);
+    Mismatches device_m;
     for (std::size_t i = 0; i < stimuli.size(); ++i) {
         const EventSimResult want = ref.run(stimuli[i]);
         compare(stimuli[i], want, got[i], m);
+        compare(stimuli[i], want, got_device[i], device_m);
         if (!levelled) continue;
         EXPECT_FALSE(lev[i].overflow);
         compare(stimuli[i], want, {lev[i].settle_ns, lev[i].toggles, lev[i].energy_fj}, *levelled);
         levelled->acausal += lev[i].acausal;
     }
+    EXPECT_EQ(device_m.compared, stimuli.size());
+    EXPECT_EQ(device_m.settle + device_m.toggles + device_m.energy, 0u) << "the device form of the replay: " << device_m.first;
 }
 
 // A random DAG of the test library's cells over w (1 bit, tied), a (4 bits), acc (2 bits).
