@@ -13,6 +13,11 @@
 #          and on the CPU (16 threads), codes compared (scripts/compare_hqt_codes.py); then
 #          `halo run --device cuda` on it, limited to $RUN_LIMIT_S (default 240)
 # A fresh machine (given back between calls) is reported and what it lacks is redone or skipped.
+# Session 10: the 7B HALO run outlasts one call (600 s) once the exact refit (25ca25c) is in, so
+# it runs detached (setsid) and calls poll it on the warm machine:
+#   start: unpacks, synthesizes the 7B checkpoint while the GPU tests run, starts the HALO run
+#          detached (same command as `two`, under /usr/bin/time, nvidia-smi sampling), then waits
+#   wait:  waits for it (at most $WAIT_S, default 570 s), then prints its summary and time's line
 set -uo pipefail
 D=$PWD/.device/halo7b
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
@@ -40,7 +45,39 @@ gpu_watch() {  # GPU memory in use every 2 s, into $O/$1 (the summary's peak is 
   watch_pid=$!
 }
 gpu_unwatch() { kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; sort -n "$O/$1" | tail -1 | sed "s/^/peak GPU memory used (nvidia-smi, MiB): /"; }
+halo7b_cmd=("$H" quantize --model /root/l7 --method halo --objective bal --profile /root/profile.json
+  --samples 128 --seq-len 2048 --calib /root/data/text/calib.txt --stream --device cuda --cuda-math tf32 --out /root/l7_halo)
+wait_detached() {  # until /root/halo7b.rc exists or $1 s have passed; then what is known so far
+  local until=$(( $(elapsed) + $1 ))
+  while [ ! -f /root/halo7b.rc ] && [ "$(elapsed)" -lt "$until" ]; do sleep 5; done
+  tr '\r' '\n' < /root/halo7b.log | grep -v '^$' | tail -${2:-6}
+  if [ -f /root/halo7b.rc ]; then
+    echo "finished, rc $(cat /root/halo7b.rc)"; kill "$(cat /root/gpuwatch.pid)" 2>/dev/null
+    sort -n /root/gpumem_halo7b.txt | tail -1 | sed "s/^/peak GPU memory used (nvidia-smi, MiB): /"
+    cp /root/halo7b.log "$O/halo7b.log"; cp /root/l7_halo/manifest.json "$O/l7_halo_manifest.json" 2>/dev/null
+    ls /root/l7_halo | wc -l | sed 's/^/files in the output directory: /'; du -sb /root/l7_halo
+  else echo "still running at +$(elapsed) s of this call"; fi
+}
 case "$mode" in
+  start)
+    step "synth 7B (background) while the GPU tests run"
+    ( timed "$H" synth --shape llama2-7b --out /root/l7 --dtype bf16 --shards 3 --threads 12 --quiet > "$O/synth7b.log" 2>&1 ) &
+    synth_pid=$!
+    timed timeout 200 /root/hb/test_cuda > "$O/test_cuda.log" 2>&1
+    grep -E "^\[  (PASSED|FAILED|SKIPPED) |FAILED|Failure" "$O/test_cuda.log" | head -40
+    wait "$synth_pid"; cat "$O/synth7b.log"
+    step "HALO bal 7B cuda streamed tf32, detached"
+    rm -f /root/halo7b.rc
+    setsid nohup nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 2000 > /root/gpumem_halo7b.txt 2>/dev/null &
+    echo $! > /root/gpuwatch.pid
+    setsid nohup bash -c 'cd /root && /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@" > /root/halo7b.log 2>&1; echo $? > /root/halo7b.rc' \
+      halo7b "${halo7b_cmd[@]}" < /dev/null > /dev/null 2>&1 &
+    wait_detached $(( ${WAIT_S:-570} - $(elapsed) ))
+    ;;
+  wait)
+    [ -f /root/halo7b.log ] || { echo "no /root/halo7b.log: a fresh machine (the detached run is gone)"; exit 3; }
+    wait_detached "${WAIT_S:-570}" 40
+    ;;
   one)
     step "synth 7B (background)"
     ( timed "$H" synth --shape llama2-7b --out /root/l7 --dtype bf16 --shards 3 --threads 12 --quiet > "$O/synth7b.log" 2>&1 ) &

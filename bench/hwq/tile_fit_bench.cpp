@@ -68,6 +68,25 @@ void BM_FitHistogram(benchmark::State& state) {
 }
 BENCHMARK(BM_FitHistogram)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
+// The exact step after the fit (refit_exact: two candidates scored on all 16,384 weights with
+// X^T X's diagonal), run once per (tile, level) by fit_tiles_exact.
+void BM_RefitExact(benchmark::State& state) {
+    const auto L = halo::hwq::build_ladder(profile(), {});
+    const auto& lv = L.levels[static_cast<std::size_t>(state.range(0))];
+    std::vector<double> e;
+    for (int v : lv.values) e.push_back(L.energy_of(v));
+    std::vector<float> w(128 * 128), h(128 * 128);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> n(0, 0.02f);
+    std::uniform_real_distribution<float> pos(0.1f, 10.0f);
+    for (auto& x : w) x = n(rng);
+    for (auto& x : h) x = pos(rng);
+    const auto fit = halo::hwq::fit_tile(w, {}, lv.values, e, {});
+    for (auto _ : state) benchmark::DoNotOptimize(halo::hwq::refit_exact(fit, w, {}, lv.values, e, {}, h));
+    state.SetLabel(std::to_string(fit.codes.size()) + " codes");
+}
+BENCHMARK(BM_RefitExact)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+
 // The sparse split of a Llama-2-7B down projection (4096 x 11008, 45 M weights): the k = 0.05 %
 // most sensitive weights and the 3-sigma outliers (hwq/sensitivity.hpp).
 void BM_SparseMask7bDown(benchmark::State& state) {

@@ -19,6 +19,7 @@
 // in double, with no fused multiply-add (this file is built with -ffp-contract=off).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -87,6 +88,33 @@ void min_max_scale_zero(std::span<const float> w, std::span<const std::uint8_t> 
 // Nearest codebook entry to u (ties to the lower entry): reference (linear scan) and fast (binary search).
 int nearest_code_ref(std::span<const int> codes, float u);
 int nearest_code(std::span<const int> codes, float u);
+// nearest_code by table, for scoring many weights against one codebook (refit_exact): the index
+// into `codes` of nearest_code(codes, u), bit for bit. nearest_code's binary search finds the
+// bracket j = #{c : c < u}; for integer codes c < u <=> c <= ceil(u) - 1, so j is a table entry
+// at ceil(u) - 1 (clamped to [cmin - 1, cmax]; NaN lands on cmin - 1 as nearest_code gives the
+// first code) and the tie rule is applied to the same two floats. Without branches: the
+// choice between the two neighbours is a coin flip for weights near a midpoint, and as a branch
+// it mispredicted on most weights.
+class NearestCodeTable {
+public:
+    explicit NearestCodeTable(std::span<const int> codes);
+    std::size_t index(float u) const {
+        float k = std::ceil(u) - 1.0f;
+        k = k >= lowest_ ? k : lowest_;  // NaN too; comparisons, not fmaxf/fminf (library calls without -ffast-math)
+        k = k <= highest_ ? k : highest_;
+        const std::size_t j = at_or_below_[static_cast<std::size_t>(static_cast<int>(k) - cmin_ + 1)];
+        const std::size_t jl = j == 0 ? 0 : j - 1, jh = j < n_ ? j : n_ - 1;
+        const float lo = static_cast<float>(codes_[jl]), hi = static_cast<float>(codes_[jh]);
+        return jh - static_cast<std::size_t>((u - lo) <= (hi - u)) * (jh - jl);
+    }
+
+private:
+    std::span<const int> codes_;
+    int cmin_ = 0;
+    float lowest_ = 0, highest_ = 0;  // cmin - 1 and cmax
+    std::size_t n_ = 0;
+    std::vector<std::size_t> at_or_below_;  // [v - cmin + 1] = #{c : c <= v}, v in [cmin - 1, cmax]
+};
 inline float quantize_with(const TileFit& f, float w, int* code_out = nullptr) {
     const int c = nearest_code(f.codes, w / f.scale + static_cast<float>(f.zero));
     if (code_out) *code_out = c;

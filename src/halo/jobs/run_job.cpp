@@ -114,7 +114,7 @@ double prefill_mac_energy_ratio(const SimRow& row, const model::ModelConfig& c, 
 std::vector<std::pair<std::string, double>> layer_bits(const quant::QuantizedModel& qm) {
     std::vector<std::pair<std::string, double>> v;
     for (const auto& rec : qm.linears)
-        v.emplace_back(fmt::format("blk.{}.{}", rec.layer, model::linear_name(rec.kind)), rec.tensor.bits().bits_per_weight());
+        v.emplace_back(accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), rec.tensor.bits().bits_per_weight());  // the workload's GEMM names, MoE experts included
     if (qm.head) v.emplace_back("output", qm.head->tensor.bits().bits_per_weight());  // decode reads the head's codes
     return v;
 }

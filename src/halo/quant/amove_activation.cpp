@@ -90,6 +90,8 @@ std::optional<ActivationPlan> parse_activation_plan(std::string_view name) {
     for (std::string_view preset : {"amove-aggressive", "amove-conservative"}) {
         if (!name.starts_with(preset)) continue;
         std::string_view elem = name.substr(preset.size());
+        if (const auto plus = elem.find('+'); plus != std::string_view::npos && (plus == 0 || elem[0] == '-'))
+            bad(name, fmt::format("the preset {} sets the attention operands itself; drop '{}'", preset, elem.substr(plus)));
         if (!elem.empty() && elem[0] != '-') continue;
         elem = elem.empty() ? std::string_view("int4") : elem.substr(1);
         const bool aggressive = preset == "amove-aggressive";

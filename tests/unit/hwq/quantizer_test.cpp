@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <random>
 #include <set>
 
 #include <gmock/gmock.h>
@@ -45,6 +47,29 @@ TEST(TileFit, NearestCodeFastMatchesReference) {
     for (int i = -2000; i <= 2000; ++i) {
         const float u = static_cast<float>(i) * 0.071f;
         EXPECT_EQ(nearest_code(codes, u), nearest_code_ref(codes, u)) << u;
+    }
+}
+
+TEST(TileFit, NearestCodeTableMatchesTheBinarySearch) {
+    // Exact ties (integer and half-integer midpoints), values an ulp either side of them, both
+    // ends and beyond, infinities, NaN, and a contiguous INT8 codebook.
+    const std::vector<std::vector<int>> books = {{-7, 0, 8, 16, 17, 40, 96, 120}, {5}, {-128, 127}, {3, 4}};
+    std::vector<int> int8(256);
+    for (int i = 0; i < 256; ++i) int8[static_cast<std::size_t>(i)] = i - 128;
+    std::vector<float> us = {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                             std::numeric_limits<float>::quiet_NaN(), 1e30f, -1e30f};
+    for (int i = -600; i <= 600; ++i) {
+        const float u = static_cast<float>(i) * 0.5f;
+        us.insert(us.end(), {u, std::nextafter(u, -1e9f), std::nextafter(u, 1e9f)});
+    }
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> any(-300.0f, 300.0f);
+    for (int i = 0; i < 20000; ++i) us.push_back(any(rng));
+    auto all = books;
+    all.push_back(int8);
+    for (const auto& codes : all) {
+        const NearestCodeTable table(codes);
+        for (float u : us) EXPECT_EQ(codes[table.index(u)], nearest_code(codes, u)) << u;
     }
 }
 

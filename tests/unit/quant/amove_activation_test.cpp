@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <random>
+#include <string_view>
 
 #include "halo/model/forward.hpp"
 #include "halo/quant/amove_activation.hpp"
@@ -66,12 +67,16 @@ TEST(AmoveActivation, PlanNames) {
     EXPECT_FALSE(parse_activation_plan("int8_per_token"));
     EXPECT_EQ(parse_activation_plan("olive4+attn")->attention->row_fn, &olive4_row);
     // Mixed-type weight rows (a value set per group, or OliVe pairs) are refused for activations.
-    for (const char* bad : {"int4", "int4@x3", "amove-int4-g32c4+foo", "nope@g4", "bitmod-fp4@g128", "ant4@g64", "olive4@row"}) {
+    for (const char* bad : {"int4", "int4@x3", "amove-int4-g32c4+foo", "nope@g4", "bitmod-fp4@g128", "ant4@g64", "olive4@row",
+                            "amove-aggressive+attn", "amove-conservative-fp4+attn=int4@g32"}) {
         try {
             parse_activation_plan(bad);
             FAIL() << bad;
         } catch (const Error& e) {
             EXPECT_EQ(e.diagnostic().code, "E6804") << bad;
+            // A preset with '+attn' is told that presets set attention, not an unknown 'amove-aggressive-mean'.
+            if (std::string_view(bad).starts_with("amove-a") || std::string_view(bad).starts_with("amove-c"))
+                EXPECT_NE(e.diagnostic().message.find("sets the attention operands itself"), std::string::npos) << bad;
         }
     }
 }
