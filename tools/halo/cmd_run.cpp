@@ -63,7 +63,8 @@ Command run_command() {
                 app.add_option("--guard-band", f->o.ladder.guard_band, "fraction added to every delay")->check(finite_in(0, 10))->capture_default_str();
                 app.add_option("--timing", f->timing, "static or dynamic")->capture_default_str();
                 app.add_option("--objectives", f->objectives,
-                               "HALO points: objective[@budget] (per layer) or model@S0/S1/.. (model-wide shares per level),...")
+                               "HALO points: objective[@budget] (per layer), model@S0/S1/.. (model-wide shares per level) or model@objective "
+                               "(on the model's pooled front),...")
                     ->capture_default_str();
                 app.add_option("--level-codes", f->level_codes,
                                "codebook budget per level, slowest first, or one for all (0 = every code the level allows)")

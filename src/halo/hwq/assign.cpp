@@ -147,6 +147,36 @@ std::vector<std::vector<int>> assign_model_wide(std::span<const TileCosts> layer
     return out;
 }
 
+ModelObjectivePlan assign_model_objective(std::span<const TileCosts> layers, Objective objective, double budget) {
+    TileCosts pool;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const auto& c = layers[i];
+        if (c.n_tiles == 0) continue;
+        if ((pool.n_levels && c.n_levels != pool.n_levels) || c.err.size() != c.n_tiles * c.n_levels ||
+            c.time.size() != c.err.size() || c.energy.size() != c.err.size())
+            throw_internal("E9065", fmt::format("model-wide objective: linear {} has another level count or incomplete costs", i));
+        pool.n_levels = c.n_levels;
+        pool.n_tiles += c.n_tiles;
+        pool.err.insert(pool.err.end(), c.err.begin(), c.err.end());
+        pool.time.insert(pool.time.end(), c.time.begin(), c.time.end());
+        pool.energy.insert(pool.energy.end(), c.energy.begin(), c.energy.end());
+    }
+    ModelObjectivePlan out;
+    out.levels.resize(layers.size());
+    out.chosen = assign(pool, objective, budget);  // E9014 on a bad budget, as per layer
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const auto n = layers[i].n_tiles;
+        out.levels[i].assign(out.chosen.level.begin() + static_cast<std::ptrdiff_t>(at),
+                             out.chosen.level.begin() + static_cast<std::ptrdiff_t>(at + n));
+        at += n;
+        const Assignment own = assign(layers[i], objective, budget);
+        out.per_layer.err += own.err, out.per_layer.time += own.time, out.per_layer.energy += own.energy;
+    }
+    out.chosen.level.clear();
+    return out;
+}
+
 Assignment evaluate(const TileCosts& c, std::vector<int> level) {
     Assignment a;
     for (std::size_t t = 0; t < c.n_tiles; ++t) {

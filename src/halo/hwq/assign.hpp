@@ -87,6 +87,22 @@ std::vector<double> parse_level_shares(std::string_view text);
 std::vector<std::vector<int>> assign_model_wide(std::span<const TileCosts> layers, std::span<const double> shares,
                                                 RankKey key);
 
+// The model-wide objective point (`model@bal` in `halo run`): every linear's tiles pooled into
+// one TileCosts and `objective` picked on that pooled front (assign above). The Lagrangian is
+// separable per tile, so one front point of the pool is one common lambda for every linear: an
+// assignment on the model's own error/time front, where per-layer picks (scope layer) put each
+// linear at its own lambda, so the sum of per-layer knees is in general off the model's front
+// (a cheaper assignment with the same summed error exists). The knee's chord runs from the
+// model's fastest point to its most accurate one. Levels per linear, parallel to `layers`.
+// Assumes the layers' errors are on one scale (the sensitivity-weighted error of
+// linear_tile_costs: w^2 (X^T X)_jj / tokens times the squared rounding error).
+struct ModelObjectivePlan {
+    std::vector<std::vector<int>> levels;
+    Assignment chosen;     // pooled totals of the picked point (level left empty)
+    Assignment per_layer;  // pooled totals of each linear's own pick by the same objective, for comparison
+};
+ModelObjectivePlan assign_model_objective(std::span<const TileCosts> layers, Objective objective, double budget);
+
 // Execution order of a layer's tiles grouped by level (fastest level first keeps the array at
 // the top clock longest; within a level, natural order), and the level switches it needs
 // starting from `start_level` (-1: the first level is free).

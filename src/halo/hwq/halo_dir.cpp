@@ -117,6 +117,7 @@ nlohmann::json halo_manifest_section(const HaloModelResult& r, double informatio
         {"level_codes", level_codes},
         {"assignment", assign_scopes()[static_cast<std::size_t>(o.scope)].name},
         {"level_shares", o.level_shares},
+        {"model_objective", o.model_objective},
         {"rank", rank_keys()[static_cast<std::size_t>(o.rank)].name},
         {"sparse_levels", r.sparse_linears_per_level},
         {"sensitivity", sensitivity_sources()[static_cast<std::size_t>(o.sensitivity)].name},

@@ -149,7 +149,7 @@ void check_options(const HaloOptions& o, const Ladder& L) {
                         fmt::format("1 or {} counts >= 0, slowest level first (0 = every code the level allows)", L.levels.size()),
                         text.empty() ? std::string("none") : text);
     }
-    if (o.scope == AssignScope::model) check_level_shares(o.level_shares, L.levels.size());
+    if (o.scope == AssignScope::model && !o.model_objective) check_level_shares(o.level_shares, L.levels.size());
 }
 
 TileFitOptions fit_options_for_level(const HaloOptions& o, const Ladder& L, std::size_t l) {
@@ -324,7 +324,9 @@ HaloModelResult empty_halo_result(const Ladder& L, const HaloOptions& o, const M
     HaloModelResult out;
     out.model.method = "halo";
     std::string point = std::string(objectives()[static_cast<std::size_t>(o.objective)].name);
-    if (plan) {
+    if (plan && o.model_objective) {
+        point = fmt::format("model-wide {}", point);
+    } else if (plan) {
         point = "model-wide shares ";
         for (std::size_t l = 0; l < o.level_shares.size(); ++l) point += fmt::format("{}{}", l ? "/" : "", o.level_shares[l]);
     }
@@ -467,7 +469,7 @@ HaloModelResult quantize_model_halo(model::ModelWeights& weights, const Ladder& 
             if (unquantized) std::swap(layer, *unquantized);
         }
     }
-    if (o.quantize_head) quantize_head_halo(weights, cal, L, o, out, prev_level, plan);
+    if (o.quantize_head) quantize_head_halo(weights, cal, L, o, out, prev_level, plan, fisher);
     progress.finish();
     out.model.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
@@ -495,7 +497,7 @@ void append_expert_costs(const model::LayerWeights& layer, int l, const std::vec
 ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& L, const HaloOptions& o,
                           quant::CalibrationSource* cal, const model::FisherDiagonal* fisher, ProgressSink sink) {
     check_options(o, L);
-    check_level_shares(o.level_shares, L.levels.size());
+    if (!o.model_objective) check_level_shares(o.level_shares, L.levels.size());
     const int n_layers = static_cast<int>(weights.layers.size());
     Progress progress(sink ? sink : ProgressSink([](const ProgressUpdate&) {}), "halo model-wide plan", linear_count(weights));
     std::vector<TileCosts> costs;
@@ -517,9 +519,15 @@ ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& L, c
                                 fisher ? &fisher->experts[li] : nullptr, L, o, costs, progress);
         if (cal) cal->advance(l);
     }
-    if (o.quantize_head) costs.push_back(head_tile_costs(weights, cal, L, o));
+    if (o.quantize_head) costs.push_back(head_tile_costs(weights, cal, L, o, fisher));
     progress.finish();
-    return {assign_model_wide(costs, o.level_shares, o.rank)};
+    if (o.model_objective) {
+        ModelPlan plan;
+        plan.objective_plan = assign_model_objective(costs, o.objective, o.budget);
+        plan.levels = plan.objective_plan->levels;
+        return plan;
+    }
+    return {assign_model_wide(costs, o.level_shares, o.rank), std::nullopt};
 }
 
 }  // namespace halo::hwq

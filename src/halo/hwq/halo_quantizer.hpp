@@ -42,6 +42,9 @@ struct HaloOptions {
     std::vector<int> level_codes = {0};
     AssignScope scope = AssignScope::layer;  // per-layer objective, or the model-wide shares below
     std::vector<double> level_shares;        // scope model: share of the weights per level (sum 1)
+    // Scope model without shares: `objective` (and `budget`) picked on the model's pooled front,
+    // one common lambda for every linear (assign_model_objective; `halo run`'s model@bal).
+    bool model_objective = false;
     RankKey rank = RankKey::sensitivity;     // scope model: how tiles are ranked (the paper's rule; measured better)
     int sparse_macs_per_cycle = 256;         // the sparse engine's throughput (accel's energy constants)
     TileFitOptions fit;                      // fit.max_codes: a cap on every level's budget (0 = none)
@@ -125,8 +128,11 @@ struct HaloModelResult {
 // and its levels are the plan's last entry. Levels per linear, in quantize_model_halo's order (block-major,
 // kLinearKinds order, a MoE block's experts after its attention linears, expert-major). Pass 2 is quantize_model_halo with this plan: GPTQ still refits every
 // tile from the weights it has updated, only the levels are fixed.
+// With options.model_objective the levels come from assign_model_objective instead of the
+// shares, and `objective_plan` keeps its totals (the picked point and the per-layer picks).
 struct ModelPlan {
     std::vector<std::vector<int>> levels;
+    std::optional<ModelObjectivePlan> objective_plan;
 };
 ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
                           quant::CalibrationSource* fp_calibration, const model::FisherDiagonal* fisher,

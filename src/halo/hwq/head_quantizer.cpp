@@ -16,6 +16,11 @@ model::LinearInputStats head_stats(quant::CalibrationSource* cal) {
     if (!cal) return {};
     return cal->capture_head({.gram = true, .channel_stats = false});
 }
+// The Fisher diagonal's head entries when it has them for this head's shape, else null
+// (the Hessian proxy).
+const model::Matrix* fisher_head_of(const model::FisherDiagonal* f, const model::Matrix& head) {
+    return f && f->head.rows == head.rows && f->head.cols == head.cols && !f->head.data.empty() ? &f->head : nullptr;
+}
 }  // namespace
 
 void check_head_calibration(const HaloOptions& o, bool on_device) {
@@ -25,22 +30,23 @@ void check_head_calibration(const HaloOptions& o, bool on_device) {
 }
 
 TileCosts head_tile_costs(const model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L,
-                          const HaloOptions& o) {
+                          const HaloOptions& o, const model::FisherDiagonal* fisher) {
     const model::Matrix& head = weights.lm_head();
     quant::check_finite(head, weights.output.size() ? "output.weight" : "token_embd.weight (tied LM head)");
     const auto st = head_stats(cal);
-    return linear_tile_costs(head, st.gram, st.tokens, nullptr, L, o, kHeadName);
+    return linear_tile_costs(head, st.gram, st.tokens, fisher_head_of(fisher, head), L, o, kHeadName);
 }
 
 model::Matrix quantize_head_halo(const model::Matrix& head, bool tied, const model::LinearInputStats& st, const Ladder& L,
-                                 const HaloOptions& o, HaloModelResult& out, int& prev_level, const ModelPlan* plan) {
+                                 const HaloOptions& o, HaloModelResult& out, int& prev_level, const ModelPlan* plan,
+                                 const model::Matrix* fisher_head) {
     const auto t0 = std::chrono::steady_clock::now();
     quant::check_finite(head, tied ? "token_embd.weight (tied LM head)" : "output.weight");
     if (plan && plan->levels.size() != out.linears.size() + 1)
         throw_internal("E9151", fmt::format("the model-wide plan has {} entries; the head needs one after the {} linears",
                                             plan->levels.size(), out.linears.size()));
     const std::vector<int>* fixed = plan ? &plan->levels.back() : nullptr;
-    auto r = quantize_linear_halo(head, st.gram, st.tokens, nullptr, L, o, out.books, kHeadName, fixed);
+    auto r = quantize_linear_halo(head, st.gram, st.tokens, fisher_head, L, o, out.books, kHeadName, fixed);
     model::Matrix q = r.tensor.decode();
     quant::HeadRecord rec;
     rec.tied = tied;
@@ -59,12 +65,12 @@ model::Matrix quantize_head_halo(const model::Matrix& head, bool tied, const mod
 }
 
 void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L, const HaloOptions& o,
-                        HaloModelResult& out, int& prev_level, const ModelPlan* plan) {
+                        HaloModelResult& out, int& prev_level, const ModelPlan* plan, const model::FisherDiagonal* fisher) {
     const bool tied = weights.output.size() == 0;
     quant::check_finite(weights.lm_head(), tied ? "token_embd.weight (tied LM head)" : "output.weight");
     const auto st = head_stats(cal);
     // a tied model: the lookup keeps token_embedding, the GEMM uses the decoded codes
-    weights.output = quantize_head_halo(weights.lm_head(), tied, st, L, o, out, prev_level, plan);
+    weights.output = quantize_head_halo(weights.lm_head(), tied, st, L, o, out, prev_level, plan, fisher_head_of(fisher, weights.lm_head()));
 }
 
 }  // namespace halo::hwq

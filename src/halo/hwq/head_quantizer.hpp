@@ -3,8 +3,9 @@
 // sparse part, DVFS level per tile and GPTQ rounding, from the statistics of its own input (the
 // final RMSNorm of the hidden states after every quantized block, CalibrationSource::
 // capture_head). Its decoded weights become `weights.output`; a tied model's embedding lookup
-// keeps the FP32 table (a lookup, not a GEMM on the array). Sensitivity is always the Hessian
-// proxy here: the Fisher diagonal covers the block linears only. On SmolLM2-135M the head is
+// keeps the FP32 table (a lookup, not a GEMM on the array). Sensitivity: the Fisher diagonal's
+// head entries (model::FisherDiagonal::head, the head GEMM's gradient) when `fisher` has them,
+// else the Hessian proxy (issue #15 part F; before it, always the Hessian proxy). On SmolLM2-135M the head is
 // 23 % of the baseline prefill time, so leaving it at L0 capped every HALO row near 1.29x.
 #pragma once
 
@@ -21,7 +22,7 @@ inline constexpr const char* kHeadName = "output";
 // The head's per-tile costs for the model-wide plan (plan_model_wide appends them after every
 // block's; `cal` has advanced through every block, or is null: w^2 sensitivity).
 TileCosts head_tile_costs(const model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& ladder,
-                          const HaloOptions& options);
+                          const HaloOptions& options, const model::FisherDiagonal* fisher = nullptr);
 
 // Usage error E9152 when the head would be calibrated on a device: the CUDA calibration source
 // does not capture the head's input (it would fail with E6051 only after every block). The jobs
@@ -33,12 +34,14 @@ void check_head_calibration(const HaloOptions& options, bool on_device);
 // out.head_tiles_per_level, continues the switch count from `prev_level`, and sets
 // weights.output to the decoded head. `plan` (scope model): its last entry is the head's levels.
 void quantize_head_halo(model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& ladder,
-                        const HaloOptions& options, HaloModelResult& out, int& prev_level, const ModelPlan* plan);
+                        const HaloOptions& options, HaloModelResult& out, int& prev_level, const ModelPlan* plan,
+                        const model::FisherDiagonal* fisher = nullptr);
 // The same from the head's matrix (`tied`: the token embedding's table) and its input statistics
 // (empty: round to nearest, w^2 sensitivity); returns the decoded head. What the block-streaming
 // driver calls after its last block (halo_streaming.hpp), with BlockStreamCalibration's head
 // statistics.
 model::Matrix quantize_head_halo(const model::Matrix& head, bool tied, const model::LinearInputStats& stats, const Ladder& ladder,
-                                 const HaloOptions& options, HaloModelResult& out, int& prev_level, const ModelPlan* plan);
+                                 const HaloOptions& options, HaloModelResult& out, int& prev_level, const ModelPlan* plan,
+                                 const model::Matrix* fisher_head = nullptr);
 
 }  // namespace halo::hwq

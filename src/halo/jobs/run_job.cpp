@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <thread>
 
@@ -167,6 +168,8 @@ std::string fmt_row(const VariantResult& v) {
 
 }  // namespace
 
+std::string_view obj_name(const HaloOptions& ho) { return objectives()[static_cast<std::size_t>(ho.objective)].name; }
+
 HaloOptions halo_point(const std::string& point, const HaloOptions& base, const Ladder& ladder) {
     HaloOptions ho = base;
     const auto at = point.find('@');
@@ -176,8 +179,15 @@ HaloOptions halo_point(const std::string& point, const HaloOptions& base, const 
             throw_bad_value("E9068", point, "a model-wide point needs its level shares", "model@S0/S1/... (e.g. model@0.2/0.5/0.3)",
                             point);
         ho.scope = AssignScope::model;
-        ho.level_shares = parse_level_shares(point.substr(at + 1));
-        check_level_shares(ho.level_shares, ladder.levels.size());
+        const std::string rest = point.substr(at + 1);
+        if (!rest.empty() && std::isalpha(static_cast<unsigned char>(rest[0]))) {
+            // model@bal: the objective on the model's pooled front (one lambda for every linear)
+            ho.model_objective = true;
+            ho.objective = objective(rest).id;
+        } else {
+            ho.level_shares = parse_level_shares(rest);
+            check_level_shares(ho.level_shares, ladder.levels.size());
+        }
     } else {
         ho.scope = AssignScope::layer;
         ho.objective = objective(head).id;
@@ -483,6 +493,11 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         if (ho.scope == AssignScope::model) {
             say("model-wide plan (FP32 statistics)");
             plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink);
+            if (plan.objective_plan) {  // how far the per-layer picks are from the model's front
+                const auto& op = *plan.objective_plan;
+                say(fmt::format("model-wide {}: error {:.6g}, time {:.6g}; per-layer {}: error {:.6g}, time {:.6g}", obj_name(ho),
+                                op.chosen.err, op.chosen.time, obj_name(ho), op.per_layer.err, op.per_layer.time));
+            }
         }
         auto r = quantize_model_halo(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink,
                                      ho.scope == AssignScope::model ? &plan : nullptr);
@@ -507,7 +522,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity},
                       {"quantize_head", ho.quantize_head},
                       {"device", o.device ? o.device->placement("halo") : nlohmann::json("cpu")}};
-        if (ho.scope == AssignScope::model) info.flags["level_shares"] = ho.level_shares;
+        if (ho.scope == AssignScope::model && ho.model_objective) info.flags["model_objective"] = obj_name(ho);
+        else if (ho.scope == AssignScope::model) info.flags["level_shares"] = ho.level_shares;
         say(fmt::format("writing {}", v.name));
         write_halo_dir(out / v.name, r, ladder, ho, info, w.config, w.config.name, true, so, have_energy ? &profile : nullptr);
         v.seconds = since(t0);

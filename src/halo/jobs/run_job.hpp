@@ -41,8 +41,9 @@ struct RunOptions {
     std::uint64_t transitions = 200;      // per weight, dynamic analysis
     hwq::LadderOptions ladder;
     hwq::HaloOptions halo;
-    // HALO points: "objective[@budget]" (per-layer assignment) or "model@S0/S1/..." (the
-    // model-wide budget: share of the weights per level, slowest level first).
+    // HALO points: "objective[@budget]" (per-layer assignment), "model@S0/S1/..." (the
+    // model-wide budget: share of the weights per level, slowest level first) or
+    // "model@objective" (the objective on the model's pooled front: one lambda for every linear).
     std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
     std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};  // names: baseline_names()
     std::uint64_t seed = 0;               // calibration windows: 0 = evenly spread, else seeded random starts
@@ -119,7 +120,7 @@ struct ProfileOutcome {
 };
 ProfileOutcome obtain_profile(const ProfileStep& step, ProgressSink progress, const std::function<void(const std::string&)>& say);
 
-// One HALO point of `halo run` ("bal", "perf@0.25", "model@0.2/0.5/0.3") as options; E9013,
+// One HALO point of `halo run` ("bal", "perf@0.25", "model@0.2/0.5/0.3", "model@bal") as options; E9013,
 // E9014, E9064, E9072 or E9068 on a bad point.
 hwq::HaloOptions halo_point(const std::string& point, const hwq::HaloOptions& base, const hwq::Ladder& ladder);
 

@@ -68,7 +68,9 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
         if (!cap_grad.empty())
             for (std::int64_t i = 0; i < V; ++i) row[i] *= cap_grad[sz(i)];
     }
-    // logits = xn W^T: dxn = dlogits W; then the final RMSNorm.
+    // logits = xn W^T: dW = dlogits^T xn (final_logits left xn in x); dxn = dlogits W; then the final RMSNorm.
+    out.head.assign(sz(V * D), T(0));
+    gemm(true, false, V, D, S, T(1), logits.data(), V, x.data(), D, T(0), out.head.data(), D);
     std::vector<T> d_xn(sz(S * D));
     gemm(false, false, S, D, V, T(1), logits.data(), V, view.lm_head, D, T(0), d_xn.data(), D);
     std::vector<T> d_x(sz(S * D), T(0));
@@ -124,6 +126,7 @@ FisherDiagonal zeros_like(const ModelWeights& weights) {
             f.experts[l].push_back(std::move(z));
         }
     }
+    f.head = Matrix(weights.config.vocab_size, weights.config.d_model);
     return f;
 }
 
@@ -149,6 +152,7 @@ FisherDiagonal linear_gradients(const ModelWeights& weights, std::span<const std
     if (loss != nullptr) *loss = lg.loss;
     FisherDiagonal out = zeros_like(weights);
     for_each_gradient(out, lg, [](Matrix& m, std::vector<float>& g) { m = shaped_like(m, std::move(g)); });
+    out.head = shaped_like(out.head, std::move(lg.head));
     return out;
 }
 
@@ -163,10 +167,12 @@ FisherDiagonal fisher_diagonal(const ModelWeights& weights, const std::vector<st
     const float inv_n = 1.0f / static_cast<float>(samples.size());
     for (const auto& sample : samples) {
         LossGradients<float> lg = loss_and_gradients<float>(weights, sample, threads);
-        for_each_gradient(fisher, lg, [&](Matrix& m, const std::vector<float>& g) {
+        auto add_squares = [&](Matrix& m, const std::vector<float>& g) {
             float* f = m.data.data();
             for (std::size_t i = 0; i < g.size(); ++i) f[i] += g[i] * g[i] * inv_n;
-        });
+        };
+        for_each_gradient(fisher, lg, add_squares);
+        add_squares(fisher.head, lg.head);
         prog.advance();
     }
     prog.finish();

@@ -1,7 +1,9 @@
 // The backward pass: gradients of the mean next-token cross-entropy of one sequence with
 // respect to every block's seven linear weights, by manual backprop through the final norm,
 // each block's SwiGLU/GeGLU FFN, RMSNorms, attention (softmax, causal/sliding mask, GQA) and
-// RoPE. The embeddings, norms and LM head get no gradient (quantizers do not need them).
+// RoPE. The LM head's GEMM gets its gradient too (dlogits^T x_normed: the head as a linear,
+// for quantizing it; a tied model's embedding lookup is not included). The embeddings and norms
+// get no gradient (quantizers do not need them).
 // Also through Gemma 3's QK-norm and post-norms and through logit soft-capping, and through a
 // mixture-of-experts block's routed experts and router (moe.hpp: the top-k choice held fixed).
 #pragma once
@@ -25,6 +27,8 @@ struct LossGradients {
     std::vector<std::array<std::vector<T>, 7>> grads;
     // [layer]: a MoE block's experts (gate, up, down) and router; empty for a dense block.
     std::vector<MoeGradients<T>> moe;
+    // [vocab x d_model], row-major: the LM head GEMM's weight (logits = x_normed W^T).
+    std::vector<T> head;
 };
 
 // T = float runs on the weights as they are; T = double converts them first (gradient checks).

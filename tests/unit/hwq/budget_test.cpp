@@ -2,6 +2,8 @@
 // sparse engine's level (the lowest-energy level that meets its timing).
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <span>
 #include <numeric>
 
 #include <gmock/gmock.h>
@@ -216,6 +218,82 @@ TEST(ModelWide, SharesAreHonouredWithinOneTileAndSensitiveLayersRunSlower) {
     EXPECT_EQ(code_of([] { parse_level_shares("0.2/x"); }), "E9072");
 }
 
+// Issue #15 part F: the objective on the model's pooled front (`model@bal`).
+// The levels of a plan are one Lagrangian point: some lambda >= 0 makes every tile's level a
+// minimizer of err + lambda * time. Returns whether such a lambda exists (the intersection of
+// each tile's interval of lambdas is not empty).
+bool one_common_lambda(std::span<const TileCosts> layers, const std::vector<std::vector<int>>& lv) {
+    double lo = 0, hi = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < layers.size(); ++i)
+        for (std::size_t t = 0; t < layers[i].n_tiles; ++t) {
+            const auto& c = layers[i];
+            const auto l = static_cast<std::size_t>(lv[i][t]);
+            for (std::size_t m = 0; m < c.n_levels; ++m) {
+                // err_l + lambda time_l <= err_m + lambda time_m
+                const double de = c.at(c.err, t, m) - c.at(c.err, t, l), dt = c.at(c.time, t, l) - c.at(c.time, t, m);
+                if (dt > 0) hi = std::min(hi, de / dt);
+                else if (dt < 0) lo = std::max(lo, de / dt);
+                else if (de < 0) return false;
+            }
+        }
+    return lo <= hi * (1 + 1e-9);
+}
+
+// Three layers whose errors differ by 100x; time falls and error grows with the level.
+std::vector<TileCosts> scaled_layers() {
+    std::vector<TileCosts> layers;
+    for (double scale : {100.0, 1.0, 0.01}) {
+        TileCosts c;
+        c.n_tiles = 20, c.n_levels = 3;
+        for (std::size_t t = 0; t < c.n_tiles; ++t) {
+            const double s = scale * (1.0 + 0.3 * static_cast<double>(t));
+            c.weights.push_back(100), c.score.push_back(s);
+            const double mse[3] = {1.0, 4.0, 40.0}, time[3] = {100, 78, 67};
+            for (std::size_t l = 0; l < 3; ++l) c.err.push_back(s * mse[l] * 100), c.time.push_back(time[l]), c.energy.push_back(time[l]);
+        }
+        layers.push_back(c);
+    }
+    return layers;
+}
+
+TEST(ModelWide, ObjectiveOnThePooledFrontIsOneCommonLambda) {
+    const auto layers = scaled_layers();
+    const auto bal = assign_model_objective(layers, Objective::bal, 0.5);
+    ASSERT_EQ(bal.levels.size(), 3u);
+    EXPECT_TRUE(one_common_lambda(layers, bal.levels));
+    // The reported totals are the plan's and the per-layer picks' own.
+    double err = 0, time = 0, own_err = 0, own_time = 0;
+    std::vector<std::vector<int>> own;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        ASSERT_EQ(bal.levels[i].size(), layers[i].n_tiles);
+        const auto a = evaluate(layers[i], bal.levels[i]);
+        err += a.err, time += a.time;
+        const auto b = assign(layers[i], Objective::bal, 0.5);
+        own_err += b.err, own_time += b.time;
+        own.push_back(b.level);
+    }
+    EXPECT_DOUBLE_EQ(bal.chosen.err, err);
+    EXPECT_DOUBLE_EQ(bal.chosen.time, time);
+    EXPECT_DOUBLE_EQ(bal.per_layer.err, own_err);
+    EXPECT_DOUBLE_EQ(bal.per_layer.time, own_time);
+    // Per-layer knees put each layer at its own lambda: not one point of the model's front.
+    EXPECT_FALSE(one_common_lambda(layers, own));
+    // On the pooled front the layer with 100x the error runs slower than the one with 1/100.
+    auto mean_level = [&](std::size_t i) {
+        return std::accumulate(bal.levels[i].begin(), bal.levels[i].end(), 0.0) / static_cast<double>(bal.levels[i].size());
+    };
+    EXPECT_LT(mean_level(0), mean_level(2));
+    // acc is per-tile least error either way; perf at budget 1 is every tile at the fastest level.
+    const auto acc = assign_model_objective(layers, Objective::acc, 0.5);
+    for (std::size_t i = 0; i < layers.size(); ++i) EXPECT_EQ(acc.levels[i], assign(layers[i], Objective::acc, 0.5).level);
+    for (const auto& lv : assign_model_objective(layers, Objective::perf, 1.0).levels)
+        for (int l : lv) EXPECT_EQ(l, 2);
+    EXPECT_EQ(code_of([&] { assign_model_objective(layers, Objective::perf, 1.5); }), "E9014");
+    auto bad = layers;
+    bad[1].n_levels = 2;
+    EXPECT_EQ(code_of([&] { assign_model_objective(bad, Objective::bal, 0.5); }), "E9065");
+}
+
 // A two-block model, the model-wide plan on it, and pass 2 with the plan.
 model::ModelWeights tiny_model() {
     model::ModelWeights w;
@@ -281,6 +359,30 @@ TEST(ModelWide, PlanIsHonouredByTheQuantizedModel) {
     }
     // The block with ten times larger weights (w^2 sensitivity 100x) runs slower on average.
     EXPECT_LT(per_block_level[1] / per_block_tiles[1], per_block_level[0] / per_block_tiles[0]);
+}
+
+TEST(ModelWide, ModelObjectivePlanIsHonouredByTheQuantizedModel) {
+    auto w = tiny_model();
+    const auto L = build_ladder(test::synthetic_int8_profile(), {});
+    HaloOptions o;
+    o.tile_k = 8, o.tile_n = 8;
+    o.scope = AssignScope::model;
+    o.model_objective = true;  // no shares: bal on the pooled front
+    o.objective = Objective::bal;
+    GramStub fp, q;
+    const auto plan = plan_model_wide(w, L, o, &fp, nullptr, {});
+    ASSERT_EQ(plan.levels.size(), 14u);
+    ASSERT_TRUE(plan.objective_plan.has_value());
+    EXPECT_EQ(plan.objective_plan->levels, plan.levels);
+    const auto r = quantize_model_halo(w, L, o, &q, nullptr, {}, &plan);
+    ASSERT_EQ(r.model.linears.size(), 14u);
+    for (std::size_t i = 0; i < r.model.linears.size(); ++i) {
+        const auto& lv = r.model.linears[i].tensor.tiles.level;
+        EXPECT_EQ(std::vector<int>(lv.begin(), lv.end()), plan.levels[i]) << "linear " << i;
+    }
+    // Shares are not needed (nor checked) for an objective plan; a share plan still checks them.
+    o.model_objective = false;
+    EXPECT_EQ(code_of([&] { plan_model_wide(w, L, o, &fp, nullptr, {}); }), "E9064");
 }
 
 TEST(SparseLevel, LowestEnergyLevelThatMeetsTiming) {

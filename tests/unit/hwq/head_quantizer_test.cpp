@@ -17,6 +17,7 @@
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/hwq/halo_streaming.hpp"
 #include "halo/hwq/head_quantizer.hpp"
+#include "halo/model/calibration.hpp"
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity.hpp"
@@ -226,6 +227,55 @@ TEST(HeadQuantizer, ModelWidePlanRanksTheHeadWithEveryLinear) {
     const ModelPlan short_plan = plan_model_wide(w2, L, no_head, &fp2, nullptr, {});
     quant::LayerwiseSource src2(w2, samples, 1);
     EXPECT_THROW(quantize_model_halo(w2, L, o, &src2, nullptr, {}, &short_plan), Error);
+}
+
+// Walks a calibration source through every block, as plan_model_wide does before the head.
+void walk_blocks(quant::CalibrationSource& cal, const model::ModelWeights& w) {
+    for (int l = 0; l < static_cast<int>(w.layers.size()); ++l) {
+        (void)cal.capture(l, {.gram = true, .channel_stats = false});
+        cal.advance(l);
+    }
+}
+
+// Issue #15 part F: with the Fisher diagonal the head's sensitivity is its own Fisher entries
+// (the head GEMM's gradient), in the loss units of the block linears', so the model-wide
+// objective pools them on one scale; a Fisher without head entries leaves the Hessian proxy.
+TEST(HeadQuantizer, FisherHeadEntriesAreTheHeadsSensitivity) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    const Ladder L = build_ladder(test::synthetic_int8_profile(), {});
+    HaloOptions o = head_options();
+    o.sensitivity = SensitivitySource::fisher;
+    model::ModelWeights w = model::load_model(path);
+    const auto tok = model::load_tokenizer(path);
+    const auto samples = quant::calibration_samples(tok->encode(sample_text(), false), 3, 48, "test text");
+    const auto fisher = model::fisher_diagonal(w, samples, 1);
+    ASSERT_EQ(fisher.head.rows, w.lm_head().rows);
+    ASSERT_EQ(fisher.head.cols, w.lm_head().cols);
+    quant::LayerwiseSource fp(w, samples, 1);
+    walk_blocks(fp, w);
+    const TileCosts with = head_tile_costs(w, &fp, L, o, &fisher);
+    const auto grid = make_grid(w.lm_head().rows, w.lm_head().cols, o.tile_n, o.tile_k, "head");
+    const auto want = tile_scores(fisher.head, grid, 1);
+    ASSERT_EQ(with.score.size(), want.size());
+    for (std::size_t t = 0; t < want.size(); ++t) EXPECT_DOUBLE_EQ(with.score[t], want[t]) << "tile " << t;
+    quant::LayerwiseSource fp2(w, samples, 1);
+    walk_blocks(fp2, w);
+    model::FisherDiagonal no_head = fisher;
+    no_head.head = model::Matrix();
+    const TileCosts hessian = head_tile_costs(w, &fp2, L, o, &no_head);
+    EXPECT_NE(hessian.score, with.score);
+    // The model-wide objective with Fisher sensitivity: plan and pass 2 agree on the head's levels.
+    o.scope = AssignScope::model;
+    o.model_objective = true;
+    o.objective = Objective::bal;
+    quant::LayerwiseSource fp3(w, samples, 1);
+    const ModelPlan plan = plan_model_wide(w, L, o, &fp3, &fisher, {});
+    ASSERT_EQ(plan.levels.size(), linear_count(w) + 1);
+    quant::LayerwiseSource src(w, samples, 1);
+    const auto r = quantize_model_halo(w, L, o, &src, &fisher, {}, &plan);
+    ASSERT_TRUE(r.head.has_value());
+    EXPECT_EQ(r.head->assignment.level, plan.levels.back());
 }
 
 TEST(HeadQuantizer, BadOrMissingHeadFilesAreNamedErrors) {

@@ -52,6 +52,25 @@ void check_all_kinds(ModelWeights w) {
             }
         }
     }
+    // The LM head GEMM's gradient (issue #15 part F). A tied model gets an untied copy of its
+    // table, so perturbing the head leaves the embedding lookup as it was.
+    if (w.output.size() == 0) w.output = w.token_embedding;
+    ASSERT_EQ(lg.head.size(), w.output.size());
+    ASSERT_NEAR(loss_at(w), lg.loss, 1e-12);  // the copy changes nothing
+    std::uniform_int_distribution<std::size_t> pick(0, w.output.size() - 1);
+    for (int trial = 0; trial < 12; ++trial) {
+        const std::size_t i = pick(rng);
+        const float w0 = w.output.data[i];
+        w.output.data[i] = w0 + 1e-4f;
+        const double up_step = static_cast<double>(w.output.data[i]) - w0;
+        const double l_up = loss_at(w);
+        w.output.data[i] = w0 - 1e-4f;
+        const double down_step = static_cast<double>(w0) - w.output.data[i];
+        const double l_down = loss_at(w);
+        w.output.data[i] = w0;
+        const double fd = (l_up - l_down) / (up_step + down_step);
+        EXPECT_NEAR(lg.head[i], fd, 1e-7 + 1e-5 * std::fabs(fd)) << "head index " << i;
+    }
 }
 
 TEST(BackwardGradcheck, LlamaGqaTiedInterleaved) {
@@ -89,6 +108,13 @@ TEST(BackwardGradcheck, LossMatchesForwardAndFloatMatchesDouble) {
             }
             EXPECT_LT(err, 1e-4 * max_abs + 1e-7) << l << " " << k;
         }
+    ASSERT_EQ(f.head.size(), d.head.size());
+    double max_abs = 0, err = 0;
+    for (std::size_t i = 0; i < f.head.size(); ++i) {
+        max_abs = std::max(max_abs, std::fabs(d.head[i]));
+        err = std::max(err, std::fabs(f.head.data[i] - d.head[i]));
+    }
+    EXPECT_LT(err, 1e-4 * max_abs + 1e-7) << "head";
 }
 
 TEST(BackwardGradcheck, FisherIsMeanOfSquaredPerSampleGradients) {
@@ -105,6 +131,16 @@ TEST(BackwardGradcheck, FisherIsMeanOfSquaredPerSampleGradients) {
                 for (const auto& gs : g) want += static_cast<double>(gs.linear[l][k].data[i]) * gs.linear[l][k].data[i] / 3.0;
                 EXPECT_NEAR(fisher.linear[l][k].data[i], want, 1e-6 * want + 1e-12);
             }
+    ASSERT_EQ(fisher.head.rows, w.config.vocab_size);
+    ASSERT_EQ(fisher.head.cols, w.config.d_model);
+    double head_sum = 0;
+    for (std::size_t i = 0; i < fisher.head.size(); ++i) {
+        double want = 0;
+        for (const auto& gs : g) want += static_cast<double>(gs.head.data[i]) * gs.head.data[i] / 3.0;
+        EXPECT_NEAR(fisher.head.data[i], want, 1e-6 * want + 1e-12);
+        head_sum += want;
+    }
+    EXPECT_GT(head_sum, 0);
     EXPECT_THROW(fisher_diagonal(w, {}, 1), Error);
 }
 
