@@ -154,7 +154,7 @@ ModelObjectivePlan assign_model_objective(std::span<const TileCosts> layers, Obj
         if (c.n_tiles == 0) continue;
         if ((pool.n_levels && c.n_levels != pool.n_levels) || c.err.size() != c.n_tiles * c.n_levels ||
             c.time.size() != c.err.size() || c.energy.size() != c.err.size())
-            throw_internal("E9065", fmt::format("model-wide objective: linear {} has another level count or incomplete costs", i));
+            throw_internal("E9077", fmt::format("model-wide objective: linear {} has another level count or incomplete costs", i));
         pool.n_levels = c.n_levels;
         pool.n_tiles += c.n_tiles;
         pool.err.insert(pool.err.end(), c.err.begin(), c.err.end());

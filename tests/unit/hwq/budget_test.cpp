@@ -291,7 +291,7 @@ TEST(ModelWide, ObjectiveOnThePooledFrontIsOneCommonLambda) {
     EXPECT_EQ(code_of([&] { assign_model_objective(layers, Objective::perf, 1.5); }), "E9014");
     auto bad = layers;
     bad[1].n_levels = 2;
-    EXPECT_EQ(code_of([&] { assign_model_objective(bad, Objective::bal, 0.5); }), "E9065");
+    EXPECT_EQ(code_of([&] { assign_model_objective(bad, Objective::bal, 0.5); }), "E9077");
 }
 
 // A two-block model, the model-wide plan on it, and pass 2 with the plan.
