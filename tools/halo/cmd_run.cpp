@@ -95,6 +95,10 @@ Command run_command() {
                 app.add_option("--budget", f->o.halo.budget, "sensitivity budget for perf/energy")->check(finite_in(0, 1))->capture_default_str();
                 app.add_option("--tile", f->tile, "tile KxN = the simulated array; square (the baselines' uniform tiles)")->capture_default_str();
                 app.add_flag("--no-gptq", f->no_gptq, "HALO: round to nearest instead of GPTQ");
+                app.add_option("--salient", f->o.halo.sparse.salient_fraction, "HALO: fraction of most sensitive weights to the sparse part")
+                    ->check(finite_in(0, 1))->capture_default_str();
+                app.add_option("--outlier-sigma", f->o.halo.sparse.outlier_sigma, "HALO: |w - mean| > k sigma goes to the sparse part")
+                    ->check(finite_in(0, 1000))->capture_default_str();
                 app.add_flag("--quantize-head", f->o.halo.quantize_head,
                              "quantize the LM head (a tied embedding as head): HALO assigns its tiles like any linear's; "
                              "each baseline row quantizes it with its own method and format");
