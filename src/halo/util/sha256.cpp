@@ -1,6 +1,9 @@
 #include "halo/util/sha256.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -8,7 +11,6 @@
 #include <openssl/evp.h>
 
 #include "halo/util/diagnostics.hpp"
-#include "halo/util/mapped_file.hpp"
 
 namespace halo {
 namespace {
@@ -20,10 +22,25 @@ std::string hex_of(const unsigned char* digest, unsigned int n) {
     return out;
 }
 
+// Read in 8 MiB pieces, not through a memory map: a mapped file's touched pages count as the
+// process's resident memory, so hashing a 2.2 GB single-file checkpoint raised a streamed
+// quantize's peak RSS to the file's size (issue #13: memory grows with one block, not the
+// model). Pages read() brings in stay in the page cache, outside the process.
 std::string sha256_of_file(const std::filesystem::path& path) {
-    if (std::filesystem::file_size(path) == 0) return sha256_hex({});  // an empty file cannot be mapped
-    const MappedFile map(path);
-    return sha256_hex(std::string_view(reinterpret_cast<const char*>(map.bytes().data()), map.size()));
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f) throw_bad_input("E0001", path.string(), 0, "cannot open file", "a readable file", std::strerror(errno));
+    const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw_internal("E0041", "OpenSSL's SHA-256 failed");
+    std::vector<char> buf(std::size_t{8} << 20);
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0)
+        if (EVP_DigestUpdate(ctx.get(), buf.data(), n) != 1) throw_internal("E0041", "OpenSSL's SHA-256 failed");
+    if (std::ferror(f.get()))
+        throw_bad_input("E0001", path.string(), 0, "cannot read file", "a readable file", std::strerror(errno));
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) throw_internal("E0041", "OpenSSL's SHA-256 failed");
+    return hex_of(digest, len);
 }
 
 }  // namespace

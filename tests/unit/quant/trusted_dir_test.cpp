@@ -45,6 +45,20 @@ struct Fixture {
     void set_manifest(const nlohmann::json& m) const { write_file_atomic(dir / "manifest.json", m.dump(1)); }
 };
 
+TEST(TrustedDir, FileDigestReadInPiecesEqualsTheDigestOfTheWholeBytes) {
+    // sha256_of_path reads 8 MiB at a time (no resident copy of a model): sizes either side of
+    // a piece's end and an empty file give the one-shot digest of the same bytes.
+    const fs::path dir = fs::temp_directory_path() / fmt::format("halo_sha_pieces_{}", ::getpid());
+    fs::create_directories(dir);
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, (std::size_t{8} << 20) - 1, std::size_t{8} << 20, (std::size_t{8} << 20) + 3}) {
+        std::string bytes(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+        write_file_atomic(dir / "f.bin", bytes);
+        EXPECT_EQ(sha256_of_path(dir / "f.bin"), sha256_hex(bytes)) << n;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(TrustedDir, ManifestRecordsSha256OfEveryFileAndOfTheSource) {
     Fixture f("records");
     const auto m = f.manifest();
