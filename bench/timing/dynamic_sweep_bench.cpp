@@ -241,6 +241,7 @@ void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
     state.counters["mean_energy_fj"] = energy / (256.0 * 65536.0);
     state.counters["near_events"] = run.near_events;
     state.counters["level_kernel"] = run.kernel == WaveCudaKernel::level ? 1 : 0;
+    state.counters["lane_shared"] = run.lane_shared ? 1 : 0;
 }
 BENCHMARK(BM_WaveCudaAllWeightsInt8)
     ->Args({512, 0})

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -55,19 +56,31 @@ using DeviceScratch = WaveScratchOf<WaveStrided<WaveEvent>, WaveStrided<WaveRang
 constexpr int kBlock = 128;
 
 // MinBlocks resident blocks of kBlock threads per multiprocessor: the compiler caps registers
-// to fit them (the lane code wants ~146 registers, i.e. 3 blocks, unbounded).
-template <int MinBlocks>
+// to fit them (the lane code wants ~136 registers, i.e. 3 blocks, unbounded).
+// Shared: each thread's dirty bits and initial values (one bit per slot) in the block's shared
+// memory (word w of thread t at w * kBlock + t: a warp's words are neighbours, no bank
+// conflicts) instead of global memory, where a gate visit or a fan-out mark cost a scattered
+// read and write each, and the initial values one byte per slot.
+template <int MinBlocks, bool Shared>
 __global__ void __launch_bounds__(kBlock, MinBlocks)
     wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
+    extern __shared__ std::uint64_t lane_smem[];
     const std::size_t tid = std::size_t{blockIdx.x} * blockDim.x + threadIdx.x;
     const auto threads = static_cast<std::uint32_t>(l.threads);
     if (tid >= threads) return;
     const WaveStrided<std::uint8_t> init{scratch + l.init_off + tid, threads};
+    const WaveStrided<std::uint32_t> init_bits{reinterpret_cast<std::uint32_t*>(lane_smem + std::size_t{l.max_words} * kBlock) + threadIdx.x,
+                                               static_cast<std::uint32_t>(kBlock)};
     DeviceScratch s;
     s.events = {reinterpret_cast<WaveEvent*>(scratch + l.events_off) + tid, threads};
     s.capacity = l.capacity;
     s.range = {reinterpret_cast<WaveRange*>(scratch + l.range_off) + tid, threads};
-    s.dirty = {reinterpret_cast<std::uint64_t*>(scratch + l.dirty_off) + tid, threads};
+    if constexpr (Shared) {
+        s.dirty = {lane_smem + threadIdx.x, static_cast<std::uint32_t>(kBlock)};
+        for (std::uint32_t w = 0; w < l.max_words; ++w) s.dirty[w] = 0;  // the lane code keeps them zero between lanes
+    } else {
+        s.dirty = {reinterpret_cast<std::uint64_t*>(scratch + l.dirty_off) + tid, threads};
+    }
     s.stamp_value = 0;
     for (std::size_t i = tid; i < total; i += threads) {
         int lo = 0, hi = job_count - 1;
@@ -80,20 +93,42 @@ __global__ void __launch_bounds__(kBlock, MinBlocks)
         const std::size_t k = i - job.first;
         const WaveView& c = job.circuit;
         const int na = c.activation_bits;
-        for (int p = 0; p < na + c.accumulator_bits; ++p)
-            init[p] = p < na ? (job.a0[k] >> p) & 1u : (job.acc0[k] >> (p - na)) & 1u;
-        for (std::uint32_t g = 0; g < c.gate_count; ++g) {
-            const WaveGate& wg = c.gates[g];
-            unsigned m = 0;
-            for (std::uint32_t j = 0; j < wg.input_count; ++j) m |= unsigned{init[wg.inputs[j]]} << j;
-            init[wg.output] = (wg.truth >> m) & 1u;
-        }
         ++s.stamp_value;
-        auto initial = [init](std::uint32_t slot) { return init[slot]; };
-        job.results[k] = simulate_wave_lane(c, job.a1[k], job.acc1[k], initial, s);
+        if constexpr (Shared) {
+            auto bit = [init_bits](std::uint32_t slot) { return (init_bits[slot >> 5] >> (slot & 31)) & 1u; };
+            auto set = [init_bits](std::uint32_t slot, unsigned v) {
+                std::uint32_t& w = init_bits[slot >> 5];
+                w = (w & ~(1u << (slot & 31))) | (v << (slot & 31));
+            };
+            for (int p = 0; p < na + c.accumulator_bits; ++p)
+                set(static_cast<std::uint32_t>(p), static_cast<unsigned>(p < na ? (job.a0[k] >> p) & 1u : (job.acc0[k] >> (p - na)) & 1u));
+            for (std::uint32_t g = 0; g < c.gate_count; ++g) {
+                const WaveGate& wg = c.gates[g];
+                unsigned m = 0;
+                for (std::uint32_t j = 0; j < wg.input_count; ++j) m |= bit(wg.inputs[j]) << j;
+                set(wg.output, static_cast<unsigned>((wg.truth >> m) & 1u));
+            }
+            auto initial = [bit](std::uint32_t slot) { return static_cast<std::uint8_t>(bit(slot)); };
+            job.results[k] = simulate_wave_lane(c, job.a1[k], job.acc1[k], initial, s);
+        } else {
+            for (int p = 0; p < na + c.accumulator_bits; ++p)
+                init[p] = p < na ? (job.a0[k] >> p) & 1u : (job.acc0[k] >> (p - na)) & 1u;
+            for (std::uint32_t g = 0; g < c.gate_count; ++g) {
+                const WaveGate& wg = c.gates[g];
+                unsigned m = 0;
+                for (std::uint32_t j = 0; j < wg.input_count; ++j) m |= unsigned{init[wg.inputs[j]]} << j;
+                init[wg.output] = (wg.truth >> m) & 1u;
+            }
+            auto initial = [init](std::uint32_t slot) { return init[slot]; };
+            job.results[k] = simulate_wave_lane(c, job.a1[k], job.acc1[k], initial, s);
+        }
     }
 }
 
+// Shared memory per block of the lane kernel's Shared form: dirty words, then initial-value words.
+std::size_t lane_shared_bytes(const ScratchLayout& l) {
+    return (std::size_t{l.max_words} * 8 + std::size_t{(l.max_slots + 31) / 32} * 4) * kBlock;
+}
 
 // The level kernel (waveform_level.hpp): one warp per transition, the lanes replaying the dirty
 // gates of a level side by side, events packed in the warp's shared memory (the first
@@ -469,19 +504,43 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         }
         // Range stamps and dirty bits start at zero (events and initial values are written first).
         check(cudaMemset(g_scratch.ptr + l.range_off, 0, l.init_off - l.range_off), "memset (scratch)");
+        // Dirty bits and initial values in shared memory where every block of the variant fits
+        // (HALO_WAVE_LANE_SHARED=0 keeps them in global memory, for measurements).
+        const std::size_t smem = lane_shared_bytes(l);
+        const char* shared_env = std::getenv("HALO_WAVE_LANE_SHARED");
+        const bool shared = !(shared_env != nullptr && std::string(shared_env) == "0") &&
+                            smem <= prop.sharedMemPerBlockOptin &&
+                            static_cast<std::size_t>(blocks_per_sm) * (smem + prop.reservedSharedMemPerBlock) <= prop.sharedMemPerMultiprocessor;
         check(cudaEventRecord(k0), "event record");
         if (total > 0) {
             const auto* dev_jobs = reinterpret_cast<const DevJob*>(pack.at(dev, jobs_off));
             const unsigned grid = static_cast<unsigned>(threads / kBlock);
             const int n = static_cast<int>(job_count);
-            switch (blocks_per_sm) {
-            case 3: wave_kernel<3><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-            case 4: wave_kernel<4><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-            case 5: wave_kernel<5><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-            case 6: wave_kernel<6><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
-            default: wave_kernel<8><<<grid, kBlock>>>(dev_jobs, n, total, g_scratch.ptr, l); break;
+            auto launch = [&](auto kernel_fn, std::size_t bytes) {
+                if (bytes > 0)
+                    check(cudaFuncSetAttribute(kernel_fn, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+                          "shared memory size");
+                kernel_fn<<<grid, kBlock, bytes>>>(dev_jobs, n, total, g_scratch.ptr, l);
+            };
+            if (shared) {
+                switch (blocks_per_sm) {
+                case 3: launch(wave_kernel<3, true>, smem); break;
+                case 4: launch(wave_kernel<4, true>, smem); break;
+                case 5: launch(wave_kernel<5, true>, smem); break;
+                case 6: launch(wave_kernel<6, true>, smem); break;
+                default: launch(wave_kernel<8, true>, smem); break;
+                }
+            } else {
+                switch (blocks_per_sm) {
+                case 3: launch(wave_kernel<3, false>, 0); break;
+                case 4: launch(wave_kernel<4, false>, 0); break;
+                case 5: launch(wave_kernel<5, false>, 0); break;
+                case 6: launch(wave_kernel<6, false>, 0); break;
+                default: launch(wave_kernel<8, false>, 0); break;
+                }
             }
         }
+        if (stats) stats->lane_shared = shared;
     }
     check(cudaGetLastError(), "kernel launch");
     check(cudaEventRecord(k1), "event record");

@@ -38,6 +38,7 @@ struct WaveCudaStats {
     std::string device;         // e.g. "NVIDIA H200"
     WaveCudaKernel kernel = WaveCudaKernel::lane;   // the kernel that ran
     std::uint32_t near_events = 0;  // level kernel: events per warp in shared memory
+    bool lane_shared = false;       // lane kernel: dirty bits and initial values in shared memory
 };
 
 struct WaveCudaApi {

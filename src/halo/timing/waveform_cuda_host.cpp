@@ -84,6 +84,7 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     run.device = stats.device;
     run.kernel = stats.kernel;
     run.near_events = stats.near_events;
+    run.lane_shared = stats.lane_shared;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         std::vector<Stimulus> redo;
         std::vector<std::size_t> where;

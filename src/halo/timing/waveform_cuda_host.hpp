@@ -30,6 +30,7 @@ struct WaveCudaRun {
     std::string device;
     WaveCudaKernel kernel = WaveCudaKernel::lane;   // the kernel that ran
     std::uint32_t near_events = 0;        // level kernel: events per warp in shared memory
+    bool lane_shared = false;             // lane kernel: dirty bits and initial values in shared memory
 };
 
 // "" when the CUDA path can run here, else why not (module missing, no device ...).

@@ -89,11 +89,13 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         const char* what;
         WaveCudaKernel kernel;
         std::uint32_t capacity, threads_per_sm;
+        bool lane_global = false;  // HALO_WAVE_LANE_SHARED=0: the lane kernel's bit sets in global memory
     };
     // Small capacities so that some transitions overflow and take the CPU re-run path too; the
     // level kernel also with 8 blocks per multiprocessor (less shared memory per warp, more
     // events in global memory).
     const Config configs[] = {{"lane kernel, defaults (the default kernel)", WaveCudaKernel::lane, 0, 0},
+                              {"lane kernel, bit sets in global memory", WaveCudaKernel::lane, 0, 0, true},
                               {"level kernel, defaults", WaveCudaKernel::level, 0, 0},
                               {"level kernel, capacity 2048, 1024 threads/SM", WaveCudaKernel::level, 2048, 1024},
                               {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0}};
@@ -101,7 +103,9 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         for (auto& j : jobs) std::fill(j.gpu.begin(), j.gpu.end(), EventSimResult{-1.0f, 0, -1.0});  // poison
         std::vector<WaveDeviceJob> device_jobs;
         for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
+        if (cfg.lane_global) ::setenv("HALO_WAVE_LANE_SHARED", "0", 1);
         const WaveCudaRun run = run_waveform_cuda(device_jobs, cfg.capacity, cfg.threads_per_sm, cfg.kernel);
+        if (cfg.lane_global) ::unsetenv("HALO_WAVE_LANE_SHARED");
         EXPECT_EQ(run.kernel, cfg.kernel) << cfg.what;
         std::size_t compared = 0, differ = 0;
         std::string first;
@@ -121,9 +125,9 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         }
         std::printf("[cuda] %s, %s: %zu transitions compared with the CPU engine (%zu differ), %zu with the reference "
                     "(%zu differ); %zu acausal, %zu re-run on the CPU after overflow; %u events per warp in shared "
-                    "memory; kernel %.3f s, device %.3f s\n",
+                    "memory; lane kernel's bit sets in shared memory: %d; kernel %.3f s, device %.3f s\n",
                     run.device.c_str(), cfg.what, compared, differ, checked_reference, differ_reference, run.acausal,
-                    run.overflowed, run.near_events, run.kernel_s, run.total_s);
+                    run.overflowed, run.near_events, run.lane_shared ? 1 : 0, run.kernel_s, run.total_s);
     }
 }
 
