@@ -7,11 +7,11 @@
 # Steps (arguments, default "test bench sweep"), each under its own time limit, stopping before a
 # step once $DYNGPU_BUDGET_S (default 150) seconds have passed:
 #   test   test_timing WaveformCuda* (every activation pair of 8 weights; lane kernel defaults, bit
-#          sets in global memory, small capacity; level kernel defaults and small capacity; all
+#          sets in shared memory, small capacity; level kernel defaults and small capacity; all
 #          against the CPU engine)
 #   bench  BM_WaveCudaAllWeightsInt8 (256 x 65,536 transitions): the base module's lane kernel at
-#          768 threads/SM, then this build's lane kernel at 768 (bit sets in shared memory, then in
-#          global memory), 512, 384, 640 and level kernel at 512
+#          768 threads/SM, then this build's lane kernel at 768 (bit sets in global memory, then
+#          in shared memory), 512, 384, 640 (shared) and level kernel at 512
 #   sweep  BM_DataSweepInt8/1 (the whole sweep, default kernel), CSV into $OUT
 #   ncu    Nsight Compute on the lane kernel of the test launch
 set -uo pipefail
@@ -31,9 +31,9 @@ for m in libhalo_cuda.so libhalo_cuda_base.so; do
   echo "$m:"; cuobjdump -res-usage /root/hb/$m 2>/dev/null | grep -A1 "wave_" | grep -oE "wave_[a-z_]+Li[0-9]|REG:[0-9]+|STACK:[0-9]+" | paste -sd' ' | sed 's/ wave_/\nwave_/g'
 done
 export HALO_WAVE_NETLIST=$D/mac/int8_osu035.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$D/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
-bench() {  # bench MODULE FILTER LIMIT [SHARED]: SHARED=0 keeps the lane kernel's bit sets in global memory
-  HALO_WAVE_LANE_SHARED=${4:-1} HALO_CUDA_MODULE=/root/hb/$1 timeout "$3" /root/hb/bench_timing --benchmark_filter="$2" \
-    --benchmark_counters_tabular=true 2>&1 | grep -E "^BM_|^Benchmark|error" | sed "s/^/[$1 shared=${4:-1}] /" | tee -a "$O/bench.txt"
+bench() {  # bench MODULE FILTER LIMIT [SHARED]: SHARED=1 puts the lane kernel's bit sets in shared memory
+  HALO_WAVE_LANE_SHARED=${4:-0} HALO_CUDA_MODULE=/root/hb/$1 timeout "$3" /root/hb/bench_timing --benchmark_filter="$2" \
+    --benchmark_counters_tabular=true 2>&1 | grep -E "^BM_|^Benchmark|error" | sed "s/^/[$1 shared=${4:-0}] /" | tee -a "$O/bench.txt"
 }
 for what in ${@:-test bench sweep}; do
   case "$what" in
@@ -44,10 +44,10 @@ for what in ${@:-test bench sweep}; do
       step "bench osu035: kernel alone, 256 x 65,536 transitions"
       over "base lane 768" || bench libhalo_cuda_base.so 'BM_WaveCudaAllWeightsInt8/768/1/' 40
       over "lane 768" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/768/1/' 30
-      over "lane 768 global" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/768/1/' 30 0
-      over "lane 512" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/512/1/' 30
-      over "lane 384" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/384/1/' 30
-      over "lane 640" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/640/1/' 30
+      over "lane 768 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/768/1/' 30 1
+      over "lane 512 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/512/1/' 30 1
+      over "lane 384 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/384/1/' 30 1
+      over "lane 640 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/640/1/' 30 1
       over "level 512" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/512/0/' 40 ;;
     sweep)
       over "whole sweep" && continue

@@ -504,11 +504,12 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         }
         // Range stamps and dirty bits start at zero (events and initial values are written first).
         check(cudaMemset(g_scratch.ptr + l.range_off, 0, l.init_off - l.range_off), "memset (scratch)");
-        // Dirty bits and initial values in shared memory where every block of the variant fits
-        // (HALO_WAVE_LANE_SHARED=0 keeps them in global memory, for measurements).
+        // Dirty bits and initial values in shared memory where every block of the variant fits,
+        // asked for by HALO_WAVE_LANE_SHARED=1 (off by default until it has run on a GPU:
+        // docs/results/characterize.md, session 10).
         const std::size_t smem = lane_shared_bytes(l);
         const char* shared_env = std::getenv("HALO_WAVE_LANE_SHARED");
-        const bool shared = !(shared_env != nullptr && std::string(shared_env) == "0") &&
+        const bool shared = shared_env != nullptr && std::string(shared_env) == "1" &&
                             smem <= prop.sharedMemPerBlockOptin &&
                             static_cast<std::size_t>(blocks_per_sm) * (smem + prop.reservedSharedMemPerBlock) <= prop.sharedMemPerMultiprocessor;
         check(cudaEventRecord(k0), "event record");

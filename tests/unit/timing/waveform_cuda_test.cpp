@@ -89,13 +89,13 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         const char* what;
         WaveCudaKernel kernel;
         std::uint32_t capacity, threads_per_sm;
-        bool lane_global = false;  // HALO_WAVE_LANE_SHARED=0: the lane kernel's bit sets in global memory
+        bool lane_shared = false;  // HALO_WAVE_LANE_SHARED=1: the lane kernel's bit sets in shared memory
     };
     // Small capacities so that some transitions overflow and take the CPU re-run path too; the
     // level kernel also with 8 blocks per multiprocessor (less shared memory per warp, more
     // events in global memory).
     const Config configs[] = {{"lane kernel, defaults (the default kernel)", WaveCudaKernel::lane, 0, 0},
-                              {"lane kernel, bit sets in global memory", WaveCudaKernel::lane, 0, 0, true},
+                              {"lane kernel, bit sets in shared memory", WaveCudaKernel::lane, 0, 0, true},
                               {"level kernel, defaults", WaveCudaKernel::level, 0, 0},
                               {"level kernel, capacity 2048, 1024 threads/SM", WaveCudaKernel::level, 2048, 1024},
                               {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0}};
@@ -103,9 +103,9 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         for (auto& j : jobs) std::fill(j.gpu.begin(), j.gpu.end(), EventSimResult{-1.0f, 0, -1.0});  // poison
         std::vector<WaveDeviceJob> device_jobs;
         for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
-        if (cfg.lane_global) ::setenv("HALO_WAVE_LANE_SHARED", "0", 1);
+        if (cfg.lane_shared) ::setenv("HALO_WAVE_LANE_SHARED", "1", 1);
         const WaveCudaRun run = run_waveform_cuda(device_jobs, cfg.capacity, cfg.threads_per_sm, cfg.kernel);
-        if (cfg.lane_global) ::unsetenv("HALO_WAVE_LANE_SHARED");
+        if (cfg.lane_shared) ::unsetenv("HALO_WAVE_LANE_SHARED");
         EXPECT_EQ(run.kernel, cfg.kernel) << cfg.what;
         std::size_t compared = 0, differ = 0;
         std::string first;
