@@ -425,6 +425,7 @@ HALO_HD inline void act_olive4_row(ActRow x, std::int64_t n, float amax) {
         for (float a : tops) {
             float cand = fp16_decode(fp16_code(amax / a));
             if (!(cand > 0)) cand = fp16_decode(1);
+            if (best_s == 0) best_s = cand;  // no finite error: the first candidate, as the CPU
             float err = 0;
             for (std::int64_t k = 0; k < n; k += 2) {
                 const float x0 = x[k], x1 = k + 1 < n ? x[k + 1] : 0.0f;

@@ -91,11 +91,15 @@ float olive4_row_scale(std::span<const float> row) {
     float amax = 0;
     for (float v : row) amax = std::max(amax, std::fabs(v));
     if (amax == 0) return 1.0f;
-    // The largest value is either a normal int4 (7 s) or lands on an abfloat level a s.
+    // The largest value is either a normal int4 (7 s) or lands on an abfloat level a s. When no
+    // candidate's error is finite (a NaN in the row, or squares past FLT_MAX) the first one (7 s)
+    // is kept: a zero scale turned the row into x / 0, zeros and NaNs whose sign differs between
+    // CPU and GPU (0 / 0), and wiped out the row's finite values.
     float best_s = 0, best_e = INFINITY;
     for (float a : {7.0f, 8.0f, 12.0f, 16.0f, 24.0f, 32.0f, 48.0f, 64.0f}) {
         float s = fp16_value(fp16_bits(amax / a));
         if (!(s > 0)) s = fp16_value(1);  // smallest FP16 subnormal
+        if (best_s == 0) best_s = s;
         float e = 0;
         for (std::size_t k = 0; k < row.size(); k += 2) e += pair_error(row[k], k + 1 < row.size() ? row[k + 1] : 0.0f, s);
         if (e < best_e) best_e = e, best_s = s;

@@ -22,6 +22,23 @@ TEST(AmoveBaselines, OliveOutlierTakesTheVictimsSlot) {
     EXPECT_EQ(z, (std::vector<float>{0, 0, 0}));
 }
 
+TEST(AmoveBaselines, OliveRowWithANanKeepsItsFiniteValues) {
+    // A NaN makes every candidate scale's error NaN; the row keeps the first candidate (amax / 7,
+    // FP16) instead of a zero scale that gave x / 0 for every value. amax = 7: s = 1, so the
+    // finite values are int4 codes of themselves; the NaN's pair partner is its victim.
+    std::vector<float> x = {1, -2, 3, std::nanf(""), 7, 0.0f};
+    olive4_row(x);
+    EXPECT_EQ(x[0], 1.0f);
+    EXPECT_EQ(x[1], -2.0f);
+    EXPECT_EQ(x[4], 7.0f);
+    EXPECT_EQ(x[5], 0.0f);
+    EXPECT_FALSE(std::signbit(x[5]));
+    // Squares past FLT_MAX (error +inf for every candidate): the same first candidate.
+    std::vector<float> big = {3.0e38f, -3.0e38f, 1.0e30f, 0.0f};
+    olive4_row(big);
+    for (float v : big) EXPECT_FALSE(std::isnan(v));
+}
+
 TEST(AmoveBaselines, OlivePairCodesAreUnambiguous) {
     // Every pair of y values maps to codes that decode to exactly what the rule gives, and an
     // outlier code is never the victim identifier (so (8, 8) never occurs).
