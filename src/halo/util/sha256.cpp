@@ -36,7 +36,7 @@ std::string sha256_of_file(const std::filesystem::path& path) {
     while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0)
         if (EVP_DigestUpdate(ctx.get(), buf.data(), n) != 1) throw_internal("E0041", "OpenSSL's SHA-256 failed");
     if (std::ferror(f.get()))
-        throw_bad_input("E0001", path.string(), 0, "cannot read file", "a readable file", std::strerror(errno));
+        throw_bad_input("E0042", path.string(), 0, "cannot read the file to hash it", "a readable file", std::strerror(errno));
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) throw_internal("E0041", "OpenSSL's SHA-256 failed");
