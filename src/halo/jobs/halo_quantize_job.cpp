@@ -162,7 +162,10 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");
-        fisher = o.device ? o.device->fisher_diagonal(w, samples, sink) : model::fisher_diagonal(w, samples, threads, sink);
+        // The head's gradient only where the head is quantized (HALO reads it for the head's tiles).
+        fisher = o.device ? o.device->fisher_diagonal(w, samples, sink)
+                          : model::fisher_diagonal(w, samples, threads, sink,
+                                                   ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
     }
     hwq::ModelPlan plan;
     const bool model_wide = ho.scope == hwq::AssignScope::model;

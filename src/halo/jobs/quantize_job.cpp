@@ -125,7 +125,8 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
                       {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
         if (opt.kmeans_fisher)  // the backward passes on the device when there is one
             fisher = o.device ? o.device->fisher_diagonal(weights, samples, cb.progress)
-                              : model::fisher_diagonal(weights, samples, opt.threads, cb.progress);
+                              : model::fisher_diagonal(weights, samples, opt.threads, cb.progress,
+                                                       model::HeadGradient::skip);  // k-means never reads the head's entries
         if (o.device)
             source = o.device->calibration(weights, samples);
         else

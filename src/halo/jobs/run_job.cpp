@@ -483,7 +483,10 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         model::FisherDiagonal fisher;
         if (ho.sensitivity == SensitivitySource::fisher) {
             say("Fisher diagonal");
-            fisher = o.device ? o.device->fisher_diagonal(w, samples, sink) : model::fisher_diagonal(w, samples, threads, sink);
+            // The head's gradient only where the head is quantized (HALO reads it for the head's tiles).
+            fisher = o.device ? o.device->fisher_diagonal(w, samples, sink)
+                              : model::fisher_diagonal(w, samples, threads, sink,
+                                                       ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
         }
         ho.gptq_options.device = o.device;
         std::optional<RoutedTileFitter> fitter;  // the GPU fits large batches of tiles; null: all on the CPU

@@ -19,7 +19,7 @@ std::size_t sz(std::int64_t n) { return static_cast<std::size_t>(n); }
 
 template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
-                                    unsigned threads) {
+                                    unsigned threads, HeadGradient head) {
     validate_weights(weights);
     if (tokens.size() < 2) {
         throw_bad_value("E5504", "tokens", "next-token loss needs two tokens", "at least 2 tokens",
@@ -69,8 +69,10 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
             for (std::int64_t i = 0; i < V; ++i) row[i] *= cap_grad[sz(i)];
     }
     // logits = xn W^T: dW = dlogits^T xn (final_logits left xn in x); dxn = dlogits W; then the final RMSNorm.
-    out.head.assign(sz(V * D), T(0));
-    gemm(true, false, V, D, S, T(1), logits.data(), V, x.data(), D, T(0), out.head.data(), D);
+    if (head == HeadGradient::compute) {
+        out.head.assign(sz(V * D), T(0));
+        gemm(true, false, V, D, S, T(1), logits.data(), V, x.data(), D, T(0), out.head.data(), D);
+    }
     std::vector<T> d_xn(sz(S * D));
     gemm(false, false, S, D, V, T(1), logits.data(), V, view.lm_head, D, T(0), d_xn.data(), D);
     std::vector<T> d_x(sz(S * D), T(0));
@@ -100,8 +102,8 @@ LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const
     return out;
 }
 
-template LossGradients<float> loss_and_gradients<float>(const ModelWeights&, std::span<const std::int32_t>, unsigned);
-template LossGradients<double> loss_and_gradients<double>(const ModelWeights&, std::span<const std::int32_t>, unsigned);
+template LossGradients<float> loss_and_gradients<float>(const ModelWeights&, std::span<const std::int32_t>, unsigned, HeadGradient);
+template LossGradients<double> loss_and_gradients<double>(const ModelWeights&, std::span<const std::int32_t>, unsigned, HeadGradient);
 
 namespace {
 Matrix shaped_like(const Matrix& w, std::vector<float> values) {
@@ -157,16 +159,17 @@ FisherDiagonal linear_gradients(const ModelWeights& weights, std::span<const std
 }
 
 FisherDiagonal fisher_diagonal(const ModelWeights& weights, const std::vector<std::vector<std::int32_t>>& samples,
-                               unsigned threads, ProgressSink progress) {
+                               unsigned threads, ProgressSink progress, HeadGradient head) {
     if (samples.empty()) {
         throw_bad_value("E5506", "calibration samples", "the Fisher diagonal needs at least one sample", ">= 1 sample",
                         "0");
     }
     FisherDiagonal fisher = zeros_like(weights);
+    if (head == HeadGradient::skip) fisher.head = Matrix{};
     Progress prog(progress ? progress : ProgressSink([](const ProgressUpdate&) {}), "fisher", samples.size());
     const float inv_n = 1.0f / static_cast<float>(samples.size());
     for (const auto& sample : samples) {
-        LossGradients<float> lg = loss_and_gradients<float>(weights, sample, threads);
+        LossGradients<float> lg = loss_and_gradients<float>(weights, sample, threads, head);
         auto add_squares = [&](Matrix& m, const std::vector<float>& g) {
             float* f = m.data.data();
             for (std::size_t i = 0; i < g.size(); ++i) f[i] += g[i] * g[i] * inv_n;

@@ -32,9 +32,12 @@ struct LossGradients {
 };
 
 // T = float runs on the weights as they are; T = double converts them first (gradient checks).
+// HeadGradient::skip leaves `head` empty and skips its GEMM (V x D x S multiply-adds per
+// sequence: the size of the head's backward GEMM into the hidden states); every other value is
+// the same, bit for bit (the head's weight gradient feeds nothing else).
 template <class T>
 LossGradients<T> loss_and_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens,
-                                    unsigned threads = 0);
+                                    unsigned threads = 0, HeadGradient head = HeadGradient::compute);
 
 // The same for T = float, as Matrix per linear (the experts' in FisherDiagonal's layout).
 FisherDiagonal linear_gradients(const ModelWeights& weights, std::span<const std::int32_t> tokens, unsigned threads = 0,

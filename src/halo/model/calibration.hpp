@@ -114,10 +114,15 @@ struct FisherDiagonal {
     const Matrix& at(int layer, LinearKind kind, int expert = -1) const;
 };
 
+// Whether a backward pass computes the LM head GEMM's weight gradient: only a quantizer that
+// quantizes the head reads it (HALO with --quantize-head), so the others skip its GEMM.
+enum class HeadGradient { compute, skip };
+
 // Gradients of the mean next-token cross-entropy over `samples` with respect to every linear
 // weight (experts included), reduced to the Fisher diagonal: mean over samples of the squared
-// per-sample gradient.
+// per-sample gradient. HeadGradient::skip: `head` stays empty, every other entry is the same bit
+// for bit.
 FisherDiagonal fisher_diagonal(const ModelWeights& weights, const std::vector<std::vector<std::int32_t>>& samples,
-                               unsigned threads, ProgressSink progress = {});
+                               unsigned threads, ProgressSink progress = {}, HeadGradient head = HeadGradient::compute);
 
 }  // namespace halo::model

@@ -144,6 +144,26 @@ TEST(BackwardGradcheck, FisherIsMeanOfSquaredPerSampleGradients) {
     EXPECT_THROW(fisher_diagonal(w, {}, 1), Error);
 }
 
+TEST(BackwardGradcheck, SkippingTheHeadGradientLeavesEveryOtherValueBitForBit) {
+    // A quantizer that leaves the head alone skips the head GEMM's gradient: the Fisher entries of
+    // every linear and the loss are the same bits, the head's entries are absent.
+    const ModelWeights w = tiny_model(tiny_config());
+    const std::vector<std::vector<std::int32_t>> samples = {{1, 2, 3, 4, 5}, {9, 8, 7, 6, 5, 4}, {0, 10, 0, 10}};
+    const auto with = fisher_diagonal(w, samples, 1);
+    const auto without = fisher_diagonal(w, samples, 1, {}, HeadGradient::skip);
+    ASSERT_EQ(with.linear.size(), without.linear.size());
+    for (std::size_t l = 0; l < with.linear.size(); ++l)
+        for (std::size_t k = 0; k < 7; ++k) EXPECT_EQ(with.linear[l][k].data, without.linear[l][k].data) << l << " " << k;
+    EXPECT_GT(with.head.size(), 0u);
+    EXPECT_EQ(without.head.size(), 0u);
+    EXPECT_EQ(without.head.rows, 0);
+    const auto g_with = loss_and_gradients<float>(w, kTokens, 1);
+    const auto g_without = loss_and_gradients<float>(w, kTokens, 1, HeadGradient::skip);
+    EXPECT_EQ(g_with.loss, g_without.loss);
+    EXPECT_EQ(g_with.grads, g_without.grads);
+    EXPECT_TRUE(g_without.head.empty());
+}
+
 // Gemma 3's block (QK-norm, sandwich post-norms, local/global layers with two RoPE bases,
 // GeGLU, sqrt(d) embeddings) plus Qwen2's QKV bias and Gemma 2's logit soft-capping.
 TEST(BackwardGradcheck, Gemma3BlockBiasAndSoftcap) {
