@@ -81,6 +81,33 @@ int nearest_code(std::span<const int> codes, float u) {
     return (u - static_cast<float>(lo)) <= (static_cast<float>(hi) - u) ? lo : hi;
 }
 
+namespace {
+bool is_even(int c) { return c % 2 == 0; }  // negative odd c: c % 2 == -1
+}  // namespace
+
+int round_to_code_ref(std::span<const int> codes, float u) {
+    // Outside the codebook's range the end on that side (far out, float differences no longer tell codes apart).
+    if (u <= static_cast<float>(codes.front())) return codes.front();
+    if (u >= static_cast<float>(codes.back())) return codes.back();
+    int best = codes[0];
+    float bd = std::fabs(u - static_cast<float>(best));
+    for (int c : codes) {
+        const float d = std::fabs(u - static_cast<float>(c));
+        if (d < bd || (d == bd && is_even(c) && !is_even(best))) best = c, bd = d;
+    }
+    return best;
+}
+
+int round_to_code(std::span<const int> codes, float u) {
+    const auto it = std::lower_bound(codes.begin(), codes.end(), u, [](int c, float x) { return static_cast<float>(c) < x; });
+    if (it == codes.begin()) return codes.front();
+    if (it == codes.end()) return codes.back();
+    const int hi = *it, lo = *(it - 1);
+    const float dl = u - static_cast<float>(lo), dh = static_cast<float>(hi) - u;
+    if (dl == dh) return is_even(hi) && !is_even(lo) ? hi : lo;
+    return dl < dh ? lo : hi;
+}
+
 NearestCodeTable::NearestCodeTable(std::span<const int> codes)
     : codes_(codes), cmin_(codes.front()), lowest_(static_cast<float>(codes.front() - 1)), highest_(static_cast<float>(codes.back())),
       n_(codes.size()), at_or_below_(static_cast<std::size_t>(codes.back() - codes.front() + 2)) {

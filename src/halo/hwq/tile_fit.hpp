@@ -88,13 +88,14 @@ void min_max_scale_zero(std::span<const float> w, std::span<const std::uint8_t> 
 // Nearest codebook entry to u (ties to the lower entry): reference (linear scan) and fast (binary search).
 int nearest_code_ref(std::span<const int> codes, float u);
 int nearest_code(std::span<const int> codes, float u);
-// nearest_code by table, for scoring many weights against one codebook (refit_exact): the index
-// into `codes` of nearest_code(codes, u), bit for bit. nearest_code's binary search finds the
-// bracket j = #{c : c < u}; for integer codes c < u <=> c <= ceil(u) - 1, so j is a table entry
-// at ceil(u) - 1 (clamped to [cmin - 1, cmax]; NaN lands on cmin - 1 as nearest_code gives the
-// first code) and the tie rule is applied to the same two floats. Without branches: the
-// choice between the two neighbours is a coin flip for weights near a midpoint, and as a branch
-// it mispredicted on most weights.
+// round_to_code by table, for scoring many weights against one codebook (refit_exact, so the
+// exact step scores the codes the final rounding gives): the index into `codes` of
+// round_to_code(codes, u), bit for bit. The binary search finds the bracket j = #{c : c < u}; for
+// integer codes c < u <=> c <= ceil(u) - 1, so j is a table entry at ceil(u) - 1 (clamped to
+// [cmin - 1, cmax]; NaN lands on cmin - 1 as round_to_code gives the first code) and the tie
+// rule is applied to the same two floats. Without branches: the choice between the two
+// neighbours is a coin flip for weights near a midpoint, and as a branch it mispredicted on
+// most weights.
 class NearestCodeTable {
 public:
     explicit NearestCodeTable(std::span<const int> codes);
@@ -105,7 +106,10 @@ public:
         const std::size_t j = at_or_below_[static_cast<std::size_t>(static_cast<int>(k) - cmin_ + 1)];
         const std::size_t jl = j == 0 ? 0 : j - 1, jh = j < n_ ? j : n_ - 1;
         const float lo = static_cast<float>(codes_[jl]), hi = static_cast<float>(codes_[jh]);
-        return jh - static_cast<std::size_t>((u - lo) <= (hi - u)) * (jh - jl);
+        const float dl = u - lo, dh = hi - u;
+        const bool hi_even_lo_odd = ((codes_[jh] & 1) == 0) & ((codes_[jl] & 1) != 0);
+        const bool take_lo = (dl < dh) | ((dl == dh) & !hi_even_lo_odd);
+        return jh - static_cast<std::size_t>(take_lo) * (jh - jl);
     }
 
 private:
@@ -115,8 +119,20 @@ private:
     std::size_t n_ = 0;
     std::vector<std::size_t> at_or_below_;  // [v - cmin + 1] = #{c : c <= v}, v in [cmin - 1, cmax]
 };
+// The rounding of a weight to its tile's codebook (quantize_with): nearest entry, an exact tie
+// between an odd and an even neighbour to the even one (IEEE round-half-to-even, the rule of
+// quant's integer encode, std::nearbyint, so a tile on the baseline's scale and zero gets the
+// baseline's codes bit for bit), other ties to the lower entry as nearest_code. Ties to the
+// lower entry are biased: on weights that sit on a coarse grid (a model dequantized from Q4_1)
+// exact ties are common, and rounding them all down cost HALO at L0 0.24 perplexity against
+// rtn-w8-asym-dvfs on the same scales and zeros (docs/results/halo.md, part G). The fitters'
+// scores keep nearest_code: a tie's squared error is the same either way.
+// Reference (linear scan) and fast (nearest_code's binary search) forms, tested equal.
+int round_to_code_ref(std::span<const int> codes, float u);
+int round_to_code(std::span<const int> codes, float u);
+
 inline float quantize_with(const TileFit& f, float w, int* code_out = nullptr) {
-    const int c = nearest_code(f.codes, w / f.scale + static_cast<float>(f.zero));
+    const int c = round_to_code(f.codes, w / f.scale + static_cast<float>(f.zero));
     if (code_out) *code_out = c;
     return f.scale * static_cast<float>(c - f.zero);
 }

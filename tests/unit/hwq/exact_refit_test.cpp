@@ -11,6 +11,7 @@
 
 #include "halo/hwq/halo_quantizer.hpp"
 #include "halo/hwq/tile_fit.hpp"
+#include "halo/hwq/tile_fit_batch.hpp"
 #include "halo/quant/format.hpp"
 #include "halo/quant/quantized_tensor.hpp"
 #include "test_support.hpp"
@@ -153,6 +154,53 @@ TEST(ExactRefit, FullInt8LevelIsTileByTileAtLeastAsAccurateAsRtnOnTheSameGrid) {
         }
     }
     EXPECT_GE(same_grid, 1);  // the baseline's grid is among HALO's candidates and won somewhere
+}
+
+TEST(ExactRefit, TheBaselinesScaleAndZeroGiveItsCodesWhenWeightsTie) {
+    // Weights on a coarse grid (as a model dequantized from Q4_1): m * 2^-10 with integer m, each
+    // 32x32 tile spanning -255..255, so the min/max scale is 2^-9 and every odd m is an exact tie
+    // w / s = k + 0.5. quant's encode rounds ties to even (std::nearbyint); HALO's rounding
+    // (quantize_with, and the exact step's scoring) must give the same codes on the baseline's
+    // scale and zero (before part G it rounded ties down: 0.24 perplexity on SmolLM2).
+    model::Matrix w(64, 96);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> g(0.0f, 60.0f);
+    for (auto& x : w.data) x = std::ldexp(std::clamp(std::nearbyint(g(rng)), -255.0f, 255.0f), -10);
+    const TileGrid grid = make_grid(w.rows, w.cols, 32, 32, "synthetic");
+    for (std::int64_t t = 0; t < grid.count(); ++t) {
+        const auto b = grid.bounds(t);
+        w.at(b.r0, b.c0) = std::ldexp(-255.0f, -10);
+        w.at(b.r0 + 1, b.c0) = std::ldexp(255.0f, -10);
+    }
+    const auto rtn = quant::quantize_rtn(w, quant::make_spec("int8-asym", quant::Granularity::per_tile(32, 32)));
+    const auto allowed = all_int8();
+    int ties = 0;
+    for (std::int64_t t = 0; t < grid.count(); ++t) {
+        std::vector<float> wt;
+        std::vector<std::uint8_t> mt;
+        gather_tile(w, std::vector<std::uint8_t>(w.data.size(), 1), grid, t, wt, mt);
+        TileFit f;
+        f.codes = allowed;
+        min_max_scale_zero(wt, {}, f.codes, {}, f.scale, f.zero);
+        ASSERT_EQ(f.scale, std::ldexp(1.0f, -9)) << "tile " << t;
+        ASSERT_EQ(f.scale, rtn.params(t).scale) << "tile " << t;
+        ASSERT_EQ(f.zero + 128, static_cast<int>(rtn.params(t).zero)) << "tile " << t;
+        // The exact step scores the codes quantize_with gives (f is both its candidates here).
+        const TileFit scored = refit_exact(f, wt, {}, allowed, {}, {});
+        double sse = 0;
+        const auto b = grid.bounds(t);
+        for (std::int64_t rr = b.r0; rr < b.r1; ++rr)
+            for (std::int64_t cc = b.c0; cc < b.c1; ++cc) {
+                int c = 0;
+                const float q = quantize_with(f, w.at(rr, cc), &c);
+                EXPECT_EQ(c + 128, rtn.code(rr, cc)) << rr << "," << cc;
+                sse += (double(w.at(rr, cc)) - double(f.scale) * (c - f.zero)) * (double(w.at(rr, cc)) - double(f.scale) * (c - f.zero));
+                (void)q;
+                ties += std::fmod(std::ldexp(w.at(rr, cc), 10), 2.0f) != 0.0f;
+            }
+        EXPECT_NEAR(scored.sse, sse, 1e-12 * sse) << "tile " << t;
+    }
+    EXPECT_GT(ties, 2000);  // the case is exercised
 }
 
 }  // namespace

@@ -50,7 +50,46 @@ TEST(TileFit, NearestCodeFastMatchesReference) {
     }
 }
 
-TEST(TileFit, NearestCodeTableMatchesTheBinarySearch) {
+TEST(TileFit, RoundToCodeFastMatchesReferenceAndRoundsTiesToTheEvenCode) {
+    std::vector<int> int8(256);
+    for (int i = 0; i < 256; ++i) int8[static_cast<std::size_t>(i)] = i - 128;
+    const std::vector<std::vector<int>> books = {{-7, 0, 8, 16, 17, 40, 96, 120}, {5}, {-128, 127}, {3, 4}, {-3, -2, 1}, int8};
+    std::vector<float> us = {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                             std::numeric_limits<float>::quiet_NaN(), 1e30f, -1e30f};
+    for (int i = -600; i <= 600; ++i) {
+        const float u = static_cast<float>(i) * 0.5f;
+        us.insert(us.end(), {u, std::nextafter(u, -1e9f), std::nextafter(u, 1e9f)});
+    }
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> any(-300.0f, 300.0f);
+    for (int i = 0; i < 20000; ++i) us.push_back(any(rng));
+    for (const auto& codes : books)
+        for (float u : us) {
+            EXPECT_EQ(round_to_code(codes, u), round_to_code_ref(codes, u)) << u;
+            // Off a tie it is nearest_code.
+            const int c = nearest_code(codes, u);
+            const auto it = std::lower_bound(codes.begin(), codes.end(), c);
+            const bool tie = (it != codes.begin() && std::fabs(u - static_cast<float>(*(it - 1))) == std::fabs(u - c)) ||
+                             (it + 1 != codes.end() && std::fabs(u - static_cast<float>(*(it + 1))) == std::fabs(u - c));
+            if (!tie) {
+                EXPECT_EQ(round_to_code(codes, u), c) << u;
+            }
+        }
+    // Exact ties on unit gaps go to the even code, as std::nearbyint; between two even (or two odd)
+    // neighbours to the lower one, as nearest_code.
+    for (int k = -128; k < 127; ++k) {
+        const float u = static_cast<float>(k) + 0.5f;
+        EXPECT_EQ(round_to_code(int8, u), static_cast<int>(std::nearbyint(u))) << u;
+    }
+    const std::vector<int> eights = {0, 8, 16};
+    EXPECT_EQ(round_to_code(eights, 4.0f), 0);
+    EXPECT_EQ(round_to_code(eights, 12.0f), 8);
+    const std::vector<int> odd_even = {-3, -2, 1};
+    EXPECT_EQ(round_to_code(odd_even, -2.5f), -2);
+    EXPECT_EQ(round_to_code(odd_even, -0.5f), -2);  // -2 and 1: the even one
+}
+
+TEST(TileFit, NearestCodeTableMatchesRoundToCode) {
     // Exact ties (integer and half-integer midpoints), values an ulp either side of them, both
     // ends and beyond, infinities, NaN, and a contiguous INT8 codebook.
     const std::vector<std::vector<int>> books = {{-7, 0, 8, 16, 17, 40, 96, 120}, {5}, {-128, 127}, {3, 4}};
@@ -69,7 +108,7 @@ TEST(TileFit, NearestCodeTableMatchesTheBinarySearch) {
     all.push_back(int8);
     for (const auto& codes : all) {
         const NearestCodeTable table(codes);
-        for (float u : us) EXPECT_EQ(codes[table.index(u)], nearest_code(codes, u)) << u;
+        for (float u : us) EXPECT_EQ(codes[table.index(u)], round_to_code(codes, u)) << u;
     }
 }
 
