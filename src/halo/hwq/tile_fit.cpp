@@ -268,6 +268,10 @@ void min_max_scale_zero(std::span<const float> w, std::span<const std::uint8_t> 
                                        static_cast<float>(o.zero_max)));
 }
 
+bool is_every_int8_code(std::span<const int> codes) {
+    return codes.size() == 256 && codes.front() == -128 && codes.back() == 127;  // ascending and distinct: all of them
+}
+
 TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
                     std::span<const double> energy, const TileFitOptions& o, std::span<const float> h) {
     TileFit best = fit;
@@ -277,6 +281,7 @@ TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<cons
     min_max_scale_zero(w, mask, mm.codes, o, mm.scale, mm.zero);
     if (mm.scale == best.scale && mm.zero == best.zero) return best;
     const double e_mm = score_exact(w, mask, h, mm.codes, mm.scale, mm.zero, allowed, energy, mm);
+    if (is_every_int8_code(mm.codes)) return mm;  // no clip contest at 8 bits (header)
     return e_mm < e_best ? mm : best;
 }
 

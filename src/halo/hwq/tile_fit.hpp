@@ -78,12 +78,24 @@ TileFit fit_tile(std::span<const float> w, std::span<const std::uint8_t> mask, s
 // the min/max candidate is the baseline's scale and zero bit for bit, so a tile's weighted
 // error is never above the baseline's on the same weights. Every fitter's output goes through
 // this step on the CPU (fit_tiles_exact, tile_fit_batch.hpp), so CPU and CUDA fitters still agree.
+// Except on a level whose codebook is every INT8 code (the level constrains nothing: L0): there
+// the min/max candidate is kept without a contest (issue #15 part G). The histogram candidate
+// is a clipped grid (clip ~0.95 on most tiles where it won): at 8 bits clipping trades a 5 % finer
+// step for a systematic error on the tile's largest weights, and the weighted proxy, from
+// 4 x 128 calibration tokens, preferred it on 45 % of SmolLM2's tiles (the same tiles on every
+// calibration seed, by a median 2.5 % of weighted error) while perplexity rose: without GPTQ and
+// sparse part 38.42 / 39.07 / 38.34 against 37.33 with min/max on every seed (docs/results/halo.md
+// part G; lower with min/max in 7 of 9 seed x configuration pairs measured). Levels with fewer
+// codes (16, 9, or 128 non-negative ones) keep the contest.
 TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
                     std::span<const double> allowed_energy_fj, const TileFitOptions& options,
                     std::span<const float> importance = {});
 // The min/max candidate alone (scale and zero of the rule above for `codes`; codes.size() >= 2).
 void min_max_scale_zero(std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> codes,
                         const TileFitOptions& options, float& scale, int& zero);
+
+// Whether `codes` is every INT8 code, -128..127 (refit_exact's uncontested min/max case).
+bool is_every_int8_code(std::span<const int> codes);
 
 // Nearest codebook entry to u (ties to the lower entry): reference (linear scan) and fast (binary search).
 int nearest_code_ref(std::span<const int> codes, float u);

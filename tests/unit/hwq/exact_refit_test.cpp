@@ -14,6 +14,7 @@
 #include "halo/hwq/tile_fit_batch.hpp"
 #include "halo/quant/format.hpp"
 #include "halo/quant/quantized_tensor.hpp"
+#include "halo/quant/scale_format.hpp"
 #include "test_support.hpp"
 
 namespace halo::hwq {
@@ -73,16 +74,58 @@ TEST(ExactRefit, PicksTheLowerWeightedErrorOfTheTwoCandidatesAndReportsTheExactE
             EXPECT_EQ(best.codes, hist.codes);
             EXPECT_EQ(best.count, static_cast<double>(w.size()));
             EXPECT_NEAR(best.sse, exact_sse(w, best), 1e-9 * exact_sse(w, best));  // unweighted, exact
+            const TileFit plain = refit_exact(hist, w, {}, allowed, {}, {});  // without importance every weight counts 1
+            if (is_every_int8_code(allowed)) {
+                // Every INT8 code: the min/max grid without a contest (part G), weighted or not.
+                EXPECT_TRUE(best.scale == mm.scale && best.zero == mm.zero) << seed;
+                EXPECT_TRUE(plain.scale == mm.scale && plain.zero == mm.zero) << seed;
+                EXPECT_NEAR(plain.sse, exact_sse(w, mm), 1e-9 * plain.sse);
+                continue;
+            }
             EXPECT_NEAR(weighted_sse(w, h, best), std::min(weighted_sse(w, h, hist), weighted_sse(w, h, mm)),
                         1e-9 * weighted_sse(w, h, best));
             if (best.scale == mm.scale && best.zero == mm.zero && weighted_sse(w, h, mm) < weighted_sse(w, h, hist)) ++min_max_won;
-            // Without importance every weight counts 1.
-            const TileFit plain = refit_exact(hist, w, {}, allowed, {}, {});
             EXPECT_NEAR(plain.sse, std::min(exact_sse(w, hist), exact_sse(w, mm)), 1e-9 * plain.sse);
         }
-    // The reproducer: the histogram's clip search clips the heavy channel's weight; on the full
-    // INT8 grid the baseline's min/max grid is better there.
+    // The reproducer of part E: the histogram's clip search clips the heavy channel's weight; on
+    // the 16-code grid too the min/max scale is better there.
     EXPECT_GE(min_max_won, 1);
+}
+
+TEST(ExactRefit, EveryInt8CodeKeepsTheMinMaxGridEvenWhereTheClippedOneScoresLower) {
+    // Gaussian weights with one large weight on a channel whose inputs are small: clipping it
+    // lowers the weighted error (the contest would take the clipped grid), but a level with every
+    // INT8 code keeps min/max; the same tile on a 255-code level (not every code) still contests.
+    std::mt19937 rng(4);
+    std::normal_distribution<float> g(0.0f, 0.02f);
+    std::vector<float> w(128 * 128);
+    for (auto& x : w) x = g(rng);
+    w[3 * 128 + 9] = 0.3f;
+    std::vector<float> h(w.size(), 1.0f);
+    for (std::size_t r = 0; r < 128; ++r) h[r * 128 + 9] = 1e-3f;
+    const auto every = all_int8();
+    const std::vector<int> all_but_one(every.begin(), every.end() - 1);
+    ASSERT_TRUE(is_every_int8_code(every));
+    ASSERT_FALSE(is_every_int8_code(all_but_one));
+    ASSERT_FALSE(is_every_int8_code(std::vector<int>{-128, 127}));
+    for (const auto& allowed : {every, all_but_one}) {
+        TileFit clipped = fit_tile(w, {}, allowed, {}, {});
+        TileFit mm = clipped;
+        min_max_scale_zero(w, {}, mm.codes, {}, mm.scale, mm.zero);
+        // A grid that keeps the Gaussian's range and clips the one large weight to half.
+        const float lo = *std::min_element(w.begin(), w.end());
+        clipped.scale = quant::scale_format(quant::ScaleFormat::fp16).round((0.15f - lo) / 255.0f);
+        clipped.zero = static_cast<int>(std::nearbyint(-128.0f - lo / clipped.scale));
+        ASSERT_LT(weighted_sse(w, h, clipped), weighted_sse(w, h, mm));
+        const TileFit best = refit_exact(clipped, w, {}, allowed, {}, {}, h);
+        if (is_every_int8_code(allowed)) {
+            EXPECT_EQ(best.scale, mm.scale);
+            EXPECT_EQ(best.zero, mm.zero);
+            EXPECT_NEAR(best.sse, exact_sse(w, mm), 1e-9 * best.sse);
+        } else {
+            EXPECT_EQ(best.scale, clipped.scale);
+        }
+    }
 }
 
 TEST(ExactRefit, MasksOutTheSparsePartAndScoresOnlyDenseWeights) {
