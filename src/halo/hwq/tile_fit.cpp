@@ -73,8 +73,15 @@ int nearest_code_ref(std::span<const int> codes, float u) {
     return best;
 }
 
+namespace {
+// The first code not below u (binary search): nearest_code's and round_to_code's bracket.
+std::span<const int>::iterator first_code_not_below(std::span<const int> codes, float u) {
+    return std::lower_bound(codes.begin(), codes.end(), u, [](int c, float x) { return static_cast<float>(c) < x; });
+}
+}  // namespace
+
 int nearest_code(std::span<const int> codes, float u) {
-    const auto it = std::lower_bound(codes.begin(), codes.end(), u, [](int c, float x) { return static_cast<float>(c) < x; });
+    const auto it = first_code_not_below(codes, u);
     if (it == codes.begin()) return codes.front();
     if (it == codes.end()) return codes.back();
     const int hi = *it, lo = *(it - 1);
@@ -99,7 +106,7 @@ int round_to_code_ref(std::span<const int> codes, float u) {
 }
 
 int round_to_code(std::span<const int> codes, float u) {
-    const auto it = std::lower_bound(codes.begin(), codes.end(), u, [](int c, float x) { return static_cast<float>(c) < x; });
+    const auto it = first_code_not_below(codes, u);
     if (it == codes.begin()) return codes.front();
     if (it == codes.end()) return codes.back();
     const int hi = *it, lo = *(it - 1);
@@ -274,6 +281,12 @@ bool is_every_int8_code(std::span<const int> codes) {
 
 TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<const std::uint8_t> mask, std::span<const int> allowed,
                     std::span<const double> energy, const TileFitOptions& o, std::span<const float> h) {
+    if (is_every_int8_code(fit.codes)) {  // no clip contest at 8 bits (header): the fit's own grid is not scored
+        TileFit mm = fit;
+        min_max_scale_zero(w, mask, mm.codes, o, mm.scale, mm.zero);
+        score_exact(w, mask, h, mm.codes, mm.scale, mm.zero, allowed, energy, mm);
+        if (mm.count > 0) return mm;  // no weight in the tile: the fit as it is, below
+    }
     TileFit best = fit;
     const double e_best = score_exact(w, mask, h, best.codes, best.scale, best.zero, allowed, energy, best);
     if (best.codes.size() < 2 || best.count == 0) return best;
@@ -281,7 +294,6 @@ TileFit refit_exact(const TileFit& fit, std::span<const float> w, std::span<cons
     min_max_scale_zero(w, mask, mm.codes, o, mm.scale, mm.zero);
     if (mm.scale == best.scale && mm.zero == best.zero) return best;
     const double e_mm = score_exact(w, mask, h, mm.codes, mm.scale, mm.zero, allowed, energy, mm);
-    if (is_every_int8_code(mm.codes)) return mm;  // no clip contest at 8 bits (header)
     return e_mm < e_best ? mm : best;
 }
 
