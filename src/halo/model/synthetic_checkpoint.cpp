@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <ostream>
 #include <vector>
 
@@ -46,7 +47,7 @@ constexpr std::array<SyntheticShape, 8> kShapes = {{
 constexpr int kOutlierChannels = 4;        // per linear: input channels scaled by kOutlierScale
 constexpr float kOutlierScale = 8.0f;
 constexpr int kNormOutlierDims = 4;        // hidden dims with large norm weights (all blocks)
-constexpr std::int64_t kChunkElements = 1 << 21;  // ~4 MiB of FP16 per write
+constexpr std::int64_t kChunkElements = 1 << 23;  // 16 MiB of FP16 per write
 
 std::uint64_t splitmix64(std::uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
@@ -115,25 +116,49 @@ std::string torch_dtype(const std::string& dtype) {
     return dtype == "f32" ? "float32" : dtype == "f16" ? "float16" : "bfloat16";
 }
 
-// Generates elements [first, first + n) of tensor `t` (row-major) into out.
+enum class Encoding { f32, f16, bf16 };
+Encoding encoding_of(const std::string& dtype) {
+    return dtype == "f32" ? Encoding::f32 : dtype == "f16" ? Encoding::f16 : Encoding::bf16;
+}
+std::int64_t bytes_of(Encoding e) { return e == Encoding::f32 ? 4 : 2; }
+
+// Little-endian element bytes, as safetensors stores them.
+void encode(const float* in, std::int64_t n, Encoding enc, char* out) {
+    for (std::int64_t k = 0; k < n; ++k) {
+        if (enc == Encoding::f32) {
+            std::memcpy(out + 4 * k, in + k, 4);
+        } else {
+            const std::uint16_t h = enc == Encoding::f16 ? fp32_to_fp16(in[k]) : fp32_to_bf16(in[k]);
+            std::memcpy(out + 2 * k, &h, 2);
+        }
+    }
+}
+
+// Tensors' values, by element index.
 struct Generator {
     std::uint64_t seed;
     std::vector<std::int64_t> norm_outliers;
 
-    void fill(const TensorPlan& t, std::int64_t first, std::int64_t n, float* out, unsigned threads) const {
+    // Elements [first, first + n) of tensor `t`, encoded as `enc`, into out (n * bytes_of(enc)
+    // bytes). Pieces of 64 Ki elements are generated and encoded on the workers: each value
+    // depends on its index only, so any split gives the same bytes.
+    void fill_encoded(const TensorPlan& t, std::int64_t first, std::int64_t n, Encoding enc, char* out, unsigned threads) const {
         const std::uint64_t ts = splitmix64(seed) ^ name_hash(t.name);
         std::vector<std::int64_t> outlier_cols;
         if (t.kind == Kind::linear)
             for (int j = 0; j < kOutlierChannels; ++j)
                 outlier_cols.push_back(static_cast<std::int64_t>(splitmix64(ts ^ (0x5a5aULL + j)) % static_cast<std::uint64_t>(t.cols)));
-        const std::size_t pieces = static_cast<std::size_t>((n + 65535) / 65536);
+        constexpr std::int64_t kPiece = 65536;
+        const std::size_t pieces = static_cast<std::size_t>((n + kPiece - 1) / kPiece);
         parallel_for(pieces, threads, [&](std::size_t piece, unsigned) {
-            const std::int64_t lo = static_cast<std::int64_t>(piece) * 65536, hi = std::min<std::int64_t>(n, lo + 65536);
+            const std::int64_t lo = static_cast<std::int64_t>(piece) * kPiece, hi = std::min<std::int64_t>(n, lo + kPiece);
+            std::vector<float> values(static_cast<std::size_t>(hi - lo));
             std::int64_t row = -1;
             float row_scale = 1.0f;
             for (std::int64_t k = lo; k < hi; ++k) {
                 const std::int64_t i = first + k;
                 const float z = synthetic_value(ts, static_cast<std::uint64_t>(i));
+                float& v = values[static_cast<std::size_t>(k - lo)];
                 switch (t.kind) {
                     case Kind::linear: {
                         const std::int64_t r = i / t.cols, c = i % t.cols;
@@ -141,38 +166,25 @@ struct Generator {
                             row = r;
                             row_scale = std::exp(0.25f * synthetic_value(ts ^ 0xabcdefULL, static_cast<std::uint64_t>(r)));
                         }
-                        float v = z * 0.02f * row_scale;
+                        v = z * 0.02f * row_scale;
                         for (auto oc : outlier_cols)
                             if (oc == c) v *= kOutlierScale;
-                        out[k] = v;
                         break;
                     }
                     case Kind::norm: {
                         bool big = false;
                         for (auto d : norm_outliers) big = big || d == i;
-                        out[k] = big ? 4.0f + 0.5f * z : 1.0f + 0.1f * z;
+                        v = big ? 4.0f + 0.5f * z : 1.0f + 0.1f * z;
                         break;
                     }
                     case Kind::embedding:
-                    case Kind::bias: out[k] = 0.02f * z; break;
+                    case Kind::bias: v = 0.02f * z; break;
                 }
             }
+            encode(values.data(), hi - lo, enc, out + lo * bytes_of(enc));
         });
     }
 };
-
-void encode(const float* in, std::int64_t n, const std::string& dtype, std::string& bytes) {
-    bytes.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(dtype_bytes(dtype)));
-    char* p = bytes.data();
-    for (std::int64_t k = 0; k < n; ++k) {
-        if (dtype == "f32") {
-            std::memcpy(p + 4 * k, in + k, 4);
-        } else {
-            const std::uint16_t h = dtype == "f16" ? fp32_to_fp16(in[k]) : fp32_to_bf16(in[k]);
-            std::memcpy(p + 2 * k, &h, 2);
-        }
-    }
-}
 
 std::string shard_name(int i, int n) {
     return n == 1 ? "model.safetensors" : fmt::format("model-{:05d}-of-{:05d}.safetensors", i + 1, n);
@@ -289,6 +301,7 @@ SyntheticSummary write_synthetic_checkpoint(const std::filesystem::path& dir, co
                       tensors.size());
     json weight_map = json::object();
     const unsigned threads = resolve_threads(o.threads);
+    const Encoding enc = encoding_of(o.dtype);
     for (int s = 0; s < o.shards; ++s) {
         json header = json::object();
         header["__metadata__"] = {{"format", "pt"}};
@@ -308,19 +321,24 @@ SyntheticSummary write_synthetic_checkpoint(const std::filesystem::path& dir, co
             std::memcpy(len, &n, 8);
             os.write(len, 8);
             os.write(h.data(), static_cast<std::streamsize>(h.size()));
-            std::vector<float> values;
-            std::string bytes;
+            // Two buffers: the workers fill one while this thread's async write drains the other.
+            std::array<std::vector<char>, 2> buffers;
+            std::future<void> writing;
+            int next = 0;
             for (const auto& t : tensors) {  // in plan order, which is the order of `begin`
                 if (t.shard != s) continue;
                 for (std::int64_t first = 0; first < t.elements(); first += kChunkElements) {
                     const std::int64_t n_chunk = std::min(kChunkElements, t.elements() - first);
-                    values.resize(static_cast<std::size_t>(n_chunk));
-                    gen.fill(t, first, n_chunk, values.data(), threads);
-                    encode(values.data(), n_chunk, o.dtype, bytes);
-                    os.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+                    auto& buf = buffers[static_cast<std::size_t>(next)];
+                    buf.resize(static_cast<std::size_t>(n_chunk * esize));
+                    gen.fill_encoded(t, first, n_chunk, enc, buf.data(), threads);
+                    if (writing.valid()) writing.get();
+                    writing = std::async(std::launch::async, [&os, &buf] { os.write(buf.data(), static_cast<std::streamsize>(buf.size())); });
+                    next ^= 1;
                 }
                 progress.advance();
             }
+            if (writing.valid()) writing.get();
         });
     }
     if (o.shards > 1) {

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +60,24 @@ TEST(SyntheticCheckpoint, SameWeightsWhateverTheShardingAndLoadsWithTheConfigSha
     EXPECT_FALSE(one.config.tied_embeddings);
     EXPECT_TRUE(std::filesystem::exists(dir / "three" / "model.safetensors.index.json"));
     EXPECT_FALSE(std::filesystem::exists(dir / "one" / "model.safetensors.index.json"));
+}
+
+TEST(SyntheticCheckpoint, SameBytesWhateverTheThreadCount) {
+    ScratchDir dir;
+    for (const std::string dtype : {"bf16", "f16", "f32"}) {
+        std::string bytes[2];
+        for (int k = 0; k < 2; ++k) {
+            SyntheticOptions o;
+            o.dtype = dtype;
+            o.threads = k == 0 ? 1 : 3;
+            const auto out = dir / (dtype + std::to_string(k));
+            write_synthetic_checkpoint(out, synthetic_shape("test-tiny"), o);
+            std::ifstream in(out / "model.safetensors", std::ios::binary);
+            bytes[k].assign(std::istreambuf_iterator<char>(in), {});
+        }
+        EXPECT_GT(bytes[0].size(), 100000u) << dtype;
+        EXPECT_EQ(bytes[0], bytes[1]) << dtype;
+    }
 }
 
 TEST(SyntheticCheckpoint, LinearsHaveSpreadRowScalesAndAFewOutlierInputChannels) {
