@@ -104,6 +104,9 @@ Command run_command() {
                              "each baseline row quantizes it with its own method and format");
                 app.add_flag("--no-fp-reference", f->no_fp_reference,
                              "skip the FP32 perplexity (a run split into parts measures it once)");
+                app.add_flag("--calib-int8-inputs", f->o.calib_int8_inputs,
+                             "GPTQ's and HALO's calibration statistics from INT8-per-token inputs, as the A8 evaluation "
+                             "feeds the linears (default: FP32 inputs)");
                 app.add_option("--samples", f->o.samples, "calibration samples")->check(integer_in(1, 1 << 20))->capture_default_str();
                 app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20))->capture_default_str();
                 app.add_option("--ctx", f->o.ctx, "perplexity chunk length")->check(integer_in(4, 1 << 20))->capture_default_str();

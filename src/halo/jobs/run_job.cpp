@@ -244,6 +244,9 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     // The head is calibrated from the CPU source's final hidden states (CalibrationSource::
     // capture_head); refuse before the long work rather than after every block.
     check_head_calibration(o.halo, o.device != nullptr);
+    if (o.calib_int8_inputs && o.device)
+        throw_usage("E9175", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
+                             "calibration has none (run without --device)");
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
     AtomicDirectory out(o.out_dir, o.force);
@@ -309,9 +312,10 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     };
 
     // Calibration on the device when one is given, else on the CPU (the one place run picks).
+    // --calib-int8-inputs: the evaluation's A8 hooks (the head's input included) in calibration.
     const auto calibration = [&](const model::ModelWeights& w) -> std::unique_ptr<quant::CalibrationSource> {
         if (o.device) return o.device->calibration(w, samples);
-        return std::make_unique<quant::LayerwiseSource>(w, samples, threads);
+        return std::make_unique<quant::LayerwiseSource>(w, samples, threads, o.calib_int8_inputs ? &head_hooks : nullptr);
     };
 
     // Check every HALO point and the tile against the model before the long work.
@@ -520,7 +524,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         quant::RunInfo info;
         info.source_model = std::filesystem::absolute(model_path).string();
         info.source_format = w.source_format;
-        info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed}};
+        info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed},
+                            {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}};
         info.provenance = provenance;
         info.flags = {{"method", "halo"}, {"objective", obj}, {"budget", ho.budget}, {"perplexity", v.perplexity},
                       {"quantize_head", ho.quantize_head},
@@ -559,7 +564,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                 {"halo_version", provenance.halo_version}, {"git_commit", provenance.git_commit},
                 {"command", provenance.command_line}, {"model", model_path.string()},
                 {"model_name", config.name}, {"eval_text", eval_path.string()}, {"ctx", o.ctx}, {"max_chunks", o.max_chunks},
-                {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed}}},
+                {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed},
+                                 {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}}},
                 {"profile", profile_info}, {"ladder", ladder_json(ladder)}, {"mac_energy_from_profile", have_energy},
                 {"simulator", {{"array", o.array}, {"dataflow", "ws"}, {"phase", "prefill"}, {"seq_len", o.sim_seq_len},
                                {"decode_batches", o.decode_batches}, {"decode_context", o.sim_seq_len},

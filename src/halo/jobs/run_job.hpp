@@ -52,6 +52,10 @@ struct RunOptions {
     std::vector<std::int64_t> decode_batches = {1, 16};  // decode phases simulated (context = sim_seq_len)
     std::filesystem::path bf16_profile;   // the "bf16" row's MAC profile (its clock; static timing suffices)
     bool fp_reference = true;
+    // --calib-int8-inputs: GPTQ's and HALO's calibration statistics (Gram, sensitivity) from the
+    // linears' inputs quantized to INT8 per token, as the A8 evaluation feeds them (the hooks of
+    // the perplexity run; the head's input too), instead of their FP32 values. CPU only.
+    bool calib_int8_inputs = false;
     int samples = 4, seq_len = 128;       // calibration
     int ctx = 256, max_chunks = 4;        // perplexity
     std::int64_t sim_seq_len = 512;       // prefill tokens simulated

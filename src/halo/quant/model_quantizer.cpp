@@ -142,11 +142,11 @@ void register_quant_methods(MethodRegistry& registry) {
 }
 
 LayerwiseSource::LayerwiseSource(const model::ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples,
-                                 unsigned threads)
+                                 unsigned threads, const model::ForwardHooks* hooks)
     : cal_(weights, [&] {
           for (const auto& s : samples) tokens_ += static_cast<std::int64_t>(s.size());
           return std::move(samples);
-      }(), threads) {}
+      }(), threads, hooks) {}
 
 model::LinearInputStats CalibrationSource::capture_head(const model::StatsRequest&) {
     throw_usage("E6051", "this calibration source cannot capture the LM head's input (--quantize-head needs the CPU "

@@ -146,7 +146,11 @@ public:
 
 class LayerwiseSource final : public CalibrationSource {
 public:
-    LayerwiseSource(const model::ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples, unsigned threads);
+    // `hooks` (optional, must outlive the source): the activation quantization the evaluation
+    // applies (A8: every linear's input INT8 per token); the statistics then describe the inputs
+    // as the quantized model will see them, and the hidden states advance through the hooks too.
+    LayerwiseSource(const model::ModelWeights& weights, std::vector<std::vector<std::int32_t>> samples, unsigned threads,
+                    const model::ForwardHooks* hooks = nullptr);
     std::array<model::LinearInputStats, 7> capture(int layer, const model::StatsRequest& request) override;
     void advance(int layer) override { cal_.advance(layer); }
     std::int64_t tokens() const override { return tokens_; }
