@@ -24,6 +24,13 @@ std::vector<std::string> split(const std::string& s) {
     return v;
 }
 
+std::string sparse_grid_help() {
+    std::string h = "HALO: the sparse values' grid:";
+    for (const auto& g : hwq::sparse_grids()) h += fmt::format(" {} ({});", g.name, g.summary);
+    h.pop_back();
+    return h;
+}
+
 }  // namespace
 
 Command run_command() {
@@ -33,7 +40,7 @@ Command run_command() {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128", level_codes = "0",
-                                rank = "sensitivity", sensitivity = "hessian", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
+                                rank = "sensitivity", sensitivity = "hessian", sparse_grid = "row", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false, no_fp_reference = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -99,6 +106,7 @@ Command run_command() {
                     ->check(finite_in(0, 1))->capture_default_str();
                 app.add_option("--outlier-sigma", f->o.halo.sparse.outlier_sigma, "HALO: |w - mean| > k sigma goes to the sparse part")
                     ->check(finite_in(0, 1000))->capture_default_str();
+                app.add_option("--sparse-grid", f->sparse_grid, sparse_grid_help())->capture_default_str();
                 app.add_flag("--quantize-head", f->o.halo.quantize_head,
                              "quantize the LM head (a tied embedding as head): HALO assigns its tiles like any linear's; "
                              "each baseline row quantizes it with its own method and format");
@@ -147,6 +155,7 @@ Command run_command() {
                     o.halo.level_codes = hwq::parse_level_codes(f->level_codes);
                     o.halo.rank = hwq::rank_key(f->rank).id;
                     o.halo.sensitivity = hwq::sensitivity_source(f->sensitivity).id;  // E9011
+                    o.halo.sparse_grid = hwq::sparse_grid(f->sparse_grid).id;  // E9176
                     const ShapeRc tile = parse_shape_rc("--tile", f->tile);
                     if (tile.rows != tile.cols)
                         throw_bad_flag("E9012", "--tile", "halo run's tile is square (its baselines use uniform square tiles)",

@@ -78,7 +78,7 @@ void InformationBits::add(const quant::QuantizedTensor& t, const CodebookRegistr
     }
     std::int64_t rows_with = 0;
     for (std::size_t i = 0; i + 1 < t.sparse.row_ptr.size(); ++i) rows_with += t.sparse.row_ptr[i + 1] > t.sparse.row_ptr[i];
-    bits += static_cast<double>(t.sparse.nnz()) * (8 + 32) + static_cast<double>(rows_with) * 16;
+    bits += static_cast<double>(t.sparse.nnz()) * (8 + 32 + sparse_selector_bits) + static_cast<double>(rows_with) * 16;
 }
 
 double InformationBits::per_weight(const CodebookRegistry& books) const {
@@ -89,6 +89,7 @@ double InformationBits::per_weight(const CodebookRegistry& books) const {
 
 double information_bits_per_weight(const HaloModelResult& r) {
     InformationBits ib;
+    ib.sparse_selector_bits = r.sparse_selector_bits;
     for (const auto& rec : r.model.linears) ib.add(rec.tensor, r.books);
     if (r.model.head) ib.add(r.model.head->tensor, r.books);
     return ib.per_weight(r.books);
@@ -123,6 +124,7 @@ nlohmann::json halo_manifest_section(const HaloModelResult& r, double informatio
         {"sensitivity", sensitivity_sources()[static_cast<std::size_t>(o.sensitivity)].name},
         {"salient_fraction", o.sparse.salient_fraction},
         {"outlier_sigma", o.sparse.outlier_sigma},
+        {"sparse_grid", sparse_grid(o.sparse_grid).name},
         {"gptq", o.gptq},
         {"tiles_per_level", r.tiles_per_level},
         {"quantize_head", o.quantize_head},

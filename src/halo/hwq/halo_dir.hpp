@@ -40,12 +40,13 @@ accel::ModelTileLevels tile_levels_of(const HaloModelResult& r, const model::Mod
 // The ladder's levels as the simulator's DVFS table (nominal = L0; switch costs at their defaults).
 accel::DvfsTable dvfs_table(const Ladder& ladder);
 // Bits of information per weight (over the block linears and, when quantized, the head): per tile ceil(log2 |codebook|) per weight, plus scale (16) and
-// zero (8) per tile, the sparse part (INT8 value + 32-bit index + FP16 row scale per row with
-// sparse entries), and the codebooks (8 bits per entry, once per model).
+// zero (8) per tile, the sparse part (INT8 value + 32-bit index + the grid's selector bits per
+// value, FP16 row scale per row with sparse entries), and the codebooks (8 bits per entry, once per model).
 double information_bits_per_weight(const HaloModelResult& r);
 // The same sum one linear at a time; per_weight adds the codebooks (registered by then).
 struct InformationBits {
     double bits = 0, weights = 0;
+    int sparse_selector_bits = 0;  // per sparse value: SparseGridTraits::selector_bits
     void add(const quant::QuantizedTensor& tensor, const CodebookRegistry& books);
     double per_weight(const CodebookRegistry& books) const;
 };

@@ -45,13 +45,16 @@ TileFitter& fitter_of(const HaloOptions& o, std::unique_ptr<TileFitter>& local) 
 
 // GPTQ's rounding callback with a codebook per tile: fit() refits the tiles of a column block
 // at their assigned levels from the weights as GPTQ has updated them; round() rounds to the
-// tile's codebook (dense) or to the row's INT8 sparse grid (sparse positions).
+// tile's codebook (dense) or to the sparse grid (sparse positions: the row's INT8 scale, or the
+// tile's where it rounds closer, sparse_grid.hpp).
 class HaloRounder final : public quant::ColumnRounder {
 public:
     HaloRounder(const TileGrid& g, const std::vector<LevelCodebook>& levels, const std::vector<int>& level,
-                const std::vector<std::uint8_t>& mask, const std::vector<float>& sparse_scale, quant::QuantizedTensor& out,
-                TileFitter& fitter, unsigned threads, const std::vector<float>& column_weight, quant::PhaseSeconds* phases)
-        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), out_(out), fitter_(fitter), threads_(threads),
+                const std::vector<std::uint8_t>& mask, const std::vector<float>& sparse_scale, SparseGrid sparse_grid,
+                quant::QuantizedTensor& out, TileFitter& fitter, unsigned threads, const std::vector<float>& column_weight,
+                quant::PhaseSeconds* phases)
+        : g_(g), levels_(levels), level_(level), mask_(mask), sparse_scale_(sparse_scale), sparse_grid_(sparse_grid), out_(out),
+          fitter_(fitter), threads_(threads),
           column_weight_(column_weight), phases_(phases),
           fits_(static_cast<std::size_t>(g.count())), sparse_(static_cast<std::size_t>(g.rows)) {}
     std::int64_t group_cols() const override { return g_.tile_cols; }
@@ -82,14 +85,19 @@ public:
         const float dq = dense ? quantize_with(f, v, &code) : quantize_with(f, 0.0f, &code);
         out_.code(r, c) = static_cast<std::uint8_t>(code + 128);  // int8-asym stores offset binary: u = c + 128
         if (dense) return dq;
-        const float s = sparse_scale_[static_cast<std::size_t>(r)];
-        const float q = std::clamp(std::nearbyint(v / s), -127.0f, 127.0f);
-        const float sv = fp16(s * q);
-        sparse_[static_cast<std::size_t>(r)].push_back({c, sv});
-        return sv;
+        const SparseValue sv = sparse_value(v, sparse_scale_[static_cast<std::size_t>(r)], f.scale, sparse_grid_);
+        sparse_[static_cast<std::size_t>(r)].push_back({c, sv.value, sv.code});
+        return sv.value;
     }
+    // A sparse entry: column, decoded value, the INT8 code the engine multiplies.
+    struct SparseEntry {
+        std::int64_t col;
+        float value;
+        int code;
+        bool operator<(const SparseEntry& o) const { return col < o.col; }
+    };
     std::vector<TileFit>& fits() { return fits_; }
-    std::vector<std::vector<std::pair<std::int64_t, float>>>& sparse() { return sparse_; }
+    std::vector<std::vector<SparseEntry>>& sparse() { return sparse_; }
 
 private:
     const TileGrid& g_;
@@ -97,13 +105,14 @@ private:
     const std::vector<int>& level_;
     const std::vector<std::uint8_t>& mask_;
     const std::vector<float>& sparse_scale_;
+    SparseGrid sparse_grid_;
     quant::QuantizedTensor& out_;
     TileFitter& fitter_;
     unsigned threads_;
     const std::vector<float>& column_weight_;
     quant::PhaseSeconds* phases_;
     std::vector<TileFit> fits_;
-    std::vector<std::vector<std::pair<std::int64_t, float>>> sparse_;
+    std::vector<std::vector<SparseEntry>> sparse_;
 };
 
 }  // namespace
@@ -262,7 +271,8 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
     res.tensor = quant::QuantizedTensor(spec, w.rows, w.cols);
     const auto level_books = level_codebooks(L, fo);
     std::unique_ptr<TileFitter> local_fitter;
-    HaloRounder rounder(g, level_books, level, mask, sparse_scale, res.tensor, fitter_of(o, local_fitter), o.threads, prep.column_weight, o.phases);
+    HaloRounder rounder(g, level_books, level, mask, sparse_scale, o.sparse_grid, res.tensor, fitter_of(o, local_fitter), o.threads,
+                        prep.column_weight, o.phases);
     model::Matrix work = w;
     timer.reset();  // GPTQ times itself (factor, columns, updates)
     if (o.gptq && gram.rows == w.cols) {
@@ -285,25 +295,21 @@ HaloLinearResult quantize_linear_halo(const model::Matrix& w, const model::Matri
     // Sparse CSR (GPTQ visits columns in order per row, but sort anyway for act_order).
     auto& sp = rounder.sparse();
     res.tensor.sparse.row_ptr.assign(1, 0);
+    std::vector<bool> seen(256, false);  // the sparse part's INT8 codes (the engine's timing)
     for (std::int64_t r = 0; r < w.rows; ++r) {
         auto& row = sp[static_cast<std::size_t>(r)];
         std::sort(row.begin(), row.end());
-        for (const auto& [c, v] : row) {
-            res.tensor.sparse.col.push_back(static_cast<std::int32_t>(c));
-            res.tensor.sparse.value.push_back(v);
-            res.sparse_max_error = std::max<double>(res.sparse_max_error, std::fabs(w.at(r, c) - v));
+        for (const auto& e : row) {
+            res.tensor.sparse.col.push_back(static_cast<std::int32_t>(e.col));
+            res.tensor.sparse.value.push_back(e.value);
+            res.sparse_max_error = std::max<double>(res.sparse_max_error, std::fabs(w.at(r, e.col) - e.value));
+            seen[static_cast<std::size_t>(e.code + 128)] = true;
         }
         res.tensor.sparse.row_ptr.push_back(static_cast<std::uint32_t>(res.tensor.sparse.col.size()));
     }
     if (res.tensor.sparse.nnz() == 0) res.tensor.sparse.row_ptr.clear();
     res.sparse_nnz = static_cast<std::int64_t>(res.tensor.sparse.nnz());
-    // The sparse part's INT8 values, back from value = fp16(s_r * q): |q| <= 127 makes fp16's
-    // relative error (2^-11) far below half a step, so the rounding recovers q exactly.
     {
-        std::vector<bool> seen(256, false);
-        for (std::int64_t r = 0; r < w.rows && !res.tensor.sparse.row_ptr.empty(); ++r)
-            for (auto i = res.tensor.sparse.row_ptr[static_cast<std::size_t>(r)]; i < res.tensor.sparse.row_ptr[static_cast<std::size_t>(r) + 1]; ++i)
-                seen[static_cast<std::size_t>(std::clamp(128 + static_cast<int>(std::nearbyint(res.tensor.sparse.value[i] / sparse_scale[static_cast<std::size_t>(r)])), 0, 255))] = true;
         for (int v = -128; v < 128; ++v)
             if (seen[static_cast<std::size_t>(v + 128)]) res.sparse_values.push_back(v);
         double dense_us = 0;
@@ -335,6 +341,7 @@ HaloModelResult empty_halo_result(const Ladder& L, const HaloOptions& o, const M
     out.model.activation_format = "int8_per_token";
     out.tiles_per_level.assign(L.levels.size(), 0);
     out.sparse_linears_per_level.assign(L.levels.size(), 0);
+    out.sparse_selector_bits = sparse_grid(o.sparse_grid).selector_bits;
     return out;
 }
 

@@ -19,6 +19,7 @@
 #include "halo/hwq/assign.hpp"
 #include "halo/hwq/ladder.hpp"
 #include "halo/hwq/sensitivity.hpp"
+#include "halo/hwq/sparse_grid.hpp"
 #include "halo/hwq/sparse_level.hpp"
 #include "halo/hwq/tile_fit.hpp"
 #include "halo/hwq/tile_fit_batch.hpp"
@@ -49,6 +50,7 @@ struct HaloOptions {
     int sparse_macs_per_cycle = 256;         // the sparse engine's throughput (accel's energy constants)
     TileFitOptions fit;                      // fit.max_codes: a cap on every level's budget (0 = none)
     SparseSplitOptions sparse;
+    SparseGrid sparse_grid = SparseGrid::row;  // the sparse values' grid (sparse_grid.hpp)
     SensitivitySource sensitivity = SensitivitySource::hessian;
     bool gptq = true;
     // --quantize-head: the LM head (a tied model's embedding table as head) quantized and
@@ -120,6 +122,7 @@ struct HaloModelResult {
     // not counted in tiles_per_level, which stay the block linears'.
     std::optional<HaloLinearResult> head;
     std::vector<std::int64_t> head_tiles_per_level;
+    int sparse_selector_bits = 0;      // per sparse value (the grid's selector), in the information bits
 };
 
 // The model-wide budget's pass 1: every linear's tile costs with the statistics of the

@@ -65,6 +65,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
     }
     accel::ModelTileLevels tile_levels = empty_tile_levels(config, config.name);
     InformationBits info_bits;
+    info_bits.sparse_selector_bits = sparse_grid(so.halo.sparse_grid).selector_bits;
     Progress progress(so.block_progress ? so.block_progress : ProgressSink([](const ProgressUpdate&) {}), "halo blocks",
                       static_cast<std::size_t>(config.n_layers));
     int prev_level = -1;
