@@ -16,6 +16,7 @@
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/model/tokenizer.hpp"
 #include "halo/quant/model_quantizer.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "scratch.hpp"
 #include "test_support.hpp"
 
@@ -102,6 +103,32 @@ TEST(BaselineHead, GptqHeadIsCalibratedAndItsTilesArePricedAtTheirFastestLevels)
     for (const auto& h : it->second.code_histogram)
         for (auto n : h) counted += n;
     EXPECT_EQ(counted, 320u * 64u);
+}
+
+// `halo run --calib-int8-inputs`: a LayerwiseSource given the A8 hooks calibrates on the inputs
+// the evaluation feeds (every linear's, the head's too, INT8 per token, and the hidden states
+// advanced through the hooks): its statistics are LayerwiseCalibration's with those hooks bit for
+// bit, and differ from the FP32 inputs' in every block and at the head.
+TEST(CalibInt8Inputs, TheSourceSeesTheInputsOfTheA8Evaluation) {
+    Tiny t;
+    const auto w = t.tied();
+    const auto hooks = quant::activation_hooks_for("int8_per_token", true);
+    quant::LayerwiseSource fp(w, t.samples, 1), a8(w, t.samples, 1, &hooks);
+    model::LayerwiseCalibration ref(w, t.samples, 1, &hooks);
+    const model::StatsRequest req{.gram = true, .channel_stats = true};
+    for (int l = 0; l < static_cast<int>(w.layers.size()); ++l) {
+        const auto sf = fp.capture(l, req), sa = a8.capture(l, req), sr = ref.capture(l, req);
+        for (std::size_t k = 0; k < 7; ++k) {
+            EXPECT_EQ(sa[k].gram.data, sr[k].gram.data) << l << " " << k;
+            EXPECT_EQ(sa[k].abs_max, sr[k].abs_max) << l << " " << k;
+            EXPECT_NE(sa[k].gram.data, sf[k].gram.data) << l << " " << k;
+        }
+        fp.advance(l), a8.advance(l), ref.advance(l);
+    }
+    const auto hf = fp.capture_head(req), ha = a8.capture_head(req), hr = ref.capture_head(req);
+    EXPECT_EQ(ha.gram.data, hr.gram.data);
+    EXPECT_NE(ha.gram.data, hf.gram.data);
+    EXPECT_EQ(a8.tokens(), fp.tokens());
 }
 
 }  // namespace
