@@ -70,6 +70,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "--load-pf: expected a finite number in [0, 1000], found -1" + kRunWithHelp},
         FlagCase{{"run", "--out", "r", "--guard-band", "nan"},
                  "--guard-band: expected a finite number in [0, 10], found nan" + kRunWithHelp},
+        FlagCase{{"run", "--out", "r", "--damp", "-0.5"},
+                 "--damp: expected a finite number in [0, 1000], found -0.5" + kRunWithHelp},
         FlagCase{{"synth", "--shape", "tinyllama-1.1b", "--out", "s", "--shards", "0"},
                  "--shards: expected an integer in [1, 4096], found \"0\"" + kRunWithHelp},
         FlagCase{{"gpu-bench", "--act-sigma", "nan"},

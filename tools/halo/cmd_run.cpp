@@ -112,6 +112,9 @@ Command run_command() {
                              "each baseline row quantizes it with its own method and format");
                 app.add_flag("--no-fp-reference", f->no_fp_reference,
                              "skip the FP32 perplexity (a run split into parts measures it once)");
+                app.add_option("--damp", f->o.gptq_damp,
+                               "GPTQ's dampening (baselines and HALO): fraction of the mean Hessian diagonal")
+                    ->check(finite_in(0, 1000))->capture_default_str();
                 app.add_flag("--calib-int8-inputs", f->o.calib_int8_inputs,
                              "GPTQ's and HALO's calibration statistics from INT8-per-token inputs, as the A8 evaluation "
                              "feeds the linears (default: FP32 inputs)");

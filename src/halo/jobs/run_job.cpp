@@ -364,6 +364,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         qo.progress = sink;
         qo.device = o.device;
         qo.quantize_head = o.halo.quantize_head;  // the rows quantize their head as HALO does: equal terms
+        qo.gptq.damp = o.gptq_damp;
         const auto src = it.method == quant::Method::gptq ? calibration(w) : nullptr;
         auto qm = quant::quantize_model(w, qo, src.get());
         VariantResult v;
@@ -493,6 +494,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                                                        ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
         }
         ho.gptq_options.device = o.device;
+        ho.gptq_options.damp = o.gptq_damp;
         std::optional<RoutedTileFitter> fitter;  // the GPU fits large batches of tiles; null: all on the CPU
         if (o.device) fitter.emplace(*o.device->tile_fitter(), threads, kDeviceTileFitMinJobs);
         ho.fitter = fitter ? &*fitter : nullptr;
@@ -565,7 +567,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                 {"command", provenance.command_line}, {"model", model_path.string()},
                 {"model_name", config.name}, {"eval_text", eval_path.string()}, {"ctx", o.ctx}, {"max_chunks", o.max_chunks},
                 {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed},
-                                 {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}}},
+                                 {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}, {"gptq_damp", o.gptq_damp}}},
                 {"profile", profile_info}, {"ladder", ladder_json(ladder)}, {"mac_energy_from_profile", have_energy},
                 {"simulator", {{"array", o.array}, {"dataflow", "ws"}, {"phase", "prefill"}, {"seq_len", o.sim_seq_len},
                                {"decode_batches", o.decode_batches}, {"decode_context", o.sim_seq_len},

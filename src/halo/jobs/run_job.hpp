@@ -56,6 +56,9 @@ struct RunOptions {
     // linears' inputs quantized to INT8 per token, as the A8 evaluation feeds them (the hooks of
     // the perplexity run; the head's input too), instead of their FP32 values. CPU only.
     bool calib_int8_inputs = false;
+    // --damp: GPTQ's dampening (fraction of the mean Hessian diagonal) for the GPTQ baselines and
+    // HALO's GPTQ rounding alike.
+    double gptq_damp = 0.01;
     int samples = 4, seq_len = 128;       // calibration
     int ctx = 256, max_chunks = 4;        // perplexity
     std::int64_t sim_seq_len = 512;       // prefill tokens simulated
