@@ -500,7 +500,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         ho.fitter = fitter ? &*fitter : nullptr;
         ModelPlan plan;
         if (ho.scope == AssignScope::model) {
-            say("model-wide plan (FP32 statistics)");
+            say(o.calib_int8_inputs ? "model-wide plan (statistics of INT8-per-token inputs)" : "model-wide plan (FP32 statistics)");
             plan = plan_model_wide(w, ladder, ho, calibration(w).get(), fisher.empty() ? nullptr : &fisher, sink);
             if (plan.objective_plan) {  // how far the per-layer picks are from the model's front
                 const auto& op = *plan.objective_plan;

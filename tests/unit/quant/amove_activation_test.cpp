@@ -75,8 +75,9 @@ TEST(AmoveActivation, PlanNames) {
         } catch (const Error& e) {
             EXPECT_EQ(e.diagnostic().code, "E6804") << bad;
             // A preset with '+attn' is told that presets set attention, not an unknown 'amove-aggressive-mean'.
-            if (std::string_view(bad).starts_with("amove-a") || std::string_view(bad).starts_with("amove-c"))
+            if (std::string_view(bad).starts_with("amove-a") || std::string_view(bad).starts_with("amove-c")) {
                 EXPECT_NE(e.diagnostic().message.find("sets the attention operands itself"), std::string::npos) << bad;
+            }
         }
     }
 }
