@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "menus.hpp"
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/methods.hpp"
@@ -185,6 +186,7 @@ void add_halo_flags(CLI::App& app, jobs::HaloJobOptions& h, QuantizeFlags& f) {
     app.add_option("--rank", h.rank, "halo, --assign model: tile ranking, error or sensitivity")->capture_default_str();
     app.add_option("--salient", h.salient, "halo: fraction of most sensitive weights to the sparse part")->check(finite_in(0, 1))->capture_default_str();
     app.add_option("--outlier-sigma", h.outlier_sigma, "halo: |w - mean| > k sigma goes to the sparse part")->check(finite_in(0, 1000))->capture_default_str();
+    app.add_option("--sparse-grid", h.sparse_grid, sparse_grid_help())->capture_default_str();
     app.add_flag("--no-gptq", f.no_gptq, "halo: round to nearest instead of GPTQ error compensation");
     app.add_flag("--quantize-head", h.quantize_head,
                  "halo: quantize the LM head (a tied embedding as head) and assign its tiles like any linear (DIR/output.hqt)");

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "menus.hpp"
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/cuda/cuda_quant_backend.hpp"
 #include "halo/jobs/run_job.hpp"
@@ -22,13 +23,6 @@ std::vector<std::string> split(const std::string& s) {
     while (std::getline(in, item, ','))
         if (!item.empty()) v.push_back(item);
     return v;
-}
-
-std::string sparse_grid_help() {
-    std::string h = "HALO: the sparse values' grid:";
-    for (const auto& g : hwq::sparse_grids()) h += fmt::format(" {} ({});", g.name, g.summary);
-    h.pop_back();
-    return h;
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include "halo/mac/mac_table.hpp"
 #include "halo/mac/weight_format.hpp"
 #include "halo/model/perplexity.hpp"
+#include "halo/hwq/sparse_grid.hpp"
+
+#include <fmt/format.h>
 
 namespace halo::cli {
 
@@ -67,6 +70,13 @@ std::vector<std::string> weight_format_names() {
 std::vector<std::string> perplexity_method_names() {
     return {std::string(model::method_name(model::PerplexityMethod::llamacpp)),
             std::string(model::method_name(model::PerplexityMethod::hf))};
+}
+
+std::string sparse_grid_help() {
+    std::string h = "HALO: the sparse values' grid:";
+    for (const auto& g : hwq::sparse_grids()) h += fmt::format(" {} ({});", g.name, g.summary);
+    h.pop_back();
+    return h;
 }
 
 }  // namespace halo::cli

@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::string_view kHaloFlags[] = {"--tile", "--sensitivity", "--damp", "--block-size", "--profile", "--objective",
                                            "--levels", "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band",
-                                           "--timing", "--budget", "--max-codes", "--salient", "--outlier-sigma", "--no-gptq",
+                                           "--timing", "--budget", "--max-codes", "--salient", "--outlier-sigma", "--sparse-grid", "--no-gptq",
                                            "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head"};
 
 constexpr quant::MethodTraits kHaloRow = {

@@ -10,6 +10,7 @@
 #include "halo/accel/simulate.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/hwq/head_quantizer.hpp"
+#include "halo/hwq/sparse_grid.hpp"
 #include "halo/hwq/halo_streaming.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/model/architecture.hpp"
@@ -264,6 +265,7 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.halo.budget = f.budget;
     o.halo.fit.max_codes = f.max_codes;
     o.halo.sparse = {f.salient, f.outlier_sigma};
+    o.halo.sparse_grid = hwq::sparse_grid(f.sparse_grid).id;  // E9176
     o.halo.gptq = f.gptq;
     o.halo.quantize_head = f.quantize_head;
     o.halo.calib_inputs = quant::calibration_inputs(c.calib_inputs).id;  // E6195

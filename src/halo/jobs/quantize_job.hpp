@@ -32,6 +32,7 @@ struct HaloJobOptions {
     std::vector<double> voltage_factors;      // derived levels' V / V_nom (empty: from voltage_step)
     double guard_band = 0.05, budget = 0.5, voltage_step = 0.1, vt = 0.5, alpha = 1.3;
     double salient = 0.0005, outlier_sigma = 3;
+    std::string sparse_grid = "row";          // the sparse values' grid (hwq/sparse_grid.hpp)
     int max_codes = 0;                        // a cap on every level's codebook budget (0 = none)
     std::string level_codes = "0";            // codebook budget per level, slowest first, or one for all
     std::string assign = "layer";             // layer (objective per linear) or model (level_shares)

@@ -86,7 +86,7 @@ constexpr std::string_view kAllMethodFlags[] = {
     "--format", "--bits", "--asym", "--group", "--tile", "--scale-format", "--codebook", "--act-format", "--act-order",
     "--damp", "--block-size", "--sparse-fraction", "--sensitivity", "--smooth-alpha", "--profile", "--objective", "--levels",
     "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band", "--timing", "--budget", "--max-codes", "--salient",
-    "--outlier-sigma", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head"};
+    "--outlier-sigma", "--sparse-grid", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head"};
 
 constexpr std::array<MethodTraits, 5> kMethods = {{
     {Method::rtn, "rtn", false, false, false, "", "round to nearest, per group/channel/tile", false, false, false, kGridFlags,

@@ -225,6 +225,47 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
     }
 }
 
+// `halo quantize --sparse-grid` reaches HALO (the manifest records the grid the run used, and
+// row-or-tile's selector bit is in the information bits), streamed or not; an unknown grid is
+// refused before any model is loaded.
+TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
+    Scratch s;
+    model::SyntheticOptions so;
+    so.dtype = "f32";
+    so.threads = 1;
+    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    std::string text;
+    for (int i = 0; i < 60; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
+    write_file_atomic(s.dir / "text.txt", text);
+    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    QuantizeJobOptions o;
+    o.model = (s.dir / "tiny").string();
+    o.calib_text = s.dir / "text.txt";
+    o.samples = 2, o.seq_len = 32, o.threads = 1;
+    o.method = "halo";
+    o.tile = "32x32";
+    o.halo.profile = s.dir / "profile.json";
+    o.halo.outlier_sigma = 2;  // a sparse part on every linear
+    double info_bits[2] = {0, 0};
+    for (int k = 0; k < 2; ++k) {
+        o.halo.sparse_grid = k == 0 ? "row" : "row-or-tile";
+        for (const bool stream : {false, true}) {
+            o.stream = stream;
+            o.out_dir = s.dir / (o.halo.sparse_grid + (stream ? "-stream" : ""));
+            (void)run_quantize_job(o, {});
+            const auto m = nlohmann::json::parse(read_file(o.out_dir / "manifest.json"));
+            EXPECT_EQ(m["halo"]["sparse_grid"], o.halo.sparse_grid) << stream;
+            info_bits[k] = m["halo"]["information_bits_per_weight"].get<double>();
+        }
+    }
+    EXPECT_GT(info_bits[1], info_bits[0]);  // the selector bit per sparse value
+    o.halo.sparse_grid = "diagonal";
+    o.model = (s.dir / "missing").string();  // refused before the model is read
+    o.out_dir = s.dir / "bad";
+    EXPECT_EQ(error_of([&] { (void)run_quantize_job(o, {}); }).code, "E9176");
+    EXPECT_FALSE(fs::exists(s.dir / "bad"));
+}
+
 // `halo export` accepts a HALO directory: its per-tile codebooks fit no GGML block type, so the
 // linears need a fallback (F32 holds the decoded weights exactly), and its INT8 activations are
 // dropped only when the caller says --weights-only; the re-loaded GGUF has the directory's weights.
