@@ -75,7 +75,7 @@ def quantize(*, model=None, method="rtn", out=None, progress=True, **options):
     block_size, damp, act_order, sparse_fraction, sensitivity, smooth_alpha, act_format, eval,
     max_chunks, ctx, threads, force; for halo: profile, objective, levels, counts (a list),
     voltage_step, vt, alpha, guard_band, timing, budget, max_codes, level_codes, assign, level_shares, rank,
-    salient, outlier_sigma, quantize_head (True = --quantize-head: the LM head quantized and
+    salient, outlier_sigma, sparse_grid ("row" or "row-or-tile"), quantize_head (True = --quantize-head: the LM head quantized and
     assigned too, DIR/output.hqt),
     gptq (False = --no-gptq)). Every method, halo included, writes one quantized directory
     (the sweep over HALO points is `halo run`'s). Returns its manifest (manifest.json) as a dict.

@@ -69,6 +69,7 @@ void bind_jobs(nb::module_& m) {
     halo_option(q, "alpha", &jobs::HaloJobOptions::alpha);
     halo_option(q, "salient", &jobs::HaloJobOptions::salient);
     halo_option(q, "outlier_sigma", &jobs::HaloJobOptions::outlier_sigma);
+    halo_option(q, "sparse_grid", &jobs::HaloJobOptions::sparse_grid);
     halo_option(q, "max_codes", &jobs::HaloJobOptions::max_codes);
     halo_option(q, "level_codes", &jobs::HaloJobOptions::level_codes);
     halo_option(q, "assign", &jobs::HaloJobOptions::assign);

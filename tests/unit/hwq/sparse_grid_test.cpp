@@ -73,8 +73,12 @@ TEST(SparseGrid, NeverCoarserThanTheTileInsideItsRange) {
         ASSERT_GE(both.code, -127);
         ASSERT_LE(both.code, 127);
         ASSERT_EQ(both.value, fp16((both.tile ? st : sr) * static_cast<float>(both.code))) << v;
-        if (std::fabs(v) <= 126.5f * st) ASSERT_LE(std::fabs(v - both.value), 0.5f * st + std::fabs(v) * 1e-3f) << v;
-        if (!both.tile) ASSERT_EQ(both.code, row.code) << v;
+        if (std::fabs(v) <= 126.5f * st) {
+            ASSERT_LE(std::fabs(v - both.value), 0.5f * st + std::fabs(v) * 1e-3f) << v;
+        }
+        if (!both.tile) {
+            ASSERT_EQ(both.code, row.code) << v;
+        }
     }
 }
 
