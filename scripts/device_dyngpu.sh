@@ -10,8 +10,8 @@
 #          sets in shared memory, small capacity; level kernel defaults and small capacity; all
 #          against the CPU engine)
 #   bench  BM_WaveCudaAllWeightsInt8 (256 x 65,536 transitions): the base module's lane kernel at
-#          768 threads/SM, then this build's lane kernel at 768 (bit sets in global memory, then
-#          in shared memory), 512, 384, 640 (shared) and level kernel at 512
+#          768 threads/SM, then this build's lane kernel at its default (640 since session 13),
+#          at 768, at 640 and 384 with the bit sets in shared memory, and the level kernel at 512
 #   sweep  BM_DataSweepInt8/1 (the whole sweep, default kernel), CSV into $OUT
 #   ncu    Nsight Compute on the lane kernel of the test launch
 set -uo pipefail
@@ -43,11 +43,10 @@ for what in ${@:-test bench sweep}; do
     bench)
       step "bench osu035: kernel alone, 256 x 65,536 transitions"
       over "base lane 768" || bench libhalo_cuda_base.so 'BM_WaveCudaAllWeightsInt8/768/1/' 40
+      over "lane default" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/0/1/' 30
       over "lane 768" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/768/1/' 30
-      over "lane 768 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/768/1/' 30 1
-      over "lane 512 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/512/1/' 30 1
-      over "lane 384 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/384/1/' 30 1
       over "lane 640 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/640/1/' 30 1
+      over "lane 384 shared" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/384/1/' 30 1
       over "level 512" || bench libhalo_cuda.so 'BM_WaveCudaAllWeightsInt8/512/0/' 40 ;;
     sweep)
       over "whole sweep" && continue

@@ -252,6 +252,7 @@ BENCHMARK(BM_WaveCudaAllWeightsInt8)
     ->Args({384, 1})
     ->Args({512, 1})
     ->Args({640, 1})
+    ->Args({0, 1})  // the lane kernel at the module's default thread count
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();

@@ -18,7 +18,7 @@
 
 namespace halo::cuda {
 
-constexpr int kCudaBackendAbi = 4;  // 4: ActivationQuant carries act_row_quant.hpp's formats and +attn
+constexpr int kCudaBackendAbi = 5;  // 5: ForwardEngine::get_hidden; 4: ActivationQuant carries act_row_quant.hpp's formats and +attn
 
 struct DeviceInfo {
     int index = 0;
@@ -100,6 +100,10 @@ public:
     virtual void set_activation_quant(const ActivationQuant& quant) = 0;
     // That quantizer alone on a host matrix [rows x cols] in place (the kernels' test against the CPU).
     virtual void quantize_activations(float* data, std::int64_t rows, std::int64_t cols, ActivationUse use) = 0;
+
+    // Appended in ABI 5. Sequence `sequence`'s residual stream as the blocks so far left it,
+    // [rows x d_model] to the host (the LM head's calibration input: CudaCalibration::capture_head).
+    virtual void get_hidden(std::size_t sequence, float* rows) const = 0;
 };
 
 // GPTQ's dense algebra on the GPU (cuda_gptq.hpp runs the algorithm on the host around it).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "halo/cuda/cuda_backend.hpp"
 #include "halo/cuda/cuda_model.hpp"
 #include "halo/model/architecture.hpp"
@@ -91,7 +93,25 @@ std::array<model::LinearInputStats, 7> CudaCalibration::capture(int index, const
 void CudaCalibration::advance(int index) {
     engine_->upload_block(0, layer(index));
     engine_->block_advance(0);
+    ++advanced_;
     note_peak();
+}
+
+model::LinearInputStats CudaCalibration::capture_head(const model::StatsRequest& request) {
+    const auto& c = model_.config;
+    if (advanced_ != c.n_layers)
+        throw_internal("E8170", fmt::format("the head's input is captured after the last block's advance: {} of {} blocks advanced",
+                                            advanced_, c.n_layers));
+    if (static_cast<std::int64_t>(model_.output_norm.size()) != c.d_model)
+        throw_internal("E8171", fmt::format("output_norm has {} values, d_model is {}", model_.output_norm.size(), c.d_model));
+    model::LinearStatsSums sums;
+    std::vector<float> h;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+        h.resize(static_cast<std::size_t>(rows_[i] * c.d_model));
+        engine_->get_hidden(i, h.data());
+        model::add_head_input(sums, h.data(), rows_[i], c, model_.output_norm.data(), request);
+    }
+    return sums.finish(request);
 }
 
 }  // namespace halo::cuda

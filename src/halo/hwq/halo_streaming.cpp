@@ -30,7 +30,6 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
                                             const accel::SystolicOptions& machine, const mac::MacProfile* energy_profile) {
     const auto t0 = std::chrono::steady_clock::now();
     check_streamable(so.halo);
-    check_head_calibration(so.halo, so.device != nullptr);  // the CUDA source keeps no head input (E9152)
     const model::ModelConfig& config = source.config();
     model::refuse_experts(config, "HALO quantization");  // per-expert tiles: not done (issue 14)
     StreamingHaloResult r;
@@ -111,12 +110,16 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
         const bool tied = head.size() == 0;
         if (tied) head = source.token_embedding();
         model::LinearInputStats st;
-        if (cal) {
+        if (cal || device_cal) {
             quant::PhaseTimer timer(&r.phases.capture);
-            const std::vector<float> norm = source.output_norm();
+            std::vector<float> norm = source.output_norm();
             if (static_cast<std::int64_t>(norm.size()) != config.d_model)
                 throw_internal("E9162", fmt::format("output_norm has {} values, d_model is {}", norm.size(), config.d_model));
-            st = cal->capture_head({.gram = true, .channel_stats = false}, norm);
+            if (cal) st = cal->capture_head({.gram = true, .channel_stats = false}, norm);
+            else {
+                block.output_norm = std::move(norm);  // the device source reads the resident model's
+                st = device_cal->capture_head({.gram = true, .channel_stats = false});
+            }
         }
         (void)quantize_head_halo(head, tied, st, L, ho, r.totals, prev_level, nullptr);
         std::optional<quant::PhaseTimer> head_write(std::in_place, &r.phases.write);

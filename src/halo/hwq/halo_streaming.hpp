@@ -15,8 +15,8 @@
 // the manifest's timings, flags and provenance (tests/unit/hwq/halo_streaming_test.cpp).
 // --quantize-head: after the last block the head (the token embedding's table when tied) is
 // quantized from the final-normed hidden states the block loop left (BlockStreamCalibration::
-// capture_head) and written as output.hqt, identical to the in-memory one; not with --device
-// cuda (E9152: the device calibration keeps no head input).
+// capture_head; with --device, cuda::CudaCalibration::capture_head from the device's hidden
+// states) and written as output.hqt, identical to the in-memory one.
 // Not streamable: Fisher sensitivity (whole-model gradients; E9076) and the model-wide budget
 // (E9074).
 #pragma once

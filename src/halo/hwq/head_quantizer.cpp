@@ -23,12 +23,6 @@ const model::Matrix* fisher_head_of(const model::FisherDiagonal* f, const model:
 }
 }  // namespace
 
-void check_head_calibration(const HaloOptions& o, bool on_device) {
-    if (o.quantize_head && on_device)
-        throw_usage("E9152", "--quantize-head needs the CPU calibration (the CUDA source does not capture the head's input); "
-                             "drop --device");
-}
-
 TileCosts head_tile_costs(const model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& L,
                           const HaloOptions& o, const model::FisherDiagonal* fisher) {
     const model::Matrix& head = weights.lm_head();

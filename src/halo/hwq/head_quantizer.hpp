@@ -24,11 +24,6 @@ inline constexpr const char* kHeadName = "output";
 TileCosts head_tile_costs(const model::ModelWeights& weights, quant::CalibrationSource* cal, const Ladder& ladder,
                           const HaloOptions& options, const model::FisherDiagonal* fisher = nullptr);
 
-// Usage error E9152 when the head would be calibrated on a device: the CUDA calibration source
-// does not capture the head's input (it would fail with E6051 only after every block). The jobs
-// call it before any work.
-void check_head_calibration(const HaloOptions& options, bool on_device);
-
 // Quantizes the head after the last block (quantize_model_halo calls it when
 // options.quantize_head): records out.head and out.model.head, counts its tiles in
 // out.head_tiles_per_level, continues the switch count from `prev_level`, and sets

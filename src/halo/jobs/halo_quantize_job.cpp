@@ -112,7 +112,6 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
-    hwq::check_head_calibration(o.halo, o.device != nullptr);  // before the profile and the calibration
     if (o.stream) {  // before the profile and the calibration
         if (!o.eval_text.empty())
             throw_usage("E9075", "--stream does not combine with --eval for --method halo (yet): evaluate the directory with "

@@ -241,9 +241,6 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
-    // The head is calibrated from the CPU source's final hidden states (CalibrationSource::
-    // capture_head); refuse before the long work rather than after every block.
-    check_head_calibration(o.halo, o.device != nullptr);
     if (o.calib_int8_inputs && o.device)
         throw_usage("E9175", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
                              "calibration has none (run without --device)");

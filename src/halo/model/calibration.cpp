@@ -153,16 +153,20 @@ LinearInputStats LayerwiseCalibration::capture_head(const StatsRequest& request)
     impl_->expect_layer(w.config.n_layers, "capture_head");
     const auto D = static_cast<std::int64_t>(w.config.d_model);
     LinearStatsSums sums;
-    std::vector<float> x;
-    for (const auto& h : impl_->hidden) {
-        const auto rows = static_cast<std::int64_t>(h.size()) / D;
-        x.resize(h.size());  // the final norm on a copy: the hidden states stay as advance left them
-        rms_norm(h.data(), x.data(), rows, w.config.d_model, w.output_norm.data(), w.config.norm_weight_plus_one,
-                 w.config.rms_norm_eps, static_cast<float*>(nullptr));
-        if (impl_->hooks && impl_->hooks->lm_head_input) impl_->hooks->lm_head_input(x.data(), rows, D, w.config.n_layers);
-        sums.add(x.data(), rows, D, request);
-    }
+    for (const auto& h : impl_->hidden)  // the hidden states stay as advance left them
+        add_head_input(sums, h.data(), static_cast<std::int64_t>(h.size()) / D, w.config, w.output_norm.data(), request,
+                       impl_->hooks);
     return sums.finish(request);
+}
+
+void add_head_input(LinearStatsSums& sums, const float* hidden, std::int64_t rows, const ModelConfig& c,
+                    const float* output_norm, const StatsRequest& request, const ForwardHooks* hooks) {
+    const auto D = static_cast<std::int64_t>(c.d_model);
+    std::vector<float> x(static_cast<std::size_t>(rows * D));  // the final norm on a copy
+    rms_norm(hidden, x.data(), rows, c.d_model, output_norm, c.norm_weight_plus_one, c.rms_norm_eps,
+             static_cast<float*>(nullptr));
+    if (hooks && hooks->lm_head_input) hooks->lm_head_input(x.data(), rows, D, c.n_layers);
+    sums.add(x.data(), rows, D, request);
 }
 
 std::size_t LayerwiseCalibration::resident_bytes() const {

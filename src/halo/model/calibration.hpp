@@ -46,6 +46,13 @@ struct LinearStatsSums {
     LinearInputStats finish(const StatsRequest& request);
 };
 
+// The LM head's input from one sample's hidden states after the last block, [rows x d_model]:
+// the final RMSNorm (`output_norm`, d_model values) on a copy, then the hooks' lm_head_input
+// when set, added to `sums`. The one arithmetic of every calibration source's capture_head
+// (LayerwiseCalibration, BlockStreamCalibration, cuda::CudaCalibration).
+void add_head_input(LinearStatsSums& sums, const float* hidden, std::int64_t rows, const ModelConfig& config,
+                    const float* output_norm, const StatsRequest& request, const ForwardHooks* hooks = nullptr);
+
 // Accumulates LinearInputStats from the inputs an observer sees (one block's forward passes
 // over all samples), then finish() turns the sums into statistics. Shared by
 // LayerwiseCalibration and the streaming driver so both compute the same bits. A MoE block's

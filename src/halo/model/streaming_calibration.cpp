@@ -75,16 +75,11 @@ void BlockStreamCalibration::advance() {
 }
 
 LinearInputStats BlockStreamCalibration::capture_head(const StatsRequest& request, std::span<const float> output_norm) {
-    const ModelConfig& c = model_->config;  // output_norm has d_model values (the caller checks)
-    LinearStatsSums sums;
-    std::vector<float> h, x;
+    LinearStatsSums sums;  // output_norm has d_model values (the caller checks)
+    std::vector<float> h;
     for (std::size_t i = 0; i < store_.size(); ++i) {
         store_.load(i, h);
-        const std::int64_t rows = store_.rows(i);
-        x.resize(h.size());  // the final norm on a copy, as LayerwiseCalibration::capture_head does
-        rms_norm(h.data(), x.data(), rows, c.d_model, output_norm.data(), c.norm_weight_plus_one, c.rms_norm_eps,
-                 static_cast<float*>(nullptr));
-        sums.add(x.data(), rows, c.d_model, request);
+        add_head_input(sums, h.data(), store_.rows(i), model_->config, output_norm.data(), request);
     }
     return sums.finish(request);
 }

@@ -149,8 +149,8 @@ LayerwiseSource::LayerwiseSource(const model::ModelWeights& weights, std::vector
       }(), threads, hooks) {}
 
 model::LinearInputStats CalibrationSource::capture_head(const model::StatsRequest&) {
-    throw_usage("E6051", "this calibration source cannot capture the LM head's input (--quantize-head needs the CPU "
-                         "calibration: run without --device)");
+    throw_usage("E6051", "this calibration source cannot capture the LM head's input (--quantize-head needs a source that "
+                         "keeps the hidden states after the last block: the CPU's or the CUDA one)");
 }
 
 std::array<model::LinearInputStats, 7> LayerwiseSource::capture(int layer, const model::StatsRequest& request) {

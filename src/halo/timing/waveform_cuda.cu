@@ -490,8 +490,10 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         }
         if (stats) stats->near_events = lay.near;
     } else {
-        // The lane kernel also comes with 5 blocks (640 threads, about 100 registers each).
-        const std::uint32_t want = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 6;
+        // The lane kernel also comes with 5 blocks (640 threads, about 100 registers each), its
+        // default: 8.95 s against 10.56 s at 768 threads/SM for the osu035 INT8 MAC's exhaustive
+        // sweep on an H100 (sessions 10 and 11, docs/results/characterize.md).
+        const std::uint32_t want = threads_per_sm > 0 ? (threads_per_sm + kBlock - 1) / kBlock : 5;
         const int blocks_per_sm = want == 5 ? 5 : blocks_variant(want);
         threads = std::min<std::size_t>(total, sms * static_cast<std::size_t>(blocks_per_sm) * kBlock);
         threads = std::max<std::size_t>(1, (threads + kBlock - 1) / kBlock) * kBlock;

@@ -48,7 +48,7 @@ struct WaveCudaApi {
     // Runs every job; `event_capacity` events of scratch per transition (level kernel: at most
     // kWaveLevelMaxEvents, reservations included; lane kernel: per thread), `threads_per_sm`
     // resident threads per multiprocessor (rounded to 384, 512, 768 or 1024, the lane kernel also
-    // 640; 0: the default, 512 for the level kernel, 768 for the lane kernel). Throws
+    // 640; 0: the default, 512 for the level kernel, 640 for the lane kernel). Throws
     // std::runtime_error with the CUDA error text on failure.
     void (*run)(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t event_capacity, std::uint32_t threads_per_sm,
                 WaveCudaKernel kernel, WaveCudaStats* stats) = nullptr;

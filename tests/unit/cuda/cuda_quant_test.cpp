@@ -90,9 +90,26 @@ TEST(CudaCalibration, StatisticsMatchTheCpuBlockAfterBlock) {
             EXPECT_LT(max_relative(got[k].abs_mean, want[k].abs_mean), 1e-5);
             EXPECT_LT(max_relative(got[k].abs_max, want[k].abs_max), 1e-5);
         }
+        if (l + 1 == w.config.n_layers) {  // the head's input needs every block advanced
+            try {
+                (void)gpu.capture_head(req);
+                ADD_FAILURE() << "expected E8170 before the last advance";
+            } catch (const Error& e) {
+                EXPECT_EQ(e.diagnostic().code, "E8170");
+            }
+        }
         cpu.advance(l);
         gpu.advance(l);
     }
+    // The LM head's input (--quantize-head with --device): the final-normed hidden states.
+    const auto want = cpu.capture_head(req);
+    const auto got = gpu.capture_head(req);
+    EXPECT_EQ(got.tokens, want.tokens);
+    ASSERT_EQ(got.gram.rows, w.config.d_model);
+    ASSERT_EQ(got.gram.rows, want.gram.rows);
+    EXPECT_LT(max_relative(got.gram.data, want.gram.data), 1e-4);
+    EXPECT_LT(max_relative(got.abs_mean, want.abs_mean), 1e-5);
+    EXPECT_LT(max_relative(got.abs_max, want.abs_max), 1e-5);
     std::filesystem::remove_all(dir);
 }
 

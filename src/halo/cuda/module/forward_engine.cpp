@@ -135,6 +135,10 @@ public:
         check(cudaMemcpy(hidden_.f() + offsets_.at(i) * config_.d_model, rows, sequence_bytes(i), cudaMemcpyHostToDevice),
               "hidden states");
     }
+    void get_hidden(std::size_t i, float* rows) const override {
+        check(cudaMemcpy(rows, hidden_.f() + offsets_.at(i) * config_.d_model, sequence_bytes(i), cudaMemcpyDeviceToHost),
+              "hidden states");
+    }
     std::vector<InputStats> block_statistics(int slot, bool gram, bool channel) override {
         StatsCollector col;
         col.gram = gram;
