@@ -72,8 +72,9 @@ def quantize(*, model=None, method="rtn", out=None, progress=True, **options):
 
     method: rtn, gptq, awq, kmeans, smoothquant or halo. Options as the CLI's flags (format,
     bits, asym, group, tile, scale_format, codebook (a list of numbers), calib, samples, seq_len,
-    block_size, damp, act_order, sparse_fraction, sensitivity, smooth_alpha, act_format, eval,
-    max_chunks, ctx, threads, force; for halo: profile, objective, levels, counts (a list),
+    block_size, damp, act_order, calib_int8_inputs (gptq, halo: calibration statistics of
+    INT8-per-token inputs), sparse_fraction, sensitivity, smooth_alpha, act_format, eval, max_chunks,
+    ctx, threads, force; for halo: profile, objective, levels, counts (a list),
     voltage_step, vt, alpha, guard_band, timing, budget, max_codes, level_codes, assign, level_shares, rank,
     salient, outlier_sigma, sparse_grid ("row" or "row-or-tile"), quantize_head (True = --quantize-head: the LM head quantized and
     assigned too, DIR/output.hqt),

@@ -50,7 +50,7 @@ void bind_jobs(nb::module_& m) {
         .def_rw("block_size", &Q::block_size).def_rw("max_chunks", &Q::max_chunks).def_rw("ctx", &Q::ctx)
         .def_rw("asym", &Q::asym).def_rw("force", &Q::force).def_rw("act_order", &Q::act_order)
         .def_rw("damp", &Q::damp).def_rw("sparse_fraction", &Q::sparse_fraction).def_rw("smooth_alpha", &Q::smooth_alpha)
-        .def_rw("threads", &Q::threads);
+        .def_rw("threads", &Q::threads).def_rw("calib_int8_inputs", &Q::calib_int8_inputs);
     path_option(q, "out", &Q::out_dir);
     path_option(q, "calib", &Q::calib_text);
     path_option(q, "eval", &Q::eval_text);

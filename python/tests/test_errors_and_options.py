@@ -79,6 +79,9 @@ def test_option_of_another_method_is_refused(tmp_path):
     with pytest.raises(halo.Error) as e:  # HALO's --sparse-grid
         halo.quantize(method="gptq", sparse_grid="row-or-tile", out=tmp_path / "q", progress=False)
     assert e.value.code == "E6035" and "--sparse-grid" in str(e.value)
+    with pytest.raises(halo.Error) as e:  # GPTQ's and HALO's --calib-int8-inputs
+        halo.quantize(method="awq", calib_int8_inputs=True, out=tmp_path / "q", progress=False)
+    assert e.value.code == "E6035" and "--calib-int8-inputs" in str(e.value)
     with pytest.raises(halo.Error) as e:  # a bad tile is the CLI's E0010, named as the option
         halo.quantize(method="rtn", tile="128", out=tmp_path / "q", progress=False)
     assert (e.value.code, e.value.place) == ("E0010", "tile")

@@ -134,8 +134,9 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
         quant::QuantizeOptions opt = jobs::table_quantize_options(o, row);
         opt.progress = terminal_progress(f.quiet);
         opt.device = device.get();
+        jobs::check_calib_int8_inputs(o);
         return run_streaming_quantize({model::resolve_model_path(o.model), f.calib, f.out, o.samples, o.seq_len, o.force, f.quiet,
-                                       jobs::table_method_flags(o, opt)},
+                                       o.calib_int8_inputs, jobs::table_method_flags(o, opt)},
                                       opt, f.stream);
     }
     const jobs::JobCallbacks callbacks{terminal_progress(f.quiet), [&f](const std::string& s) {
@@ -218,6 +219,7 @@ Command quantize_command() {
                 std::vector<std::string> calib_modes;
                 for (const auto& m : quant::calibration_inputs_modes()) calib_modes.push_back(fmt::format("{} ({})", m.name, m.summary));
                 app.add_option("--calib-inputs", f->job.calib_inputs, fmt::format("{}", fmt::join(calib_modes, "; ")));
+                app.add_flag("--calib-int8-inputs", f->job.calib_int8_inputs, calib_int8_inputs_help());
                 app.add_option("--out", f->out, "output directory")->required();
                 app.add_flag("--force", f->job.force, "replace an existing --out");
                 app.add_option("--threads", f->job.threads, "threads (0 = all cores)")->check(integer_in(0, 4096));

@@ -109,9 +109,7 @@ Command run_command() {
                 app.add_option("--damp", f->o.gptq_damp,
                                "GPTQ's dampening (baselines and HALO): fraction of the mean Hessian diagonal")
                     ->check(finite_in(0, 1000))->capture_default_str();
-                app.add_flag("--calib-int8-inputs", f->o.calib_int8_inputs,
-                             "GPTQ's and HALO's calibration statistics from INT8-per-token inputs, as the A8 evaluation "
-                             "feeds the linears (default: FP32 inputs)");
+                app.add_flag("--calib-int8-inputs", f->o.calib_int8_inputs, calib_int8_inputs_help());
                 app.add_option("--samples", f->o.samples, "calibration samples")->check(integer_in(1, 1 << 20))->capture_default_str();
                 app.add_option("--seq-len", f->o.seq_len, "tokens per calibration sample")->check(integer_in(2, 1 << 20))->capture_default_str();
                 app.add_option("--ctx", f->o.ctx, "perplexity chunk length")->check(integer_in(4, 1 << 20))->capture_default_str();

@@ -79,4 +79,9 @@ std::string sparse_grid_help() {
     return h;
 }
 
+std::string calib_int8_inputs_help() {
+    return "GPTQ's and HALO's calibration statistics from INT8-per-token inputs, as the A8 evaluation feeds the linears "
+           "(default: FP32 inputs; CPU only)";
+}
+
 }  // namespace halo::cli

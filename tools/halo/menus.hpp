@@ -18,5 +18,6 @@ std::vector<std::string> mac_arch_names();        // mac::mac_arch_table()
 std::vector<std::string> weight_format_names();   // mac::weight_format_table()
 std::vector<std::string> perplexity_method_names();  // model::PerplexityMethod
 std::string sparse_grid_help();                    // hwq::sparse_grids(): --sparse-grid of run and quantize
+std::string calib_int8_inputs_help();              // --calib-int8-inputs of run and quantize
 
 }  // namespace halo::cli

@@ -61,8 +61,11 @@ int run_streaming_quantize(const StreamQuantizeArgs& a, const quant::QuantizeOpt
         const auto tokens = tokenizer->encode(read_file(calib_path), false);
         so.samples = quant::calibration_samples(tokens, a.samples, a.seq_len, calib_path.string());
         calib_info = {{"file", calib_path.string()}, {"samples", a.samples}, {"seq_len", a.seq_len},
-                      {"tokens", static_cast<std::int64_t>(a.samples) * a.seq_len}};
+                      {"tokens", static_cast<std::int64_t>(a.samples) * a.seq_len},
+                      {"inputs", a.calib_int8_inputs ? "int8_per_token" : "fp32"}};
     }
+    const auto int8_hooks = quant::activation_hooks_for("int8_per_token");
+    if (a.calib_int8_inputs) so.calib_hooks = &int8_hooks;
     quant::QuantizedDirWriter out(a.out, a.force);
     const auto r = quant::quantize_streaming(source, so, out);
     quant::RunInfo info;

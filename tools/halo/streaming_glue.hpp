@@ -26,6 +26,7 @@ struct StreamQuantizeArgs {
     std::string calib, out;
     int samples = 0, seq_len = 0;
     bool force = false, quiet = false;
+    bool calib_int8_inputs = false;  // the calibration's inputs INT8 per token (BlockStreamCalibration's hooks)
     nlohmann::json flags;  // the method options as given, for the manifest
 };
 int run_streaming_quantize(const StreamQuantizeArgs& args, const quant::QuantizeOptions& options, const StreamFlags& stream);

@@ -55,7 +55,7 @@ StreamingHaloResult quantize_halo_streaming(const model::LazyModel& source, cons
             r.activation_bytes = r.calibration_tokens * config.d_model * static_cast<std::int64_t>(sizeof(float));
         } else {
             cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, so.threads, so.activation_budget_bytes,
-                                                                  so.spill_dir);
+                                                                  so.spill_dir, so.calib_hooks);
             r.activations_spilled = cal->store().spilled();
             r.activation_bytes = cal->store().total_bytes();
             r.calibration_tokens = cal->tokens();

@@ -49,6 +49,9 @@ struct StreamingHaloOptions {
     // Grams (the activation budget and spill directory do not apply); halo.fitter and
     // halo.gptq_options.device say where the tiles are fitted and GPTQ's algebra runs.
     quant::DeviceBackend* device = nullptr;
+    // --calib-int8-inputs: the calibration's activation hooks (CPU only; null: FP32 inputs),
+    // the head's input included. Must outlive the call.
+    const model::ForwardHooks* calib_hooks = nullptr;
     // After each block: its index and the time by phase so far (so a stopped run still says
     // where a block's time goes).
     std::function<void(int block, const quant::PhaseSeconds& so_far)> block_done;

@@ -11,7 +11,8 @@ namespace {
 constexpr std::string_view kHaloFlags[] = {"--tile", "--sensitivity", "--damp", "--block-size", "--profile", "--objective",
                                            "--levels", "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band",
                                            "--timing", "--budget", "--max-codes", "--salient", "--outlier-sigma", "--sparse-grid", "--no-gptq",
-                                           "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head"};
+                                           "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head",
+                                           "--calib-int8-inputs"};
 
 constexpr quant::MethodTraits kHaloRow = {
     quant::Method::halo, "halo", true, false, true, "int8_per_token",

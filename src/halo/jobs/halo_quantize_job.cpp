@@ -78,6 +78,8 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     so.spill_dir = o.spill_dir;
     so.block_progress = cb.progress;
     so.device = o.device;
+    const auto int8_hooks = quant::activation_hooks_for("int8_per_token", ho.quantize_head);  // the head's input too
+    if (o.calib_int8_inputs) so.calib_hooks = &int8_hooks;
     so.block_done = [&cb](int l, const quant::PhaseSeconds& p) {  // per block, so a stopped run still says where time went
         cb.say(fmt::format("block {} done; so far: {}", l, p.describe()));
     };
@@ -85,7 +87,8 @@ HaloOutcome run_streamed(const HaloQuantizeOptions& o, const hwq::HaloOptions& h
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = source.source_format();
     info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
-                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
+                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len},
+                        {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}};
     info.flags = halo_flags(so.halo, profile_info, threads);
     info.flags["stream"] = {{"blocks", source.config().n_layers}, {"block_fp32_bytes", source.layer_bytes()}};
     info.flags["device"] = o.device ? o.device->placement("halo") : nlohmann::json("cpu");
@@ -118,6 +121,9 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
                                  "`halo eval --stream --quantized DIR`");
         hwq::check_streamable(o.halo);
     }
+    if (o.calib_int8_inputs && o.device)
+        throw_usage("E9177", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
+                             "calibration has none (quantize without --device)");
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
 
@@ -167,18 +173,20 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
                           : model::fisher_diagonal(w, samples, threads, sink,
                                                    ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
     }
+    const auto int8_hooks = quant::activation_hooks_for("int8_per_token", ho.quantize_head);  // the head's input too
+    const model::ForwardHooks* calib_hooks = o.calib_int8_inputs ? &int8_hooks : nullptr;  // --calib-int8-inputs
     hwq::ModelPlan plan;
     const bool model_wide = ho.scope == hwq::AssignScope::model;
     if (model_wide) {
-        say("model-wide plan (FP32 statistics)");
-        quant::LayerwiseSource fp_src(w, samples, threads);
-        plan = hwq::plan_model_wide(w, ladder, ho, &fp_src, fisher.empty() ? nullptr : &fisher, sink);
+        say(o.calib_int8_inputs ? "model-wide plan (statistics of INT8-per-token inputs)" : "model-wide plan (FP32 statistics)");
+        quant::LayerwiseSource plan_src(w, samples, threads, calib_hooks);
+        plan = hwq::plan_model_wide(w, ladder, ho, &plan_src, fisher.empty() ? nullptr : &fisher, sink);
     }
     say(model_wide ? std::string("HALO, model-wide shares")
                    : fmt::format("HALO {}@{}", hwq::objectives()[static_cast<std::size_t>(ho.objective)].name, ho.budget));
     std::unique_ptr<quant::CalibrationSource> src;  // on the device when there is one
     if (o.device) src = o.device->calibration(w, samples);
-    else src = std::make_unique<quant::LayerwiseSource>(w, samples, threads);
+    else src = std::make_unique<quant::LayerwiseSource>(w, samples, threads, calib_hooks);
     auto r = hwq::quantize_model_halo(w, ladder, ho, src.get(), fisher.empty() ? nullptr : &fisher, sink, model_wide ? &plan : nullptr);
 
     HaloOutcome res;
@@ -192,7 +200,8 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     info.source_model = std::filesystem::absolute(model_path).string();
     info.source_format = w.source_format;
     info.calibration = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
-                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
+                        {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len},
+                        {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}};
     info.flags = halo_flags(ho, prof.info, threads);
     info.flags["device"] = o.device ? o.device->placement("halo") : nlohmann::json("cpu");
     src.reset();  // frees the device's hidden states
@@ -268,6 +277,7 @@ HaloQuantizeOptions halo_quantize_options(const QuantizeJobOptions& c) {
     o.halo.gptq = f.gptq;
     o.halo.quantize_head = f.quantize_head;
     o.halo.calib_inputs = quant::calibration_inputs(c.calib_inputs).id;  // E6195
+    o.calib_int8_inputs = c.calib_int8_inputs;
     o.halo.gptq_options.block_size = c.block_size;
     o.halo.gptq_options.damp = c.damp;
     if (!c.sensitivity.empty()) o.halo.sensitivity = hwq::sensitivity_source(c.sensitivity).id;

@@ -38,6 +38,9 @@ struct HaloQuantizeOptions {
     bool min_expert_tokens_given = false;
     // --device cuda: calibration, GPTQ's algebra and the tile costs' fits on the GPU (not owned).
     quant::DeviceBackend* device = nullptr;
+    // --calib-int8-inputs: the calibration's activation hooks INT8 per token (the head's input
+    // too with --quantize-head), in memory and streamed; CPU only.
+    bool calib_int8_inputs = false;
 };
 
 // The HALO options of `options` (its tile, sensitivity, GPTQ settings and HaloJobOptions),

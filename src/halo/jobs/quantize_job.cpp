@@ -88,6 +88,12 @@ nlohmann::json table_method_flags(const QuantizeJobOptions& o, const quant::Quan
             {"device", o.device ? o.device->placement(o.method) : nlohmann::json("cpu")}};
 }
 
+void check_calib_int8_inputs(const QuantizeJobOptions& o) {
+    if (o.calib_int8_inputs && o.device)
+        throw_usage("E6197", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
+                             "calibration has none (quantize without --device)");
+}
+
 QuantizeJobResult run_quantize_job(const QuantizeJobOptions& options, const JobCallbacks& callbacks) {
     return method_table().find(options.method).job(options, callbacks);  // E6007 lists every method
 }
@@ -104,6 +110,7 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
                         "pass --force to replace it");
     const std::filesystem::path model_path = model::resolve_model_path(o.model);
     model::set_blas_threads(o.threads);
+    check_calib_int8_inputs(o);
     quant::QuantizeOptions opt = table_quantize_options(o, row);
     opt.progress = cb.progress;
     opt.device = o.device;
@@ -112,6 +119,7 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
     const bool needs_calib = row.needs_gram || row.needs_channel_stats || opt.method == quant::Method::kmeans;
     if (o.min_expert_tokens_given && !(weights.config.moe() && needs_calib))
         throw_usage("E6164", "--min-expert-tokens applies to a mixture-of-experts model quantized with calibration (gptq, awq, kmeans)");
+    const auto int8_hooks = quant::activation_hooks_for("int8_per_token");  // --calib-int8-inputs (outlives the source)
     std::unique_ptr<quant::CalibrationSource> source;
     model::FisherDiagonal fisher;
     nlohmann::json calib_info = nullptr;
@@ -122,7 +130,8 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
         const auto tokens = tokenizer->encode(read_file(calib_path), false);
         auto samples = quant::calibration_samples(tokens, o.samples, o.seq_len, calib_path.string());
         calib_info = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
-                      {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len}};
+                      {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len},
+                      {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}};
         if (opt.kmeans_fisher)  // the backward passes on the device when there is one
             fisher = o.device ? o.device->fisher_diagonal(weights, samples, cb.progress)
                               : model::fisher_diagonal(weights, samples, opt.threads, cb.progress,
@@ -130,7 +139,8 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
         if (o.device)
             source = o.device->calibration(weights, samples);
         else
-            source = std::make_unique<quant::LayerwiseSource>(weights, std::move(samples), opt.threads);
+            source = std::make_unique<quant::LayerwiseSource>(weights, std::move(samples), opt.threads,
+                                                              o.calib_int8_inputs ? &int8_hooks : nullptr);
     }
     auto qm = quant::quantize_model(weights, opt, source.get(), fisher.empty() ? nullptr : &fisher);
     if (!o.act_format.empty()) qm.activation_format = o.act_format;  // weight-activation mode (e.g. Amove W4A4)

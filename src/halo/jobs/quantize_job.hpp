@@ -51,6 +51,9 @@ struct QuantizeJobOptions {
     std::filesystem::path calib_text;         // "" = the installed calibration text
     int samples = 32, seq_len = 256;
     std::string calib_inputs = "sequential";  // or "unquantized" (quant::CalibrationInputs)
+    // --calib-int8-inputs (gptq, halo): calibration statistics of the linears' inputs quantized to
+    // INT8 per token, as an A8 evaluation feeds them (run's flag); CPU only (E6197 with --device).
+    bool calib_int8_inputs = false;
     std::filesystem::path eval_text;          // "" = no perplexity after quantizing
     int ctx = 512, max_chunks = 8;
     unsigned threads = 0;                     // 0 = all cores
@@ -134,5 +137,7 @@ quant::QuantizeOptions table_quantize_options(const QuantizeJobOptions& options,
 
 // The manifest's "flags" record of the uniform-grid methods.
 nlohmann::json table_method_flags(const QuantizeJobOptions& options, const quant::QuantizeOptions& quant_options);
+// E6197 when --calib-int8-inputs meets --device (the device calibration has no activation hooks).
+void check_calib_int8_inputs(const QuantizeJobOptions& options);
 
 }  // namespace halo::jobs

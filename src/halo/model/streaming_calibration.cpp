@@ -29,8 +29,9 @@ std::vector<std::int64_t> sample_rows(const std::vector<std::vector<std::int32_t
 
 BlockStreamCalibration::BlockStreamCalibration(const ModelWeights& block_model,
                                                const std::vector<std::vector<std::int32_t>>& samples, unsigned threads,
-                                               std::int64_t budget, const std::filesystem::path& spill_dir)
-    : model_(&block_model), threads_(threads), store_(sample_rows(samples), block_model.config.d_model, budget, spill_dir) {
+                                               std::int64_t budget, const std::filesystem::path& spill_dir,
+                                               const ForwardHooks* hooks)
+    : model_(&block_model), threads_(threads), hooks_(hooks), store_(sample_rows(samples), block_model.config.d_model, budget, spill_dir) {
     if (block_model.layers.size() != 1)
         throw_internal("E5603", "BlockStreamCalibration needs a one-block model, got " + std::to_string(block_model.layers.size()));
     refuse_layer_patterns(block_model.config, "streamed calibration");
@@ -54,8 +55,7 @@ std::array<LinearInputStats, 7> BlockStreamCalibration::capture(const StatsReque
     std::vector<float> x;
     for (std::size_t i = 0; i < store_.size(); ++i) {
         store_.load(i, x);  // a copy: capture must not move the hidden states
-        block_forward(view, 0, x.data(), store_.rows(i), rope, static_cast<const ForwardHooks*>(nullptr), &acc.observer(),
-                      static_cast<BlockCache<float>*>(nullptr));
+        block_forward(view, 0, x.data(), store_.rows(i), rope, hooks_, &acc.observer(), static_cast<BlockCache<float>*>(nullptr));
     }
     return acc.finish();
 }
@@ -68,8 +68,8 @@ void BlockStreamCalibration::advance() {
     std::vector<float> x;
     for (std::size_t i = 0; i < store_.size(); ++i) {
         store_.load(i, x);
-        block_forward(view, 0, x.data(), store_.rows(i), rope, static_cast<const ForwardHooks*>(nullptr),
-                      static_cast<const LinearInputObserver*>(nullptr), static_cast<BlockCache<float>*>(nullptr));
+        block_forward(view, 0, x.data(), store_.rows(i), rope, hooks_, static_cast<const LinearInputObserver*>(nullptr),
+                      static_cast<BlockCache<float>*>(nullptr));
         store_.store(i, x);
     }
 }
@@ -79,7 +79,7 @@ LinearInputStats BlockStreamCalibration::capture_head(const StatsRequest& reques
     std::vector<float> h;
     for (std::size_t i = 0; i < store_.size(); ++i) {
         store_.load(i, h);
-        add_head_input(sums, h.data(), store_.rows(i), model_->config, output_norm.data(), request);
+        add_head_input(sums, h.data(), store_.rows(i), model_->config, output_norm.data(), request, hooks_);
     }
     return sums.finish(request);
 }

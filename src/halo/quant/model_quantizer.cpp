@@ -77,7 +77,7 @@ LinearRecord kmeans_layer(const LayerInput& in, const MethodSettings& s) {
 constexpr std::string_view kGridFlags[] = {"--format", "--bits", "--asym", "--group", "--tile", "--scale-format",
                                            "--codebook", "--act-format"};
 constexpr std::string_view kGptqFlags[] = {"--format", "--bits", "--asym", "--group", "--tile", "--scale-format",
-                                           "--codebook", "--act-format", "--act-order", "--damp", "--block-size"};
+                                           "--codebook", "--act-format", "--act-order", "--damp", "--block-size", "--calib-int8-inputs"};
 constexpr std::string_view kKmeansFlags[] = {"--bits", "--format", "--sparse-fraction", "--sensitivity", "--act-format"};
 constexpr std::string_view kSmoothFlags[] = {"--format", "--bits", "--asym", "--group", "--tile", "--scale-format",
                                              "--codebook", "--smooth-alpha"};
@@ -86,7 +86,8 @@ constexpr std::string_view kAllMethodFlags[] = {
     "--format", "--bits", "--asym", "--group", "--tile", "--scale-format", "--codebook", "--act-format", "--act-order",
     "--damp", "--block-size", "--sparse-fraction", "--sensitivity", "--smooth-alpha", "--profile", "--objective", "--levels",
     "--counts", "--voltage-step", "--level-voltages", "--vt", "--alpha", "--guard-band", "--timing", "--budget", "--max-codes", "--salient",
-    "--outlier-sigma", "--sparse-grid", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head"};
+    "--outlier-sigma", "--sparse-grid", "--no-gptq", "--level-codes", "--assign", "--level-shares", "--rank", "--quantize-head",
+    "--calib-int8-inputs"};
 
 constexpr std::array<MethodTraits, 5> kMethods = {{
     {Method::rtn, "rtn", false, false, false, "", "round to nearest, per group/channel/tile", false, false, false, kGridFlags,

@@ -62,7 +62,7 @@ StreamingQuantizeResult quantize_streaming(const model::LazyModel& source, const
             r.activation_bytes = r.calibration_tokens * block.config.d_model * static_cast<std::int64_t>(sizeof(float));
         } else {
             cal = std::make_unique<model::BlockStreamCalibration>(block, so.samples, opt.threads, so.activation_budget_bytes,
-                                                                  so.spill_dir);
+                                                                  so.spill_dir, so.calib_hooks);
             r.activations_spilled = cal->store().spilled();
             r.activation_bytes = cal->store().total_bytes();
             r.calibration_tokens = cal->tokens();

@@ -33,6 +33,9 @@ struct StreamingQuantizeOptions {
     std::vector<std::vector<std::int32_t>> samples;    // calibration; empty for methods without
     std::int64_t activation_budget_bytes = std::int64_t{2} << 30;
     std::filesystem::path spill_dir;                   // default: the system temp directory
+    // --calib-int8-inputs: the calibration's activation hooks (BlockStreamCalibration's; CPU only,
+    // null: FP32 inputs). Must outlive the call.
+    const model::ForwardHooks* calib_hooks = nullptr;
     ProgressSink block_progress;                       // one update per block ("quantize blocks")
     // After each block: its index and the time by phase so far (the CLI prints it per block, so a
     // run stopped early still says where its time went).

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -264,6 +265,55 @@ TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
     o.out_dir = s.dir / "bad";
     EXPECT_EQ(error_of([&] { (void)run_quantize_job(o, {}); }).code, "E9176");
     EXPECT_FALSE(fs::exists(s.dir / "bad"));
+}
+
+// --calib-int8-inputs on `halo quantize --method halo` (run's flag): the streamed and the in-memory
+// drivers calibrate through the same INT8-per-token hooks, the head's input included (every file
+// but the manifest's timings identical), the hooks change the codes, the manifest says which
+// inputs; a method without calibration statistics of its linears' Grams refuses it (E6035).
+TEST(QuantizeJob, HaloCalibratesOnInt8InputsStreamedAsInMemory) {
+    Scratch s;
+    model::SyntheticOptions so;
+    so.dtype = "f32";
+    so.threads = 1;
+    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    std::string text;
+    for (int i = 0; i < 60; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
+    write_file_atomic(s.dir / "text.txt", text);
+    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    QuantizeJobOptions o;
+    o.model = (s.dir / "tiny").string();
+    o.calib_text = s.dir / "text.txt";
+    o.samples = 2, o.seq_len = 32, o.threads = 1;
+    o.method = "halo";
+    o.tile = "32x32";
+    o.halo.profile = s.dir / "profile.json";
+    o.halo.quantize_head = true;
+    for (const bool int8 : {false, true})
+        for (const bool stream : {false, true}) {
+            o.calib_int8_inputs = int8;
+            o.stream = stream;
+            o.out_dir = s.dir / fmt::format("{}-{}", int8 ? "int8" : "fp32", stream ? "stream" : "mem");
+            (void)run_quantize_job(o, {});
+            const auto m = nlohmann::json::parse(read_file(o.out_dir / "manifest.json"));
+            EXPECT_EQ(m["calibration"]["inputs"], int8 ? "int8_per_token" : "fp32");
+        }
+    std::size_t files = 0, differ_from_fp32 = 0;
+    for (const auto& e : fs::directory_iterator(s.dir / "int8-mem")) {
+        const auto name = e.path().filename().string();
+        if (name.size() < 4 || name.substr(name.size() - 4) != ".hqt") continue;
+        ++files;
+        EXPECT_EQ(read_file(s.dir / "int8-stream" / name), read_file(e.path())) << name;
+        differ_from_fp32 += read_file(s.dir / "fp32-mem" / name) != read_file(e.path());
+    }
+    EXPECT_GT(files, 7u);
+    EXPECT_TRUE(fs::exists(s.dir / "int8-stream" / "output.hqt"));
+    EXPECT_GT(differ_from_fp32, 0u);
+    // The CLI and Python refuse the flag where the method takes no Gram through the method table.
+    const std::vector<std::string> flag = {"--calib-int8-inputs"};
+    EXPECT_EQ(error_of([&] { jobs::check_flags_apply(method_table().find("rtn").traits, flag); }).code, "E6035");
+    EXPECT_NO_THROW(jobs::check_flags_apply(method_table().find("gptq").traits, flag));
+    EXPECT_NO_THROW(jobs::check_flags_apply(method_table().find("halo").traits, flag));
 }
 
 // `halo export` accepts a HALO directory: its per-tile codebooks fit no GGML block type, so the

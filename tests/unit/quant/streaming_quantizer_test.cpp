@@ -46,12 +46,14 @@ std::vector<std::vector<std::int32_t>> samples_for(const std::filesystem::path& 
 }
 
 // Streams `model` into a directory and checks each file against the in-memory quantizer's.
+// `hooks`: the calibration's activation hooks on both sides (--calib-int8-inputs).
 void expect_streamed_identical(const std::filesystem::path& model_path, const QuantizeOptions& opt,
-                               const std::vector<std::vector<std::int32_t>>& samples, std::int64_t budget) {
+                               const std::vector<std::vector<std::int32_t>>& samples, std::int64_t budget,
+                               const model::ForwardHooks* hooks = nullptr) {
     Scratch dir;
     model::ModelWeights w = model::load_model(model_path);
     std::unique_ptr<LayerwiseSource> src;
-    if (!samples.empty()) src = std::make_unique<LayerwiseSource>(w, samples, opt.threads);
+    if (!samples.empty()) src = std::make_unique<LayerwiseSource>(w, samples, opt.threads, hooks);
     const QuantizedModel ref = quantize_model(w, opt, src.get());
 
     const model::LazyModel lazy(model_path);
@@ -59,6 +61,7 @@ void expect_streamed_identical(const std::filesystem::path& model_path, const Qu
     so.quantize = opt;
     so.samples = samples;
     so.activation_budget_bytes = budget;
+    so.calib_hooks = hooks;
     QuantizedDirWriter out(dir / "q", false);
     const auto r = quantize_streaming(lazy, so, out);
     out.finish(r.totals, opt, RunInfo{});
@@ -128,6 +131,30 @@ public:
 private:
     CalibrationSource& inner_;
 };
+
+// --calib-int8-inputs: the streamed driver calibrates through the same INT8-per-token hooks as
+// the in-memory one (files identical, in memory and spilled), and the hooks change the codes.
+TEST(StreamingQuantize, GptqOnInt8CalibrationInputsIdenticalToTheInMemoryQuantizer) {
+    Scratch dir;
+    const auto path = tiny_checkpoint(dir);
+    QuantizeOptions opt;
+    opt.method = Method::gptq;
+    opt.format = "int4";
+    opt.granularity = Granularity::per_group(32);
+    opt.threads = 1;
+    const auto samples = samples_for(path, 3, 40);
+    const auto hooks = activation_hooks_for("int8_per_token");
+    expect_streamed_identical(path, opt, samples, 1 << 30, &hooks);
+    expect_streamed_identical(path, opt, samples, 0, &hooks);
+    const model::ModelWeights original = model::load_model(path);
+    model::ModelWeights fp = original, int8 = original;
+    LayerwiseSource fp_src(fp, samples, 1), int8_src(int8, samples, 1, &hooks);
+    const auto a = quantize_model(fp, opt, &fp_src);
+    const auto b = quantize_model(int8, opt, &int8_src);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < a.linears.size(); ++i) differ += a.linears[i].tensor.codes() != b.linears[i].tensor.codes();
+    EXPECT_GT(differ, 0u);
+}
 
 // --calib-inputs unquantized: every block's statistics are the unquantized model's, bit for bit
 // (the same calibration code advancing through the unquantized blocks); sequential ones differ
