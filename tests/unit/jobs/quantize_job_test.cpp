@@ -226,11 +226,9 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
     }
 }
 
-// `halo quantize --sparse-grid` reaches HALO (the manifest records the grid the run used, and
-// row-or-tile's selector bit is in the information bits), streamed or not; an unknown grid is
-// refused before any model is loaded.
-TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
-    Scratch s;
+// A HALO job on a synthetic test-tiny checkpoint in `s`: a short text to calibrate on, the
+// synthetic INT8 profile, 32x32 tiles, one thread.
+QuantizeJobOptions tiny_halo_job(const Scratch& s) {
     model::SyntheticOptions so;
     so.dtype = "f32";
     so.threads = 1;
@@ -246,6 +244,15 @@ TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
     o.method = "halo";
     o.tile = "32x32";
     o.halo.profile = s.dir / "profile.json";
+    return o;
+}
+
+// `halo quantize --sparse-grid` reaches HALO (the manifest records the grid the run used, and
+// row-or-tile's selector bit is in the information bits), streamed or not; an unknown grid is
+// refused before any model is loaded.
+TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
+    Scratch s;
+    QuantizeJobOptions o = tiny_halo_job(s);
     o.halo.outlier_sigma = 2;  // a sparse part on every linear
     double info_bits[2] = {0, 0};
     for (int k = 0; k < 2; ++k) {
@@ -273,21 +280,7 @@ TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
 // inputs; a method without calibration statistics of its linears' Grams refuses it (E6035).
 TEST(QuantizeJob, HaloCalibratesOnInt8InputsStreamedAsInMemory) {
     Scratch s;
-    model::SyntheticOptions so;
-    so.dtype = "f32";
-    so.threads = 1;
-    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
-    std::string text;
-    for (int i = 0; i < 60; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
-    write_file_atomic(s.dir / "text.txt", text);
-    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
-    QuantizeJobOptions o;
-    o.model = (s.dir / "tiny").string();
-    o.calib_text = s.dir / "text.txt";
-    o.samples = 2, o.seq_len = 32, o.threads = 1;
-    o.method = "halo";
-    o.tile = "32x32";
-    o.halo.profile = s.dir / "profile.json";
+    QuantizeJobOptions o = tiny_halo_job(s);
     o.halo.quantize_head = true;
     for (const bool int8 : {false, true})
         for (const bool stream : {false, true}) {
