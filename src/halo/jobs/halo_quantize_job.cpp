@@ -121,9 +121,6 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
                                  "`halo eval --stream --quantized DIR`");
         hwq::check_streamable(o.halo);
     }
-    if (o.calib_int8_inputs && o.device)
-        throw_usage("E9177", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
-                             "calibration has none (quantize without --device)");
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
 

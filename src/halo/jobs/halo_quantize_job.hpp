@@ -39,7 +39,8 @@ struct HaloQuantizeOptions {
     // --device cuda: calibration, GPTQ's algebra and the tile costs' fits on the GPU (not owned).
     quant::DeviceBackend* device = nullptr;
     // --calib-int8-inputs: the calibration's activation hooks INT8 per token (the head's input
-    // too with --quantize-head), in memory and streamed; CPU only.
+    // too with --quantize-head), in memory and streamed; CPU only (run_quantize_job refuses
+    // --device, E6197).
     bool calib_int8_inputs = false;
 };
 

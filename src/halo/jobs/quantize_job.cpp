@@ -95,6 +95,7 @@ void check_calib_int8_inputs(const QuantizeJobOptions& o) {
 }
 
 QuantizeJobResult run_quantize_job(const QuantizeJobOptions& options, const JobCallbacks& callbacks) {
+    check_calib_int8_inputs(options);  // every method's job, before any work
     return method_table().find(options.method).job(options, callbacks);  // E6007 lists every method
 }
 
@@ -110,7 +111,6 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
                         "pass --force to replace it");
     const std::filesystem::path model_path = model::resolve_model_path(o.model);
     model::set_blas_threads(o.threads);
-    check_calib_int8_inputs(o);
     quant::QuantizeOptions opt = table_quantize_options(o, row);
     opt.progress = cb.progress;
     opt.device = o.device;
