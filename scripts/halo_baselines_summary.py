@@ -62,6 +62,42 @@ def dominance(points):
     return lines
 
 
+SEED_FREE = ("rtn", "iso")  # rows with no calibration: one run stands for every seed
+
+
+def phase_figures(v, phase):
+    if phase == "prefill":
+        return v["speedup"], v["energy_ratio"]
+    return v["phases"][phase]["speedup"], v["phases"][phase]["energy_ratio"]
+
+
+def dominance_per_seed(runs, names, phases):
+    """Per seed and phase, the HALO rows of that seed's runs at most as perplexed, at least as fast and at
+    most as costly as each non-HALO row of the same seed (a calibration-free row from the run that has it)."""
+    lines = ["| row | " + " | ".join(phases) + " |", "|" + " --- |" * (len(phases) + 1)]
+    for name in names:
+        if name.startswith("halo"):
+            continue
+        cells = []
+        for phase in phases:
+            per_seed = []
+            for seed, r in sorted(runs.items()):
+                row = next((v for v in r["variants"] if v["name"] == name), None)
+                if row is None and name.startswith(SEED_FREE):
+                    row = next((v for rr in runs.values() for v in rr["variants"] if v["name"] == name), None)
+                halo = [v for v in r["variants"] if v["name"].startswith("halo")]
+                if row is None or not halo:
+                    per_seed.append(f"{seed}: not run")
+                    continue
+                spd, en = phase_figures(row, phase)
+                by = [h["name"] for h in halo if h["perplexity"] <= row["perplexity"]
+                      and phase_figures(h, phase)[0] >= spd and phase_figures(h, phase)[1] <= en]
+                per_seed.append(f"{seed}: " + (", ".join(b[len("halo-"):] for b in by) if by else "**none**"))
+            cells.append("; ".join(per_seed))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def color(name):
     if name.startswith("halo"):
         return "#d62728"
@@ -74,6 +110,11 @@ def svg(points, fp, xlabel, title):
     W, H, L, R, T, B = 720, 460, 70, 150, 30, 50
     xs = [p[1] for p in points] + [1.0]
     ys = [p[2] + p[3] for p in points] + [p[2] - p[3] for p in points] + ([fp] if fp else [])
+    log_y = max(ys) / max(min(ys), 1e-9) > 5  # W4 rows at thousands beside W8 rows near FP32
+    if log_y:
+        points = [(n, x, math.log10(y), math.log10(y + sd) - math.log10(y)) for n, x, y, sd in points]
+        ys = [math.log10(max(y, 1e-9)) for y in ys]
+        fp = math.log10(fp) if fp else fp
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     x0, x1 = x0 - 0.05 * (x1 - x0 + 1e-9), x1 + 0.05 * (x1 - x0 + 1e-9)
     y0, y1 = y0 - 0.05 * (y1 - y0 + 1e-9), y1 + 0.05 * (y1 - y0 + 1e-9)
@@ -87,9 +128,9 @@ def svg(points, fp, xlabel, title):
     for i in range(5):
         x, y = x0 + (x1 - x0) * i / 4, y0 + (y1 - y0) * i / 4
         s.append(f'<text x="{X(x):.1f}" y="{H-B+16}" text-anchor="middle">{x:.2f}</text>')
-        s.append(f'<text x="{L-4}" y="{Y(y)+4:.1f}" text-anchor="end">{y:.1f}</text>')
+        s.append(f'<text x="{L-4}" y="{Y(y)+4:.1f}" text-anchor="end">{10 ** y if log_y else y:.1f}</text>')
     s.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">{xlabel}</text>')
-    s.append(f'<text x="14" y="{(T+H-B)/2}" transform="rotate(-90 14 {(T+H-B)/2})" text-anchor="middle">perplexity</text>')
+    s.append(f'<text x="14" y="{(T+H-B)/2}" transform="rotate(-90 14 {(T+H-B)/2})" text-anchor="middle">perplexity{" (log scale)" if log_y else ""}</text>')
     if fp:
         s.append(f'<line x1="{L}" y1="{Y(fp):.1f}" x2="{W-R}" y2="{Y(fp):.1f}" stroke="gray" stroke-dasharray="4 3"/>'
                  f'<text x="{W-R+4}" y="{Y(fp)+4:.1f}" fill="gray">FP32</text>')
@@ -145,13 +186,22 @@ def main():
         fp = mean_std([r.get("fp32_perplexity") for r in runs.values()])[0]
         md += ["", "Dominance (means; a HALO row at most as perplexed, at least as fast and at most as costly in prefill energy):"]
         md += dominance(points)
+        md += ["", "Dominance per seed and phase: for each seed, the HALO rows of that seed at most as perplexed, at least",
+               "as fast and at most as costly in that phase's energy (**none**: not dominated on that seed):", ""]
+        md += dominance_per_seed(runs, names, ["prefill"] + phases)
         md.append("")
-        for energy in (False, True):
-            pts = [(n, e if energy else s, p, sd) for n, s, e, p, sd in points]
-            name = f"pareto-{setting}-{mac}{'-energy' if energy else ''}.svg"
-            (out / name).write_text(svg(pts, fp, "prefill energy ratio (lower is better)" if energy else "prefill speed-up",
-                                        f"{setting}, {mac}: perplexity vs {'energy' if energy else 'speed-up'} (mean of {len(seeds)} seeds)"))
-            md.append(f"![{name}]({name})")
+        for phase in ["prefill"] + [p for p in phases if p == "decode-b1"]:
+            for energy in (False, True):
+                pts = []
+                for n, _, _, p, sd in points:
+                    rows = [v for r in runs.values() for v in r["variants"] if v["name"] == n]
+                    pts.append((n, statistics.fmean(phase_figures(v, phase)[1 if energy else 0] for v in rows), p, sd))
+                tag = "" if phase == "prefill" else f"-{phase}"
+                name = f"pareto-{setting}-{mac}{tag}{'-energy' if energy else ''}.svg"
+                axis = f"{phase} energy ratio (lower is better)" if energy else f"{phase} speed-up"
+                (out / name).write_text(svg(pts, fp, axis, f"{setting}, {mac}: perplexity vs {phase} "
+                                            f"{'energy' if energy else 'speed-up'} (mean of {len(seeds)} seeds)"))
+                md.append(f"![{name}]({name})")
         md.append("")
     (out / "summary.md").write_text("\n".join(md) + "\n")
     print(out / "summary.md")
