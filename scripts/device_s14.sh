@@ -11,6 +11,8 @@
 #                                  done on this machine, in order, while RUN_BUDGET_S (default 540)
 #                                  lasts; each finished run's results.json and log land in $OUT
 #                                  (OUT/<run>.json; a run already done on this machine is copied again)
+# Session 14 (H100 host, 04:14-04:23 UTC): the first run, s1-rtn, did not end in its 560 s (1,308 s
+# of CPU: halo run used 2.3 of the 16 cores), so nothing came back (scale_logs/s14-device-long.log).
 set -uo pipefail
 D=$PWD/.device/s14
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"

@@ -66,6 +66,12 @@ SEED_FREE = ("rtn", "iso")  # rows with no calibration: one run stands for every
 
 
 def phase_figures(v, phase):
+    """(speed-up, energy ratio) of a row in a phase: prefill, decode-b<B>, or '<phase> @ MAC x<scale>'
+    (the energy simulated at an extra MAC energy scale; the speed-up does not depend on it)."""
+    if " @ MAC x" in phase:
+        base, scale = phase.split(" @ MAC x")
+        at = next(p for p in v["phases_at_mac_energy_scale"] if f"{p['mac_energy_scale']:g}" == scale)
+        return at[base]["speedup"], at[base]["energy_ratio"]
     if phase == "prefill":
         return v["speedup"], v["energy_ratio"]
     return v["phases"][phase]["speedup"], v["phases"][phase]["energy_ratio"]
@@ -188,7 +194,7 @@ def main():
         md += dominance(points)
         md += ["", "Dominance per seed and phase: for each seed, the HALO rows of that seed at most as perplexed, at least",
                "as fast and at most as costly in that phase's energy (**none**: not dominated on that seed):", ""]
-        md += dominance_per_seed(runs, names, ["prefill"] + phases)
+        md += dominance_per_seed(runs, names, ["prefill"] + phases + [f"{p} @ MAC x{x:g}" for x in scales for p in ["prefill"] + phases])
         md.append("")
         for phase in ["prefill"] + [p for p in phases if p == "decode-b1"]:
             for energy in (False, True):
