@@ -9,6 +9,7 @@
 #include "halo/model/attention.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/moe.hpp"
+#include "halo/model/parallel_ops.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -132,7 +133,11 @@ void dense_ffn_forward(const ModelView<T>& model, int layer, const T* h, std::in
     linear_forward(linear_input(LinearKind::ffn_up, h, S, D, hooks, observer, layer, scratch), S, D,
                    w(LinearKind::ffn_up), F, up);
     T* act = sized(buf.act, S * F);
-    gated_activation(gate, up, act, S * F, c.gelu_gate);
+    if constexpr (std::is_same_v<T, float>) {
+        gated_activation_parallel(gate, up, act, S * F, c.gelu_gate);
+    } else {
+        gated_activation(gate, up, act, S * F, c.gelu_gate);
+    }
     const T* act_in = linear_input(LinearKind::ffn_down, act, S, F, hooks, observer, layer, scratch);
     if (c.post_norms) {
         add_post_normed(act_in, S, F, w(LinearKind::ffn_down), D, lw.post_ffn_norm, c, x,

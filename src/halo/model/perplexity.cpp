@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "halo/model/forward_ops.hpp"
+#include "halo/model/parallel_ops.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -41,11 +42,10 @@ PerplexityResult perplexity(const LogitsFn& logits_fn, std::span<const std::int3
         if (logits.rows != static_cast<std::int64_t>(window.size()) || logits.cols <= 0)
             throw_internal("E5523", "logits function returned " + std::to_string(logits.rows) + " rows for a window of " +
                                         std::to_string(window.size()) + " tokens");
-        std::vector<double> out;
-        out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(end_target - first_target, 0)));
-        for (std::int64_t t = first_target; t < end_target; ++t)
-            out.push_back(token_nll(logits.row(t - 1), logits.cols, window[static_cast<std::size_t>(t)]));
-        return out;
+        if (end_target <= first_target) return std::vector<double>{};
+        return token_nlls(logits, first_target - 1,
+                          window.subspan(static_cast<std::size_t>(first_target),
+                                         static_cast<std::size_t>(end_target - first_target)));
     };
     return perplexity(nll, text_tokens, o);
 }

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "halo/model/activation_store.hpp"
 #include "halo/model/blas.hpp"
 #include "halo/model/forward_core.hpp"
+#include "halo/model/parallel_ops.hpp"
 #include "halo/util/diagnostics.hpp"
 
 namespace halo::model {
@@ -88,8 +90,10 @@ StreamingPerplexity streaming_perplexity(const LazyModel& model, std::span<const
         store.load(c, x);
         Matrix logits(S, cfg.vocab_size);
         final_logits(view, x.data() + first * D, S - first, logits.row(first), static_cast<float*>(nullptr), so.hooks);
-        for (std::int64_t t = first + 1; t < S; ++t) {
-            r.nll_sum += token_nll(logits.row(t - 1), logits.cols, windows[c][static_cast<std::size_t>(t)]);
+        // Summed in token order, as before: the same total for every thread count.
+        const auto targets = std::span<const std::int32_t>(windows[c]).subspan(static_cast<std::size_t>(first + 1));
+        for (const double nll : token_nlls(logits, first, targets.first(static_cast<std::size_t>(S - first - 1)))) {
+            r.nll_sum += nll;
             ++r.tokens_scored;
         }
         r.tokens_evaluated += S;
