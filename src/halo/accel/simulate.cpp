@@ -49,6 +49,7 @@ std::vector<WorkItem> baseline_workload(const std::vector<WorkItem>& work) {
     for (auto& it : b) {
         it.tiles.reset();
         it.sparse = {};
+        it.weight_bits = 0;  // uniform INT8: weights of the word size, whatever the run stores
     }
     return b;
 }

@@ -60,7 +60,7 @@ struct SystolicOptions {
 SimResult simulate_systolic(const std::vector<WorkItem>& work, const SystolicOptions& options);
 
 // The same workload with every tile level and histogram removed (uniform codes) at the nominal
-// level: the default baseline "uniform INT8 at the nominal clock".
+// level, weights stored at the word size: the default baseline "uniform INT8 at the nominal clock".
 std::vector<WorkItem> baseline_workload(const std::vector<WorkItem>& work);
 
 }  // namespace halo::accel

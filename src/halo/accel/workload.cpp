@@ -59,9 +59,12 @@ void check_tile_grid(const TileLevels& tiles, std::int64_t K, std::int64_t N, co
 
 }  // namespace
 
+std::string linear_gemm_name(int layer, std::string_view linear, int expert) {
+    return expert < 0 ? fmt::format("blk.{}.{}", layer, linear) : fmt::format("blk.{}.{}_exps.{}", layer, linear, expert);
+}
+
 std::string linear_gemm_name(int layer, model::LinearKind kind, int expert) {
-    return expert < 0 ? fmt::format("blk.{}.{}", layer, model::linear_name(kind))
-                      : fmt::format("blk.{}.{}_exps.{}", layer, model::linear_name(kind), expert);
+    return linear_gemm_name(layer, model::linear_name(kind), expert);
 }
 
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used) {

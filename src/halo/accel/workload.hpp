@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -55,6 +56,8 @@ std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, con
 // The workload's name of a weight GEMM: "blk.<l>.attn_q", or a MoE expert's "blk.<l>.ffn_gate_exps.<e>"
 // (expert >= 0). Quantizers name their tile levels with it.
 std::string linear_gemm_name(int layer, model::LinearKind kind, int expert = -1);
+// The same name from a linear's name as written (model::linear_name of its kind).
+std::string linear_gemm_name(int layer, std::string_view linear, int expert = -1);
 
 // Rows of each expert under even routing: tokens * experts_used split over n_experts.
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used);

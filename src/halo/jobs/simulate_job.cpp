@@ -16,6 +16,7 @@
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/safetensors_reader.hpp"
+#include "halo/quant/quant_dir.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/shape.hpp"
@@ -56,6 +57,15 @@ void check_options(const SimulateJobOptions& a, bool design_run) {
 // files and checks every tensor's presence and shape against the config, metadata only; a
 // GGUF or config.json whose expert or head counts disagree with the tensors is its E53xx,
 // naming the file and the key or tensor).
+// Every weight GEMM the manifest gives stored bits for reads them (E6198 checked the values).
+void attach_stored_bits(std::vector<accel::WorkItem>& work, const quant::ManifestSummary& m) {
+    for (auto& it : work) {
+        if (m.head_bits && it.gemm.name == "output") it.weight_bits = *m.head_bits;
+        for (const auto& b : m.linear_bits)
+            if (it.gemm.name == accel::linear_gemm_name(b.layer, b.name, b.expert)) it.weight_bits = b.bits_per_weight;
+    }
+}
+
 model::ModelConfig workload_config(const SimulateJobOptions& a) {
     if (!a.model_shape.empty()) return builtin_model(a.model_shape);
     if (!a.hf_config.empty()) return model::read_hf_config(a.hf_config);
@@ -143,6 +153,9 @@ SimulateJobResult run_simulate_job(const SimulateJobOptions& a) {
                                         : halo_dir             ? (quantized_dir / "tile_levels.json").string()
                                                                : std::string();
         if (!levels_file.empty()) attach_tile_levels(work, mc, read_tile_levels(levels_file), levels_file);
+        // A HALO directory's stored bits per weight (its codes plus the sparse part), as `halo run`
+        // charges them: a decode reads these bytes from DRAM.
+        if (halo_dir) attach_stored_bits(work, quant::read_manifest_summary(quantized_dir));
     }
     if (pick) {
         design_run(a, work, *pick, so, res);

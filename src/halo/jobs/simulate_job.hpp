@@ -5,7 +5,8 @@
 // quantized directory's manifest) on the systolic array or a tensor core against a baseline
 // design. `halo simulate` and Python's halo.simulate call it; `report` is what
 // `halo simulate --json` prints. A HALO directory brings its machine (DIR/sim_config.json, its
-// MAC energies DIR/mac_profile.json); config_file, array and profile override it.
+// MAC energies DIR/mac_profile.json; config_file, array and profile override it) and its stored
+// bits per weight (the manifest's, read from DRAM as `halo run` charges them).
 #pragma once
 
 #include <string>

@@ -690,6 +690,28 @@ ManifestSummary manifest_summary(const nlohmann::json& m, const std::string& fil
     }
     s.halo = m.contains("halo");
     s.provenance = {str("date"), str("halo_version"), str("git_commit"), str("command")};
+    // A stored width must be a real width: a simulated decode divides DRAM bytes by it.
+    auto bits_of = [&](const nlohmann::json& e, const std::string& where) -> std::optional<double> {
+        if (!e.is_object() || !e.contains("bits_per_weight")) return std::nullopt;
+        const auto& b = e.at("bits_per_weight");
+        if (!b.is_number() || !(b.get<double>() > 0.0 && b.get<double>() <= 64.0))
+            throw_bad_input_at("E6198", file, where + ".bits_per_weight", "stored bits per weight out of range",
+                               "a number in (0, 64]", b.dump());
+        return b.get<double>();
+    };
+    if (m.contains("linears") && m.at("linears").is_array()) {
+        const auto& ls = m.at("linears");
+        for (std::size_t i = 0; i < ls.size(); ++i) {
+            const auto& e = ls.at(i);
+            const auto bits = bits_of(e, fmt::format("linears[{}]", i));
+            if (!bits || !e.contains("layer") || !e.at("layer").is_number_integer() || !e.contains("name") ||
+                !e.at("name").is_string())
+                continue;
+            const int expert = e.contains("expert") && e.at("expert").is_number_integer() ? e.at("expert").get<int>() : -1;
+            s.linear_bits.push_back({e.at("layer").get<int>(), e.at("name").get<std::string>(), expert, *bits});
+        }
+    }
+    if (m.contains("head")) s.head_bits = bits_of(m.at("head"), "head");
     return s;
 }
 

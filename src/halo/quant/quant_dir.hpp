@@ -134,6 +134,16 @@ struct ManifestSummary {
     std::int64_t first_group_cols = 0;         // linears[0].spec.group_cols (0 = per channel or absent)
     bool halo = false;                         // a HALO directory (the manifest has a "halo" section)
     Provenance provenance;                     // date, halo_version, git_commit, command ("" when absent)
+    // Stored bits per weight of each linear and of the head, as written (what a simulated decode
+    // reads from DRAM); entries without "bits_per_weight" (old manifests) are left out.
+    struct StoredBits {
+        int layer = -1;
+        std::string name;  // model::linear_name of the kind
+        int expert = -1;   // a MoE expert, else -1
+        double bits_per_weight = 0;
+    };
+    std::vector<StoredBits> linear_bits;
+    std::optional<double> head_bits;
 };
 // E6010 (bad input, naming the file) when `manifest` is not a halo quantized-model manifest.
 ManifestSummary manifest_summary(const nlohmann::json& manifest, const std::string& file);

@@ -247,6 +247,36 @@ QuantizeJobOptions tiny_halo_job(const Scratch& s) {
     return o;
 }
 
+// `halo simulate --quantized DIR` of a HALO directory charges the stored bits per weight its
+// manifest records (codes plus the sparse part), as `halo run` does: against the same directory's
+// tile levels and machine without those bits, DRAM energy rises and nothing else moves; the
+// baseline (uniform INT8) reads word-size weights either way.
+TEST(QuantizeJob, SimulateChargesAHaloDirectorysStoredBits) {
+    Scratch s;
+    QuantizeJobOptions o = tiny_halo_job(s);
+    o.halo.outlier_sigma = 2;  // a sparse part on every linear: more than 8 stored bits per weight
+    o.out_dir = s.dir / "halo";
+    (void)run_quantize_job(o, {});
+    const auto summary = quant::read_manifest_summary(o.out_dir);
+    ASSERT_EQ(summary.linear_bits.size(), 2u * 7u);
+    for (const auto& b : summary.linear_bits) EXPECT_GT(b.bits_per_weight, 8.0) << b.layer << " " << b.name;
+
+    SimulateJobOptions with_dir;
+    with_dir.model = o.model;
+    with_dir.quantized = o.out_dir.string();
+    with_dir.batch = 1, with_dir.context = 32;  // decode: weights read from DRAM per token
+    SimulateJobOptions levels_only = with_dir;
+    levels_only.quantized.clear();
+    levels_only.tile_levels = (o.out_dir / "tile_levels.json").string();
+    levels_only.config_file = (o.out_dir / "sim_config.json").string();
+    levels_only.profile = (o.out_dir / "mac_profile.json").string();
+    const auto a = run_simulate_job(with_dir), b = run_simulate_job(levels_only);
+    EXPECT_GT(a.run.total.energy.dram_j, b.run.total.energy.dram_j);
+    EXPECT_DOUBLE_EQ(a.run.total.energy.mac_j, b.run.total.energy.mac_j);
+    EXPECT_DOUBLE_EQ(a.base.total.energy.total_j(), b.base.total.energy.total_j());
+    EXPECT_GT(a.report["energy_ratio"].get<double>(), b.report["energy_ratio"].get<double>());
+}
+
 // `halo quantize --sparse-grid` reaches HALO (the manifest records the grid the run used, and
 // row-or-tile's selector bit is in the information bits), streamed or not; an unknown grid is
 // refused before any model is loaded.
