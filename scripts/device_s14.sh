@@ -7,6 +7,7 @@
 # (one call's 64 MiB cannot hold it beside the binaries); part B travels in .device/s14b. Calls
 # back to back (the machine is given back 30 s after a call):
 #   scripts/device_s14.sh one      unpacks, keeps part A in /root
+#   scripts/device_s14.sh evalscale  joins the model, times halo eval at 1/4/8/16 threads (two binaries)
 #   scripts/device_s14.sh runs     joins the model (sha256 checked), then runs every run not yet
 #                                  done on this machine, in order, while RUN_BUDGET_S (default 540)
 #                                  lasts; each finished run's results.json and log land in $OUT
@@ -70,6 +71,23 @@ case "$mode" in
       one_run s$s-gptq4 --objectives= --baselines gptq-w4-g128,gptq-w4-asym-dvfs,gptq-w4-sym-dvfs --no-fp-reference --seed $s
     done
     ls /root/long
+    ;;
+  evalscale)
+    # halo eval's thread scaling on this machine: main 9f99330 (halo) against the build with the
+    # gated activation and the per-token NLL on the model's threads (halo-new), 16 chunks of 256.
+    [ -x /root/hb/halo-new ] || { echo "/root/hb/halo-new missing: the machine was given back after call one"; exit 3; }
+    M=/root/data/models/smollm2-135m-instruct-q4_1.gguf
+    mkdir -p /root/data/models
+    if [ ! -f "$M" ]; then
+      cat /root/model.partA "$PWD/.device/s14b/model.partB" > "$M"
+      echo "$(cat "$PWD/.device/s14b/model.sha256")  $M" | sha256sum -c || exit 4
+    fi
+    export LD_LIBRARY_PATH=/root/hl OPENBLAS_CORETYPE=Haswell
+    for t in 1 4 8 16; do
+      for b in halo halo-new; do
+        echo "$b threads $t: $(/root/hb/$b eval --model "$M" --text /root/data/text/eval.txt --max-chunks 16 --ctx 256 --threads $t --quiet --json /tmp/$b-$t.json 2>&1 | tail -1) ppl $(python3 -c "import json; print(json.load(open('/tmp/$b-$t.json'))['perplexity'])")"
+      done
+    done
     ;;
 esac
 echo "== done (+$(elapsed) s)"
