@@ -1,5 +1,6 @@
 #include "halo/accel/workload.hpp"
 
+#include <unordered_map>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -65,6 +66,12 @@ std::string linear_gemm_name(int layer, std::string_view linear, int expert) {
 
 std::string linear_gemm_name(int layer, model::LinearKind kind, int expert) {
     return linear_gemm_name(layer, model::linear_name(kind), expert);
+}
+
+void attach_weight_bits(std::vector<WorkItem>& work, const std::vector<std::pair<std::string, double>>& bits_by_gemm) {
+    const std::unordered_map<std::string, double> bits(bits_by_gemm.begin(), bits_by_gemm.end());
+    for (auto& it : work)
+        if (const auto found = bits.find(it.gemm.name); found != bits.end()) it.weight_bits = found->second;
 }
 
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -58,6 +59,10 @@ std::vector<WorkItem> transformer_workload(const model::ModelConfig& config, con
 std::string linear_gemm_name(int layer, model::LinearKind kind, int expert = -1);
 // The same name from a linear's name as written (model::linear_name of its kind).
 std::string linear_gemm_name(int layer, std::string_view linear, int expert = -1);
+
+// Sets the stored bits per weight (what a decode reads from DRAM) of the weight GEMMs named in
+// `bits_by_gemm` (linear_gemm_name, "output" for the head); other GEMMs keep theirs.
+void attach_weight_bits(std::vector<WorkItem>& work, const std::vector<std::pair<std::string, double>>& bits_by_gemm);
 
 // Rows of each expert under even routing: tokens * experts_used split over n_experts.
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used);

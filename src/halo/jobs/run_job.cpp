@@ -94,9 +94,7 @@ std::vector<PhaseResult> simulate(const SimRow& row, const model::ModelConfig& c
         auto work = accel::transformer_workload(c, phase);
         const auto base = accel::simulate_systolic(accel::baseline_workload(work), so);
         if (row.tiles) accel::attach_tile_levels(work, c, *row.tiles, "tile_levels.json");
-        for (auto& it : work)
-            for (const auto& [name, bits] : row.weight_bits)
-                if (it.gemm.name == name) it.weight_bits = bits;
+        accel::attach_weight_bits(work, row.weight_bits);
         const auto run = accel::simulate_systolic(work, row.machine ? *row.machine : so);
         out.push_back({phase_name(phase), base.total.time_s / run.total.time_s, run.total.energy.total_j() / base.total.energy.total_j()});
         if (phase.kind == accel::Phase::Kind::prefill) prefill_switches = run.total.switches;

@@ -52,20 +52,19 @@ void check_options(const SimulateJobOptions& a, bool design_run) {
         throw_bad_flag("E7067", "--reorder", "unknown tile order", "level or none", a.reorder);
 }
 
+// A HALO manifest's stored bits per weight, by workload GEMM name (E6198 checked the values).
+std::vector<std::pair<std::string, double>> stored_bits_by_gemm(const quant::ManifestSummary& m) {
+    std::vector<std::pair<std::string, double>> v;
+    for (const auto& b : m.linear_bits) v.emplace_back(linear_gemm_name(b.layer, b.name, b.expert), b.bits_per_weight);
+    if (m.head_bits) v.emplace_back("output", *m.head_bits);
+    return v;
+}
+
 // The transformer's shape: a built-in name, a config.json (model::read_hf_config), or a model
 // file or directory read by the model loader's own config reader (model::LazyModel maps the
 // files and checks every tensor's presence and shape against the config, metadata only; a
 // GGUF or config.json whose expert or head counts disagree with the tensors is its E53xx,
 // naming the file and the key or tensor).
-// Every weight GEMM the manifest gives stored bits for reads them (E6198 checked the values).
-void attach_stored_bits(std::vector<accel::WorkItem>& work, const quant::ManifestSummary& m) {
-    for (auto& it : work) {
-        if (m.head_bits && it.gemm.name == "output") it.weight_bits = *m.head_bits;
-        for (const auto& b : m.linear_bits)
-            if (it.gemm.name == accel::linear_gemm_name(b.layer, b.name, b.expert)) it.weight_bits = b.bits_per_weight;
-    }
-}
-
 model::ModelConfig workload_config(const SimulateJobOptions& a) {
     if (!a.model_shape.empty()) return builtin_model(a.model_shape);
     if (!a.hf_config.empty()) return model::read_hf_config(a.hf_config);
@@ -154,8 +153,10 @@ SimulateJobResult run_simulate_job(const SimulateJobOptions& a) {
                                                                : std::string();
         if (!levels_file.empty()) attach_tile_levels(work, mc, read_tile_levels(levels_file), levels_file);
         // A HALO directory's stored bits per weight (its codes plus the sparse part), as `halo run`
-        // charges them: a decode reads these bytes from DRAM.
-        if (halo_dir) attach_stored_bits(work, quant::read_manifest_summary(quantized_dir));
+        // charges them: a decode reads these bytes from DRAM. A directory without a manifest
+        // (tile levels only) keeps word-size weights.
+        if (halo_dir && fs::exists(quantized_dir / "manifest.json"))
+            attach_weight_bits(work, stored_bits_by_gemm(quant::read_manifest_summary(quantized_dir)));
     }
     if (pick) {
         design_run(a, work, *pick, so, res);

@@ -275,6 +275,15 @@ TEST(QuantizeJob, SimulateChargesAHaloDirectorysStoredBits) {
     EXPECT_DOUBLE_EQ(a.run.total.energy.mac_j, b.run.total.energy.mac_j);
     EXPECT_DOUBLE_EQ(a.base.total.energy.total_j(), b.base.total.energy.total_j());
     EXPECT_GT(a.report["energy_ratio"].get<double>(), b.report["energy_ratio"].get<double>());
+
+    // A HALO directory without a manifest (its tile levels and machine only) keeps word-size
+    // weights: the levels-only figures, not an error.
+    const fs::path bare = s.dir / "bare";
+    fs::create_directories(bare);
+    for (const char* f : {"tile_levels.json", "sim_config.json", "mac_profile.json"}) fs::copy_file(o.out_dir / f, bare / f);
+    SimulateJobOptions bare_dir = with_dir;
+    bare_dir.quantized = bare.string();
+    EXPECT_DOUBLE_EQ(run_simulate_job(bare_dir).run.total.energy.total_j(), b.run.total.energy.total_j());
 }
 
 // `halo quantize --sparse-grid` reaches HALO (the manifest records the grid the run used, and
