@@ -17,13 +17,10 @@
 set -uo pipefail
 D=$PWD/.device/dyngpu
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
-exec > >(tee "$O/run.log") 2>&1
-t_start=$EPOCHREALTIME
-budget=${DYNGPU_BUDGET_S:-150}
-elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
-step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
-over() { [ "$(elapsed)" -ge "$budget" ] && { echo "(budget of $budget s spent: skipping $*)"; return 0; }; return 1; }
 source "$PWD/scripts/device_env.sh"
+device_log "$O/run.log"
+budget=${DYNGPU_BUDGET_S:-150}
+over() { [ "$(elapsed)" -ge "$budget" ] && { echo "(budget of $budget s spent: skipping $*)"; return 0; }; return 1; }
 device_unpack "$D" bin=/root/hb lib=/root/hl
 device_cuda_env /root/hl /root/hb/libhalo_cuda.so
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader; nproc

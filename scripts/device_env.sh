@@ -30,3 +30,14 @@ device_cuda_env() {
   done
   export LD_LIBRARY_PATH HALO_CUDA_MODULE=$2 OPENBLAS_CORETYPE=Haswell
 }
+
+# device_log FILE: everything the script prints from here on also goes to FILE, and the clock of
+# elapsed (whole seconds since this call) and step (a header with the UTC time and elapsed) starts.
+device_log() {
+  exec > >(tee "$1") 2>&1
+  DEVICE_T0=$EPOCHREALTIME
+}
+elapsed() { awk -v a="$DEVICE_T0" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
+step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
+# timed CMD...: CMD under /usr/bin/time, its wall and user seconds, peak memory and exit status.
+timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }

@@ -10,10 +10,8 @@
 set -uo pipefail
 D=$PWD/.device/fisher
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
-exec > >(tee "$O/fisher.log") 2>&1
-t_start=$EPOCHREALTIME
-step() { echo; echo "== $(date -u +%H:%M:%S) (+$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}') s) $*"; }
-timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }
+source "$PWD/scripts/device_env.sh"
+device_log "$O/fisher.log"
 mkdir -p /root/hb /root/hl /root/fb
 python3 - "$D" <<'PY'
 import lzma, os, pathlib, sys

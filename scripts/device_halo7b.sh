@@ -24,12 +24,8 @@ set -uo pipefail
 D=$PWD/.device/halo7b
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
 mode=${1:-one}
-exec > >(tee "$O/$mode.log") 2>&1
-t_start=$EPOCHREALTIME
-elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
-step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
-timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }
 source "$PWD/scripts/device_env.sh"
+device_log "$O/$mode.log"
 if [ -d "$D/bin" ] && [ ! -f /root/hb/halo ]; then  # once per machine
   mkdir -p /root/data/models
   device_unpack "$D" bin=/root/hb lib=/root/hl text=/root/data/text

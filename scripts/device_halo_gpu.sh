@@ -17,11 +17,8 @@ set -uo pipefail
 D=$PWD/.device/halogpu
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
 mode=${1:-one}
-exec > >(tee "$O/$mode.log") 2>&1
-t_start=$EPOCHREALTIME
-elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
-step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
-timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }
+source "$PWD/scripts/device_env.sh"
+device_log "$O/$mode.log"
 export OPENBLAS_CORETYPE=Haswell  # Debian's OpenBLAS 0.3.21 takes this CPU for Prescott (and LAPACK can crash there)
 if [ -d "$D/bin" ]; then
   mkdir -p /root/hb /root/hl /root/data/models /root/data/text

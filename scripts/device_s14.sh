@@ -18,10 +18,8 @@ set -uo pipefail
 D=$PWD/.device/s14
 O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
 mode=${1:-one}
-exec > >(tee "$O/$mode.log") 2>&1
-t_start=$EPOCHREALTIME
-elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}'; }
 source "$PWD/scripts/device_env.sh"
+device_log "$O/$mode.log"
 date -u; nproc; lscpu | grep -E "Model name"
 case "$mode" in
   one)

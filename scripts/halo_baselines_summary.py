@@ -62,7 +62,7 @@ def dominance(points):
     return lines
 
 
-SEED_FREE = ("rtn", "iso")  # rows with no calibration: one run stands for every seed
+SEED_FREE = ("rtn", "iso", "bf16")  # rows with no calibration: one run stands for every seed
 
 
 def phase_figures(v, phase):
