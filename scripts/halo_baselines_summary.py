@@ -48,11 +48,19 @@ def collect(out):
     return groups
 
 
-def dominance(points):
-    """For every non-HALO row: the HALO rows (means) at least as good in perplexity, prefill speed-up and
-    prefill energy at once."""
+IDX = "+idx"  # halo run --halo-storage indices: the HALO point's weights stored as per-tile codebook indices
+
+
+def is_halo(name, storage):
+    """A HALO row of that storage: 'codes' (the INT8 codes, as the paper stores them) or 'indices' (+idx)."""
+    return name.startswith("halo") and name.endswith(IDX) == (storage == "indices")
+
+
+def dominance(points, storage="codes"):
+    """For every non-HALO row: the HALO rows (means) of that storage at least as good in perplexity, prefill
+    speed-up and prefill energy at once."""
     lines = []
-    halo = [p for p in points if p[0].startswith("halo")]
+    halo = [p for p in points if is_halo(p[0], storage)]
     for name, spd, en, ppl, _ in points:
         if name.startswith("halo"):
             continue
@@ -77,9 +85,10 @@ def phase_figures(v, phase):
     return v["phases"][phase]["speedup"], v["phases"][phase]["energy_ratio"]
 
 
-def dominance_per_seed(runs, names, phases):
-    """Per seed and phase, the HALO rows of that seed's runs at most as perplexed, at least as fast and at
-    most as costly as each non-HALO row of the same seed (a calibration-free row from the run that has it)."""
+def dominance_per_seed(runs, names, phases, storage="codes"):
+    """Per seed and phase, the HALO rows (of that storage) of that seed's runs at most as perplexed, at least
+    as fast and at most as costly as each non-HALO row of the same seed (a calibration-free row from the run
+    that has it)."""
     lines = ["| row | " + " | ".join(phases) + " |", "|" + " --- |" * (len(phases) + 1)]
     for name in names:
         if name.startswith("halo"):
@@ -91,7 +100,7 @@ def dominance_per_seed(runs, names, phases):
                 row = next((v for v in r["variants"] if v["name"] == name), None)
                 if row is None and name.startswith(SEED_FREE):
                     row = next((v for rr in runs.values() for v in rr["variants"] if v["name"] == name), None)
-                halo = [v for v in r["variants"] if v["name"].startswith("halo")]
+                halo = [v for v in r["variants"] if is_halo(v["name"], storage)]
                 if row is None or not halo:
                     per_seed.append(f"{seed}: not run")
                     continue
@@ -190,11 +199,18 @@ def main():
             md.append("| " + " | ".join(cells) + " |")
             points.append((name, spd[0], en[0], ppl[0], ppl[1]))
         fp = mean_std([r.get("fp32_perplexity") for r in runs.values()])[0]
-        md += ["", "Dominance (means; a HALO row at most as perplexed, at least as fast and at most as costly in prefill energy):"]
-        md += dominance(points)
-        md += ["", "Dominance per seed and phase: for each seed, the HALO rows of that seed at most as perplexed, at least",
-               "as fast and at most as costly in that phase's energy (**none**: not dominated on that seed):", ""]
-        md += dominance_per_seed(runs, names, ["prefill"] + phases + [f"{p} @ MAC x{x:g}" for x in scales for p in ["prefill"] + phases])
+        storages = ["codes"] + (["indices"] if any(n.startswith("halo") and n.endswith(IDX) for n in names) else [])
+        for storage in storages:
+            what = ("HALO rows storing INT8 codes" if storage == "codes"
+                    else f"HALO rows storing per-tile codebook indices ({IDX})")
+            md += ["", f"Dominance by the {what} (means; at most as perplexed, at least as fast and at most as costly "
+                   "in prefill energy):"]
+            md += dominance(points, storage)
+            md += ["", f"Dominance per seed and phase by the {what}: for each seed, those of that seed at most as",
+                   "perplexed, at least as fast and at most as costly in that phase's energy (**none**: not dominated on",
+                   "that seed):", ""]
+            md += dominance_per_seed(runs, names, ["prefill"] + phases + [f"{p} @ MAC x{x:g}" for x in scales
+                                                                         for p in ["prefill"] + phases], storage)
         md.append("")
         for phase in ["prefill"] + [p for p in phases if p == "decode-b1"]:
             for energy in (False, True):

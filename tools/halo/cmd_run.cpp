@@ -34,7 +34,8 @@ Command run_command() {
                     jobs::RunOptions o;
                     std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128", level_codes = "0",
-                                rank = "sensitivity", sensitivity = "hessian", sparse_grid = "row", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16";
+                                rank = "sensitivity", sensitivity = "hessian", sparse_grid = "row", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16",
+                                halo_storage = "codes";
                     bool quiet = false, full = false, no_energy = false, no_gptq = false, no_fp_reference = false;
                 };
                 auto f = std::make_shared<Flags>();
@@ -81,6 +82,10 @@ Command run_command() {
                                "comma list, may be empty: rtn-w8, rtn-w4, gptq-w4, gptq-w4-g128, {rtn,gptq}-w{4,8}-{sym,asym}-dvfs (tile "
                                "scale/zero, each tile at its fastest level), iso (rtn-w8 at every ladder voltage), bf16, or "
                                "'all' (every row; bf16 only with --bf16-profile)")
+                    ->capture_default_str();
+                app.add_option("--halo-storage", f->halo_storage,
+                               "HALO rows' weights in DRAM, one row each: codes (the INT8 codes, as the paper stores them), "
+                               "indices (per-tile codebook indices, a lookup per weight read; row halo-<point>+idx) or codes,indices")
                     ->capture_default_str();
                 app.add_option("--bf16-profile", f->bf16_profile, "BF16 MAC profile for the bf16 row (its clock)");
                 app.add_option("--seed", f->o.seed, "calibration windows: 0 = evenly spread, else seeded random starts")
@@ -135,6 +140,7 @@ Command run_command() {
                     o.halo_objectives = split(f->objectives);
                     o.baselines = f->baselines == "all" ? jobs::baseline_names() : split(f->baselines);
                     o.bf16_profile = f->bf16_profile;
+                    o.halo_storage = split(f->halo_storage);
                     if (f->baselines == "all" && f->bf16_profile.empty()) std::erase(o.baselines, "bf16");
                     o.decode_batches.clear();
                     for (const auto& b : split(f->decode_batches)) {

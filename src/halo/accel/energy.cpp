@@ -85,6 +85,7 @@ void apply_energy_json(EnergyConstants& c, const nlohmann::json& j, const std::s
         {"sparse_bytes_per_mac", &EnergyConstants::sparse_bytes_per_mac},
         {"zero_point_op_pj", &EnergyConstants::zero_point_op_pj},
         {"zero_point_add_pj", &EnergyConstants::zero_point_add_pj},
+        {"codebook_lookup_pj", &EnergyConstants::codebook_lookup_pj},
     };
     for (const auto& [key, value] : j.items()) {
         if (key == "sparse_macs_per_cycle" || key == "zero_point_ops_per_cycle") {

@@ -63,6 +63,10 @@ struct EnergyConstants {
     double zero_point_op_pj = 0.3;
     double zero_point_add_pj = 0.03;
     int zero_point_ops_per_cycle = 0;
+    // Codebook lookup per weight read from DRAM as a per-tile index (WorkItem::weight_indices):
+    // ASSUMPTION one byte read at the 32 KB SRAM's 2.5 pJ/byte above (Horowitz ISSCC 2014, 45 nm);
+    // a table of at most 256 one-byte entries costs less, so this over-charges the lookup.
+    double codebook_lookup_pj = 2.5;
 };
 
 // Overrides the fields present in `j` (the "energy" object of a simulator config); unknown

@@ -12,7 +12,7 @@ namespace {
 nlohmann::json energy_json(const EnergyBreakdown& e) {
     return {{"mac", e.mac_j},       {"sram", e.sram_j},     {"dram", e.dram_j},
             {"leakage", e.leakage_j}, {"dvfs_switch", e.dvfs_switch_j}, {"sparse", e.sparse_j}, {"zero_point", e.zero_point_j},
-            {"total", e.total_j()}};
+            {"codebook_lookup", e.codebook_lookup_j}, {"total", e.total_j()}};
 }
 
 nlohmann::json total_json(const SimTotals& t) {

@@ -84,7 +84,8 @@ nlohmann::json simulator_config_json(const SystolicOptions& o) {
                     {"sram_leakage_mw_per_mb", e.sram_leakage_mw_per_mb}, {"mac_leakage_nw", e.mac_leakage_nw},
                     {"sparse_mac_energy_pj", e.sparse_mac_energy_pj}, {"sparse_bytes_per_mac", e.sparse_bytes_per_mac},
                     {"sparse_macs_per_cycle", e.sparse_macs_per_cycle}, {"zero_point_op_pj", e.zero_point_op_pj},
-                    {"zero_point_add_pj", e.zero_point_add_pj}, {"zero_point_ops_per_cycle", e.zero_point_ops_per_cycle}}}};
+                    {"zero_point_add_pj", e.zero_point_add_pj}, {"zero_point_ops_per_cycle", e.zero_point_ops_per_cycle},
+                    {"codebook_lookup_pj", e.codebook_lookup_pj}}}};
     if (o.activation_level >= 0) j["activation_level"] = o.activation_level;
     return j;
 }

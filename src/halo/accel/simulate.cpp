@@ -16,6 +16,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
     leakage_j += o.leakage_j;
     dvfs_switch_j += o.dvfs_switch_j;
     sparse_j += o.sparse_j;
+    codebook_lookup_j += o.codebook_lookup_j;
     zero_point_j += o.zero_point_j;
     return *this;
 }
@@ -176,6 +177,8 @@ SimResult simulate_systolic(const std::vector<WorkItem>& work, const SystolicOpt
         }
         L.energy.sram_j = static_cast<double>(L.sram_reads + L.sram_writes) * a.word_bytes * o.energy.sram_pj_per_byte * 1e-12;
         L.energy.dram_j = dram_bytes * o.energy.dram_pj_per_byte * 1e-12;
+        if (it.has_weights && it.weight_indices)
+            L.energy.codebook_lookup_j = cnt * static_cast<double>(s.dram_filter_reads) * o.energy.codebook_lookup_pj * 1e-12;
         L.energy.leakage_j = leak_w * L.time_s;
         L.energy.dvfs_switch_j = switches * dv.switch_energy_nj * 1e-9;
 

@@ -16,7 +16,10 @@ namespace halo::accel {
 
 struct EnergyBreakdown {
     double mac_j = 0, sram_j = 0, dram_j = 0, leakage_j = 0, dvfs_switch_j = 0, sparse_j = 0, zero_point_j = 0;
-    double total_j() const { return mac_j + sram_j + dram_j + leakage_j + dvfs_switch_j + sparse_j + zero_point_j; }
+    double codebook_lookup_j = 0;  // weights stored as codebook indices, decoded on the way in
+    double total_j() const {
+        return mac_j + sram_j + dram_j + leakage_j + dvfs_switch_j + sparse_j + zero_point_j + codebook_lookup_j;
+    }
     EnergyBreakdown& operator+=(const EnergyBreakdown& o);
 };
 

@@ -68,10 +68,14 @@ std::string linear_gemm_name(int layer, model::LinearKind kind, int expert) {
     return linear_gemm_name(layer, model::linear_name(kind), expert);
 }
 
-void attach_weight_bits(std::vector<WorkItem>& work, const std::vector<std::pair<std::string, double>>& bits_by_gemm) {
+void attach_weight_bits(std::vector<WorkItem>& work, const std::vector<std::pair<std::string, double>>& bits_by_gemm,
+                        WeightStorage storage) {
     const std::unordered_map<std::string, double> bits(bits_by_gemm.begin(), bits_by_gemm.end());
     for (auto& it : work)
-        if (const auto found = bits.find(it.gemm.name); found != bits.end()) it.weight_bits = found->second;
+        if (const auto found = bits.find(it.gemm.name); found != bits.end()) {
+            it.weight_bits = found->second;
+            it.weight_indices = storage == WeightStorage::indices;
+        }
 }
 
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used) {

@@ -34,6 +34,10 @@ struct WorkItem {
     // quantizer's BitAccount); 0 = the array's word size. Decode is weight-traffic heavy, so a
     // 4-bit row reads half the bytes of an 8-bit one.
     double weight_bits = 0;
+    // Weights stored as per-tile codebook indices (HALO with --halo-storage indices): each weight
+    // read from DRAM passes one codebook lookup on its way into the SRAM buffer, which holds the
+    // INT8 code the array multiplies (EnergyConstants::codebook_lookup_pj).
+    bool weight_indices = false;
 };
 
 struct Phase {
@@ -62,7 +66,10 @@ std::string linear_gemm_name(int layer, std::string_view linear, int expert = -1
 
 // Sets the stored bits per weight (what a decode reads from DRAM) of the weight GEMMs named in
 // `bits_by_gemm` (linear_gemm_name, "output" for the head); other GEMMs keep theirs.
-void attach_weight_bits(std::vector<WorkItem>& work, const std::vector<std::pair<std::string, double>>& bits_by_gemm);
+// How a row's weights sit in DRAM: as the codes the array multiplies, or as per-tile codebook indices.
+enum class WeightStorage : std::uint8_t { codes, indices };
+void attach_weight_bits(std::vector<WorkItem>& work, const std::vector<std::pair<std::string, double>>& bits_by_gemm,
+                        WeightStorage storage = WeightStorage::codes);
 
 // Rows of each expert under even routing: tokens * experts_used split over n_experts.
 std::vector<std::int64_t> even_expert_rows(std::int64_t tokens, int n_experts, int experts_used);

@@ -95,6 +95,25 @@ double information_bits_per_weight(const HaloModelResult& r) {
     return ib.per_weight(r.books);
 }
 
+std::vector<std::pair<std::string, double>> index_bits_by_gemm(const HaloModelResult& r) {
+    std::vector<std::pair<std::string, InformationBits>> per_gemm;
+    double weights = 0, book_bits = 0;
+    auto add = [&](std::string name, const quant::QuantizedTensor& t) {
+        InformationBits ib;
+        ib.sparse_selector_bits = r.sparse_selector_bits;
+        ib.add(t, r.books);
+        weights += ib.weights;
+        per_gemm.emplace_back(std::move(name), ib);
+    };
+    for (const auto& rec : r.model.linears) add(accel::linear_gemm_name(rec.layer, rec.kind, rec.expert), rec.tensor);
+    if (r.model.head) add(std::string(kHeadName), r.model.head->tensor);
+    for (const auto& b : r.books.books) book_bits += 8.0 * static_cast<double>(b.size());
+    std::vector<std::pair<std::string, double>> v;
+    for (const auto& [name, ib] : per_gemm)
+        v.emplace_back(name, ib.weights > 0 ? ib.bits / ib.weights + (weights > 0 ? book_bits / weights : 0) : 0);
+    return v;
+}
+
 quant::QuantizeOptions halo_quantize_options(const HaloOptions& o) {
     quant::QuantizeOptions qo;
     qo.format = "int8-asym";

@@ -43,6 +43,11 @@ accel::DvfsTable dvfs_table(const Ladder& ladder);
 // zero (8) per tile, the sparse part (INT8 value + 32-bit index + the grid's selector bits per
 // value, FP16 row scale per row with sparse entries), and the codebooks (8 bits per entry, once per model).
 double information_bits_per_weight(const HaloModelResult& r);
+// Those bits per GEMM, named as the simulator's workload names them (linears, and "output" for a
+// quantized head): what each linear reads from DRAM when stored as per-tile codebook indices
+// (--halo-storage indices). The codebooks, stored once per model, are spread over every weight
+// alike, so the weight-weighted mean of these equals information_bits_per_weight(r).
+std::vector<std::pair<std::string, double>> index_bits_by_gemm(const HaloModelResult& r);
 // The same sum one linear at a time; per_weight adds the codebooks (registered by then).
 struct InformationBits {
     double bits = 0, weights = 0;

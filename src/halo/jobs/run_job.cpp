@@ -76,6 +76,7 @@ struct SimRow {
     const accel::ModelTileLevels* tiles = nullptr;
     std::vector<std::pair<std::string, double>> weight_bits;
     const accel::SystolicOptions* machine = nullptr;  // null: the INT8 machine
+    accel::WeightStorage storage = accel::WeightStorage::codes;  // how weight_bits sit in DRAM
 };
 
 std::vector<accel::Phase> simulated_phases(const RunOptions& o) {
@@ -94,7 +95,7 @@ std::vector<PhaseResult> simulate(const SimRow& row, const model::ModelConfig& c
         auto work = accel::transformer_workload(c, phase);
         const auto base = accel::simulate_systolic(accel::baseline_workload(work), so);
         if (row.tiles) accel::attach_tile_levels(work, c, *row.tiles, "tile_levels.json");
-        accel::attach_weight_bits(work, row.weight_bits);
+        accel::attach_weight_bits(work, row.weight_bits, row.storage);
         const auto run = accel::simulate_systolic(work, row.machine ? *row.machine : so);
         out.push_back({phase_name(phase), base.total.time_s / run.total.time_s, run.total.energy.total_j() / base.total.energy.total_j()});
         if (phase.kind == accel::Phase::Kind::prefill) prefill_switches = run.total.switches;
@@ -239,6 +240,14 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     if (!o.force && std::filesystem::exists(o.out_dir))
         throw_bad_value("E9020", o.out_dir.string(), "output directory exists", "a new directory", "an existing one",
                         "pass --force to replace it");
+    const auto storage_names = halo_storage_names();
+    const bool store_codes = std::find(o.halo_storage.begin(), o.halo_storage.end(), "codes") != o.halo_storage.end();
+    const bool store_indices = std::find(o.halo_storage.begin(), o.halo_storage.end(), "indices") != o.halo_storage.end();
+    for (const auto& name : o.halo_storage)
+        if (std::find(storage_names.begin(), storage_names.end(), name) == storage_names.end())
+            throw_bad_flag("E9177", "--halo-storage", "unknown weight storage", fmt::format("{}", fmt::join(storage_names, ", ")), name);
+    if (!store_codes && !store_indices)
+        throw_bad_flag("E9177", "--halo-storage", "no weight storage for the HALO rows", "codes, indices or both", "an empty list");
     if (o.calib_int8_inputs && o.device)
         throw_usage("E9175", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
                              "calibration has none (run without --device)");
@@ -514,10 +523,19 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         v.perplexity = ppl(w, true, ho.quantize_head);
         say("simulate");
         const auto halo_tiles = tile_levels_of(r, w.config, w.config.name);
-        fill_sim(v, {&halo_tiles, layer_bits(r.model), nullptr}, w.config, so, o);
         v.tiles_per_level = r.tiles_per_level;
         v.head_tiles_per_level = r.head_tiles_per_level;
         if (ho.quantize_head) v.note = "LM head quantized and assigned too (--quantize-head); head_tiles_per_level";
+        std::optional<VariantResult> indexed;  // the same model, its weights stored as codebook indices
+        if (store_indices) {
+            indexed = v;
+            indexed->name += "+idx";
+            indexed->bits_per_weight = v.info_bits;
+            indexed->note += std::string(indexed->note.empty() ? "" : "; ") +
+                             "weights stored as per-tile codebook indices (info_bits), one codebook lookup per weight read";
+            fill_sim(*indexed, {&halo_tiles, index_bits_by_gemm(r), nullptr, accel::WeightStorage::indices}, w.config, so, o);
+        }
+        if (store_codes) fill_sim(v, {&halo_tiles, layer_bits(r.model), nullptr}, w.config, so, o);
         quant::RunInfo info;
         info.source_model = std::filesystem::absolute(model_path).string();
         info.source_format = w.source_format;
@@ -532,7 +550,11 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         say(fmt::format("writing {}", v.name));
         write_halo_dir(out / v.name, r, ladder, ho, info, w.config, w.config.name, true, so, have_energy ? &profile : nullptr);
         v.seconds = since(t0);
-        rep.variants.push_back(v);
+        if (store_codes) rep.variants.push_back(v);
+        if (indexed) {
+            indexed->seconds = v.seconds;
+            rep.variants.push_back(*indexed);
+        }
     }
 
     // 6. Table, JSON, report, plot.
@@ -609,6 +631,8 @@ std::vector<std::string> baseline_names() {
     v.push_back("bf16");
     return v;
 }
+
+std::vector<std::string> halo_storage_names() { return {"codes", "indices"}; }
 
 std::string pareto_svg(const std::vector<VariantResult>& vs, double fp_ppl, bool energy_axis) {
     auto xv = [&](const VariantResult& v) { return energy_axis ? v.energy_ratio : v.speedup; };

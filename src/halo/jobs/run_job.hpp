@@ -46,6 +46,11 @@ struct RunOptions {
     // "model@objective" (the objective on the model's pooled front: one lambda for every linear).
     std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
     std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};  // names: baseline_names()
+    // How each HALO point's weights sit in DRAM, one row per entry (halo_storage_names()): "codes"
+    // (the INT8 codes the array multiplies, as the paper stores them) and "indices" (per-tile
+    // codebook indices, ceil(log2 |codebook|) bits, decoded by a lookup on the way in; the row is
+    // named "halo-<point>+idx"). Same model and perplexity; only the simulation differs.
+    std::vector<std::string> halo_storage = {"codes"};
     std::uint64_t seed = 0;               // calibration windows: 0 = evenly spread, else seeded random starts
     double mac_energy_scale = 1.0;        // multiplies the profile's MAC energies (technology scaling)
     std::vector<double> extra_mac_energy_scales;  // each row also simulated at these (results.json only)
@@ -103,6 +108,8 @@ struct VariantResult {
 // fastest level its codes allow, hwq/dvfs_baselines.hpp); iso (rtn-w8's model at every ladder
 // voltage above L0's with the clock all codes meet there); bf16 (the BF16 array, --bf16-profile).
 std::vector<std::string> baseline_names();
+// The forms `--halo-storage` accepts (E9177 names them on a typo or an empty list): codes, indices.
+std::vector<std::string> halo_storage_names();
 
 struct RunReport {
     nlohmann::json json;

@@ -474,5 +474,35 @@ TEST(Dvfs, StoredWeightBitsScaleOnlyTheWeightTraffic) {
     EXPECT_THROW((void)simulate_systolic({bad}, o), Error);
 }
 
+// Weights stored as codebook indices (attach_weight_bits with WeightStorage::indices): their
+// DRAM bytes follow the index bits, and each weight read from DRAM costs one codebook lookup;
+// activation GEMMs and GEMMs not named keep the codes' storage and no lookup.
+TEST(Dvfs, IndexStoredWeightsPayOneLookupPerWeightRead) {
+    SystolicOptions o;
+    o.array.rows = o.array.cols = 4;
+    o.energy.codebook_lookup_pj = 0.75;
+    Gemm g{"w", 3, 8, 8};
+    std::vector<WorkItem> work = {WorkItem{g}, WorkItem{Gemm{"other", 3, 8, 8}}};
+    attach_weight_bits(work, {{"w", 4.5}}, WeightStorage::indices);
+    EXPECT_TRUE(work[0].weight_indices);
+    EXPECT_FALSE(work[1].weight_indices);
+    EXPECT_EQ(work[0].weight_bits, 4.5);
+    std::vector<WorkItem> as_codes = {WorkItem{g}};
+    attach_weight_bits(as_codes, {{"w", 4.5}});
+    EXPECT_FALSE(as_codes[0].weight_indices);
+    const auto s = simulate_gemm(o.array, g);
+    const auto ri = simulate_systolic(work, o), rc = simulate_systolic(as_codes, o);
+    EXPECT_NEAR(ri.layers[0].energy.codebook_lookup_j, static_cast<double>(s.dram_filter_reads) * 0.75e-12, 1e-24);
+    EXPECT_EQ(ri.layers[1].energy.codebook_lookup_j, 0.0);
+    EXPECT_EQ(rc.layers[0].energy.codebook_lookup_j, 0.0);
+    EXPECT_EQ(ri.layers[0].energy.dram_j, rc.layers[0].energy.dram_j);  // same bits, same bytes
+    EXPECT_NEAR(ri.layers[0].energy.total_j() - rc.layers[0].energy.total_j(), ri.layers[0].energy.codebook_lookup_j, 1e-24);
+    EXPECT_NEAR(ri.total.energy.codebook_lookup_j, ri.layers[0].energy.codebook_lookup_j, 1e-24);
+    WorkItem attn{Gemm{"attn_qk", 3, 8, 8}};
+    attn.has_weights = false;
+    attn.weight_indices = true;  // activations have no codebook
+    EXPECT_EQ(simulate_systolic({attn}, o).layers[0].energy.codebook_lookup_j, 0.0);
+}
+
 }  // namespace
 }  // namespace halo::accel

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/accel/workload.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/hwq/halo_streaming.hpp"
 #include "halo/model/lazy_model.hpp"
@@ -108,6 +109,19 @@ void expect_streamed_identical(const std::filesystem::path& model_path, const Ha
     EXPECT_EQ(r.totals.switches, ref.switches);
     EXPECT_EQ(r.totals.books.books, ref.books.books);
     EXPECT_EQ(r.information_bits, information_bits_per_weight(ref));
+    {  // per GEMM (--halo-storage indices): one entry per linear (and the head), the same mean
+        const auto per_gemm = index_bits_by_gemm(ref);
+        ASSERT_EQ(per_gemm.size(), ref.model.linears.size() + (ref.model.head ? 1 : 0));
+        double bits = 0, weights = 0;
+        for (std::size_t i = 0; i < per_gemm.size(); ++i) {
+            const auto& t = i < ref.model.linears.size() ? ref.model.linears[i].tensor : ref.model.head->tensor;
+            const double n = static_cast<double>(t.rows() * t.cols());
+            EXPECT_GT(per_gemm[i].second, 0.0);
+            bits += per_gemm[i].second * n, weights += n;
+        }
+        EXPECT_NEAR(bits / weights, information_bits_per_weight(ref), 1e-9);
+        EXPECT_EQ(per_gemm.front().first, accel::linear_gemm_name(ref.model.linears.front().layer, ref.model.linears.front().kind));
+    }
     EXPECT_TRUE(r.totals.model.linears.empty());  // nothing of the codes kept
 
     std::size_t files = 0;

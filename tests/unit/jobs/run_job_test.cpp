@@ -17,6 +17,7 @@
 #include "halo/mac/profile.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
 #include "halo/util/atomic_file.hpp"
+#include "halo/util/diagnostics.hpp"
 
 namespace halo::jobs {
 namespace {
@@ -59,6 +60,7 @@ TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
     o.halo.tile_k = o.halo.tile_n = 32;
     o.array = "32x32";
     o.halo_objectives = {"model@0/1/0/0"};
+    o.halo_storage = {"codes", "indices"};
     o.baselines = {"rtn-w8", "gptq-w4-g128", "iso"};
     o.decode_batches = {1};
     o.fp_reference = false;
@@ -85,6 +87,31 @@ TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
     EXPECT_THROW(row(rep, "iso-L1"), std::runtime_error);
     EXPECT_GT(row(rep, "iso-L2").speedup, 1.0);
     EXPECT_GT(row(rep, "iso-L3").speedup, row(rep, "iso-L2").speedup);
+
+    // The same model stored as per-tile codebook indices: its information bits in DRAM, one
+    // lookup per weight read. L1 tiles hold up to 128 codes, so 7 bits and less per weight:
+    // decode reads fewer bytes; prefill's time is the array's and does not change.
+    const auto& hi = row(rep, "halo-model@0-1-0-0+idx");
+    EXPECT_EQ(hi.perplexity, h.perplexity);
+    EXPECT_EQ(hi.tiles_per_level, h.tiles_per_level);
+    EXPECT_EQ(hi.bits_per_weight, h.info_bits);
+    EXPECT_LT(hi.bits_per_weight, h.bits_per_weight);
+    EXPECT_DOUBLE_EQ(hi.phases[0].speedup, h.phases[0].speedup);
+    EXPECT_LT(hi.phases[1].energy_ratio, h.phases[1].energy_ratio);
+    EXPECT_NE(hi.note.find("codebook indices"), std::string::npos);
+    RunOptions bad = o;
+    bad.out_dir = s.dir / "bad";
+    for (const auto& storage : {std::vector<std::string>{"packed"}, std::vector<std::string>{}}) {
+        bad.halo_storage = storage;
+        try {
+            (void)run_pipeline(bad, {}, [](const std::string&) {});
+            ADD_FAILURE() << "no error for --halo-storage of " << storage.size() << " entries";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.diagnostic().code, "E9177");
+            EXPECT_EQ(e.exit_code(), 1);  // a bad flag
+        }
+    }
+    EXPECT_FALSE(fs::exists(bad.out_dir));
 
     const auto& g = row(rep, "gptq-w4-g128");
     EXPECT_EQ(g.tiles_per_level[0], std::accumulate(g.tiles_per_level.begin(), g.tiles_per_level.end(), std::int64_t{0}));
