@@ -3,8 +3,8 @@
 # ran one halo run at a time with --threads 16 and found it used 2.3 cores; here the runs go side
 # by side instead, one core each (--threads 1), as many at once as the machine has cores: every
 # row of the long setting (32 x 512 calibration tokens drawn with --seed S, every chunk of the
-# eval text at ctx 512, heads quantized, yosys INT8 MAC profile, seeds 1-3), then booth4 jobs in
-# the cores left over. Binaries built on the dev machine and carried xz-compressed in
+# eval text at ctx 512, heads quantized, yosys INT8 MAC profile, seeds 1-3; HALO rows also with
+# their weights stored as codebook indices, and an 8-codes-a-tile HALO point). Binaries built on the dev machine and carried xz-compressed in
 # .device/s15/{bin,lib,text} with part A of the default model; part B in .device/s15b (one call's
 # 64 MiB cannot hold the model beside the binaries). Calls back to back (the machine is given
 # back 30 s after a call; the runs live only as long as it is held):
@@ -50,7 +50,7 @@ case "$mode" in
       cat /root/model.partA "$PWD/.device/s15b/model.partB" > "$M"
       echo "$(cat "$PWD/.device/s15b/model.sha256")  $M" | sha256sum -c || exit 4
     fi
-    cp "$PWD/docs/results/profiles/int8-yosys.json" "$PWD/docs/results/profiles/int8-booth4.json" /root/data/text/
+    cp "$PWD/docs/results/profiles/int8-yosys.json" /root/data/text/
     cat > /root/long/queue.sh <<'QUEUE'
 #!/usr/bin/env bash
 # The queue: one halo run per job, one core each, at most $SLOTS at once, in the order below.
@@ -62,9 +62,9 @@ base=(--model "$M" --eval $T/eval.txt --calib $T/calib.txt --bf16-profile $T/bf1
       --counts 0,128,16,9 --level-voltages 1,1,1.1,1.2 --extra-mac-energy-scales 0.00174143
       --max-chunks -1 --quantize-head --threads 1 --quiet --force)
 long=(--profile $T/int8-yosys.json --samples 32 --seq-len 512 --ctx 512)
-booth=(--profile $T/int8-booth4.json)   # part I's setting: 4 x 128 calibration, ctx 256, every chunk
-w8=(--objectives acc,model@0.8/0.2/0/0,model@0/1/0/0)
-w4=(--objectives bal,model@0/0/1/0 --sensitivity fisher)
+w8=(--objectives acc,model@0.8/0.2/0/0,model@0/1/0/0 --halo-storage codes,indices)
+w4=(--objectives bal,model@0/0/1/0 --sensitivity fisher --halo-storage codes,indices)
+w3=(--objectives model@0/0/1/0 --level-codes 0,0,8,8 --halo-storage codes,indices)  # 8 codes a tile at L2/L3: 3-bit indices
 job() {  # name args...
   local name=$1; shift
   echo "$(date -u +%FT%TZ) start $name (load $(cut -d' ' -f1-3 /proc/loadavg))" >> /root/long/queue.log
@@ -73,18 +73,17 @@ job() {  # name args...
   echo "$(date -u +%FT%TZ) end $name (load $(cut -d' ' -f1-3 /proc/loadavg)): $(cat /root/long/$name.time | tail -1); args: $*" >> /root/long/queue.log
 }
 run_all() {
-  # The longest first (four GPTQ rows, Fisher calibration), the calibration-free rows last.
+  # The longest first (three HALO points, Fisher calibration, four evaluations), the shortest last.
+  for s in 1 2 3; do echo "L-s$s-halo8 ${long[*]} ${w8[*]} --baselines= --no-fp-reference --seed $s"; done
+  for s in 1 2 3; do echo "L-s$s-halo4 ${long[*]} ${w4[*]} --baselines= --no-fp-reference --seed $s"; done
+  echo "L-s1-rtn8 ${long[*]} --objectives= --baselines rtn-w8,iso,rtn-w8-asym-dvfs,rtn-w8-sym-dvfs --seed 1"
+  echo "L-s1-rtn4 ${long[*]} --objectives= --baselines rtn-w4,rtn-w4-asym-dvfs,rtn-w4-sym-dvfs,bf16 --no-fp-reference --seed 1"
   for s in 1 2 3; do
     echo "L-s$s-gptq4a ${long[*]} --objectives= --baselines gptq-w4-g128,gptq-w4 --no-fp-reference --seed $s"
     echo "L-s$s-gptq4b ${long[*]} --objectives= --baselines gptq-w4-asym-dvfs,gptq-w4-sym-dvfs --no-fp-reference --seed $s"
-    echo "L-s$s-halo8 ${long[*]} ${w8[*]} --baselines= --no-fp-reference --seed $s"
-    echo "L-s$s-halo4 ${long[*]} ${w4[*]} --baselines= --no-fp-reference --seed $s"
-    echo "L-s$s-gptq8 ${long[*]} --objectives= --baselines gptq-w8-asym-dvfs,gptq-w8-sym-dvfs --no-fp-reference --seed $s"
   done
-  echo "L-s1-rtn8 ${long[*]} --objectives= --baselines rtn-w8,iso,rtn-w8-asym-dvfs,rtn-w8-sym-dvfs --seed 1"
-  echo "L-s1-rtn4 ${long[*]} --objectives= --baselines rtn-w4,rtn-w4-asym-dvfs,rtn-w4-sym-dvfs,bf16 --no-fp-reference --seed 1"
-  echo "B-s1-base ${booth[*]} --objectives= --baselines rtn-w8,iso,rtn-w8-asym-dvfs,rtn-w8-sym-dvfs,gptq-w8-sym-dvfs,rtn-w4,rtn-w4-asym-dvfs,rtn-w4-sym-dvfs,gptq-w4,gptq-w4-sym-dvfs,bf16 --seed 1"
-  echo "B-s1-halo8 ${booth[*]} ${w8[*]} --baselines= --no-fp-reference --seed 1"
+  for s in 1 2 3; do echo "L-s$s-gptq8 ${long[*]} --objectives= --baselines gptq-w8-asym-dvfs,gptq-w8-sym-dvfs --no-fp-reference --seed $s"; done
+  for s in 1 2 3; do echo "L-s$s-halo3 ${long[*]} ${w3[*]} --baselines= --no-fp-reference --seed $s"; done
 }
 echo "$(date -u +%FT%TZ) queue of $(run_all | wc -l) jobs, $SLOTS at once, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo)" >> /root/long/queue.log
 running=0
