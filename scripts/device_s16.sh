@@ -28,11 +28,12 @@ date -u; nproc; lscpu | grep -E "Model name|^CPU\(s\)|Thread|Socket"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 M=/root/data/models/smollm2-135m-instruct-q4_1.gguf
 pack() {
-  (cd /root/long && tar czf "$O/long.tar.gz" --ignore-failed-read ./*.time ./*.log ./*/*/*/results.json ./queue.log 2>/dev/null)
+  (cd /root/long && tar czf "$O/long.tar.gz" --ignore-failed-read ./*.time ./*.log ./long/*/*/*/results.json ./long/*/*/*/report.md ./queue.log 2>/dev/null)
   ls -la "$O"
 }
 wait_queue() {
   local limit=${WAIT_S:-540}
+  [ -d /root/long ] || { echo "/root/long missing: the machine was given back, the queue is gone"; exit 3; }
   while [ "$(elapsed)" -lt "$limit" ]; do
     [ -f /root/long/queue.done ] && break
     sleep 10
@@ -58,6 +59,7 @@ case "$mode" in
     device_cuda_env /root/hl /root/hb/libhalo_cuda.so
     env | grep -E "^(LD_LIBRARY_PATH|HALO_CUDA_MODULE)=" > /root/long/env.sh
     sed -i 's/^/export /' /root/long/env.sh
+    printf 'export ONLY=%q\n' "${ONLY:-.*}" >> /root/long/env.sh
     cat > /root/long/queue.sh <<'QUEUE'
 #!/usr/bin/env bash
 # The queue: one halo run per row, one core each, at most $SLOTS at once, in the order below.
@@ -104,7 +106,8 @@ rows() {  # mac seed: one line per row of that seed, seed-free rows (RTN, iso, B
     done
   fi
 }
-run_all() { rows yosys 1; rows yosys 2; rows yosys 3; rows booth4 1; }
+# ONLY (an extended regex on <mac>/seed<S>/<row>, passed through env.sh) picks the rows to run again.
+run_all() { { rows yosys 1; rows yosys 2; rows yosys 3; rows booth4 1; } | grep -E "^(${ONLY:-.*}) "; }
 echo "$(date -u +%FT%TZ) queue of $(run_all | wc -l) jobs, $SLOTS at once, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo)" >> /root/long/queue.log
 running=0
 while read -r dir args; do

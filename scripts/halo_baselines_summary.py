@@ -26,6 +26,39 @@ def fmt(ms, digits=3):
     return f"{m:.{digits}f}" if s == 0 else f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
+IDX = "+idx"  # halo run --halo-storage indices: the HALO point's weights stored as per-tile codebook indices
+PRINTED_NUMBERS = 9  # bits info_b ppl speedup energy mac_en switches d1 d16 at the end of a printed row
+
+
+def read_printed_table(path):
+    """A run's printed results table (halo run's stdout, kept as <row>/stdout.txt where its results.json was
+    lost) -> a results-like dict: per row bits, perplexity, prefill and decode-b1/b16 speed-up and energy
+    as printed (3-4 digits); no extra MAC energy scales. The FP32 row carries only its perplexity."""
+    variants, fp32 = [], None
+    for line in path.read_text().splitlines():
+        tok = line.split()
+        if not tok or tok[0] in ("variant", "report:"):
+            continue
+        if tok[0] == "fp32":
+            fp32 = float(tok[-1])
+            continue
+        if len(tok) < 2 + PRINTED_NUMBERS:
+            raise SystemExit(f"{path}: row '{line}': expected a name, the arithmetic and {PRINTED_NUMBERS} figures")
+        bits, _, ppl, spd, en, _, _, d1, d16 = tok[-PRINTED_NUMBERS:]
+        phases = {"prefill": {"speedup": float(spd), "energy_ratio": float(en)}}
+        for key, cell in (("decode-b1", d1), ("decode-b16", d16)):
+            s_, e_ = cell.split("/")
+            phases[key] = {"speedup": float(s_), "energy_ratio": float(e_)}
+        variants.append({"name": tok[0], "bits_per_weight": float(bits), "perplexity": float(ppl),
+                         "speedup": float(spd), "energy_ratio": float(en), "phases": phases,
+                         "phases_at_mac_energy_scale": [], "source": "printed table"})
+    return {"variants": variants, "fp32_perplexity": fp32, "printed_only": True}
+
+
+def read_run(f):
+    return read_printed_table(f) if f.name == "stdout.txt" else json.loads(f.read_text())
+
+
 def collect(out):
     """(setting, mac) -> {seed: results}. A seed's rows come from OUT/<setting>/<mac>/seed<S>/results.json
     or, when the run was split into parts (scripts/halo_front.sh), from every seed<S>/<part>/results.json
@@ -33,12 +66,31 @@ def collect(out):
     groups = {}
     for seed_dir in sorted(p for p in out.glob("*/*/seed*") if p.is_dir()):
         whole = seed_dir / "results.json"
-        files = [whole] if whole.exists() else sorted(seed_dir.glob("*/results.json"))
+        files = [whole] if whole.exists() else sorted(
+            [d / "results.json" if (d / "results.json").exists() else d / "stdout.txt"
+             for d in seed_dir.iterdir() if (d / "results.json").exists() or (d / "stdout.txt").exists()])
         merged = None
-        for f in files:
-            r = json.loads(f.read_text())
+        runs = [(f, read_run(f)) for f in files]
+        # a HALO row name that two parts both hold (the same objective run twice with different flags, e.g.
+        # --level-codes) is told apart by its part's directory: halo-model@0-0-1-0[h3](+idx); a baseline
+        # row two parts hold (rtn-w8 beside each part's rows) is one computation, the first one kept
+        # (a point's +idx row goes with its codes row)
+        def base(name):
+            return name[:-len(IDX)] if name.endswith(IDX) else name
+        seen = {}
+        for f, r in runs:
+            for v in r["variants"]:
+                seen.setdefault(base(v["name"]), set()).add(f.parent)
+        for f, r in runs:
+            for v in r["variants"]:
+                if v["name"].startswith("halo") and len(seen[base(v["name"])]) > 1:
+                    v["name"] = f"{base(v['name'])}[{f.parent.name}]{v['name'][len(base(v['name'])):]}"
+        # a results.json first, so the setting's description (calibration, ctx, array) comes from a full record
+        for f, r in sorted(runs, key=lambda fr: fr[0].name != "results.json"):
             if merged is None:
-                merged = dict(r, variants=[])
+                merged = dict(r, variants=[], printed_rows=[])
+            if r.get("printed_only"):
+                merged["printed_rows"] += [v["name"] for v in r["variants"]]
             names = [v["name"] for v in merged["variants"]]
             merged["variants"] += [v for v in r["variants"] if v["name"] not in names]
             if r.get("fp32_perplexity") is not None:
@@ -48,12 +100,16 @@ def collect(out):
     return groups
 
 
-IDX = "+idx"  # halo run --halo-storage indices: the HALO point's weights stored as per-tile codebook indices
-
-
 def is_halo(name, storage):
     """A HALO row of that storage: 'codes' (the INT8 codes, as the paper stores them) or 'indices' (+idx)."""
     return name.startswith("halo") and name.endswith(IDX) == (storage == "indices")
+
+
+def no_worse(ppl, spd, en, ppl_b, spd_b, en_b):
+    """At most as perplexed, at least as fast, at most as costly, compared at the printed precision (perplexity
+    to 2 decimals, ratios to 3): a row known from a printed table has no more digits, and a difference below
+    them is no difference a reader could see."""
+    return round(ppl, 2) <= round(ppl_b, 2) and round(spd, 3) >= round(spd_b, 3) and round(en, 3) <= round(en_b, 3)
 
 
 def dominance(points, storage="codes"):
@@ -64,7 +120,7 @@ def dominance(points, storage="codes"):
     for name, spd, en, ppl, _ in points:
         if name.startswith("halo"):
             continue
-        by = [h[0] for h in halo if h[3] <= ppl and h[1] >= spd and h[2] <= en]
+        by = [h[0] for h in halo if no_worse(h[3], h[1], h[2], ppl, spd, en)]
         lines.append(f"- {name} (ppl {ppl:.2f}, {spd:.3f}x, energy {en:.3f}): "
                      + (f"dominated by {', '.join(by)}" if by else "**not dominated** by any HALO row"))
     return lines
@@ -78,7 +134,9 @@ def phase_figures(v, phase):
     (the energy simulated at an extra MAC energy scale; the speed-up does not depend on it)."""
     if " @ MAC x" in phase:
         base, scale = phase.split(" @ MAC x")
-        at = next(p for p in v["phases_at_mac_energy_scale"] if f"{p['mac_energy_scale']:g}" == scale)
+        at = next((p for p in v["phases_at_mac_energy_scale"] if f"{p['mac_energy_scale']:g}" == scale), None)
+        if at is None:  # a row known from its printed table only
+            return None, None
         return at[base]["speedup"], at[base]["energy_ratio"]
     if phase == "prefill":
         return v["speedup"], v["energy_ratio"]
@@ -105,8 +163,12 @@ def dominance_per_seed(runs, names, phases, storage="codes"):
                     per_seed.append(f"{seed}: not run")
                     continue
                 spd, en = phase_figures(row, phase)
-                by = [h["name"] for h in halo if h["perplexity"] <= row["perplexity"]
-                      and phase_figures(h, phase)[0] >= spd and phase_figures(h, phase)[1] <= en]
+                known = [h for h in halo if phase_figures(h, phase)[0] is not None]
+                by = [] if spd is None else [h["name"] for h in known if no_worse(
+                    h["perplexity"], *phase_figures(h, phase), row["perplexity"], spd, en)]
+                if not by and (spd is None or len(known) < len(halo)):  # some figures known from a printed table only
+                    per_seed.append(f"{seed}: n/a (printed table)")
+                    continue
                 per_seed.append(f"{seed}: " + (", ".join(b[len("halo-"):] for b in by) if by else "**none**"))
             cells.append("; ".join(per_seed))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -169,13 +231,21 @@ def main():
           "are against uniform INT8 at L0 on the same array and phase; decode context = the prefill length.", ""]
     for (setting, mac), runs in sorted(collect(out).items()):
         seeds = sorted(runs)
-        first = runs[seeds[0]]
+        # the setting's description from a full record (a seed may be known from printed tables only)
+        first = next((runs[s] for s in seeds if "calibration" in runs[s]), None)
+        if first is None:
+            raise SystemExit(f"{out}/{setting}/{mac}: no results.json among the seeds {seeds}; "
+                             "the printed tables alone do not say the setting")
         phases = [k for k in first["variants"][0].get("phases", {}) if k != "prefill"]
         scales = [p["mac_energy_scale"] for p in first["variants"][0].get("phases_at_mac_energy_scale", [])]
         md += [f"## {setting}, {mac} (seeds {', '.join(seeds)})", "",
                f"calibration {first['calibration']['samples']} x {first['calibration']['seq_len']} tokens, eval ctx "
                f"{first['ctx']} x {first['max_chunks']} chunks (-1 = all), array {first['simulator']['array']}; "
                f"FP32 perplexity {fmt(mean_std([r.get('fp32_perplexity') for r in runs.values()]))}", ""]
+        printed = sorted({f"seed {s}: {n}" for s in seeds for n in runs[s].get("printed_rows", [])})
+        if printed:
+            md += [f"Rows known from the run's printed table only (results.json lost; figures to 3-4 digits, no extra "
+                   f"MAC energy scales, so those cells average the other seeds): {len(printed)} row-seeds.", ""]
         head = ["row", "runs", "bits/w", "perplexity", "prefill speed-up", "prefill energy"]
         head += [f"{p} speed-up / energy" for p in phases]
         head += [f"prefill energy @ MAC x{s:g}" for s in scales]
@@ -194,8 +264,8 @@ def main():
             for p in phases:
                 cells.append(fmt(mean_std([v["phases"][p]["speedup"] for v in rows])) + " / " +
                              fmt(mean_std([v["phases"][p]["energy_ratio"] for v in rows])))
-            for i, _ in enumerate(scales):
-                cells.append(fmt(mean_std([v["phases_at_mac_energy_scale"][i]["prefill"]["energy_ratio"] for v in rows])))
+            for x in scales:
+                cells.append(fmt(mean_std([phase_figures(v, f"prefill @ MAC x{x:g}")[1] for v in rows])))
             md.append("| " + " | ".join(cells) + " |")
             points.append((name, spd[0], en[0], ppl[0], ppl[1]))
         fp = mean_std([r.get("fp32_perplexity") for r in runs.values()])[0]
@@ -204,7 +274,7 @@ def main():
             what = ("HALO rows storing INT8 codes" if storage == "codes"
                     else f"HALO rows storing per-tile codebook indices ({IDX})")
             md += ["", f"Dominance by the {what} (means; at most as perplexed, at least as fast and at most as costly "
-                   "in prefill energy):"]
+                   "in prefill energy, compared at 2 decimals of perplexity and 3 of the ratios):"]
             md += dominance(points, storage)
             md += ["", f"Dominance per seed and phase by the {what}: for each seed, those of that seed at most as",
                    "perplexed, at least as fast and at most as costly in that phase's energy (**none**: not dominated on",
