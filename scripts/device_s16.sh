@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sessions 15-16 on the lent machine (issue #15's long setting): every row of the long setting
 # (32 x 512 calibration tokens drawn with --seed S, every chunk of the eval text at ctx 512, heads
-# quantized, seeds 1-3, yosys INT8 MAC profile; then seed 1 on the booth4 profile), one halo run per
+# quantized, seeds 1-3, yosys INT8 MAC profile, then the booth4 profile), one halo run per
 # row, as many at once as the machine has cores, each on one core (--threads 1) with calibration,
 # Fisher, GPTQ and HALO's tile fits on the GPU (--device cuda; perplexity with the A8 hooks and the
 # simulation stay on that core). A job whose CUDA run fails is run once more on the CPU, logged.
@@ -97,6 +97,10 @@ rows() {  # mac seed: one line per row of that seed, seed-free rows (RTN, iso, B
   echo "$mac/seed$s/m82 $p --objectives model@0.8/0.2/0/0 $idx"
   echo "$mac/seed$s/m01 $p --objectives model@0/1/0/0 $idx"
   echo "$mac/seed$s/h3 $p --objectives model@0/0/1/0 --level-codes 0,0,8,8 $idx"
+  # session 18: points between m82 and m01 (40/30/20 % of the weights at L0, the rest at L1)
+  echo "$mac/seed$s/m46 $p --objectives model@0.4/0.6/0/0 $idx"
+  echo "$mac/seed$s/m37 $p --objectives model@0.3/0.7/0/0 $idx"
+  echo "$mac/seed$s/m28 $p --objectives model@0.2/0.8/0/0 $idx"
   for b in gptq-w4-g128 gptq-w4 gptq-w4-asym-dvfs gptq-w4-sym-dvfs gptq-w8-asym-dvfs gptq-w8-sym-dvfs; do
     echo "$mac/seed$s/$b $p --objectives= --baselines $b --no-fp-reference"
   done
@@ -107,7 +111,7 @@ rows() {  # mac seed: one line per row of that seed, seed-free rows (RTN, iso, B
   fi
 }
 # ONLY (an extended regex on <mac>/seed<S>/<row>, passed through env.sh) picks the rows to run again.
-run_all() { { rows yosys 1; rows yosys 2; rows yosys 3; rows booth4 1; } | grep -E "^(${ONLY:-.*}) "; }
+run_all() { { rows yosys 1; rows yosys 2; rows yosys 3; rows booth4 1; rows booth4 2; rows booth4 3; } | grep -E "^(${ONLY:-.*}) "; }
 echo "$(date -u +%FT%TZ) queue of $(run_all | wc -l) jobs, $SLOTS at once, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo)" >> /root/long/queue.log
 running=0
 while read -r dir args; do
