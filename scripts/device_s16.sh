@@ -101,6 +101,8 @@ rows() {  # mac seed: one line per row of that seed, seed-free rows (RTN, iso, B
   echo "$mac/seed$s/m46 $p --objectives model@0.4/0.6/0/0 $idx"
   echo "$mac/seed$s/m37 $p --objectives model@0.3/0.7/0/0 $idx"
   echo "$mac/seed$s/m28 $p --objectives model@0.2/0.8/0/0 $idx"
+  # session 18: the model-wide knee (one lambda on the model's pooled front), Fisher sensitivity
+  echo "$mac/seed$s/mbal $p --objectives model@bal --sensitivity fisher $idx"
   for b in gptq-w4-g128 gptq-w4 gptq-w4-asym-dvfs gptq-w4-sym-dvfs gptq-w8-asym-dvfs gptq-w8-sym-dvfs; do
     echo "$mac/seed$s/$b $p --objectives= --baselines $b --no-fp-reference"
   done
