@@ -20,6 +20,24 @@ std::string shell_quote(const std::string& s) {
     return q + "'";
 }
 
+std::filesystem::path process_dir() {
+    return std::filesystem::path(::testing::TempDir()) / ("halo_cli_" + std::to_string(::getpid()));
+}
+
+// The process's directories go when every test of the process passed (ctest runs one test a
+// process, so before this each run left one directory per test in the temp dir); a failing
+// test's directory stays for a look at what `halo` wrote.
+class RemoveDirsWhenPassed : public ::testing::Environment {
+   public:
+    void TearDown() override {
+        if (!::testing::UnitTest::GetInstance()->Passed()) return;
+        std::error_code ec;
+        std::filesystem::remove_all(process_dir(), ec);
+    }
+};
+[[maybe_unused]] ::testing::Environment* const kRemoveDirsWhenPassed =
+    ::testing::AddGlobalTestEnvironment(new RemoveDirsWhenPassed);
+
 }  // namespace
 
 std::string read_text(const std::filesystem::path& path) {
@@ -34,7 +52,7 @@ std::filesystem::path fresh_dir() {
     std::string name = std::string(info->test_suite_name()) + "." + info->name();
     for (char& c : name)
         if (c == '/') c = '_';
-    const auto dir = std::filesystem::path(::testing::TempDir()) / ("halo_cli_" + std::to_string(::getpid())) / name;
+    const auto dir = process_dir() / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;

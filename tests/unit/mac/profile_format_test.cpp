@@ -192,8 +192,19 @@ MacProfile full_profile() {
     return p;
 }
 
+// The process's directory is removed at exit (ctest runs one test a process: without this each
+// run left a directory in the temp dir); the files are the tests' own small JSON texts.
+struct RemoveAtExit {
+    std::filesystem::path dir;
+    ~RemoveAtExit() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
 std::filesystem::path temp_file(const std::string& name, const std::string& text) {
     const auto dir = std::filesystem::temp_directory_path() / ("halo_profile_format_" + std::to_string(::getpid()));
+    static const RemoveAtExit remove_at_exit{dir};
     std::filesystem::create_directories(dir);
     const auto path = dir / name;
     write_file_atomic(path, text);
