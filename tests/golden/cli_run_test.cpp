@@ -111,6 +111,37 @@ TEST(CliRun, QuantizeHeadTinyModelEvalReproducesTheRun) {
                  dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(json::parse(read_text(dir / "e.json"))["perplexity"].get<double>(), v["perplexity"].get<double>());
+    const std::set<std::string> kernels = {"avx512", "avx2", "reference"};
+    EXPECT_TRUE(kernels.count(res.value("cpu_gemm", ""))) << res.value("cpu_gemm", "(missing)");
+}
+
+// `halo eval --json` says when and how it was made (date, version, commit, command line) and which
+// CPU GEMM kernel computed it (A8 perplexities depend on its summation order), in memory and
+// streamed; HALO_GEMM=reference is reported as such.
+TEST(CliEval, JsonSaysWhenHowAndWhichGemmKernel) {
+    const auto dir = fresh_dir();
+    auto r = run_halo({"synth", "--shape", "test-tiny", "--out", "m", "--dtype", "f32", "--threads", "1", "--quiet"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::ofstream(dir / "text.txt") << std::string(600, 'a') + "bcdefghij klmnop qrstuv wxyz 0123456789\n";
+    const std::set<std::string> kernels = {"avx512", "avx2", "reference"};
+    for (const std::string mode : {"memory", "stream", "reference"}) {
+        std::vector<std::string> args = {"eval", "--model", "m", "--text", "text.txt", "--ctx", "32", "--max-chunks", "2",
+                                         "--threads", "1", "--quiet", "--json", mode + ".json"};
+        if (mode == "stream") args.push_back("--stream");
+        if (mode == "reference") ::setenv("HALO_GEMM", "reference", 1);
+        r = run_halo(args, dir);
+        ::unsetenv("HALO_GEMM");
+        ASSERT_EQ(r.exit_code, 0) << mode << ": " << r.err;
+        const json e = json::parse(read_text(dir / (mode + ".json")));
+        const std::string date = e.value("date", "");
+        EXPECT_EQ(date.size(), 20u) << mode << ": " << date;  // 2026-12-06T21:04:05Z
+        EXPECT_EQ(date.back(), 'Z') << mode;
+        EXPECT_FALSE(e.value("halo_version", "").empty()) << mode;
+        EXPECT_TRUE(e.contains("git_commit")) << mode;
+        EXPECT_NE(e.value("command", "").find("eval --model m --text text.txt"), std::string::npos) << mode << ": " << e.dump();
+        if (mode == "reference") EXPECT_EQ(e.value("cpu_gemm", ""), "reference");
+        else EXPECT_TRUE(kernels.count(e.value("cpu_gemm", ""))) << mode << ": " << e.value("cpu_gemm", "(missing)");
+    }
 }
 
 // `halo quantize --method halo --quantize-head --stream` (one block resident) writes the head

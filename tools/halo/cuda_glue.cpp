@@ -10,6 +10,7 @@
 #include "halo/model/tokenizer.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/memory_usage.hpp"
+#include "halo/util/provenance.hpp"
 #include "halo/util/json_view.hpp"
 #include "flags.hpp"
 #include "terminal_progress.hpp"
@@ -40,7 +41,7 @@ int run_cuda_eval(const CudaEvalArgs& a) {
     const double tokens_per_s = seconds > 0 ? static_cast<double>(r.tokens_evaluated) / seconds : 0.0;
     const double gib = 1 << 30;
     if (!a.json.empty()) {
-        const nlohmann::json j = {{"perplexity", r.perplexity},
+        nlohmann::json j = {{"perplexity", r.perplexity},
                                   {"nll_sum", r.nll_sum},
                                   {"tokens_scored", r.tokens_scored},
                                   {"tokens_evaluated", r.tokens_evaluated},
@@ -62,6 +63,7 @@ int run_cuda_eval(const CudaEvalArgs& a) {
                                   {"gpu_allocated_gib", static_cast<double>(gpu.device_bytes()) / gib},
                                   {"gpu_peak_used_gib", static_cast<double>(gpu.peak_device_bytes()) / gib},
                                   {"peak_rss_mb", peak_rss_mib()}};
+        j.update(provenance_json(current_provenance()));  // date, halo_version, git_commit, command
         write_json_output(a.json, dump_json(j, 2, a.json));
     }
     if (a.json != "-") {

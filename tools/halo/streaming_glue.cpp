@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "halo/model/blas.hpp"
 #include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/streaming_perplexity.hpp"
@@ -16,6 +17,7 @@
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 #include "halo/util/memory_usage.hpp"
+#include "halo/util/provenance.hpp"
 #include "halo/util/json_view.hpp"
 #include "flags.hpp"
 #include "terminal_progress.hpp"
@@ -134,17 +136,19 @@ int run_streaming_eval(const StreamEvalArgs& a, const StreamFlags& s) {
     const double seconds = since(ts);
     const double tokens_per_s = seconds > 0 ? static_cast<double>(r.result.tokens_evaluated) / seconds : 0.0;
     if (!a.json.empty()) {
-        const nlohmann::json j = {{"perplexity", r.result.perplexity},    {"nll_sum", r.result.nll_sum},
+        nlohmann::json j = {{"perplexity", r.result.perplexity},    {"nll_sum", r.result.nll_sum},
                                   {"tokens_scored", r.result.tokens_scored}, {"tokens_evaluated", r.result.tokens_evaluated},
                                   {"text_tokens", tokens.size()},          {"method", "llamacpp"},
                                   {"ctx", r.result.ctx},                   {"chunks", r.result.chunks},
                                   {"bos", po.bos >= 0},                    {"model", a.model_path.string()},
                                   {"weights", source.source_format()},     {"text", a.text_path.string()},
-                                  {"threads", a.threads},                  {"seconds", seconds},
+                                  {"threads", a.threads},                  {"cpu_gemm", model::gemm_kernel_name()},
+                                  {"seconds", seconds},
                                   {"tokens_per_s", tokens_per_s},          {"streamed", true},                      {"quantized", a.quantized.string()},
                                   {"act_format", act_format},             {"blocks", source.config().n_layers},
                                   {"activations_spilled", r.activations_spilled},
                                   {"peak_rss_mb", peak_rss_mib()},         {"wall_s", since(t0)}};
+        j.update(provenance_json(current_provenance()));  // date, halo_version, git_commit, command
         write_json_output(a.json, dump_json(j, 2, a.json));
     }
     if (a.json != "-") {

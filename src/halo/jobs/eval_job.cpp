@@ -8,11 +8,12 @@
 #include "halo/model/tokenizer.hpp"
 #include "halo/quant/quant_dir.hpp"
 #include "halo/util/diagnostics.hpp"
+#include "halo/util/provenance.hpp"
 
 namespace halo::jobs {
 
 nlohmann::json EvalJobResult::json() const {
-    return {{"perplexity", result.perplexity},
+    nlohmann::json j = {{"perplexity", result.perplexity},
             {"nll_sum", result.nll_sum},
             {"tokens_scored", result.tokens_scored},
             {"tokens_evaluated", result.tokens_evaluated},
@@ -27,8 +28,11 @@ nlohmann::json EvalJobResult::json() const {
             {"quantized", quantized},
             {"text", text_path.string()},
             {"threads", threads},
+            {"cpu_gemm", model::gemm_kernel_name()},
             {"seconds", seconds},
             {"tokens_per_s", tokens_per_s}};
+    j.update(provenance_json(current_provenance()));  // date, halo_version, git_commit, command
+    return j;
 }
 
 std::string eval_model_of(const std::string& model, const std::filesystem::path& quantized) {

@@ -581,7 +581,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     }
     rep.json = {{"format", "halo-run"}, {"version", 1}, {"date", provenance.date_utc},
                 {"halo_version", provenance.halo_version}, {"git_commit", provenance.git_commit},
-                {"command", provenance.command_line}, {"model", model_path.string()},
+                {"command", provenance.command_line}, {"cpu_gemm", model::gemm_kernel_name()}, {"model", model_path.string()},
                 {"model_name", config.name}, {"eval_text", eval_path.string()}, {"ctx", o.ctx}, {"max_chunks", o.max_chunks},
                 {"calibration", {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len}, {"seed", o.seed},
                                  {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}, {"gptq_damp", o.gptq_damp}}},

@@ -22,6 +22,11 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha, const double* a,
           std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc);
 
+// The kernel gemm() runs on this CPU: "avx512", "avx2" or "reference" (HALO_GEMM may lower it).
+// Outputs that hold CPU-computed figures record it: the kernels sum in different orders, and
+// per-token INT8 activations turn those last bits into other codes (docs/design/transformer.md).
+const char* gemm_kernel_name();
+
 // The same product through cblas (one OpenBLAS call, its own threading): the reference.
 void gemm_reference(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                     const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
