@@ -392,6 +392,13 @@ namespace {
 // transition); and `memo_share`, the toggles left if each gate's waveform were computed once per
 // distinct value of its cone's input bits before and after (a gate's waveform is a function of
 // them), i.e. the work an exact per-gate memo could not avoid.
+// `warp_*`: how evenly a GPU warp's 32 lanes share the lane kernel's work (issue #16), modelled
+// here on the CPU: a lane visits its dirty gates in ascending index and the warp runs step k for as
+// long as its slowest lane's k-th gate takes (work of a visit = 1 + the input events it replays +
+// the output events it writes), so efficiency = all lanes' work / (32 x sum over k of the maximum).
+// Three assignments of transitions to lanes: as the kernel gets them (a0-major, 32 consecutive),
+// sorted by the primary bits that change (a cheap key the host could sort by), and sorted by the
+// measured work itself (the best a sort by total work can do).
 void BM_WaveWorkByConeInt8(benchmark::State& state) {
     const auto& m = mac();
     if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
@@ -411,6 +418,7 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
     for (const WaveGate& g : flat.gates)
         for (std::uint32_t j = 0; j < g.input_count; ++j) cone[g.output] |= cone[g.inputs[j]];
     std::vector<std::uint16_t> toggles(n * gates, 0);
+    std::vector<std::vector<std::uint32_t>> visit_work(n);  // per transition, per visited gate in ascending index
     std::vector<WaveEvent> events(1 << 16);
     std::vector<WaveRange> range(flat.slot_count, WaveRange{0, 0, 0, 0});
     std::vector<std::uint64_t> dirty((gates + 63) / 64, 0);
@@ -423,9 +431,15 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
             const WaveLaneResult r =
                 simulate_wave_lane(view, st.a1, st.acc1, [&](std::uint32_t slot) { return init[slot]; }, s);
             if (r.overflow) return state.SkipWithError("scratch overflow");
+            auto events_of = [&](std::uint32_t slot) { return range[slot].stamp == t + 1 ? range[slot].end - range[slot].begin : 0u; };
+            visit_work[t].clear();
             for (std::size_t g = 0; g < gates; ++g) {
-                const std::uint32_t out = flat.gates[g].output;
-                if (range[out].stamp == t + 1) toggles[t * gates + g] = static_cast<std::uint16_t>(range[out].end - range[out].begin);
+                const WaveGate& wg = flat.gates[g];
+                if (range[wg.output].stamp != t + 1) continue;  // not visited
+                toggles[t * gates + g] = static_cast<std::uint16_t>(events_of(wg.output));
+                std::uint32_t work = 1 + events_of(wg.output);
+                for (std::uint32_t j = 0; j < wg.input_count; ++j) work += events_of(wg.inputs[j]);
+                visit_work[t].push_back(work);
             }
         }
     }
@@ -446,6 +460,36 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
         for (std::size_t t = 0; t < n; ++t)
             if (t == 0 || keyed[t].first != keyed[t - 1].first) memo += keyed[t].second;
     }
+    auto warp_efficiency = [&](const std::vector<std::size_t>& order) {
+        double all = 0, warp_steps = 0;
+        for (std::size_t w0 = 0; w0 + 32 <= n; w0 += 32) {
+            std::size_t steps = 0;
+            for (std::size_t l = 0; l < 32; ++l) steps = std::max(steps, visit_work[order[w0 + l]].size());
+            for (std::size_t k = 0; k < steps; ++k) {
+                std::uint32_t slowest = 0;
+                for (std::size_t l = 0; l < 32; ++l) {
+                    const auto& v = visit_work[order[w0 + l]];
+                    if (k < v.size()) slowest = std::max(slowest, v[k]), all += v[k];
+                }
+                warp_steps += slowest;
+            }
+        }
+        return all / (32.0 * warp_steps);
+    };
+    std::vector<std::size_t> order(n);
+    for (std::size_t t = 0; t < n; ++t) order[t] = t;
+    state.counters["warp_eff_as_given"] = warp_efficiency(order);
+    auto changed_bits = [&](std::size_t t) {
+        const Stimulus& st = stimuli[t];
+        return __builtin_popcountll(st.a0 ^ st.a1) + __builtin_popcountll(st.acc0 ^ st.acc1);
+    };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return changed_bits(a) < changed_bits(b); });
+    state.counters["warp_eff_by_changed_bits"] = warp_efficiency(order);
+    std::vector<double> total_work(n, 0);
+    for (std::size_t t = 0; t < n; ++t)
+        for (std::uint32_t x : visit_work[t]) total_work[t] += x;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return total_work[a] < total_work[b]; });
+    state.counters["warp_eff_by_work"] = warp_efficiency(order);
     state.counters["gates"] = static_cast<double>(gates);
     state.counters["activation_only_gates"] = act_only_gates;
     state.counters["gate_toggles_per_op"] = total / static_cast<double>(n);
