@@ -242,6 +242,7 @@ void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
     state.counters["near_events"] = run.near_events;
     state.counters["level_kernel"] = run.kernel == WaveCudaKernel::level ? 1 : 0;
     state.counters["lane_shared"] = run.lane_shared ? 1 : 0;
+    state.counters["lane_lockstep"] = run.lane_lockstep ? 1 : 0;
 }
 BENCHMARK(BM_WaveCudaAllWeightsInt8)
     ->Args({512, 0})
@@ -398,7 +399,8 @@ namespace {
 // the output events it writes), so efficiency = all lanes' work / (32 x sum over k of the maximum).
 // Three assignments of transitions to lanes: as the kernel gets them (a0-major, 32 consecutive),
 // sorted by the primary bits that change (a cheap key the host could sort by), and sorted by the
-// measured work itself (the best a sort by total work can do).
+// measured work itself (the best a sort by total work can do); and `warp_eff_gate_lockstep`, lanes
+// that walk the gates together in index order (as given, a0-major).
 void BM_WaveWorkByConeInt8(benchmark::State& state) {
     const auto& m = mac();
     if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
@@ -419,6 +421,7 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
         for (std::uint32_t j = 0; j < g.input_count; ++j) cone[g.output] |= cone[g.inputs[j]];
     std::vector<std::uint16_t> toggles(n * gates, 0);
     std::vector<std::vector<std::uint32_t>> visit_work(n);  // per transition, per visited gate in ascending index
+    std::vector<std::uint16_t> gate_work(n * gates, 0);     // the same per (transition, gate); 0 = not visited
     std::vector<WaveEvent> events(1 << 16);
     std::vector<WaveRange> range(flat.slot_count, WaveRange{0, 0, 0, 0});
     std::vector<std::uint64_t> dirty((gates + 63) / 64, 0);
@@ -440,6 +443,7 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
                 std::uint32_t work = 1 + events_of(wg.output);
                 for (std::uint32_t j = 0; j < wg.input_count; ++j) work += events_of(wg.inputs[j]);
                 visit_work[t].push_back(work);
+                gate_work[t * gates + g] = static_cast<std::uint16_t>(std::min<std::uint32_t>(work, 65535));
             }
         }
     }
@@ -490,6 +494,19 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
         for (std::uint32_t x : visit_work[t]) total_work[t] += x;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return total_work[a] < total_work[b]; });
     state.counters["warp_eff_by_work"] = warp_efficiency(order);
+    // Lock-step by gate (not built): the lanes walk the gates in index order together, each doing
+    // gate g only where it is dirty, so a warp step pays the slowest lane's work at that same gate.
+    double all = 0, warp_steps = 0;
+    for (std::size_t w0 = 0; w0 + 32 <= n; w0 += 32)
+        for (std::size_t g = 0; g < gates; ++g) {
+            std::uint16_t slowest = 0;
+            for (std::size_t l = 0; l < 32; ++l) {
+                const std::uint16_t x = gate_work[(w0 + l) * gates + g];
+                slowest = std::max(slowest, x), all += x;
+            }
+            warp_steps += slowest;
+        }
+    state.counters["warp_eff_gate_lockstep"] = all / (32.0 * warp_steps);
     state.counters["gates"] = static_cast<double>(gates);
     state.counters["activation_only_gates"] = act_only_gates;
     state.counters["gate_toggles_per_op"] = total / static_cast<double>(n);

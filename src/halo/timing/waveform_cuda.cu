@@ -61,7 +61,9 @@ constexpr int kBlock = 128;
 // memory (word w of thread t at w * kBlock + t: a warp's words are neighbours, no bank
 // conflicts) instead of global memory, where a gate visit or a fan-out mark cost a scattered
 // read and write each, and the initial values one byte per slot.
-template <int MinBlocks, bool Shared>
+// Lockstep: simulate_wave_lane's lock-step gate walk (the 32 lanes visit the same gate at the
+// same step), asked for with HALO_WAVE_LANE_LOCKSTEP=1 until it has been measured on a GPU.
+template <int MinBlocks, bool Shared, bool Lockstep>
 __global__ void __launch_bounds__(kBlock, MinBlocks)
     wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
     extern __shared__ std::uint64_t lane_smem[];
@@ -109,7 +111,7 @@ __global__ void __launch_bounds__(kBlock, MinBlocks)
                 set(wg.output, static_cast<unsigned>((wg.truth >> m) & 1u));
             }
             auto initial = [bit](std::uint32_t slot) { return static_cast<std::uint8_t>(bit(slot)); };
-            job.results[k] = simulate_wave_lane(c, job.a1[k], job.acc1[k], initial, s);
+            job.results[k] = simulate_wave_lane<kWaveCachedReplay, Lockstep>(c, job.a1[k], job.acc1[k], initial, s);
         } else {
             for (int p = 0; p < na + c.accumulator_bits; ++p)
                 init[p] = p < na ? (job.a0[k] >> p) & 1u : (job.acc0[k] >> (p - na)) & 1u;
@@ -120,7 +122,7 @@ __global__ void __launch_bounds__(kBlock, MinBlocks)
                 init[wg.output] = (wg.truth >> m) & 1u;
             }
             auto initial = [init](std::uint32_t slot) { return init[slot]; };
-            job.results[k] = simulate_wave_lane(c, job.a1[k], job.acc1[k], initial, s);
+            job.results[k] = simulate_wave_lane<kWaveCachedReplay, Lockstep>(c, job.a1[k], job.acc1[k], initial, s);
         }
     }
 }
@@ -514,6 +516,10 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
         const bool shared = shared_env != nullptr && std::string(shared_env) == "1" &&
                             smem <= prop.sharedMemPerBlockOptin &&
                             static_cast<std::size_t>(blocks_per_sm) * (smem + prop.reservedSharedMemPerBlock) <= prop.sharedMemPerMultiprocessor;
+        const char* lockstep_env = std::getenv("HALO_WAVE_LANE_LOCKSTEP");
+        const bool lockstep = lockstep_env != nullptr && std::string(lockstep_env) == "1";
+        if (lockstep && blocks_per_sm != 5)  // the host refuses this first (E3544)
+            throw std::runtime_error("the lock-step lane kernel runs at 5 blocks per multiprocessor only");
         check(cudaEventRecord(k0), "event record");
         if (total > 0) {
             const auto* dev_jobs = reinterpret_cast<const DevJob*>(pack.at(dev, jobs_off));
@@ -525,25 +531,30 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
                           "shared memory size");
                 kernel_fn<<<grid, kBlock, bytes>>>(dev_jobs, n, total, g_scratch.ptr, l);
             };
-            if (shared) {
+            // The lock-step walk comes in the default 5 blocks per multiprocessor only (a
+            // measurement variant; more instantiations cost compile time).
+            if (lockstep) {
+                if (shared) launch(wave_kernel<5, true, true>, smem);
+                else launch(wave_kernel<5, false, true>, 0);
+            } else if (shared) {
                 switch (blocks_per_sm) {
-                case 3: launch(wave_kernel<3, true>, smem); break;
-                case 4: launch(wave_kernel<4, true>, smem); break;
-                case 5: launch(wave_kernel<5, true>, smem); break;
-                case 6: launch(wave_kernel<6, true>, smem); break;
-                default: launch(wave_kernel<8, true>, smem); break;
+                case 3: launch(wave_kernel<3, true, false>, smem); break;
+                case 4: launch(wave_kernel<4, true, false>, smem); break;
+                case 5: launch(wave_kernel<5, true, false>, smem); break;
+                case 6: launch(wave_kernel<6, true, false>, smem); break;
+                default: launch(wave_kernel<8, true, false>, smem); break;
                 }
             } else {
                 switch (blocks_per_sm) {
-                case 3: launch(wave_kernel<3, false>, 0); break;
-                case 4: launch(wave_kernel<4, false>, 0); break;
-                case 5: launch(wave_kernel<5, false>, 0); break;
-                case 6: launch(wave_kernel<6, false>, 0); break;
-                default: launch(wave_kernel<8, false>, 0); break;
+                case 3: launch(wave_kernel<3, false, false>, 0); break;
+                case 4: launch(wave_kernel<4, false, false>, 0); break;
+                case 5: launch(wave_kernel<5, false, false>, 0); break;
+                case 6: launch(wave_kernel<6, false, false>, 0); break;
+                default: launch(wave_kernel<8, false, false>, 0); break;
                 }
             }
         }
-        if (stats) stats->lane_shared = shared;
+        if (stats) stats->lane_shared = shared, stats->lane_lockstep = lockstep;
     }
     check(cudaGetLastError(), "kernel launch");
     check(cudaEventRecord(k1), "event record");

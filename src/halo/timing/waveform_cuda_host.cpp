@@ -1,6 +1,8 @@
 #include "halo/timing/waveform_cuda_host.hpp"
 
+#include <cstdlib>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "halo/timing/cuda_module.hpp"
@@ -36,6 +38,16 @@ std::string cuda_unavailable_reason() {
 WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t event_capacity, std::uint32_t threads_per_sm,
                               WaveCudaKernel kernel) {
     if (event_capacity == 0) event_capacity = kernel == WaveCudaKernel::level ? 0x7fffu : 8192u;
+    // HALO_WAVE_LANE_LOCKSTEP=1 (the lane kernel's lock-step gate walk, a measurement variant) is
+    // built for the default 5 blocks of 128 threads per multiprocessor only.
+    if (const char* lockstep = std::getenv("HALO_WAVE_LANE_LOCKSTEP");
+        lockstep != nullptr && std::string(lockstep) == "1" &&
+        (kernel != WaveCudaKernel::lane || (threads_per_sm != 0 && (threads_per_sm + 127) / 128 != 5)))
+        throw_bad_value("E3544", "HALO_WAVE_LANE_LOCKSTEP",
+                        "the lock-step gate walk is a variant of the lane kernel at 5 blocks of 128 threads per multiprocessor",
+                        "the lane kernel at 0 (default) or 513-640 threads per multiprocessor",
+                        std::string(kernel == WaveCudaKernel::lane ? "the lane" : "the level") + " kernel at " +
+                            std::to_string(threads_per_sm) + " threads per multiprocessor");
     std::string why;
     const WaveCudaApi* a = api(&why);
     if (a) why = a->probe();
@@ -85,6 +97,7 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     run.kernel = stats.kernel;
     run.near_events = stats.near_events;
     run.lane_shared = stats.lane_shared;
+    run.lane_lockstep = stats.lane_lockstep;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         std::vector<Stimulus> redo;
         std::vector<std::size_t> where;

@@ -61,6 +61,8 @@ public:
     // Replays gates through the CUDA kernels' form of the per-gate rule (wave_gate_replay_cached)
     // instead of the host's: same results, slower here; for the tests.
     void use_device_replay(bool on) { device_replay_ = on; }
+    // Visits the gates in lock-step form (simulate_wave_lane's Lockstep): same results; for the tests.
+    void use_lockstep(bool on) { lockstep_ = on; }
 
 private:
     void initial_values(std::span<const Stimulus> block);
@@ -74,6 +76,7 @@ private:
     std::vector<std::uint64_t> dirty_;
     std::uint32_t stamp_value_ = 0;
     bool device_replay_ = false;
+    bool lockstep_ = false;
 };
 
 }  // namespace halo::timing

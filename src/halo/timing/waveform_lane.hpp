@@ -411,7 +411,12 @@ HALO_WAVE_HD inline double wave_gate_energy(const WaveView& c, std::uint32_t gi,
 // One transition: the circuit starts settled with slot values init(slot) (a0, acc0 and what the
 // gates compute from them) and the primary inputs jump to (a1, acc1) at t = 0.
 // `Cached`: which form of the per-gate replay (wave_gate_replay; the tests run both on the host).
-template <bool Cached = kWaveCachedReplay, class Init, class Scratch>
+// Lockstep: visit the gates by walking every index and skipping the clean ones, instead of
+// jumping from dirty bit to dirty bit. The visits and their order are the same (ascending index:
+// the gates are in topological order, so a fan-out is always ahead); on a GPU the 32 lanes of a
+// warp then visit the same gate at the same step (bench BM_WaveWorkByConeInt8 models 0.51-0.56 of a
+// warp busy against 0.27-0.38 for the jumps; docs/results/characterize.md, session 18).
+template <bool Cached = kWaveCachedReplay, bool Lockstep = false, class Init, class Scratch>
 HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,
                                                       const Init& init, Scratch& s) {
     WaveLaneResult r{-INFINITY, 0, 0.0, false, false};
@@ -445,41 +450,55 @@ HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::ui
         s.range[slot] = WaveRange{first, count, stamp, 0};
     }
     std::uint32_t next[kWaveMaxInputs], last[kWaveMaxInputs];
-    for (std::uint32_t wi = 0; wi < words; ++wi) {
-        while (s.dirty[wi] != 0) {
-            const std::uint64_t word = s.dirty[wi];
-            s.dirty[wi] = word & (word - 1);
-#if defined(__CUDA_ARCH__)
-            const std::uint32_t gi = wi * 64 + static_cast<std::uint32_t>(__ffsll(static_cast<long long>(word)) - 1);
-#else
-            const std::uint32_t gi = wi * 64 + static_cast<std::uint32_t>(__builtin_ctzll(word));
-#endif
-            const WaveGate& g = c.gates[gi];
-            const std::uint32_t n = g.input_count;
-            unsigned assign = 0;
-            // Unrolled with constant indices: next and last stay in registers (wave_gate_replay).
+    // One gate's visit: replay its input events into output events; false when the scratch is full.
+    auto visit = [&](std::uint32_t gi) {
+        const WaveGate& g = c.gates[gi];
+        const std::uint32_t n = g.input_count;
+        unsigned assign = 0;
+        // Unrolled with constant indices: next and last stay in registers (wave_gate_replay).
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
-            for (std::uint32_t j = 0; j < static_cast<std::uint32_t>(kWaveMaxInputs); ++j) {
-                next[j] = last[j] = 0;
-                if (j >= n) continue;
-                const std::uint32_t in = g.inputs[j];
-                const WaveRange r = s.range[in];
-                if (r.stamp == stamp) {
-                    next[j] = r.begin;
-                    last[j] = r.end;
-                }
-                assign |= static_cast<unsigned>(init(in)) << j;
+        for (std::uint32_t j = 0; j < static_cast<std::uint32_t>(kWaveMaxInputs); ++j) {
+            next[j] = last[j] = 0;
+            if (j >= n) continue;
+            const std::uint32_t in = g.inputs[j];
+            const WaveRange r = s.range[in];
+            if (r.stamp == stamp) {
+                next[j] = r.begin;
+                last[j] = r.end;
             }
-            const std::uint32_t out_begin = count;
-            if (!wave_gate_replay<Cached>(g, gi, ev, next, last, assign, out_begin, count, s.capacity, r.acausal)) return give_up();
-            s.range[g.output] = WaveRange{out_begin, count, stamp, 0};
-            if (count == out_begin) continue;
-            float latest = -INFINITY;
-            r.energy_fj += wave_gate_energy(c, gi, ev, out_begin, count, latest);
-            if (c.is_output[g.output]) r.settle_ns = r.settle_ns > latest ? r.settle_ns : latest;
-            mark_fanout(g.output);
+            assign |= static_cast<unsigned>(init(in)) << j;
+        }
+        const std::uint32_t out_begin = count;
+        if (!wave_gate_replay<Cached>(g, gi, ev, next, last, assign, out_begin, count, s.capacity, r.acausal)) return false;
+        s.range[g.output] = WaveRange{out_begin, count, stamp, 0};
+        if (count == out_begin) return true;
+        float latest = -INFINITY;
+        r.energy_fj += wave_gate_energy(c, gi, ev, out_begin, count, latest);
+        if (c.is_output[g.output]) r.settle_ns = r.settle_ns > latest ? r.settle_ns : latest;
+        mark_fanout(g.output);
+        return true;
+    };
+    if constexpr (Lockstep) {
+        for (std::uint32_t gi = 0; gi < c.gate_count; ++gi) {
+            const std::uint64_t bit = std::uint64_t{1} << (gi & 63);
+            if ((s.dirty[gi >> 6] & bit) == 0) continue;
+            s.dirty[gi >> 6] &= ~bit;
+            if (!visit(gi)) return give_up();
+        }
+    } else {
+        for (std::uint32_t wi = 0; wi < words; ++wi) {
+            while (s.dirty[wi] != 0) {
+                const std::uint64_t word = s.dirty[wi];
+                s.dirty[wi] = word & (word - 1);
+#if defined(__CUDA_ARCH__)
+                const std::uint32_t gi = wi * 64 + static_cast<std::uint32_t>(__ffsll(static_cast<long long>(word)) - 1);
+#else
+                const std::uint32_t gi = wi * 64 + static_cast<std::uint32_t>(__builtin_ctzll(word));
+#endif
+                if (!visit(gi)) return give_up();
+            }
         }
     }
     r.toggles = count;

@@ -17,6 +17,7 @@
 #include "halo/timing/transition_set.hpp"
 #include "halo/timing/waveform_cuda_host.hpp"
 #include "halo/timing/waveform_engine.hpp"
+#include "halo/util/diagnostics.hpp"
 #include "halo/util/parallel.hpp"
 
 namespace halo::timing {
@@ -27,6 +28,23 @@ bool same(const EventSimResult& a, const EventSimResult& b) {
                         std::fabs(static_cast<double>(a.settle_ns) - b.settle_ns) <= 1e-6;
     const double scale = std::max(1e-30, std::fabs(a.switching_energy_fj));
     return settle && a.toggles == b.toggles && std::fabs(a.switching_energy_fj - b.switching_energy_fj) <= 1e-9 * scale;
+}
+
+// HALO_WAVE_LANE_LOCKSTEP=1 asks for a lane-kernel variant built at 5 blocks per multiprocessor
+// only: with the level kernel or another thread count it is refused (E3544), before any device is
+// looked for, so this runs without a GPU too.
+TEST(WaveformCuda, LockstepVariantOutsideItsBuildIsRefused) {
+    ::setenv("HALO_WAVE_LANE_LOCKSTEP", "1", 1);
+    for (const auto& [kernel, threads_per_sm] : {std::pair{WaveCudaKernel::level, 0u}, std::pair{WaveCudaKernel::lane, 768u}}) {
+        std::string code;
+        try {
+            (void)run_waveform_cuda({}, 0, threads_per_sm, kernel);
+        } catch (const Error& e) {
+            code = e.diagnostic().code;
+        }
+        EXPECT_EQ(code, "E3544") << threads_per_sm;
+    }
+    ::unsetenv("HALO_WAVE_LANE_LOCKSTEP");
 }
 
 TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
@@ -90,6 +108,7 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         WaveCudaKernel kernel;
         std::uint32_t capacity, threads_per_sm;
         bool lane_shared = false;  // HALO_WAVE_LANE_SHARED=1: the lane kernel's bit sets in shared memory
+        bool lane_lockstep = false;  // HALO_WAVE_LANE_LOCKSTEP=1: the lanes walk the gates in lock-step
     };
     // Small capacities so that some transitions overflow and take the CPU re-run path too; the
     // level kernel also with 8 blocks per multiprocessor (less shared memory per warp, more
@@ -98,15 +117,20 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
                               {"lane kernel, bit sets in shared memory", WaveCudaKernel::lane, 0, 0, true},
                               {"level kernel, defaults", WaveCudaKernel::level, 0, 0},
                               {"level kernel, capacity 2048, 1024 threads/SM", WaveCudaKernel::level, 2048, 1024},
-                              {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0}};
+                              {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0},
+                              {"lane kernel, lock-step gate walk", WaveCudaKernel::lane, 0, 0, false, true},
+                              {"lane kernel, lock-step gate walk, bit sets in shared memory", WaveCudaKernel::lane, 0, 0, true, true}};
     for (const Config& cfg : configs) {
         for (auto& j : jobs) std::fill(j.gpu.begin(), j.gpu.end(), EventSimResult{-1.0f, 0, -1.0});  // poison
         std::vector<WaveDeviceJob> device_jobs;
         for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
         if (cfg.lane_shared) ::setenv("HALO_WAVE_LANE_SHARED", "1", 1);
+        if (cfg.lane_lockstep) ::setenv("HALO_WAVE_LANE_LOCKSTEP", "1", 1);
         const WaveCudaRun run = run_waveform_cuda(device_jobs, cfg.capacity, cfg.threads_per_sm, cfg.kernel);
-        if (cfg.lane_shared) ::unsetenv("HALO_WAVE_LANE_SHARED");
+        ::unsetenv("HALO_WAVE_LANE_SHARED");
+        ::unsetenv("HALO_WAVE_LANE_LOCKSTEP");
         EXPECT_EQ(run.kernel, cfg.kernel) << cfg.what;
+        EXPECT_EQ(run.lane_lockstep, cfg.lane_lockstep) << cfg.what;
         std::size_t compared = 0, differ = 0;
         std::string first;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -125,9 +149,9 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         }
         std::printf("[cuda] %s, %s: %zu transitions compared with the CPU engine (%zu differ), %zu with the reference "
                     "(%zu differ); %zu acausal, %zu re-run on the CPU after overflow; %u events per warp in shared "
-                    "memory; lane kernel's bit sets in shared memory: %d; kernel %.3f s, device %.3f s\n",
+                    "memory; lane kernel's bit sets in shared memory: %d, lock-step: %d; kernel %.3f s, device %.3f s\n",
                     run.device.c_str(), cfg.what, compared, differ, checked_reference, differ_reference, run.acausal,
-                    run.overflowed, run.near_events, run.lane_shared ? 1 : 0, run.kernel_s, run.total_s);
+                    run.overflowed, run.near_events, run.lane_shared ? 1 : 0, run.lane_lockstep ? 1 : 0, run.kernel_s, run.total_s);
     }
 }
 

@@ -80,11 +80,18 @@ void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::ve
     device_form.use_device_replay(true);
     std::vector<EventSimResult> got_device(stimuli.size());
     device_form.run(stimuli, got_device);
-    Mismatches device_m;
+    // The lock-step gate walk the GPU kernel can take (HALO_WAVE_LANE_LOCKSTEP=1), with that replay.
+    WaveformEngine lockstep_form(c, energy);
+    lockstep_form.use_device_replay(true);
+    lockstep_form.use_lockstep(true);
+    std::vector<EventSimResult> got_lockstep(stimuli.size());
+    lockstep_form.run(stimuli, got_lockstep);
+    Mismatches device_m, lockstep_m;
     for (std::size_t i = 0; i < stimuli.size(); ++i) {
         const EventSimResult want = ref.run(stimuli[i]);
         compare(stimuli[i], want, got[i], m);
         compare(stimuli[i], want, got_device[i], device_m);
+        compare(stimuli[i], want, got_lockstep[i], lockstep_m);
         if (!levelled) continue;
         EXPECT_FALSE(lev[i].overflow);
         compare(stimuli[i], want, {lev[i].settle_ns, lev[i].toggles, lev[i].energy_fj}, *levelled);
@@ -92,6 +99,8 @@ void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::ve
     }
     EXPECT_EQ(device_m.compared, stimuli.size());
     EXPECT_EQ(device_m.settle + device_m.toggles + device_m.energy, 0u) << "the device form of the replay: " << device_m.first;
+    EXPECT_EQ(lockstep_m.compared, stimuli.size());
+    EXPECT_EQ(lockstep_m.settle + lockstep_m.toggles + lockstep_m.energy, 0u) << "the lock-step gate walk: " << lockstep_m.first;
 }
 
 // A random DAG of the test library's cells over w (1 bit, tied), a (4 bits), acc (2 bits).
