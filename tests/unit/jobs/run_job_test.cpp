@@ -16,6 +16,7 @@
 #include "halo/jobs/run_job.hpp"
 #include "halo/mac/profile.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
+#include "halo/quant/device_backend.hpp"
 #include "halo/util/atomic_file.hpp"
 #include "halo/util/diagnostics.hpp"
 
@@ -119,6 +120,62 @@ TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
     EXPECT_LT(g.bits_per_weight, 4.5);
     EXPECT_DOUBLE_EQ(g.speedup, 1.0);
     EXPECT_TRUE(fs::exists(s.dir / "run" / "results.json"));
+}
+
+// A device that must never be used: the combinations below are refused before any work.
+class UnusedDevice : public quant::DeviceBackend {
+public:
+    std::string describe() const override { return "unused"; }
+    std::unique_ptr<quant::CalibrationSource> calibration(const model::ModelWeights&,
+                                                          const std::vector<std::vector<std::int32_t>>&) override { fail(); }
+    quant::GptqResult gptq(model::Matrix&, const model::Matrix&, quant::ColumnRounder&, const quant::GptqOptions&) override { fail(); }
+    double output_error(const model::Matrix&, const model::Matrix&, const model::Matrix&) override { fail(); }
+    model::FisherDiagonal fisher_diagonal(const model::ModelWeights&, const std::vector<std::vector<std::int32_t>>&,
+                                          ProgressSink) override { fail(); }
+    std::unique_ptr<quant::RowErrors> row_errors(const model::Matrix&, const model::Matrix&) override { fail(); }
+    void time_phases(quant::PhaseSeconds*) override { fail(); }
+    nlohmann::json placement(std::string_view) const override { return "unused"; }
+    double peak_device_gib() const override { return 0; }
+
+private:
+    [[noreturn]] static void fail() { throw std::logic_error("the device was used"); }
+};
+
+// The CUDA Fisher engine computes no LM-head entries, so a HALO run with the head quantized and
+// Fisher sensitivity on the device is refused (E9178, a usage error) instead of ranking the
+// head's tiles by the Hessian proxy; without the head, or on the CPU, it is not.
+TEST(RunPipeline, DeviceFisherWithQuantizedHeadIsRefused) {
+    Scratch s;
+    UnusedDevice device;
+    RunOptions o;
+    o.model = s.dir / "absent";  // never read: refused first
+    o.profile = s.dir / "absent-profile.json";  // the accepted variants below fail on it, before any work
+    o.out_dir = s.dir / "run";
+    o.device = &device;
+    o.halo.quantize_head = true;
+    o.halo.sensitivity = hwq::SensitivitySource::fisher;
+    o.halo_objectives = {"bal"};
+    try {
+        (void)run_pipeline(o, {}, [](const std::string&) {});
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E9178");
+        EXPECT_EQ(e.exit_code(), 1);
+    }
+    EXPECT_FALSE(fs::exists(o.out_dir));
+    for (int variant = 0; variant < 2; ++variant) {  // the head not quantized; no HALO row
+        RunOptions ok = o;
+        if (variant == 0) ok.halo.quantize_head = false;
+        else ok.halo_objectives.clear();
+        std::string code = "no error";
+        try {
+            (void)run_pipeline(ok, {}, [](const std::string&) {});
+        } catch (const Error& e) {
+            code = e.diagnostic().code;  // later, on the absent profile
+        }
+        EXPECT_NE(code, "E9178") << variant;
+        EXPECT_NE(code, "no error") << variant;
+    }
 }
 
 }  // namespace
