@@ -16,10 +16,17 @@ model::LinearInputStats head_stats(quant::CalibrationSource* cal) {
     if (!cal) return {};
     return cal->capture_head({.gram = true, .channel_stats = false});
 }
-// The Fisher diagonal's head entries when it has them for this head's shape, else null
-// (the Hessian proxy).
+// The Fisher diagonal's head entries; null without a Fisher diagonal (the Hessian proxy). A
+// Fisher diagonal without entries for this head is refused: ranking the head by the proxy while
+// the blocks use Fisher mixed two scales silently (the CUDA engine computes no head entries;
+// docs/results/halo.md part K).
 const model::Matrix* fisher_head_of(const model::FisherDiagonal* f, const model::Matrix& head) {
-    return f && f->head.rows == head.rows && f->head.cols == head.cols && !f->head.data.empty() ? &f->head : nullptr;
+    if (!f || f->empty()) return nullptr;
+    if (f->head.rows != head.rows || f->head.cols != head.cols || f->head.data.empty())
+        throw_internal("E9179", fmt::format("the Fisher diagonal has no entries for the quantized LM head ({} x {}; found {} x {})",
+                                            head.rows, head.cols, f->head.rows, f->head.cols),
+                       "compute it with model::HeadGradient::compute (the CUDA Fisher engine computes none)");
+    return &f->head;
 }
 }  // namespace
 

@@ -251,9 +251,10 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     if (o.calib_int8_inputs && o.device)
         throw_usage("E9175", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
                              "calibration has none (run without --device)");
-    // The CUDA Fisher engine computes no LM-head entries; HALO would rank the quantized head's
-    // tiles by the Hessian proxy instead, silently (sessions 16-18 ran so: bal 1.292x against
-    // 1.311-1.313x with the head's own Fisher entries, docs/results/halo.md part K).
+    // The CUDA Fisher engine computes no LM-head entries, which a quantized head needs (the
+    // quantizer refuses a Fisher diagonal without them, E9179, but only after calibration and the
+    // Fisher pass); refused here before any work. Before session 18 the head was silently ranked
+    // by the Hessian proxy instead (bal 1.292x against 1.311-1.313x, docs/results/halo.md part K).
     if (o.device && o.halo.quantize_head && o.halo.sensitivity == hwq::SensitivitySource::fisher && !o.halo_objectives.empty())
         throw_usage("E9178", "--sensitivity fisher with --quantize-head needs the LM head's Fisher entries, which the CUDA "
                              "Fisher engine does not compute",

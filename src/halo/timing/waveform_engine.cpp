@@ -131,8 +131,7 @@ void WaveformEngine::run(std::span<const Stimulus> stimuli, std::span<EventSimRe
                 }
                 WaveScratch s{events_.data(), static_cast<std::uint32_t>(events_.size()), range_.data(), dirty_.data(),
                               stamp_value_};
-                const WaveLaneResult r = lockstep_ ? (device_replay_ ? simulate_wave_lane<true, true>(view_, st.a1, st.acc1, init, s)
-                                                                     : simulate_wave_lane<false, true>(view_, st.a1, st.acc1, init, s))
+                const WaveLaneResult r = lockstep_        ? simulate_wave_lane<true, true>(view_, st.a1, st.acc1, init, s)
                                          : device_replay_ ? simulate_wave_lane<true>(view_, st.a1, st.acc1, init, s)
                                                           : simulate_wave_lane<false>(view_, st.a1, st.acc1, init, s);
                 if (!r.overflow) {

@@ -414,7 +414,7 @@ HALO_WAVE_HD inline double wave_gate_energy(const WaveView& c, std::uint32_t gi,
 // Lockstep: visit the gates by walking every index and skipping the clean ones, instead of
 // jumping from dirty bit to dirty bit. The visits and their order are the same (ascending index:
 // the gates are in topological order, so a fan-out is always ahead); on a GPU the 32 lanes of a
-// warp then visit the same gate at the same step (bench BM_WaveWorkByConeInt8 models 0.51-0.56 of a
+// warp then visit the same gate at the same step (bench BM_WaveWorkByConeInt8 models 0.50-0.56 of a
 // warp busy against 0.27-0.38 for the jumps; docs/results/characterize.md, session 18).
 template <bool Cached = kWaveCachedReplay, bool Lockstep = false, class Init, class Scratch>
 HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,

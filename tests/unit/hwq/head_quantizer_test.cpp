@@ -239,7 +239,8 @@ void walk_blocks(quant::CalibrationSource& cal, const model::ModelWeights& w) {
 
 // Issue #15 part F: with the Fisher diagonal the head's sensitivity is its own Fisher entries
 // (the head GEMM's gradient), in the loss units of the block linears', so the model-wide
-// objective pools them on one scale; a Fisher without head entries leaves the Hessian proxy.
+// objective pools them on one scale; a Fisher without head entries is refused (E9179), not
+// replaced by the Hessian proxy, which the head uses only without a Fisher diagonal.
 TEST(HeadQuantizer, FisherHeadEntriesAreTheHeadsSensitivity) {
     Scratch dir;
     const auto path = tiny_checkpoint(dir);
@@ -261,10 +262,18 @@ TEST(HeadQuantizer, FisherHeadEntriesAreTheHeadsSensitivity) {
     for (std::size_t t = 0; t < want.size(); ++t) EXPECT_DOUBLE_EQ(with.score[t], want[t]) << "tile " << t;
     quant::LayerwiseSource fp2(w, samples, 1);
     walk_blocks(fp2, w);
+    const TileCosts hessian = head_tile_costs(w, &fp2, L, o, nullptr);
+    EXPECT_NE(hessian.score, with.score);
     model::FisherDiagonal no_head = fisher;
     no_head.head = model::Matrix();
-    const TileCosts hessian = head_tile_costs(w, &fp2, L, o, &no_head);
-    EXPECT_NE(hessian.score, with.score);
+    quant::LayerwiseSource fp4(w, samples, 1);
+    walk_blocks(fp4, w);
+    try {
+        (void)head_tile_costs(w, &fp4, L, o, &no_head);
+        ADD_FAILURE() << "a Fisher diagonal without head entries was taken";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.diagnostic().code, "E9179");
+    }
     // The model-wide objective with Fisher sensitivity: plan and pass 2 agree on the head's levels.
     o.scope = AssignScope::model;
     o.model_objective = true;

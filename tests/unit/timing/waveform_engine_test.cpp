@@ -82,7 +82,6 @@ void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::ve
     device_form.run(stimuli, got_device);
     // The lock-step gate walk the GPU kernel can take (HALO_WAVE_LANE_LOCKSTEP=1), with that replay.
     WaveformEngine lockstep_form(c, energy);
-    lockstep_form.use_device_replay(true);
     lockstep_form.use_lockstep(true);
     std::vector<EventSimResult> got_lockstep(stimuli.size());
     lockstep_form.run(stimuli, got_lockstep);
