@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Issue #16 on the lent GPU: the lane kernel's lock-step gate walk (HALO_WAVE_LANE_LOCKSTEP=1,
-# session 18) against its default jumps, on the osu035 built-in INT8 MAC's exhaustive sweep
-# (256 weights x 65,536 transitions), after the equality test. Binaries built on the dev machine,
+# Issue #16 on the lent GPU: the lane kernel's lock-step gate walk (the default since session 19)
+# against the jumps (HALO_WAVE_LANE_LOCKSTEP=0), on the osu035 built-in INT8 MAC's exhaustive
+# sweep (256 weights x 65,536 transitions), after the equality test; then the whole sweep. Binaries built on the dev machine,
 # staged with
 #   scripts/device_stage.sh lockstep build/bench/timing/bench_timing build/tests/unit/timing/test_timing build/bin/libhalo_cuda.so
 #   mkdir -p .device/lockstep/mac && cp <halo characterize --mac int8 --liberty osu035 work dir>/int8-yosys-49edc1b632fd9cf8/mac_net.json \
@@ -18,9 +18,14 @@ device_cuda_env /root/hl /root/hb/libhalo_cuda.so
 export HALO_WAVE_NETLIST=$D/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$D/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
 step "WaveformCuda (every configuration against the CPU engine, lock-step included)"
 timeout 150 /root/hb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error"
-for lockstep in 0 1 0 1; do
-  step "kernel alone, 256 x 65,536 transitions, HALO_WAVE_LANE_LOCKSTEP=$lockstep"
-  HALO_WAVE_LANE_LOCKSTEP=$lockstep timeout 60 /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/' \
+for lockstep in unset 0 unset 0; do
+  step "kernel alone, 256 x 65,536 transitions, HALO_WAVE_LANE_LOCKSTEP $lockstep"
+  if [ "$lockstep" = unset ]; then unset HALO_WAVE_LANE_LOCKSTEP; else export HALO_WAVE_LANE_LOCKSTEP=$lockstep; fi
+  timeout 60 /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/' \
     --benchmark_counters_tabular=true 2>&1 | grep -E "^BM_|^Benchmark|error" | tee -a "$O/bench.txt"
 done
+unset HALO_WAVE_LANE_LOCKSTEP
+step "whole sweep osu035, default kernel (lock-step)"
+HALO_DYNAMIC_THREADS=16 timeout 60 /usr/bin/time -v /root/hb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
+  --benchmark_counters_tabular=true 2>&1 | grep -E "BM_|Elapsed|Maximum resident|error"
 echo "== done (+$(elapsed) s)"

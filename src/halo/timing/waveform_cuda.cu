@@ -62,7 +62,7 @@ constexpr int kBlock = 128;
 // conflicts) instead of global memory, where a gate visit or a fan-out mark cost a scattered
 // read and write each, and the initial values one byte per slot.
 // Lockstep: simulate_wave_lane's lock-step gate walk (the 32 lanes visit the same gate at the
-// same step), asked for with HALO_WAVE_LANE_LOCKSTEP=1 until it has been measured on a GPU.
+// same step), the default; HALO_WAVE_LANE_LOCKSTEP=0 asks for the jumps (5 blocks only).
 template <int MinBlocks, bool Shared, bool Lockstep>
 __global__ void __launch_bounds__(kBlock, MinBlocks)
     wave_kernel(const DevJob* jobs, int job_count, std::size_t total, unsigned char* scratch, ScratchLayout l) {
@@ -517,9 +517,9 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
                             smem <= prop.sharedMemPerBlockOptin &&
                             static_cast<std::size_t>(blocks_per_sm) * (smem + prop.reservedSharedMemPerBlock) <= prop.sharedMemPerMultiprocessor;
         const char* lockstep_env = std::getenv("HALO_WAVE_LANE_LOCKSTEP");
-        const bool lockstep = lockstep_env != nullptr && std::string(lockstep_env) == "1";
-        if (lockstep && blocks_per_sm != 5)  // the host refuses this first (E3544)
-            throw std::runtime_error("the lock-step lane kernel runs at 5 blocks per multiprocessor only");
+        const bool lockstep = lockstep_env == nullptr || std::string(lockstep_env) != "0";
+        if (!lockstep && blocks_per_sm != 5)  // the host refuses this first (E3544)
+            throw std::runtime_error("the jumps lane kernel runs at 5 blocks per multiprocessor only");
         check(cudaEventRecord(k0), "event record");
         if (total > 0) {
             const auto* dev_jobs = reinterpret_cast<const DevJob*>(pack.at(dev, jobs_off));
@@ -531,26 +531,26 @@ void run(const WaveCudaJob* jobs, std::size_t job_count, std::uint32_t capacity,
                           "shared memory size");
                 kernel_fn<<<grid, kBlock, bytes>>>(dev_jobs, n, total, g_scratch.ptr, l);
             };
-            // The lock-step walk comes in the default 5 blocks per multiprocessor only (a
-            // measurement variant; more instantiations cost compile time).
-            if (lockstep) {
-                if (shared) launch(wave_kernel<5, true, true>, smem);
-                else launch(wave_kernel<5, false, true>, 0);
+            // The jumps walk comes in the default 5 blocks per multiprocessor only (a comparison
+            // variant; more instantiations cost compile time).
+            if (!lockstep) {
+                if (shared) launch(wave_kernel<5, true, false>, smem);
+                else launch(wave_kernel<5, false, false>, 0);
             } else if (shared) {
                 switch (blocks_per_sm) {
-                case 3: launch(wave_kernel<3, true, false>, smem); break;
-                case 4: launch(wave_kernel<4, true, false>, smem); break;
-                case 5: launch(wave_kernel<5, true, false>, smem); break;
-                case 6: launch(wave_kernel<6, true, false>, smem); break;
-                default: launch(wave_kernel<8, true, false>, smem); break;
+                case 3: launch(wave_kernel<3, true, true>, smem); break;
+                case 4: launch(wave_kernel<4, true, true>, smem); break;
+                case 5: launch(wave_kernel<5, true, true>, smem); break;
+                case 6: launch(wave_kernel<6, true, true>, smem); break;
+                default: launch(wave_kernel<8, true, true>, smem); break;
                 }
             } else {
                 switch (blocks_per_sm) {
-                case 3: launch(wave_kernel<3, false, false>, 0); break;
-                case 4: launch(wave_kernel<4, false, false>, 0); break;
-                case 5: launch(wave_kernel<5, false, false>, 0); break;
-                case 6: launch(wave_kernel<6, false, false>, 0); break;
-                default: launch(wave_kernel<8, false, false>, 0); break;
+                case 3: launch(wave_kernel<3, false, true>, 0); break;
+                case 4: launch(wave_kernel<4, false, true>, 0); break;
+                case 5: launch(wave_kernel<5, false, true>, 0); break;
+                case 6: launch(wave_kernel<6, false, true>, 0); break;
+                default: launch(wave_kernel<8, false, true>, 0); break;
                 }
             }
         }

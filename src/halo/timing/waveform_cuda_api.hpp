@@ -12,7 +12,7 @@
 
 namespace halo::timing {
 
-constexpr int kWaveCudaAbi = 4;  // 4: WaveCudaStats::lane_lockstep
+constexpr int kWaveCudaAbi = 5;  // 4: WaveCudaStats::lane_lockstep; 5: lock-step the default
 
 // Which kernel runs the transitions: `lane` one thread per transition (the lane engine's code);
 // `level` one warp per transition, the gates of a level side by side, events in shared memory
@@ -39,7 +39,7 @@ struct WaveCudaStats {
     WaveCudaKernel kernel = WaveCudaKernel::lane;   // the kernel that ran
     std::uint32_t near_events = 0;  // level kernel: events per warp in shared memory
     bool lane_shared = false;       // lane kernel: dirty bits and initial values in shared memory
-    bool lane_lockstep = false;     // lane kernel: lanes walk the gates in lock-step (HALO_WAVE_LANE_LOCKSTEP=1)
+    bool lane_lockstep = false;     // lane kernel: lanes walk the gates in lock-step (the default; HALO_WAVE_LANE_LOCKSTEP=0: jumps)
 };
 
 struct WaveCudaApi {

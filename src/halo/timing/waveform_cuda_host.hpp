@@ -31,7 +31,7 @@ struct WaveCudaRun {
     WaveCudaKernel kernel = WaveCudaKernel::lane;   // the kernel that ran
     std::uint32_t near_events = 0;        // level kernel: events per warp in shared memory
     bool lane_shared = false;             // lane kernel: dirty bits and initial values in shared memory
-    bool lane_lockstep = false;           // lane kernel: lanes walk the gates in lock-step (HALO_WAVE_LANE_LOCKSTEP=1)
+    bool lane_lockstep = false;           // lane kernel: lanes walk the gates in lock-step (the default; HALO_WAVE_LANE_LOCKSTEP=0: jumps)
 };
 
 // "" when the CUDA path can run here, else why not (module missing, no device ...).

@@ -61,8 +61,8 @@ public:
     // Replays gates through the CUDA kernels' form of the per-gate rule (wave_gate_replay_cached)
     // instead of the host's: same results, slower here; for the tests.
     void use_device_replay(bool on) { device_replay_ = on; }
-    // Visits the gates in lock-step form with the device's replay, as the kernel's
-    // HALO_WAVE_LANE_LOCKSTEP=1 variant runs them (simulate_wave_lane<true, true>): same results; for the tests.
+    // Visits the gates in lock-step form with the device's replay, as the lane kernel runs them by
+    // default (simulate_wave_lane<true, true>): same results, no faster on a CPU; for the tests.
     void use_lockstep(bool on) { lockstep_ = on; }
 
 private:

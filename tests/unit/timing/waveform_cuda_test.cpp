@@ -30,19 +30,27 @@ bool same(const EventSimResult& a, const EventSimResult& b) {
     return settle && a.toggles == b.toggles && std::fabs(a.switching_energy_fj - b.switching_energy_fj) <= 1e-9 * scale;
 }
 
-// HALO_WAVE_LANE_LOCKSTEP=1 asks for a lane-kernel variant built at 5 blocks per multiprocessor
-// only: with the level kernel or another thread count it is refused (E3544), before any device is
-// looked for, so this runs without a GPU too.
-TEST(WaveformCuda, LockstepVariantOutsideItsBuildIsRefused) {
-    ::setenv("HALO_WAVE_LANE_LOCKSTEP", "1", 1);
-    for (const auto& [kernel, threads_per_sm] : {std::pair{WaveCudaKernel::level, 0u}, std::pair{WaveCudaKernel::lane, 768u}}) {
-        std::string code;
+// HALO_WAVE_LANE_LOCKSTEP=0 asks for the lane kernel's jumps gate walk, a comparison variant built
+// at 5 blocks per multiprocessor only: with the level kernel or another thread count it is refused
+// (E3544), and so is a value other than 0 or 1, before any device is looked for (runs without a GPU).
+TEST(WaveformCuda, JumpsVariantOutsideItsBuildAndBadValuesAreRefused) {
+    struct Case {
+        const char* value;
+        WaveCudaKernel kernel;
+        std::uint32_t threads_per_sm;
+    };
+    for (const Case& c : {Case{"0", WaveCudaKernel::level, 0u}, Case{"0", WaveCudaKernel::lane, 768u},
+                          Case{"yes", WaveCudaKernel::lane, 0u}, Case{"", WaveCudaKernel::lane, 0u}}) {
+        ::setenv("HALO_WAVE_LANE_LOCKSTEP", c.value, 1);
+        std::string code, message;
         try {
-            (void)run_waveform_cuda({}, 0, threads_per_sm, kernel);
+            (void)run_waveform_cuda({}, 0, c.threads_per_sm, c.kernel);
         } catch (const Error& e) {
             code = e.diagnostic().code;
+            message = e.what();
         }
-        EXPECT_EQ(code, "E3544") << threads_per_sm;
+        EXPECT_EQ(code, "E3544") << c.value << " " << c.threads_per_sm;
+        EXPECT_NE(message.find("HALO_WAVE_LANE_LOCKSTEP"), std::string::npos) << message;
     }
     ::unsetenv("HALO_WAVE_LANE_LOCKSTEP");
 }
@@ -108,29 +116,30 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         WaveCudaKernel kernel;
         std::uint32_t capacity, threads_per_sm;
         bool lane_shared = false;  // HALO_WAVE_LANE_SHARED=1: the lane kernel's bit sets in shared memory
-        bool lane_lockstep = false;  // HALO_WAVE_LANE_LOCKSTEP=1: the lanes walk the gates in lock-step
+        bool lane_jumps = false;  // HALO_WAVE_LANE_LOCKSTEP=0: each lane jumps between its own dirty gates
     };
     // Small capacities so that some transitions overflow and take the CPU re-run path too; the
     // level kernel also with 8 blocks per multiprocessor (less shared memory per warp, more
     // events in global memory).
-    const Config configs[] = {{"lane kernel, defaults (the default kernel)", WaveCudaKernel::lane, 0, 0},
+    const Config configs[] = {{"lane kernel, defaults (the default kernel: lock-step gate walk)", WaveCudaKernel::lane, 0, 0},
                               {"lane kernel, bit sets in shared memory", WaveCudaKernel::lane, 0, 0, true},
                               {"level kernel, defaults", WaveCudaKernel::level, 0, 0},
                               {"level kernel, capacity 2048, 1024 threads/SM", WaveCudaKernel::level, 2048, 1024},
                               {"lane kernel, capacity 3072", WaveCudaKernel::lane, 3072, 0},
-                              {"lane kernel, lock-step gate walk", WaveCudaKernel::lane, 0, 0, false, true},
-                              {"lane kernel, lock-step gate walk, bit sets in shared memory", WaveCudaKernel::lane, 0, 0, true, true}};
+                              {"lane kernel, 768 threads/SM, bit sets in shared memory", WaveCudaKernel::lane, 0, 768, true},
+                              {"lane kernel, the jumps gate walk", WaveCudaKernel::lane, 0, 0, false, true},
+                              {"lane kernel, the jumps gate walk, bit sets in shared memory", WaveCudaKernel::lane, 0, 0, true, true}};
     for (const Config& cfg : configs) {
         for (auto& j : jobs) std::fill(j.gpu.begin(), j.gpu.end(), EventSimResult{-1.0f, 0, -1.0});  // poison
         std::vector<WaveDeviceJob> device_jobs;
         for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.gpu});
         if (cfg.lane_shared) ::setenv("HALO_WAVE_LANE_SHARED", "1", 1);
-        if (cfg.lane_lockstep) ::setenv("HALO_WAVE_LANE_LOCKSTEP", "1", 1);
+        if (cfg.lane_jumps) ::setenv("HALO_WAVE_LANE_LOCKSTEP", "0", 1);
         const WaveCudaRun run = run_waveform_cuda(device_jobs, cfg.capacity, cfg.threads_per_sm, cfg.kernel);
         ::unsetenv("HALO_WAVE_LANE_SHARED");
         ::unsetenv("HALO_WAVE_LANE_LOCKSTEP");
         EXPECT_EQ(run.kernel, cfg.kernel) << cfg.what;
-        EXPECT_EQ(run.lane_lockstep, cfg.lane_lockstep) << cfg.what;
+        EXPECT_EQ(run.lane_lockstep, cfg.kernel == WaveCudaKernel::lane && !cfg.lane_jumps) << cfg.what;
         std::size_t compared = 0, differ = 0;
         std::string first;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
