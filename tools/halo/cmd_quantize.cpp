@@ -165,7 +165,7 @@ int run_quantize(QuantizeFlags& f, const CLI::App& app) {
 
 void add_halo_flags(CLI::App& app, jobs::HaloJobOptions& h, QuantizeFlags& f) {
     app.add_option("--profile", h.profile, "halo: MAC profile JSON (halo characterize); absent = characterize int8 on osu018");
-    f.objective_opt = app.add_option("--objective", h.objective, "halo: perf, acc, bal or energy (per-layer assignment)")->capture_default_str();
+    f.objective_opt = app.add_option("--objective", h.objective, "halo: perf, acc, bal, energy or least-error (per-layer assignment)")->capture_default_str();
     app.add_option("--levels", h.levels, "halo: DVFS levels VOLTS:GHZ,... (absent: derived from the profile)");
     app.add_option("--counts", h.counts, "halo: derived levels' code counts, slowest first (0 = all)")
         ->delimiter(',')

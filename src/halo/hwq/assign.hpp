@@ -4,11 +4,15 @@
 //   energy[t][l] = weights_t * mean_energy_fj_t(l) * (V_l / V_0)^2
 // The Lagrangian  min_l err + lambda * cost  (cost = time or energy) over a lambda grid traces
 // the error/cost front of the whole matrix. The objectives (a table) pick a point on it:
-//   acc     lambda = 0: least error (ties go to the faster level)
-//   perf    the fastest front point with err <= E_acc + budget * (E_fast - E_acc), where
-//           E_fast is the error with every tile at the fastest level
+//   least-error  lambda = 0: least error (ties go to the faster level); with every INT8 code at
+//           the nominal level this is every tile at L0, as fast as uniform INT8
+//   acc     the paper's accuracy-oriented point: every tile at its least-error raised level
+//           (levels 1..n-1; ties to the faster level), so no tile runs at the nominal clock;
+//           with one level only, the least-error point (there is no raised level)
+//   perf    the fastest front point with err <= E_min + budget * (E_fast - E_min), where E_min
+//           is least-error's error and E_fast the error with every tile at the fastest level
 //   bal     the knee: the front point farthest below the chord from the fastest to the most
-//           accurate point (both axes normalized to [0, 1])
+//           accurate (least-error) point (both axes normalized to [0, 1])
 //   energy  like perf but minimizing energy
 // These pick per linear layer (scope "layer"). Scope "model" (assign_model_wide) is HALO's split
 // by the cumulative sensitivity distribution over the whole model: every tile of every linear
@@ -23,7 +27,7 @@
 
 namespace halo::hwq {
 
-enum class Objective : std::uint8_t { perf, acc, bal, energy };
+enum class Objective : std::uint8_t { perf, acc, bal, energy, least_error };  // the order of objectives()
 struct ObjectiveTraits {
     Objective id;
     std::string_view name;

@@ -25,7 +25,7 @@ namespace halo::jobs {
 struct HaloJobOptions {
     std::filesystem::path profile;            // "" = characterize the INT8 MAC (yosys) on osu018
     std::filesystem::path work_dir = "halo-work";
-    std::string objective = "bal";            // perf, acc, bal, energy
+    std::string objective = "bal";            // perf, acc, bal, energy, least-error
     std::string levels;                       // DVFS levels "VOLTS:GHZ,..."; "" = derived from the profile
     std::string timing = "static";            // static or dynamic delay field
     std::vector<int> counts = {0, 16, 9};     // derived levels' code counts, slowest first

@@ -71,7 +71,7 @@ TEST(LevelCodes, EveryTileKeepsItsLevelsBudget) {
     ASSERT_EQ(fx.L.levels[0].values.size(), 256u);  // every code meets the nominal level
     for (const std::vector<int>& budget : {std::vector<int>{0}, std::vector<int>{0, 16, 9}, std::vector<int>{64, 8, 4},
                                            std::vector<int>{5}}) {
-        for (Objective ob : {Objective::acc, Objective::bal, Objective::perf}) {
+        for (Objective ob : {Objective::acc, Objective::least_error, Objective::bal, Objective::perf}) {
             HaloOptions o;
             o.tile_k = 32, o.tile_n = 32;
             o.level_codes = budget;
@@ -90,13 +90,13 @@ TEST(LevelCodes, EveryTileKeepsItsLevelsBudget) {
     EXPECT_EQ(fit_options_for_level(o, fx.L, 2).max_codes, std::min<int>(9, static_cast<int>(fx.L.levels[2].values.size())));
 }
 
-TEST(LevelCodes, AllCodesAtL0MakeAccW8Like) {
+TEST(LevelCodes, AllCodesAtL0MakeLeastErrorW8Like) {
     Layer fx;
     auto acc_error = [&](std::vector<int> budget) {
         HaloOptions o;
         o.tile_k = 32, o.tile_n = 32;
         o.level_codes = std::move(budget);
-        o.objective = Objective::acc;
+        o.objective = Objective::least_error;
         o.gptq = false;
         CodebookRegistry books;
         const auto r = quantize_linear_halo(fx.w, fx.g, fx.x.rows, nullptr, fx.L, o, books, "synthetic");
@@ -283,9 +283,11 @@ TEST(ModelWide, ObjectiveOnThePooledFrontIsOneCommonLambda) {
         return std::accumulate(bal.levels[i].begin(), bal.levels[i].end(), 0.0) / static_cast<double>(bal.levels[i].size());
     };
     EXPECT_LT(mean_level(0), mean_level(2));
-    // acc is per-tile least error either way; perf at budget 1 is every tile at the fastest level.
-    const auto acc = assign_model_objective(layers, Objective::acc, 0.5);
-    for (std::size_t i = 0; i < layers.size(); ++i) EXPECT_EQ(acc.levels[i], assign(layers[i], Objective::acc, 0.5).level);
+    // least-error and acc are per tile either way; perf at budget 1 is every tile at the fastest level.
+    for (Objective ob : {Objective::least_error, Objective::acc}) {
+        const auto plan = assign_model_objective(layers, ob, 0.5);
+        for (std::size_t i = 0; i < layers.size(); ++i) EXPECT_EQ(plan.levels[i], assign(layers[i], ob, 0.5).level);
+    }
     for (const auto& lv : assign_model_objective(layers, Objective::perf, 1.0).levels)
         for (int l : lv) EXPECT_EQ(l, 2);
     EXPECT_EQ(code_of([&] { assign_model_objective(layers, Objective::perf, 1.5); }), "E9014");

@@ -199,7 +199,7 @@ TEST(HaloQuantizer, ObjectivesOrderOnASyntheticLayer) {
         CodebookRegistry books;
         return quantize_linear_halo(fx.w, fx.g, fx.x.rows, nullptr, fx.L, o, books, "synthetic");
     };
-    const auto perf = run(Objective::perf), acc = run(Objective::acc), bal = run(Objective::bal);
+    const auto perf = run(Objective::perf), acc = run(Objective::least_error), bal = run(Objective::bal);
     EXPECT_LT(perf.assignment.time, acc.assignment.time);
     EXPECT_LT(acc.assignment.err, perf.assignment.err);
     EXPECT_LE(bal.assignment.time, acc.assignment.time);
@@ -229,8 +229,11 @@ TEST(Assign, FrontBudgetsAndGrouping) {
             c.time.push_back(1.0 / (1 + l));
             c.energy.push_back(1.0 + 0.5 * l);
         }
-    const auto acc = assign(c, Objective::acc, 0.5);
+    const auto acc = assign(c, Objective::least_error, 0.5);
     const auto fast = assign(c, Objective::perf, 1.0);
+    // acc: no tile at the nominal level; each at its least-error raised level (here L1, whose
+    // error 1.1 (t + 1) is below L2's 4.2 (t + 1)).
+    for (int l : assign(c, Objective::acc, 0.5).level) EXPECT_EQ(l, 1);
     const auto tight = assign(c, Objective::perf, 0.0);
     for (int l : acc.level) EXPECT_EQ(l, 0);
     for (int l : fast.level) EXPECT_EQ(l, 2);
@@ -240,6 +243,8 @@ TEST(Assign, FrontBudgetsAndGrouping) {
     EXPECT_LT(mid.time, acc.time);
     EXPECT_THAT(message_of([&] { assign(c, Objective::perf, 1.5); }), ::testing::HasSubstr("E9014"));
     EXPECT_THAT(message_of([] { objective("speed"); }), ::testing::HasSubstr("E9013"));
+    EXPECT_EQ(objective("least-error").id, Objective::least_error);
+    EXPECT_EQ(objective("acc").id, Objective::acc);
 
     const std::vector<int> lv = {0, 2, 1, 2, 0, 1, 2};
     const auto order = grouped_order(lv);
