@@ -18,7 +18,7 @@ device_cuda_env /root/hl /root/hb/libhalo_cuda.so
 export HALO_WAVE_NETLIST=$D/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$D/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
 step "WaveformCuda (every configuration against the CPU engine, lock-step included)"
 timeout 150 /root/hb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error"
-for lockstep in unset 0 unset 0; do
+for lockstep in unset 0; do
   step "kernel alone, 256 x 65,536 transitions, HALO_WAVE_LANE_LOCKSTEP $lockstep"
   if [ "$lockstep" = unset ]; then unset HALO_WAVE_LANE_LOCKSTEP; else export HALO_WAVE_LANE_LOCKSTEP=$lockstep; fi
   timeout 60 /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/' \
