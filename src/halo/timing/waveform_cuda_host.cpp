@@ -44,7 +44,7 @@ WaveCudaRun run_waveform_cuda(std::span<const WaveDeviceJob> jobs, std::uint32_t
     if (const char* lockstep = std::getenv("HALO_WAVE_LANE_LOCKSTEP"); lockstep != nullptr) {
         const std::string value = lockstep;
         if (value != "0" && value != "1")
-            throw_bad_value("E3544", "HALO_WAVE_LANE_LOCKSTEP", "the lane kernel's gate walk",
+            throw_bad_value("E3545", "HALO_WAVE_LANE_LOCKSTEP", "the lane kernel's gate walk",
                             "1 (lock-step, the default) or 0 (jumps)", "'" + value + "'");
         if (value == "0" && (kernel != WaveCudaKernel::lane || (threads_per_sm != 0 && (threads_per_sm + 127) / 128 != 5)))
             throw_bad_value("E3544", "HALO_WAVE_LANE_LOCKSTEP",

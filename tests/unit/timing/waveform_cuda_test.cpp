@@ -32,15 +32,17 @@ bool same(const EventSimResult& a, const EventSimResult& b) {
 
 // HALO_WAVE_LANE_LOCKSTEP=0 asks for the lane kernel's jumps gate walk, a comparison variant built
 // at 5 blocks per multiprocessor only: with the level kernel or another thread count it is refused
-// (E3544), and so is a value other than 0 or 1, before any device is looked for (runs without a GPU).
+// (E3544), and a value other than 0 or 1 is refused too (E3545), before any device is looked for
+// (runs without a GPU).
 TEST(WaveformCuda, JumpsVariantOutsideItsBuildAndBadValuesAreRefused) {
     struct Case {
         const char* value;
         WaveCudaKernel kernel;
         std::uint32_t threads_per_sm;
+        const char* code;
     };
-    for (const Case& c : {Case{"0", WaveCudaKernel::level, 0u}, Case{"0", WaveCudaKernel::lane, 768u},
-                          Case{"yes", WaveCudaKernel::lane, 0u}, Case{"", WaveCudaKernel::lane, 0u}}) {
+    for (const Case& c : {Case{"0", WaveCudaKernel::level, 0u, "E3544"}, Case{"0", WaveCudaKernel::lane, 768u, "E3544"},
+                          Case{"yes", WaveCudaKernel::lane, 0u, "E3545"}, Case{"", WaveCudaKernel::lane, 0u, "E3545"}}) {
         ::setenv("HALO_WAVE_LANE_LOCKSTEP", c.value, 1);
         std::string code, message;
         try {
@@ -49,7 +51,7 @@ TEST(WaveformCuda, JumpsVariantOutsideItsBuildAndBadValuesAreRefused) {
             code = e.diagnostic().code;
             message = e.what();
         }
-        EXPECT_EQ(code, "E3544") << c.value << " " << c.threads_per_sm;
+        EXPECT_EQ(code, c.code) << c.value << " " << c.threads_per_sm;
         EXPECT_NE(message.find("HALO_WAVE_LANE_LOCKSTEP"), std::string::npos) << message;
     }
     ::unsetenv("HALO_WAVE_LANE_LOCKSTEP");
