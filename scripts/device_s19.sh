@@ -4,6 +4,7 @@
 # session 13's 8.96 s (same 640 threads/SM). This call runs, interleaved on one machine, the
 # build before the refactor (363765d, staged as .device/lockbase) and main's build
 # (.device/lockstep), default and lock-step, on the osu035 built-in INT8 MAC's exhaustive sweep.
+# (Labels as of this call: "main-default" is the jumps, the default until bebce6a.)
 #   scripts/device_stage.sh lockbase <363765d build>/bench/timing/bench_timing <363765d build>/bin/libhalo_cuda.so
 # One call, carry .device/lockstep and .device/lockbase: scripts/device_s19.sh
 set -uo pipefail

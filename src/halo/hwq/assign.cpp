@@ -48,8 +48,8 @@ constexpr RankKeyTraits kRankKeys[] = {
 double cost_of(const Assignment& a, bool by_energy) { return by_energy ? a.energy : a.time; }
 
 // acc: each tile at its least-error level among the raised ones (1..n-1), ties to the faster.
-// HALO's paper runs no tile at the nominal level; with every INT8 code allowed there, least
-// error alone would put every tile at L0, a point no faster than uniform INT8.
+// No variant of HALO's paper runs a tile at the nominal level; with every INT8 code allowed
+// there, least error alone would put every tile at L0, a point no faster than uniform INT8.
 Assignment least_error_raised(const TileCosts& c) {
     std::vector<int> lv(c.n_tiles, 0);
     if (c.n_levels < 2) return evaluate(c, std::move(lv));
@@ -227,7 +227,7 @@ std::vector<Assignment> front(const TileCosts& c, bool by_energy) {
 Assignment assign(const TileCosts& c, Objective objective, double budget) {
     if (!(budget >= 0 && budget <= 1))
         throw_bad_value("E9014", "--budget", "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
-                        fmt::format("{}", budget), "0 = as accurate as acc, 1 = all tiles at the fastest level");
+                        fmt::format("{}", budget), "0 = as accurate as least-error, 1 = all tiles at the fastest level");
     if (c.n_tiles == 0) return {};
     const bool by_energy = objective == Objective::energy;
     auto pts = front(c, by_energy);

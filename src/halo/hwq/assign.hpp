@@ -6,9 +6,10 @@
 // the error/cost front of the whole matrix. The objectives (a table) pick a point on it:
 //   least-error  lambda = 0: least error (ties go to the faster level); with every INT8 code at
 //           the nominal level this is every tile at L0, as fast as uniform INT8
-//   acc     the paper's accuracy-oriented point: every tile at its least-error raised level
-//           (levels 1..n-1; ties to the faster level), so no tile runs at the nominal clock;
-//           with one level only, the least-error point (there is no raised level)
+//   acc     every tile at its least-error raised level (levels 1..n-1; ties to the faster
+//           level): the most accurate point that runs no tile at the nominal clock, as no
+//           variant of the paper does; on a nested ladder (each faster level's codes a subset of
+//           the slower one's) that is every tile at L1. With one level, the least-error point.
 //   perf    the fastest front point with err <= E_min + budget * (E_fast - E_min), where E_min
 //           is least-error's error and E_fast the error with every tile at the fastest level
 //   bal     the knee: the front point farthest below the chord from the fastest to the most

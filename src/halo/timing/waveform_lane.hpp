@@ -416,7 +416,7 @@ HALO_WAVE_HD inline double wave_gate_energy(const WaveView& c, std::uint32_t gi,
 // the gates are in topological order, so a fan-out is always ahead); on a GPU the 32 lanes of a
 // warp then visit the same gate at the same step (bench BM_WaveWorkByConeInt8 models 0.50-0.56 of a
 // warp busy against 0.27-0.38 for the jumps; docs/results/characterize.md, session 18). The GPU's
-// lane kernel uses it by default (session 19, H200: 7.4 s against 8.1 s for the jumps as they were
+// lane kernel uses it by default (session 19, H200: 7.4 s against 8.0-8.1 s for the jumps as they were
 // written before this lambda, 11.0 s as written here; no difference on a CPU, which keeps the jumps).
 template <bool Cached = kWaveCachedReplay, bool Lockstep = false, class Init, class Scratch>
 HALO_WAVE_HD inline WaveLaneResult simulate_wave_lane(const WaveView& c, std::uint64_t a1, std::uint64_t acc1,

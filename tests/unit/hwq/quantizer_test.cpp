@@ -220,6 +220,31 @@ TEST(HaloQuantizer, TileLargerThanMatrixIsBadInput) {
     EXPECT_THAT(msg, ::testing::HasSubstr("blk.0.attn_q"));
 }
 
+// acc: per tile the least-error raised level, whichever it is; ties to the faster (cheaper)
+// level; never L0 while a raised level exists; with one level, the least-error point.
+TEST(Assign, AccTakesEachTilesLeastErrorRaisedLevel) {
+    TileCosts c;
+    c.n_tiles = 3, c.n_levels = 3;
+    // tile 0: L1 best; tile 1: L2 beats L1; tile 2: L1 and L2 tie (L2 is faster). L0 least everywhere.
+    const double err[3][3] = {{0.1, 1.0, 2.0}, {0.1, 3.0, 2.0}, {0.1, 2.0, 2.0}};
+    for (std::size_t t = 0; t < 3; ++t)
+        for (std::size_t l = 0; l < 3; ++l) {
+            c.err.push_back(err[t][l]);
+            c.time.push_back(1.0 / (1 + l));
+            c.energy.push_back(1.0);
+        }
+    const auto acc = assign(c, Objective::acc, 0.5);
+    EXPECT_EQ(acc.level, (std::vector<int>{1, 2, 2}));
+    EXPECT_DOUBLE_EQ(acc.err, 1.0 + 2.0 + 2.0);
+    EXPECT_EQ(assign(c, Objective::least_error, 0.5).level, (std::vector<int>{0, 0, 0}));
+    TileCosts one;
+    one.n_tiles = 2, one.n_levels = 1;
+    one.err = {0.5, 0.7}, one.time = {1, 1}, one.energy = {1, 1};
+    EXPECT_EQ(assign(one, Objective::acc, 0.5).level, (std::vector<int>{0, 0}));
+    // The objective table is indexed by the enum's value (run's row names).
+    for (std::size_t i = 0; i < objectives().size(); ++i) EXPECT_EQ(static_cast<std::size_t>(objectives()[i].id), i);
+}
+
 TEST(Assign, FrontBudgetsAndGrouping) {
     TileCosts c;
     c.n_tiles = 6, c.n_levels = 3;

@@ -141,7 +141,7 @@ TEST(WaveformCuda, EqualsCpuEngineOnEveryActivationPairOfAnInt8Mac) {
         ::unsetenv("HALO_WAVE_LANE_SHARED");
         ::unsetenv("HALO_WAVE_LANE_LOCKSTEP");
         EXPECT_EQ(run.kernel, cfg.kernel) << cfg.what;
-        EXPECT_EQ(run.lane_lockstep, cfg.kernel == WaveCudaKernel::lane && !cfg.lane_jumps) << cfg.what;
+        EXPECT_EQ(run.lane_lockstep, run.kernel == WaveCudaKernel::lane && !cfg.lane_jumps) << cfg.what;
         std::size_t compared = 0, differ = 0;
         std::string first;
         for (std::size_t i = 0; i < jobs.size(); ++i) {

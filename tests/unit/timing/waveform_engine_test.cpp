@@ -80,7 +80,7 @@ void check_all(const DynamicCircuit& c, const EnergyModel* energy, const std::ve
     device_form.use_device_replay(true);
     std::vector<EventSimResult> got_device(stimuli.size());
     device_form.run(stimuli, got_device);
-    // The lock-step gate walk the GPU kernel can take (HALO_WAVE_LANE_LOCKSTEP=1), with that replay.
+    // The lock-step gate walk the GPU lane kernel takes by default, with that replay.
     WaveformEngine lockstep_form(c, energy);
     lockstep_form.use_lockstep(true);
     std::vector<EventSimResult> got_lockstep(stimuli.size());
