@@ -401,6 +401,11 @@ namespace {
 // sorted by the primary bits that change (a cheap key the host could sort by), and sorted by the
 // measured work itself (the best a sort by total work can do); and `warp_eff_gate_lockstep`, lanes
 // that walk the gates together in index order (as given, a0-major).
+// `events_per_op` / `live_events_peak_per_op` (issue #16, session 19): a lane's scratch keeps every
+// event of the transition (the kernel's working set, strided in global memory); if a slot's events
+// were freed once the last gate reading it had been visited (gates in index order; a primary
+// output's events are used at its own visit only), the scratch would need only the peak of the
+// live events: mean over transitions of the peak, and `live_events_peak_max` the worst.
 void BM_WaveWorkByConeInt8(benchmark::State& state) {
     const auto& m = mac();
     if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
@@ -422,6 +427,15 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
     std::vector<std::uint16_t> toggles(n * gates, 0);
     std::vector<std::vector<std::uint32_t>> visit_work(n);  // per transition, per visited gate in ascending index
     std::vector<std::uint16_t> gate_work(n * gates, 0);     // the same per (transition, gate); 0 = not visited
+    // Last gate (index) reading each slot; -1: read by none.
+    std::vector<std::int64_t> last_reader(flat.slot_count, -1);
+    for (std::size_t g = 0; g < gates; ++g)
+        for (std::uint32_t j = 0; j < flat.gates[g].input_count; ++j)
+            last_reader[flat.gates[g].inputs[j]] = std::max<std::int64_t>(last_reader[flat.gates[g].inputs[j]], static_cast<std::int64_t>(g));
+    std::vector<std::vector<std::uint32_t>> freed_at(gates);  // slots whose last reader is gate g
+    for (std::uint32_t slot = 0; slot < flat.slot_count; ++slot)
+        if (last_reader[slot] >= 0) freed_at[static_cast<std::size_t>(last_reader[slot])].push_back(slot);
+    double events_sum = 0, live_peak_sum = 0, live_peak_max = 0;
     std::vector<WaveEvent> events(1 << 16);
     std::vector<WaveRange> range(flat.slot_count, WaveRange{0, 0, 0, 0});
     std::vector<std::uint64_t> dirty((gates + 63) / 64, 0);
@@ -436,6 +450,16 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
             if (r.overflow) return state.SkipWithError("scratch overflow");
             auto events_of = [&](std::uint32_t slot) { return range[slot].stamp == t + 1 ? range[slot].end - range[slot].begin : 0u; };
             visit_work[t].clear();
+            double live = 0, peak = 0;
+            for (int p = 0; p < na + c.accumulator_bits; ++p) live += events_of(static_cast<std::uint32_t>(p));
+            peak = live;
+            for (std::size_t g = 0; g < gates; ++g) {
+                const double produced = events_of(flat.gates[g].output);
+                peak = std::max(peak, live + produced);  // inputs and output held at the visit
+                if (last_reader[flat.gates[g].output] >= 0) live += produced;  // else used at the visit only
+                for (std::uint32_t slot : freed_at[g]) live -= events_of(slot);
+            }
+            events_sum += r.toggles, live_peak_sum += peak, live_peak_max = std::max(live_peak_max, peak);
             for (std::size_t g = 0; g < gates; ++g) {
                 const WaveGate& wg = flat.gates[g];
                 if (range[wg.output].stamp != t + 1) continue;  // not visited
@@ -512,6 +536,10 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
     state.counters["gate_toggles_per_op"] = total / static_cast<double>(n);
     state.counters["acc_cone_share"] = with_acc / total;
     state.counters["memo_share"] = memo / total;
+    const double runs = static_cast<double>(n) * static_cast<double>(state.iterations());
+    state.counters["events_per_op"] = events_sum / runs;
+    state.counters["live_events_peak_per_op"] = live_peak_sum / runs;
+    state.counters["live_events_peak_max"] = live_peak_max;
 }
 BENCHMARK(BM_WaveWorkByConeInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Unit(benchmark::kSecond);
 
