@@ -32,7 +32,7 @@ Command run_command() {
             [](CLI::App& app) -> std::function<int()> {
                 struct Flags {
                     jobs::RunOptions o;
-                    std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc",
+                    std::string out = "halo-run", model, eval, calib, profile, liberty, levels, objectives = "perf,bal,acc,least-error",
                                 baselines = "rtn-w8,rtn-w4,gptq-w4", timing = "static", tile = "128x128", level_codes = "0",
                                 rank = "sensitivity", sensitivity = "hessian", sparse_grid = "row", device = "cpu", cuda_math = "fp32", bf16_profile, decode_batches = "1,16",
                                 halo_storage = "codes";

@@ -44,7 +44,7 @@ struct RunOptions {
     // HALO points: "objective[@budget]" (per-layer assignment), "model@S0/S1/..." (the
     // model-wide budget: share of the weights per level, slowest level first) or
     // "model@objective" (the objective on the model's pooled front: one lambda for every linear).
-    std::vector<std::string> halo_objectives = {"perf", "bal", "acc"};
+    std::vector<std::string> halo_objectives = {"perf", "bal", "acc", "least-error"};
     std::vector<std::string> baselines = {"rtn-w8", "rtn-w4", "gptq-w4"};  // names: baseline_names()
     // How each HALO point's weights sit in DRAM, one row per entry (halo_storage_names()): "codes"
     // (the INT8 codes the array multiplies, as the paper stores them) and "indices" (per-tile
