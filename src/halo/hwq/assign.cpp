@@ -229,6 +229,7 @@ Assignment assign(const TileCosts& c, Objective objective, double budget) {
         throw_bad_value("E9014", "--budget", "the sensitivity budget is a fraction of the error range", "0 <= budget <= 1",
                         fmt::format("{}", budget), "0 = as accurate as least-error, 1 = all tiles at the fastest level");
     if (c.n_tiles == 0) return {};
+    if (objective == Objective::acc) return least_error_raised(c);  // per tile; needs no front
     const bool by_energy = objective == Objective::energy;
     auto pts = front(c, by_energy);
     const Assignment& acc = *std::min_element(pts.begin(), pts.end(), [&](const Assignment& a, const Assignment& b) {
@@ -236,7 +237,7 @@ Assignment assign(const TileCosts& c, Objective objective, double budget) {
     });  // least error: the front's accurate end
     switch (objective) {  // the objective table's dispatch
         case Objective::least_error: return acc;
-        case Objective::acc: return least_error_raised(c);
+        case Objective::acc: break;  // returned above
         case Objective::perf:
         case Objective::energy: {
             const double e_fast = pts.front().err;  // cheapest point
