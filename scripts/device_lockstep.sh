@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue #16 on the lent GPU: the lane kernel's lock-step gate walk (the default since session 19)
 # against the jumps (HALO_WAVE_LANE_LOCKSTEP=0), on the osu035 built-in INT8 MAC's exhaustive
-# sweep (256 weights x 65,536 transitions), after the equality test; then the whole sweep. Binaries built on the dev machine,
+# sweep (256 weights x 65,536 transitions), after the equality test; Nsight Compute's counters of the
+# default kernel over 16 weights; then the whole sweep. Binaries built on the dev machine,
 # staged with
 #   scripts/device_stage.sh lockstep build/bench/timing/bench_timing build/tests/unit/timing/test_timing build/bin/libhalo_cuda.so
 #   mkdir -p .device/lockstep/mac && cp <halo characterize --mac int8 --liberty osu035 work dir>/int8-yosys-49edc1b632fd9cf8/mac_net.json \
@@ -21,10 +22,20 @@ timeout 150 /root/hb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "
 for lockstep in unset 0; do
   step "kernel alone, 256 x 65,536 transitions, HALO_WAVE_LANE_LOCKSTEP $lockstep"
   if [ "$lockstep" = unset ]; then unset HALO_WAVE_LANE_LOCKSTEP; else export HALO_WAVE_LANE_LOCKSTEP=$lockstep; fi
-  timeout 60 /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/' \
+  timeout 60 /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/1/' \
     --benchmark_counters_tabular=true 2>&1 | grep -E "^BM_|^Benchmark|error" | tee -a "$O/bench.txt"
 done
 unset HALO_WAVE_LANE_LOCKSTEP
+step "profile: ncu over the default lane kernel on every 16th weight (16 x 65,536 transitions)"
+NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+if [ -n "$NCU" ]; then
+  timeout 240 "$NCU" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
+    --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
+    --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
+    /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/' 2>&1 | tee "$O/ncu.txt" | tail -150
+else
+  echo "no ncu on this machine"
+fi
 step "whole sweep osu035, default kernel (lock-step)"
 HALO_DYNAMIC_THREADS=16 timeout 60 /usr/bin/time -v /root/hb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
   --benchmark_counters_tabular=true 2>&1 | grep -E "BM_|Elapsed|Maximum resident|error"

@@ -199,8 +199,8 @@ void BM_DataSweepInt8(benchmark::State& state) {
 BENCHMARK(BM_DataSweepInt8)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 // The CUDA kernel alone on every weight's exhaustive data-dependent set (256 x 65,536
-// transitions prepared once, outside the timing), args = resident threads per multiprocessor and
-// the kernel (0 level: one warp per transition; 1 lane: one thread per transition).
+// transitions prepared once, outside the timing), args = resident threads per multiprocessor, the
+// kernel (0 level: one warp per transition; 1 lane: one thread per transition) and the weight step.
 // Device time (copies, allocation, kernel) and kernel time as counters; the wall time includes
 // the host's flattening and packing.
 void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
@@ -213,47 +213,55 @@ void BM_WaveCudaAllWeightsInt8(benchmark::State& state) {
         std::vector<Stimulus> stimuli;
         std::vector<EventSimResult> results;
     };
-    static std::vector<Job> jobs = [&] {
-        std::vector<Job> j(256);
-        StaticTimer timer(*m.nl, {});
-        parallel_for(j.size(), sweep_threads(), [&](std::size_t w, unsigned) {
-            DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
-            j[w].circuit = build_dynamic_circuit(*m.nl, d, {}, w);
-            j[w].energy = build_energy_model(j[w].circuit, *m.nl, d);
-            j[w].stimuli = exhaustive_data_transitions(stream_seed(1, w) + 1, 8, j[w].circuit.accumulator_bits, {});
-            j[w].results.resize(j[w].stimuli.size());
-        });
-        return j;
-    }();
+    // Third argument: every step-th weight only (a short kernel for a profiler's replays).
+    const std::size_t step = state.range(2) > 0 ? static_cast<std::size_t>(state.range(2)) : 1;
+    // Prepared once per weight, on first use (a profiler's run builds only the weights it runs).
+    static std::vector<Job> jobs(256);
+    static std::vector<char> ready(256, 0);
+    std::vector<std::size_t> missing;
+    for (std::size_t w = 0; w < jobs.size(); w += step)
+        if (!ready[w]) missing.push_back(w);
+    StaticTimer timer(*m.nl, {});
+    parallel_for(missing.size(), sweep_threads(), [&](std::size_t i, unsigned) {
+        const std::size_t w = missing[i];
+        DynamicDelays d = delays_for_case(timer, hold_port(*m.nl, "w", w));
+        jobs[w].circuit = build_dynamic_circuit(*m.nl, d, {}, w);
+        jobs[w].energy = build_energy_model(jobs[w].circuit, *m.nl, d);
+        jobs[w].stimuli = exhaustive_data_transitions(stream_seed(1, w) + 1, 8, jobs[w].circuit.accumulator_bits, {});
+        jobs[w].results.resize(jobs[w].stimuli.size());
+        ready[w] = 1;
+    });
     std::vector<WaveDeviceJob> device_jobs;
-    for (auto& j : jobs) device_jobs.push_back({&j.circuit, &j.energy, j.stimuli, j.results});
+    for (std::size_t w = 0; w < jobs.size(); w += step) device_jobs.push_back({&jobs[w].circuit, &jobs[w].energy, jobs[w].stimuli, jobs[w].results});
     WaveCudaRun run;
     const auto kernel = state.range(1) == 0 ? WaveCudaKernel::level : WaveCudaKernel::lane;
     for (auto _ : state) run = run_waveform_cuda(device_jobs, 0, static_cast<std::uint32_t>(state.range(0)), kernel);
     double energy = 0;
-    for (const auto& j : jobs)
-        for (const auto& r : j.results) energy += r.switching_energy_fj;
+    for (std::size_t w = 0; w < jobs.size(); w += step)
+        for (const auto& r : jobs[w].results) energy += r.switching_energy_fj;
     state.counters["device_s"] = run.total_s;
     state.counters["kernel_s"] = run.kernel_s;
     state.counters["threads"] = static_cast<double>(run.threads);
     state.counters["overflowed"] = static_cast<double>(run.overflowed);
     state.counters["acausal"] = static_cast<double>(run.acausal);
-    state.counters["mean_energy_fj"] = energy / (256.0 * 65536.0);
+    state.counters["weights"] = static_cast<double>(device_jobs.size());
+    state.counters["mean_energy_fj"] = energy / (static_cast<double>(device_jobs.size()) * 65536.0);
     state.counters["near_events"] = run.near_events;
     state.counters["level_kernel"] = run.kernel == WaveCudaKernel::level ? 1 : 0;
     state.counters["lane_shared"] = run.lane_shared ? 1 : 0;
     state.counters["lane_lockstep"] = run.lane_lockstep ? 1 : 0;
 }
 BENCHMARK(BM_WaveCudaAllWeightsInt8)
-    ->Args({512, 0})
-    ->Args({384, 0})
-    ->Args({768, 0})
-    ->Args({1024, 0})
-    ->Args({768, 1})
-    ->Args({384, 1})
-    ->Args({512, 1})
-    ->Args({640, 1})
-    ->Args({0, 1})  // the lane kernel at the module's default thread count
+    ->Args({512, 0, 1})
+    ->Args({384, 0, 1})
+    ->Args({768, 0, 1})
+    ->Args({1024, 0, 1})
+    ->Args({768, 1, 1})
+    ->Args({384, 1, 1})
+    ->Args({512, 1, 1})
+    ->Args({640, 1, 1})
+    ->Args({0, 1, 1})   // the lane kernel at the module's default thread count
+    ->Args({0, 1, 16})  // the same over every 16th weight (16 weights): a profiler's run
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
@@ -385,6 +393,31 @@ BENCHMARK(BM_CandidateTimesInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Uni
 namespace halo::timing {
 namespace {
 
+// An event store that counts how deep the engine's order comparisons read (waveform_lane.hpp's
+// wave_note_tie / wave_note_acausal hooks), for BM_WaveWorkByConeInt8.
+struct TieCounts {
+    std::uint64_t ties = 0;       // comparisons of equal-time events that read their causes
+    int deepest = -1;             // the deepest such step in this transition (-1: none)
+    std::uint64_t acausal = 0;    // comparisons through acausal chains' leaders
+    std::uint64_t chain_reads = 0;  // the events those comparisons' chain walks read
+};
+struct TracingEvents {
+    WaveEvent* p = nullptr;
+    TieCounts* counts = nullptr;
+    WaveEvent& operator[](std::size_t i) const { return p[i]; }
+};
+inline void wave_put(const TracingEvents& ev, std::uint32_t i, const WaveEvent& e) { ev.p[i] = e; }
+inline bool wave_cause_rose(const TracingEvents&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
+inline void wave_note_tie(const TracingEvents& ev, int depth) {
+    ++ev.counts->ties;
+    ev.counts->deepest = std::max(ev.counts->deepest, depth);
+}
+inline void wave_note_acausal(const TracingEvents& ev, std::uint32_t a, std::uint32_t b) {
+    ++ev.counts->acausal;
+    for (std::uint32_t x : {a, b})  // wave_leaders walks each chain to its primary input
+        for (std::uint32_t y = x; y != kPrimaryCause; y = ev.p[y].cause) ++ev.counts->chain_reads;
+}
+
 // Where the work of the exhaustive data-dependent sweep is, for one weight (arg): every
 // activation pair (65,536 transitions, Gaussian partial sums) through the fast exact engine's
 // lane code with a scratch of its own, so that each gate's output event count per transition can
@@ -406,6 +439,14 @@ namespace {
 // were freed once the last gate reading it had been visited (gates in index order; a primary
 // output's events are used at its own visit only), the scratch would need only the peak of the
 // live events: mean over transitions of the peak, and `live_events_peak_max` the worst.
+// `tie_*` (session 20): the order comparisons that read beyond the two events compared, which a
+// scratch that frees dead events could not answer without keeping ancestors: `tie_transitions`
+// the share of transitions with an equal-time comparison through the causes, `tie_depth1_transitions`
+// / `tie_depth2_transitions` those that went on to the causes' causes / one further, `tie_depth_max`
+// the deepest step seen, `ties_per_op` such comparisons per transition; `acausal_order_transitions`
+// the share with a comparison through acausal chains' leaders (which read whole cause chains),
+// `acausal_orders_per_op` such comparisons per transition and `acausal_chain_reads_per_op` the
+// events their chain walks read (at least; wave_leaders also compares keys on the way).
 void BM_WaveWorkByConeInt8(benchmark::State& state) {
     const auto& m = mac();
     if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
@@ -436,6 +477,9 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
     for (std::uint32_t slot = 0; slot < flat.slot_count; ++slot)
         if (last_reader[slot] >= 0) freed_at[static_cast<std::size_t>(last_reader[slot])].push_back(slot);
     double events_sum = 0, live_peak_sum = 0, live_peak_max = 0;
+    double ties_sum = 0, tie_transitions[3] = {0, 0, 0}, acausal_order_transitions = 0;
+    double acausal_orders_sum = 0, chain_reads_sum = 0;
+    int tie_depth_max = -1;
     std::vector<WaveEvent> events(1 << 16);
     std::vector<WaveRange> range(flat.slot_count, WaveRange{0, 0, 0, 0});
     std::vector<std::uint64_t> dirty((gates + 63) / 64, 0);
@@ -443,8 +487,10 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
         for (std::size_t t = 0; t < n; ++t) {
             const Stimulus& st = stimuli[t];
             const std::vector<std::uint8_t> init = evaluate_circuit(c, st.a0, st.acc0);
-            WaveScratch s{events.data(), static_cast<std::uint32_t>(events.size()), range.data(), dirty.data(),
-                          static_cast<std::uint32_t>(t + 1)};
+            TieCounts tc;
+            WaveScratchOf<TracingEvents, WaveRange*, std::uint64_t*> s{TracingEvents{events.data(), &tc},
+                                                                      static_cast<std::uint32_t>(events.size()), range.data(),
+                                                                      dirty.data(), static_cast<std::uint32_t>(t + 1)};
             const WaveLaneResult r =
                 simulate_wave_lane(view, st.a1, st.acc1, [&](std::uint32_t slot) { return init[slot]; }, s);
             if (r.overflow) return state.SkipWithError("scratch overflow");
@@ -460,6 +506,11 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
                 for (std::uint32_t slot : freed_at[g]) live -= events_of(slot);
             }
             events_sum += r.toggles, live_peak_sum += peak, live_peak_max = std::max(live_peak_max, peak);
+            ties_sum += static_cast<double>(tc.ties);
+            tie_transitions[0] += tc.deepest >= 0, tie_transitions[1] += tc.deepest >= 1, tie_transitions[2] += tc.deepest >= 2;
+            tie_depth_max = std::max(tie_depth_max, tc.deepest);
+            acausal_order_transitions += tc.acausal > 0;
+            acausal_orders_sum += static_cast<double>(tc.acausal), chain_reads_sum += static_cast<double>(tc.chain_reads);
             for (std::size_t g = 0; g < gates; ++g) {
                 const WaveGate& wg = flat.gates[g];
                 if (range[wg.output].stamp != t + 1) continue;  // not visited
@@ -540,6 +591,14 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
     state.counters["events_per_op"] = events_sum / runs;
     state.counters["live_events_peak_per_op"] = live_peak_sum / runs;
     state.counters["live_events_peak_max"] = live_peak_max;
+    state.counters["ties_per_op"] = ties_sum / runs;
+    state.counters["tie_transitions"] = tie_transitions[0] / runs;
+    state.counters["tie_depth1_transitions"] = tie_transitions[1] / runs;
+    state.counters["tie_depth2_transitions"] = tie_transitions[2] / runs;
+    state.counters["tie_depth_max"] = tie_depth_max;
+    state.counters["acausal_order_transitions"] = acausal_order_transitions / runs;
+    state.counters["acausal_orders_per_op"] = acausal_orders_sum / runs;
+    state.counters["acausal_chain_reads_per_op"] = chain_reads_sum / runs;
 }
 BENCHMARK(BM_WaveWorkByConeInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Unit(benchmark::kSecond);
 

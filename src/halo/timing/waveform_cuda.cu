@@ -38,20 +38,22 @@ struct DevJob {
 struct ScratchLayout {
     std::uint32_t capacity, max_slots, max_words;
     std::size_t threads;
-    std::size_t events_off, range_off, dirty_off, init_off, bytes;
+    std::size_t events_off, range_off, dirty_off, init_off, up_off, bytes;
 };
 
 ScratchLayout layout(std::uint32_t capacity, std::uint32_t max_slots, std::uint32_t max_words, std::size_t threads) {
     auto round256 = [](std::size_t x) { return (x + 255) / 256 * 256; };
-    ScratchLayout l{capacity, max_slots, max_words, threads, 0, 0, 0, 0, 0};
+    ScratchLayout l{capacity, max_slots, max_words, threads, 0, 0, 0, 0, 0, 0};
     l.range_off = round256(threads * capacity * sizeof(WaveEvent));
     l.dirty_off = l.range_off + round256(threads * max_slots * sizeof(WaveRange));
     l.init_off = l.dirty_off + round256(threads * max_words * 8);
-    l.bytes = l.init_off + round256(threads * max_slots);
+    l.up_off = l.init_off + round256(threads * max_slots);
+    l.bytes = l.up_off + round256(threads * capacity * sizeof(std::uint32_t));  // up-links: written for acausal events only
     return l;
 }
 
-using DeviceScratch = WaveScratchOf<WaveStrided<WaveEvent>, WaveStrided<WaveRange>, WaveStrided<std::uint64_t>>;
+using DeviceEvents = WaveLinkedEvents<WaveStrided<WaveEvent>, WaveStrided<std::uint32_t>>;
+using DeviceScratch = WaveScratchOf<DeviceEvents, WaveStrided<WaveRange>, WaveStrided<std::uint64_t>>;
 
 constexpr int kBlock = 128;
 
@@ -74,7 +76,8 @@ __global__ void __launch_bounds__(kBlock, MinBlocks)
     const WaveStrided<std::uint32_t> init_bits{reinterpret_cast<std::uint32_t*>(lane_smem + std::size_t{l.max_words} * kBlock) + threadIdx.x,
                                                static_cast<std::uint32_t>(kBlock)};
     DeviceScratch s;
-    s.events = {reinterpret_cast<WaveEvent*>(scratch + l.events_off) + tid, threads};
+    s.events = {{reinterpret_cast<WaveEvent*>(scratch + l.events_off) + tid, threads},
+                {reinterpret_cast<std::uint32_t*>(scratch + l.up_off) + tid, threads}};
     s.capacity = l.capacity;
     s.range = {reinterpret_cast<WaveRange*>(scratch + l.range_off) + tid, threads};
     if constexpr (Shared) {

@@ -97,6 +97,7 @@ WaveformEngine::WaveformEngine(const DynamicCircuit& circuit, const EnergyModel*
     range_.assign(flat_.slot_count, WaveRange{0, 0, 0, 0});
     dirty_.assign((flat_.gates.size() + 63) / 64, 0);
     events_.resize(4096);
+    ups_.resize(events_.size());
 }
 
 void WaveformEngine::initial_values(std::span<const Stimulus> block) {
@@ -129,8 +130,8 @@ void WaveformEngine::run(std::span<const Stimulus> stimuli, std::span<EventSimRe
                     std::fill(range_.begin(), range_.end(), WaveRange{0, 0, 0, 0});
                     stamp_value_ = 1;
                 }
-                WaveScratch s{events_.data(), static_cast<std::uint32_t>(events_.size()), range_.data(), dirty_.data(),
-                              stamp_value_};
+                WaveScratch s{WaveHostEvents{events_.data(), ups_.data()}, static_cast<std::uint32_t>(events_.size()),
+                              range_.data(), dirty_.data(), stamp_value_};
                 const WaveLaneResult r = lockstep_        ? simulate_wave_lane<true, true>(view_, st.a1, st.acc1, init, s)
                                          : device_replay_ ? simulate_wave_lane<true>(view_, st.a1, st.acc1, init, s)
                                                           : simulate_wave_lane<false>(view_, st.a1, st.acc1, init, s);
@@ -140,6 +141,7 @@ void WaveformEngine::run(std::span<const Stimulus> stimuli, std::span<EventSimRe
                     break;
                 }
                 events_.resize(events_.size() * 2);
+                ups_.resize(events_.size());
             }
         }
     }

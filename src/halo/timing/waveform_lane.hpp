@@ -80,6 +80,29 @@ struct WaveStrided {
     HALO_WAVE_HD T& operator[](std::size_t k) const { return p[k * std::size_t{stride}]; }
 };
 
+// An event store with up-links (session 20): up[x], kept for acausal events only, is the first
+// ancestor of x (along its cause chain) whose key exceeds x's, or kPrimaryCause if none; a
+// causal event's ancestors all have smaller keys. The leaders of x's chain (wave_leaders) are
+// then x, up[x], up[up[x]], ...: an order comparison of acausal events walks their leaders instead
+// of their whole cause chains back to the primary inputs (osu035 INT8 MAC, weight 255: 80 such
+// comparisons and 1,637 chain reads per transition, bench BM_WaveWorkByConeInt8). The up-link is
+// found when the event is written (wave_link_up), walking up-links from its cause.
+// `Events`: a WaveEvent store (raw pointer or WaveStrided); `Ups`: the same shape of uint32.
+template <class Events, class Ups>
+struct WaveLinkedEvents {
+    Events events{};
+    Ups up{};
+    HALO_WAVE_HD decltype(auto) operator[](std::size_t i) const { return events[i]; }
+};
+template <class Ev>
+struct WaveStoreLinks {
+    static constexpr bool value = false;
+};
+template <class E, class U>
+struct WaveStoreLinks<WaveLinkedEvents<E, U>> {
+    static constexpr bool value = true;
+};
+
 // A slot's events begin..end, valid when stamp == the scratch's stamp_value: one 16-byte record,
 // so that a gate reads each input's range with one load (one memory request on the device,
 // where the three were separate arrays before).
@@ -100,7 +123,8 @@ struct WaveScratchOf {
     U64s dirty{};    // (gate_count + 63) / 64 words, all zero between lanes
     std::uint32_t stamp_value = 0;    // incremented per lane by the caller, never 0
 };
-using WaveScratch = WaveScratchOf<WaveEvent*, WaveRange*, std::uint64_t*>;
+using WaveHostEvents = WaveLinkedEvents<WaveEvent*, std::uint32_t*>;
+using WaveScratch = WaveScratchOf<WaveHostEvents, WaveRange*, std::uint64_t*>;
 
 struct WaveLaneResult {
     float settle_ns;
@@ -122,16 +146,27 @@ struct WaveLaneResult {
 template <class Ev>
 HALO_WAVE_HD HALO_WAVE_COLD bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b);
 
+// Hooks for a store that counts how deep the order comparisons read (bench
+// BM_WaveWorkByConeInt8's tracing store overloads them, found by argument-dependent lookup);
+// no-ops for every store the engines use. wave_note_tie: two events of equal times and different
+// causes, compared through their causes (depth = how many such steps before this one);
+// wave_note_acausal: an order comparison of a and b through the leaders of their cause chains.
+template <class Ev>
+HALO_WAVE_HD inline void wave_note_tie(const Ev&, int) {}
+template <class Ev>
+HALO_WAVE_HD inline void wave_note_acausal(const Ev&, std::uint32_t, std::uint32_t) {}
+
 // Key (time, seq) of a below key of b (a != b).
 template <class Ev>
 HALO_WAVE_HD inline bool wave_key_less(const Ev& ev, std::uint32_t a, std::uint32_t b) {
-    for (;;) {
+    for (int depth = 0;; ++depth) {
         const WaveEvent& ea = ev[a];
         const WaveEvent& eb = ev[b];
         const bool pa = ea.cause == kPrimaryCause, pb = eb.cause == kPrimaryCause;
         if (pa || pb) return pa && pb ? ea.source < eb.source : pa;
         if (ea.time_ns != eb.time_ns) return ea.time_ns < eb.time_ns;
         if (ea.cause == eb.cause) return ea.source != eb.source ? ea.source < eb.source : ea.pin < eb.pin;
+        wave_note_tie(ev, depth);
         if (!(ev[ea.cause].flags & ev[eb.cause].flags & kCausal)) return wave_processed_before(ev, ea.cause, eb.cause);
         a = ea.cause;  // causal causes: processing order = key order
         b = eb.cause;
@@ -143,6 +178,14 @@ template <class Ev>
 HALO_WAVE_HD HALO_WAVE_COLD int wave_leaders(const Ev& ev, std::uint32_t x, std::uint32_t* out) {
     int n = 0;
     out[n++] = x;
+    if constexpr (WaveStoreLinks<Ev>::value) {  // the up-links: the same leaders (WaveLinkedEvents)
+        for (std::uint32_t y = x; n < kWaveMaxChain;) {
+            y = (ev[y].flags & kCausal) ? kPrimaryCause : ev.up[y];
+            if (y == kPrimaryCause) break;
+            out[n++] = y;
+        }
+        return n;
+    }
     std::uint32_t top = x;
     for (std::uint32_t y = ev[x].cause; y != kPrimaryCause && n < kWaveMaxChain; y = ev[y].cause) {
         if (wave_key_less(ev, top, y)) {
@@ -157,6 +200,7 @@ HALO_WAVE_HD HALO_WAVE_COLD int wave_leaders(const Ev& ev, std::uint32_t x, std:
 template <class Ev>
 HALO_WAVE_HD HALO_WAVE_COLD bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b) {
     if (ev[a].flags & ev[b].flags & kCausal) return wave_key_less(ev, a, b);
+    wave_note_acausal(ev, a, b);
     std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
     const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
     for (int i = 1; i <= na && i <= nb; ++i) {
@@ -180,9 +224,28 @@ HALO_WAVE_HD inline bool wave_before(const Ev& ev, std::uint32_t a, std::uint32_
     return wave_processed_before(ev, a, b);
 }
 
+// Sets the up-link of acausal event x, just written (WaveLinkedEvents; nothing for other stores).
+// Ancestors between an event y and up[y] have keys below y's, so where y's key is below x's they
+// are below x's too and the walk jumps to up[y].
+template <class Ev>
+HALO_WAVE_HD inline void wave_link_up(const Ev& ev, std::uint32_t x) {
+    if constexpr (WaveStoreLinks<Ev>::value) {
+        std::uint32_t y = ev[x].cause;
+        for (int steps = 0; y != kPrimaryCause && steps < kWaveMaxChain; ++steps) {
+            if (wave_key_less(ev, x, y)) break;
+            y = (ev[y].flags & kCausal) ? kPrimaryCause : ev.up[y];
+        }
+        ev.up[x] = y;
+    }
+}
+
 // Writes event i of an event store (packed stores overload this beside their type).
 HALO_WAVE_HD inline void wave_put(WaveEvent* ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
 HALO_WAVE_HD inline void wave_put(const WaveStrided<WaveEvent>& ev, std::uint32_t i, const WaveEvent& e) { ev[i] = e; }
+template <class E, class U>
+HALO_WAVE_HD inline void wave_put(const WaveLinkedEvents<E, U>& ev, std::uint32_t i, const WaveEvent& e) {
+    wave_put(ev.events, i, e);
+}
 
 // Event i's time and `bits` = value | kCausal flag << 1. On the device one 16-byte load of the
 // whole event; on the host the fields themselves (a copy of the struct there went through the
@@ -255,6 +318,7 @@ HALO_WAVE_HD inline bool wave_gate_replay_scan(const WaveGate& g, std::uint32_t 
             acausal |= !causal;
             const auto flags = static_cast<std::uint8_t>((causal ? kCausal : 0) | (rose ? kCauseRose : 0));
             wave_put(ev, count++, WaveEvent{due, e, gi, static_cast<std::uint16_t>(best), v, flags});
+            if (!causal) wave_link_up(ev, count - 1);
         }
     }
 }
@@ -362,6 +426,7 @@ HALO_WAVE_HD inline bool wave_gate_replay_cached(const WaveGate& g, std::uint32_
             acausal |= !causal;
             const auto flags = static_cast<std::uint8_t>((causal ? kCausal : 0) | (rose ? kCauseRose : 0));
             wave_put(ev, count++, WaveEvent{due, e, gi, static_cast<std::uint16_t>(best), v, flags});
+            if (!causal) wave_link_up(ev, count - 1);
             tail_t = due;
             tail_v = v;
         }
@@ -390,6 +455,8 @@ HALO_WAVE_HD inline bool wave_cause_rose(const Ev& ev, const WaveEvent& x) {
 }
 HALO_WAVE_HD inline bool wave_cause_rose(WaveEvent* const&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
 HALO_WAVE_HD inline bool wave_cause_rose(const WaveStrided<WaveEvent>&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
+template <class E, class U>
+HALO_WAVE_HD inline bool wave_cause_rose(const WaveLinkedEvents<E, U>&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
 
 // The switching energy of a gate's output events begin..end (each toggle's net energy plus the
 // internal energy of the arc that caused it); `last` becomes the latest event time (not the

@@ -199,6 +199,51 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
     EXPECT_EQ(lev.acausal, m.acausal);
 }
 
+// The up-links (WaveLinkedEvents) give every acausal event the same leaders as the walk along its
+// whole cause chain (the plain store): checked on every acausal event of every transition of
+// random circuits with negative delays, with both forms of the per-gate replay.
+TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
+    auto lib = test::function_library();
+    std::mt19937 rng(11);
+    std::size_t checked = 0, with_leaders = 0;
+    for (int trial = 0; trial < 20; ++trial) {
+        DelayAnnotation ann;
+        netlist::Netlist nl;
+        DynamicCircuit c = random_circuit(*lib, rng, ann, nl, -1);
+        const WaveCircuit flat = flatten_circuit(c, nullptr);
+        const WaveView view = flat.view();
+        std::vector<WaveEvent> events(1 << 14);
+        std::vector<std::uint32_t> ups(events.size());
+        std::vector<WaveRange> range(view.slot_count, WaveRange{0, 0, 0, 0});
+        std::vector<std::uint64_t> dirty((view.gate_count + 63) / 64, 0);
+        std::uint32_t stamp = 0;
+        for (const Stimulus& st : every_random_circuit_transition()) {
+            const std::vector<std::uint8_t> init = evaluate_circuit(c, st.a0, st.acc0);
+            for (const bool cached : {false, true}) {
+                WaveScratch s{WaveHostEvents{events.data(), ups.data()}, static_cast<std::uint32_t>(events.size()), range.data(),
+                              dirty.data(), ++stamp};
+                auto initial = [&](std::uint32_t slot) { return init[slot]; };
+                const WaveLaneResult r = cached ? simulate_wave_lane<true>(view, st.a1, st.acc1, initial, s)
+                                                : simulate_wave_lane<false>(view, st.a1, st.acc1, initial, s);
+                ASSERT_FALSE(r.overflow);
+                for (std::uint32_t x = 0; x < r.toggles; ++x) {
+                    if (events[x].flags & kCausal) continue;
+                    std::uint32_t linked[kWaveMaxChain], walked[kWaveMaxChain];
+                    const int nl_ = wave_leaders(s.events, x, linked);
+                    const int nw = wave_leaders(events.data(), x, walked);
+                    ASSERT_EQ(nl_, nw) << "event " << x;
+                    for (int i = 0; i < nw; ++i) ASSERT_EQ(linked[i], walked[i]) << "event " << x << ", leader " << i;
+                    ++checked;
+                    with_leaders += nw > 1;
+                }
+            }
+        }
+    }
+    EXPECT_GT(checked, 1000u) << "the negative delays should give acausal events";
+    EXPECT_GT(with_leaders, checked / 20) << "some acausal events should have ancestors among their leaders";
+    std::printf("[up-links] %zu acausal events, %zu with more than one leader\n", checked, with_leaders);
+}
+
 // The levelled form's capacity counts the current chunk's reservations: a transition that
 // would pass it is flagged (the CUDA host re-runs those on the CPU engine), the others are exact.
 TEST(WaveformLevelled, FlagsTransitionsBeyondItsCapacityAndKeepsTheRestExact) {

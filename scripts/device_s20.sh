@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Issue #16 on the lent GPU, session 20: (1) the equality test of this build (up-links for acausal
+# events: order comparisons walk leaders, not whole cause chains) and its lock-step default's first
+# run on a GPU; (2) kernel time, interleaved, of the module staged in .device/lockstep (main
+# 1795ea3, chain walks) against this build's, on the osu035 built-in INT8 MAC's exhaustive sweep
+# (256 x 65,536 transitions); (3) Nsight Compute's counters of this build's default kernel over
+# every 16th weight; (4) the whole sweep.
+#   scripts/device_stage.sh s20 build/bench/timing/bench_timing build/tests/unit/timing/test_timing build/bin/libhalo_cuda.so
+# One call, carry .device/s20 and .device/lockstep: scripts/device_s20.sh [steps: test kernel ncu sweep]
+set -uo pipefail
+N=$PWD/.device/s20
+B=$PWD/.device/lockstep
+O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
+source "$PWD/scripts/device_env.sh"
+device_log "$O/s20.log"
+device_unpack "$N" bin=/root/nb lib=/root/hl
+device_unpack "$B" bin=/root/bb
+date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit --format=csv,noheader; nproc
+device_cuda_env /root/hl /root/nb/libhalo_cuda.so
+export HALO_WAVE_NETLIST=$B/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$B/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
+steps=${*:-test kernel ncu sweep}
+kernel() {  # kernel LABEL MODULE LOCKSTEP(1 or 0)
+  step "$1: kernel alone, 256 x 65,536 transitions"
+  HALO_CUDA_MODULE=$2 HALO_WAVE_LANE_LOCKSTEP=$3 timeout 90 /root/nb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/1/' \
+    --benchmark_counters_tabular=true 2>&1 | grep -E "^BM_|^Benchmark|error" | sed "s|^BM_|$1 BM_|" | tee -a "$O/bench.txt"
+  nvidia-smi --query-gpu=clocks.sm,temperature.gpu,power.draw --format=csv,noheader
+}
+for s in $steps; do case $s in
+test)
+  step "WaveformCuda, this build (every configuration against the CPU engine)"
+  timeout 150 /root/nb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error" ;;
+kernel)
+  for round in 1 2; do
+    kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
+    kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1
+  done
+  kernel "uplinks jumps" /root/nb/libhalo_cuda.so 0 ;;
+ncu)
+  step "ncu, this build's default lane kernel, every 16th weight (16 x 65,536 transitions)"
+  NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+  if [ -n "$NCU" ]; then
+    timeout 200 "$NCU" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
+      --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
+      /root/nb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/' > "$O/ncu.txt" 2>&1
+    echo "ncu rc $?"; grep -vE "^\s*$" "$O/ncu.txt" | grep -vE "^----|OPT|^\s+(This|See|Check|The|Use|Consider|On average)" | tail -120
+  else
+    echo "no ncu on this machine"
+  fi ;;
+sweep)
+  step "whole sweep osu035, this build's default kernel"
+  timeout 60 /usr/bin/time -v /root/nb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
+    --benchmark_counters_tabular=true 2>&1 | grep -E "BM_|Elapsed|Maximum resident|error" ;;
+esac; done
+echo "== done (+$(elapsed) s)"
