@@ -447,6 +447,9 @@ inline void wave_note_acausal(const TracingEvents& ev, std::uint32_t a, std::uin
 // the share with a comparison through acausal chains' leaders (which read whole cause chains),
 // `acausal_orders_per_op` such comparisons per transition and `acausal_chain_reads_per_op` the
 // events their chain walks read (at least; wave_leaders also compares keys on the way).
+// `retained_events_peak_*`: the live-event peak again, where an event is also kept while a live
+// event's leaders hold it (the up-links' targets, which order comparisons of acausal events read;
+// the rare equal-time comparisons through causes, `tie_*`, are not counted).
 void BM_WaveWorkByConeInt8(benchmark::State& state) {
     const auto& m = mac();
     if (!m.nl) return state.SkipWithError("yosys or osu018 missing");
@@ -478,7 +481,8 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
         if (last_reader[slot] >= 0) freed_at[static_cast<std::size_t>(last_reader[slot])].push_back(slot);
     double events_sum = 0, live_peak_sum = 0, live_peak_max = 0;
     double ties_sum = 0, tie_transitions[3] = {0, 0, 0}, acausal_order_transitions = 0;
-    double acausal_orders_sum = 0, chain_reads_sum = 0;
+    double acausal_orders_sum = 0, chain_reads_sum = 0, retained_peak_sum = 0, retained_peak_max = 0;
+    std::vector<std::int64_t> retain, held;
     int tie_depth_max = -1;
     std::vector<WaveEvent> events(1 << 16);
     std::vector<WaveRange> range(flat.slot_count, WaveRange{0, 0, 0, 0});
@@ -506,6 +510,29 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
                 for (std::uint32_t slot : freed_at[g]) live -= events_of(slot);
             }
             events_sum += r.toggles, live_peak_sum += peak, live_peak_max = std::max(live_peak_max, peak);
+            {  // The same with the up-links' needs: an event is kept while any event whose leaders hold it is.
+                retain.assign(r.toggles, 0);
+                held.assign(gates + 1, 0);
+                auto create_at = [&](std::uint32_t x) {
+                    return events[x].cause == kPrimaryCause ? std::int64_t{0} : static_cast<std::int64_t>(events[x].source);
+                };
+                for (std::uint32_t x = 0; x < r.toggles; ++x) {
+                    const std::uint32_t slot = events[x].cause == kPrimaryCause ? events[x].source : flat.gates[events[x].source].output;
+                    retain[x] = std::max(create_at(x), last_reader[slot]);
+                }
+                std::uint32_t leaders[kWaveMaxChain];
+                for (std::uint32_t x = r.toggles; x-- > 0;) {  // an up-link points to an earlier event
+                    if (events[x].flags & kCausal) continue;
+                    if (wave_leaders(events.data(), x, leaders) > 1) retain[leaders[1]] = std::max(retain[leaders[1]], retain[x]);
+                }
+                for (std::uint32_t x = 0; x < r.toggles; ++x) {
+                    ++held[static_cast<std::size_t>(create_at(x))];
+                    --held[static_cast<std::size_t>(retain[x]) + 1];
+                }
+                double at = 0, top = 0;
+                for (std::size_t g = 0; g < gates; ++g) top = std::max(top, at += held[g]);
+                retained_peak_sum += top, retained_peak_max = std::max(retained_peak_max, top);
+            }
             ties_sum += static_cast<double>(tc.ties);
             tie_transitions[0] += tc.deepest >= 0, tie_transitions[1] += tc.deepest >= 1, tie_transitions[2] += tc.deepest >= 2;
             tie_depth_max = std::max(tie_depth_max, tc.deepest);
@@ -598,6 +625,8 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
     state.counters["tie_depth_max"] = tie_depth_max;
     state.counters["acausal_order_transitions"] = acausal_order_transitions / runs;
     state.counters["acausal_orders_per_op"] = acausal_orders_sum / runs;
+    state.counters["retained_events_peak_per_op"] = retained_peak_sum / runs;
+    state.counters["retained_events_peak_max"] = retained_peak_max;
     state.counters["acausal_chain_reads_per_op"] = chain_reads_sum / runs;
 }
 BENCHMARK(BM_WaveWorkByConeInt8)->Arg(1)->Arg(127)->Arg(255)->Iterations(1)->Unit(benchmark::kSecond);
