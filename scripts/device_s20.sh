@@ -19,9 +19,9 @@ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,p
 device_cuda_env /root/hl /root/nb/libhalo_cuda.so
 export HALO_WAVE_NETLIST=$B/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$B/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
 steps=${*:-test kernel ncu sweep}
-kernel() {  # kernel LABEL MODULE LOCKSTEP(1 or 0)
+kernel() {  # kernel LABEL MODULE LOCKSTEP(1 or 0) [THREADS_PER_SM, 0 = the module's default]
   step "$1: kernel alone, 256 x 65,536 transitions"
-  HALO_CUDA_MODULE=$2 HALO_WAVE_LANE_LOCKSTEP=$3 timeout 90 /root/nb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/1/' \
+  HALO_CUDA_MODULE=$2 HALO_WAVE_LANE_LOCKSTEP=$3 timeout 90 /root/nb/bench_timing --benchmark_filter="BM_WaveCudaAllWeightsInt8/${4:-0}/1/1/" \
     --benchmark_counters_tabular=true 2>&1 | grep -E "^BM_|^Benchmark|error" | sed "s|^BM_|$1 BM_|" | tee -a "$O/bench.txt"
   nvidia-smi --query-gpu=clocks.sm,temperature.gpu,power.draw --format=csv,noheader
 }
@@ -34,7 +34,9 @@ kernel)
     kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
     kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1
   done
-  kernel "uplinks jumps" /root/nb/libhalo_cuda.so 0 ;;
+  kernel "uplinks jumps" /root/nb/libhalo_cuda.so 0
+  kernel "uplinks lockstep 512/SM" /root/nb/libhalo_cuda.so 1 512
+  kernel "uplinks lockstep 768/SM" /root/nb/libhalo_cuda.so 1 768 ;;
 ncu)
   step "ncu, this build's default lane kernel, every 16th weight (16 x 65,536 transitions)"
   NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
