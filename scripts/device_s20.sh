@@ -6,7 +6,7 @@
 # (256 x 65,536 transitions); (3) Nsight Compute's counters of this build's default kernel over
 # every 16th weight; (4) the whole sweep.
 #   scripts/device_stage.sh s20 build/bench/timing/bench_timing build/tests/unit/timing/test_timing build/bin/libhalo_cuda.so
-# One call, carry .device/s20 and .device/lockstep: scripts/device_s20.sh [steps: test kernel ncu sweep]
+# One call, carry .device/s20 and .device/lockstep: scripts/device_s20.sh [steps: test kernel ncu more sweep]
 set -uo pipefail
 N=$PWD/.device/s20
 B=$PWD/.device/lockstep
@@ -18,7 +18,7 @@ device_unpack "$B" bin=/root/bb
 date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit --format=csv,noheader; nproc
 device_cuda_env /root/hl /root/nb/libhalo_cuda.so
 export HALO_WAVE_NETLIST=$B/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$B/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
-steps=${*:-test kernel ncu sweep}
+steps=${*:-test kernel ncu more sweep}
 kernel() {  # kernel LABEL MODULE LOCKSTEP(1 or 0) [THREADS_PER_SM, 0 = the module's default]
   step "$1: kernel alone, 256 x 65,536 transitions"
   HALO_CUDA_MODULE=$2 HALO_WAVE_LANE_LOCKSTEP=$3 timeout 90 /root/nb/bench_timing --benchmark_filter="BM_WaveCudaAllWeightsInt8/${4:-0}/1/1/" \
@@ -29,19 +29,21 @@ for s in $steps; do case $s in
 test)
   step "WaveformCuda, this build (every configuration against the CPU engine)"
   timeout 150 /root/nb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error" ;;
-kernel)
-  for round in 1 2; do
-    kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
-    kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1
-  done
-  kernel "uplinks jumps" /root/nb/libhalo_cuda.so 0
-  kernel "uplinks lockstep 512/SM" /root/nb/libhalo_cuda.so 1 512
-  kernel "uplinks lockstep 768/SM" /root/nb/libhalo_cuda.so 1 768 ;;
+kernel)  # round 1, then (with time left, DEVICE_BUDGET_S, default 330 s) round 2 and the variants
+  kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
+  kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1 ;;
+more)
+  budget=${DEVICE_BUDGET_S:-330}
+  [ "$(elapsed)" -lt $((budget - 60)) ] && kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
+  [ "$(elapsed)" -lt $((budget - 45)) ] && kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1
+  [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks jumps" /root/nb/libhalo_cuda.so 0
+  [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks lockstep 512/SM" /root/nb/libhalo_cuda.so 1 512
+  [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks lockstep 768/SM" /root/nb/libhalo_cuda.so 1 768 ;;
 ncu)
   step "ncu, this build's default lane kernel, every 16th weight (16 x 65,536 transitions)"
   NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
   if [ -n "$NCU" ]; then
-    timeout 200 "$NCU" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
+    timeout 120 "$NCU" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
       --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
       /root/nb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/' > "$O/ncu.txt" 2>&1
@@ -51,7 +53,7 @@ ncu)
   fi ;;
 sweep)
   step "whole sweep osu035, this build's default kernel"
-  timeout 60 /usr/bin/time -v /root/nb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
+  [ "$(elapsed)" -lt $((${DEVICE_BUDGET_S:-330} - 20)) ] && timeout 60 /usr/bin/time -v /root/nb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
     --benchmark_counters_tabular=true 2>&1 | grep -E "BM_|Elapsed|Maximum resident|error" ;;
 esac; done
 echo "== done (+$(elapsed) s)"
