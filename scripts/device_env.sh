@@ -41,3 +41,18 @@ elapsed() { awk -v a="$DEVICE_T0" -v b="$EPOCHREALTIME" 'BEGIN{print int(b - a)}
 step() { echo; echo "== $(date -u +%H:%M:%S) (+$(elapsed) s) $*"; }
 # timed CMD...: CMD under /usr/bin/time, its wall and user seconds, peak memory and exit status.
 timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@"; }
+
+# device_ncu OUTFILE PROGRAM ARG...: Nsight Compute's counters (speed of light, memory, warp
+# states, scheduler, occupancy, launch) of the first wave_kernel launch of PROGRAM, with the clocks
+# left alone (METHOD.md); the whole report into OUTFILE, its figures printed. 120 s at most.
+device_ncu() {
+  local out=$1; shift
+  local ncu
+  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+  if [ -z "$ncu" ]; then echo "no ncu on this machine"; return 0; fi
+  timeout 120 "$ncu" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
+    --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
+    --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats "$@" > "$out" 2>&1
+  echo "ncu rc $?"
+  grep -vE "^\s*$" "$out" | grep -vE "^----|OPT|^\s+(This|See|Check|The|Use|Consider|On average)" | tail -120
+}

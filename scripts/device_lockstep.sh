@@ -27,15 +27,7 @@ for lockstep in unset 0; do
 done
 unset HALO_WAVE_LANE_LOCKSTEP
 step "profile: ncu over the default lane kernel on every 16th weight (16 x 65,536 transitions)"
-NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
-if [ -n "$NCU" ]; then
-  timeout 240 "$NCU" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
-    --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
-    --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
-    /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/' 2>&1 | tee "$O/ncu.txt" | tail -150
-else
-  echo "no ncu on this machine"
-fi
+device_ncu "$O/ncu.txt" /root/hb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/'
 step "whole sweep osu035, default kernel (lock-step)"
 HALO_DYNAMIC_THREADS=16 timeout 60 /usr/bin/time -v /root/hb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
   --benchmark_counters_tabular=true 2>&1 | grep -E "BM_|Elapsed|Maximum resident|error"

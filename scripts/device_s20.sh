@@ -41,16 +41,7 @@ more)
   [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks lockstep 768/SM" /root/nb/libhalo_cuda.so 1 768 ;;
 ncu)
   step "ncu, this build's default lane kernel, every 16th weight (16 x 65,536 transitions)"
-  NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
-  if [ -n "$NCU" ]; then
-    timeout 120 "$NCU" --clock-control none --kernel-name regex:wave_kernel --launch-count 1 \
-      --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
-      --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
-      /root/nb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/' > "$O/ncu.txt" 2>&1
-    echo "ncu rc $?"; grep -vE "^\s*$" "$O/ncu.txt" | grep -vE "^----|OPT|^\s+(This|See|Check|The|Use|Consider|On average)" | tail -120
-  else
-    echo "no ncu on this machine"
-  fi ;;
+  device_ncu "$O/ncu.txt" /root/nb/bench_timing --benchmark_filter='BM_WaveCudaAllWeightsInt8/0/1/16/' ;;
 sweep)
   step "whole sweep osu035, this build's default kernel"
   [ "$(elapsed)" -lt $((${DEVICE_BUDGET_S:-330} - 20)) ] && timeout 60 /usr/bin/time -v /root/nb/bench_timing --benchmark_filter='BM_DataSweepInt8/1' \
