@@ -44,7 +44,7 @@ timed() { /usr/bin/time -f "[%e s wall, %U s user, peak RSS %M kB, rc %x]" "$@";
 
 # device_ncu OUTFILE PROGRAM ARG...: Nsight Compute's counters (speed of light, memory, warp
 # states, scheduler, occupancy, launch) of the first wave_kernel launch of PROGRAM, with the clocks
-# left alone (METHOD.md); the whole report into OUTFILE, its figures printed. 120 s at most.
+# left alone (/work/.library/device/METHOD.md); the whole report into OUTFILE, its figures printed. 120 s at most.
 device_ncu() {
   local out=$1; shift
   local ncu

@@ -446,7 +446,8 @@ inline void wave_note_acausal(const TracingEvents& ev, std::uint32_t a, std::uin
 // the deepest step seen, `ties_per_op` such comparisons per transition; `acausal_order_transitions`
 // the share with a comparison through acausal chains' leaders (which read whole cause chains),
 // `acausal_orders_per_op` such comparisons per transition and `acausal_chain_reads_per_op` the
-// events their chain walks read (at least; wave_leaders also compares keys on the way).
+// events the whole-chain walks read (this store has no up-links, so these are the walks the
+// engines made before session 20; at least, wave_leaders also compares keys on the way).
 // `retained_events_peak_*`: the live-event peak again, where an event is also kept while a live
 // event's leaders hold it (the up-links' targets, which order comparisons of acausal events read;
 // the rare equal-time comparisons through causes, `tie_*`, are not counted).

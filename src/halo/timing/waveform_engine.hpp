@@ -73,7 +73,7 @@ private:
     std::size_t acausal_transitions_ = 0;
     std::vector<std::uint64_t> init_;  // index = slot: initial value of each lane of the block
     std::vector<WaveEvent> events_;    // grows when a lane overflows it
-    std::vector<std::uint32_t> ups_;   // the acausal events' up-links (WaveLinkedEvents), as many
+    std::vector<std::uint32_t> ups_;   // the acausal events' up-links (WaveLinkedEvents), one per event slot
     std::vector<WaveRange> range_;     // index = slot
     std::vector<std::uint64_t> dirty_;
     std::uint32_t stamp_value_ = 0;

@@ -227,8 +227,10 @@ HALO_WAVE_HD inline bool wave_before(const Ev& ev, std::uint32_t a, std::uint32_
 // Sets the up-link of acausal event x, just written (WaveLinkedEvents; nothing for other stores).
 // Ancestors between an event y and up[y] have keys below y's, so where y's key is below x's they
 // are below x's too and the walk jumps to up[y].
+// Out of line on the device (HALO_WAVE_COLD): it runs for acausal events only. The step cap is
+// never reached: a cause chain is at most kWaveMaxChain long (flatten_circuit checks).
 template <class Ev>
-HALO_WAVE_HD inline void wave_link_up(const Ev& ev, std::uint32_t x) {
+HALO_WAVE_HD HALO_WAVE_COLD void wave_link_up(const Ev& ev, std::uint32_t x) {
     if constexpr (WaveStoreLinks<Ev>::value) {
         std::uint32_t y = ev[x].cause;
         for (int steps = 0; y != kPrimaryCause && steps < kWaveMaxChain; ++steps) {

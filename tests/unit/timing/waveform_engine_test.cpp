@@ -201,42 +201,59 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
 
 // The up-links (WaveLinkedEvents) give every acausal event the same leaders as the walk along its
 // whole cause chain (the plain store): checked on every acausal event of every transition of
-// random circuits with negative delays, with both forms of the per-gate replay.
+// random circuits with negative delays, with both forms of the per-gate replay, on the host's
+// store and on the lane kernel's strided layout (three interleaved lanes, as threads on a GPU).
+// The links start poisoned, so a link read before it was written fails.
 TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
     auto lib = test::function_library();
     std::mt19937 rng(11);
     std::size_t checked = 0, with_leaders = 0;
+    constexpr std::uint32_t kPoison = 0xdeadbeefu, kStride = 3, kCapacity = 1u << 14;
     for (int trial = 0; trial < 20; ++trial) {
         DelayAnnotation ann;
         netlist::Netlist nl;
         DynamicCircuit c = random_circuit(*lib, rng, ann, nl, -1);
         const WaveCircuit flat = flatten_circuit(c, nullptr);
         const WaveView view = flat.view();
-        std::vector<WaveEvent> events(1 << 14);
-        std::vector<std::uint32_t> ups(events.size());
+        std::vector<WaveEvent> events(kCapacity), lanes_events(kCapacity * kStride);
+        std::vector<std::uint32_t> ups(kCapacity), lanes_ups(kCapacity * kStride);
         std::vector<WaveRange> range(view.slot_count, WaveRange{0, 0, 0, 0});
         std::vector<std::uint64_t> dirty((view.gate_count + 63) / 64, 0);
         std::uint32_t stamp = 0;
         for (const Stimulus& st : every_random_circuit_transition()) {
             const std::vector<std::uint8_t> init = evaluate_circuit(c, st.a0, st.acc0);
+            auto initial = [&](std::uint32_t slot) { return init[slot]; };
+            // The walk's leaders of every acausal event of events[0, n) (plain layout).
+            auto check = [&](std::uint32_t n, auto&& leaders_of) {
+                for (std::uint32_t x = 0; x < n; ++x) {
+                    if (events[x].flags & kCausal) continue;
+                    std::uint32_t linked[kWaveMaxChain], walked[kWaveMaxChain];
+                    const int n_linked = leaders_of(x, linked);
+                    const int n_walked = wave_leaders(events.data(), x, walked);
+                    ASSERT_EQ(n_linked, n_walked) << "event " << x;
+                    for (int i = 0; i < n_walked; ++i) ASSERT_EQ(linked[i], walked[i]) << "event " << x << ", leader " << i;
+                    ++checked;
+                    with_leaders += n_walked > 1;
+                }
+            };
             for (const bool cached : {false, true}) {
-                WaveScratch s{WaveHostEvents{events.data(), ups.data()}, static_cast<std::uint32_t>(events.size()), range.data(),
-                              dirty.data(), ++stamp};
-                auto initial = [&](std::uint32_t slot) { return init[slot]; };
+                std::fill(ups.begin(), ups.end(), kPoison);
+                WaveScratch s{WaveHostEvents{events.data(), ups.data()}, kCapacity, range.data(), dirty.data(), ++stamp};
                 const WaveLaneResult r = cached ? simulate_wave_lane<true>(view, st.a1, st.acc1, initial, s)
                                                 : simulate_wave_lane<false>(view, st.a1, st.acc1, initial, s);
                 ASSERT_FALSE(r.overflow);
-                for (std::uint32_t x = 0; x < r.toggles; ++x) {
-                    if (events[x].flags & kCausal) continue;
-                    std::uint32_t linked[kWaveMaxChain], walked[kWaveMaxChain];
-                    const int nl_ = wave_leaders(s.events, x, linked);
-                    const int nw = wave_leaders(events.data(), x, walked);
-                    ASSERT_EQ(nl_, nw) << "event " << x;
-                    for (int i = 0; i < nw; ++i) ASSERT_EQ(linked[i], walked[i]) << "event " << x << ", leader " << i;
-                    ++checked;
-                    with_leaders += nw > 1;
-                }
+                check(r.toggles, [&](std::uint32_t x, std::uint32_t* out) { return wave_leaders(s.events, x, out); });
             }
+            // The lane kernel's layout: lane 1 of 3 interleaved lanes; its events copied back to
+            // the plain layout for the walk.
+            std::fill(lanes_ups.begin(), lanes_ups.end(), kPoison);
+            using Strided = WaveLinkedEvents<WaveStrided<WaveEvent>, WaveStrided<std::uint32_t>>;
+            WaveScratchOf<Strided, WaveRange*, std::uint64_t*> s{
+                Strided{{lanes_events.data() + 1, kStride}, {lanes_ups.data() + 1, kStride}}, kCapacity, range.data(), dirty.data(), ++stamp};
+            const WaveLaneResult r = simulate_wave_lane<true>(view, st.a1, st.acc1, initial, s);
+            ASSERT_FALSE(r.overflow);
+            for (std::uint32_t x = 0; x < r.toggles; ++x) events[x] = s.events[x];
+            check(r.toggles, [&](std::uint32_t x, std::uint32_t* out) { return wave_leaders(s.events, x, out); });
         }
     }
     EXPECT_GT(checked, 1000u) << "the negative delays should give acausal events";
