@@ -610,6 +610,57 @@ void BM_WaveWorkByConeInt8(benchmark::State& state) {
             warp_steps += slowest;
         }
     state.counters["warp_eff_gate_lockstep"] = all / (32.0 * warp_steps);
+    // The level kernel's mapping (one warp, 32 lanes, walks the logic levels; a chunk of lanes
+    // costs its slowest lane's work): `level_use_positions`, chunks of 32 consecutive gate
+    // positions of a level whether dirty or not (the kernel as built, one transition per warp);
+    // `level_use_packed_kN`, the dirty gates of a level packed into the lanes, from N transitions
+    // that walk the levels together (not built; `_k8_sorted`: 8, each level's gates sorted by
+    // work before they are cut into chunks); `level_chunks_*` the chunks per transition.
+    {
+        std::vector<std::uint32_t> level_of_slot(flat.slot_count, 0), level(gates, 0);
+        std::uint32_t levels = 0;
+        for (std::size_t g = 0; g < gates; ++g) {
+            std::uint32_t lv = 0;
+            for (std::uint32_t j = 0; j < flat.gates[g].input_count; ++j) lv = std::max(lv, level_of_slot[flat.gates[g].inputs[j]]);
+            level[g] = lv + 1;
+            level_of_slot[flat.gates[g].output] = lv + 1;
+            levels = std::max(levels, lv + 1);
+        }
+        std::vector<std::vector<std::uint32_t>> by_level(levels + 1);  // gate positions per level
+        for (std::size_t g = 0; g < gates; ++g) by_level[level[g]].push_back(static_cast<std::uint32_t>(g));
+        double pos_steps = 0, pos_chunks = 0;
+        for (std::size_t t = 0; t < n; ++t)
+            for (const auto& lv : by_level)
+                for (std::size_t b = 0; b < lv.size(); b += 32) {
+                    std::uint16_t slowest = 0;
+                    for (std::size_t k = b; k < std::min(lv.size(), b + 32); ++k) slowest = std::max(slowest, gate_work[t * gates + lv[k]]);
+                    pos_steps += slowest, pos_chunks += 1;
+                }
+        state.counters["level_use_positions"] = all / (32.0 * pos_steps);
+        state.counters["level_chunks_positions"] = pos_chunks / static_cast<double>(n);
+        for (const std::size_t k : {1, 2, 4, 8, 108}) {  // 108: 8, the gates of a level sorted by work
+            const bool sorted = k > 100;
+            const std::size_t per_warp = sorted ? k - 100 : k;
+            double steps = 0, chunks = 0, work_sum = 0;
+            std::vector<std::uint16_t> lanes;
+            for (std::size_t w0 = 0; w0 + per_warp <= n; w0 += per_warp)
+                for (const auto& lv : by_level) {
+                    lanes.clear();
+                    for (std::size_t t = w0; t < w0 + per_warp; ++t)
+                        for (std::uint32_t g : lv)
+                            if (gate_work[t * gates + g] > 0) lanes.push_back(gate_work[t * gates + g]);
+                    if (sorted) std::sort(lanes.begin(), lanes.end());
+                    for (std::size_t b = 0; b < lanes.size(); b += 32) {
+                        std::uint16_t slowest = 0;
+                        for (std::size_t i = b; i < std::min(lanes.size(), b + 32); ++i) slowest = std::max(slowest, lanes[i]), work_sum += lanes[i];
+                        steps += slowest, chunks += 1;
+                    }
+                }
+            const std::string name = sorted ? std::to_string(per_warp) + "_sorted" : std::to_string(k);
+            state.counters["level_use_packed_k" + name] = work_sum / (32.0 * steps);
+            state.counters["level_chunks_packed_k" + name] = chunks / static_cast<double>(n);
+        }
+    }
     state.counters["gates"] = static_cast<double>(gates);
     state.counters["activation_only_gates"] = act_only_gates;
     state.counters["gate_toggles_per_op"] = total / static_cast<double>(n);
