@@ -56,3 +56,16 @@ device_ncu() {
   echo "ncu rc $?"
   grep -vE "^\s*$" "$out" | grep -vE "^----|OPT|^\s+(This|See|Check|The|Use|Consider|On average)" | tail -120
 }
+
+# device_banner: the clock, the card (name, driver, memory, top SM clock, power limit) and the cores.
+device_banner() {
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit --format=csv,noheader
+  nproc
+}
+
+# device_wave_mac DIR: the netlist the waveform bench and tests read (HALO_WAVE_*): the osu035
+# built-in INT8 MAC staged as DIR/mac_net.json (top `mac`) with DIR/osu035_stdcells.lib.
+device_wave_mac() {
+  export HALO_WAVE_NETLIST=$1/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$1/osu035_stdcells.lib
+}

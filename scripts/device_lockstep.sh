@@ -14,9 +14,9 @@ O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
 source "$PWD/scripts/device_env.sh"
 device_log "$O/lockstep.log"
 device_unpack "$D" bin=/root/hb lib=/root/hl
-date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc
+device_banner
 device_cuda_env /root/hl /root/hb/libhalo_cuda.so
-export HALO_WAVE_NETLIST=$D/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$D/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
+device_wave_mac $D/mac; export HALO_DYNAMIC_THREADS=16
 step "WaveformCuda (every configuration against the CPU engine, lock-step included)"
 timeout 150 /root/hb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error"
 for lockstep in unset 0; do

@@ -15,9 +15,9 @@ source "$PWD/scripts/device_env.sh"
 device_log "$O/s20.log"
 device_unpack "$N" bin=/root/nb lib=/root/hl
 device_unpack "$B" bin=/root/bb
-date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit --format=csv,noheader; nproc
+device_banner
 device_cuda_env /root/hl /root/nb/libhalo_cuda.so
-export HALO_WAVE_NETLIST=$B/mac/mac_net.json HALO_WAVE_TOP=mac HALO_WAVE_LIBERTY=$B/mac/osu035_stdcells.lib HALO_DYNAMIC_THREADS=16
+device_wave_mac $B/mac; export HALO_DYNAMIC_THREADS=16
 steps=${*:-test kernel ncu more sweep}
 kernel() {  # kernel LABEL MODULE LOCKSTEP(1 or 0) [THREADS_PER_SM, 0 = the module's default]
   step "$1: kernel alone, 256 x 65,536 transitions"

@@ -407,7 +407,7 @@ struct TracingEvents {
     WaveEvent& operator[](std::size_t i) const { return p[i]; }
 };
 inline void wave_put(const TracingEvents& ev, std::uint32_t i, const WaveEvent& e) { ev.p[i] = e; }
-inline bool wave_cause_rose(const TracingEvents&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
+inline bool wave_cause_rose(const TracingEvents& ev, const WaveEvent& x) { return wave_cause_rose(ev.p, x); }
 inline void wave_note_tie(const TracingEvents& ev, int depth) {
     ++ev.counts->ties;
     ev.counts->deepest = std::max(ev.counts->deepest, depth);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__CUDACC__)
 #define HALO_WAVE_HD __host__ __device__
@@ -95,13 +96,9 @@ struct WaveLinkedEvents {
     HALO_WAVE_HD decltype(auto) operator[](std::size_t i) const { return events[i]; }
 };
 template <class Ev>
-struct WaveStoreLinks {
-    static constexpr bool value = false;
-};
+struct WaveStoreLinks : std::false_type {};
 template <class E, class U>
-struct WaveStoreLinks<WaveLinkedEvents<E, U>> {
-    static constexpr bool value = true;
-};
+struct WaveStoreLinks<WaveLinkedEvents<E, U>> : std::true_type {};
 
 // A slot's events begin..end, valid when stamp == the scratch's stamp_value: one 16-byte record,
 // so that a gate reads each input's range with one load (one memory request on the device,
@@ -458,7 +455,7 @@ HALO_WAVE_HD inline bool wave_cause_rose(const Ev& ev, const WaveEvent& x) {
 HALO_WAVE_HD inline bool wave_cause_rose(WaveEvent* const&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
 HALO_WAVE_HD inline bool wave_cause_rose(const WaveStrided<WaveEvent>&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
 template <class E, class U>
-HALO_WAVE_HD inline bool wave_cause_rose(const WaveLinkedEvents<E, U>&, const WaveEvent& x) { return (x.flags & kCauseRose) != 0; }
+HALO_WAVE_HD inline bool wave_cause_rose(const WaveLinkedEvents<E, U>& ev, const WaveEvent& x) { return wave_cause_rose(ev.events, x); }
 
 // The switching energy of a gate's output events begin..end (each toggle's net energy plus the
 // internal energy of the arc that caused it); `last` becomes the latest event time (not the
