@@ -18,7 +18,7 @@
 
 namespace halo::cuda {
 
-constexpr int kCudaBackendAbi = 5;  // 5: ForwardEngine::get_hidden; 4: ActivationQuant carries act_row_quant.hpp's formats and +attn
+constexpr int kCudaBackendAbi = 6;  // 6: FisherEngine's LM-head entries; 5: ForwardEngine::get_hidden; 4: ActivationQuant carries act_row_quant.hpp's formats and +attn
 
 struct DeviceInfo {
     int index = 0;
@@ -128,7 +128,8 @@ public:
 // resident (FP32), one sequence at a time. The forward keeps only each block's input; the
 // backward recomputes a block's activations from it before going through it (one block's
 // activations on the device at a time, at the cost of a second forward). The gradients of the
-// seven linears of every block are summed into device accumulators of the weights' shapes.
+// seven linears of every block, and of the LM head where the engine was made with
+// `head_gradient`, are summed into device accumulators of the weights' shapes.
 class FisherEngine {
 public:
     virtual ~FisherEngine() = default;
@@ -146,6 +147,9 @@ public:
     virtual double accumulate(std::span<const std::int32_t> tokens, float scale, bool squared) = 0;
     // The accumulator of (layer, kind) into host `out` (the weight's size).
     virtual void download(int layer, model::LinearKind kind, float* out) = 0;
+    // The LM head's accumulator [vocab x d_model] into host `out` (the head GEMM's weight: the
+    // embedding table where the head is tied); only for an engine made with `head_gradient`.
+    virtual void download_head(float* out) = 0;
     virtual std::size_t peak_device_bytes() const = 0;
 };
 
@@ -207,9 +211,11 @@ struct CudaBackendApi {
     ForwardEngine* (*make_forward)(int device, const model::ModelConfig& config, int slots, std::int64_t max_tokens,
                                    bool tf32) = nullptr;
     GptqEngine* (*make_gptq)(int device) = nullptr;
-    // `max_tokens`: the longest sequence accumulate() will see. E8102 when the accumulators or
-    // work buffers do not fit.
-    FisherEngine* (*make_fisher)(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32) = nullptr;
+    // `max_tokens`: the longest sequence accumulate() will see; `head_gradient`: the LM head's
+    // accumulator too (vocab x d_model floats more). E8102 when the accumulators or work buffers
+    // do not fit.
+    FisherEngine* (*make_fisher)(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32,
+                                 bool head_gradient) = nullptr;
 
     TileFitEngine* (*make_tile_fit)(int device) = nullptr;  // abi 3
     RowErrorEngine* (*make_row_error)(int device) = nullptr;  // abi 3 (AWQ's search)

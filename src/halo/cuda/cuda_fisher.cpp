@@ -36,10 +36,11 @@ std::int64_t check_samples(const model::ModelWeights& w, const std::vector<std::
 }
 
 // The model on the device, accumulators zeroed.
-std::unique_ptr<FisherEngine> upload(const model::ModelWeights& w, int device, std::int64_t max_tokens, bool tf32) {
+std::unique_ptr<FisherEngine> upload(const model::ModelWeights& w, int device, std::int64_t max_tokens, bool tf32,
+                                     model::HeadGradient head) {
     check_supported(w.config, w.source_path);  // E8103, MoE included
     open_device(device);                       // E8109 / E8101 / E8108
-    std::unique_ptr<FisherEngine> engine(backend_api().make_fisher(device, w.config, max_tokens, tf32));
+    std::unique_ptr<FisherEngine> engine(backend_api().make_fisher(device, w.config, max_tokens, tf32, head == model::HeadGradient::compute));
     const RopeFloats rope = rope_floats(w.config, max_tokens);
     engine->upload_rope(rope.cos, rope.sin);
     engine->upload_embedding(w.token_embedding);
@@ -48,7 +49,7 @@ std::unique_ptr<FisherEngine> upload(const model::ModelWeights& w, int device, s
     return engine;
 }
 
-model::FisherDiagonal download(FisherEngine& engine, const model::ModelWeights& w) {
+model::FisherDiagonal download(FisherEngine& engine, const model::ModelWeights& w, model::HeadGradient head) {
     model::FisherDiagonal f;
     f.linear.resize(w.layers.size());
     f.experts.resize(w.layers.size());  // dense blocks: no experts
@@ -59,6 +60,10 @@ model::FisherDiagonal download(FisherEngine& engine, const model::ModelWeights& 
             m = model::Matrix(wk.rows, wk.cols);
             engine.download(static_cast<int>(l), kind, m.data.data());
         }
+    if (head == model::HeadGradient::compute) {  // model::fisher_diagonal's head: [vocab x d_model]
+        f.head = model::Matrix(w.config.vocab_size, w.config.d_model);
+        engine.download_head(f.head.data.data());
+    }
     return f;
 }
 
@@ -66,9 +71,9 @@ model::FisherDiagonal download(FisherEngine& engine, const model::ModelWeights& 
 
 model::FisherDiagonal fisher_diagonal_on_device(const model::ModelWeights& weights,
                                                 const std::vector<std::vector<std::int32_t>>& samples, int device, bool tf32,
-                                                ProgressSink progress_sink, FisherRun* run) {
+                                                ProgressSink progress_sink, FisherRun* run, model::HeadGradient head) {
     const std::int64_t longest = check_samples(weights, samples);
-    const auto engine = upload(weights, device, longest, tf32);
+    const auto engine = upload(weights, device, longest, tf32, head);
     Progress progress(progress_sink ? progress_sink : ProgressSink([](const ProgressUpdate&) {}), "fisher (cuda)", samples.size());
     const float inv_n = 1.0f / static_cast<float>(samples.size());  // model::fisher_diagonal's weight
     double loss = 0;
@@ -77,7 +82,7 @@ model::FisherDiagonal fisher_diagonal_on_device(const model::ModelWeights& weigh
         progress.advance();
     }
     progress.finish();
-    model::FisherDiagonal f = download(*engine, weights);
+    model::FisherDiagonal f = download(*engine, weights, head);
     if (run != nullptr) *run = FisherRun{loss, engine->peak_device_bytes()};
     return f;
 }
@@ -85,10 +90,10 @@ model::FisherDiagonal fisher_diagonal_on_device(const model::ModelWeights& weigh
 model::FisherDiagonal linear_gradients_on_device(const model::ModelWeights& weights, std::span<const std::int32_t> tokens,
                                                  int device, bool tf32, double* loss) {
     const std::vector<std::vector<std::int32_t>> one{std::vector<std::int32_t>(tokens.begin(), tokens.end())};
-    const auto engine = upload(weights, device, check_samples(weights, one), tf32);
+    const auto engine = upload(weights, device, check_samples(weights, one), tf32, model::HeadGradient::compute);
     const double l = engine->accumulate(tokens, 1.0f, false);
     if (loss != nullptr) *loss = l;
-    return download(*engine, weights);
+    return download(*engine, weights, model::HeadGradient::compute);
 }
 
 }  // namespace halo::cuda

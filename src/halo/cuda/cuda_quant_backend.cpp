@@ -45,9 +45,9 @@ double CudaQuantBackend::output_error(const model::Matrix& w, const model::Matri
 
 model::FisherDiagonal CudaQuantBackend::fisher_diagonal(const model::ModelWeights& model,
                                                         const std::vector<std::vector<std::int32_t>>& samples,
-                                                        ProgressSink progress) {
+                                                        ProgressSink progress, model::HeadGradient head) {
     FisherRun run;
-    model::FisherDiagonal f = fisher_diagonal_on_device(model, samples, device_.index, tf32_, std::move(progress), &run);
+    model::FisherDiagonal f = fisher_diagonal_on_device(model, samples, device_.index, tf32_, std::move(progress), &run, head);
     peak_bytes_ = std::max(peak_bytes_, run.peak_device_bytes);
     fisher_ran_ = true;
     return f;

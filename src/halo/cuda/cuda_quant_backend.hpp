@@ -26,7 +26,7 @@ public:
                            const quant::GptqOptions& options) override;
     double output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) override;
     model::FisherDiagonal fisher_diagonal(const model::ModelWeights& model, const std::vector<std::vector<std::int32_t>>& samples,
-                                          ProgressSink progress) override;
+                                          ProgressSink progress, model::HeadGradient head) override;
     std::unique_ptr<quant::RowErrors> row_errors(const model::Matrix& w, const model::Matrix& gram) override;
     void time_phases(quant::PhaseSeconds* phases) override { phases_ = phases; }
     nlohmann::json placement(std::string_view method) const override;

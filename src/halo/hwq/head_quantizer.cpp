@@ -25,7 +25,7 @@ const model::Matrix* fisher_head_of(const model::FisherDiagonal* f, const model:
     if (f->head.rows != head.rows || f->head.cols != head.cols || f->head.data.empty())
         throw_internal("E9179", fmt::format("the Fisher diagonal has no entries for the quantized LM head ({} x {}; found {} x {})",
                                             head.rows, head.cols, f->head.rows, f->head.cols),
-                       "compute it with model::HeadGradient::compute (the CUDA Fisher engine computes none)");
+                       "compute it with model::HeadGradient::compute (on the CPU or the device)");
     return &f->head;
 }
 }  // namespace

@@ -132,10 +132,9 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
         calib_info = {{"file", calib_path.string()}, {"samples", o.samples}, {"seq_len", o.seq_len},
                       {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len},
                       {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}};
-        if (opt.kmeans_fisher)  // the backward passes on the device when there is one
-            fisher = o.device ? o.device->fisher_diagonal(weights, samples, cb.progress)
-                              : model::fisher_diagonal(weights, samples, opt.threads, cb.progress,
-                                                       model::HeadGradient::skip);  // k-means never reads the head's entries
+        if (opt.kmeans_fisher)  // the backward passes on the device when there is one; k-means never reads the head's entries
+            fisher = o.device ? o.device->fisher_diagonal(weights, samples, cb.progress, model::HeadGradient::skip)
+                              : model::fisher_diagonal(weights, samples, opt.threads, cb.progress, model::HeadGradient::skip);
         if (o.device)
             source = o.device->calibration(weights, samples);
         else

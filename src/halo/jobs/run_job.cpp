@@ -251,14 +251,6 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     if (o.calib_int8_inputs && o.device)
         throw_usage("E9175", "--calib-int8-inputs calibrates through the CPU forward's activation hooks; the device "
                              "calibration has none (run without --device)");
-    // The CUDA Fisher engine computes no LM-head entries, which a quantized head needs (the
-    // quantizer refuses a Fisher diagonal without them, E9179, but only after calibration and the
-    // Fisher pass); refused here before any work. Before session 18 the head was silently ranked
-    // by the Hessian proxy instead (bal 1.292x against 1.311-1.313x, docs/results/halo.md part K).
-    if (o.device && o.halo.quantize_head && o.halo.sensitivity == hwq::SensitivitySource::fisher && !o.halo_objectives.empty())
-        throw_usage("E9178", "--sensitivity fisher with --quantize-head needs the LM head's Fisher entries, which the CUDA "
-                             "Fisher engine does not compute",
-                    "run without --device (the Fisher diagonal on the CPU) or without --quantize-head");
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
     AtomicDirectory out(o.out_dir, o.force);
@@ -501,9 +493,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
         if (ho.sensitivity == SensitivitySource::fisher) {
             say("Fisher diagonal");
             // The head's gradient only where the head is quantized (HALO reads it for the head's tiles).
-            fisher = o.device ? o.device->fisher_diagonal(w, samples, sink)
-                              : model::fisher_diagonal(w, samples, threads, sink,
-                                                       ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
+            const auto head = ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip;
+            fisher = o.device ? o.device->fisher_diagonal(w, samples, sink, head) : model::fisher_diagonal(w, samples, threads, sink, head);
         }
         ho.gptq_options.device = o.device;
         ho.gptq_options.damp = o.gptq_damp;

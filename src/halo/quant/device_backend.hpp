@@ -52,10 +52,10 @@ public:
     // quantized_tensor.hpp's output_error(): tr((W-Q) G (W-Q)^T), the product on the device.
     virtual double output_error(const model::Matrix& w, const model::Matrix& q, const model::Matrix& gram) = 0;
     // model::fisher_diagonal (mean over samples of every linear's squared gradient) with the
-    // backward passes on the device.
+    // backward passes on the device; `head`: the LM head's entries too, or none.
     virtual model::FisherDiagonal fisher_diagonal(const model::ModelWeights& model,
-                                                  const std::vector<std::vector<std::int32_t>>& samples,
-                                                  ProgressSink progress) = 0;
+                                                  const std::vector<std::vector<std::int32_t>>& samples, ProgressSink progress,
+                                                  model::HeadGradient head) = 0;
     // AWQ's candidate errors for W and its Gram G [cols x cols]; both must outlive the result.
     virtual std::unique_ptr<RowErrors> row_errors(const model::Matrix& w, const model::Matrix& gram) = 0;
     // Host-side phases of the backend's calibration (Gram download and copies) are added here.

@@ -2,7 +2,8 @@
 // reference): every linear's gradient of one sequence, signs kept, and the Fisher diagonal over
 // samples of several lengths, in strict FP32 and in TF32, on the test-tiny shape (GQA, 4 query
 // heads on 2 KV heads) and on a wider GQA shape (8 query heads on 2, head_dim 32, tied
-// embeddings). GPU tests skip where there is no GPU; the input checks run before the device is
+// embeddings), the LM head's entries included (untied on test-tiny, the embedding table used as
+// head on the wider shape). GPU tests skip where there is no GPU; the input checks run before the device is
 // touched, so they run everywhere.
 #include <gtest/gtest.h>
 
@@ -60,10 +61,22 @@ double relative_error(const model::Matrix& got, const model::Matrix& want) {
     return n > 0 ? std::sqrt(d / n) : std::sqrt(d);
 }
 
-// The worst relative error over every linear of every block, each below `tolerance` (named when
-// not) and nonzero on the CPU.
+// The worst relative error over every linear of every block and the LM head where `want` has
+// its entries, each below `tolerance` (named when not) and nonzero on the CPU.
 double worst_error(const model::FisherDiagonal& got, const model::FisherDiagonal& want, double tolerance) {
     double worst = 0;
+    if (!want.head.data.empty()) {
+        EXPECT_EQ(got.head.rows, want.head.rows);
+        EXPECT_EQ(got.head.cols, want.head.cols);
+        if (got.head.data.size() == want.head.data.size()) {
+            double norm = 0;
+            for (float v : want.head.data) norm += double(v) * v;
+            EXPECT_GT(norm, 0) << "the LM head: the CPU gradient is zero";
+            const double e = relative_error(got.head, want.head);
+            EXPECT_LT(e, tolerance) << "the LM head";
+            worst = e;
+        }
+    }
     EXPECT_EQ(got.linear.size(), want.linear.size());
     for (std::size_t l = 0; l < want.linear.size(); ++l)
         for (std::size_t k = 0; k < 7; ++k) {
@@ -115,9 +128,15 @@ TEST(CudaFisher, DiagonalMatchesTheCpuOverSamplesOfSeveralLengths) {
                                                              sequence(2, 1, w.config.vocab_size),
                                                              sequence(97, 2, w.config.vocab_size)};
         const model::FisherDiagonal cpu = model::fisher_diagonal(w, samples, 1);
+        ASSERT_EQ(cpu.head.rows, w.config.vocab_size);
         FisherRun run;
-        const model::FisherDiagonal gpu = fisher_diagonal_on_device(w, samples, 0, false, {}, &run);
+        const model::FisherDiagonal gpu = fisher_diagonal_on_device(w, samples, 0, false, {}, &run, model::HeadGradient::compute);
         const double err = worst_error(gpu, cpu, 2e-4);  // squares: twice the gradients' relative error
+        // Without the head's entries: none downloaded, every other entry the same bits.
+        const model::FisherDiagonal no_head = fisher_diagonal_on_device(w, samples, 0, false, {}, nullptr, model::HeadGradient::skip);
+        EXPECT_TRUE(no_head.head.data.empty());
+        for (std::size_t l = 0; l < gpu.linear.size(); ++l)
+            for (std::size_t k = 0; k < 7; ++k) EXPECT_EQ(no_head.linear[l][k].data, gpu.linear[l][k].data) << l << " " << k;
         std::printf("%s Fisher diagonal (3 samples): worst relative error FP32 %.3g, peak GPU %.0f MiB\n",
                     std::string(shape.name).c_str(), err, static_cast<double>(run.peak_device_bytes) / (1 << 20));
         EXPECT_GT(run.mean_loss, 0);

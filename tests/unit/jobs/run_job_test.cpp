@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <numeric>
+#include <optional>
+#include <stdexcept>
 #include <filesystem>
 #include <string>
 
@@ -122,59 +124,69 @@ TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
     EXPECT_TRUE(fs::exists(s.dir / "run" / "results.json"));
 }
 
-// A device that must never be used: the combinations below are refused before any work.
-class UnusedDevice : public quant::DeviceBackend {
+// A device that records what the Fisher diagonal was asked for, then stops the run (every other
+// use of it fails): the pipeline's choice of the head's entries, without a GPU.
+struct FisherAsked : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+class FisherRecordingDevice : public quant::DeviceBackend {
 public:
-    std::string describe() const override { return "unused"; }
+    std::optional<model::HeadGradient> head;
+    std::string describe() const override { return "fisher-recording"; }
     std::unique_ptr<quant::CalibrationSource> calibration(const model::ModelWeights&,
                                                           const std::vector<std::vector<std::int32_t>>&) override { fail(); }
     quant::GptqResult gptq(model::Matrix&, const model::Matrix&, quant::ColumnRounder&, const quant::GptqOptions&) override { fail(); }
     double output_error(const model::Matrix&, const model::Matrix&, const model::Matrix&) override { fail(); }
-    model::FisherDiagonal fisher_diagonal(const model::ModelWeights&, const std::vector<std::vector<std::int32_t>>&,
-                                          ProgressSink) override { fail(); }
+    model::FisherDiagonal fisher_diagonal(const model::ModelWeights&, const std::vector<std::vector<std::int32_t>>&, ProgressSink,
+                                          model::HeadGradient h) override {
+        head = h;
+        throw FisherAsked("the Fisher diagonal was asked for");
+    }
     std::unique_ptr<quant::RowErrors> row_errors(const model::Matrix&, const model::Matrix&) override { fail(); }
-    void time_phases(quant::PhaseSeconds*) override { fail(); }
-    nlohmann::json placement(std::string_view) const override { return "unused"; }
+    void time_phases(quant::PhaseSeconds*) override {}
+    nlohmann::json placement(std::string_view) const override { return "fisher-recording"; }
     double peak_device_gib() const override { return 0; }
+    hwq::TileFitter* tile_fitter() override { fail(); }
 
 private:
-    [[noreturn]] static void fail() { throw std::logic_error("the device was used"); }
+    [[noreturn]] static void fail() { throw std::logic_error("the device was used for more than the Fisher diagonal"); }
 };
 
-// The CUDA Fisher engine computes no LM-head entries, so a HALO run with the head quantized and
-// Fisher sensitivity on the device is refused (E9178, a usage error) instead of ranking the
-// head's tiles by the Hessian proxy; without the head, or on the CPU, it is not.
-TEST(RunPipeline, DeviceFisherWithQuantizedHeadIsRefused) {
+// `halo run --device cuda --sensitivity fisher` asks the device for the LM head's Fisher entries
+// exactly when the head is quantized (session 21: the CUDA Fisher engine computes them; before,
+// the combination with --quantize-head was refused, E9178). Without a GPU: the device records
+// the request and stops the run.
+TEST(RunPipeline, DeviceFisherIsAskedForTheHeadExactlyWhenTheHeadIsQuantized) {
     Scratch s;
-    UnusedDevice device;
-    RunOptions o;
-    o.model = s.dir / "absent";  // never read: refused first
-    o.profile = s.dir / "absent-profile.json";  // the accepted variants below fail on it, before any work
-    o.out_dir = s.dir / "run";
-    o.device = &device;
-    o.halo.quantize_head = true;
-    o.halo.sensitivity = hwq::SensitivitySource::fisher;
-    o.halo_objectives = {"bal"};
-    try {
-        (void)run_pipeline(o, {}, [](const std::string&) {});
-        ADD_FAILURE() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.diagnostic().code, "E9178");
-        EXPECT_EQ(e.exit_code(), 1);
-    }
-    EXPECT_FALSE(fs::exists(o.out_dir));
-    for (int variant = 0; variant < 2; ++variant) {  // the head not quantized; no HALO row
-        RunOptions ok = o;
-        if (variant == 0) ok.halo.quantize_head = false;
-        else ok.halo_objectives.clear();
-        std::string code = "no error";
-        try {
-            (void)run_pipeline(ok, {}, [](const std::string&) {});
-        } catch (const Error& e) {
-            code = e.diagnostic().code;  // later, on the absent profile
-        }
-        EXPECT_NE(code, "E9178") << variant;
-        EXPECT_NE(code, "no error") << variant;
+    model::SyntheticOptions so;
+    so.dtype = "f32";
+    so.threads = 1;
+    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    std::string text;
+    for (int i = 0; i < 120; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
+    write_file_atomic(s.dir / "text.txt", text);
+    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    for (const bool quantize_head : {true, false}) {
+        SCOPED_TRACE(quantize_head ? "head quantized" : "head kept");
+        FisherRecordingDevice device;
+        RunOptions o;
+        o.model = s.dir / "tiny";
+        o.eval_text = o.calib_text = s.dir / "text.txt";
+        o.profile = s.dir / "profile.json";
+        o.out_dir = s.dir / (quantize_head ? "run-head" : "run");
+        o.device = &device;
+        o.halo.tile_k = o.halo.tile_n = 32;
+        o.halo.quantize_head = quantize_head;
+        o.halo.sensitivity = hwq::SensitivitySource::fisher;
+        o.array = "32x32";
+        o.halo_objectives = {"bal"};
+        o.baselines = {};
+        o.fp_reference = false;
+        o.samples = 2, o.seq_len = 32, o.ctx = 32, o.max_chunks = 2, o.threads = 1, o.sim_seq_len = 64;
+        EXPECT_THROW((void)run_pipeline(o, {}, [](const std::string&) {}), FisherAsked);
+        ASSERT_TRUE(device.head.has_value());
+        EXPECT_EQ(*device.head, quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
+        EXPECT_FALSE(fs::exists(o.out_dir));  // nothing published by a run that stopped
     }
 }
 

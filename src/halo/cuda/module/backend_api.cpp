@@ -10,7 +10,8 @@ namespace halo::cuda {
 
 ForwardEngine* make_forward_engine(int device, const model::ModelConfig& config, int slots, std::int64_t max_tokens, bool tf32);
 GptqEngine* make_gptq_engine(int device);
-FisherEngine* make_fisher_engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32);
+FisherEngine* make_fisher_engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32,
+                                 bool head_gradient);
 TileFitEngine* make_tile_fit_engine(int device);
 RowErrorEngine* make_row_error_engine(int device);
 

@@ -3,7 +3,8 @@
 // check_supported lets through). cuBLAS for every product (the linears' forward, their input and
 // weight gradients, the LM head, the attention's four products per KV group), fisher_kernels
 // for the rest. Per sequence: embed, run every block keeping only its input (the checkpoint),
-// final norm and LM head, dLoss/dlogits, then block by block from the last: re-run the block's
+// final norm and LM head, dLoss/dlogits (and the head's own weight gradient where asked for),
+// then block by block from the last: re-run the block's
 // forward from its checkpoint keeping its activations, and go back through it (SwiGLU, FFN norm,
 // attention with its softmax, RoPE, attention norm), summing each weight gradient (or its square)
 // into the block's accumulators as soon as it is formed.
@@ -39,8 +40,8 @@ std::size_t floats(std::int64_t n) { return static_cast<std::size_t>(n) * sizeof
 
 class Engine final : public FisherEngine {
 public:
-    Engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32)
-        : c_(config), max_tokens_(max_tokens), blocks_(static_cast<std::size_t>(config.n_layers)) {
+    Engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32, bool head_gradient)
+        : c_(config), max_tokens_(max_tokens), head_gradient_(head_gradient), blocks_(static_cast<std::size_t>(config.n_layers)) {
         check(cudaSetDevice(device), "cudaSetDevice");
         check(cublasCreate(&blas_), "cublasCreate");
         check(cudaStreamCreate(&stream_), "cudaStreamCreate");
@@ -61,6 +62,10 @@ public:
         targets_.allocate(static_cast<std::size_t>(S) * sizeof(std::int32_t), "the target ids", kLowerTokens);
         nll_.allocate(static_cast<std::size_t>(S) * sizeof(double), "the NLLs", kLowerTokens);
         grad_.allocate(floats(std::max(F, dq) * D), "a weight gradient", kLowerWeights);
+        if (head_gradient_) {  // the head's gradient is formed in grad_, a slice of vocabulary rows at a time
+            head_accum_.allocate(floats(c_.vocab_size * D), "the LM head's Fisher sums", kLowerWeights);
+            check(cudaMemsetAsync(head_accum_.f(), 0, head_accum_.bytes(), stream_), "memset");
+        }
         note_usage();
     }
     ~Engine() override {
@@ -117,6 +122,7 @@ public:
         rms_norm(x_.f(), h1_.f(), S, D, output_norm_.f(), c_.norm_weight_plus_one, c_.rms_norm_eps, stream_);
         linear(h1_.f(), S, D, head, V, logits_.f(), 0.0f);
         next_token_loss_grad(logits_.f(), S, V, targets_.i(), nll_.d(), stream_);
+        if (head_gradient_) head_weight_grad(S, scale, squared);
         input_grad(logits_.f(), S, V, head, D, d_h_.f(), 0.0f);
         rms_norm_backward(x_.f(), output_norm_.f(), c_.norm_weight_plus_one, c_.rms_norm_eps, S, D, d_h_.f(), d_x_.f(), false,
                           stream_);
@@ -137,6 +143,11 @@ public:
     void download(int layer, model::LinearKind kind, float* out) override {
         const DeviceBuffer& a = blocks_.at(static_cast<std::size_t>(layer)).accum[static_cast<std::size_t>(kind)];
         check(cudaMemcpyAsync(out, a.f(), a.bytes(), cudaMemcpyDeviceToHost, stream_), "Fisher sums");
+        sync("download");
+    }
+    void download_head(float* out) override {
+        if (!head_gradient_) throw_internal("E8164", "the LM head's Fisher sums of an engine made without them");
+        check(cudaMemcpyAsync(out, head_accum_.f(), head_accum_.bytes(), cudaMemcpyDeviceToHost, stream_), "Fisher sums (head)");
         sync("download");
     }
     std::size_t peak_device_bytes() const override { return peak_used_; }
@@ -169,14 +180,28 @@ private:
               "sgemm (input gradient)");
     }
     // accum += scale * (dY^T X)^2 (or dY^T X): the weight gradient [out x in] of a linear whose
-    // output gradient is dY [rows x out] and input X [rows x in], formed in grad_.
+    // output gradient is dY [rows x out] (row stride ld_dy, default out) and input X [rows x in],
+    // formed in grad_ (out * in floats at most).
     void weight_grad(const float* dy, std::int64_t rows, std::int64_t out, const float* x, std::int64_t in, float* accum,
-                     float scale, bool squared) {
+                     float scale, bool squared, std::int64_t ld_dy = 0) {
         const float one = 1.0f, zero = 0.0f;
         check(cublasSgemm(blas_, CUBLAS_OP_N, CUBLAS_OP_T, static_cast<int>(in), static_cast<int>(out), static_cast<int>(rows),
-                          &one, x, static_cast<int>(in), dy, static_cast<int>(out), &zero, grad_.f(), static_cast<int>(in)),
+                          &one, x, static_cast<int>(in), dy, static_cast<int>(ld_dy > 0 ? ld_dy : out), &zero, grad_.f(),
+                          static_cast<int>(in)),
               "sgemm (weight gradient)");
         accumulate_gradient(grad_.f(), accum, out * in, scale, squared, stream_);
+    }
+    // The LM head's weight gradient dlogits^T RMSNorm(x) (model/backward.cpp's head GEMM) into
+    // head_accum_: logits_ holds dLoss/dlogits [S x V] and h1_ the normed final hidden state.
+    // grad_ holds max(d_ff, q width) rows of it, so the vocabulary goes in slices of that many
+    // rows (the head is vocab x d_model: for a 128k vocabulary, 2 GB more would be needed at once).
+    void head_weight_grad(std::int64_t S, float scale, bool squared) {
+        const std::int64_t D = c_.d_model, V = c_.vocab_size;
+        const std::int64_t slice = std::max<std::int64_t>(1, static_cast<std::int64_t>(grad_.bytes() / sizeof(float)) / D);
+        for (std::int64_t v0 = 0; v0 < V; v0 += slice) {
+            const std::int64_t n = std::min(slice, V - v0);
+            weight_grad(logits_.f() + v0, S, n, h1_.f(), D, head_accum_.f() + v0 * D, scale, squared, V);
+        }
     }
 
     // Causal GQA attention of q_, k_, v_ into attn_, the probabilities of every head kept in
@@ -288,20 +313,22 @@ private:
 
     model::ModelConfig c_;
     std::int64_t max_tokens_ = 0;
+    bool head_gradient_ = false;
     cublasHandle_t blas_ = nullptr;
     cudaStream_t stream_ = nullptr;
     std::vector<FisherBlock> blocks_;
     DeviceBuffer embedding_, output_norm_, lm_head_, rope_cos_, rope_sin_;
     DeviceBuffer inputs_, x_, x_mid_, h1_, h2_, q_, k_, v_, attn_, gate_, up_, act_, probs_;
-    DeviceBuffer d_x_, d_h_, d_q_, d_k_, d_v_, d_attn_, d_act_, d_up_, d_probs_, grad_;
+    DeviceBuffer d_x_, d_h_, d_q_, d_k_, d_v_, d_attn_, d_act_, d_up_, d_probs_, grad_, head_accum_;
     DeviceBuffer logits_, tokens_, targets_, nll_;
     std::size_t peak_used_ = 0;
 };
 
 }  // namespace
 
-FisherEngine* make_fisher_engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32) {
-    return new Engine(device, config, max_tokens, tf32);
+FisherEngine* make_fisher_engine(int device, const model::ModelConfig& config, std::int64_t max_tokens, bool tf32,
+                                 bool head_gradient) {
+    return new Engine(device, config, max_tokens, tf32, head_gradient);
 }
 
 }  // namespace halo::cuda

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Session 21 on the lent GPU, one call: (1) the CUDA Fisher engine's new LM-head entries
+# (test_cuda's CudaFisher tests against the CPU's model::fisher_diagonal, then every other CUDA
+# test), (2) `halo quantize --method halo --sensitivity fisher --quantize-head` on a synthetic
+# test-tiny with --device cpu and cuda (before this session the cuda run stopped with E9179 after
+# its Fisher pass), (3) session 20's waveform steps (scripts/device_s20.sh: equality test, kernel
+# times against 1795ea3's module, ncu counters, the sweep).
+#   scripts/device_stage.sh s21 build/bin/halo build/tests/unit/cuda/test_cuda build/bin/libhalo_cuda.so
+# Carry .device/s21, .device/s20 and .device/lockstep: scripts/device_s21.sh [s20 steps]
+set -uo pipefail
+D=$PWD/.device/s21
+O=${OUT:-/tmp/halo-out}; mkdir -p "$O"
+source "$PWD/scripts/device_env.sh"
+(
+device_log "$O/s21.log"
+device_unpack "$D" bin=/root/b21 lib=/root/l21
+device_banner
+device_cuda_env /root/l21 /root/b21/libhalo_cuda.so
+step "CUDA Fisher tests (the LM head's entries against the CPU)"
+timed timeout 60 /root/b21/test_cuda --gtest_filter='CudaFisher.*' 2>&1 | grep -vE "^\[ RUN|^\[       OK" | tail -25
+step "every other CUDA test"
+timed timeout 60 /root/b21/test_cuda --gtest_filter='-CudaFisher.*' > "$O/test_cuda_rest.log" 2>&1
+grep -E "^\[  (PASSED|FAILED|SKIPPED) |FAILED|Failure" "$O/test_cuda_rest.log" | head -20
+step "halo quantize --method halo --sensitivity fisher --quantize-head, test-tiny, cpu and cuda"
+H=/root/b21/halo
+$H synth --shape test-tiny --out /root/tt --dtype f32 --quiet
+for dev in cpu cuda; do
+  timed timeout 60 $H quantize --model /root/tt --method halo --sensitivity fisher --quantize-head --tile 32x32 \
+    --profile docs/results/profiles/int8-yosys.json --calib README.md --samples 8 --seq-len 128 --device $dev \
+    --out /root/qh_$dev 2>&1 | grep -vE "ETA" | tail -4
+done
+grep -o '"device":{[^}]*}' /root/qh_cuda/manifest.json | head -2
+same=0; total=0
+for f in /root/qh_cpu/*.hqt; do b=$(basename "$f"); total=$((total + 1)); cmp -s "$f" "/root/qh_cuda/$b" && same=$((same + 1)); done
+echo "weight files identical cpu vs cuda: $same of $total (output.hqt = the head: $(cmp -s /root/qh_cpu/output.hqt /root/qh_cuda/output.hqt && echo same || echo differs))"
+step "end of session 21's own steps"
+)
+DEVICE_BUDGET_S=${DEVICE_BUDGET_S:-330} bash "$PWD/scripts/device_s20.sh" "$@"
