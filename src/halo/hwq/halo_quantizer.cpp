@@ -10,6 +10,7 @@
 
 #include "halo/hwq/head_quantizer.hpp"
 #include "halo/model/architecture.hpp"
+#include "halo/model/model_loader.hpp"
 #include "halo/quant/device_backend.hpp"
 #include "halo/quant/phase_seconds.hpp"
 #include "halo/quant/rounder.hpp"
@@ -397,12 +398,11 @@ void check_expert_stats(const std::vector<model::ExpertInputStats>& stats, std::
 }
 }  // namespace
 
-void check_tiles_fit(const model::ModelWeights& weights, const HaloOptions& o) {
-    const model::LayerWeights& b0 = weights.layers.at(0);
+void check_tiles_fit(const model::ModelConfig& config, const HaloOptions& o) {
     for (auto k : model::kLinearKinds) {
-        const bool expert = !b0.experts.empty() && model::is_expert_kind(k);
-        const model::Matrix& w = expert ? b0.experts[0][k] : b0[k];
-        (void)make_grid(w.rows, w.cols, o.tile_n, o.tile_k,
+        const bool expert = config.moe() && model::is_expert_kind(k);
+        const auto [rows, cols] = model::linear_shape(config, k);
+        (void)make_grid(rows, cols, o.tile_n, o.tile_k,
                         expert ? fmt::format("blk.0.{}_exps.0", model::linear_name(k)) : fmt::format("blk.0.{}", model::linear_name(k)));
     }
 }

@@ -140,9 +140,11 @@ struct ModelPlan {
 ModelPlan plan_model_wide(const model::ModelWeights& weights, const Ladder& ladder, const HaloOptions& options,
                           quant::CalibrationSource* fp_calibration, const model::FisherDiagonal* fisher,
                           ProgressSink progress);
-// Each linear shape of block 0 (a MoE block's: its attention linears and expert 0's gate, up,
-// down) against the tile (make_grid's errors), so a tile that does not fit fails before work.
-void check_tiles_fit(const model::ModelWeights& weights, const HaloOptions& options);
+// Each linear shape of a block as the config gives it (a MoE block's: its attention linears and
+// an expert's gate, up, down) against the tile (make_grid's errors, E9012), so that a tile that
+// does not fit fails before any work: the jobs call it before the profile step (which may
+// characterize a MAC for tens of seconds) with the config of the opened model (model::LazyModel).
+void check_tiles_fit(const model::ModelConfig& config, const HaloOptions& options);
 // Linears of the model as HALO quantizes them: seven per dense block; in a MoE block the four
 // attention linears and each expert's gate, up and down.
 std::size_t linear_count(const model::ModelWeights& weights);

@@ -123,6 +123,9 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     }
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
+    // The tile against the model's shapes before the profile step (which may characterize a MAC).
+    const std::filesystem::path model_path = model::resolve_model_path(o.model.string());
+    hwq::check_tiles_fit(model::LazyModel(model_path).config(), o.halo);
 
     ProfileStep ps;
     ps.profile = o.profile;
@@ -139,7 +142,6 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
     machine.dvfs = hwq::dvfs_table(ladder);
     accel::validate(machine.dvfs);
 
-    const std::filesystem::path model_path = model::resolve_model_path(o.model.string());
     const auto calib_path = o.calib_text.empty() ? model::default_calib_text_path() : o.calib_text;
     auto tokenizer = model::load_tokenizer(model_path);
     const auto samples = quant::calibration_samples(tokenizer->encode(read_file(calib_path), false), o.samples, o.seq_len,
@@ -161,7 +163,6 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
                             prof.info, threads, cb);
     auto w = model::load_model(model_path);
     check_min_expert_tokens(o, w.config);
-    hwq::check_tiles_fit(w, o.halo);  // a tile that does not fit fails before the long work
     model::FisherDiagonal fisher;
     if (ho.sensitivity == hwq::SensitivitySource::fisher) {
         say("Fisher diagonal");

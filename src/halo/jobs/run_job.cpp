@@ -22,6 +22,7 @@
 #include "halo/model/blas.hpp"
 #include "halo/model/architecture.hpp"
 #include "halo/model/float_convert.hpp"
+#include "halo/model/lazy_model.hpp"
 #include "halo/model/model_loader.hpp"
 #include "halo/model/perplexity_text.hpp"
 #include "halo/model/tokenizer.hpp"
@@ -254,6 +255,14 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     model::set_blas_threads(threads);
     AtomicDirectory out(o.out_dir, o.force);
+    // The tile against the array and the model's shapes before the profile step, which may
+    // characterize a MAC for tens of seconds.
+    const ShapeRc array = parse_shape_rc("--array", o.array);
+    if (array.rows != o.halo.tile_k || array.cols != o.halo.tile_n)
+        throw_bad_value("E9021", "--tile", "the simulated array runs one tile per fold: tile must equal the array",
+                        o.array, fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n), "pass --array KxN matching --tile");
+    const auto model_path = model::resolve_model_path(o.model.string());
+    if (!o.halo_objectives.empty()) check_tiles_fit(model::LazyModel(model_path).config(), o.halo);
 
     // 1. Profile.
     ProfileStep ps;
@@ -274,7 +283,6 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
 
     // Simulator setup: the ladder's DVFS table, the profile's energies (flat without them).
     accel::SystolicOptions so;
-    const ShapeRc array = parse_shape_rc("--array", o.array);
     so.array.rows = static_cast<int>(array.rows);
     so.array.cols = static_cast<int>(array.cols);
     so.dvfs = dvfs_table(ladder);
@@ -291,12 +299,8 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
                             fmt::format("{}", scale));
     for (auto b : o.decode_batches)
         if (b < 1) throw_bad_value("E9055", "--decode-batches", "a decode batch must be at least 1", ">= 1", std::to_string(b));
-    if (so.array.rows != o.halo.tile_k || so.array.cols != o.halo.tile_n)
-        throw_bad_value("E9021", "--tile", "the simulated array runs one tile per fold: tile must equal the array",
-                        o.array, fmt::format("{}x{}", o.halo.tile_k, o.halo.tile_n), "pass --array KxN matching --tile");
 
     // 2. Model, tokenizer, calibration.
-    const auto model_path = model::resolve_model_path(o.model.string());
     const auto eval_path = o.eval_text.empty() ? model::default_eval_text_path() : o.eval_text;
     const auto calib_path = o.calib_text.empty() ? model::default_calib_text_path() : o.calib_text;
     auto tokenizer = model::load_tokenizer(model_path);
@@ -330,7 +334,6 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
     {
         const auto w = model::load_model(model_path);
         config = w.config;
-        if (!o.halo_objectives.empty()) check_tiles_fit(w, o.halo);
         if (o.fp_reference) {
             say("FP32 reference");
             fp_ppl = ppl(w, false);

@@ -177,19 +177,6 @@ private:
     TensorLookup lookup_;
 };
 
-// Rows x cols of a block's linear as the config gives it.
-std::pair<std::int64_t, std::int64_t> linear_shape(const ModelConfig& c, LinearKind kind) {
-    const std::int64_t d = c.d_model, hd = c.head_dim;
-    switch (kind) {
-        case LinearKind::attn_q: return {c.n_heads * hd, d};
-        case LinearKind::attn_k: case LinearKind::attn_v: return {c.n_kv_heads * hd, d};
-        case LinearKind::attn_output: return {d, c.n_heads * hd};
-        case LinearKind::ffn_gate: case LinearKind::ffn_up: return {c.d_ff, d};
-        case LinearKind::ffn_down: return {d, c.d_ff};
-    }
-    return {0, 0};
-}
-
 std::string layer_tensor_name(const Naming& n, const ModelConfig& c, int l, const LayerTensorName& row) {
     const char* suffix = row.linear ? (n.hf ? row.hf : row.gguf) : (n.hf ? vector_hf_name(row, c) : row.gguf);
     return n.layer_prefix + std::to_string(l) + "." + suffix;
@@ -541,6 +528,18 @@ void permute_qk_rows(Matrix& m, int n_heads) {
         for (std::int64_t i = 0; i < half; ++i)
             for (std::int64_t j = 0; j < 2; ++j) std::copy_n(m.row(h * hd + j * half + i), m.cols, out.row(h * hd + 2 * i + j));
     m = std::move(out);
+}
+
+std::pair<std::int64_t, std::int64_t> linear_shape(const ModelConfig& c, LinearKind kind) {
+    const std::int64_t d = c.d_model, hd = c.head_dim;
+    switch (kind) {
+        case LinearKind::attn_q: return {c.n_heads * hd, d};
+        case LinearKind::attn_k: case LinearKind::attn_v: return {c.n_kv_heads * hd, d};
+        case LinearKind::attn_output: return {d, c.n_heads * hd};
+        case LinearKind::ffn_gate: case LinearKind::ffn_up: return {c.d_ff, d};
+        case LinearKind::ffn_down: return {d, c.d_ff};
+    }
+    return {0, 0};
 }
 
 ModelWeights load_model(const std::filesystem::path& path) { return LazyModel(path).load_all(); }

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "halo/model/gguf_reader.hpp"
 #include "halo/model/weights.hpp"
@@ -26,6 +27,10 @@ namespace halo::model {
 // disagrees with the config (names the tensor, expected and found shapes), E5303 NaN/Inf in a
 // weight (names the tensor and the element), E5304 path is neither a file nor a checkpoint dir.
 ModelWeights load_model(const std::filesystem::path& path);
+
+// Rows x cols of a block's linear (an expert's too) as the config gives it: the shape every
+// checkpoint's tensor is checked against (E5302).
+std::pair<std::int64_t, std::int64_t> linear_shape(const ModelConfig& c, LinearKind kind);
 
 // The config a GGUF file's metadata describes ("<arch>.block_count", ...).
 ModelConfig config_from_gguf(const GgufFile& file);

@@ -313,6 +313,25 @@ TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
     EXPECT_FALSE(fs::exists(s.dir / "bad"));
 }
 
+// A tile larger than the model's linears fails at once (E9012, from the config's shapes), before
+// the profile step, which may characterize a MAC for tens of seconds (session 21; before, the
+// error came after it): the profile here does not exist, so reading it first would fail
+// otherwise (E0001). In memory and streamed alike; nothing is written.
+TEST(QuantizeJob, HaloTileThatDoesNotFitFailsBeforeTheProfileStep) {
+    Scratch s;
+    QuantizeJobOptions o = tiny_halo_job(s);
+    o.tile = "128x128";  // test-tiny's attn_q is 64 x 64
+    o.halo.profile = s.dir / "absent-profile.json";
+    for (const bool stream : {false, true}) {
+        o.stream = stream;
+        o.out_dir = s.dir / (stream ? "big-tile-stream" : "big-tile");
+        const auto d = error_of([&] { (void)run_quantize_job(o, {}); });
+        EXPECT_EQ(d.code, "E9012") << stream;
+        EXPECT_EQ(d.place, "blk.0.attn_q");
+        EXPECT_FALSE(fs::exists(o.out_dir));
+    }
+}
+
 // --calib-int8-inputs on `halo quantize --method halo` (run's flag): the streamed and the in-memory
 // drivers calibrate through the same INT8-per-token hooks, the head's input included (every file
 // but the manifest's timings identical), the hooks change the codes, the manifest says which

@@ -190,5 +190,32 @@ TEST(RunPipeline, DeviceFisherIsAskedForTheHeadExactlyWhenTheHeadIsQuantized) {
     }
 }
 
+// The same for `halo run`: a tile that does not fit the model fails before the profile step
+// (an absent profile here), and so does a tile that differs from the array (E9021).
+TEST(RunPipeline, TileErrorsComeBeforeTheProfileStep) {
+    Scratch s;
+    model::SyntheticOptions so;
+    so.dtype = "f32";
+    so.threads = 1;
+    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    RunOptions o;
+    o.model = s.dir / "tiny";
+    o.profile = s.dir / "absent-profile.json";
+    o.out_dir = s.dir / "run";
+    o.halo.tile_k = o.halo.tile_n = 128;
+    o.array = "128x128";
+    o.halo_objectives = {"bal"};
+    for (const auto& [array, code] : {std::pair<std::string, std::string>{"128x128", "E9012"}, {"64x64", "E9021"}}) {
+        o.array = array;
+        try {
+            (void)run_pipeline(o, {}, [](const std::string&) {});
+            ADD_FAILURE() << "no error for array " << array;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.diagnostic().code, code) << array;
+        }
+        EXPECT_FALSE(fs::exists(o.out_dir));
+    }
+}
+
 }  // namespace
 }  // namespace halo::jobs
