@@ -3,9 +3,9 @@
 # (test_cuda's CudaFisher tests against the CPU's model::fisher_diagonal, then every other CUDA
 # test), (2) `halo quantize --method halo --sensitivity fisher --quantize-head` on a synthetic
 # test-tiny with --device cpu and cuda (before this session the cuda run stopped with E9179 after
-# its Fisher pass), (3) session 20's waveform steps (scripts/device_s20.sh: equality test, kernel
+# its Fisher pass), the Fisher bench's SmolLM2-shape cases (the head's cost), (3) session 20's waveform steps (scripts/device_s20.sh: equality test, kernel
 # times against 1795ea3's module, ncu counters, the sweep).
-#   scripts/device_stage.sh s21 build/bin/halo build/tests/unit/cuda/test_cuda build/bin/libhalo_cuda.so
+#   scripts/device_stage.sh s21 build/bin/halo build/tests/unit/cuda/test_cuda build/bench/cuda/bench_cuda build/bin/libhalo_cuda.so
 # Carry .device/s21, .device/s20 and .device/lockstep: scripts/device_s21.sh [s20 steps]
 set -uo pipefail
 D=$PWD/.device/s21
@@ -33,6 +33,9 @@ grep -o '"device":{[^}]*}' /root/qh_cuda/manifest.json | head -2
 same=0; total=0
 for f in /root/qh_cpu/*.hqt; do b=$(basename "$f"); total=$((total + 1)); cmp -s "$f" "/root/qh_cuda/$b" && same=$((same + 1)); done
 echo "weight files identical cpu vs cuda: $same of $total (output.hqt = the head: $(cmp -s /root/qh_cpu/output.hqt /root/qh_cuda/output.hqt && echo same || echo differs))"
+step "Fisher bench, SmolLM2-135M shape: CPU (16 threads) vs GPU, without and with the LM head's entries"
+timed timeout 150 env HALO_BENCH_DIR=/root/fb /root/b21/bench_cuda --benchmark_filter='BM_Fisher/smollm2' \
+  --benchmark_counters_tabular=true 2>&1 | grep -vE "^\*\*\*|^Run on|^CPU Caches|^  L[123]|^Load Average|DEBUG"
 step "end of session 21's own steps"
 )
-DEVICE_BUDGET_S=${DEVICE_BUDGET_S:-330} bash "$PWD/scripts/device_s20.sh" "$@"
+DEVICE_BUDGET_S=${DEVICE_BUDGET_S:-300} bash "$PWD/scripts/device_s20.sh" "$@"

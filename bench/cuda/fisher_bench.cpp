@@ -4,7 +4,10 @@
 // d_model 576, 9 heads on 3 KV heads, vocabulary 49152, tied) and of TinyLlama-1.1B's. Each case
 // runs once; counters: tokens/s, peak GPU memory (GiB, cudaMemGetInfo), peak host RSS (GiB),
 // the mean loss, and, for a GPU case whose workload the CPU ran just before, the worst relative
-// error of the GPU's diagonal over every linear (Frobenius, per tensor).
+// error of the GPU's diagonal over every linear (Frobenius, per tensor), the LM head's included
+// where both computed it. "-head" cases compute the head's entries (what HALO's --quantize-head
+// asks for; session 21 on the GPU); the others skip them on both sides (before session 21 the
+// CPU case computed them and the GPU case did not).
 // Run: build/bench/cuda/bench_cuda --benchmark_filter=Fisher (the GPU cases need the CUDA module
 // and a GPU; without them they report the error and skip).
 #include <benchmark/benchmark.h>
@@ -70,19 +73,21 @@ std::vector<std::vector<std::int32_t>> samples_for(const model::ModelWeights& w,
     return s;
 }
 
+double relative_error(const std::vector<float>& g, const std::vector<float>& w) {
+    double d = 0, n = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        d += (double(g[i]) - w[i]) * (double(g[i]) - w[i]);
+        n += double(w[i]) * w[i];
+    }
+    return n > 0 ? std::sqrt(d / n) : std::sqrt(d);
+}
+
 double worst_relative_error(const model::FisherDiagonal& got, const model::FisherDiagonal& want) {
     double worst = 0;
     for (std::size_t l = 0; l < want.linear.size(); ++l)
-        for (std::size_t k = 0; k < 7; ++k) {
-            const auto& g = got.linear[l][k].data;
-            const auto& w = want.linear[l][k].data;
-            double d = 0, n = 0;
-            for (std::size_t i = 0; i < w.size(); ++i) {
-                d += (double(g[i]) - w[i]) * (double(g[i]) - w[i]);
-                n += double(w[i]) * w[i];
-            }
-            worst = std::max(worst, n > 0 ? std::sqrt(d / n) : std::sqrt(d));
-        }
+        for (std::size_t k = 0; k < 7; ++k) worst = std::max(worst, relative_error(got.linear[l][k].data, want.linear[l][k].data));
+    if (!want.head.data.empty() && got.head.data.size() == want.head.data.size())
+        worst = std::max(worst, relative_error(got.head.data, want.head.data));
     return worst;
 }
 
@@ -92,7 +97,8 @@ std::map<std::string, model::FisherDiagonal>& cpu_results() {
     return r;
 }
 
-// device: "cpu" (all cores), "cuda" (strict FP32) or "cuda-tf32".
+// device: "cpu" (all cores), "cuda" (strict FP32) or "cuda-tf32"; "cpu-head" and "cuda-head"
+// (strict FP32) compute the LM head's entries too.
 void BM_Fisher(benchmark::State& state, const char* shape, const char* device, int samples, int seq_len) {
     const std::string dev = device;
     const std::string workload = std::string(shape) + "/" + std::to_string(samples) + "x" + std::to_string(seq_len);
@@ -103,17 +109,18 @@ void BM_Fisher(benchmark::State& state, const char* shape, const char* device, i
             const auto t0 = std::chrono::steady_clock::now();
             model::FisherDiagonal f;
             cuda::FisherRun run;
-            if (dev == "cpu") {
-                f = model::fisher_diagonal(w, s, 0);
+            const auto head = dev.ends_with("-head") ? model::HeadGradient::compute : model::HeadGradient::skip;
+            if (dev.starts_with("cpu")) {
+                f = model::fisher_diagonal(w, s, 0, {}, head);
             } else {
-                f = cuda::fisher_diagonal_on_device(w, s, 0, dev == "cuda-tf32", {}, &run);
+                f = cuda::fisher_diagonal_on_device(w, s, 0, dev == "cuda-tf32", {}, &run, head);
                 state.counters["peak_gpu_gib"] = static_cast<double>(run.peak_device_bytes) / (1 << 30);
                 state.counters["loss"] = run.mean_loss;
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             state.SetIterationTime(seconds);
             state.counters["tokens_per_s"] = static_cast<double>(samples) * seq_len / seconds;
-            if (dev == "cpu") {
+            if (dev.starts_with("cpu")) {
                 cpu_results()[workload] = std::move(f);
             } else if (const auto it = cpu_results().find(workload); it != cpu_results().end()) {
                 state.counters["rel_err_vs_cpu"] = worst_relative_error(f, it->second);
@@ -132,6 +139,9 @@ void BM_Fisher(benchmark::State& state, const char* shape, const char* device, i
 HALO_FISHER_CASE(smollm2_135m_cpu_4x512, "smollm2-135m", "cpu", 4, 512);
 HALO_FISHER_CASE(smollm2_135m_cuda_4x512, "smollm2-135m", "cuda", 4, 512);
 HALO_FISHER_CASE(smollm2_135m_cuda_tf32_4x512, "smollm2-135m", "cuda-tf32", 4, 512);
+HALO_FISHER_CASE(smollm2_135m_cpu_head_4x512, "smollm2-135m", "cpu-head", 4, 512);
+HALO_FISHER_CASE(smollm2_135m_cuda_head_4x512, "smollm2-135m", "cuda-head", 4, 512);
+HALO_FISHER_CASE(smollm2_135m_cuda_head_32x2048, "smollm2-135m", "cuda-head", 32, 2048);
 HALO_FISHER_CASE(smollm2_135m_cuda_32x2048, "smollm2-135m", "cuda", 32, 2048);
 HALO_FISHER_CASE(tinyllama_cuda_16x2048, "tinyllama-1.1b", "cuda", 16, 2048);
 HALO_FISHER_CASE(tinyllama_cuda_tf32_16x2048, "tinyllama-1.1b", "cuda-tf32", 16, 2048);
