@@ -15,6 +15,7 @@
 
 #include "../hwq/test_support.hpp"
 #include "../quant/tiny_gguf.hpp"
+#include "tiny_job_inputs.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/model/gguf_reader.hpp"
 #include "halo/model/model_loader.hpp"
@@ -134,14 +135,7 @@ std::set<std::string> keys(const nlohmann::json& j) {
 // A synthetic 2-block model, a byte-level text, and a synthetic INT8 MAC profile (no yosys).
 TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
     Scratch s;
-    model::SyntheticOptions so;
-    so.dtype = "f32";
-    so.threads = 1;
-    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
-    std::string text;
-    for (int i = 0; i < 120; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
-    write_file_atomic(s.dir / "text.txt", text);
-    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    test::write_tiny_job_inputs(s.dir);
 
     QuantizeJobOptions o;
     o.model = (s.dir / "tiny").string();
@@ -229,14 +223,7 @@ TEST(QuantizeJob, HaloAndGptqWriteTheSameLayoutOnASyntheticModel) {
 // A HALO job on a synthetic test-tiny checkpoint in `s`: a short text to calibrate on, the
 // synthetic INT8 profile, 32x32 tiles, one thread.
 QuantizeJobOptions tiny_halo_job(const Scratch& s) {
-    model::SyntheticOptions so;
-    so.dtype = "f32";
-    so.threads = 1;
-    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
-    std::string text;
-    for (int i = 0; i < 60; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
-    write_file_atomic(s.dir / "text.txt", text);
-    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    test::write_tiny_job_inputs(s.dir, 60);
     QuantizeJobOptions o;
     o.model = (s.dir / "tiny").string();
     o.calib_text = s.dir / "text.txt";

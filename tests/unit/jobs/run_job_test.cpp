@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../hwq/test_support.hpp"
+#include "tiny_job_inputs.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/mac/profile.hpp"
 #include "halo/model/synthetic_checkpoint.hpp"
@@ -44,14 +44,7 @@ const VariantResult& row(const RunReport& r, const std::string& name) {
 
 TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
     Scratch s;
-    model::SyntheticOptions so;
-    so.dtype = "f32";
-    so.threads = 1;
-    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
-    std::string text;
-    for (int i = 0; i < 120; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
-    write_file_atomic(s.dir / "text.txt", text);
-    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    test::write_tiny_job_inputs(s.dir);
 
     RunOptions o;
     o.model = s.dir / "tiny";
@@ -158,14 +151,7 @@ private:
 // the request and stops the run.
 TEST(RunPipeline, DeviceFisherIsAskedForTheHeadExactlyWhenTheHeadIsQuantized) {
     Scratch s;
-    model::SyntheticOptions so;
-    so.dtype = "f32";
-    so.threads = 1;
-    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
-    std::string text;
-    for (int i = 0; i < 120; ++i) text += "the quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
-    write_file_atomic(s.dir / "text.txt", text);
-    mac::write_profile(hwq::test::synthetic_int8_profile(), s.dir / "profile.json");
+    test::write_tiny_job_inputs(s.dir);
     for (const bool quantize_head : {true, false}) {
         SCOPED_TRACE(quantize_head ? "head quantized" : "head kept");
         FisherRecordingDevice device;
@@ -194,10 +180,7 @@ TEST(RunPipeline, DeviceFisherIsAskedForTheHeadExactlyWhenTheHeadIsQuantized) {
 // (an absent profile here), and so does a tile that differs from the array (E9021).
 TEST(RunPipeline, TileErrorsComeBeforeTheProfileStep) {
     Scratch s;
-    model::SyntheticOptions so;
-    so.dtype = "f32";
-    so.threads = 1;
-    model::write_synthetic_checkpoint(s.dir / "tiny", model::synthetic_shape("test-tiny"), so);
+    test::write_tiny_model(s.dir);
     RunOptions o;
     o.model = s.dir / "tiny";
     o.profile = s.dir / "absent-profile.json";
