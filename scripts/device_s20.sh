@@ -7,6 +7,8 @@
 # every 16th weight; (4) the whole sweep.
 #   scripts/device_stage.sh s20 build/bench/timing/bench_timing build/tests/unit/timing/test_timing build/bin/libhalo_cuda.so
 # One call, carry .device/s20 and .device/lockstep: scripts/device_s20.sh [steps: test kernel ncu more sweep]
+# NEW_MODULE (a libhalo_cuda.so already on the machine) and NEW_LABEL: a later module tested and
+# timed beside the two (device_s21.sh passes its build's).
 set -uo pipefail
 N=$PWD/.device/s20
 B=$PWD/.device/lockstep
@@ -28,14 +30,20 @@ kernel() {  # kernel LABEL MODULE LOCKSTEP(1 or 0) [THREADS_PER_SM, 0 = the modu
 for s in $steps; do case $s in
 test)
   step "WaveformCuda, this build (every configuration against the CPU engine)"
-  timeout 150 /root/nb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error" ;;
+  timeout 150 /root/nb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error"
+  if [ -n "${NEW_MODULE:-}" ]; then  # a later module (NEW_LABEL) through the same test binary
+    step "WaveformCuda, ${NEW_LABEL:-new} module"
+    HALO_CUDA_MODULE=$NEW_MODULE timeout 150 /root/nb/test_timing --gtest_filter='WaveformCuda*' 2>&1 | grep -E "^\[cuda\]|OK \]|FAILED|Failure|Expected|Which is|differ|error"
+  fi ;;
 kernel)  # round 1, then (with time left, DEVICE_BUDGET_S, default 330 s) round 2 and the variants
   kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
-  kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1 ;;
+  kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1
+  [ -n "${NEW_MODULE:-}" ] && kernel "${NEW_LABEL:-new} lockstep" "$NEW_MODULE" 1 ;;
 more)
   budget=${DEVICE_BUDGET_S:-330}
   [ "$(elapsed)" -lt $((budget - 60)) ] && kernel "chainwalk-1795ea3 lockstep" /root/bb/libhalo_cuda.so 1
   [ "$(elapsed)" -lt $((budget - 45)) ] && kernel "uplinks lockstep" /root/nb/libhalo_cuda.so 1
+  [ -n "${NEW_MODULE:-}" ] && [ "$(elapsed)" -lt $((budget - 40)) ] && kernel "${NEW_LABEL:-new} lockstep" "$NEW_MODULE" 1
   [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks jumps" /root/nb/libhalo_cuda.so 0
   [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks lockstep 512/SM" /root/nb/libhalo_cuda.so 1 512
   [ "$(elapsed)" -lt $((budget - 30)) ] && kernel "uplinks lockstep 768/SM" /root/nb/libhalo_cuda.so 1 768 ;;

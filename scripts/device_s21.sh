@@ -3,8 +3,10 @@
 # (test_cuda's CudaFisher tests against the CPU's model::fisher_diagonal, then every other CUDA
 # test), (2) `halo quantize --method halo --sensitivity fisher --quantize-head` on a synthetic
 # test-tiny with --device cpu and cuda (before this session the cuda run stopped with E9179 after
-# its Fisher pass), the Fisher bench's SmolLM2-shape cases (the head's cost), (3) session 20's waveform steps (scripts/device_s20.sh: equality test, kernel
-# times against 1795ea3's module, ncu counters, the sweep).
+# its Fisher pass), the Fisher bench's SmolLM2-shape cases (the head's cost), (3) session 20's
+# waveform steps (scripts/device_s20.sh: equality test, kernel times against 1795ea3's module,
+# ncu counters, the sweep) with this build's module beside them ("s21 noarrays": the linked
+# store's order comparison without its two local arrays).
 #   scripts/device_stage.sh s21 build/bin/halo build/tests/unit/cuda/test_cuda build/bench/cuda/bench_cuda build/bin/libhalo_cuda.so
 # Carry .device/s21, .device/s20 and .device/lockstep: scripts/device_s21.sh [s20 steps]
 set -uo pipefail
@@ -38,4 +40,5 @@ timed timeout 150 env HALO_BENCH_DIR=/root/fb /root/b21/bench_cuda --benchmark_f
   --benchmark_counters_tabular=true 2>&1 | grep -vE "^\*\*\*|^Run on|^CPU Caches|^  L[123]|^Load Average|DEBUG"
 step "end of session 21's own steps"
 )
-DEVICE_BUDGET_S=${DEVICE_BUDGET_S:-300} bash "$PWD/scripts/device_s20.sh" "$@"
+NEW_MODULE=/root/b21/libhalo_cuda.so NEW_LABEL="s21 noarrays" DEVICE_BUDGET_S=${DEVICE_BUDGET_S:-300} \
+  bash "$PWD/scripts/device_s20.sh" "$@"

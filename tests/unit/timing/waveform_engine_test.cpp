@@ -202,12 +202,13 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
 // The up-links (WaveLinkedEvents) give every acausal event the same leaders as the walk along its
 // whole cause chain (the plain store): checked on every acausal event of every transition of
 // random circuits with negative delays, with both forms of the per-gate replay, on the host's
-// store and on the lane kernel's strided layout (three interleaved lanes, as threads on a GPU).
-// The links start poisoned, so a link read before it was written fails.
+// store and on the lane kernel's strided layout (three interleaved lanes, as threads on a GPU),
+// and the linked store's order comparison (session 21: leader chains compared without arrays)
+// equals the walk's. The links start poisoned, so a link read before it was written fails.
 TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
     auto lib = test::function_library();
     std::mt19937 rng(11);
-    std::size_t checked = 0, with_leaders = 0;
+    std::size_t checked = 0, with_leaders = 0, orders = 0;
     constexpr std::uint32_t kPoison = 0xdeadbeefu, kStride = 3, kCapacity = 1u << 14;
     for (int trial = 0; trial < 20; ++trial) {
         DelayAnnotation ann;
@@ -223,8 +224,12 @@ TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
         for (const Stimulus& st : every_random_circuit_transition()) {
             const std::vector<std::uint8_t> init = evaluate_circuit(c, st.a0, st.acc0);
             auto initial = [&](std::uint32_t slot) { return init[slot]; };
-            // The walk's leaders of every acausal event of events[0, n) (plain layout).
-            auto check = [&](std::uint32_t n, auto&& leaders_of) {
+            // The walk's leaders of every acausal event of events[0, n) (plain layout), and the
+            // processing order of each against three others (the previous acausal event, the
+            // event before it, one spread over the list): the linked store's comparison (no
+            // arrays) against the walk's.
+            auto check = [&](std::uint32_t n, auto&& leaders_of, auto&& before) {
+                std::uint32_t previous_acausal = kPrimaryCause;
                 for (std::uint32_t x = 0; x < n; ++x) {
                     if (events[x].flags & kCausal) continue;
                     std::uint32_t linked[kWaveMaxChain], walked[kWaveMaxChain];
@@ -234,6 +239,14 @@ TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
                     for (int i = 0; i < n_walked; ++i) ASSERT_EQ(linked[i], walked[i]) << "event " << x << ", leader " << i;
                     ++checked;
                     with_leaders += n_walked > 1;
+                    for (const std::uint32_t y : {previous_acausal, x - 1, static_cast<std::uint32_t>((x * 7919ull) % n)}) {
+                        if (y == kPrimaryCause || y >= n || y == x) continue;
+                        const bool want = wave_processed_before(events.data(), x, y);
+                        ASSERT_EQ(before(x, y), want) << "events " << x << ", " << y;
+                        ASSERT_EQ(before(y, x), !want) << "events " << y << ", " << x;
+                        ++orders;
+                    }
+                    previous_acausal = x;
                 }
             };
             for (const bool cached : {false, true}) {
@@ -242,7 +255,8 @@ TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
                 const WaveLaneResult r = cached ? simulate_wave_lane<true>(view, st.a1, st.acc1, initial, s)
                                                 : simulate_wave_lane<false>(view, st.a1, st.acc1, initial, s);
                 ASSERT_FALSE(r.overflow);
-                check(r.toggles, [&](std::uint32_t x, std::uint32_t* out) { return wave_leaders(s.events, x, out); });
+                check(r.toggles, [&](std::uint32_t x, std::uint32_t* out) { return wave_leaders(s.events, x, out); },
+                      [&](std::uint32_t x, std::uint32_t y) { return wave_processed_before(s.events, x, y); });
             }
             // The lane kernel's layout: lane 1 of 3 interleaved lanes; its events copied back to
             // the plain layout for the walk.
@@ -253,12 +267,46 @@ TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
             const WaveLaneResult r = simulate_wave_lane<true>(view, st.a1, st.acc1, initial, s);
             ASSERT_FALSE(r.overflow);
             for (std::uint32_t x = 0; x < r.toggles; ++x) events[x] = s.events[x];
-            check(r.toggles, [&](std::uint32_t x, std::uint32_t* out) { return wave_leaders(s.events, x, out); });
+            check(r.toggles, [&](std::uint32_t x, std::uint32_t* out) { return wave_leaders(s.events, x, out); },
+                  [&](std::uint32_t x, std::uint32_t y) { return wave_processed_before(s.events, x, y); });
         }
     }
     EXPECT_GT(checked, 1000u) << "the negative delays should give acausal events";
     EXPECT_GT(with_leaders, checked / 20) << "some acausal events should have ancestors among their leaders";
-    std::printf("[up-links] %zu acausal events, %zu with more than one leader\n", checked, with_leaders);
+    EXPECT_GT(orders, checked) << "the order comparisons should have partners";
+    std::printf("[up-links] %zu acausal events, %zu with more than one leader, %zu order comparisons\n", checked, with_leaders,
+                orders);
+}
+
+// A case the random circuits do not reach: two acausal events whose leader chains cross. Primary
+// inputs R0, R1 at t = 0; p (t = 10) caused by R0 and q (t = 20) by R1, both causal; then r (t = 5)
+// caused by p and s (t = 3) caused by q, both after negative arc delays. The reference processes p
+// at 10, which schedules r in the past, so r is popped at once, before q is processed (20) and
+// schedules s: r comes before s although s's time is earlier. The leaders (root first) are p, r
+// and q, s: the first difference from the top (p vs q) decides, not the last (r vs s). Both
+// stores (the walk, and the up-links set by wave_link_up) must say so.
+TEST(WaveformEngine, AcausalOrderIsDecidedByTheTopmostDifferingLeaders) {
+    std::vector<WaveEvent> ev = {
+        {0.0f, kPrimaryCause, 0, 0, 1, kCausal},  // 0: R0
+        {0.0f, kPrimaryCause, 1, 0, 1, kCausal},  // 1: R1
+        {10.0f, 0, 5, 0, 1, kCausal},             // 2: p
+        {20.0f, 1, 6, 0, 1, kCausal},             // 3: q
+        {5.0f, 2, 7, 0, 1, 0},                    // 4: r, acausal
+        {3.0f, 3, 8, 0, 1, 0},                    // 5: s, acausal
+    };
+    std::vector<std::uint32_t> up(ev.size(), 0xdeadbeefu);
+    const WaveHostEvents linked{ev.data(), up.data()};
+    wave_link_up(linked, 4);
+    wave_link_up(linked, 5);
+    EXPECT_EQ(up[4], 2u);
+    EXPECT_EQ(up[5], 3u);
+    EXPECT_TRUE(wave_processed_before(ev.data(), 4, 5));
+    EXPECT_FALSE(wave_processed_before(ev.data(), 5, 4));
+    EXPECT_TRUE(wave_processed_before(linked, 4, 5));
+    EXPECT_FALSE(wave_processed_before(linked, 5, 4));
+    // An ancestor leads its descendant's chain: p before r, though r's time is earlier.
+    EXPECT_TRUE(wave_processed_before(linked, 2, 4));
+    EXPECT_FALSE(wave_processed_before(linked, 4, 2));
 }
 
 // The levelled form's capacity counts the current chunk's reservations: a transition that
