@@ -18,8 +18,8 @@ model::LinearInputStats head_stats(quant::CalibrationSource* cal) {
 }
 // The Fisher diagonal's head entries; null without a Fisher diagonal (the Hessian proxy). A
 // Fisher diagonal without entries for this head is refused: ranking the head by the proxy while
-// the blocks use Fisher mixed two scales silently (the CUDA engine computes no head entries;
-// docs/results/halo.md part K).
+// the blocks use Fisher mixed two scales silently (before session 21 the CUDA engine computed
+// no head entries; docs/results/halo.md part K).
 const model::Matrix* fisher_head_of(const model::FisherDiagonal* f, const model::Matrix& head) {
     if (!f || f->empty()) return nullptr;
     if (f->head.rows != head.rows || f->head.cols != head.cols || f->head.data.empty())

@@ -114,7 +114,7 @@ struct FisherDiagonal {
     std::vector<std::array<Matrix, 7>> linear;        // [layer][LinearKind]; FFN kinds empty in a MoE block
     std::vector<std::vector<ExpertWeights>> experts;  // [layer][expert]; empty for a dense block
     // The LM head GEMM's entries [vocab x d_model] (a tied model: the embedding table used as
-    // head, the lookup excluded); empty where the source does not compute them (the CUDA engine).
+    // head, the lookup excluded); empty where they were not asked for (HeadGradient::skip).
     Matrix head;
     bool empty() const { return linear.empty(); }
     // The entry of block `layer`'s linear `kind`, of expert `expert` (-1: the block's own).
