@@ -199,44 +199,21 @@ HALO_WAVE_HD HALO_WAVE_COLD int wave_leaders(const Ev& ev, std::uint32_t x, std:
     return n;
 }
 
-// Whether the reference processes event a before event b (a != b).
-// With up-links (WaveLinkedEvents) the leader sequences are compared without holding them:
-// leaders above a common one are common (they are that event's), so after aligning the two
-// chains on their distance from the top, the first difference from the top is the last pair
-// that differs on the way up. No arrays: the store without links keeps two kWaveMaxChain arrays,
-// which the device holds in local (off-chip) memory.
+// Whether the reference processes event a before event b (a != b): the first difference of the
+// two leader sequences from the top decides. (Session 21 tried walking the two linked chains
+// aligned from the top without these arrays: 1.5-2 % slower on an H100, within noise on the CPU,
+// docs/results/characterize.md; the arrays stay.)
 template <class Ev>
 HALO_WAVE_HD HALO_WAVE_COLD bool wave_processed_before(const Ev& ev, std::uint32_t a, std::uint32_t b) {
     if (ev[a].flags & ev[b].flags & kCausal) return wave_key_less(ev, a, b);
     wave_note_acausal(ev, a, b);
-    if constexpr (WaveStoreLinks<Ev>::value) {
-        auto count = [&](std::uint32_t x) {
-            int n = 1;
-            while (n < kWaveMaxChain && (x = wave_leader_above(ev, x)) != kPrimaryCause) ++n;
-            return n;
-        };
-        const int na = count(a), nb = count(b);
-        std::uint32_t x = a, y = b;
-        for (int k = na; k > nb; --k) x = wave_leader_above(ev, x);
-        for (int k = nb; k > na; --k) y = wave_leader_above(ev, y);
-        std::uint32_t dx = kPrimaryCause, dy = kPrimaryCause;  // the last pair that differed
-        for (int k = na < nb ? na : nb; k > 0 && x != y; --k) {
-            dx = x;
-            dy = y;
-            x = wave_leader_above(ev, x);
-            y = wave_leader_above(ev, y);
-        }
-        if (dx != kPrimaryCause) return wave_key_less(ev, dx, dy);
-        return na < nb;  // one leads the other's chain: a is b's ancestor
-    } else {
-        std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
-        const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
-        for (int i = 1; i <= na && i <= nb; ++i) {
-            const std::uint32_t x = la[na - i], y = lb[nb - i];
-            if (x != y) return wave_key_less(ev, x, y);
-        }
-        return na < nb;  // a leads b's chain: a is b's ancestor
+    std::uint32_t la[kWaveMaxChain], lb[kWaveMaxChain];
+    const int na = wave_leaders(ev, a, la), nb = wave_leaders(ev, b, lb);
+    for (int i = 1; i <= na && i <= nb; ++i) {
+        const std::uint32_t x = la[na - i], y = lb[nb - i];
+        if (x != y) return wave_key_less(ev, x, y);
     }
+    return na < nb;  // a leads b's chain: a is b's ancestor
 }
 
 // wave_processed_before with the common case inline: two causal events of different times, the

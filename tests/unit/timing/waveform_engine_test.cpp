@@ -203,8 +203,8 @@ TEST(WaveformEngine, EqualsReferenceWithNegativeDelays) {
 // whole cause chain (the plain store): checked on every acausal event of every transition of
 // random circuits with negative delays, with both forms of the per-gate replay, on the host's
 // store and on the lane kernel's strided layout (three interleaved lanes, as threads on a GPU),
-// and the linked store's order comparison (session 21: leader chains compared without arrays)
-// equals the walk's. The links start poisoned, so a link read before it was written fails.
+// and the linked store's order comparison (its leaders read along the up-links) equals the
+// walk's. The links start poisoned, so a link read before it was written fails.
 TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
     auto lib = test::function_library();
     std::mt19937 rng(11);
@@ -226,8 +226,8 @@ TEST(WaveformEngine, UpLinksGiveTheLeadersOfTheWholeChainWalk) {
             auto initial = [&](std::uint32_t slot) { return init[slot]; };
             // The walk's leaders of every acausal event of events[0, n) (plain layout), and the
             // processing order of each against three others (the previous acausal event, the
-            // event before it, one spread over the list): the linked store's comparison (no
-            // arrays) against the walk's.
+            // event before it, one spread over the list): the linked store's comparison against
+            // the walk's.
             auto check = [&](std::uint32_t n, auto&& leaders_of, auto&& before) {
                 std::uint32_t previous_acausal = kPrimaryCause;
                 for (std::uint32_t x = 0; x < n; ++x) {
