@@ -168,7 +168,7 @@ HaloOutcome quantize_halo(const HaloQuantizeOptions& o, const JobCallbacks& cb) 
         say("Fisher diagonal");
         // The head's gradient only where the head is quantized (HALO reads it for the head's tiles).
         const auto head = ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip;
-        fisher = o.device ? o.device->fisher_diagonal(w, samples, sink, head) : model::fisher_diagonal(w, samples, threads, sink, head);
+        fisher = quant::fisher_diagonal_on(o.device, w, samples, threads, sink, head);
     }
     const auto int8_hooks = quant::activation_hooks_for("int8_per_token", ho.quantize_head);  // the head's input too
     const model::ForwardHooks* calib_hooks = o.calib_int8_inputs ? &int8_hooks : nullptr;  // --calib-int8-inputs

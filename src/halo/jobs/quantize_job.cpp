@@ -133,8 +133,7 @@ QuantizeJobResult run_table_quantize(const QuantizeJobOptions& o, const JobCallb
                       {"tokens", static_cast<std::int64_t>(o.samples) * o.seq_len},
                       {"inputs", o.calib_int8_inputs ? "int8_per_token" : "fp32"}};
         if (opt.kmeans_fisher)  // the backward passes on the device when there is one; k-means never reads the head's entries
-            fisher = o.device ? o.device->fisher_diagonal(weights, samples, cb.progress, model::HeadGradient::skip)
-                              : model::fisher_diagonal(weights, samples, opt.threads, cb.progress, model::HeadGradient::skip);
+            fisher = quant::fisher_diagonal_on(o.device, weights, samples, opt.threads, cb.progress, model::HeadGradient::skip);
         if (o.device)
             source = o.device->calibration(weights, samples);
         else

@@ -497,7 +497,7 @@ RunReport run_pipeline(const RunOptions& o, ProgressSink sink, const std::functi
             say("Fisher diagonal");
             // The head's gradient only where the head is quantized (HALO reads it for the head's tiles).
             const auto head = ho.quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip;
-            fisher = o.device ? o.device->fisher_diagonal(w, samples, sink, head) : model::fisher_diagonal(w, samples, threads, sink, head);
+            fisher = quant::fisher_diagonal_on(o.device, w, samples, threads, sink, head);
         }
         ho.gptq_options.device = o.device;
         ho.gptq_options.damp = o.gptq_damp;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -66,5 +67,14 @@ public:
     // HALO's tile fitting on the device (owned by the backend); null: the CPU fits the tiles.
     virtual hwq::TileFitter* tile_fitter() { return nullptr; }
 };
+
+// model::fisher_diagonal with its backward passes on `device` where there is one, else on the
+// CPU with `threads`: the one dispatch the quantize jobs share. `head`: the LM head's entries too.
+inline model::FisherDiagonal fisher_diagonal_on(DeviceBackend* device, const model::ModelWeights& weights,
+                                                const std::vector<std::vector<std::int32_t>>& samples, unsigned threads,
+                                                ProgressSink progress, model::HeadGradient head) {
+    return device ? device->fisher_diagonal(weights, samples, std::move(progress), head)
+                  : model::fisher_diagonal(weights, samples, threads, std::move(progress), head);
+}
 
 }  // namespace halo::quant

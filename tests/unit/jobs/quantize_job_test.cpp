@@ -15,6 +15,7 @@
 
 #include "../hwq/test_support.hpp"
 #include "../quant/tiny_gguf.hpp"
+#include "fisher_recording_device.hpp"
 #include "tiny_job_inputs.hpp"
 #include "halo/hwq/halo_dir.hpp"
 #include "halo/model/gguf_reader.hpp"
@@ -298,6 +299,27 @@ TEST(QuantizeJob, HaloTakesTheSparseGridAndRefusesAnUnknownOne) {
     o.out_dir = s.dir / "bad";
     EXPECT_EQ(error_of([&] { (void)run_quantize_job(o, {}); }).code, "E9176");
     EXPECT_FALSE(fs::exists(s.dir / "bad"));
+}
+
+// `halo quantize --method halo --sensitivity fisher --device cuda` asks the device for the LM
+// head's Fisher entries exactly when the head is quantized (before session 21 it asked for none,
+// and the head quantizer then stopped with an internal error, E9179). Without a GPU: the device
+// records the request and stops the job; nothing is written.
+TEST(QuantizeJob, HaloAsksTheDeviceFisherForTheHeadExactlyWhenTheHeadIsQuantized) {
+    Scratch s;
+    QuantizeJobOptions o = tiny_halo_job(s);
+    o.sensitivity = "fisher";
+    for (const bool quantize_head : {true, false}) {
+        SCOPED_TRACE(quantize_head ? "head quantized" : "head kept");
+        test::FisherRecordingDevice device;
+        o.device = &device;
+        o.halo.quantize_head = quantize_head;
+        o.out_dir = s.dir / (quantize_head ? "fisher-head" : "fisher");
+        EXPECT_THROW((void)run_quantize_job(o, {}), test::FisherAsked);
+        ASSERT_TRUE(device.head.has_value());
+        EXPECT_EQ(*device.head, quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
+        EXPECT_FALSE(fs::exists(o.out_dir));
+    }
 }
 
 // A tile larger than the model's linears fails at once (E9012, from the config's shapes), before

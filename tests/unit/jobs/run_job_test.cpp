@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fisher_recording_device.hpp"
 #include "tiny_job_inputs.hpp"
 #include "halo/jobs/run_job.hpp"
 #include "halo/mac/profile.hpp"
@@ -117,34 +118,6 @@ TEST(RunPipeline, FrequencyOnlyLevelIsFasterAtTheSameVoltage) {
     EXPECT_TRUE(fs::exists(s.dir / "run" / "results.json"));
 }
 
-// A device that records what the Fisher diagonal was asked for, then stops the run (every other
-// use of it fails): the pipeline's choice of the head's entries, without a GPU.
-struct FisherAsked : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-class FisherRecordingDevice : public quant::DeviceBackend {
-public:
-    std::optional<model::HeadGradient> head;
-    std::string describe() const override { return "fisher-recording"; }
-    std::unique_ptr<quant::CalibrationSource> calibration(const model::ModelWeights&,
-                                                          const std::vector<std::vector<std::int32_t>>&) override { fail(); }
-    quant::GptqResult gptq(model::Matrix&, const model::Matrix&, quant::ColumnRounder&, const quant::GptqOptions&) override { fail(); }
-    double output_error(const model::Matrix&, const model::Matrix&, const model::Matrix&) override { fail(); }
-    model::FisherDiagonal fisher_diagonal(const model::ModelWeights&, const std::vector<std::vector<std::int32_t>>&, ProgressSink,
-                                          model::HeadGradient h) override {
-        head = h;
-        throw FisherAsked("the Fisher diagonal was asked for");
-    }
-    std::unique_ptr<quant::RowErrors> row_errors(const model::Matrix&, const model::Matrix&) override { fail(); }
-    void time_phases(quant::PhaseSeconds*) override {}
-    nlohmann::json placement(std::string_view) const override { return "fisher-recording"; }
-    double peak_device_gib() const override { return 0; }
-    hwq::TileFitter* tile_fitter() override { fail(); }
-
-private:
-    [[noreturn]] static void fail() { throw std::logic_error("the device was used for more than the Fisher diagonal"); }
-};
-
 // `halo run --device cuda --sensitivity fisher` asks the device for the LM head's Fisher entries
 // exactly when the head is quantized (session 21: the CUDA Fisher engine computes them; before,
 // the combination with --quantize-head was refused, E9178). Without a GPU: the device records
@@ -154,7 +127,7 @@ TEST(RunPipeline, DeviceFisherIsAskedForTheHeadExactlyWhenTheHeadIsQuantized) {
     test::write_tiny_job_inputs(s.dir);
     for (const bool quantize_head : {true, false}) {
         SCOPED_TRACE(quantize_head ? "head quantized" : "head kept");
-        FisherRecordingDevice device;
+        test::FisherRecordingDevice device;
         RunOptions o;
         o.model = s.dir / "tiny";
         o.eval_text = o.calib_text = s.dir / "text.txt";
@@ -169,7 +142,7 @@ TEST(RunPipeline, DeviceFisherIsAskedForTheHeadExactlyWhenTheHeadIsQuantized) {
         o.baselines = {};
         o.fp_reference = false;
         o.samples = 2, o.seq_len = 32, o.ctx = 32, o.max_chunks = 2, o.threads = 1, o.sim_seq_len = 64;
-        EXPECT_THROW((void)run_pipeline(o, {}, [](const std::string&) {}), FisherAsked);
+        EXPECT_THROW((void)run_pipeline(o, {}, [](const std::string&) {}), test::FisherAsked);
         ASSERT_TRUE(device.head.has_value());
         EXPECT_EQ(*device.head, quantize_head ? model::HeadGradient::compute : model::HeadGradient::skip);
         EXPECT_FALSE(fs::exists(o.out_dir));  // nothing published by a run that stopped
